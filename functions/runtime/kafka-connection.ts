@@ -1,0 +1,57 @@
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type logCreator } from 'kafkajs';
+import { ConfigurationError } from './errors';
+
+/** How the functions authenticate to the brokers (`KAFKA_AUTH`). */
+export type KafkaAuth = 'iam' | 'scram-sha-512' | 'scram-sha-256' | 'tls' | 'none';
+const AUTH_MODES: readonly KafkaAuth[] = ['iam', 'scram-sha-512', 'scram-sha-256', 'tls', 'none'];
+
+// kafkajs logs to stdout by default; ours go to stderr as JSON so stdout stays for results.
+const stderrLog: logCreator = () => ({ namespace, level, log }) => {
+  const { message, ...extra } = log;
+  process.stderr.write(`${JSON.stringify({ level: logLevel[level], logger: `kafkajs.${namespace}`, message, ...extra })}\n`);
+};
+
+/**
+ * Builds a kafkajs client from the environment the CDK construct (or `npm run services`) sets:
+ * `KAFKA_BROKERS` (comma separated, required), `KAFKA_AUTH` (default `none`; `iam` signs
+ * with aws-msk-iam-sasl-signer-js, `scram-*` reads `{username, password}` from the Secrets
+ * Manager secret `KAFKA_SASL_SECRET_ARN`) and `AWS_REGION`.
+ */
+export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId = 'kafka-lambda'): Promise<Kafka> {
+  const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers.length === 0) {
+    throw new ConfigurationError('KAFKA_BROKERS is not set: give the bootstrap servers as host:port[,host:port...].');
+  }
+  const auth = (env.KAFKA_AUTH ?? 'none') as KafkaAuth;
+  if (!AUTH_MODES.includes(auth)) {
+    throw new ConfigurationError(`KAFKA_AUTH is "${auth}"; it must be one of ${AUTH_MODES.join(', ')}.`);
+  }
+  const config: KafkaConfig = { clientId, brokers, logLevel: logLevel.WARN, logCreator: stderrLog, ssl: auth !== 'none' };
+  if (auth === 'iam') config.sasl = await iamSasl(env);
+  if (auth.startsWith('scram-')) config.sasl = await scramSasl(auth as 'scram-sha-512' | 'scram-sha-256', env);
+  return new Kafka(config);
+}
+
+async function iamSasl(env: NodeJS.ProcessEnv): Promise<SASLOptions> {
+  const region = env.AWS_REGION;
+  if (!region) throw new ConfigurationError('KAFKA_AUTH=iam needs AWS_REGION (the region of the MSK cluster).');
+  const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
+  return {
+    mechanism: 'oauthbearer',
+    oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region })).token }),
+  };
+}
+
+async function scramSasl(mechanism: 'scram-sha-512' | 'scram-sha-256', env: NodeJS.ProcessEnv): Promise<SASLOptions> {
+  const secretId = env.KAFKA_SASL_SECRET_ARN;
+  if (!secretId) throw new ConfigurationError(`KAFKA_AUTH=${mechanism} needs KAFKA_SASL_SECRET_ARN (a secret holding {"username","password"}).`);
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({});
+  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  client.destroy();
+  const secret = JSON.parse(SecretString ?? '{}') as { username?: unknown; password?: unknown };
+  if (typeof secret.username !== 'string' || typeof secret.password !== 'string') {
+    throw new ConfigurationError(`The secret ${secretId} must be JSON with string fields "username" and "password".`);
+  }
+  return { mechanism, username: secret.username, password: secret.password };
+}

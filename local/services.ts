@@ -1,0 +1,116 @@
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { startEmbeddedKafka, type EmbeddedKafka } from './kafka/embedded-kafka';
+import { startEmbeddedAws, LOCAL_AWS_CREDENTIALS, type EmbeddedAws } from './aws-emulator';
+import { createKafka } from '../functions/runtime/kafka-connection';
+
+/** The environment every local command and a user's shell need, printed by `npm run services`. */
+export interface LocalEnvironment {
+  KAFKA_BROKERS: string;
+  KAFKA_TOPIC: string;
+  AWS_ENDPOINT_URL: string;
+  AWS_REGION: string;
+  AWS_ACCESS_KEY_ID: string;
+  AWS_SECRET_ACCESS_KEY: string;
+  DLQ_URL: string;
+  ON_FAILURE_QUEUE_URL: string;
+  DLQ_BUCKET: string;
+}
+
+export interface LocalServices {
+  readonly env: LocalEnvironment;
+  /** The embedded broker, when this process started one (not when `KAFKA_BROKERS` was given). */
+  readonly kafka?: EmbeddedKafka;
+  createTopic(name: string, partitions: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LocalServicesOptions {
+  /** The demo topic. @default `KAFKA_TOPIC` or 'orders' */
+  readonly topic?: string;
+  /** Partitions of the demo topic. @default 6 */
+  readonly partitions?: number;
+  /** Brokers of the embedded cluster. @default 1 */
+  readonly brokers?: number;
+  /** Fixed port for the embedded SQS/S3. @default a free port */
+  readonly awsPort?: number;
+  /** Where an already running setup is described. @default process.env */
+  readonly environment?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts what is not already running: the embedded broker unless `KAFKA_BROKERS` is set,
+ * the embedded SQS/S3 unless `AWS_ENDPOINT_URL` is set; then creates the local resources
+ * (demo topic, dead-letter queue, on-failure queue, bucket) wherever they live.
+ */
+export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
+  const given = options.environment ?? process.env;
+  const topic = options.topic ?? given.KAFKA_TOPIC ?? 'orders';
+  const partitions = options.partitions ?? 6;
+  const started: Array<EmbeddedKafka | EmbeddedAws> = [];
+  const stop = async () => {
+    await Promise.allSettled(started.reverse().map((service) => service.stop()));
+  };
+  try {
+    let kafka: EmbeddedKafka | undefined;
+    let brokers = given.KAFKA_BROKERS;
+    if (!brokers) {
+      kafka = await startEmbeddedKafka({ brokers: options.brokers ?? 1, topics: { [topic]: partitions } });
+      started.push(kafka);
+      brokers = kafka.brokers.join(',');
+    }
+    let endpoint = given.AWS_ENDPOINT_URL;
+    if (!endpoint) {
+      const aws = await startEmbeddedAws(options.awsPort);
+      started.push(aws);
+      endpoint = aws.endpoint;
+    }
+    const region = given.AWS_REGION ?? 'us-east-1';
+    const credentials = {
+      AWS_ACCESS_KEY_ID: given.AWS_ACCESS_KEY_ID ?? LOCAL_AWS_CREDENTIALS.AWS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: given.AWS_SECRET_ACCESS_KEY ?? LOCAL_AWS_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+    };
+    const clientConfig = {
+      endpoint,
+      region,
+      credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY },
+    };
+    const sqs = new SQSClient(clientConfig);
+    const s3 = new S3Client(clientConfig);
+    const queueUrl = async (name: string) =>
+      (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { MessageRetentionPeriod: '1209600' } }))).QueueUrl!;
+    const bucket = given.DLQ_BUCKET ?? 'kafka-dead-letters';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
+      if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+    });
+    const env: LocalEnvironment = {
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC: topic,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: region,
+      ...credentials,
+      DLQ_URL: given.DLQ_URL ?? (await queueUrl('kafka-dead-letters')),
+      ON_FAILURE_QUEUE_URL: given.ON_FAILURE_QUEUE_URL ?? (await queueUrl('kafka-on-failure')),
+      DLQ_BUCKET: bucket,
+    };
+    sqs.destroy();
+    s3.destroy();
+
+    const createTopic = async (name: string, count: number) => {
+      if (kafka) return kafka.createTopic(name, count);
+      // A real cluster: the admin API (which librdkafka's mock does not serve).
+      const admin = (await createKafka({ ...given, KAFKA_BROKERS: brokers })).admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics: [{ topic: name, numPartitions: count }] });
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    if (!kafka) await createTopic(topic, partitions);
+    return { env, ...(kafka ? { kafka } : {}), createTopic, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,19 @@
+// The AWS SDK is loaded only when a function first needs it: the consumer's happy path
+// never imports it, which keeps cold starts small. Clients make one attempt per call;
+// retries belong to the one RetryPolicy of this runtime.
+import type * as SqsSdk from '@aws-sdk/client-sqs';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+
+type SqsModule = typeof SqsSdk;
+type S3Module = typeof S3Sdk;
+
+let sqs: Promise<{ sdk: SqsModule; client: InstanceType<SqsModule['SQSClient']> }> | undefined;
+let s3: Promise<{ sdk: S3Module; client: InstanceType<S3Module['S3Client']> }> | undefined;
+
+export function loadSqs() {
+  return (sqs ??= import('@aws-sdk/client-sqs').then((sdk) => ({ sdk, client: new sdk.SQSClient({ maxAttempts: 1 }) })));
+}
+
+export function loadS3() {
+  return (s3 ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: new sdk.S3Client({ maxAttempts: 1 }) })));
+}

@@ -1,0 +1,216 @@
+import { loadS3, loadSqs } from './aws-clients';
+import type { DeadLetterEnvelope, DeadLetterPointer } from './envelope';
+import { RetryPolicy, isTransientAwsError, sleep } from './retry';
+
+/** SQS's limit for one message and for one SendMessageBatch call. */
+export const SQS_MAX_BYTES = 1_048_576;
+const SQS_MAX_BATCH_ENTRIES = 10;
+
+export interface OutgoingMessage {
+  readonly Id: string;
+  readonly MessageBody: string;
+  readonly MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
+}
+
+export interface FailedEntry {
+  readonly Id: string;
+  readonly SenderFault: boolean;
+  readonly Code: string;
+  readonly Message?: string;
+}
+
+/** The two calls the writer makes. The default goes to SQS and S3 through the AWS SDK. */
+export interface DeadLetterTransport {
+  sendMessageBatch(queueUrl: string, entries: OutgoingMessage[], signal: AbortSignal): Promise<{ failed: FailedEntry[] }>;
+  putObject(bucket: string, key: string, body: string, signal: AbortSignal): Promise<void>;
+}
+
+export const awsDeadLetterTransport: DeadLetterTransport = {
+  async sendMessageBatch(queueUrl, entries, signal) {
+    const { sdk, client } = await loadSqs();
+    const out = await client.send(new sdk.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), { abortSignal: signal });
+    return { failed: (out.Failed ?? []).map((f) => ({ Id: f.Id!, SenderFault: f.SenderFault ?? false, Code: f.Code ?? 'Unknown', ...(f.Message ? { Message: f.Message } : {}) })) };
+  },
+  async putObject(bucket, key, body, signal) {
+    const { sdk, client } = await loadS3();
+    await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }), { abortSignal: signal });
+  },
+};
+
+export interface DeadLetterWriterOptions {
+  /** The SQS dead-letter queue. */
+  readonly queueUrl: string;
+  /** Where envelopes too large for SQS go. @default none: such a record is reported for redelivery */
+  readonly bucket?: string;
+  /** @default the AWS SDK */
+  readonly transport?: DeadLetterTransport;
+  /** Retries of throttled calls and of entries SQS reports in `Failed[]`. @default 6 attempts, 50 ms to 1 s */
+  readonly retry?: RetryPolicy;
+  /** SendMessageBatch calls in flight at once. @default 8 */
+  readonly concurrency?: number;
+}
+
+/** A dead letter that could not be written, for good: its record must be redelivered. */
+export interface UnsentDeadLetter {
+  readonly envelope: DeadLetterEnvelope;
+  readonly error: unknown;
+}
+
+export interface FlushResult {
+  readonly sent: number;
+  readonly unsent: UnsentDeadLetter[];
+  /** SendMessageBatch and PutObject calls made, retries included. */
+  readonly calls: number;
+}
+
+interface Entry {
+  readonly envelope: DeadLetterEnvelope;
+  body: string;
+  readonly attributes: OutgoingMessage['MessageAttributes'];
+  readonly bytes: number;
+}
+
+const encoder = new TextEncoder();
+const byteLength = (text: string) => (text.length * 3 < SQS_MAX_BYTES ? Buffer.byteLength(text) : encoder.encode(text).length);
+
+/**
+ * Writes dead letters to SQS with SendMessageBatch: up to 10 entries and 1 MiB a call,
+ * calls in flight concurrently while the batch is still being processed, throttles and
+ * `Failed[]` entries retried with backoff, oversized envelopes offloaded to S3 with a
+ * pointer in SQS. Nothing is assumed sent that SQS did not accept.
+ */
+export class DeadLetterWriter {
+  readonly #options: Required<Omit<DeadLetterWriterOptions, 'bucket'>> & { bucket?: string };
+  #batch: Entry[] = [];
+  #batchBytes = 0;
+  #inFlight = 0;
+  readonly #waiting: Array<() => void> = [];
+  readonly #sends: Promise<void>[] = [];
+  readonly #unsent: UnsentDeadLetter[] = [];
+  #sent = 0;
+  #calls = 0;
+  #deadline = Number.POSITIVE_INFINITY;
+
+  constructor(options: DeadLetterWriterOptions) {
+    this.#options = {
+      transport: awsDeadLetterTransport,
+      retry: new RetryPolicy({ maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError }),
+      concurrency: 8,
+      ...options,
+    };
+  }
+
+  /** Queues a dead letter; a full batch starts sending at once. */
+  add(envelope: DeadLetterEnvelope): void {
+    const body = JSON.stringify(envelope);
+    const attributes = {
+      topic: { DataType: 'String' as const, StringValue: envelope.record.topic },
+      errorType: { DataType: 'String' as const, StringValue: envelope.error.type.slice(0, 256) || 'Error' },
+    };
+    const attributeBytes = 'topic'.length + 'errorType'.length + 12 + envelope.record.topic.length + attributes.errorType.StringValue.length;
+    const entry: Entry = { envelope, body, attributes, bytes: byteLength(body) + attributeBytes };
+    if (this.#batchBytes + Math.min(entry.bytes, SQS_MAX_BYTES) > SQS_MAX_BYTES) this.#dispatch();
+    this.#batch.push(entry);
+    this.#batchBytes += Math.min(entry.bytes, SQS_MAX_BYTES); // oversized ones become small pointers
+    if (this.#batch.length === SQS_MAX_BATCH_ENTRIES) this.#dispatch();
+  }
+
+  /** Sends what is queued and waits for every send, giving up on those not done by `deadline` (epoch ms). */
+  async flush(deadline = Number.POSITIVE_INFINITY): Promise<FlushResult> {
+    this.#deadline = deadline;
+    this.#dispatch();
+    await Promise.all(this.#sends);
+    return { sent: this.#sent, unsent: [...this.#unsent], calls: this.#calls };
+  }
+
+  #dispatch(): void {
+    if (this.#batch.length === 0) return;
+    const entries = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#sends.push(this.#withSlot(() => this.#send(entries)));
+  }
+
+  async #withSlot(work: () => Promise<void>): Promise<void> {
+    if (this.#inFlight >= this.#options.concurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#inFlight++;
+    try {
+      await work();
+    } finally {
+      this.#inFlight--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  async #send(entries: Entry[]): Promise<void> {
+    const ready: Entry[] = [];
+    for (const entry of entries) {
+      if (entry.bytes <= SQS_MAX_BYTES) ready.push(entry);
+      else await this.#offload(entry).then(() => ready.push(entry), (error) => this.#unsent.push({ envelope: entry.envelope, error }));
+    }
+    let pending = ready;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const delay = this.#options.retry.delayMs(attempt);
+      const messages = pending.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: e.attributes }));
+      const retry: Entry[] = [];
+      try {
+        this.#calls++;
+        const { failed } = await this.#options.transport.sendMessageBatch(this.#options.queueUrl, messages, this.#signal());
+        const failures = new Map(failed.map((f) => [f.Id, f]));
+        this.#sent += pending.length - failures.size;
+        pending.forEach((entry, i) => {
+          const failure = failures.get(String(i));
+          if (!failure) return;
+          // SenderFault: the entry itself is at fault and would fail again; otherwise SQS's side, worth retrying.
+          const error = Object.assign(new Error(`SQS rejected the dead letter: ${failure.Code} ${failure.Message ?? ''}`.trim()), {
+            name: failure.Code,
+            $metadata: { httpStatusCode: failure.SenderFault ? 400 : 500 },
+          });
+          if (this.#canRetry(error, attempt, delay)) retry.push(entry);
+          else this.#unsent.push({ envelope: entry.envelope, error });
+        });
+      } catch (error) {
+        if (this.#canRetry(error, attempt, delay)) retry.push(...pending);
+        else for (const entry of pending) this.#unsent.push({ envelope: entry.envelope, error });
+      }
+      if (retry.length > 0) await sleep(delay);
+      pending = retry;
+    }
+  }
+
+  async #offload(entry: Entry): Promise<void> {
+    const { bucket } = this.#options;
+    const { record } = entry.envelope;
+    if (!bucket) throw new Error(`The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no DLQ_BUCKET is set to hold it.`);
+    const key = `dead-letters/${encodeURIComponent(record.topic)}/${record.partition}/${record.offset}-${Date.now()}.json`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#calls++;
+        await this.#options.transport.putObject(bucket, key, entry.body, this.#signal());
+        break;
+      } catch (error) {
+        const delay = this.#options.retry.delayMs(attempt);
+        if (!this.#canRetry(error, attempt, delay)) throw error;
+        await sleep(delay);
+      }
+    }
+    const pointer: DeadLetterPointer = {
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket, key },
+      record: { topic: record.topic, partition: record.partition, offset: record.offset },
+      error: { type: entry.envelope.error.type, message: entry.envelope.error.message.slice(0, 1_024) },
+      replayCount: entry.envelope.replayCount,
+    };
+    entry.body = JSON.stringify(pointer);
+  }
+
+  #canRetry(error: unknown, attempt: number, delay: number): boolean {
+    return this.#options.retry.shouldRetry(error, attempt) && Date.now() + delay < this.#deadline;
+  }
+
+  #signal(): AbortSignal {
+    const left = this.#deadline - Date.now();
+    return Number.isFinite(left) ? AbortSignal.timeout(Math.max(1, left)) : new AbortController().signal;
+  }
+}

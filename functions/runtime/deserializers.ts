@@ -1,0 +1,30 @@
+import type { KafkaRecord } from './record';
+import { DeserializationError } from './errors';
+
+/** A function from the bytes to the value user code sees. It may throw; the record is then dead-lettered. */
+export type DeserializerFn<T> = (bytes: Buffer, record: KafkaRecord<unknown, unknown>) => T;
+/** `json` (the default for values), `string` (UTF-8), `bytes` (the Buffer itself), or a function. */
+export type Deserializer<T = unknown> = 'json' | 'string' | 'bytes' | DeserializerFn<T>;
+
+const builtIn: Record<'json' | 'string' | 'bytes', DeserializerFn<unknown>> = {
+  json: (bytes) => JSON.parse(bytes.toString('utf8')),
+  string: (bytes) => bytes.toString('utf8'),
+  bytes: (bytes) => bytes,
+};
+
+/** Resolves a deserializer option to a function that turns null into null and wraps errors. */
+export function resolveDeserializer<T>(option: Deserializer<T>, what: 'key' | 'value'): (bytes: Buffer | null, record: KafkaRecord<unknown, unknown>) => T | null {
+  const fn = (typeof option === 'function' ? option : builtIn[option]) as DeserializerFn<T> | undefined;
+  if (!fn) throw new TypeError(`Unknown ${what} deserializer "${String(option)}": use 'json', 'string', 'bytes' or a function.`);
+  return (bytes, record) => {
+    if (bytes === null) return null;
+    try {
+      return fn(bytes, record);
+    } catch (error) {
+      throw new DeserializationError(
+        `Cannot deserialize the ${what} of ${record.partitionKey}@${record.offset}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  };
+}

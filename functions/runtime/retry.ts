@@ -1,0 +1,82 @@
+import { NonRetryableError } from './errors';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. @default 3 */
+  readonly maxAttempts?: number;
+  /** Delay before the first retry; each retry doubles it. @default 100 ms */
+  readonly baseDelayMs?: number;
+  /** Upper bound of one delay. @default 2000 ms */
+  readonly maxDelayMs?: number;
+  /**
+   * Decides whether an error is worth retrying. `NonRetryableError` (and so
+   * `DeserializationError`) is never retried, whatever this says.
+   * @default every other error is retryable
+   */
+  readonly isRetryable?: (error: unknown) => boolean;
+  /** Error classes that are never retried. @default [] */
+  readonly nonRetryableErrors?: ReadonlyArray<new (...args: never[]) => Error>;
+}
+
+/**
+ * The one retry policy: exponential backoff with full jitter (a delay drawn
+ * uniformly from 0 up to min(max, base × 2^(attempt-1))), a bounded number of attempts
+ * and a classification of errors. Used for user code, dead-letter sends and replay.
+ */
+export class RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly #isRetryable: (error: unknown) => boolean;
+  readonly #nonRetryable: ReadonlyArray<new (...args: never[]) => Error>;
+
+  constructor(options: RetryOptions = {}, private readonly random: () => number = Math.random) {
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.baseDelayMs = options.baseDelayMs ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 2000;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
+      throw new RangeError(`retry.maxAttempts must be a whole number ≥ 1, got ${this.maxAttempts}.`);
+    }
+    if (!(this.baseDelayMs >= 0) || !(this.maxDelayMs >= this.baseDelayMs)) {
+      throw new RangeError(`retry delays must satisfy 0 ≤ baseDelayMs ≤ maxDelayMs, got ${this.baseDelayMs} and ${this.maxDelayMs}.`);
+    }
+    this.#isRetryable = options.isRetryable ?? (() => true);
+    this.#nonRetryable = options.nonRetryableErrors ?? [];
+  }
+
+  isRetryable(error: unknown): boolean {
+    if (error instanceof NonRetryableError) return false;
+    if (this.#nonRetryable.some((type) => error instanceof type)) return false;
+    return this.#isRetryable(error);
+  }
+
+  /** Whether another attempt may follow `attempt` failed attempts of this error. */
+  shouldRetry(error: unknown, attempt: number): boolean {
+    return attempt < this.maxAttempts && this.isRetryable(error);
+  }
+
+  /** The delay before attempt `attempt + 1`, after `attempt` failures (full jitter). */
+  delayMs(attempt: number): number {
+    const cap = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+    return Math.floor(this.random() * cap);
+  }
+
+  /** The longest time the retries of one record can sleep in all: what a Lambda timeout must leave room for. */
+  worstCaseDelayMs(): number {
+    let total = 0;
+    for (let attempt = 1; attempt < this.maxAttempts; attempt++) total += Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+    return total;
+  }
+}
+
+/** Transient AWS failures: throttling, 5xx, timeouts and network errors (no HTTP response at all). */
+export function isTransientAwsError(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (e.$retryable) return true;
+  if (/throttl|timeout|RequestLimitExceeded|ServiceUnavailable|InternalError|SlowDown/i.test(e.name ?? '')) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === undefined) return !(e.name ?? '').startsWith('Invalid'); // never reached the server
+  return status === 429 || status >= 500;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,60 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** What one invocation did for one topic. Counted in plain fields; published once. */
+export class TopicStats {
+  received = 0;
+  processed = 0;
+  /** Attempts after the first, across records. */
+  retried = 0;
+  deadLettered = 0;
+  redelivered = 0;
+  deadLetterErrors = 0;
+  bytes = 0;
+  maxRecordAgeMs = 0;
+}
+
+export interface TelemetryOptions {
+  /** CloudWatch namespace. @default `POWERTOOLS_METRICS_NAMESPACE`, else 'KafkaConsumer' */
+  readonly namespace?: string;
+  /** The `service` dimension and log field. @default `POWERTOOLS_SERVICE_NAME`, else 'kafka-consumer' */
+  readonly serviceName?: string;
+}
+
+/** Powertools Metrics (EMF) and Logger, with dimensions kept to service and topic. */
+export class Telemetry {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+
+  constructor(options: TelemetryOptions = {}) {
+    const serviceName = options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'kafka-consumer';
+    this.logger = new Logger({ serviceName });
+    this.metrics = new Metrics({ namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KafkaConsumer', serviceName });
+  }
+
+  /** One EMF line per topic; when the event could not even be read, one line without a topic. */
+  publish(stats: ReadonlyMap<string, TopicStats>, durationMs: number, handlerFailed: boolean): void {
+    const m = this.metrics;
+    if (stats.size === 0) {
+      m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);
+      if (handlerFailed) m.addMetric('HandlerErrors', MetricUnit.Count, 1);
+      m.publishStoredMetrics();
+      return;
+    }
+    for (const [topic, s] of stats) {
+      m.addDimension('topic', topic);
+      m.addMetric('RecordsReceived', MetricUnit.Count, s.received);
+      m.addMetric('RecordsProcessed', MetricUnit.Count, s.processed);
+      m.addMetric('RecordsRetried', MetricUnit.Count, s.retried);
+      m.addMetric('RecordsDeadLettered', MetricUnit.Count, s.deadLettered);
+      m.addMetric('RecordsRedelivered', MetricUnit.Count, s.redelivered);
+      m.addMetric('DeadLetterSendErrors', MetricUnit.Count, s.deadLetterErrors);
+      m.addMetric('BatchSize', MetricUnit.Count, s.received);
+      m.addMetric('BatchBytes', MetricUnit.Bytes, s.bytes);
+      m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);
+      m.addMetric('RecordAge', MetricUnit.Milliseconds, s.maxRecordAgeMs);
+      if (handlerFailed) m.addMetric('HandlerErrors', MetricUnit.Count, 1);
+      m.publishStoredMetrics();
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { KafkaEvent, KafkaEventRecord } from '../../functions/runtime/event';
+
+/** A record as a broker hands it over, before Lambda encodes it. */
+export interface BrokerRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** @default now */
+  readonly timestamp?: number;
+  readonly timestampType?: 'CREATE_TIME' | 'LOG_APPEND_TIME';
+  readonly key?: Buffer | string | null;
+  readonly value?: Buffer | string | null;
+  /** In order; a name may repeat. */
+  readonly headers?: ReadonlyArray<readonly [string, Buffer | string]>;
+}
+
+export interface EventSource {
+  /** `aws:kafka` (MSK, with an ARN) or `SelfManagedKafka`. @default 'aws:kafka' */
+  readonly eventSource?: KafkaEvent['eventSource'];
+  /** @default a demo cluster ARN for MSK, none for self-managed */
+  readonly eventSourceArn?: string;
+  /** @default '127.0.0.1:9092' */
+  readonly bootstrapServers?: string;
+}
+
+const DEMO_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1';
+const toBuffer = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);
+
+/** Encodes one record exactly as the Kafka event source mapping does (CONTRACTS §1). */
+export function encodeRecord(r: BrokerRecord): KafkaEventRecord {
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp ?? Date.now(),
+    timestampType: r.timestampType ?? 'CREATE_TIME',
+    key: r.key == null ? null : toBuffer(r.key).toString('base64'),
+    value: r.value == null ? null : toBuffer(r.value).toString('base64'),
+    headers: (r.headers ?? []).map(([name, value]) => ({ [name]: [...toBuffer(value)] })),
+  };
+}
+
+/** Builds the event Lambda would receive for these records, grouped by topic-partition in order. */
+export function buildKafkaEvent(records: Iterable<BrokerRecord>, source: EventSource = {}): KafkaEvent {
+  const eventSource = source.eventSource ?? 'aws:kafka';
+  const grouped: Record<string, KafkaEventRecord[]> = {};
+  for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(encodeRecord(r));
+  return {
+    eventSource,
+    ...(eventSource === 'aws:kafka' ? { eventSourceArn: source.eventSourceArn ?? DEMO_CLUSTER_ARN } : {}),
+    bootstrapServers: source.bootstrapServers ?? '127.0.0.1:9092',
+    records: grouped,
+  };
+}

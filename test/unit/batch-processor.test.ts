@@ -1,0 +1,269 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../functions/runtime/batch-processor';
+import type { DeadLetterTransport, OutgoingMessage } from '../../functions/runtime/dead-letter-writer';
+import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
+import { NonRetryableError } from '../../functions/runtime/errors';
+import type { KafkaRecord } from '../../functions/runtime/record';
+import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
+import { lambdaContext } from '../../local/esm/lambda-context';
+
+/** An in-memory stand-in for SQS: records what was sent; can refuse everything. */
+function fakeQueue(refuse = false) {
+  const sent: DeadLetterEnvelope[] = [];
+  const transport: DeadLetterTransport = {
+    async sendMessageBatch(_url, entries: OutgoingMessage[]) {
+      if (refuse) return { failed: entries.map((e) => ({ Id: e.Id, SenderFault: true, Code: 'AccessDenied' })) };
+      sent.push(...entries.map((e) => JSON.parse(e.MessageBody) as DeadLetterEnvelope));
+      return { failed: [] };
+    },
+    async putObject() {},
+  };
+  return { sent, transport };
+}
+
+const json = (v: unknown) => JSON.stringify(v);
+const records = (topic: string, partition: number, values: unknown[], firstOffset = 0): BrokerRecord[] =>
+  values.map((v, i) => ({ topic, partition, offset: firstOffset + i, key: `k${i % 2}`, value: v === null ? null : json(v) }));
+
+function processor<V>(options: Partial<KafkaConsumerOptions<V>>, queue = fakeQueue()) {
+  return new KafkaBatchProcessor<V>({
+    deadLetterQueueUrl: 'http://queue',
+    deadLetterTransport: queue.transport,
+    retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+    processRecord: async () => undefined,
+    ...options,
+  } as KafkaConsumerOptions<V>);
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('KafkaBatchProcessor', () => {
+  it('returns an empty failure list when every record succeeds, tombstones included', async () => {
+    const seen: unknown[] = [];
+    const p = processor({ processRecord: (r: KafkaRecord) => void seen.push(r.value) });
+    const response = await p.process(buildKafkaEvent(records('orders', 0, [{ id: 1 }, null, { id: 2 }])), lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([{ id: 1 }, null, { id: 2 }]);
+  });
+
+  it('retries a failing record, then dead-letters it whole with its error context', async () => {
+    const queue = fakeQueue();
+    let calls = 0;
+    const p = processor(
+      {
+        processRecord: (r: KafkaRecord<{ fail?: boolean }>) => {
+          if (r.value?.fail) {
+            calls++;
+            throw new TypeError('boom');
+          }
+        },
+        consumerGroup: 'group-1',
+      },
+      queue,
+    );
+    const event = buildKafkaEvent([
+      { topic: 'orders', partition: 2, offset: 40, timestamp: 1_700_000_000_000, key: 'order-7', value: json({ fail: true }), headers: [['h', Buffer.from([1, 2])], ['h', 'x']] },
+      { topic: 'orders', partition: 2, offset: 41, value: json({}) },
+    ]);
+    const context = lambdaContext();
+    expect(await p.process(event, context)).toEqual({ batchItemFailures: [] });
+    expect(calls).toBe(3);
+    expect(queue.sent).toHaveLength(1);
+    const envelope = queue.sent[0]!;
+    expect(envelope).toMatchObject({
+      version: 1,
+      kind: 'kafka-dead-letter',
+      record: {
+        topic: 'orders', partition: 2, offset: 40, timestamp: 1_700_000_000_000, timestampType: 'CREATE_TIME',
+        key: Buffer.from('order-7').toString('base64'),
+        value: Buffer.from(json({ fail: true })).toString('base64'),
+        headers: [{ name: 'h', value: 'AQI=' }, { name: 'h', value: 'eA==' }],
+      },
+      error: { type: 'TypeError', message: 'boom' },
+      attempts: 3,
+      source: { functionName: 'consumer', requestId: context.awsRequestId, eventSource: 'aws:kafka', consumerGroup: 'group-1' },
+      replayCount: 0,
+    });
+    expect(envelope.error.stack).toContain('TypeError: boom');
+    expect(Date.parse(envelope.lastFailureAt)).toBeGreaterThanOrEqual(Date.parse(envelope.firstFailureAt));
+  });
+
+  it('does not retry non-retryable errors or values that cannot be deserialized', async () => {
+    const queue = fakeQueue();
+    let calls = 0;
+    const p = processor(
+      {
+        processRecord: () => {
+          calls++;
+          throw new NonRetryableError('invalid order');
+        },
+      },
+      queue,
+    );
+    const event = buildKafkaEvent([
+      { topic: 't', partition: 0, offset: 0, value: json({}) },
+      { topic: 't', partition: 0, offset: 1, value: 'not json {' },
+    ]);
+    await p.process(event, lambdaContext());
+    expect(calls).toBe(1);
+    expect(queue.sent.map((e) => [e.record.offset, e.error.type, e.attempts])).toEqual([
+      [0, 'NonRetryableError', 1],
+      [1, 'DeserializationError', 1],
+    ]);
+    expect(Buffer.from(queue.sent[1]!.record.value!, 'base64').toString()).toBe('not json {');
+  });
+
+  it('succeeds on a retry of a transient failure without dead-lettering', async () => {
+    const queue = fakeQueue();
+    let failures = 0;
+    const p = processor({ processRecord: () => void (failures++ < 2 && (() => { throw new Error('flaky'); })()) }, queue);
+    expect(await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(queue.sent).toHaveLength(0);
+  });
+
+  it('reports the lowest offset of a partition whose dead letter could not be written; other partitions commit', async () => {
+    const queue = fakeQueue(true);
+    const processed: string[] = [];
+    const p = processor(
+      {
+        processRecord: (r: KafkaRecord<{ fail?: boolean }>) => {
+          if (r.value?.fail) throw new Error('bad');
+          processed.push(`${r.partitionKey}@${r.offset}`);
+        },
+      },
+      queue,
+    );
+    const event = buildKafkaEvent([
+      ...records('t', 0, [{}, { fail: true }, {}, { fail: true }], 10),
+      ...records('t', 1, [{}, {}]),
+    ]);
+    const response = await p.process(event, lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 11 } }] });
+    expect(processed).toContain('t-1@1');
+  });
+
+  it('redelivers instead of dropping when no dead-letter queue is configured', async () => {
+    vi.stubEnv('DLQ_URL', '');
+    const p = new KafkaBatchProcessor({ processRecord: () => { throw new NonRetryableError('x'); } });
+    const response = await p.process(buildKafkaEvent(records('t', 3, [{}, {}], 5)), lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-3', offset: 5 } }] });
+    vi.unstubAllEnvs();
+  });
+
+  it('stops before the deadline and reports what it could not finish', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const seen: number[] = [];
+    const p = processor({
+      timeSafetyMarginMs: 1_000,
+      processRecord: async (r: KafkaRecord) => {
+        seen.push(r.offset);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      },
+    });
+    const context = lambdaContext(5_000);
+    const done = p.process(buildKafkaEvent(records('t', 0, [{}, {}, {}, {}, {}])), context);
+    await vi.runAllTimersAsync();
+    const response = await done;
+    // 0 s, 1.5 s, 3 s start; the 4th would start at 4.5 s, past the 4 s cut-off.
+    expect(seen).toEqual([0, 1, 2]);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 3 } }] });
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+  });
+
+  it('backs off between attempts and gives up retrying when the next delay would cross the deadline', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const attemptsAt: number[] = [];
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const p = processor({
+      retry: { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 8_000 },
+      timeSafetyMarginMs: 1_000,
+      processRecord: () => {
+        attemptsAt.push(Date.now());
+        throw new Error('down');
+      },
+    });
+    const done = p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext(10_000));
+    await vi.runAllTimersAsync();
+    // delays 500, 1000, 2000, 4000 → attempts at 0, 0.5, 1.5, 3.5, 7.5 s; the next (4 s) would pass 9 s.
+    expect(attemptsAt).toEqual([0, 500, 1_500, 3_500, 7_500]);
+    expect(await done).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 0 } }] });
+  });
+
+  it('keeps offset order within a partition and runs partitions in parallel', async () => {
+    const log: string[] = [];
+    const p = processor({
+      processRecord: async (r: KafkaRecord) => {
+        log.push(`start ${r.partitionKey}@${r.offset}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        log.push(`end ${r.partitionKey}@${r.offset}`);
+      },
+    });
+    await p.process(buildKafkaEvent([...records('t', 0, [{}, {}]), ...records('t', 1, [{}, {}])]), lambdaContext());
+    expect(log.slice(0, 2)).toEqual(['start t-0@0', 'start t-1@0']);
+    expect(log.indexOf('start t-0@1')).toBeGreaterThan(log.indexOf('end t-0@0'));
+  });
+
+  it('in key mode keeps per-key order and runs different keys of one partition in parallel', async () => {
+    const log: string[] = [];
+    const p = processor({
+      ordering: 'key',
+      processRecord: async (r: KafkaRecord) => {
+        log.push(`start ${r.rawKey}@${r.offset}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        log.push(`end ${r.rawKey}@${r.offset}`);
+      },
+    });
+    await p.process(buildKafkaEvent(records('t', 0, [{}, {}, {}, {}])), lambdaContext()); // keys k0,k1,k0,k1
+    expect(log.slice(0, 2)).toEqual(['start k0@0', 'start k1@1']);
+    expect(log.indexOf('start k0@2')).toBeGreaterThan(log.indexOf('end k0@0'));
+  });
+
+  it('falls back from a failing processBatch to one record at a time to isolate the bad one', async () => {
+    const queue = fakeQueue();
+    const batches: number[][] = [];
+    const p = processor(
+      {
+        processRecord: undefined,
+        processBatch: (rs: KafkaRecord<{ bad?: boolean }>[]) => {
+          batches.push(rs.map((r) => r.offset));
+          if (rs.some((r) => r.value?.bad)) throw new Error('constraint violation');
+        },
+      },
+      queue,
+    );
+    const response = await p.process(buildKafkaEvent(records('t', 0, [{}, { bad: true }, {}])), lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(batches).toEqual([[0, 1, 2], [0], [1], [1], [1], [2]]);
+    expect(queue.sent.map((e) => e.record.offset)).toEqual([1]);
+  });
+
+  it('rejects a malformed event with the reason, and still publishes metrics', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
+    const p = processor({});
+    await expect(p.process({ eventSource: 'aws:kafka', records: [] }, lambdaContext())).rejects.toThrow('"records" must be an object');
+    expect(lines.some((l) => l.includes('"HandlerErrors"'))).toBe(true);
+  });
+
+  it('emits one EMF line per topic with service and topic dimensions', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
+    const p = processor({ telemetry: { namespace: 'Test', serviceName: 'svc' }, processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } });
+    await p.process(buildKafkaEvent([...records('a', 0, [{}, { fail: true }]), ...records('b', 0, [{}])]), lambdaContext());
+    const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    expect(emf).toHaveLength(2);
+    const a = emf.find((e) => e.topic === 'a');
+    expect(a._aws.CloudWatchMetrics[0].Namespace).toBe('Test');
+    expect(a._aws.CloudWatchMetrics[0].Dimensions[0].sort()).toEqual(['service', 'topic']);
+    expect(a).toMatchObject({ service: 'svc', RecordsReceived: 2, RecordsProcessed: 1, RecordsDeadLettered: 1, RecordsRedelivered: 0, BatchSize: 2 });
+  });
+
+  it('refuses options that make no sense, naming them', () => {
+    expect(() => new KafkaBatchProcessor({})).toThrow('exactly one of processRecord or processBatch');
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, concurrency: 0 })).toThrow('concurrency must be a whole number ≥ 1, got 0');
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, deserializer: 'xml' as never })).toThrow('Unknown value deserializer "xml"');
+  });
+});

@@ -32,6 +32,8 @@ export interface LocalServicesOptions {
   readonly partitions?: number;
   /** Brokers of the embedded cluster. @default 1 */
   readonly brokers?: number;
+  /** Start (or reach) a broker at all; the consumer alone needs only SQS/S3. @default true */
+  readonly withKafka?: boolean;
   /** Fixed port for the embedded SQS/S3. @default a free port */
   readonly awsPort?: number;
   /** Where an already running setup is described. @default process.env */
@@ -53,8 +55,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   };
   try {
     let kafka: EmbeddedKafka | undefined;
-    let brokers = given.KAFKA_BROKERS;
-    if (!brokers) {
+    let brokers = given.KAFKA_BROKERS ?? '';
+    if (!brokers && options.withKafka !== false) {
       kafka = await startEmbeddedKafka({ brokers: options.brokers ?? 1, topics: { [topic]: partitions } });
       started.push(kafka);
       brokers = kafka.brokers.join(',');
@@ -107,7 +109,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
         await admin.disconnect();
       }
     };
-    if (!kafka) await createTopic(topic, partitions);
+    if (!kafka && brokers) await createTopic(topic, partitions);
     return { env, ...(kafka ? { kafka } : {}), createTopic, stop };
   } catch (error) {
     await stop();

@@ -1,10 +1,17 @@
+import { channel } from 'node:diagnostics_channel';
 import { loadS3, loadSqs } from './aws-clients';
 import type { DeadLetterEnvelope, DeadLetterPointer } from './envelope';
-import { RetryPolicy, isTransientAwsError, sleep } from './retry';
+import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from './retry';
 
 /** SQS's limit for one message and for one SendMessageBatch call. */
 export const SQS_MAX_BYTES = 1_048_576;
 const SQS_MAX_BATCH_ENTRIES = 10;
+
+/**
+ * Every envelope SQS accepted is published here (a no-op without subscribers), so local
+ * tools can show and count dead letters without reading the queue.
+ */
+export const deadLetterSent = channel('kafka-lambda:dead-letter-sent');
 
 export interface OutgoingMessage {
   readonly Id: string;
@@ -148,34 +155,21 @@ export class DeadLetterWriter {
       if (entry.bytes <= SQS_MAX_BYTES) ready.push(entry);
       else await this.#offload(entry).then(() => ready.push(entry), (error) => this.#unsent.push({ envelope: entry.envelope, error }));
     }
-    let pending = ready;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const delay = this.#options.retry.delayMs(attempt);
-      const messages = pending.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: e.attributes }));
-      const retry: Entry[] = [];
-      try {
+    const unsent = await sendWithPartialRetries(
+      ready,
+      async (batch) => {
         this.#calls++;
+        const messages = batch.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: e.attributes }));
         const { failed } = await this.#options.transport.sendMessageBatch(this.#options.queueUrl, messages, this.#signal());
-        const failures = new Map(failed.map((f) => [f.Id, f]));
-        this.#sent += pending.length - failures.size;
-        pending.forEach((entry, i) => {
-          const failure = failures.get(String(i));
-          if (!failure) return;
-          // SenderFault: the entry itself is at fault and would fail again; otherwise SQS's side, worth retrying.
-          const error = Object.assign(new Error(`SQS rejected the dead letter: ${failure.Code} ${failure.Message ?? ''}`.trim()), {
-            name: failure.Code,
-            $metadata: { httpStatusCode: failure.SenderFault ? 400 : 500 },
-          });
-          if (this.#canRetry(error, attempt, delay)) retry.push(entry);
-          else this.#unsent.push({ envelope: entry.envelope, error });
-        });
-      } catch (error) {
-        if (this.#canRetry(error, attempt, delay)) retry.push(...pending);
-        else for (const entry of pending) this.#unsent.push({ envelope: entry.envelope, error });
-      }
-      if (retry.length > 0) await sleep(delay);
-      pending = retry;
-    }
+        const failedIds = new Set(failed.map((f) => f.Id));
+        this.#sent += batch.length - failedIds.size;
+        if (deadLetterSent.hasSubscribers) batch.forEach((e, i) => failedIds.has(String(i)) || deadLetterSent.publish(e.envelope));
+        return failed.map((f) => ({ index: Number(f.Id), error: batchEntryError(f.Code, f.Message, f.SenderFault) }));
+      },
+      this.#options.retry,
+      this.#deadline,
+    );
+    for (const { entry, error } of unsent) this.#unsent.push({ envelope: entry.envelope, error });
   }
 
   async #offload(entry: Entry): Promise<void> {
@@ -183,17 +177,17 @@ export class DeadLetterWriter {
     const { record } = entry.envelope;
     if (!bucket) throw new Error(`The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no DLQ_BUCKET is set to hold it.`);
     const key = `dead-letters/${encodeURIComponent(record.topic)}/${record.partition}/${record.offset}-${Date.now()}.json`;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    const [failure] = await sendWithPartialRetries(
+      [entry.body],
+      async ([body]) => {
         this.#calls++;
-        await this.#options.transport.putObject(bucket, key, entry.body, this.#signal());
-        break;
-      } catch (error) {
-        const delay = this.#options.retry.delayMs(attempt);
-        if (!this.#canRetry(error, attempt, delay)) throw error;
-        await sleep(delay);
-      }
-    }
+        await this.#options.transport.putObject(bucket, key, body!, this.#signal());
+        return [];
+      },
+      this.#options.retry,
+      this.#deadline,
+    );
+    if (failure) throw failure.error;
     const pointer: DeadLetterPointer = {
       version: 1,
       kind: 'kafka-dead-letter-pointer',
@@ -203,10 +197,6 @@ export class DeadLetterWriter {
       replayCount: entry.envelope.replayCount,
     };
     entry.body = JSON.stringify(pointer);
-  }
-
-  #canRetry(error: unknown, attempt: number, delay: number): boolean {
-    return this.#options.retry.shouldRetry(error, attempt) && Date.now() + delay < this.#deadline;
   }
 
   #signal(): AbortSignal {

@@ -80,3 +80,51 @@ export function isTransientAwsError(error: unknown): boolean {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One entry of a batch call that did not go through, by its index in the call. */
+export interface EntryFailure {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+/**
+ * Sends a batch and retries just the entries the service reports as failed (SQS's
+ * `Failed[]`), or all of them when the call itself fails, per `policy`, until `deadline`.
+ * Returns the entries that failed for good, each with its last error.
+ */
+export async function sendWithPartialRetries<T>(
+  entries: readonly T[],
+  send: (batch: readonly T[]) => Promise<readonly EntryFailure[]>,
+  policy: RetryPolicy,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<Array<{ entry: T; error: unknown }>> {
+  const givenUp: Array<{ entry: T; error: unknown }> = [];
+  let pending = entries;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    let failures: readonly EntryFailure[];
+    try {
+      failures = await send(pending);
+    } catch (error) {
+      failures = pending.map((_, index) => ({ index, error }));
+    }
+    const delay = policy.delayMs(attempt);
+    const again = Date.now() + delay < deadline;
+    const retry: T[] = [];
+    for (const { index, error } of failures) {
+      const entry = pending[index]!;
+      if (again && policy.shouldRetry(error, attempt)) retry.push(entry);
+      else givenUp.push({ entry, error });
+    }
+    if (retry.length > 0) await sleep(delay);
+    pending = retry;
+  }
+  return givenUp;
+}
+
+/** An error for an entry a batch API reported as failed; `senderFault` ones are not worth retrying. */
+export function batchEntryError(code: string, message: string | undefined, senderFault: boolean): Error {
+  return Object.assign(new Error(`${code}${message ? `: ${message}` : ''}`), {
+    name: code,
+    $metadata: { httpStatusCode: senderFault ? 400 : 500 },
+  });
+}

@@ -1,0 +1,70 @@
+import { ConfigurationError } from '../runtime/errors';
+
+/** What a caller may ask of the replay function. */
+export interface ReplayRequest {
+  /** Dead letters to read at most. @default 100, at most 10,000 */
+  readonly maxMessages?: number;
+  /** Read and validate, produce nothing, delete nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Produce to this topic instead of each record's own; must be one the stack consumes. @default each record's topic */
+  readonly targetTopic?: string;
+  /** Replay only dead letters of this topic and/or error type; others stay in the queue. @default all */
+  readonly filter?: { readonly topic?: string; readonly errorType?: string };
+}
+
+export interface ReplaySettings {
+  readonly maxMessages: number;
+  readonly dryRun: boolean;
+  readonly targetTopic?: string;
+  readonly filter: { readonly topic?: string; readonly errorType?: string };
+}
+
+export const MAX_MESSAGES_LIMIT = 10_000;
+
+/** A replay request that cannot be served; nothing has been read when this is thrown. */
+export class ReplayRequestError extends Error {
+  override name = 'ReplayRequestError';
+}
+
+const KNOWN_FIELDS = new Set(['maxMessages', 'dryRun', 'targetTopic', 'filter']);
+
+/** Validates a request against the topics this stack consumes (`REPLAY_ALLOWED_TOPICS`). */
+export function parseReplayRequest(payload: unknown, allowedTopics: readonly string[]): ReplaySettings {
+  const request = (payload ?? {}) as Record<string, unknown>;
+  if (typeof request !== 'object' || Array.isArray(request)) throw new ReplayRequestError('The payload must be a JSON object like {"maxMessages": 100, "dryRun": true}.');
+  const unknown = Object.keys(request).filter((k) => !KNOWN_FIELDS.has(k));
+  if (unknown.length) throw new ReplayRequestError(`Unknown field(s) ${unknown.join(', ')}; allowed: maxMessages, dryRun, targetTopic, filter.`);
+  const { maxMessages = 100, dryRun = false, targetTopic, filter = {} } = request;
+  if (!Number.isInteger(maxMessages) || (maxMessages as number) < 1 || (maxMessages as number) > MAX_MESSAGES_LIMIT) {
+    throw new ReplayRequestError(`maxMessages must be a whole number from 1 to ${MAX_MESSAGES_LIMIT}, got ${JSON.stringify(maxMessages)}.`);
+  }
+  if (typeof dryRun !== 'boolean') throw new ReplayRequestError(`dryRun must be true or false, got ${JSON.stringify(dryRun)}.`);
+  if (targetTopic !== undefined) {
+    if (typeof targetTopic !== 'string' || !allowedTopics.includes(targetTopic)) {
+      throw new ReplayRequestError(`targetTopic ${JSON.stringify(targetTopic)} is not one of the topics this stack consumes (${allowedTopics.join(', ') || 'none configured: set REPLAY_ALLOWED_TOPICS'}).`);
+    }
+  }
+  const f = filter as Record<string, unknown>;
+  if (typeof f !== 'object' || f === null || Array.isArray(f) || Object.keys(f).some((k) => k !== 'topic' && k !== 'errorType')) {
+    throw new ReplayRequestError('filter must be an object with optional string fields "topic" and "errorType".');
+  }
+  for (const field of ['topic', 'errorType'] as const) {
+    if (f[field] !== undefined && typeof f[field] !== 'string') throw new ReplayRequestError(`filter.${field} must be a string, got ${JSON.stringify(f[field])}.`);
+  }
+  return {
+    maxMessages: maxMessages as number,
+    dryRun,
+    ...(targetTopic !== undefined ? { targetTopic: targetTopic as string } : {}),
+    filter: f as ReplaySettings['filter'],
+  };
+}
+
+export function allowedTopicsFrom(env: NodeJS.ProcessEnv): string[] {
+  return (env.REPLAY_ALLOWED_TOPICS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+export function replayLimitFrom(env: NodeJS.ProcessEnv): number {
+  const limit = Number(env.REPLAY_MAX_COUNT ?? 3);
+  if (!Number.isInteger(limit) || limit < 1) throw new ConfigurationError(`REPLAY_MAX_COUNT must be a whole number ≥ 1, got "${env.REPLAY_MAX_COUNT}".`);
+  return limit;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, inject, it } from 'vitest';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createKafka } from '../../functions/runtime/kafka-connection';
+import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka';
+import { freshQueue, sqsClient } from '../support/sqs';
+
+const env = inject('localEnv');
+
+describe('embedded services are real', () => {
+  it('Kafka: keys, null values and binary headers on 3 partitions, read back by a consumer group that commits', async () => {
+    const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
+    const topic = `proof-${Date.now()}`;
+    const broker = process.env.KAFKA_BROKERS ? undefined : await startEmbeddedKafka({ topics: { [topic]: 3 } });
+    const client = broker ? await createKafka({ KAFKA_BROKERS: broker.brokers.join(',') }) : kafka;
+    if (!broker) {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] });
+      await admin.disconnect();
+    }
+    try {
+      const producer = client.producer();
+      await producer.connect();
+      const sent = Array.from({ length: 30 }, (_, i) => ({
+        partition: i % 3,
+        key: i % 5 === 0 ? null : `key-${i}`,
+        value: i % 7 === 0 ? null : `value-${i}`,
+        headers: { bin: Buffer.from([0, 255, i]) },
+      }));
+      await producer.send({ topic, acks: -1, messages: sent });
+      await producer.disconnect();
+
+      const consumer = client.consumer({ groupId: `${topic}-group` });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const got: Array<{ partition: number; key: string | null; value: string | null; bin: Buffer }> = [];
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch, resolveOffset }) => {
+            for (const m of batch.messages) {
+              got.push({ partition: batch.partition, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, bin: m.headers!.bin as Buffer });
+              resolveOffset(m.offset);
+            }
+            const last = batch.messages.at(-1);
+            if (last) await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(Number(last.offset) + 1) }]);
+            if (got.length === sent.length) resolve();
+          },
+        });
+      });
+      await consumer.disconnect();
+      expect(new Set(got.map((g) => g.partition))).toEqual(new Set([0, 1, 2]));
+      expect(got.filter((g) => g.value === null)).toHaveLength(5);
+      expect(got.filter((g) => g.key === null)).toHaveLength(6);
+      expect(got.find((g) => g.value === 'value-4')!.bin).toEqual(Buffer.from([0, 255, 4]));
+
+      const admin = client.admin();
+      await admin.connect();
+      const [offsets] = await admin.fetchOffsets({ groupId: `${topic}-group`, topics: [topic] });
+      await admin.disconnect();
+      expect(offsets!.partitions.map((p) => Number(p.offset)).sort()).toEqual([10, 10, 10]);
+    } finally {
+      await broker?.stop();
+    }
+  });
+
+  it('SQS and S3 through the unmodified AWS SDK clients and AWS_ENDPOINT_URL', async () => {
+    const sqs = sqsClient(env);
+    const queue = await freshQueue(sqs, 'proof');
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'hello', MessageAttributes: { topic: { DataType: 'String', StringValue: 'orders' } } }));
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }));
+    expect(Messages.map((m) => [m.Body, m.MessageAttributes?.topic?.StringValue])).toEqual([['hello', 'orders']]);
+    await queue.remove();
+
+    const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+    await s3.send(new PutObjectCommand({ Bucket: env.DLQ_BUCKET, Key: 'proof/object.bin', Body: Buffer.from([1, 2, 3]) }));
+    const object = await s3.send(new GetObjectCommand({ Bucket: env.DLQ_BUCKET, Key: 'proof/object.bin' }));
+    expect(Buffer.from(await object.Body!.transformToByteArray())).toEqual(Buffer.from([1, 2, 3]));
+  });
+});

@@ -124,6 +124,7 @@ export class DlqReplayer {
     summary.replayed += candidates.length;
     for (const { entry, error } of await this.#delete(candidates, deadline)) {
       summary.errors.push({ ...this.#where(entry.message, entry.envelope), reason: `replayed, but not deleted from the queue (it may be replayed again): ${(error as Error).message}` });
+      release.push(entry.message);
     }
   }
 

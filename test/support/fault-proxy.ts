@@ -6,6 +6,8 @@ export interface FaultPlan {
   throttle: number;
   /** In this many SendMessageBatch calls, fail every other entry (SenderFault false). */
   partialFailures: number;
+  /** Answer every call of this API (e.g. 'AmazonSQS.DeleteMessageBatch') with a 500. */
+  breakApi?: string;
 }
 
 /**
@@ -34,6 +36,9 @@ export async function startFaultProxy(target: string, plan: FaultPlan) {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let body = Buffer.concat(chunks);
+    if (plan.breakApi && req.headers['x-amz-target'] === plan.breakApi) {
+      return reply(res, 500, { 'content-type': 'application/x-amz-json-1.0' }, JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'injected outage' }));
+    }
     if (req.headers['x-amz-target'] !== 'AmazonSQS.SendMessageBatch') {
       const r = await forward(req, body);
       return reply(res, r.status, r.headers, r.body);

@@ -1,0 +1,34 @@
+import type { KafkaMessage } from 'kafkajs';
+import { createKafka } from '../../functions/runtime/kafka-connection';
+
+export interface ConsumedRecord {
+  partition: number;
+  offset: number;
+  message: KafkaMessage;
+}
+
+/** Reads a topic from the beginning with a new consumer group until `count` records arrived (or `timeoutMs`). */
+export async function readTopic(brokers: string, topic: string, count: number, timeoutMs = 20_000): Promise<ConsumedRecord[]> {
+  const kafka = await createKafka({ KAFKA_BROKERS: brokers });
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const got: ConsumedRecord[] = [];
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const done = () => got.length >= count && (clearTimeout(timer), resolve());
+    void consumer.run({ eachMessage: async ({ partition, message }) => void (got.push({ partition, offset: Number(message.offset), message }), done()) });
+    done();
+  });
+  await consumer.disconnect();
+  return got;
+}
+
+/** Produces to a topic (auto-created by the broker where allowed). */
+export async function produce(brokers: string, topic: string, messages: Array<{ key?: string | null; value: string | null; partition?: number }>) {
+  const kafka = await createKafka({ KAFKA_BROKERS: brokers });
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages });
+  await producer.disconnect();
+}

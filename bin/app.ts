@@ -1,0 +1,31 @@
+// The CDK app. Tuning comes from context (cdk.json carries demo defaults):
+//   npx cdk synth -c batchSize=250 -c maxBatchingWindowSeconds=5
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { KafkaConsumersStack } from '../lib/kafka-consumers-stack';
+import { mappingSettingsFromContext } from '../lib/mapping-settings';
+
+const app = new App();
+const context = (key: string) => app.node.tryGetContext(key) as unknown;
+const settings = mappingSettingsFromContext(context);
+const bootstrapServers = String(context('bootstrapServers') ?? '').split(',').filter(Boolean);
+const clusterArn = context('clusterArn') as string | undefined;
+
+new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
+  consumer: {
+    cluster: clusterArn ? { kind: 'msk', clusterArn, bootstrapServers } : { kind: 'self-managed', bootstrapServers },
+    topics: [...settings.topics],
+    ...(settings.consumerGroupId ? { consumerGroupId: settings.consumerGroupId } : {}),
+    ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
+    ...(settings.maxBatchingWindowSeconds !== undefined ? { maxBatchingWindow: Duration.millis(settings.maxBatchingWindowSeconds * 1_000) } : {}),
+    ...(settings.startingPosition ? { startingPosition: settings.startingPosition } : {}),
+    ...(settings.startingPositionTimestamp !== undefined ? { startingPositionTimestamp: settings.startingPositionTimestamp } : {}),
+    ...(settings.minPollers !== undefined ? { minPollers: settings.minPollers } : {}),
+    ...(settings.maxPollers !== undefined ? { maxPollers: settings.maxPollers } : {}),
+    ...(settings.retryAttempts !== undefined ? { retryAttempts: settings.retryAttempts } : {}),
+    ...(settings.maxRecordAgeSeconds !== undefined ? { maxRecordAge: Duration.seconds(settings.maxRecordAgeSeconds) } : {}),
+    ...(settings.bisectBatchOnError !== undefined ? { bisectBatchOnError: settings.bisectBatchOnError } : {}),
+    ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
+  },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

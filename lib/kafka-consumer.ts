@@ -1,0 +1,342 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { MAPPING_DEFAULTS, MappingSettingsError, validateMappingSettings, type MappingSettings, type StartingPosition } from './mapping-settings';
+import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry';
+
+/** An Amazon MSK cluster, reached with IAM auth. */
+export interface MskCluster {
+  readonly kind: 'msk';
+  /** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` */
+  readonly clusterArn: string;
+  /** The cluster's IAM bootstrap servers, for the replay function (the mapping finds them itself). @default none */
+  readonly bootstrapServers?: string[];
+}
+
+/** A self-managed Apache Kafka cluster (or Redpanda, Confluent, …). */
+export interface SelfManagedCluster {
+  readonly kind: 'self-managed';
+  readonly bootstrapServers: string[];
+  /** Secrets Manager secret with `{"username","password"}` for SASL/SCRAM. @default no SASL */
+  readonly authSecret?: secretsmanager.ISecret;
+  /** @default SASL_SCRAM_512_AUTH when a secret is given */
+  readonly authenticationMethod?: sources.AuthenticationMethod;
+  /** The VPC the brokers live in, when they are not public. @default none */
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroup?: ec2.ISecurityGroup;
+}
+
+export type KafkaCluster = MskCluster | SelfManagedCluster;
+
+/** Thresholds of the alarms the construct creates. */
+export interface ConsumerAlarmThresholds {
+  /** Visible dead letters that raise the alarm. @default 1 */
+  readonly deadLetters?: number;
+  /** Age of the oldest dead letter. @default 1 hour */
+  readonly oldestDeadLetterAge?: Duration;
+  /** Function errors (whole-batch failures) in 5 minutes. @default 1 */
+  readonly functionErrors?: number;
+  /** Throttled invocations in 5 minutes. @default 1 */
+  readonly throttles?: number;
+  /** The mapping's OffsetLag (records behind the head). @default 10,000 */
+  readonly offsetLag?: number;
+  /** Records dead-lettered in 5 minutes (the runtime's own metric). @default 1 */
+  readonly recordsDeadLettered?: number;
+}
+
+export interface KafkaConsumerProps {
+  readonly cluster: KafkaCluster;
+  /** Topics to consume; one event source mapping per topic. */
+  readonly topics: string[];
+  /** The mappings' consumer group. Immutable once created. @default Lambda generates one */
+  readonly consumerGroupId?: string;
+  /** Records per invocation, 1–10,000. @default 100 */
+  readonly batchSize?: number;
+  /** Batching window, whole seconds 0–300. @default unset: Lambda's Kafka default, 500 ms */
+  readonly maxBatchingWindow?: Duration;
+  /** @default 'TRIM_HORIZON' */
+  readonly startingPosition?: StartingPosition;
+  /** Epoch seconds, with AT_TIMESTAMP. @default none */
+  readonly startingPositionTimestamp?: number;
+  /** Provisioned mode: at least this many pollers (1–200). @default on-demand mode */
+  readonly minPollers?: number;
+  /** Provisioned mode: at most this many pollers (1–2,000). @default on-demand mode */
+  readonly maxPollers?: number;
+  /** Retries of a failed invocation (-1 infinite, 0–10,000); provisioned mode. @default Lambda's default */
+  readonly retryAttempts?: number;
+  /** Discard records older than this (60 s – 7 days); provisioned mode. @default Lambda's default */
+  readonly maxRecordAge?: Duration;
+  /** Split a failing batch and retry the halves; provisioned mode. @default false */
+  readonly bisectBatchOnError?: boolean;
+  /** Partial batch responses. @default true */
+  readonly reportBatchItemFailures?: boolean;
+  /** The handler file, written with `kafkaConsumer()`. @default the example consumer, functions/consumer/index.ts */
+  readonly entry?: string;
+  /** @default 'handler' */
+  readonly handler?: string;
+  /**
+   * The retry policy the handler's `kafkaConsumer({ retry })` uses, so synth can check that the
+   * timeout leaves room for it. @default the runtime's defaults (3 attempts, 100 ms – 2 s)
+   */
+  readonly recordRetry?: RetryOptions;
+  /** @default 1024 MB */
+  readonly memorySize?: number;
+  /** @default 60 s */
+  readonly timeout?: Duration;
+  /** @default no reservation */
+  readonly reservedConcurrentExecutions?: number;
+  /** Extra environment for the handler. @default none */
+  readonly environment?: Record<string, string>;
+  /** How long dead letters are kept, 1 min – 14 days. @default 14 days */
+  readonly deadLetterRetention?: Duration;
+  /** Expiry of oversized dead letters in S3. @default 30 days */
+  readonly deadLetterObjectExpiration?: Duration;
+  /** Encrypt queues and bucket with this key. @default SQS- and S3-managed encryption */
+  readonly encryptionKey?: kms.IKey;
+  /** CloudWatch namespace of the runtime's metrics. @default 'KafkaConsumer' */
+  readonly metricsNamespace?: string;
+  /** Service name (metrics dimension, log field). @default the construct's id */
+  readonly serviceName?: string;
+  /** @default see {@link ConsumerAlarmThresholds} */
+  readonly alarmThresholds?: ConsumerAlarmThresholds;
+  /** Where alarms notify. @default no action */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+const SAFETY_MARGIN = Duration.seconds(3); // the runtime's default timeSafetyMarginMs
+/** Where the runtime writes oversized dead letters (see DeadLetterWriter). */
+export const DEAD_LETTER_PREFIX = 'dead-letters/';
+
+/** cdk-nag: object keys under the dead-letter prefix of the one bucket are the narrowest scope S3 has. */
+export function deadLetterObjectsAck(bucket: s3.IBucket) {
+  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+  return {
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${DEAD_LETTER_PREFIX}*]`,
+    reason: 'Dead letters are objects with per-record keys under one prefix of the one dead-letter bucket.',
+  };
+}
+
+/** Converts props to the shared settings (so the emulator and synth validate alike). */
+export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
+  const s: Record<string, unknown> = {
+    topics: props.topics,
+    consumerGroupId: props.consumerGroupId,
+    batchSize: props.batchSize,
+    maxBatchingWindowSeconds: props.maxBatchingWindow?.toMilliseconds({ integral: false }),
+    startingPosition: props.startingPosition,
+    startingPositionTimestamp: props.startingPositionTimestamp,
+    minPollers: props.minPollers,
+    maxPollers: props.maxPollers,
+    retryAttempts: props.retryAttempts,
+    maxRecordAgeSeconds: props.maxRecordAge?.toSeconds(),
+    bisectBatchOnError: props.bisectBatchOnError,
+    reportBatchItemFailures: props.reportBatchItemFailures,
+  };
+  if (typeof s.maxBatchingWindowSeconds === 'number') s.maxBatchingWindowSeconds /= 1_000;
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as MappingSettings;
+}
+
+/**
+ * A Kafka consumer on Lambda: the function (bundled with esbuild, Node.js 24, ARM64), one
+ * event source mapping per topic, the dead-letter queue and its overflow bucket, the
+ * mapping's on-failure queue, least-privilege IAM, and alarms.
+ */
+export class KafkaConsumer extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterBucket: s3.Bucket;
+  /** Where the mapping sends metadata of batches it discarded. */
+  readonly onFailureQueue: sqs.Queue;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+  readonly settings: MappingSettings;
+  readonly eventSources: Array<sources.ManagedKafkaEventSource | sources.SelfManagedKafkaEventSource> = [];
+
+  constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
+    super(scope, id);
+    this.settings = mappingSettingsOf(props);
+    validateMappingSettings(this.settings);
+    const timeout = props.timeout ?? Duration.seconds(60);
+    const retry = new RetryPolicy(props.recordRetry);
+    const needed = retry.worstCaseDelayMs() + SAFETY_MARGIN.toMilliseconds() + 1_000;
+    if (timeout.toMilliseconds() < needed) {
+      throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; with recordRetry's backoff (up to ${retry.worstCaseDelayMs()} ms per record) and the 3 s safety margin it must be at least ${Math.ceil(needed / 1_000)} s.`);
+    }
+    if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10_240)) {
+      throw new MappingSettingsError(`memorySize is ${props.memorySize}; it must be 128–10240 MB.`);
+    }
+    const retention = props.deadLetterRetention ?? Duration.days(14);
+    if (retention.toSeconds() < 60 || retention.toSeconds() > 1_209_600) {
+      throw new MappingSettingsError(`deadLetterRetention is ${retention.toSeconds()} s; it must be 60 s – 14 days.`);
+    }
+    this.metricsNamespace = props.metricsNamespace ?? 'KafkaConsumer';
+    this.serviceName = props.serviceName ?? id;
+
+    const queueEncryption = props.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: retention, visibilityTimeout: Duration.minutes(15) });
+    this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    this.deadLetterBucket = new s3.Bucket(this, 'DeadLetterBucket', {
+      ...(props.encryptionKey ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey } : { encryption: s3.BucketEncryption.S3_MANAGED }),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: props.deadLetterObjectExpiration ?? Duration.days(30) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    for (const queue of [this.deadLetterQueue, this.onFailureQueue]) {
+      Validations.of(queue).acknowledge({ id: 'AwsSolutions::AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter destination; nothing consumes it in a loop that could need one behind it.' });
+    }
+    Validations.of(this.deadLetterBucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'Only the consumer writes and only the replay function reads, under IAM; CloudTrail data events audit object access where required, without a second logging bucket.',
+    });
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: props.entry ?? new URL('../functions/consumer/index.ts', import.meta.url).pathname,
+      handler: props.handler ?? 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      bundling: bundlingOptions(),
+      environment: {
+        DLQ_URL: this.deadLetterQueue.queueUrl,
+        DLQ_BUCKET: this.deadLetterBucket.bucketName,
+        POWERTOOLS_SERVICE_NAME: this.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.consumerGroupId ? { KAFKA_CONSUMER_GROUP: props.consumerGroupId } : {}),
+        ...props.environment,
+      },
+    });
+    this.deadLetterQueue.grantSendMessages(this.function);
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.deadLetterBucket.arnForObjects(`${DEAD_LETTER_PREFIX}*`)] }));
+    props.encryptionKey?.grantEncrypt(this.function);
+    Validations.of(this.function).acknowledge(deadLetterObjectsAck(this.deadLetterBucket));
+
+    for (const topic of props.topics) {
+      const source = this.#eventSource(props, topic);
+      this.function.addEventSource(source);
+      this.eventSources.push(source);
+    }
+    if (props.cluster.kind === 'msk') this.#grantMskRead(props.cluster.clusterArn, props.topics, props.consumerGroupId);
+    this.#alarms(props.alarmThresholds ?? {}, props.alarmTopic);
+  }
+
+  #eventSource(props: KafkaConsumerProps, topic: string) {
+    const s = this.settings;
+    const common = {
+      topic,
+      batchSize: s.batchSize ?? MAPPING_DEFAULTS.batchSize,
+      ...(props.maxBatchingWindow ? { maxBatchingWindow: props.maxBatchingWindow } : {}),
+      startingPosition: lambda.StartingPosition[s.startingPosition ?? MAPPING_DEFAULTS.startingPosition],
+      ...(s.startingPositionTimestamp !== undefined ? { startingPositionTimestamp: s.startingPositionTimestamp } : {}),
+      ...(s.consumerGroupId ? { consumerGroupId: s.consumerGroupId } : {}),
+      ...(s.minPollers !== undefined ? { provisionedPollerConfig: { minimumPollers: s.minPollers, maximumPollers: s.maxPollers! } } : {}),
+      ...(s.retryAttempts !== undefined ? { retryAttempts: s.retryAttempts } : {}),
+      ...(props.maxRecordAge ? { maxRecordAge: props.maxRecordAge } : {}),
+      ...(s.bisectBatchOnError !== undefined ? { bisectBatchOnError: s.bisectBatchOnError } : {}),
+      reportBatchItemFailures: s.reportBatchItemFailures ?? MAPPING_DEFAULTS.reportBatchItemFailures,
+      onFailure: new sources.SqsDlq(this.onFailureQueue),
+    };
+    const cluster = props.cluster;
+    if (cluster.kind === 'msk') return new sources.ManagedKafkaEventSource({ ...common, clusterArn: cluster.clusterArn });
+    return new sources.SelfManagedKafkaEventSource({
+      ...common,
+      bootstrapServers: cluster.bootstrapServers,
+      ...(cluster.authSecret ? { secret: cluster.authSecret, authenticationMethod: cluster.authenticationMethod ?? sources.AuthenticationMethod.SASL_SCRAM_512_AUTH } : {}),
+      ...(cluster.vpc ? { vpc: cluster.vpc, vpcSubnets: cluster.vpcSubnets ?? {}, ...(cluster.securityGroup ? { securityGroup: cluster.securityGroup } : {}) } : {}),
+    });
+  }
+
+  // The mapping reads with the function's role: MSK IAM actions on exactly this cluster, its topics and group.
+  #grantMskRead(clusterArn: string, topics: string[], groupId: string | undefined) {
+    const arns = mskResourceArns(clusterArn);
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
+      resources: [clusterArn],
+    }));
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      resources: topics.map(arns.topic),
+    }));
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+      resources: [arns.group(groupId ?? '*')],
+    }));
+    if (!groupId) {
+      Validations.of(this.function).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${arns.group('*')}]`,
+        reason: 'No consumerGroupId was given, so Lambda names the group; the grant is still limited to groups of this one cluster.',
+      });
+    }
+  }
+
+  /** A metric the runtime publishes (EMF), by topic. */
+  runtimeMetric(name: string, topic: string, statistic = 'Sum'): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: this.metricsNamespace, metricName: name, dimensionsMap: { service: this.serviceName, topic }, statistic, period: Duration.minutes(5) });
+  }
+
+  /** The mappings' OffsetLag, by topic. */
+  offsetLagMetric(): cloudwatch.IMetric {
+    return new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: this.function.functionName }, statistic: 'Maximum', period: Duration.minutes(1) });
+  }
+
+  #alarms(t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined) {
+    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        metric, threshold, evaluationPeriods: 1, alarmDescription: description,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
+      this.alarms.push(alarm);
+    };
+    add('DeadLettersAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.deadLetters ?? 1,
+      'Records are waiting in the dead-letter queue: fix the cause, then invoke the replay function.');
+    add('OldestDeadLetterAlarm', this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), (t.oldestDeadLetterAge ?? Duration.hours(1)).toSeconds(),
+      'A dead letter has waited too long; it is deleted when the queue retention runs out.');
+    add('FunctionErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), t.functionErrors ?? 1,
+      'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
+    add('ThrottlesAlarm', this.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');
+    add('OffsetLagAlarm', this.offsetLagMetric(), t.offsetLag ?? 10_000, 'The consumer is falling behind its topics.');
+    const deadLettered = new cloudwatch.MathExpression({
+      expression: `SUM(SEARCH('{${this.metricsNamespace},service,topic} MetricName="RecordsDeadLettered" service="${this.serviceName}"', 'Sum', 300))`,
+      period: Duration.minutes(5),
+      label: 'RecordsDeadLettered',
+    });
+    add('RecordsDeadLetteredAlarm', deadLettered, t.recordsDeadLettered ?? 1, 'Records exhausted their retries and were dead-lettered.');
+  }
+}
+
+/** esbuild locally (no Docker), minified, with source maps; the AWS SDK is the runtime's. */
+export function bundlingOptions(): nodejs.BundlingOptions {
+  return { minify: true, sourceMap: true, target: 'node24', externalModules: ['@aws-sdk/*'], format: nodejs.OutputFormat.CJS, forceDockerBundling: false };
+}
+
+/** ARNs of an MSK cluster's topics and groups, for IAM. */
+export function mskResourceArns(clusterArn: string) {
+  if (Token.isUnresolved(clusterArn) || !/^arn:aws[a-z-]*:kafka:[^:]+:\d{12}:cluster\/[^/]+\/[^/]+$/.test(clusterArn)) {
+    throw new MappingSettingsError(`clusterArn "${clusterArn}" is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>).`);
+  }
+  const base = clusterArn.replace(':cluster/', ':');
+  const at = (kind: string) => (name: string) => base.replace(/:([^:]*)$/, `:${kind}/$1/${name}`);
+  return { topic: at('topic'), group: at('group') };
+}
+

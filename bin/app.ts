@@ -10,10 +10,13 @@ const context = (key: string) => app.node.tryGetContext(key) as unknown;
 const settings = mappingSettingsFromContext(context);
 const bootstrapServers = String(context('bootstrapServers') ?? '').split(',').filter(Boolean);
 const clusterArn = context('clusterArn') as string | undefined;
+const authSecretArn = context('authSecretArn') as string | undefined;
 
 new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
-    cluster: clusterArn ? { kind: 'msk', clusterArn, bootstrapServers } : { kind: 'self-managed', bootstrapServers },
+    cluster: clusterArn
+      ? { kind: 'msk', clusterArn, bootstrapServers }
+      : { kind: 'self-managed', bootstrapServers },
     topics: [...settings.topics],
     ...(settings.consumerGroupId ? { consumerGroupId: settings.consumerGroupId } : {}),
     ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
@@ -27,5 +30,6 @@ new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
     ...(settings.bisectBatchOnError !== undefined ? { bisectBatchOnError: settings.bisectBatchOnError } : {}),
     ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
   },
+  ...(authSecretArn ? { authSecretArn } : {}),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -169,6 +169,9 @@ export class KafkaConsumer extends Construct {
     super(scope, id);
     this.settings = mappingSettingsOf(props);
     validateMappingSettings(this.settings);
+    if (props.cluster.kind === 'self-managed' && !props.cluster.authSecret && !props.cluster.vpc) {
+      throw new MappingSettingsError('cluster: self-managed brokers reached over the internet need authSecret (a SASL/SCRAM secret); give it, or the vpc they live in.');
+    }
     const timeout = props.timeout ?? Duration.seconds(60);
     const retry = new RetryPolicy(props.recordRetry);
     const needed = retry.worstCaseDelayMs() + SAFETY_MARGIN.toMilliseconds() + 1_000;

@@ -4,6 +4,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DEAD_LETTER_PREFIX, KafkaConsumer, bundlingOptions, deadLetterObjectsAck, mskResourceArns, type KafkaConsumerProps } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
@@ -12,6 +13,11 @@ export interface KafkaConsumersStackProps extends StackProps {
   readonly consumer: KafkaConsumerProps;
   /** Create the CloudWatch dashboard. @default true */
   readonly dashboard?: boolean;
+  /**
+   * ARN of the SASL/SCRAM secret of a self-managed cluster, for apps configured from context;
+   * same as `consumer.cluster.authSecret`. @default none
+   */
+  readonly authSecretArn?: string;
   /** Replays allowed per record before the replay function leaves it in the queue. @default 3 */
   readonly replayLimit?: number;
   /** The VPC the replay function needs to reach the brokers. @default no VPC (public or local brokers) */
@@ -29,8 +35,12 @@ export class KafkaConsumersStack extends Stack {
 
   constructor(scope: Construct, id: string, props: KafkaConsumersStackProps) {
     super(scope, id, props);
-    const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', props.consumer));
-    const { cluster, topics } = props.consumer;
+    let cluster = props.consumer.cluster;
+    if (props.authSecretArn && cluster.kind === 'self-managed') {
+      cluster = { ...cluster, authSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaAuthSecret', props.authSecretArn) };
+    }
+    const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', { ...props.consumer, cluster }));
+    const { topics } = props.consumer;
     if (!cluster.bootstrapServers?.length) {
       throw new MappingSettingsError('cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
     }

@@ -1,0 +1,163 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { KafkaConsumersStack, type KafkaConsumersStackProps } from '../../lib/kafka-consumers-stack';
+import type { KafkaConsumerProps } from '../../lib/kafka-consumer';
+
+const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
+const base: KafkaConsumerProps = { cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
+
+function synth(consumer: Partial<KafkaConsumerProps> = {}, stack: Partial<KafkaConsumersStackProps> = {}) {
+  const app = new App();
+  const s = new KafkaConsumersStack(app, 'Test', { consumer: { ...base, ...consumer }, ...stack });
+  return Template.fromStack(s);
+}
+const mappings = (t: Template) => Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
+
+describe('KafkaConsumersStack', () => {
+  const template = synth();
+
+  it('maps every setting onto the event source mapping', () => {
+    const t = synth({
+      topics: ['orders', 'payments'], batchSize: 500, maxBatchingWindow: Duration.seconds(7), startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 1_700_000_000,
+      minPollers: 2, maxPollers: 20, retryAttempts: 4, maxRecordAge: Duration.hours(1), bisectBatchOnError: true,
+    });
+    const ms = mappings(t);
+    expect(ms.map((m) => m.Topics)).toEqual([['orders'], ['payments']]);
+    expect(ms[0]).toMatchObject({
+      BatchSize: 500, MaximumBatchingWindowInSeconds: 7, StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: 1_700_000_000,
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 20 }, MaximumRetryAttempts: 4, MaximumRecordAgeInSeconds: 3600,
+      BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'], EventSourceArn: CLUSTER,
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'orders-group' },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/OnFailureQueue/), 'Arn'] } } },
+    });
+  });
+
+  it('uses Lambda defaults where nothing is set, partial batch responses on', () => {
+    const [m] = mappings(template);
+    expect(m).toMatchObject({ BatchSize: 100, StartingPosition: 'TRIM_HORIZON', FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(m.MaximumBatchingWindowInSeconds).toBeUndefined();
+    expect(m.ProvisionedPollerConfig).toBeUndefined();
+    expect(mappings(synth({ reportBatchItemFailures: false }))[0].FunctionResponseTypes).toBeUndefined();
+  });
+
+  it('builds the functions for Node.js 24 on ARM64 with the wiring they read', () => {
+    const t = synth({ memorySize: 2048, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 2048, Timeout: 120, ReservedConcurrentExecutions: 5,
+      Environment: { Variables: Match.objectLike({ DLQ_URL: Match.anyValue(), DLQ_BUCKET: Match.anyValue(), KAFKA_CONSUMER_GROUP: 'orders-group', POWERTOOLS_METRICS_NAMESPACE: 'KafkaConsumer' }) },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x', Timeout: 300,
+      Environment: { Variables: Match.objectLike({ KAFKA_AUTH: 'iam', KAFKA_BROKERS: 'b-1:9098', REPLAY_ALLOWED_TOPICS: 'orders', REPLAY_MAX_COUNT: '3' }) },
+    });
+  });
+
+  it('creates an encrypted, SSL-only DLQ with 14-day retention and a locked-down bucket that expires objects', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })] },
+    });
+  });
+
+  it('uses a KMS key and a custom retention when given', () => {
+    const app = new App();
+    const keys = new Stack(app, 'Keys');
+    const key = new kms.Key(keys, 'Key');
+    const t = Template.fromStack(new KafkaConsumersStack(app, 'Kms', { consumer: { ...base, encryptionKey: key, deadLetterRetention: Duration.days(4) } }));
+    t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 86_400, KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] } });
+    expect(() => synth({ deadLetterRetention: Duration.days(15) })).toThrow('deadLetterRetention is 1296000 s; it must be 60 s – 14 days.');
+  });
+
+  it('grants least privilege: MSK actions on this cluster, topic and group; send-only for the consumer', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p.Properties.PolicyDocument));
+    const consumer = policies.find((p) => p.includes('kafka-cluster:ReadData'))!;
+    expect(consumer).toContain('"Resource":"arn:aws:kafka:us-east-1:123456789012:topic/demo/abcd-1234/orders"');
+    expect(consumer).toContain('"Resource":"arn:aws:kafka:us-east-1:123456789012:group/demo/abcd-1234/orders-group"');
+    expect(consumer).toContain('sqs:SendMessage');
+    expect(consumer).not.toContain('sqs:ReceiveMessage');
+    expect(consumer).not.toContain('sqs:DeleteMessage');
+    expect(consumer).toContain('"Action":"s3:PutObject"');
+    const replay = policies.find((p) => p.includes('kafka-cluster:WriteData'))!;
+    expect(replay).toContain('sqs:ReceiveMessage');
+    expect(replay).toContain('sqs:DeleteMessage');
+    expect(replay).toContain('"Action":"s3:GetObject"');
+    expect(replay).not.toContain('kafka-cluster:ReadData');
+  });
+
+  it('creates the six alarms (with an SNS action when given) and the dashboard', () => {
+    const app = new App();
+    const stack = new KafkaConsumersStack(app, 'Alarmed', { consumer: base });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Namespace: 'AWS/Lambda', Threshold: 10_000 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
+    synth({}, { dashboard: false }).resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+
+    const app2 = new App();
+    const holder = new KafkaConsumersStack(app2, 'Holder', { consumer: base });
+    const topic = new sns.Topic(holder, 'Alerts');
+    const notified = new KafkaConsumersStack(app2, 'Notified', { consumer: { ...base, alarmTopic: topic, alarmThresholds: { offsetLag: 50 } } });
+    const tn = Template.fromStack(notified);
+    tn.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Threshold: 50, AlarmActions: Match.anyValue() });
+  });
+
+  it.each([
+    [{ batchSize: 0 }, 'batchSize is 0; it must be 1–10000.'],
+    [{ batchSize: 10_001 }, 'batchSize is 10001; it must be 1–10000.'],
+    [{ maxBatchingWindow: Duration.seconds(301) }, 'maxBatchingWindowSeconds is 301; it must be 0–300.'],
+    [{ minPollers: 0, maxPollers: 2 }, 'minPollers is 0; it must be 1–200.'],
+    [{ minPollers: 5, maxPollers: 2 }, 'minPollers (5) is greater than maxPollers (2).'],
+    [{ minPollers: 1 }, 'minPollers and maxPollers go together'],
+    [{ retryAttempts: 3 }, 'retryAttempts need(s) the mapping in provisioned mode'],
+    [{ minPollers: 1, maxPollers: 2, retryAttempts: -2 }, 'retryAttempts is -2; it must be -1 or 0–10000.'],
+    [{ minPollers: 1, maxPollers: 2, maxRecordAge: Duration.seconds(30) }, 'maxRecordAgeSeconds is 30; it must be -1 or 60–604800.'],
+    [{ bisectBatchOnError: true }, 'bisectBatchOnError need(s) the mapping in provisioned mode'],
+    [{ consumerGroupId: 'bad group!' }, 'consumerGroupId "bad group!" must be 1–200 characters'],
+    [{ topics: [] }, 'topics is empty'],
+    [{ startingPosition: 'AT_TIMESTAMP' as const }, 'AT_TIMESTAMP needs it'],
+    [{ timeout: Duration.seconds(5), recordRetry: { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000 } }, 'timeout is 5 s; with recordRetry\'s backoff (up to 7500 ms per record) and the 3 s safety margin it must be at least 12 s.'],
+    [{ cluster: { kind: 'msk' as const, clusterArn: 'arn:aws:kafka:nope', bootstrapServers: ['b:9098'] } }, 'is not an MSK cluster ARN'],
+    [{ cluster: { kind: 'msk' as const, clusterArn: CLUSTER } }, 'cluster.bootstrapServers is empty'],
+  ])('refuses %j with a message naming the prop', (props, message) => {
+    expect(() => synth(props as Partial<KafkaConsumerProps>)).toThrow(message);
+  });
+});
+
+describe('the CDK app from the command line', () => {
+  const cdk = (args: string[]) => spawnSync('npx', ['cdk', 'synth', '-q', '--output', `cdk.out/test-${args.length}-${Date.now()}`, ...args], { encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+
+  it('synthesizes offline, cdk-nag clean, with context overrides on the mapping', () => {
+    const out = cdk(['-c', 'batchSize=250', '-c', 'maxBatchingWindowSeconds=5']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).not.toMatch(/AwsSolutions-/);
+  });
+
+  it('fails synth with a clear message for an out-of-range value', () => {
+    const out = cdk(['-c', 'batchSize=20000']);
+    expect(out.status).not.toBe(0);
+    expect(out.stderr).toContain('batchSize is 20000; it must be 1–10000.');
+  });
+
+  it('synthesizes a self-managed cluster without an ARN', () => {
+    const out = cdk(['-c', 'clusterArn=', '-c', 'bootstrapServers=broker-1:9094', '-c', 'authSecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf']);
+    expect(out.status, out.stderr).toBe(0);
+    const noSecret = cdk(['-c', 'clusterArn=', '-c', 'bootstrapServers=broker-1:9094']);
+    expect(noSecret.stderr).toContain('self-managed brokers reached over the internet need authSecret');
+  });
+
+  it('puts the context values on the mapping', () => {
+    execFileSync('npx', ['cdk', 'synth', '-q', '--output', 'cdk.out/test-values', '-c', 'batchSize=250', '-c', 'maxBatchingWindowSeconds=5'], { stdio: 'ignore' });
+    const template = JSON.parse(execFileSync('cat', ['cdk.out/test-values/KafkaConsumers.template.json'], { encoding: 'utf8' }));
+    const mapping = Object.values(template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!;
+    expect(mapping.Properties).toMatchObject({ BatchSize: 250, MaximumBatchingWindowInSeconds: 5, Topics: ['orders'] });
+  });
+});

@@ -1,6 +1,7 @@
 // The AWS SDK is loaded only when a function first needs it: the consumer's happy path
 // never imports it, which keeps cold starts small. Clients make one attempt per call;
-// retries belong to the one RetryPolicy of this runtime.
+// retries belong to the one RetryPolicy of this runtime. SQS calls go to the configured
+// endpoint (the region's, or AWS_ENDPOINT_URL), not to the host named in the queue URL.
 import type * as SqsSdk from '@aws-sdk/client-sqs';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 
@@ -11,7 +12,7 @@ let sqs: Promise<{ sdk: SqsModule; client: InstanceType<SqsModule['SQSClient']> 
 let s3: Promise<{ sdk: S3Module; client: InstanceType<S3Module['S3Client']> }> | undefined;
 
 export function loadSqs() {
-  return (sqs ??= import('@aws-sdk/client-sqs').then((sdk) => ({ sdk, client: new sdk.SQSClient({ maxAttempts: 1 }) })));
+  return (sqs ??= import('@aws-sdk/client-sqs').then((sdk) => ({ sdk, client: new sdk.SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: false }) })));
 }
 
 export function loadS3() {

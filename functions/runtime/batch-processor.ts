@@ -303,7 +303,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       failed = false;
       return response;
     } finally {
-      telemetry.publish(invocation?.stats ?? new Map(), Date.now() - started, failed);
+      telemetry.publish(context.awsRequestId, invocation?.stats ?? new Map(), Date.now() - started, failed);
     }
   }
 

@@ -1,5 +1,9 @@
+import { channel } from 'node:diagnostics_channel';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** Each invocation's `{requestId, stats}` (per topic), for local tools (a no-op without subscribers). */
+export const invocationStats = channel('kafka-lambda:invocation-stats');
 
 /** What one invocation did for one topic. Counted in plain fields; published once. */
 export class TopicStats {
@@ -33,7 +37,8 @@ export class Telemetry {
   }
 
   /** One EMF line per topic; when the event could not even be read, one line without a topic. */
-  publish(stats: ReadonlyMap<string, TopicStats>, durationMs: number, handlerFailed: boolean): void {
+  publish(requestId: string, stats: ReadonlyMap<string, TopicStats>, durationMs: number, handlerFailed: boolean): void {
+    if (invocationStats.hasSubscribers) invocationStats.publish({ requestId, stats });
     const m = this.metrics;
     if (stats.size === 0) {
       m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);

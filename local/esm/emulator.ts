@@ -1,0 +1,404 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Context } from 'aws-lambda';
+import { buildKafkaEvent, encodeRecord, type BrokerRecord } from './lambda-event';
+import { lambdaContext } from './lambda-context';
+import { MAPPING_DEFAULTS, validateMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
+import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
+import type { TopicStats } from '../../functions/runtime/telemetry';
+
+/** Lambda's synchronous invocation payload limit. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface EmulatorOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  /** The mapping's settings, as the CDK app reads them. */
+  readonly settings: MappingSettings;
+  readonly handler: Handler;
+  /** @default 60 s */
+  readonly functionTimeoutMs?: number;
+  /** @default 'consumer' */
+  readonly functionName?: string;
+  readonly bootstrapServers: string;
+  /** Where discarded batches go, in the shape Lambda uses for an SQS on-failure destination. */
+  readonly onFailure?: (message: OnFailureRecord) => Promise<void>;
+  /** Delay between retries of a failed invocation. @default 500 ms */
+  readonly retryDelayMs?: number;
+}
+
+/** Lambda's on-failure destination record for Kafka (metadata only, as for SQS/SNS). */
+export interface OnFailureRecord {
+  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted' | 'MaximumRecordAgeExceeded'; approximateInvokeCount: number };
+  responseContext: { statusCode: number; executedVersion: string; functionError: string };
+  version: '1.0';
+  timestamp: string;
+  KafkaBatchInfo: {
+    batchSize: number;
+    bootstrapServers: string;
+    consumerGroupId: string;
+    payloadSize: number;
+    recordsInfo: Record<string, { firstRecordOffset: string; lastRecordOffset: string; firstRecordTimestamp: string; lastRecordTimestamp: string }>;
+  };
+}
+
+/** What the emulator saw, for progress lines, summaries and tests. */
+export class EmulatorStats {
+  invocations = 0;
+  failedInvocations = 0;
+  /** Records the handler finished (duplicates included). */
+  processed = 0;
+  retried = 0;
+  deadLettered = 0;
+  /** Records reported for redelivery by partial batch responses. */
+  redelivered = 0;
+  /** Records delivered again after a whole-batch failure. */
+  batchRetried = 0;
+  discarded = 0;
+  /** Records decided (processed or dead-lettered) more than once. */
+  duplicates = 0;
+  offsetLag = 0;
+  /** `topic-partition` → offset → how it ended. */
+  readonly outcomes = new Map<string, Map<number, 'processed' | 'dead-lettered' | 'discarded'>>();
+  maxPayloadBytes = 0;
+  timeouts = 0;
+
+  decide(id: string, offset: number, outcome: 'processed' | 'dead-lettered' | 'discarded') {
+    let partition = this.outcomes.get(id);
+    if (!partition) this.outcomes.set(id, (partition = new Map()));
+    if (partition.has(offset)) this.duplicates++;
+    partition.set(offset, outcome);
+  }
+
+  get decided(): number {
+    let n = 0;
+    for (const p of this.outcomes.values()) n += p.size;
+    return n;
+  }
+}
+
+interface Pending {
+  readonly id: string;
+  readonly partition: number;
+  readonly records: BrokerRecord[];
+  readonly sizes: number[];
+  /** Resolves with the next offset to consume for this partition. */
+  readonly done: (nextOffset: number) => void;
+}
+
+interface Invocation {
+  readonly records: BrokerRecord[];
+  readonly bytes: number;
+}
+
+/**
+ * An emulation of Lambda's Kafka event source mapping: a kafkajs consumer in the mapping's
+ * group that batches records by the mapping's rules (batch size, batching window, 6 MB
+ * payload, several partitions per event), invokes the handler with a Lambda-like context
+ * (timeout enforced), and applies the response as Lambda does.
+ */
+export class EventSourceMappingEmulator {
+  readonly stats = new EmulatorStats();
+  readonly #consumer: Consumer;
+  readonly #settings: Required<Pick<MappingSettings, 'batchSize' | 'reportBatchItemFailures'>> & MappingSettings;
+  #queue: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** Partitions with an invocation in flight: Lambda never runs two for one partition. */
+  readonly #busy = new Set<string>();
+  /** What the runtime reports per invocation, by request id (invocations run concurrently). */
+  readonly #reports = new Map<string, { deadLetters: DeadLetterEnvelope[]; retried: number }>();
+  readonly #onDeadLetter = (message: unknown) => {
+    const envelope = message as DeadLetterEnvelope;
+    this.#reports.get(envelope.source.requestId)?.deadLetters.push(envelope);
+  };
+  readonly #onStats = (message: unknown) => {
+    const { requestId, stats } = message as { requestId: string; stats: Map<string, TopicStats> };
+    const report = this.#reports.get(requestId);
+    if (report) for (const t of stats.values()) report.retried += t.retried;
+  };
+  readonly #highWatermarks = new Map<number, number>();
+  readonly #committed = new Map<number, number>();
+
+  constructor(private readonly options: EmulatorOptions) {
+    validateMappingSettings(options.settings);
+    this.#settings = { ...MAPPING_DEFAULTS, ...options.settings };
+    this.#consumer = options.kafka.consumer({
+      groupId: options.settings.consumerGroupId ?? `lambda-esm-${options.topic}`,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  get groupId(): string {
+    return this.options.settings.consumerGroupId ?? `lambda-esm-${this.options.topic}`;
+  }
+
+  async start(): Promise<void> {
+    const position = this.#settings.startingPosition ?? MAPPING_DEFAULTS.startingPosition;
+    subscribe('kafka-lambda:dead-letter-sent', this.#onDeadLetter);
+    subscribe('kafka-lambda:invocation-stats', this.#onStats);
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic: this.options.topic, fromBeginning: position !== 'LATEST' });
+    if (position === 'AT_TIMESTAMP') await this.#seekToTimestamp(this.#settings.startingPositionTimestamp! * 1_000);
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1_000,
+      eachBatch: (payload) => this.#onFetch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer.disconnect();
+    clearTimeout(this.#timer);
+    unsubscribe('kafka-lambda:dead-letter-sent', this.#onDeadLetter);
+    unsubscribe('kafka-lambda:invocation-stats', this.#onStats);
+  }
+
+  async #seekToTimestamp(ms: number): Promise<void> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsetsByTimestamp(this.options.topic, ms);
+    await admin.disconnect();
+    const committed = await this.#committedOffsets();
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
+      for (const o of offsets) if (!committed.has(o.partition)) this.#consumer.seek({ topic: this.options.topic, partition: o.partition, offset: o.offset });
+    });
+  }
+
+  async #committedOffsets(): Promise<Set<number>> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    const [topic] = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.options.topic] });
+    await admin.disconnect();
+    return new Set((topic?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => p.partition));
+  }
+
+  // kafkajs hands over one partition's fetch; it waits here until every record in it has
+  // been decided, then resolves and commits exactly up to where the mapping would.
+  async #onFetch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    this.#highWatermarks.set(batch.partition, Number(batch.highWatermark));
+    const records = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
+    const nextOffset = await new Promise<number>((done) => {
+      this.#queue.push({ id: `${batch.topic}-${batch.partition}`, partition: batch.partition, records, sizes: records.map(encodedSize), done });
+      this.#schedule();
+    });
+    if (nextOffset > records[0]!.offset) resolveOffset(String(nextOffset - 1));
+    await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(nextOffset) }]);
+    this.#committed.set(batch.partition, nextOffset);
+    this.#updateLag();
+    await heartbeat();
+  }
+
+  #updateLag() {
+    let lag = 0;
+    for (const [partition, hw] of this.#highWatermarks) lag += Math.max(0, hw - (this.#committed.get(partition) ?? 0));
+    this.stats.offsetLag = lag;
+  }
+
+  #schedule() {
+    const queued = this.#queue.reduce((n, p) => n + p.records.length, 0);
+    const bytes = this.#queue.reduce((n, p) => n + p.sizes.reduce((a, b) => a + b, 0), 0);
+    if (queued >= this.#settings.batchSize || bytes >= MAX_PAYLOAD_BYTES) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#dispatch();
+    } else if (!this.#timer) {
+      const windowMs = (this.#settings.maxBatchingWindowSeconds ?? MAPPING_DEFAULTS.maxBatchingWindowSeconds) * 1_000;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#dispatch();
+      }, windowMs);
+    }
+  }
+
+  // Invocations run concurrently across partitions, one at a time per partition (offset order).
+  #dispatch() {
+    for (let taken = this.#take(); taken.length > 0; taken = this.#take()) {
+      for (const f of taken) this.#busy.add(f.id);
+      void this.#deliver(taken).finally(() => {
+        for (const f of taken) this.#busy.delete(f.id);
+        if (this.#queue.length > 0) this.#dispatch(); // these waited during the invocation already
+      });
+    }
+  }
+
+  // Up to batchSize records and 6 MB, whole fetches of idle partitions, in arrival order.
+  #take(): Pending[] {
+    const taken: Pending[] = [];
+    let count = 0;
+    let bytes = 0;
+    for (const next of [...this.#queue]) {
+      if (this.#busy.has(next.id)) continue;
+      const size = next.sizes.reduce((a, b) => a + b, 0);
+      if (taken.length > 0 && (count + next.records.length > this.#settings.batchSize || bytes + size > MAX_PAYLOAD_BYTES)) break;
+      taken.push(next);
+      this.#queue.splice(this.#queue.indexOf(next), 1);
+      count += next.records.length;
+      bytes += size;
+      if (count >= this.#settings.batchSize) break;
+    }
+    return taken;
+  }
+
+  async #deliver(fetches: Pending[]): Promise<void> {
+    // A fetch larger than the batch size or payload cap is cut into several invocations.
+    const records = fetches.flatMap((f) => f.records);
+    const sizes = fetches.flatMap((f) => f.sizes);
+    const chunks: Invocation[] = [];
+    let current: BrokerRecord[] = [];
+    let bytes = 0;
+    records.forEach((r, i) => {
+      if (current.length > 0 && (current.length >= this.#settings.batchSize || bytes + sizes[i]! > MAX_PAYLOAD_BYTES)) {
+        chunks.push({ records: current, bytes });
+        current = [];
+        bytes = 0;
+      }
+      current.push(r);
+      bytes += sizes[i]!;
+    });
+    if (current.length) chunks.push({ records: current, bytes });
+
+    const next = new Map<string, number>(fetches.map((f) => [f.id, f.records.at(-1)!.offset + 1]));
+    const rewound = new Set<string>();
+    for (const chunk of chunks) {
+      const todo = chunk.records.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
+      if (todo.length === 0) continue;
+      const redeliverFrom = await this.#invokeWithRetries({ records: todo, bytes: chunk.bytes }, 0);
+      for (const [id, offset] of redeliverFrom) {
+        rewound.add(id);
+        next.set(id, Math.min(next.get(id) ?? offset, offset));
+      }
+    }
+    for (const f of fetches) f.done(next.get(f.id)!);
+  }
+
+  /** Invokes until success or the retry policy gives up; returns partitions to redeliver from. */
+  async #invokeWithRetries(invocation: Invocation, attempt: number): Promise<Map<string, number>> {
+    const outcome = await this.#invoke(invocation);
+    if (outcome.ok) return outcome.redeliverFrom;
+    this.stats.failedInvocations++;
+    const { retryAttempts = -1, maxRecordAgeSeconds = -1, bisectBatchOnError } = this.#settings;
+    const tooOld = maxRecordAgeSeconds > 0 && invocation.records.some((r) => Date.now() - (r.timestamp ?? 0) > maxRecordAgeSeconds * 1_000);
+    if (tooOld || (retryAttempts >= 0 && attempt >= retryAttempts)) {
+      await this.#discard(invocation, tooOld ? 'MaximumRecordAgeExceeded' : 'RetryAttemptsExhausted', attempt + 1, outcome.error);
+      return new Map();
+    }
+    await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
+    this.stats.batchRetried += invocation.records.length;
+    if (bisectBatchOnError && invocation.records.length > 1) {
+      const half = Math.ceil(invocation.records.length / 2);
+      const parts = [invocation.records.slice(0, half), invocation.records.slice(half)];
+      const merged = new Map<string, number>();
+      for (const records of parts) {
+        for (const [id, offset] of await this.#invokeWithRetries({ records, bytes: invocation.bytes / 2 }, attempt + 1)) {
+          merged.set(id, Math.min(merged.get(id) ?? offset, offset));
+        }
+      }
+      return merged;
+    }
+    return this.#invokeWithRetries(invocation, attempt + 1);
+  }
+
+  async #invoke({ records }: Invocation): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false; error: string }> {
+    const event = buildKafkaEvent(records, { bootstrapServers: this.options.bootstrapServers });
+    const payloadBytes = Buffer.byteLength(JSON.stringify(event));
+    this.stats.maxPayloadBytes = Math.max(this.stats.maxPayloadBytes, payloadBytes);
+    const timeoutMs = this.options.functionTimeoutMs ?? 60_000;
+    const context = lambdaContext(timeoutMs, this.options.functionName ?? 'consumer');
+    const report = { deadLetters: [] as DeadLetterEnvelope[], retried: 0 };
+    this.#reports.set(context.awsRequestId, report);
+    this.stats.invocations++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const response = await Promise.race([
+        this.options.handler(event, context),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(timeoutMs)), timeoutMs))),
+      ]);
+      const redeliverFrom = parseResponse(response, records);
+      const { deadLetters } = report;
+      this.stats.retried += report.retried;
+      for (const d of deadLetters) this.stats.decide(`${d.record.topic}-${d.record.partition}`, d.record.offset, 'dead-lettered');
+      this.stats.deadLettered += deadLetters.length;
+      const dead = new Set(deadLetters.map((d) => `${d.record.topic}-${d.record.partition}@${d.record.offset}`));
+      for (const r of records) {
+        const id = `${r.topic}-${r.partition}`;
+        const from = redeliverFrom.get(id);
+        if (from !== undefined && r.offset >= from) this.stats.redelivered++;
+        else if (!dead.has(`${id}@${r.offset}`)) {
+          this.stats.processed++;
+          this.stats.decide(id, r.offset, 'processed');
+        }
+      }
+      return { ok: true, redeliverFrom };
+    } catch (error) {
+      if (error instanceof TimeoutError) this.stats.timeouts++;
+      return { ok: false, error: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+      this.#reports.delete(context.awsRequestId);
+    }
+  }
+
+  async #discard({ records }: Invocation, condition: OnFailureRecord['requestContext']['condition'], invokeCount: number, error: string) {
+    this.stats.discarded += records.length;
+    for (const r of records) this.stats.decide(`${r.topic}-${r.partition}`, r.offset, 'discarded');
+    const recordsInfo: OnFailureRecord['KafkaBatchInfo']['recordsInfo'] = {};
+    for (const r of records) {
+      const id = `${r.topic}-${r.partition}`;
+      const info = (recordsInfo[id] ??= { firstRecordOffset: String(r.offset), lastRecordOffset: String(r.offset), firstRecordTimestamp: new Date(r.timestamp ?? 0).toISOString(), lastRecordTimestamp: '' });
+      info.lastRecordOffset = String(r.offset);
+      info.lastRecordTimestamp = new Date(r.timestamp ?? 0).toISOString();
+    }
+    await this.options.onFailure?.({
+      requestContext: { requestId: crypto.randomUUID(), functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}`, condition, approximateInvokeCount: invokeCount },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: error.slice(0, 256) },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      KafkaBatchInfo: { batchSize: records.length, bootstrapServers: this.options.bootstrapServers, consumerGroupId: this.groupId, payloadSize: 0, recordsInfo },
+    });
+  }
+}
+
+class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`Task timed out after ${(ms / 1_000).toFixed(2)} seconds`);
+  }
+}
+
+function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): BrokerRecord {
+  const headers: Array<[string, Buffer]> = [];
+  for (const [name, value] of Object.entries(m.headers ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push([name, Buffer.from(v)]);
+  }
+  return { topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value, headers };
+}
+
+function encodedSize(r: BrokerRecord): number {
+  return JSON.stringify(encodeRecord(r)).length;
+}
+
+/**
+ * Applies Lambda's rules to a response: empty or null means success; each identifier must
+ * name a partition and offset of this invocation, else the whole batch failed.
+ */
+export function parseResponse(response: unknown, records: BrokerRecord[]): Map<string, number> {
+  const result = new Map<string, number>();
+  if (response === null || response === undefined) return result;
+  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return result;
+  if (!Array.isArray(failures)) throw new Error('batchItemFailures is not a list');
+  const present = new Set(records.map((r) => `${r.topic}-${r.partition}@${r.offset}`));
+  for (const failure of failures) {
+    const id = (failure as { itemIdentifier?: { partition?: unknown; offset?: unknown } })?.itemIdentifier;
+    if (!id || typeof id.partition !== 'string' || typeof id.offset !== 'number' || !present.has(`${id.partition}@${id.offset}`)) {
+      throw new Error(`invalid itemIdentifier ${JSON.stringify(id)}: the whole batch counts as failed`);
+    }
+    result.set(id.partition, Math.min(result.get(id.partition) ?? id.offset, id.offset));
+  }
+  return result;
+}

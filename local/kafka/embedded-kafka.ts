@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const cacheDir = process.env.KAFKA_MOCK_CACHE ?? path.resolve(here, '../../.cache/kafka-mock');
+const cacheDir = process.env.KAFKA_MOCK_CACHE || path.resolve(here, '../../.cache/kafka-mock');
 
 /** A running embedded Kafka cluster (librdkafka's mock cluster) on 127.0.0.1. */
 export interface EmbeddedKafka {

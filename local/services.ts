@@ -47,7 +47,7 @@ export interface LocalServicesOptions {
  */
 export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
   const given = options.environment ?? process.env;
-  const topic = options.topic ?? given.KAFKA_TOPIC ?? 'orders';
+  const topic = options.topic ?? (given.KAFKA_TOPIC || 'orders');
   const partitions = options.partitions ?? 6;
   const started: Array<EmbeddedKafka | EmbeddedAws> = [];
   const stop = async () => {
@@ -67,7 +67,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       started.push(aws);
       endpoint = aws.endpoint;
     }
-    const region = given.AWS_REGION ?? 'us-east-1';
+    const region = given.AWS_REGION || 'us-east-1';
     const credentials = {
       AWS_ACCESS_KEY_ID: given.AWS_ACCESS_KEY_ID ?? LOCAL_AWS_CREDENTIALS.AWS_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: given.AWS_SECRET_ACCESS_KEY ?? LOCAL_AWS_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
@@ -81,7 +81,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     const s3 = new S3Client(clientConfig);
     const queueUrl = async (name: string) =>
       (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { MessageRetentionPeriod: '1209600' } }))).QueueUrl!;
-    const bucket = given.DLQ_BUCKET ?? 'kafka-dead-letters';
+    const bucket = given.DLQ_BUCKET || 'kafka-dead-letters';
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
     });
@@ -91,8 +91,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: region,
       ...credentials,
-      DLQ_URL: given.DLQ_URL ?? (await queueUrl('kafka-dead-letters')),
-      ON_FAILURE_QUEUE_URL: given.ON_FAILURE_QUEUE_URL ?? (await queueUrl('kafka-on-failure')),
+      DLQ_URL: given.DLQ_URL || (await queueUrl('kafka-dead-letters')),
+      ON_FAILURE_QUEUE_URL: given.ON_FAILURE_QUEUE_URL || (await queueUrl('kafka-on-failure')),
       DLQ_BUCKET: bucket,
     };
     sqs.destroy();

@@ -60,32 +60,35 @@ try {
     onFailure: async (message) => void (await sqs.send(new SendMessageCommand({ QueueUrl: services.env.ON_FAILURE_QUEUE_URL, MessageBody: JSON.stringify(message) }))),
   });
   stopAll.push(() => emulator.stop());
+  const consumeStarted = Date.now();
   await emulator.start();
+  const s = emulator.stats;
 
   const progress = setInterval(() => {
     if (!process.stderr.isTTY) return;
-    const s = emulator.stats;
-    process.stderr.write(`\r${s.decided}/${total} accounted · ${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · lag ${s.offsetLag}   `);
+    process.stderr.write(`\r${s.decided} accounted · ${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · lag ${s.offsetLag}   `);
   }, 250);
   stopAll.push(async () => clearInterval(progress));
   const until = async (done: () => boolean) => {
     while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
   };
-  await until(() => emulator.stats.decided >= total);
-  const firstPassMs = Date.now() - started;
+  await until(() => s.decided >= total);
+  const firstPassMs = Date.now() - consumeStarted;
 
+  // As in production: the consumer is paused (fixed, redeployed), the DLQ replayed, the consumer resumed.
+  emulator.pause();
   const { handler: replay } = await import('../functions/replay/index');
   const replayed = await replay({ maxMessages: 10_000 }, lambdaContext(300_000, 'replay'));
-  log(`\nreplayed ${replayed.replayed} dead letters onto ${topic}`);
-  await until(() => emulator.stats.decided >= total + replayed.replayed);
+  log(`\nreplayed ${replayed.replayed} dead letters onto ${topic}; consuming them again`);
+  emulator.resume();
+  await until(() => s.decided >= total + replayed.replayed);
   clearInterval(progress);
 
   if (values.watch) {
-    log('\n--watch: consuming until Ctrl-C');
+    log('--watch: consuming until Ctrl-C');
     await new Promise(() => undefined);
   }
 
-  const s = emulator.stats;
   // Every produced offset, and every replayed one, must have been processed or dead-lettered.
   const lost = Math.max(0, total + replayed.replayed - s.decided);
   const durationMs = Date.now() - started;

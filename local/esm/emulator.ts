@@ -151,6 +151,15 @@ export class EventSourceMappingEmulator {
     });
   }
 
+  /** Stops fetching (what is in flight finishes); {@link resume} carries on from there. */
+  pause(): void {
+    this.#consumer.pause([{ topic: this.options.topic }]);
+  }
+
+  resume(): void {
+    this.#consumer.resume([{ topic: this.options.topic }]);
+  }
+
   async stop(): Promise<void> {
     await this.#consumer.disconnect();
     clearTimeout(this.#timer);

@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createKafka } from '../../functions/runtime/kafka-connection';
+import type { KafkaEvent } from '../../functions/runtime/event';
+import { EventSourceMappingEmulator, MAX_PAYLOAD_BYTES, type Handler, type OnFailureRecord } from '../../local/esm/emulator';
+import type { MappingSettings } from '../../lib/mapping-settings';
+import { produce } from '../support/kafka';
+
+const env = inject('localEnv');
+let seq = 0;
+const running: EventSourceMappingEmulator[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((e) => e.stop()));
+});
+
+async function emulate(topic: string, handler: Handler, settings: Partial<MappingSettings> = {}, extra: { functionTimeoutMs?: number } = {}) {
+  const failures: OnFailureRecord[] = [];
+  const emulator = new EventSourceMappingEmulator({
+    kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
+    topic, bootstrapServers: env.KAFKA_BROKERS, handler, retryDelayMs: 50,
+    settings: { topics: [topic], batchSize: 50, maxBatchingWindowSeconds: 0, ...settings },
+    onFailure: async (m) => void failures.push(m),
+    ...extra,
+  });
+  running.push(emulator);
+  await emulator.start();
+  return { emulator, failures };
+}
+const until = async (done: () => boolean, timeoutMs = 30_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the emulator');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+const offsetsOf = (event: KafkaEvent) => Object.values(event.records).flat().map((r) => `${r.partition}@${r.offset}`);
+
+describe('event source mapping emulator', () => {
+  it('delivers every record, redelivers a partition from the offset the response names, and leaves others committed', async () => {
+    const topic = `e2e-partial-${seq++}`;
+    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }), partition: i % 4 })));
+    const seen: string[] = [];
+    let reported = false;
+    const { emulator } = await emulate(topic, async (e) => {
+      const event = e as KafkaEvent;
+      seen.push(...offsetsOf(event));
+      const p1 = event.records[`${topic}-1`];
+      if (!reported && p1 && p1.length > 3) {
+        reported = true;
+        return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-1`, offset: p1[2]!.offset } }] };
+      }
+      return { batchItemFailures: [] };
+    });
+    await until(() => emulator.stats.decided >= 200);
+    for (let p = 0; p < 4; p++) expect(emulator.stats.outcomes.get(`${topic}-${p}`)!.size).toBe(50);
+    const counts = new Map<string, number>();
+    for (const o of seen) counts.set(o, (counts.get(o) ?? 0) + 1);
+    const twice = [...counts].filter(([, n]) => n > 1).map(([o]) => o);
+    expect(twice.length).toBeGreaterThan(0);
+    expect(twice.every((o) => o.startsWith('1@'))).toBe(true); // only partition 1 came again
+    expect(emulator.stats.duplicates).toBe(0);
+    expect(emulator.stats.redelivered).toBe(twice.length);
+  });
+
+  it('treats an invalid identifier as a whole-batch failure, retries, bisects, and sends the poison batch to the on-failure queue', async () => {
+    const topic = `e2e-bisect-${seq++}`;
+    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 8 }, (_, i) => ({ value: i === 5 ? 'poison' : 'ok', partition: 0 })));
+    const sizes: number[] = [];
+    const { emulator, failures } = await emulate(topic, async (e) => {
+      const records = Object.values((e as KafkaEvent).records).flat();
+      sizes.push(records.length);
+      if (records.some((r) => Buffer.from(r.value as string, 'base64').toString() === 'poison')) {
+        return { batchItemFailures: [{ itemIdentifier: { partition: 'nope-0', offset: 1 } }] };
+      }
+      return {};
+    }, { minPollers: 1, maxPollers: 1, retryAttempts: 3, bisectBatchOnError: true });
+    await until(() => emulator.stats.decided >= 8);
+    expect(sizes[0]).toBe(8);
+    expect(sizes).toContain(1);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.requestContext.condition).toBe('RetryAttemptsExhausted');
+    expect(failures[0]!.KafkaBatchInfo.recordsInfo[`${topic}-0`]).toMatchObject({ firstRecordOffset: '5', lastRecordOffset: '5' });
+    expect(emulator.stats.discarded).toBe(1);
+    expect(emulator.stats.processed).toBe(7);
+  });
+
+  it('discards records past maxRecordAge instead of retrying them forever', async () => {
+    const topic = `e2e-age-${seq++}`;
+    const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'old', partition: 0, timestamp: String(Date.now() - 120_000) }] });
+    await producer.disconnect();
+    const { emulator, failures } = await emulate(topic, async () => {
+      throw new Error('always');
+    }, { minPollers: 1, maxPollers: 1, maxRecordAgeSeconds: 60 });
+    await until(() => emulator.stats.decided >= 1);
+    expect(failures[0]!.requestContext.condition).toBe('MaximumRecordAgeExceeded');
+    expect(emulator.stats.failedInvocations).toBe(1);
+  });
+
+  it('keeps each invocation under the 6 MB payload cap', async () => {
+    const topic = `e2e-cap-${seq++}`;
+    const big = 'x'.repeat(900_000);
+    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 10 }, () => ({ value: big, partition: 0 })));
+    const payloads: number[] = [];
+    const { emulator } = await emulate(topic, async (e) => void payloads.push(Buffer.byteLength(JSON.stringify(e))), { batchSize: 100 });
+    await until(() => emulator.stats.decided >= 10);
+    expect(payloads.length).toBeGreaterThan(1);
+    expect(Math.max(...payloads)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+  });
+
+  it('counts an invocation that overruns its timeout as failed and delivers the batch again', async () => {
+    const topic = `e2e-timeout-${seq++}`;
+    await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);
+    let calls = 0;
+    const { emulator } = await emulate(topic, async () => {
+      if (calls++ === 0) await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return { batchItemFailures: [] };
+    }, {}, { functionTimeoutMs: 300 });
+    await until(() => emulator.stats.decided >= 2);
+    expect(emulator.stats.timeouts).toBe(1);
+    expect(emulator.stats.failedInvocations).toBe(1);
+    expect(emulator.stats.batchRetried).toBe(2);
+  });
+});
+
+describe('npm start', () => {
+  it('runs the whole flow on the embedded defaults and accounts for every record', () => {
+    const out = spawnSync(path.resolve('node_modules/.bin/tsx'), ['local/start.ts', '--records', '600', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, KAFKA_BROKERS: '', AWS_ENDPOINT_URL: '', DLQ_URL: '', ON_FAILURE_QUEUE_URL: '' },
+      timeout: 240_000,
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const summary = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ produced: 600, lost: 0 });
+    expect(summary.deadLettered).toBeGreaterThanOrEqual(18); // 2% permanent + 1% not JSON, then again after replay
+    expect(summary.replayed).toBe(18);
+    expect(summary.retried).toBeGreaterThan(0);
+  }, 300_000);
+});

@@ -131,36 +131,26 @@ class Invocation {
   async run(record: KafkaRecord<unknown, unknown>, call: RecordCall): Promise<boolean> {
     if (Date.now() >= this.deadline) return false;
     const stats = this.topicStats(record.topic);
-    let error: unknown;
-    try {
-      this.deserialize(record);
-      const result = call(record, this.context);
-      if (result instanceof Promise) await result;
-      stats.processed++;
-      return true;
-    } catch (e) {
-      error = e;
-    }
-    const firstFailureAt = Date.now();
     const { retry } = this.config;
+    let firstFailureAt = 0;
     for (let attempt = 1; ; attempt++) {
-      if (!retry.shouldRetry(error, attempt)) {
-        this.deadLetter(record, error, attempt, firstFailureAt);
-        return true;
-      }
-      const delay = retry.delayMs(attempt);
-      if (Date.now() + delay >= this.deadline) return false;
-      this.config.telemetry.logger.debug('retrying record', { ...this.coordinates(record), attempt, error: (error as Error)?.message });
-      await sleep(delay);
-      stats.retried++;
       try {
         this.deserialize(record);
         const result = call(record, this.context);
-        if (result instanceof Promise) await result;
+        if (result instanceof Promise) await result; // synchronous handlers skip the microtask
         stats.processed++;
         return true;
-      } catch (e) {
-        error = e;
+      } catch (error) {
+        firstFailureAt ||= Date.now();
+        if (!retry.shouldRetry(error, attempt)) {
+          this.deadLetter(record, error, attempt, firstFailureAt);
+          return true;
+        }
+        const delay = retry.delayMs(attempt);
+        if (Date.now() + delay >= this.deadline) return false;
+        this.config.telemetry.logger.debug('retrying record', { ...this.coordinates(record), attempt, error: (error as Error)?.message });
+        await sleep(delay);
+        stats.retried++;
       }
     }
   }

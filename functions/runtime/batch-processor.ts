@@ -272,10 +272,6 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     this.#config = new ProcessorConfig(options as KafkaConsumerOptions<unknown, unknown>);
   }
 
-  get logger() {
-    return this.#config.telemetry.logger;
-  }
-
   async process(event: unknown, context: Context): Promise<KafkaBatchResponse> {
     const started = Date.now();
     const { telemetry } = this.#config;

@@ -101,7 +101,7 @@ class Invocation {
     for (const p of event.partitions) {
       const s = this.topicStats(p.topic);
       s.received += p.records.length;
-      for (const r of p.records) s.bytes += (r.rawKey?.length ?? 0) + (r.rawValue?.length ?? 0);
+      s.bytes += p.byteCount;
       s.maxRecordAgeMs = Math.max(s.maxRecordAgeMs, started - (p.records[0]?.timestamp ?? started));
     }
   }
@@ -128,9 +128,8 @@ class Invocation {
    * Runs one record to an end: processed, dead-lettered (retries exhausted or not
    * retryable), or not finished (false: out of time) and so to be redelivered.
    */
-  async run(record: KafkaRecord<unknown, unknown>, call: RecordCall): Promise<boolean> {
+  async run(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats): Promise<boolean> {
     if (Date.now() >= this.deadline) return false;
-    const stats = this.topicStats(record.topic);
     const { retry } = this.config;
     let firstFailureAt = 0;
     for (let attempt = 1; ; attempt++) {
@@ -157,8 +156,9 @@ class Invocation {
 
   /** Runs records in order; the first one not finished stops the sequence and is reported. */
   async runInOrder(partitionId: string, records: KafkaRecord<unknown, unknown>[], call: RecordCall): Promise<void> {
+    const stats = this.topicStats(records[0]!.topic); // one sequence, one topic
     for (const record of records) {
-      if (!(await this.run(record, call))) {
+      if (!(await this.run(record, call, stats))) {
         this.redeliverFrom(partitionId, record.offset);
         return;
       }

@@ -31,6 +31,8 @@ export interface PartitionBatch {
   readonly topic: string;
   readonly partition: number;
   readonly records: KafkaRecord[];
+  /** Bytes of its keys and values, decoded. */
+  readonly byteCount: number;
 }
 
 export interface DecodedEvent {
@@ -38,9 +40,6 @@ export interface DecodedEvent {
   readonly eventSourceArn?: string;
   readonly bootstrapServers?: string;
   readonly partitions: PartitionBatch[];
-  readonly recordCount: number;
-  /** Bytes of keys and values, decoded. */
-  readonly byteCount: number;
 }
 
 const EVENT_SOURCES = new Set(['aws:kafka', 'SelfManagedKafka']);
@@ -75,8 +74,6 @@ export function decodeEvent(event: unknown): DecodedEvent {
     fail('"records" must be an object keyed "<topic>-<partition>".');
   }
   const partitions: PartitionBatch[] = [];
-  let recordCount = 0;
-  let byteCount = 0;
   for (const [id, list] of Object.entries(e.records)) {
     if (!Array.isArray(list)) fail(`records["${id}"] must be an array of records.`);
     if (list.length === 0) continue;
@@ -87,6 +84,7 @@ export function decodeEvent(event: unknown): DecodedEvent {
       fail(`records["${id}"][0] has topic ${JSON.stringify(topic)} and partition ${JSON.stringify(partition)}, which do not match the key "${id}".`);
     }
     const records: KafkaRecord[] = new Array(list.length);
+    let byteCount = 0;
     for (let i = 0; i < list.length; i++) {
       const r = list[i] as KafkaEventRecord;
       const where = `records["${id}"][${i}]`;
@@ -119,15 +117,12 @@ export function decodeEvent(event: unknown): DecodedEvent {
       );
       byteCount += (rawKey?.length ?? 0) + (rawValue?.length ?? 0);
     }
-    recordCount += records.length;
-    partitions.push({ id, topic, partition, records });
+    partitions.push({ id, topic, partition, records, byteCount });
   }
   return {
     eventSource: e.eventSource!,
     ...(e.eventSourceArn !== undefined ? { eventSourceArn: e.eventSourceArn } : {}),
     ...(e.bootstrapServers !== undefined ? { bootstrapServers: e.bootstrapServers } : {}),
     partitions,
-    recordCount,
-    byteCount,
   };
 }

@@ -62,7 +62,6 @@ export class EmulatorStats {
   offsetLag = 0;
   /** `topic-partition` → offset → how it ended. */
   readonly outcomes = new Map<string, Map<number, 'processed' | 'dead-lettered' | 'discarded'>>();
-  maxPayloadBytes = 0;
   timeouts = 0;
 
   decide(id: string, offset: number, outcome: 'processed' | 'dead-lettered' | 'discarded') {
@@ -86,11 +85,6 @@ interface Pending {
   readonly sizes: number[];
   /** Resolves with the next offset to consume for this partition. */
   readonly done: (nextOffset: number) => void;
-}
-
-interface Invocation {
-  readonly records: BrokerRecord[];
-  readonly bytes: number;
 }
 
 /**
@@ -258,26 +252,26 @@ export class EventSourceMappingEmulator {
     // A fetch larger than the batch size or payload cap is cut into several invocations.
     const records = fetches.flatMap((f) => f.records);
     const sizes = fetches.flatMap((f) => f.sizes);
-    const chunks: Invocation[] = [];
+    const chunks: BrokerRecord[][] = [];
     let current: BrokerRecord[] = [];
     let bytes = 0;
     records.forEach((r, i) => {
       if (current.length > 0 && (current.length >= this.#settings.batchSize || bytes + sizes[i]! > MAX_PAYLOAD_BYTES)) {
-        chunks.push({ records: current, bytes });
+        chunks.push(current);
         current = [];
         bytes = 0;
       }
       current.push(r);
       bytes += sizes[i]!;
     });
-    if (current.length) chunks.push({ records: current, bytes });
+    if (current.length) chunks.push(current);
 
     const next = new Map<string, number>(fetches.map((f) => [f.id, f.records.at(-1)!.offset + 1]));
     const rewound = new Set<string>();
     for (const chunk of chunks) {
-      const todo = chunk.records.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
+      const todo = chunk.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
       if (todo.length === 0) continue;
-      const redeliverFrom = await this.#invokeWithRetries({ records: todo, bytes: chunk.bytes }, 0);
+      const redeliverFrom = await this.#invokeWithRetries(todo, 0);
       for (const [id, offset] of redeliverFrom) {
         rewound.add(id);
         next.set(id, Math.min(next.get(id) ?? offset, offset));
@@ -287,36 +281,33 @@ export class EventSourceMappingEmulator {
   }
 
   /** Invokes until success or the retry policy gives up; returns partitions to redeliver from. */
-  async #invokeWithRetries(invocation: Invocation, attempt: number): Promise<Map<string, number>> {
-    const outcome = await this.#invoke(invocation);
+  async #invokeWithRetries(records: BrokerRecord[], attempt: number): Promise<Map<string, number>> {
+    const outcome = await this.#invoke(records);
     if (outcome.ok) return outcome.redeliverFrom;
     this.stats.failedInvocations++;
     const { retryAttempts = -1, maxRecordAgeSeconds = -1, bisectBatchOnError } = this.#settings;
-    const tooOld = maxRecordAgeSeconds > 0 && invocation.records.some((r) => Date.now() - (r.timestamp ?? 0) > maxRecordAgeSeconds * 1_000);
+    const tooOld = maxRecordAgeSeconds > 0 && records.some((r) => Date.now() - (r.timestamp ?? 0) > maxRecordAgeSeconds * 1_000);
     if (tooOld || (retryAttempts >= 0 && attempt >= retryAttempts)) {
-      await this.#discard(invocation, tooOld ? 'MaximumRecordAgeExceeded' : 'RetryAttemptsExhausted', attempt + 1, outcome.error);
+      await this.#discard(records, tooOld ? 'MaximumRecordAgeExceeded' : 'RetryAttemptsExhausted', attempt + 1, outcome.error);
       return new Map();
     }
     await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
-    this.stats.batchRetried += invocation.records.length;
-    if (bisectBatchOnError && invocation.records.length > 1) {
-      const half = Math.ceil(invocation.records.length / 2);
-      const parts = [invocation.records.slice(0, half), invocation.records.slice(half)];
+    this.stats.batchRetried += records.length;
+    if (bisectBatchOnError && records.length > 1) {
+      const half = Math.ceil(records.length / 2);
       const merged = new Map<string, number>();
-      for (const records of parts) {
-        for (const [id, offset] of await this.#invokeWithRetries({ records, bytes: invocation.bytes / 2 }, attempt + 1)) {
+      for (const part of [records.slice(0, half), records.slice(half)]) {
+        for (const [id, offset] of await this.#invokeWithRetries(part, attempt + 1)) {
           merged.set(id, Math.min(merged.get(id) ?? offset, offset));
         }
       }
       return merged;
     }
-    return this.#invokeWithRetries(invocation, attempt + 1);
+    return this.#invokeWithRetries(records, attempt + 1);
   }
 
-  async #invoke({ records }: Invocation): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false; error: string }> {
+  async #invoke(records: BrokerRecord[]): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false; error: string }> {
     const event = buildKafkaEvent(records, { bootstrapServers: this.options.bootstrapServers });
-    const payloadBytes = Buffer.byteLength(JSON.stringify(event));
-    this.stats.maxPayloadBytes = Math.max(this.stats.maxPayloadBytes, payloadBytes);
     const timeoutMs = this.options.functionTimeoutMs ?? 60_000;
     const context = lambdaContext(timeoutMs, this.options.functionName ?? 'consumer');
     const report = { deadLetters: [] as DeadLetterEnvelope[], retried: 0 };
@@ -353,7 +344,7 @@ export class EventSourceMappingEmulator {
     }
   }
 
-  async #discard({ records }: Invocation, condition: OnFailureRecord['requestContext']['condition'], invokeCount: number, error: string) {
+  async #discard(records: BrokerRecord[], condition: OnFailureRecord['requestContext']['condition'], invokeCount: number, error: string) {
     this.stats.discarded += records.length;
     for (const r of records) this.stats.decide(`${r.topic}-${r.partition}`, r.offset, 'discarded');
     const recordsInfo: OnFailureRecord['KafkaBatchInfo']['recordsInfo'] = {};

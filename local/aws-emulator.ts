@@ -6,6 +6,8 @@ export const LOCAL_AWS_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_AC
 export interface EmbeddedAws {
   /** The value for `AWS_ENDPOINT_URL`. */
   readonly endpoint: string;
+  /** Requests served so far, by API: `AmazonSQS.SendMessageBatch`, `S3 PUT`, … (benchmarks count calls). */
+  readonly requests: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -15,6 +17,12 @@ export interface EmbeddedAws {
  */
 export async function startEmbeddedAws(port = 0): Promise<EmbeddedAws> {
   const app = buildApp({ logger: false, host: '127.0.0.1' });
+  const requests = new Map<string, number>();
+  app.addHook('onRequest', async (request: { headers: Record<string, unknown>; method: string }) => {
+    const target = request.headers['x-amz-target'];
+    const api = typeof target === 'string' ? target : `S3 ${request.method}`;
+    requests.set(api, (requests.get(api) ?? 0) + 1);
+  });
   const address = await app.listen({ port, host: '127.0.0.1' });
-  return { endpoint: address, stop: () => app.close() };
+  return { endpoint: address, requests, stop: () => app.close() };
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { decodeEvent, type DecodedEvent, type PartitionBatch } from './event';
-import type { KafkaRecord } from './record';
+import { decodeField, type KafkaRecord } from './record';
 import { resolveDeserializer, type Deserializer } from './deserializers';
 import { RetryPolicy, sleep, type RetryOptions } from './retry';
 import { buildEnvelope, type DeadLetterEnvelope } from './envelope';
@@ -55,6 +55,9 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
   readonly deadLetterTransport?: DeadLetterTransport;
 }
 
+/** Dead letters detailed in an invocation's log line; the queue has them all. */
+const LOGGED_DEAD_LETTERS = 20;
+
 type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
 /** Validated options, shared by every invocation of a handler. */
@@ -63,6 +66,7 @@ class ProcessorConfig {
   readonly deserializeValue;
   readonly deserializeKey;
   readonly telemetry: Telemetry;
+  readonly consumerGroup: string | undefined;
 
   constructor(readonly options: KafkaConsumerOptions<unknown, unknown>) {
     if (!options.processRecord === !options.processBatch) {
@@ -77,12 +81,14 @@ class ProcessorConfig {
     this.deserializeValue = resolveDeserializer(options.deserializer ?? 'json', 'value');
     this.deserializeKey = options.keyDeserializer ? resolveDeserializer(options.keyDeserializer, 'key') : undefined;
     this.telemetry = new Telemetry(options.telemetry);
+    this.consumerGroup = options.consumerGroup ?? process.env.KAFKA_CONSUMER_GROUP;
   }
 }
 
 /** One invocation: its deadline, its per-topic counts, the partitions it must report. */
 class Invocation {
   readonly #unfinished = new Map<string, number>();
+  readonly #deadLetterLog: Array<Record<string, unknown>> = [];
   readonly stats = new Map<string, TopicStats>();
   readonly deadline: number;
   readonly flushDeadline: number;
@@ -120,36 +126,62 @@ class Invocation {
 
   deserialize(record: KafkaRecord<unknown, unknown>): void {
     const { deserializeValue, deserializeKey } = this.config;
-    record.value = deserializeValue(record.rawValue, record);
-    record.key = deserializeKey ? deserializeKey(record.rawKey, record) : record.rawKey;
+    record.value = deserializeValue(decodeField(record, 'value'), record);
+    if (deserializeKey) record.key = deserializeKey(record.rawKey, record);
   }
 
   /**
    * Runs one record to an end: processed, dead-lettered (retries exhausted or not
-   * retryable), or not finished (false: out of time) and so to be redelivered.
+   * retryable), or not finished (false: out of time) and so to be redelivered. A record
+   * whose function returns synchronously costs no promise: most records succeed at once.
    */
-  async run(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats): Promise<boolean> {
+  run(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats): boolean | Promise<boolean> {
     if (Date.now() >= this.deadline) return false;
-    const { retry } = this.config;
-    let firstFailureAt = 0;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.deserialize(record);
-        const result = call(record, this.context);
-        if (result instanceof Promise) await result; // synchronous handlers skip the microtask
+    let result: unknown;
+    try {
+      result = this.attempt(record, call);
+    } catch (error) {
+      return this.retry(record, call, stats, error);
+    }
+    if (!(result instanceof Promise)) {
+      stats.processed++;
+      return true;
+    }
+    return result.then(
+      () => {
         stats.processed++;
         return true;
-      } catch (error) {
-        firstFailureAt ||= Date.now();
-        if (!retry.shouldRetry(error, attempt)) {
-          this.deadLetter(record, error, attempt, firstFailureAt);
-          return true;
-        }
-        const delay = retry.delayMs(attempt);
-        if (Date.now() + delay >= this.deadline) return false;
-        this.config.telemetry.logger.debug('retrying record', { ...this.coordinates(record), attempt, error: (error as Error)?.message });
-        await sleep(delay);
-        stats.retried++;
+      },
+      (error: unknown) => this.retry(record, call, stats, error),
+    );
+  }
+
+  attempt(record: KafkaRecord<unknown, unknown>, call: RecordCall): unknown {
+    this.deserialize(record);
+    return call(record, this.context);
+  }
+
+  /** After a failed first attempt: the further attempts the retry policy allows. */
+  async retry(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats, firstError: unknown): Promise<boolean> {
+    const { retry } = this.config;
+    const firstFailureAt = Date.now();
+    let error = firstError;
+    for (let attempt = 1; ; attempt++) {
+      if (!retry.shouldRetry(error, attempt)) {
+        this.deadLetter(record, error, attempt, firstFailureAt);
+        return true;
+      }
+      const delay = retry.delayMs(attempt);
+      if (Date.now() + delay >= this.deadline) return false;
+      this.config.telemetry.logger.debug('retrying record', { ...this.coordinates(record), attempt, error: (error as Error)?.message });
+      await sleep(delay);
+      stats.retried++;
+      try {
+        await this.attempt(record, call);
+        stats.processed++;
+        return true;
+      } catch (next) {
+        error = next;
       }
     }
   }
@@ -158,7 +190,9 @@ class Invocation {
   async runInOrder(partitionId: string, records: KafkaRecord<unknown, unknown>[], call: RecordCall): Promise<void> {
     const stats = this.topicStats(records[0]!.topic); // one sequence, one topic
     for (const record of records) {
-      if (!(await this.run(record, call, stats))) {
+      let finished = this.run(record, call, stats);
+      if (typeof finished !== 'boolean') finished = await finished;
+      if (!finished) {
         this.redeliverFrom(partitionId, record.offset);
         return;
       }
@@ -166,14 +200,16 @@ class Invocation {
   }
 
   deadLetter(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number): void {
-    const { options, telemetry } = this.config;
-    telemetry.logger.warn('record failed for good; dead-lettering it', {
-      ...this.coordinates(record),
-      attempts,
-      error: { name: (error as Error)?.name, message: (error as Error)?.message },
-      ...(options.logRecordContents ? { key: record.encodedKey, value: record.encodedValue } : {}),
-    });
-    const consumerGroup = options.consumerGroup ?? process.env.KAFKA_CONSUMER_GROUP;
+    const { options } = this.config;
+    if (this.#deadLetterLog.length < LOGGED_DEAD_LETTERS) {
+      this.#deadLetterLog.push({
+        ...this.coordinates(record),
+        attempts,
+        error: { name: (error as Error)?.name, message: (error as Error)?.message },
+        ...(options.logRecordContents ? { key: record.encodedKey, value: record.encodedValue } : {}),
+      });
+    }
+    const { consumerGroup } = this.config;
     const envelope = buildEnvelope(record, {
       error,
       attempts,
@@ -219,6 +255,7 @@ class Invocation {
   }
 
   async finish(): Promise<KafkaBatchResponse> {
+    this.#logDeadLetters();
     if (this.#writer) {
       const { unsent } = await this.#writer.flush(this.flushDeadline);
       for (const { envelope, error } of unsent) {
@@ -238,6 +275,19 @@ class Invocation {
     }
     if (batchItemFailures.length > 0) this.config.telemetry.logger.warn('reporting partitions for redelivery', { batchItemFailures });
     return { batchItemFailures };
+  }
+
+  // One line per invocation, not per record: the queue holds every dead letter whole, and a
+  // log line per record would cost more than the record in a batch that fails widely.
+  #logDeadLetters(): void {
+    let count = 0;
+    for (const s of this.stats.values()) count += s.deadLettered;
+    if (count === 0) return;
+    this.config.telemetry.logger.warn(`${count} records failed for good and were dead-lettered`, {
+      deadLettered: count,
+      records: this.#deadLetterLog,
+      ...(count > this.#deadLetterLog.length ? { recordsNotListed: count - this.#deadLetterLog.length } : {}),
+    });
   }
 
   coordinates(r: { topic: string; partition: number; offset: number }) {

@@ -1,5 +1,5 @@
 import { InvalidEventError } from './errors';
-import { KafkaRecord, type EventHeaders, type SchemaMetadata, type TimestampType } from './record';
+import { KafkaRecord, base64ByteLength, type EventHeaders, type SchemaMetadata, type TimestampType } from './record';
 
 /** A record as the Kafka event source mapping delivers it (see CONTRACTS §1). */
 export interface KafkaEventRecord {
@@ -44,25 +44,20 @@ export interface DecodedEvent {
 
 const EVENT_SOURCES = new Set(['aws:kafka', 'SelfManagedKafka']);
 const TIMESTAMP_TYPES = new Set(['CREATE_TIME', 'LOG_APPEND_TIME', 'NO_TIMESTAMP_TYPE']);
+const NO_HEADERS: EventHeaders = Object.freeze([]);
 
 function fail(message: string): never {
   throw new InvalidEventError(`Invalid Kafka event: ${message}`);
 }
 
-// Base64 as Lambda writes it is padded; Node's decoder skips characters it does not
-// know, so a decoded length other than the expected one means the text was not base64.
-function decodeBase64(text: string, where: string): Buffer {
-  const bytes = Buffer.from(text, 'base64');
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  if (text.length % 4 !== 0 || bytes.length !== (text.length / 4) * 3 - padding) {
-    fail(`${where} is not valid base64 (${text.length} characters starting "${text.slice(0, 16)}").`);
-  }
-  return bytes;
-}
+// Where a record is, for error messages; spelled out only on an error, as this runs per record.
+const at = (id: string, i: number) => `records["${id}"][${i}]`;
 
 /**
  * Validates a Kafka event and decodes it into per-partition record lists. Throws
- * {@link InvalidEventError} naming the first field that is wrong.
+ * {@link InvalidEventError} naming the first field that is wrong. Keys and values are
+ * decoded when first read, so one that is not base64 fails its record (dead-lettered with a
+ * DeserializationError), not the whole event.
  */
 export function decodeEvent(event: unknown): DecodedEvent {
   if (typeof event !== 'object' || event === null) fail(`expected an object, got ${event === null ? 'null' : typeof event}.`);
@@ -87,35 +82,24 @@ export function decodeEvent(event: unknown): DecodedEvent {
     let byteCount = 0;
     for (let i = 0; i < list.length; i++) {
       const r = list[i] as KafkaEventRecord;
-      const where = `records["${id}"][${i}]`;
-      if (typeof r !== 'object' || r === null) fail(`${where} must be an object.`);
-      if (r.topic !== topic || r.partition !== partition) fail(`${where} belongs to ${r.topic}-${r.partition}, not ${id}.`);
-      if (!Number.isSafeInteger(r.offset) || r.offset < 0) fail(`${where}.offset must be a non-negative integer, got ${JSON.stringify(r.offset)}.`);
-      if (typeof r.timestamp !== 'number') fail(`${where}.timestamp must be a number (epoch ms), got ${JSON.stringify(r.timestamp)}.`);
-      if (!TIMESTAMP_TYPES.has(r.timestampType)) fail(`${where}.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got ${JSON.stringify(r.timestampType)}.`);
+      if (typeof r !== 'object' || r === null) fail(`${at(id, i)} must be an object.`);
+      if (r.topic !== topic || r.partition !== partition) fail(`${at(id, i)} belongs to ${r.topic}-${r.partition}, not ${id}.`);
+      if (!Number.isSafeInteger(r.offset) || r.offset < 0) fail(`${at(id, i)}.offset must be a non-negative integer, got ${JSON.stringify(r.offset)}.`);
+      if (typeof r.timestamp !== 'number') fail(`${at(id, i)}.timestamp must be a number (epoch ms), got ${JSON.stringify(r.timestamp)}.`);
+      if (!TIMESTAMP_TYPES.has(r.timestampType)) fail(`${at(id, i)}.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got ${JSON.stringify(r.timestampType)}.`);
       const key = r.key ?? null;
-      if (key !== null && typeof key !== 'string') fail(`${where}.key must be a base64 string or null, got ${typeof key}.`);
-      let encodedValue: string | null;
-      let rawValue: Buffer | null;
-      if (r.value === undefined || r.value === null) {
-        encodedValue = null;
-        rawValue = null;
-      } else if (typeof r.value === 'string') {
-        encodedValue = r.value;
-        rawValue = decodeBase64(r.value, `${where}.value`);
-      } else {
-        // Schema registry in JSON mode: the value arrives as JSON already.
-        rawValue = Buffer.from(JSON.stringify(r.value));
-        encodedValue = rawValue.toString('base64');
-      }
-      const rawKey = key === null ? null : decodeBase64(key, `${where}.key`);
-      const headers = r.headers ?? [];
-      if (!Array.isArray(headers)) fail(`${where}.headers must be an array of {name: [bytes]} objects.`);
+      if (key !== null && typeof key !== 'string') fail(`${at(id, i)}.key must be a base64 string or null, got ${typeof key}.`);
+      let value: string | null;
+      if (r.value === undefined || r.value === null) value = null;
+      else if (typeof r.value === 'string') value = r.value;
+      else value = Buffer.from(JSON.stringify(r.value)).toString('base64'); // schema registry in JSON mode: JSON already
+      const headers = r.headers ?? NO_HEADERS;
+      if (!Array.isArray(headers)) fail(`${at(id, i)}.headers must be an array of {name: [bytes]} objects.`);
       records[i] = new KafkaRecord(
-        topic, partition, r.offset, r.timestamp, r.timestampType, rawKey, rawValue, key, encodedValue, headers,
+        topic, partition, r.offset, r.timestamp, r.timestampType, key, value, headers,
         r.keySchemaMetadata, r.valueSchemaMetadata,
       );
-      byteCount += (rawKey?.length ?? 0) + (rawValue?.length ?? 0);
+      byteCount += (key === null ? 0 : base64ByteLength(key)) + (value === null ? 0 : base64ByteLength(value));
     }
     partitions.push({ id, topic, partition, records, byteCount });
   }

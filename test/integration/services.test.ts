@@ -4,6 +4,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createKafka } from '../../functions/runtime/kafka-connection';
 import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka';
 import { freshQueue, sqsClient } from '../support/sqs';
+import { readTopic } from '../support/kafka';
 
 const env = inject('localEnv');
 
@@ -63,6 +64,21 @@ describe('embedded services are real', () => {
     } finally {
       await broker?.stop();
     }
+  });
+
+  it('Kafka: a partition keeps every record past 5 MiB (librdkafka\'s mock would drop the oldest)', async () => {
+    const topic = `retention-${Date.now()}`;
+    const records = 7_000; // about 7 MiB on partition 0
+    const value = 'x'.repeat(1_000);
+    const producer = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    for (let i = 0; i < records; i += 500) {
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: 500 }, (_, j) => ({ partition: 0, key: String(i + j), value })) });
+    }
+    await producer.disconnect();
+    const got = await readTopic(env.KAFKA_BROKERS, topic, records, 60_000);
+    expect(got).toHaveLength(records);
+    expect(got[0]).toMatchObject({ partition: 0, offset: 0 });
   });
 
   it('SQS and S3 through the unmodified AWS SDK clients and AWS_ENDPOINT_URL', async () => {

@@ -116,6 +116,21 @@ describe('KafkaBatchProcessor', () => {
     expect(Buffer.from(queue.sent[1]!.record.value!, 'base64').toString()).toBe('not json {');
   });
 
+  it('dead-letters a record whose key or value is not base64, as it came, and processes the rest', async () => {
+    const queue = fakeQueue();
+    const keys: string[] = [];
+    const p = processor({ keyDeserializer: 'string', processRecord: (r: KafkaRecord<unknown, unknown>) => void keys.push(r.key as string) }, queue);
+    const event = buildKafkaEvent(records('t', 0, [{}, {}, {}, {}]));
+    event.records['t-0']![1]!.key = 'abc';
+    event.records['t-0']![2]!.value = 'not base64!';
+    expect(await p.process(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(keys).toEqual(['k0', 'k1']);
+    expect(queue.sent.map((e) => [e.record.offset, e.record.key, e.record.value, e.error.type, e.attempts])).toEqual([
+      [1, 'abc', event.records['t-0']![1]!.value, 'DeserializationError', 1],
+      [2, Buffer.from('k0').toString('base64'), 'not base64!', 'DeserializationError', 1],
+    ]);
+  });
+
   it('succeeds on a retry of a transient failure without dead-lettering', async () => {
     const queue = fakeQueue();
     let failures = 0;

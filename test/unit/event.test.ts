@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent } from '../../functions/runtime/event';
-import { InvalidEventError } from '../../functions/runtime/errors';
+import { DeserializationError, InvalidEventError } from '../../functions/runtime/errors';
 import { buildKafkaEvent } from '../../local/esm/lambda-event';
 
 describe('decodeEvent', () => {
@@ -67,9 +67,25 @@ describe('decodeEvent', () => {
       return e;
     };
     expect(() => decodeEvent(withField('offset', '7'))).toThrow('records["t-0"][0].offset must be a non-negative integer, got "7"');
-    expect(() => decodeEvent(withField('value', 'not base64!'))).toThrow('records["t-0"][0].value is not valid base64');
-    expect(() => decodeEvent(withField('key', 'abc'))).toThrow('records["t-0"][0].key is not valid base64');
+    expect(() => decodeEvent(withField('value', 42))).not.toThrow(); // JSON already: schema registry in JSON mode
+    expect(() => decodeEvent(withField('key', 42))).toThrow('records["t-0"][0].key must be a base64 string or null, got number');
     expect(() => decodeEvent(withField('timestampType', 'X'))).toThrow('timestampType must be CREATE_TIME or LOG_APPEND_TIME');
     expect(() => decodeEvent(withField('timestamp', null))).toThrow('timestamp must be a number');
+  });
+
+  it('decodes keys and values when first read: one that is not base64 fails that record only', () => {
+    const event = buildKafkaEvent([
+      { topic: 't', partition: 0, offset: 0, key: 'k', value: '1' },
+      { topic: 't', partition: 0, offset: 1, key: 'k', value: '2' },
+    ]);
+    event.records['t-0']![1]!.key = 'abc';
+    event.records['t-0']![1]!.value = 'not base64!';
+    const [good, bad] = decodeEvent(event).partitions[0]!.records;
+    expect(good!.key).toEqual(Buffer.from('k'));
+    expect(good!.rawValue).toEqual(Buffer.from('1'));
+    expect(() => bad!.rawKey).toThrow(DeserializationError);
+    expect(() => bad!.key).toThrow('The key of t-0@1 is not valid base64');
+    expect(() => bad!.rawValue).toThrow('The value of t-0@1 is not valid base64 (11 characters starting "not base64!")');
+    expect([bad!.encodedKey, bad!.encodedValue]).toEqual(['abc', 'not base64!']); // kept as they came, for the dead letter
   });
 });

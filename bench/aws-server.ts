@@ -1,0 +1,41 @@
+// The embedded SQS/S3 in a process of its own, as the real services are remote: the handler
+// under test does not share its CPU with the server. Answers 'requests' with the counts by API.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedAws } from '../local/aws-emulator';
+
+export interface RemoteAws {
+  readonly endpoint: string;
+  /** Requests served so far, by API (`AmazonSQS.SendMessageBatch`, …). */
+  requests(): Promise<Record<string, number>>;
+  stop(): void;
+}
+
+type Message = { endpoint: string } | { requests: Record<string, number> };
+
+export async function startRemoteAws(): Promise<RemoteAws> {
+  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const next = () => new Promise<Message>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Message));
+    child.once('exit', (code) => reject(new Error(`the SQS/S3 emulator exited (${code})`)));
+  });
+  const ready = await next();
+  if (!('endpoint' in ready)) throw new Error('the SQS/S3 emulator did not say where it listens');
+  return {
+    endpoint: ready.endpoint,
+    requests: async () => {
+      const answer = next();
+      child.send('requests');
+      const m = await answer;
+      return 'requests' in m ? m.requests : {};
+    },
+    stop: () => void child.kill(),
+  };
+}
+
+if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const aws = await startEmbeddedAws();
+  process.on('message', () => process.send!({ requests: Object.fromEntries(aws.requests) }));
+  process.on('disconnect', () => process.exit(0));
+  process.send({ endpoint: aws.endpoint });
+}

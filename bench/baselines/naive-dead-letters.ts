@@ -1,0 +1,20 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { KafkaBatchResponse } from '../../functions/runtime';
+import type { KafkaEvent } from '../../functions/runtime/event';
+
+/** The usual hand-written dead-letter path: one SendMessage per failed record, in line. */
+export function naiveDeadLetterHandler(fn: (value: unknown) => void, sqs: SQSClient, queueUrl: string) {
+  return async (event: KafkaEvent): Promise<KafkaBatchResponse> => {
+    for (const records of Object.values(event.records)) {
+      for (const record of records) {
+        try {
+          fn(JSON.parse(Buffer.from(record.value as string, 'base64').toString()));
+        } catch (error) {
+          const { name, message, stack } = error as Error;
+          await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ record, error: { name, message, stack } }) }));
+        }
+      }
+    }
+    return { batchItemFailures: [] };
+  };
+}

@@ -1,0 +1,70 @@
+// Scenario 2: the 10,000-record event with 5% of records failing for good, through our
+// handler (dead letters batched to the embedded SQS) and a SendMessage-per-record writer.
+import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { NonRetryableError, kafkaConsumer } from '../../functions/runtime';
+import type { KafkaEvent } from '../../functions/runtime/event';
+import { lambdaContext } from '../../local/esm/lambda-context';
+import { startLocalServices } from '../../local/services';
+import { startRemoteAws } from '../aws-server';
+import { naiveDeadLetterHandler } from '../baselines/naive-dead-letters';
+import { orderEventText, type BenchHandler } from '../fixtures';
+import { progress, runScenario, timeMs } from '../measure';
+import { scenario } from '../results';
+
+const RECORDS = 10_000;
+const PARTITIONS = 10;
+const FAIL_EVERY = 20; // 5%
+const RUNS = 5;
+
+const rejectMarked = (value: unknown) => {
+  if ((value as { fail?: boolean }).fail) throw new NonRetryableError('order rejected: simulated permanent failure');
+};
+
+runScenario(async () => {
+  const aws = await startRemoteAws();
+  const services = await startLocalServices({ withKafka: false, environment: { AWS_ENDPOINT_URL: aws.endpoint } });
+  try {
+    Object.assign(process.env, services.env);
+    const queueUrl = services.env.DLQ_URL;
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false }); // fauxqs' queue URLs are not endpoints
+    const ours = kafkaConsumer({ processRecord: (record) => rejectMarked(record.value) });
+    const handlers: Record<string, BenchHandler> = {
+      ours: (event, context) => ours(event, context),
+      naive: naiveDeadLetterHandler(rejectMarked, sqs, queueUrl),
+    };
+    const text = orderEventText(RECORDS, PARTITIONS, { failEvery: FAIL_EVERY });
+    const failures = Math.ceil(RECORDS / FAIL_EVERY);
+    const sqsCalls = async () => {
+      const requests = await aws.requests();
+      return (requests['AmazonSQS.SendMessage'] ?? 0) + (requests['AmazonSQS.SendMessageBatch'] ?? 0);
+    };
+
+    const best: Record<string, number> = { ours: Infinity, naive: Infinity };
+    const calls: Record<string, number> = {};
+    for (let run = 0; run < RUNS; run++) {
+      for (const [name, handler] of Object.entries(handlers)) {
+        await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+        const event = JSON.parse(text) as KafkaEvent;
+        const before = await sqsCalls();
+        const ms = await timeMs(() => handler(event, lambdaContext(300_000)));
+        calls[name] = (await sqsCalls()) - before;
+        best[name] = Math.min(best[name]!, ms);
+        // A fast path that lost dead letters would be no result at all.
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+        const queued = Number(Attributes?.ApproximateNumberOfMessages);
+        if (queued !== failures) throw new Error(`${name}: ${queued} dead letters in the queue, expected ${failures}`);
+      }
+    }
+    sqs.destroy();
+    const perSecond = (name: string) => (RECORDS / best[name]!) * 1_000;
+    progress(`ours ${Math.round(perSecond('ours'))} records/s with ${calls.ours} SQS calls; naive ${Math.round(perSecond('naive'))} records/s with ${calls.naive}`);
+    return [
+      scenario('failure-path', 'records/s', true, perSecond('ours'), { naive: perSecond('naive') }, {
+        records: RECORDS, partitions: PARTITIONS, failedRecords: failures, sqsCalls: calls, runs: RUNS, statistic: 'best run', sqs: 'fauxqs in another process, on loopback',
+      }),
+    ];
+  } finally {
+    await services.stop();
+    aws.stop();
+  }
+});

@@ -200,7 +200,7 @@ class Invocation {
   }
 
   deadLetter(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number): void {
-    const { options } = this.config;
+    const { options, consumerGroup } = this.config;
     if (this.#deadLetterLog.length < LOGGED_DEAD_LETTERS) {
       this.#deadLetterLog.push({
         ...this.coordinates(record),
@@ -209,7 +209,6 @@ class Invocation {
         ...(options.logRecordContents ? { key: record.encodedKey, value: record.encodedValue } : {}),
       });
     }
-    const { consumerGroup } = this.config;
     const envelope = buildEnvelope(record, {
       error,
       attempts,

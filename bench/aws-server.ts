@@ -16,8 +16,12 @@ type Message = { endpoint: string } | { requests: Record<string, number> };
 export async function startRemoteAws(): Promise<RemoteAws> {
   const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const next = () => new Promise<Message>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as Message));
-    child.once('exit', (code) => reject(new Error(`the SQS/S3 emulator exited (${code})`)));
+    const exited = (code: number | null) => reject(new Error(`the SQS/S3 emulator exited (${code})`));
+    child.once('exit', exited);
+    child.once('message', (m) => {
+      child.off('exit', exited);
+      resolve(m as Message);
+    });
   });
   const ready = await next();
   if (!('endpoint' in ready)) throw new Error('the SQS/S3 emulator did not say where it listens');

@@ -17,7 +17,7 @@ if (unknown.length) {
   process.exit(2);
 }
 
-function runScenario(name: string): Promise<ScenarioResult[]> {
+function runInFreshProcess(name: string): Promise<ScenarioResult[]> {
   const log = path.join(OUT_DIR, `${name}.log`);
   const fd = openSync(log, 'w');
   return new Promise((resolve, reject) => {
@@ -41,7 +41,7 @@ const results: ScenarioResult[] = [];
 for (const name of chosen) {
   process.stderr.write(`${name}…\n`);
   const t = Date.now();
-  results.push(...(await runScenario(name)));
+  results.push(...(await runInFreshProcess(name)));
   process.stderr.write(`  (${((Date.now() - t) / 1_000).toFixed(0)} s)\n`);
 }
 const order = (id: string) => ['handler-throughput-100', 'handler-throughput-1000', 'handler-throughput-10000', 'failure-path', 'cold-start-bytes', 'cold-start-ms', 'replay', 'end-to-end', 'memory'].indexOf(id);

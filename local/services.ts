@@ -21,8 +21,6 @@ export interface LocalServices {
   readonly env: LocalEnvironment;
   /** The embedded broker, when this process started one (not when `KAFKA_BROKERS` was given). */
   readonly kafka?: EmbeddedKafka;
-  /** The embedded SQS/S3, when this process started it (not when `AWS_ENDPOINT_URL` was given). */
-  readonly aws?: EmbeddedAws;
   createTopic(name: string, partitions: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -64,9 +62,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       brokers = kafka.brokers.join(',');
     }
     let endpoint = given.AWS_ENDPOINT_URL;
-    let aws: EmbeddedAws | undefined;
     if (!endpoint) {
-      aws = await startEmbeddedAws(options.awsPort);
+      const aws = await startEmbeddedAws(options.awsPort);
       started.push(aws);
       endpoint = aws.endpoint;
     }
@@ -113,7 +110,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       }
     };
     if (!kafka && brokers) await createTopic(topic, partitions);
-    return { env, ...(kafka ? { kafka } : {}), ...(aws ? { aws } : {}), createTopic, stop };
+    return { env, ...(kafka ? { kafka } : {}), createTopic, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -3,16 +3,23 @@
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { KafkaConsumersStack } from '../lib/kafka-consumers-stack';
-import { mappingSettingsFromContext } from '../lib/mapping-settings';
+import { mappingSettingsFromContext, validateMappingSettings } from '../lib/mapping-settings';
+import { guardDemoValues } from './demo-values';
 
 const app = new App();
 const context = (key: string) => app.node.tryGetContext(key) as unknown;
 const settings = mappingSettingsFromContext(context);
+validateMappingSettings(settings); // here, so that errors name the context keys as given
 const bootstrapServers = String(context('bootstrapServers') ?? '').split(',').filter(Boolean);
 const clusterArn = context('clusterArn') as string | undefined;
 const authSecretArn = context('authSecretArn') as string | undefined;
+const pollers = {
+  ...(settings.minPollers !== undefined ? { minimumPollers: settings.minPollers } : {}),
+  ...(settings.maxPollers !== undefined ? { maximumPollers: settings.maxPollers } : {}),
+  ...(settings.pollerGroupName !== undefined ? { pollerGroupName: settings.pollerGroupName } : {}),
+};
 
-new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
+const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
     cluster: clusterArn
       ? { kind: 'msk', clusterArn, bootstrapServers }
@@ -23,8 +30,8 @@ new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
     ...(settings.maxBatchingWindowSeconds !== undefined ? { maxBatchingWindow: Duration.millis(settings.maxBatchingWindowSeconds * 1_000) } : {}),
     ...(settings.startingPosition ? { startingPosition: settings.startingPosition } : {}),
     ...(settings.startingPositionTimestamp !== undefined ? { startingPositionTimestamp: settings.startingPositionTimestamp } : {}),
-    ...(settings.minPollers !== undefined ? { minPollers: settings.minPollers } : {}),
-    ...(settings.maxPollers !== undefined ? { maxPollers: settings.maxPollers } : {}),
+    ...(settings.pollerMode !== undefined ? { pollerMode: settings.pollerMode } : {}),
+    ...(Object.keys(pollers).length > 0 ? { provisionedPollerConfig: pollers } : {}),
     ...(settings.retryAttempts !== undefined ? { retryAttempts: settings.retryAttempts } : {}),
     ...(settings.maxRecordAgeSeconds !== undefined ? { maxRecordAge: Duration.seconds(settings.maxRecordAgeSeconds) } : {}),
     ...(settings.bisectBatchOnError !== undefined ? { bisectBatchOnError: settings.bisectBatchOnError } : {}),
@@ -32,4 +39,5 @@ new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   },
   ...(authSecretArn ? { authSecretArn } : {}),
 });
+guardDemoValues(stack, clusterArn);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -12,8 +12,11 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAPPING_DEFAULTS, MappingSettingsError, validateMappingSettings, type MappingSettings, type StartingPosition } from './mapping-settings';
+import {
+  MappingSettingsError, effectiveMappingSettings, type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
+} from './mapping-settings';
 import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry';
+import { mappingConsumerGroupId } from '../functions/runtime/consumer-group';
 
 /** An Amazon MSK cluster, reached with IAM auth. */
 export interface MskCluster {
@@ -60,7 +63,11 @@ export interface KafkaConsumerProps {
   readonly cluster: KafkaCluster;
   /** Topics to consume; one event source mapping per topic. */
   readonly topics: string[];
-  /** The mappings' consumer group. Immutable once created. @default Lambda generates one */
+  /**
+   * The consumer groups' base name: each topic's mapping reads as `<consumerGroupId>-<topic>`,
+   * because Lambda requires a group id unique among all Kafka mappings. Immutable once created.
+   * @default Lambda generates one per mapping
+   */
   readonly consumerGroupId?: string;
   /** Records per invocation, 1–10,000. @default 100 */
   readonly batchSize?: number;
@@ -70,17 +77,27 @@ export interface KafkaConsumerProps {
   readonly startingPosition?: StartingPosition;
   /** Epoch seconds, with AT_TIMESTAMP. @default none */
   readonly startingPositionTimestamp?: number;
-  /** Provisioned mode: at least this many pollers (1–200). @default on-demand mode */
-  readonly minPollers?: number;
-  /** Provisioned mode: at most this many pollers (1–2,000). @default on-demand mode */
-  readonly maxPollers?: number;
-  /** Retries of a failed invocation (-1 infinite, 0–10,000); provisioned mode. @default Lambda's default */
+  /**
+   * How Lambda runs the mappings' pollers. Provisioned mode is the only one in which Lambda
+   * honours partial batch responses, retries, bisection and record age for Kafka; its pollers
+   * are billed while they run. On demand, Lambda commits whole batches, so the runtime fails the
+   * invocation (and the batch is retried whole) rather than answer with a partial response.
+   * @default 'provisioned'
+   */
+  readonly pollerMode?: PollerMode;
+  /**
+   * Provisioned mode: pollers per mapping (one handles up to 5 MB/s or 5 concurrent invocations),
+   * and `pollerGroupName` to let several mappings share them. aws-cdk-lib's type.
+   * @default 1–10 pollers of the mapping's own
+   */
+  readonly provisionedPollerConfig?: sources.ProvisionedPollerConfig;
+  /** Retries of a failed invocation (-1 infinite, 0–10,000); provisioned mode. @default -1: until the record's age or 10 retries, Lambda's cap with an on-failure destination */
   readonly retryAttempts?: number;
-  /** Discard records older than this (60 s – 7 days); provisioned mode. @default Lambda's default */
+  /** Records older than this (60 s – 7 days) go to the on-failure queue without being processed; provisioned mode. @default no limit */
   readonly maxRecordAge?: Duration;
   /** Split a failing batch and retry the halves; provisioned mode. @default false */
   readonly bisectBatchOnError?: boolean;
-  /** Partial batch responses. @default true */
+  /** Partial batch responses; provisioned mode only. @default true in provisioned mode, false on demand */
   readonly reportBatchItemFailures?: boolean;
   /** The handler file, written with `kafkaConsumer()`. @default the example consumer, functions/consumer/index.ts */
   readonly entry?: string;
@@ -128,8 +145,19 @@ export function deadLetterObjectsAck(bucket: s3.IBucket) {
   };
 }
 
+/** The props that carry each shared setting, so that synth errors name what the user wrote. */
+const PROP_NAMES: Partial<Record<keyof MappingSettings, string>> = {
+  maxBatchingWindowSeconds: 'maxBatchingWindow',
+  minPollers: 'provisionedPollerConfig.minimumPollers',
+  maxPollers: 'provisionedPollerConfig.maximumPollers',
+  pollerGroupName: 'provisionedPollerConfig.pollerGroupName',
+  maxRecordAgeSeconds: 'maxRecordAge (seconds)',
+};
+const propName: SettingNames = (key) => PROP_NAMES[key] ?? key;
+
 /** Converts props to the shared settings (so the emulator and synth validate alike). */
 export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
+  const pollers = props.provisionedPollerConfig;
   const s: Record<string, unknown> = {
     topics: props.topics,
     consumerGroupId: props.consumerGroupId,
@@ -137,8 +165,10 @@ export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
     maxBatchingWindowSeconds: props.maxBatchingWindow?.toMilliseconds({ integral: false }),
     startingPosition: props.startingPosition,
     startingPositionTimestamp: props.startingPositionTimestamp,
-    minPollers: props.minPollers,
-    maxPollers: props.maxPollers,
+    pollerMode: props.pollerMode,
+    minPollers: pollers?.minimumPollers,
+    maxPollers: pollers?.maximumPollers,
+    pollerGroupName: pollers?.pollerGroupName,
     retryAttempts: props.retryAttempts,
     maxRecordAgeSeconds: props.maxRecordAge?.toSeconds(),
     bisectBatchOnError: props.bisectBatchOnError,
@@ -162,13 +192,13 @@ export class KafkaConsumer extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly metricsNamespace: string;
   readonly serviceName: string;
-  readonly settings: MappingSettings;
+  /** What the mappings do, defaults filled in. */
+  readonly settings: EffectiveMappingSettings;
   readonly eventSources: Array<sources.ManagedKafkaEventSource | sources.SelfManagedKafkaEventSource> = [];
 
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
-    this.settings = mappingSettingsOf(props);
-    validateMappingSettings(this.settings);
+    this.settings = effectiveMappingSettings(mappingSettingsOf(props), propName);
     if (props.cluster.kind === 'self-managed' && !props.cluster.authSecret && !props.cluster.vpc) {
       throw new MappingSettingsError('cluster: self-managed brokers reached over the internet need authSecret (a SASL/SCRAM secret); give it, or the vpc they live in.');
     }
@@ -224,6 +254,8 @@ export class KafkaConsumer extends Construct {
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',
+        // Lambda ignores partial responses of a mapping without them: the runtime must then fail the batch instead.
+        REPORT_BATCH_ITEM_FAILURES: String(this.settings.reportBatchItemFailures),
         ...(props.consumerGroupId ? { KAFKA_CONSUMER_GROUP: props.consumerGroupId } : {}),
         ...props.environment,
       },
@@ -244,18 +276,23 @@ export class KafkaConsumer extends Construct {
 
   #eventSource(props: KafkaConsumerProps, topic: string) {
     const s = this.settings;
+    // On demand, every provisioned-only setting stays out of the template: Lambda would refuse
+    // or ignore it (validation above already refused any the user asked for).
+    const provisioned = s.pollerMode === 'provisioned' ? {
+      provisionedPollerConfig: { minimumPollers: s.minPollers, maximumPollers: s.maxPollers, ...(s.pollerGroupName ? { pollerGroupName: s.pollerGroupName } : {}) },
+      ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+      ...(props.maxRecordAge ? { maxRecordAge: props.maxRecordAge } : {}),
+      ...(props.bisectBatchOnError !== undefined ? { bisectBatchOnError: props.bisectBatchOnError } : {}),
+      reportBatchItemFailures: s.reportBatchItemFailures,
+    } : {};
     const common = {
       topic,
-      batchSize: s.batchSize ?? MAPPING_DEFAULTS.batchSize,
+      batchSize: s.batchSize,
       ...(props.maxBatchingWindow ? { maxBatchingWindow: props.maxBatchingWindow } : {}),
-      startingPosition: lambda.StartingPosition[s.startingPosition ?? MAPPING_DEFAULTS.startingPosition],
+      startingPosition: lambda.StartingPosition[s.startingPosition],
       ...(s.startingPositionTimestamp !== undefined ? { startingPositionTimestamp: s.startingPositionTimestamp } : {}),
-      ...(s.consumerGroupId ? { consumerGroupId: s.consumerGroupId } : {}),
-      ...(s.minPollers !== undefined ? { provisionedPollerConfig: { minimumPollers: s.minPollers, maximumPollers: s.maxPollers! } } : {}),
-      ...(s.retryAttempts !== undefined ? { retryAttempts: s.retryAttempts } : {}),
-      ...(props.maxRecordAge ? { maxRecordAge: props.maxRecordAge } : {}),
-      ...(s.bisectBatchOnError !== undefined ? { bisectBatchOnError: s.bisectBatchOnError } : {}),
-      reportBatchItemFailures: s.reportBatchItemFailures ?? MAPPING_DEFAULTS.reportBatchItemFailures,
+      ...(s.consumerGroupId ? { consumerGroupId: mappingConsumerGroupId(s.consumerGroupId, topic) } : {}),
+      ...provisioned,
       onFailure: new sources.SqsDlq(this.onFailureQueue),
     };
     const cluster = props.cluster;
@@ -281,7 +318,7 @@ export class KafkaConsumer extends Construct {
     }));
     this.function.addToRolePolicy(new iam.PolicyStatement({
       actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
-      resources: [arns.group(groupId ?? '*')],
+      resources: groupId ? topics.map((topic) => arns.group(mappingConsumerGroupId(groupId, topic))) : [arns.group('*')],
     }));
     if (!groupId) {
       Validations.of(this.function).acknowledge({

@@ -3,6 +3,14 @@
 
 export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 
+/**
+ * How Lambda scales the mapping's event pollers. `provisioned`: dedicated pollers between a
+ * minimum and a maximum, billed while they run; the only mode in which Lambda honours partial
+ * batch responses, retries, bisection, record age, metrics and logging for Kafka. `on-demand`:
+ * Lambda scales pollers itself at no extra charge, and commits whole batches.
+ */
+export type PollerMode = 'provisioned' | 'on-demand';
+
 export interface MappingSettings {
   /** One mapping per topic. */
   readonly topics: readonly string[];
@@ -16,17 +24,21 @@ export interface MappingSettings {
   readonly startingPosition?: StartingPosition;
   /** Epoch seconds; only with AT_TIMESTAMP, and required by it. */
   readonly startingPositionTimestamp?: number;
-  /** Provisioned mode: pollers at least (1–200). @default on-demand mode */
+  /** @default 'provisioned' */
+  readonly pollerMode?: PollerMode;
+  /** Provisioned mode: pollers at least (1–200). @default 1 */
   readonly minPollers?: number;
-  /** Provisioned mode: pollers at most (1–2,000, ≥ minPollers). @default on-demand mode */
+  /** Provisioned mode: pollers at most (1–2,000, ≥ minPollers). @default 10 */
   readonly maxPollers?: number;
-  /** Retries of a failed invocation, -1 (infinite) or 0–10,000. Provisioned mode only. @default Lambda's default */
+  /** Provisioned mode: mappings with the same name (in one VPC) share pollers, to cut cost. @default pollers of its own */
+  readonly pollerGroupName?: string;
+  /** Retries of a failed invocation, -1 (infinite) or 0–10,000. Provisioned mode only. @default -1, capped at 10 by Lambda with an on-failure destination */
   readonly retryAttempts?: number;
-  /** Records older than this are discarded to the on-failure queue, -1 or 60–604,800 s. Provisioned mode only. @default Lambda's default */
+  /** Records older than this go to the on-failure destination without being sent to the function, -1 or 60–604,800 s. Provisioned mode only. @default -1 (no limit) */
   readonly maxRecordAgeSeconds?: number;
   /** Split a failing batch in two and retry the halves. Provisioned mode only. @default false */
   readonly bisectBatchOnError?: boolean;
-  /** Let the function report partial failures (the runtime always does). @default true */
+  /** Let the function report partial failures. Provisioned mode only. @default true in provisioned mode, false on demand */
   readonly reportBatchItemFailures?: boolean;
 }
 
@@ -34,8 +46,49 @@ export const MAPPING_DEFAULTS = {
   batchSize: 100,
   maxBatchingWindowSeconds: 0.5,
   startingPosition: 'TRIM_HORIZON',
-  reportBatchItemFailures: true,
+  pollerMode: 'provisioned',
+  // One Kafka poller handles up to 5 MB/s or 5 concurrent invocations (Lambda guide, "Apache
+  // Kafka event poller scaling modes"); 1–10 keeps the always-on cost at one poller.
+  minPollers: 1,
+  maxPollers: 10,
 } as const;
+
+/** Lambda's cap on retries of a mapping with infinite retries and an on-failure destination. */
+export const MAX_RETRIES_WITH_DESTINATION = 10;
+
+/** The settings Lambda applies to Kafka mappings only in provisioned mode, and what they are called here. */
+const PROVISIONED_ONLY = ['reportBatchItemFailures', 'retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError', 'minPollers', 'maxPollers', 'pollerGroupName'] as const;
+
+/** The settings with the mode's defaults filled in: what Lambda will do. */
+export interface EffectiveMappingSettings extends MappingSettings {
+  readonly batchSize: number;
+  readonly startingPosition: StartingPosition;
+  readonly pollerMode: PollerMode;
+  readonly reportBatchItemFailures: boolean;
+  /** -1 (infinite) when not set. */
+  readonly retryAttempts: number;
+  /** -1 (no limit) when not set. */
+  readonly maxRecordAgeSeconds: number;
+  readonly bisectBatchOnError: boolean;
+}
+
+/** Validates the settings, then fills in what Lambda does where they are silent. */
+export function effectiveMappingSettings(s: MappingSettings, names?: SettingNames): EffectiveMappingSettings {
+  validateMappingSettings(s, names);
+  const pollerMode = s.pollerMode ?? MAPPING_DEFAULTS.pollerMode;
+  const provisioned = pollerMode === 'provisioned';
+  return {
+    ...s,
+    batchSize: s.batchSize ?? MAPPING_DEFAULTS.batchSize,
+    startingPosition: s.startingPosition ?? MAPPING_DEFAULTS.startingPosition,
+    pollerMode,
+    ...(provisioned ? { minPollers: s.minPollers ?? MAPPING_DEFAULTS.minPollers, maxPollers: s.maxPollers ?? Math.max(MAPPING_DEFAULTS.maxPollers, s.minPollers ?? 0) } : {}),
+    reportBatchItemFailures: s.reportBatchItemFailures ?? provisioned,
+    retryAttempts: s.retryAttempts ?? -1,
+    maxRecordAgeSeconds: s.maxRecordAgeSeconds ?? -1,
+    bisectBatchOnError: s.bisectBatchOnError ?? false,
+  };
+}
 
 /** A setting that is out of range or inconsistent; the message names it, its value and what is allowed. */
 export class MappingSettingsError extends Error {
@@ -44,6 +97,9 @@ export class MappingSettingsError extends Error {
 
 const CONSUMER_GROUP = /^[a-zA-Z0-9\-/*:_+=.@-]{1,200}$/;
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** How a setting is called where it was given (a construct prop, a context key); messages use it. */
+export type SettingNames = (key: keyof MappingSettings) => string;
 
 function range(name: string, value: number | undefined, min: number, max: number, extra?: number) {
   if (value === undefined) return;
@@ -55,7 +111,7 @@ function range(name: string, value: number | undefined, min: number, max: number
 }
 
 /** Throws {@link MappingSettingsError} for the first setting that Lambda would refuse. */
-export function validateMappingSettings(s: MappingSettings): void {
+export function validateMappingSettings(s: MappingSettings, names: SettingNames = (key) => key): void {
   if (s.topics.length === 0) throw new MappingSettingsError('topics is empty; name at least one topic to consume.');
   for (const topic of s.topics) {
     if (!TOPIC.test(topic)) throw new MappingSettingsError(`topic "${topic}" is not a valid Kafka topic name (1–249 characters of letters, digits, ".", "_" and "-").`);
@@ -66,28 +122,38 @@ export function validateMappingSettings(s: MappingSettings): void {
   if (s.batchSize !== undefined && !Number.isInteger(s.batchSize)) throw new MappingSettingsError(`batchSize is ${s.batchSize}; it must be a whole number 1–10000.`);
   range('batchSize', s.batchSize, 1, 10_000);
   if (s.maxBatchingWindowSeconds !== undefined && !Number.isInteger(s.maxBatchingWindowSeconds)) {
-    throw new MappingSettingsError(`maxBatchingWindowSeconds is ${s.maxBatchingWindowSeconds}; CloudFormation takes whole seconds 0–300 (leave it unset for Lambda's 0.5 s default).`);
+    throw new MappingSettingsError(`${names('maxBatchingWindowSeconds')} is ${s.maxBatchingWindowSeconds} s; CloudFormation takes whole seconds 0–300 (leave it unset for Lambda's 0.5 s default).`);
   }
-  range('maxBatchingWindowSeconds', s.maxBatchingWindowSeconds, 0, 300);
+  range(names('maxBatchingWindowSeconds'), s.maxBatchingWindowSeconds, 0, 300);
   if (s.startingPosition !== undefined && !['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP'].includes(s.startingPosition)) {
     throw new MappingSettingsError(`startingPosition is "${s.startingPosition}"; it must be LATEST, TRIM_HORIZON or AT_TIMESTAMP.`);
   }
   if ((s.startingPosition === 'AT_TIMESTAMP') !== (s.startingPositionTimestamp !== undefined)) {
     throw new MappingSettingsError('startingPositionTimestamp goes with startingPosition AT_TIMESTAMP, and AT_TIMESTAMP needs it.');
   }
-  range('minPollers', s.minPollers, 1, 200);
-  range('maxPollers', s.maxPollers, 1, 2_000);
-  if ((s.minPollers === undefined) !== (s.maxPollers === undefined)) {
-    throw new MappingSettingsError('minPollers and maxPollers go together: set both for provisioned mode, or neither for on-demand.');
+  if (s.pollerMode !== undefined && s.pollerMode !== 'provisioned' && s.pollerMode !== 'on-demand') {
+    throw new MappingSettingsError(`${names('pollerMode')} is "${s.pollerMode}"; it must be provisioned or on-demand.`);
   }
+  for (const key of ['minPollers', 'maxPollers', 'retryAttempts'] as const) {
+    if (s[key] !== undefined && !Number.isInteger(s[key])) throw new MappingSettingsError(`${names(key)} is ${s[key]}; it must be a whole number.`);
+  }
+  range(names('minPollers'), s.minPollers, 1, 200);
+  range(names('maxPollers'), s.maxPollers, 1, 2_000);
   if (s.minPollers !== undefined && s.maxPollers !== undefined && s.minPollers > s.maxPollers) {
-    throw new MappingSettingsError(`minPollers (${s.minPollers}) is greater than maxPollers (${s.maxPollers}).`);
+    throw new MappingSettingsError(`${names('minPollers')} (${s.minPollers}) is greater than ${names('maxPollers')} (${s.maxPollers}).`);
   }
-  range('retryAttempts', s.retryAttempts, 0, 10_000, -1);
-  range('maxRecordAgeSeconds', s.maxRecordAgeSeconds, 60, 604_800, -1);
-  const provisionedOnly = (['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const).filter((k) => s[k] !== undefined && s[k] !== false);
-  if (provisionedOnly.length > 0 && s.minPollers === undefined) {
-    throw new MappingSettingsError(`${provisionedOnly.join(', ')} need(s) the mapping in provisioned mode: set minPollers and maxPollers too.`);
+  if (s.pollerGroupName !== undefined && !/^\S+$/.test(s.pollerGroupName)) {
+    throw new MappingSettingsError(`${names('pollerGroupName')} "${s.pollerGroupName}" must be a non-empty name without spaces.`);
+  }
+  range(names('retryAttempts'), s.retryAttempts, 0, 10_000, -1);
+  range(names('maxRecordAgeSeconds'), s.maxRecordAgeSeconds, 60, 604_800, -1);
+  if (s.pollerMode === 'on-demand') {
+    // Lambda's Kafka mappings honour these only in provisioned mode (aws-cdk-lib's
+    // aws-lambda-event-sources README, Kafka section); on demand they would be refused or ignored.
+    const given = PROVISIONED_ONLY.filter((k) => s[k] !== undefined && s[k] !== false).map(names);
+    if (given.length > 0) {
+      throw new MappingSettingsError(`${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} provisioned mode, but ${names('pollerMode')} is on-demand: remove ${given.length > 1 ? 'them' : 'it'}, or use ${names('pollerMode')} provisioned.`);
+    }
   }
 }
 
@@ -117,8 +183,10 @@ export function mappingSettingsFromContext(get: (key: string) => unknown): Mappi
     maxBatchingWindowSeconds: num('maxBatchingWindowSeconds'),
     startingPosition: text('startingPosition') as StartingPosition | undefined,
     startingPositionTimestamp: num('startingPositionTimestamp'),
+    pollerMode: text('pollerMode') as PollerMode | undefined,
     minPollers: num('minPollers'),
     maxPollers: num('maxPollers'),
+    pollerGroupName: text('pollerGroupName'),
     retryAttempts: num('retryAttempts'),
     maxRecordAgeSeconds: num('maxRecordAgeSeconds'),
     bisectBatchOnError: bool('bisectBatchOnError'),

@@ -9,7 +9,7 @@ import { demoRecord } from './demo-workload';
 import { EventSourceMappingEmulator } from './esm/emulator';
 import { lambdaContext } from './esm/lambda-context';
 import { createKafka } from '../functions/runtime/kafka-connection';
-import { mappingSettingsFromContext } from '../lib/mapping-settings';
+import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';
 import cdkJson from '../cdk.json' with { type: 'json' };
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '10000' }, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false }, partitions: { type: 'string', default: '6' } } });
@@ -51,6 +51,8 @@ try {
 
   // Same tuning as `cdk deploy` (cdk.json context), pointed at the demo topic.
   const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: `${topic}-consumer` };
+  // What the construct puts in the function's environment.
+  process.env.REPORT_BATCH_ITEM_FAILURES = String(effectiveMappingSettings(settings).reportBatchItemFailures);
   const { handler: consumer } = await import('../functions/consumer/index');
   const sqs = new SQSClient({});
   stopAll.push(async () => sqs.destroy());
@@ -89,8 +91,9 @@ try {
     await new Promise(() => undefined);
   }
 
-  // Every produced offset, and every replayed one, must have been processed or dead-lettered.
-  const lost = Math.max(0, total + replayed.replayed - s.decided);
+  // Every produced offset, and every replayed one, must have been processed or dead-lettered;
+  // records the mapping committed unprocessed (partial responses ignored) are lost too.
+  const lost = Math.max(0, total + replayed.replayed - s.decided) + s.lost;
   const durationMs = Date.now() - started;
   const summary = {
     produced: total,

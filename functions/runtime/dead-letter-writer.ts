@@ -55,6 +55,12 @@ export interface DeadLetterWriterOptions {
   readonly retry?: RetryPolicy;
   /** SendMessageBatch calls in flight at once. @default 8 */
   readonly concurrency?: number;
+  /**
+   * Epoch ms by which every call must be done, retries included: sends started long before the
+   * flush are bounded too, and a dead letter still unsent then is reported as unsent.
+   * @default none
+   */
+  readonly deadline?: number;
 }
 
 /** A dead letter that could not be written, for good: its record must be redelivered. */
@@ -96,13 +102,13 @@ export class DeadLetterWriter {
   readonly #unsent: UnsentDeadLetter[] = [];
   #sent = 0;
   #calls = 0;
-  #deadline = Number.POSITIVE_INFINITY;
 
   constructor(options: DeadLetterWriterOptions) {
     this.#options = {
       transport: awsDeadLetterTransport,
       retry: new RetryPolicy({ maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError }),
       concurrency: 8,
+      deadline: Number.POSITIVE_INFINITY,
       ...options,
     };
   }
@@ -122,9 +128,8 @@ export class DeadLetterWriter {
     if (this.#batch.length === SQS_MAX_BATCH_ENTRIES) this.#dispatch();
   }
 
-  /** Sends what is queued and waits for every send, giving up on those not done by `deadline` (epoch ms). */
-  async flush(deadline = Number.POSITIVE_INFINITY): Promise<FlushResult> {
-    this.#deadline = deadline;
+  /** Sends what is queued and waits for every send; what is not in by the deadline is in `unsent`. */
+  async flush(): Promise<FlushResult> {
     this.#dispatch();
     await Promise.all(this.#sends);
     return { sent: this.#sent, unsent: [...this.#unsent], calls: this.#calls };
@@ -167,7 +172,7 @@ export class DeadLetterWriter {
         return failed.map((f) => ({ index: Number(f.Id), error: batchEntryError(f.Code, f.Message, f.SenderFault) }));
       },
       this.#options.retry,
-      this.#deadline,
+      this.#options.deadline,
     );
     for (const { entry, error } of unsent) this.#unsent.push({ envelope: entry.envelope, error });
   }
@@ -185,7 +190,7 @@ export class DeadLetterWriter {
         return [];
       },
       this.#options.retry,
-      this.#deadline,
+      this.#options.deadline,
     );
     if (failure) throw failure.error;
     const pointer: DeadLetterPointer = {
@@ -200,7 +205,8 @@ export class DeadLetterWriter {
   }
 
   #signal(): AbortSignal {
-    const left = this.#deadline - Date.now();
-    return Number.isFinite(left) ? AbortSignal.timeout(Math.max(1, left)) : new AbortController().signal;
+    const left = this.#options.deadline - Date.now();
+    // AbortSignal.timeout takes whole milliseconds only: a fraction throws a RangeError.
+    return Number.isFinite(left) ? AbortSignal.timeout(Math.max(1, Math.ceil(left))) : new AbortController().signal;
   }
 }

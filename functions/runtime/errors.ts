@@ -20,3 +20,13 @@ export class NonRetryableError extends Error {
 export class DeserializationError extends NonRetryableError {
   override name = 'DeserializationError';
 }
+
+/**
+ * Thrown at the end of an invocation when records must be delivered again but the mapping has
+ * partial batch responses off (`REPORT_BATCH_ITEM_FAILURES=false`): Lambda would ignore a
+ * `batchItemFailures` answer and commit them, so the invocation fails and the whole batch is
+ * retried. The message names each partition and the offset it must be redelivered from.
+ */
+export class WholeBatchRetryError extends Error {
+  override name = 'WholeBatchRetryError';
+}

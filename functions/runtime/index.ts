@@ -8,7 +8,7 @@ export { KafkaRecord, RecordHeaders, type KafkaHeader } from './record';
 export type { KafkaEvent, KafkaEventRecord } from './event';
 export type { Deserializer } from './deserializers';
 export type { RetryOptions } from './retry';
-export { NonRetryableError, DeserializationError, InvalidEventError, ConfigurationError } from './errors';
+export { NonRetryableError, DeserializationError, InvalidEventError, ConfigurationError, WholeBatchRetryError } from './errors';
 export type { DeadLetterEnvelope, DeadLetterPointer } from './envelope';
 
 /**

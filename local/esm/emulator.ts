@@ -3,7 +3,8 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Context } from 'aws-lambda';
 import { buildKafkaEvent, type BrokerRecord } from './lambda-event';
 import { lambdaContext } from './lambda-context';
-import { MAPPING_DEFAULTS, validateMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
+import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, type EffectiveMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
+import { mappingConsumerGroupId } from '../../functions/runtime/consumer-group';
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import type { TopicStats } from '../../functions/runtime/telemetry';
 
@@ -23,22 +24,32 @@ export interface EmulatorOptions {
   /** @default 'consumer' */
   readonly functionName?: string;
   readonly bootstrapServers: string;
+  /** The cluster's ARN in events and on-failure records. @default a demo MSK cluster ARN */
+  readonly eventSourceArn?: string;
   /** Where discarded batches go, in the shape Lambda uses for an SQS on-failure destination. */
   readonly onFailure?: (message: OnFailureRecord) => Promise<void>;
   /** Delay between retries of a failed invocation. @default 500 ms */
   readonly retryDelayMs?: number;
 }
 
-/** Lambda's on-failure destination record for Kafka (metadata only, as for SQS/SNS). */
+/**
+ * Lambda's on-failure destination record for Kafka, as an SQS or SNS destination gets it
+ * (metadata only): Lambda guide, "Capturing discarded batches for an Amazon MSK event source".
+ * The guide names the conditions RetryAttemptsExhausted and MaximumPayloadSizeExceeded; it
+ * names none for records past MaximumRecordAgeInSeconds, for which this uses
+ * MaximumRecordAgeExceeded.
+ */
 export interface OnFailureRecord {
-  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted' | 'MaximumRecordAgeExceeded'; approximateInvokeCount: number };
-  responseContext: { statusCode: number; executedVersion: string; functionError: string };
+  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted' | 'MaximumRecordAgeExceeded' | 'MaximumPayloadSizeExceeded'; approximateInvokeCount: number };
+  /** null when the function was never invoked (MaximumPayloadSizeExceeded). */
+  responseContext: { statusCode: number; executedVersion: string; functionError: string } | null;
   version: '1.0';
   timestamp: string;
   KafkaBatchInfo: {
     batchSize: number;
+    eventSourceArn?: string;
     bootstrapServers: string;
-    consumerGroupId: string;
+    /** Bytes of the invocation payload. */
     payloadSize: number;
     recordsInfo: Record<string, { firstRecordOffset: string; lastRecordOffset: string; firstRecordTimestamp: string; lastRecordTimestamp: string }>;
   };
@@ -59,12 +70,17 @@ export class EmulatorStats {
   discarded = 0;
   /** Records decided (processed or dead-lettered) more than once. */
   duplicates = 0;
+  /**
+   * Records the function reported for redelivery in a mapping with partial batch responses off:
+   * Lambda ignores the report and commits them, unprocessed.
+   */
+  lost = 0;
   offsetLag = 0;
   /** `topic-partition` → offset → how it ended. */
-  readonly outcomes = new Map<string, Map<number, 'processed' | 'dead-lettered' | 'discarded'>>();
+  readonly outcomes = new Map<string, Map<number, Outcome>>();
   timeouts = 0;
 
-  decide(id: string, offset: number, outcome: 'processed' | 'dead-lettered' | 'discarded') {
+  decide(id: string, offset: number, outcome: Outcome) {
     let partition = this.outcomes.get(id);
     if (!partition) this.outcomes.set(id, (partition = new Map()));
     if (partition.has(offset)) this.duplicates++;
@@ -77,6 +93,8 @@ export class EmulatorStats {
     return n;
   }
 }
+
+type Outcome = 'processed' | 'dead-lettered' | 'discarded' | 'lost';
 
 interface Pending {
   readonly id: string;
@@ -98,7 +116,8 @@ interface Pending {
 export class EventSourceMappingEmulator {
   readonly stats = new EmulatorStats();
   readonly #consumer: Consumer;
-  readonly #settings: Required<Pick<MappingSettings, 'batchSize' | 'reportBatchItemFailures'>> & MappingSettings;
+  readonly #settings: EffectiveMappingSettings;
+  readonly groupId: string;
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** Partitions with an invocation in flight: Lambda never runs two for one partition. */
@@ -118,22 +137,20 @@ export class EventSourceMappingEmulator {
   readonly #committed = new Map<number, number>();
 
   constructor(private readonly options: EmulatorOptions) {
-    validateMappingSettings(options.settings);
-    this.#settings = { ...MAPPING_DEFAULTS, ...options.settings };
+    // The same validation and defaults as synth: what `cdk deploy` would refuse, this refuses.
+    this.#settings = effectiveMappingSettings(options.settings);
+    const { consumerGroupId } = this.#settings;
+    this.groupId = consumerGroupId ? mappingConsumerGroupId(consumerGroupId, options.topic) : `lambda-esm-${options.topic}`;
     this.#consumer = options.kafka.consumer({
-      groupId: options.settings.consumerGroupId ?? `lambda-esm-${options.topic}`,
+      groupId: this.groupId,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
   }
 
-  get groupId(): string {
-    return this.options.settings.consumerGroupId ?? `lambda-esm-${this.options.topic}`;
-  }
-
   async start(): Promise<void> {
-    const position = this.#settings.startingPosition ?? MAPPING_DEFAULTS.startingPosition;
+    const position = this.#settings.startingPosition;
     subscribe('kafka-lambda:dead-letter-sent', this.#onDeadLetter);
     subscribe('kafka-lambda:invocation-stats', this.#onStats);
     await this.#consumer.connect();
@@ -256,6 +273,7 @@ export class EventSourceMappingEmulator {
     const records = fetches.flatMap((f) => f.records);
     const sizes = fetches.flatMap((f) => f.sizes);
     const chunks: BrokerRecord[][] = [];
+    const oversized = new Set<BrokerRecord>();
     let current: BrokerRecord[] = [];
     let bytes = 0;
     records.forEach((r, i) => {
@@ -266,6 +284,7 @@ export class EventSourceMappingEmulator {
       }
       current.push(r);
       bytes += sizes[i]!;
+      if (sizes[i]! > MAX_PAYLOAD_BYTES) oversized.add(r);
     });
     if (current.length) chunks.push(current);
 
@@ -274,6 +293,11 @@ export class EventSourceMappingEmulator {
     for (const chunk of chunks) {
       const todo = chunk.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
       if (todo.length === 0) continue;
+      // A record that alone exceeds the invoke payload limit is never sent to the function.
+      if (oversized.has(todo[0]!)) {
+        await this.#discard(todo, 'MaximumPayloadSizeExceeded', 0);
+        continue;
+      }
       const redeliverFrom = await this.#invokeWithRetries(todo, 0);
       for (const [id, offset] of redeliverFrom) {
         rewound.add(id);
@@ -284,14 +308,18 @@ export class EventSourceMappingEmulator {
   }
 
   /** Invokes until success or the retry policy gives up; returns partitions to redeliver from. */
-  async #invokeWithRetries(records: BrokerRecord[], attempt: number): Promise<Map<string, number>> {
+  async #invokeWithRetries(batch: BrokerRecord[], attempt: number): Promise<Map<string, number>> {
+    // Lambda never sends a record older than MaximumRecordAgeInSeconds to the function.
+    const { maxRecordAgeSeconds, bisectBatchOnError } = this.#settings;
+    const tooOld = maxRecordAgeSeconds > 0 ? batch.filter((r) => Date.now() - (r.timestamp ?? 0) > maxRecordAgeSeconds * 1_000) : [];
+    if (tooOld.length > 0) await this.#discard(tooOld, 'MaximumRecordAgeExceeded', attempt);
+    const records = tooOld.length > 0 ? batch.filter((r) => !tooOld.includes(r)) : batch;
+    if (records.length === 0) return new Map();
     const outcome = await this.#invoke(records);
     if (outcome.ok) return outcome.redeliverFrom;
     this.stats.failedInvocations++;
-    const { retryAttempts = -1, maxRecordAgeSeconds = -1, bisectBatchOnError } = this.#settings;
-    const tooOld = maxRecordAgeSeconds > 0 && records.some((r) => Date.now() - (r.timestamp ?? 0) > maxRecordAgeSeconds * 1_000);
-    if (tooOld || (retryAttempts >= 0 && attempt >= retryAttempts)) {
-      await this.#discard(records, tooOld ? 'MaximumRecordAgeExceeded' : 'RetryAttemptsExhausted', attempt + 1, outcome.error);
+    if (attempt >= this.#retryLimit()) {
+      await this.#discard(records, 'RetryAttemptsExhausted', attempt + 1);
       return new Map();
     }
     await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
@@ -309,8 +337,19 @@ export class EventSourceMappingEmulator {
     return this.#invokeWithRetries(records, attempt + 1);
   }
 
-  async #invoke(records: BrokerRecord[]): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false; error: string }> {
-    const event = buildKafkaEvent(records, { bootstrapServers: this.options.bootstrapServers });
+  // Infinite retries with an on-failure destination: Lambda stops after 10.
+  #retryLimit(): number {
+    const { retryAttempts } = this.#settings;
+    if (retryAttempts >= 0) return retryAttempts;
+    return this.options.onFailure ? MAX_RETRIES_WITH_DESTINATION : Number.POSITIVE_INFINITY;
+  }
+
+  #event(records: BrokerRecord[]) {
+    return buildKafkaEvent(records, { bootstrapServers: this.options.bootstrapServers, ...(this.options.eventSourceArn ? { eventSourceArn: this.options.eventSourceArn } : {}) });
+  }
+
+  async #invoke(records: BrokerRecord[]): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false }> {
+    const event = this.#event(records);
     const timeoutMs = this.options.functionTimeoutMs ?? 60_000;
     const context = lambdaContext(timeoutMs, this.options.functionName ?? 'consumer');
     const report = { deadLetters: [] as DeadLetterEnvelope[], retried: 0 };
@@ -322,7 +361,9 @@ export class EventSourceMappingEmulator {
         this.options.handler(event, context),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(timeoutMs)), timeoutMs))),
       ]);
-      const redeliverFrom = parseResponse(response, records);
+      // Without partial batch responses Lambda commits the whole batch, whatever the answer says.
+      const reported = this.#settings.reportBatchItemFailures ? parseResponse(response, records) : ignoredResponse(response, records);
+      const redeliverFrom = this.#settings.reportBatchItemFailures ? reported : new Map<string, number>();
       const { deadLetters } = report;
       this.stats.retried += report.retried;
       for (const d of deadLetters) this.stats.decide(`${d.record.topic}-${d.record.partition}`, d.record.offset, 'dead-lettered');
@@ -330,9 +371,14 @@ export class EventSourceMappingEmulator {
       const dead = deadLetters.length ? new Set(deadLetters.map((d) => `${d.record.topic}-${d.record.partition}@${d.record.offset}`)) : undefined;
       for (const r of records) {
         const id = `${r.topic}-${r.partition}`;
-        const from = redeliverFrom.get(id);
-        if (from !== undefined && r.offset >= from) this.stats.redelivered++;
-        else if (!dead?.has(`${id}@${r.offset}`)) {
+        const from = reported.get(id);
+        if (from !== undefined && r.offset >= from) {
+          if (redeliverFrom.has(id)) this.stats.redelivered++;
+          else {
+            this.stats.lost++;
+            this.stats.decide(id, r.offset, 'lost');
+          }
+        } else if (!dead?.has(`${id}@${r.offset}`)) {
           this.stats.processed++;
           this.stats.decide(id, r.offset, 'processed');
         }
@@ -340,14 +386,14 @@ export class EventSourceMappingEmulator {
       return { ok: true, redeliverFrom };
     } catch (error) {
       if (error instanceof TimeoutError) this.stats.timeouts++;
-      return { ok: false, error: (error as Error).message };
+      return { ok: false };
     } finally {
       clearTimeout(timer);
       this.#reports.delete(context.awsRequestId);
     }
   }
 
-  async #discard(records: BrokerRecord[], condition: OnFailureRecord['requestContext']['condition'], invokeCount: number, error: string) {
+  async #discard(records: BrokerRecord[], condition: OnFailureRecord['requestContext']['condition'], invokeCount: number) {
     this.stats.discarded += records.length;
     for (const r of records) this.stats.decide(`${r.topic}-${r.partition}`, r.offset, 'discarded');
     const recordsInfo: OnFailureRecord['KafkaBatchInfo']['recordsInfo'] = {};
@@ -357,12 +403,20 @@ export class EventSourceMappingEmulator {
       info.lastRecordOffset = String(r.offset);
       info.lastRecordTimestamp = new Date(r.timestamp ?? 0).toISOString();
     }
+    const event = this.#event(records);
     await this.options.onFailure?.({
-      requestContext: { requestId: crypto.randomUUID(), functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}`, condition, approximateInvokeCount: invokeCount },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: error.slice(0, 256) },
+      requestContext: { requestId: crypto.randomUUID(), functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}:$LATEST`, condition, approximateInvokeCount: invokeCount },
+      // A thrown error and a time-out both reach the destination as the token "Unhandled".
+      responseContext: condition === 'MaximumPayloadSizeExceeded' ? null : { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       version: '1.0',
       timestamp: new Date().toISOString(),
-      KafkaBatchInfo: { batchSize: records.length, bootstrapServers: this.options.bootstrapServers, consumerGroupId: this.groupId, payloadSize: 0, recordsInfo },
+      KafkaBatchInfo: {
+        batchSize: records.length,
+        ...(event.eventSourceArn ? { eventSourceArn: event.eventSourceArn } : {}),
+        bootstrapServers: this.options.bootstrapServers,
+        payloadSize: Buffer.byteLength(JSON.stringify(event)),
+        recordsInfo,
+      },
     });
   }
 }
@@ -391,6 +445,15 @@ function encodedSize(r: BrokerRecord): number {
   let headers = 2;
   for (const [name, value] of r.headers ?? []) headers += name.length + 8 + 4 * Buffer.byteLength(value);
   return 124 + r.topic.length + String(r.partition).length + String(r.offset).length + base64(r.key) + base64(r.value) + headers;
+}
+
+/** What a response would have redelivered, for a mapping that ignores it (malformed answers included). */
+function ignoredResponse(response: unknown, records: BrokerRecord[]): Map<string, number> {
+  try {
+    return parseResponse(response, records);
+  } catch {
+    return new Map();
+  }
 }
 
 /**

@@ -23,24 +23,24 @@ describe('KafkaConsumersStack', () => {
   it('maps every setting onto the event source mapping', () => {
     const t = synth({
       topics: ['orders', 'payments'], batchSize: 500, maxBatchingWindow: Duration.seconds(7), startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 1_700_000_000,
-      minPollers: 2, maxPollers: 20, retryAttempts: 4, maxRecordAge: Duration.hours(1), bisectBatchOnError: true,
+      provisionedPollerConfig: { minimumPollers: 2, maximumPollers: 20, pollerGroupName: 'shared' }, retryAttempts: 4, maxRecordAge: Duration.hours(1), bisectBatchOnError: true,
     });
     const ms = mappings(t);
     expect(ms.map((m) => m.Topics)).toEqual([['orders'], ['payments']]);
     expect(ms[0]).toMatchObject({
       BatchSize: 500, MaximumBatchingWindowInSeconds: 7, StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: 1_700_000_000,
-      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 20 }, MaximumRetryAttempts: 4, MaximumRecordAgeInSeconds: 3600,
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 20, PollerGroupName: 'shared' }, MaximumRetryAttempts: 4, MaximumRecordAgeInSeconds: 3600,
       BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'], EventSourceArn: CLUSTER,
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'orders-group' },
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'orders-group-orders' },
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/OnFailureQueue/), 'Arn'] } } },
     });
   });
 
-  it('uses Lambda defaults where nothing is set, partial batch responses on', () => {
+  it('uses Lambda defaults where nothing is set, in provisioned mode with partial batch responses on', () => {
     const [m] = mappings(template);
-    expect(m).toMatchObject({ BatchSize: 100, StartingPosition: 'TRIM_HORIZON', FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(m).toMatchObject({ BatchSize: 100, StartingPosition: 'TRIM_HORIZON', FunctionResponseTypes: ['ReportBatchItemFailures'], ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 } });
     expect(m.MaximumBatchingWindowInSeconds).toBeUndefined();
-    expect(m.ProvisionedPollerConfig).toBeUndefined();
+    expect(m.MaximumRetryAttempts).toBeUndefined();
     expect(mappings(synth({ reportBatchItemFailures: false }))[0].FunctionResponseTypes).toBeUndefined();
   });
 
@@ -48,7 +48,7 @@ describe('KafkaConsumersStack', () => {
     const t = synth({ memorySize: 2048, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 2048, Timeout: 120, ReservedConcurrentExecutions: 5,
-      Environment: { Variables: Match.objectLike({ DLQ_URL: Match.anyValue(), DLQ_BUCKET: Match.anyValue(), KAFKA_CONSUMER_GROUP: 'orders-group', POWERTOOLS_METRICS_NAMESPACE: 'KafkaConsumer' }) },
+      Environment: { Variables: Match.objectLike({ DLQ_URL: Match.anyValue(), DLQ_BUCKET: Match.anyValue(), KAFKA_CONSUMER_GROUP: 'orders-group', REPORT_BATCH_ITEM_FAILURES: 'true', POWERTOOLS_METRICS_NAMESPACE: 'KafkaConsumer' }) },
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Timeout: 300,
@@ -80,7 +80,7 @@ describe('KafkaConsumersStack', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p.Properties.PolicyDocument));
     const consumer = policies.find((p) => p.includes('kafka-cluster:ReadData'))!;
     expect(consumer).toContain('"Resource":"arn:aws:kafka:us-east-1:123456789012:topic/demo/abcd-1234/orders"');
-    expect(consumer).toContain('"Resource":"arn:aws:kafka:us-east-1:123456789012:group/demo/abcd-1234/orders-group"');
+    expect(consumer).toContain('"Resource":"arn:aws:kafka:us-east-1:123456789012:group/demo/abcd-1234/orders-group-orders"');
     expect(consumer).toContain('sqs:SendMessage');
     expect(consumer).not.toContain('sqs:ReceiveMessage');
     expect(consumer).not.toContain('sqs:DeleteMessage');
@@ -113,14 +113,13 @@ describe('KafkaConsumersStack', () => {
   it.each([
     [{ batchSize: 0 }, 'batchSize is 0; it must be 1–10000.'],
     [{ batchSize: 10_001 }, 'batchSize is 10001; it must be 1–10000.'],
-    [{ maxBatchingWindow: Duration.seconds(301) }, 'maxBatchingWindowSeconds is 301; it must be 0–300.'],
-    [{ minPollers: 0, maxPollers: 2 }, 'minPollers is 0; it must be 1–200.'],
-    [{ minPollers: 5, maxPollers: 2 }, 'minPollers (5) is greater than maxPollers (2).'],
-    [{ minPollers: 1 }, 'minPollers and maxPollers go together'],
-    [{ retryAttempts: 3 }, 'retryAttempts need(s) the mapping in provisioned mode'],
-    [{ minPollers: 1, maxPollers: 2, retryAttempts: -2 }, 'retryAttempts is -2; it must be -1 or 0–10000.'],
-    [{ minPollers: 1, maxPollers: 2, maxRecordAge: Duration.seconds(30) }, 'maxRecordAgeSeconds is 30; it must be -1 or 60–604800.'],
-    [{ bisectBatchOnError: true }, 'bisectBatchOnError need(s) the mapping in provisioned mode'],
+    [{ maxBatchingWindow: Duration.seconds(301) }, 'maxBatchingWindow is 301; it must be 0–300.'],
+    [{ provisionedPollerConfig: { minimumPollers: 0, maximumPollers: 2 } }, 'provisionedPollerConfig.minimumPollers is 0; it must be 1–200.'],
+    [{ provisionedPollerConfig: { minimumPollers: 5, maximumPollers: 2 } }, 'provisionedPollerConfig.minimumPollers (5) is greater than provisionedPollerConfig.maximumPollers (2).'],
+    [{ provisionedPollerConfig: { maximumPollers: 2.5 } }, 'provisionedPollerConfig.maximumPollers is 2.5; it must be a whole number.'],
+    [{ pollerMode: 'sometimes' as never }, 'pollerMode is "sometimes"; it must be provisioned or on-demand.'],
+    [{ retryAttempts: -2 }, 'retryAttempts is -2; it must be -1 or 0–10000.'],
+    [{ maxRecordAge: Duration.seconds(30) }, 'maxRecordAge (seconds) is 30; it must be -1 or 60–604800.'],
     [{ consumerGroupId: 'bad group!' }, 'consumerGroupId "bad group!" must be 1–200 characters'],
     [{ topics: [] }, 'topics is empty'],
     [{ startingPosition: 'AT_TIMESTAMP' as const }, 'AT_TIMESTAMP needs it'],

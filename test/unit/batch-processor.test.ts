@@ -38,7 +38,20 @@ function processor<V>(options: Partial<KafkaConsumerOptions<V>>, queue = fakeQue
 afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
+
+/** What the handler writes (logs and EMF, stdout and stderr), one parsed object per line. */
+function captureOutput() {
+  const lines: Array<Record<string, unknown>> = [];
+  const capture = (chunk: unknown) => {
+    for (const line of String(chunk).split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  return lines;
+}
 
 describe('KafkaBatchProcessor', () => {
   it('returns an empty failure list when every record succeeds, tombstones included', async () => {
@@ -60,7 +73,7 @@ describe('KafkaBatchProcessor', () => {
             throw new TypeError('boom');
           }
         },
-        consumerGroup: 'group-1',
+        consumerGroupId: 'group-1',
       },
       queue,
     );
@@ -84,7 +97,7 @@ describe('KafkaBatchProcessor', () => {
       },
       error: { type: 'TypeError', message: 'boom' },
       attempts: 3,
-      source: { functionName: 'consumer', requestId: context.awsRequestId, eventSource: 'aws:kafka', consumerGroup: 'group-1' },
+      source: { functionName: 'consumer', requestId: context.awsRequestId, eventSource: 'aws:kafka', consumerGroup: 'group-1-orders' },
       replayCount: 0,
     });
     expect(envelope.error.stack).toContain('TypeError: boom');
@@ -160,12 +173,64 @@ describe('KafkaBatchProcessor', () => {
     expect(processed).toContain('t-1@1');
   });
 
-  it('redelivers instead of dropping when no dead-letter queue is configured', async () => {
+  it('redelivers instead of dropping when no dead-letter queue is configured, with one log line per invocation', async () => {
     vi.stubEnv('DLQ_URL', '');
+    const lines = captureOutput();
     const p = new KafkaBatchProcessor({ processRecord: () => { throw new NonRetryableError('x'); } });
-    const response = await p.process(buildKafkaEvent(records('t', 3, [{}, {}], 5)), lambdaContext());
+    const response = await p.process(buildKafkaEvent(records('t', 3, [{}, {}, {}], 5)), lambdaContext());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-3', offset: 5 } }] });
-    vi.unstubAllEnvs();
+    const errors = lines.filter((l) => l.level === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toContain('DLQ_URL is not set, so 3 records');
+    expect(lines.find((l) => l._aws)).toMatchObject({ RecordsDeadLettered: 0, DeadLetterSendErrors: 3 });
+  });
+
+  it('logs and counts as dead-lettered only what SQS accepted', async () => {
+    const lines = captureOutput();
+    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, fakeQueue(true));
+    const response = await p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }, { fail: true }])), lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 1 } }] });
+    expect(lines.some((l) => String(l.message).includes('were dead-lettered'))).toBe(false);
+    expect(lines.find((l) => l._aws)).toMatchObject({ RecordsProcessed: 1, RecordsDeadLettered: 0, DeadLetterSendErrors: 2, RecordsRedelivered: 2 });
+  });
+
+  it('never logs keys or values unless logRecordContents is on, and lists at most 20 dead letters', async () => {
+    const failing = Array.from({ length: 25 }, () => ({ secret: 'card-4242' }));
+    for (const logRecordContents of [false, true]) {
+      const lines = captureOutput();
+      const p = processor({ logRecordContents, processRecord: () => { throw new NonRetryableError('x'); } });
+      await p.process(buildKafkaEvent(records('t', 0, failing)), lambdaContext());
+      const logged = lines.filter((l) => !l._aws);
+      const line = logged.find((l) => String(l.message).includes('were dead-lettered'))!;
+      expect(line).toMatchObject({ deadLettered: 25, recordsNotListed: 5 });
+      expect((line.records as unknown[]).length).toBe(20);
+      const secret = Buffer.from(json({ secret: 'card-4242' })).toString('base64');
+      expect(JSON.stringify(logged).includes(secret)).toBe(logRecordContents);
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('with partial batch responses off (REPORT_BATCH_ITEM_FAILURES=false), fails the invocation instead of answering what Lambda would ignore', async () => {
+    vi.stubEnv('REPORT_BATCH_ITEM_FAILURES', 'false');
+    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, fakeQueue(true));
+    await expect(p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }])), lambdaContext())).rejects.toThrow(
+      'Records of t-0 from offset 1 must be delivered again, but this mapping has partial batch responses off',
+    );
+    // Nothing to redeliver: an ordinary success.
+    expect(await processor({}).process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext())).toEqual({ batchItemFailures: [] });
+  });
+
+  it('refuses a REPORT_BATCH_ITEM_FAILURES that is neither true nor false', () => {
+    vi.stubEnv('REPORT_BATCH_ITEM_FAILURES', 'no');
+    expect(() => processor({})).toThrow('REPORT_BATCH_ITEM_FAILURES is "no"; it must be true or false');
+  });
+
+  it('writes dead letters under a short timeout whose safety margin is not a whole number of milliseconds', async () => {
+    const queue = fakeQueue();
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 4_968.5 };
+    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, queue);
+    expect(await p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }, {}])), context)).toEqual({ batchItemFailures: [] });
+    expect(queue.sent.map((e) => e.record.offset)).toEqual([1]);
   });
 
   it('stops before the deadline and reports what it could not finish', async () => {

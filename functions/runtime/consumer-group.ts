@@ -1,0 +1,17 @@
+import { createHash } from 'node:crypto';
+
+/** Kafka event source mappings' ConsumerGroupId: 1–200 characters (CloudFormation reference). */
+export const MAX_CONSUMER_GROUP_ID_LENGTH = 200;
+
+/**
+ * The consumer group of one topic's mapping. Lambda requires `ConsumerGroupId` to be unique
+ * among all Kafka event sources, so one id given for several topics becomes `<id>-<topic>`
+ * per mapping (topic names only use characters a group id allows). Past 200 characters the
+ * name is cut and ends with a hash of the whole, so it stays unique and stable.
+ */
+export function mappingConsumerGroupId(consumerGroupId: string, topic: string): string {
+  const full = `${consumerGroupId}-${topic}`;
+  if (full.length <= MAX_CONSUMER_GROUP_ID_LENGTH) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, 12);
+  return `${full.slice(0, MAX_CONSUMER_GROUP_ID_LENGTH - hash.length - 1)}-${hash}`;
+}

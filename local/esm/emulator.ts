@@ -41,7 +41,7 @@ export interface EmulatorOptions {
  */
 export interface OnFailureRecord {
   requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted' | 'MaximumRecordAgeExceeded' | 'MaximumPayloadSizeExceeded'; approximateInvokeCount: number };
-  /** null when the function was never invoked (MaximumPayloadSizeExceeded). */
+  /** null when the function was never invoked (MaximumPayloadSizeExceeded, or records already too old). */
   responseContext: { statusCode: number; executedVersion: string; functionError: string } | null;
   version: '1.0';
   timestamp: string;
@@ -406,8 +406,9 @@ export class EventSourceMappingEmulator {
     const event = this.#event(records);
     await this.options.onFailure?.({
       requestContext: { requestId: crypto.randomUUID(), functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}:$LATEST`, condition, approximateInvokeCount: invokeCount },
-      // A thrown error and a time-out both reach the destination as the token "Unhandled".
-      responseContext: condition === 'MaximumPayloadSizeExceeded' ? null : { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      // No response when the function was never invoked; a thrown error and a time-out both reach
+      // the destination as the token "Unhandled".
+      responseContext: invokeCount === 0 ? null : { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       version: '1.0',
       timestamp: new Date().toISOString(),
       KafkaBatchInfo: {

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createKafka } from '../../functions/runtime/kafka-connection';
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { EventSourceMappingEmulator, MAX_PAYLOAD_BYTES, type Handler, type OnFailureRecord } from '../../local/esm/emulator';
 import type { MappingSettings } from '../../lib/mapping-settings';
 import { produce } from '../support/kafka';
+import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../functions/runtime';
+import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
+import { startFaultProxy } from '../support/fault-proxy';
+import { drain, freshQueue, sqsClient } from '../support/sqs';
 
 const env = inject('localEnv');
 let seq = 0;
@@ -74,7 +78,7 @@ describe('event source mapping emulator', () => {
         return { batchItemFailures: [{ itemIdentifier: { partition: 'nope-0', offset: 1 } }] };
       }
       return {};
-    }, { minPollers: 1, maxPollers: 1, retryAttempts: 3, bisectBatchOnError: true });
+    }, { retryAttempts: 3, bisectBatchOnError: true });
     await until(() => emulator.stats.decided >= 8);
     expect(sizes[0]).toBe(8);
     expect(sizes).toContain(1);
@@ -94,10 +98,47 @@ describe('event source mapping emulator', () => {
     await producer.disconnect();
     const { emulator, failures } = await emulate(topic, async () => {
       throw new Error('always');
-    }, { minPollers: 1, maxPollers: 1, maxRecordAgeSeconds: 60 });
+    }, { maxRecordAgeSeconds: 60 });
     await until(() => emulator.stats.decided >= 1);
-    expect(failures[0]!.requestContext.condition).toBe('MaximumRecordAgeExceeded');
-    expect(emulator.stats.failedInvocations).toBe(1);
+    // "The maximum age of a record that Lambda sends to a function" (CloudFormation,
+    // MaximumRecordAgeInSeconds): an older record never reaches the function.
+    expect(emulator.stats.invocations).toBe(0);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      requestContext: { condition: 'MaximumRecordAgeExceeded', approximateInvokeCount: 0, functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/) },
+      responseContext: null,
+      version: '1.0',
+      KafkaBatchInfo: { batchSize: 1, eventSourceArn: expect.stringMatching(/^arn:aws:kafka:/), bootstrapServers: env.KAFKA_BROKERS, recordsInfo: { [`${topic}-0`]: { firstRecordOffset: '0', lastRecordOffset: '0' } } },
+    });
+    expect(failures[0]!.KafkaBatchInfo.payloadSize).toBeGreaterThan(100);
+    expect(failures[0]!.KafkaBatchInfo).not.toHaveProperty('consumerGroupId');
+  });
+
+  // Lambda guide, Kafka retry configurations: with MaximumRetryAttempts -1 (infinite) and an
+  // on-failure destination, Lambda stops after 10 retries and sends the batch's metadata on.
+  it('caps infinite retries at 10 when there is an on-failure destination, and sends the record Lambda sends', async () => {
+    const topic = `e2e-cap10-${seq++}`;
+    await produce(env.KAFKA_BROKERS, topic, [{ value: 'x', partition: 0 }]);
+    const { emulator, failures } = await emulate(topic, async () => {
+      throw new Error('always');
+    });
+    await until(() => emulator.stats.decided >= 1);
+    expect(emulator.stats.invocations).toBe(11);
+    expect(failures[0]).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    });
+  });
+
+  // CONTRACTS §2: with ReportBatchItemFailures off, Lambda ignores batchItemFailures and commits.
+  it('ignores a partial response when the mapping has partial responses off, and counts what that loses', async () => {
+    const topic = `e2e-ignored-${seq++}`;
+    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })));
+    const { emulator } = await emulate(topic, async () => ({ batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 2 } }] }), { reportBatchItemFailures: false });
+    await until(() => emulator.stats.decided >= 4);
+    expect(emulator.stats.invocations).toBe(1);
+    expect(emulator.stats.lost).toBe(2);
+    expect(emulator.stats.processed).toBe(2);
   });
 
   it('keeps each invocation under the 6 MB payload cap', async () => {
@@ -123,6 +164,46 @@ describe('event source mapping emulator', () => {
     expect(emulator.stats.timeouts).toBe(1);
     expect(emulator.stats.failedInvocations).toBe(1);
     expect(emulator.stats.batchRetried).toBe(2);
+  });
+});
+
+describe('the runtime behind the emulator with partial batch responses off', () => {
+  it('fails the batch when dead letters cannot be written, so that the retried batch loses nothing', async () => {
+    const topic = `e2e-whole-batch-${seq++}`;
+    const sqs = sqsClient(env);
+    const queue = await freshQueue(sqs, 'dlq-whole-batch');
+    // 8 throttled SendMessageBatch calls: more than the writer's 6 attempts, so the first
+    // invocation cannot write its dead letters and must fail; the retry writes them.
+    const proxy = await startFaultProxy(env.AWS_ENDPOINT_URL, { throttle: 8, partialFailures: 0 });
+    // The runtime's SQS client is built on the first dead letter from this environment.
+    for (const key of ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const) vi.stubEnv(key, env[key]);
+    vi.stubEnv('AWS_ENDPOINT_URL', proxy.endpoint);
+    try {
+      const values = Array.from({ length: 30 }, (_, i) => ({ i, fail: i % 6 === 3 }));
+      await produce(env.KAFKA_BROKERS, topic, values.map((v) => ({ value: JSON.stringify(v), partition: v.i % 2 })));
+      const processed = new Map<number, number>(); // ground truth: what the user function finished
+      const handler = kafkaConsumer<{ i: number; fail: boolean }>({
+        reportBatchItemFailures: false,
+        deadLetterQueueUrl: queue.url,
+        processRecord: (r: KafkaRecord<{ i: number; fail: boolean }>) => {
+          if (r.value!.fail) throw new NonRetryableError(`record ${r.value!.i} is bad`);
+          processed.set(r.value!.i, (processed.get(r.value!.i) ?? 0) + 1);
+        },
+      });
+      const { emulator } = await emulate(topic, (event, context) => handler(event, context));
+      await until(() => emulator.stats.decided >= 30 && emulator.stats.failedInvocations > 0);
+      const deadLettered = (await drain(sqs, queue.url)).map((m) => (JSON.parse(m.Body!) as DeadLetterEnvelope).record);
+      const dead = new Set(deadLettered.map((r) => JSON.parse(Buffer.from(r.value!, 'base64').toString()).i as number));
+      const lost = values.filter((v) => !processed.has(v.i) && !dead.has(v.i));
+      expect(lost).toEqual([]);
+      expect([...dead].sort((a, b) => a - b)).toEqual(values.filter((v) => v.fail).map((v) => v.i));
+      expect(emulator.stats.failedInvocations).toBeGreaterThan(0); // the whole batch came again…
+      expect([...processed.values()].some((n) => n > 1)).toBe(true); // …so some records were processed twice
+      expect(emulator.stats.lost).toBe(0);
+    } finally {
+      await proxy.stop();
+      await queue.remove();
+    }
   });
 });
 

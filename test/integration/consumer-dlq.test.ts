@@ -6,6 +6,16 @@ import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runt
 import { invoke } from '../support/invoke';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 import { startFaultProxy } from '../support/fault-proxy';
+import { createServer } from 'node:net';
+
+/** A loopback port nothing listens on: taken from the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);
@@ -76,14 +86,29 @@ describe('consumer dead-letter path against the embedded SQS/S3', () => {
     await queue.remove();
   });
 
-  it('reports the partition for redelivery when the dead-letter queue cannot be reached', async () => {
+  it('reports the partition for redelivery when the dead-letter queue cannot be reached; with partial responses off, fails the invocation', async () => {
     const records = [order(10), order(11, 'permanent-failure'), order(12), order(0, undefined, 1)];
-    const { result } = await invoke('consumer', buildKafkaEvent(records), {
-      ...env,
-      AWS_ENDPOINT_URL: 'http://127.0.0.1:9', // nothing listens there
-      DLQ_URL: 'http://127.0.0.1:9/000000000000/unreachable',
-    }, ['--timeout', '8']);
+    const port = await closedPort();
+    const unreachable = { ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, DLQ_URL: `http://127.0.0.1:${port}/000000000000/unreachable` };
+    const { result } = await invoke('consumer', buildKafkaEvent(records), unreachable, ['--timeout', '8']);
     expect(result.response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'orders-0', offset: 11 } }] });
     expect(result.deadLetters).toEqual([]);
+
+    const off = await invoke('consumer', buildKafkaEvent(records), { ...unreachable, REPORT_BATCH_ITEM_FAILURES: 'false' }, ['--timeout', '8']);
+    expect(off.code).toBe(1);
+    expect(off.result.error).toMatchObject({ type: 'WholeBatchRetryError', message: expect.stringContaining('orders-0 from offset 11') });
+  });
+
+  // A 5 s timeout halves the 3 s safety margin to 2.5 s; the flush deadline then used to be a
+  // fraction of a millisecond, which AbortSignal.timeout refuses, and every dead letter failed.
+  it('dead-letters under a 5 s function timeout', async () => {
+    const queue = await freshQueue(sqs, 'dlq-short');
+    const records = [order(20), order(21), order(22, 'permanent-failure'), order(23), order(24)];
+    const { code, result } = await invoke('consumer', buildKafkaEvent(records), { ...env, DLQ_URL: queue.url }, ['--timeout', '5']);
+    expect(code).toBe(0);
+    expect(result.response).toEqual({ batchItemFailures: [] });
+    const messages = await drain(sqs, queue.url, 1);
+    expect(messages.map((m) => (JSON.parse(m.Body!) as DeadLetterEnvelope).record.offset)).toEqual([22]);
+    await queue.remove();
   });
 });

@@ -39,3 +39,46 @@ describe('DeadLetterWriter', () => {
     expect(unsent.map((u) => u.envelope.record.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
+
+describe('DeadLetterWriter batching and classification', () => {
+  const recorder = (answer: (call: number, ids: string[]) => Array<{ Id: string; SenderFault: boolean; Code: string }> = () => []) => {
+    const calls: Array<{ ids: string[]; bytes: number }> = [];
+    const transport: DeadLetterTransport = {
+      async sendMessageBatch(_url, entries) {
+        calls.push({ ids: entries.map((e) => e.Id), bytes: entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody), 0) });
+        return { failed: answer(calls.length, entries.map((e) => e.Id)) };
+      },
+      async putObject() {},
+    };
+    return { calls, transport };
+  };
+
+  // SQS: a SendMessageBatch holds at most 10 entries and 1 MiB in all (CONTRACTS §4); over that
+  // the whole call fails with BatchRequestTooLong and the records would be redelivered for ever.
+  it('splits calls so that none carries more than 1 MiB', async () => {
+    const { calls, transport } = recorder();
+    const writer = new DeadLetterWriter({ queueUrl: 'q', transport });
+    for (const e of envelopes(3)) writer.add({ ...e, error: { type: 'Error', message: 'm'.repeat(400_000) } }); // ~530 KB bodies (message + stack-free)
+    const { sent, unsent } = await writer.flush();
+    expect(sent).toBe(3);
+    expect(unsent).toEqual([]);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    for (const c of calls) expect(c.bytes).toBeLessThanOrEqual(1_048_576);
+  });
+
+  it('retries entries SQS reports in Failed[] as its own fault, and gives up at once on the sender\'s', async () => {
+    // A server-side failure whose code no name rule knows: only SenderFault says it is transient.
+    const { calls, transport } = recorder((call, ids) => (call === 1 ? ids.map((Id) => ({ Id, SenderFault: false, Code: 'InternalFailure' })) : []));
+    const writer = new DeadLetterWriter({ queueUrl: 'q', transport });
+    for (const e of envelopes(2)) writer.add(e);
+    expect(await writer.flush()).toMatchObject({ sent: 2, unsent: [] });
+    expect(calls).toHaveLength(2);
+
+    const refused = recorder((_call, ids) => ids.map((Id) => ({ Id, SenderFault: true, Code: 'InvalidMessageContents' })));
+    const strict = new DeadLetterWriter({ queueUrl: 'q', transport: refused.transport });
+    for (const e of envelopes(2)) strict.add(e);
+    const result = await strict.flush();
+    expect(result.unsent).toHaveLength(2);
+    expect(refused.calls).toHaveLength(1);
+  });
+});

@@ -6,8 +6,8 @@ describe('RetryPolicy', () => {
   it('backs off exponentially with full jitter, capped', () => {
     const top = new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 10 }, () => 0.999999);
     expect([1, 2, 3, 4, 5, 6].map((a) => top.delayMs(a))).toEqual([99, 199, 399, 799, 999, 999]);
-    const bottom = new RetryPolicy({ baseDelayMs: 100 }, () => 0);
-    expect(bottom.delayMs(3)).toBe(0);
+    const middle = new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 10 }, () => 0.5);
+    expect([1, 2, 3, 4, 5].map((a) => middle.delayMs(a))).toEqual([50, 100, 200, 400, 500]);
     expect(new RetryPolicy({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250 }).worstCaseDelayMs()).toBe(100 + 200 + 250);
   });
 

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { parseResponse } from '../../local/esm/emulator';
+
+const records = [0, 1, 2].map((offset) => ({ topic: 'orders', partition: 0, offset }));
+
+// CONTRACTS §2: an identifier that names a partition/offset not in the event, or an empty or
+// null identifier, makes the whole batch count as failed; an empty list is success.
+describe('the emulator reading a partial batch response', () => {
+  it('takes the lowest offset named for each partition', () => {
+    expect(parseResponse({ batchItemFailures: [{ itemIdentifier: { partition: 'orders-0', offset: 2 } }, { itemIdentifier: { partition: 'orders-0', offset: 1 } }] }, records)).toEqual(new Map([['orders-0', 1]]));
+    expect(parseResponse({ batchItemFailures: [] }, records)).toEqual(new Map());
+    expect(parseResponse(null, records)).toEqual(new Map());
+  });
+
+  it.each([
+    [{ partition: 'orders-1', offset: 1 }],
+    [{ partition: 'orders-0', offset: 7 }], // the right partition, an offset not in the batch
+    [{ partition: 'orders-0', offset: '1' }],
+    [null],
+  ])('fails the whole batch for the identifier %j', (itemIdentifier) => {
+    expect(() => parseResponse({ batchItemFailures: [{ itemIdentifier }] }, records)).toThrow('the whole batch counts as failed');
+  });
+});

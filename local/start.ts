@@ -1,22 +1,40 @@
-// `npm start [-- --records N] [--json] [--watch]`: the whole flow on one machine. Starts the
-// embedded broker and SQS/S3 (or uses KAFKA_BROKERS / AWS_ENDPOINT_URL), produces a demo
-// workload, runs the example consumer behind the event source mapping emulator until every
-// record is accounted for, replays the dead letters and consumes them again, then prints a summary.
+// `npm start [-- --records N] [--partitions N] [--deadline SECONDS] [--json] [--watch]`: the
+// whole flow on one machine. Starts the embedded broker and SQS/S3 (or uses KAFKA_BROKERS /
+// AWS_ENDPOINT_URL), produces a demo workload, runs the example consumer behind the event
+// source mapping emulator until every record is accounted for (or the deadline passes),
+// replays the dead letters and consumes them again, then prints a summary whose `lost` comes
+// from ground truth: what was produced, against what the user function finished and what the
+// dead-letter queue holds at the end.
 import { parseArgs } from 'node:util';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalServices } from './services';
 import { demoRecord } from './demo-workload';
+import { GroundTruth } from './ground-truth';
 import { EventSourceMappingEmulator } from './esm/emulator';
 import { lambdaContext } from './esm/lambda-context';
 import { createKafka } from '../functions/runtime/kafka-connection';
+import { kafkaConsumer } from '../functions/runtime';
+import { parseDeadLetter } from '../functions/runtime/envelope';
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';
 import cdkJson from '../cdk.json' with { type: 'json' };
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '10000' }, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false }, partitions: { type: 'string', default: '6' } } });
-const total = Number(values.records);
-const partitions = Number(values.partitions);
-if (!Number.isInteger(total) || total < 1) throw new Error(`--records must be a whole number ≥ 1, got ${values.records}`);
-if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`--partitions must be a whole number ≥ 1, got ${values.partitions}`);
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '10000' }, partitions: { type: 'string', default: '6' }, deadline: { type: 'string', default: '300' },
+    json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false },
+  },
+});
+const wholeNumber = (name: string, value: string | undefined) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name} must be a whole number ≥ 1, got ${value}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const total = wholeNumber('records', values.records);
+const partitions = wholeNumber('partitions', values.partitions);
+const deadlineMs = wholeNumber('deadline', values.deadline) * 1_000;
 
 // Quiet the in-process handlers: the summary is the output.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -24,6 +42,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
 const started = Date.now();
+const giveUpAt = started + deadlineMs;
 const topic = `orders-demo-${started}`;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const services = await startLocalServices({ topic, partitions });
@@ -34,17 +53,29 @@ const shutdown = async () => {
 process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
 process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
 
+/** Waits for `done`, or until the run's deadline; true when done. */
+const until = async (done: () => boolean) => {
+  while (!done()) {
+    if (Date.now() > giveUpAt) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+};
+
 try {
   Object.assign(process.env, services.env, { KAFKA_TOPIC: topic, REPLAY_ALLOWED_TOPICS: topic });
   if (services.kafka) process.env.KAFKA_IDEMPOTENT_PRODUCER ??= 'false';
   log(`kafka ${services.env.KAFKA_BROKERS} · sqs/s3 ${services.env.AWS_ENDPOINT_URL} · topic ${topic} (${partitions} partitions)`);
 
+  const truth = new GroundTruth();
   const kafka = await createKafka(process.env, 'demo');
   const producer = kafka.producer();
   await producer.connect();
   for (let i = 0; i < total; i += 1_000) {
-    const messages = Array.from({ length: Math.min(1_000, total - i) }, (_, j) => demoRecord(i + j));
-    await producer.send({ topic, acks: -1, messages });
+    const messages = Array.from({ length: Math.min(1_000, total - i) }, (_, j) => ({ ...demoRecord(i + j), partition: (i + j) % partitions }));
+    const counts = new Map<number, number>();
+    for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
+    for (const { partition, baseOffset } of await producer.send({ topic, acks: -1, messages })) truth.produced(topic, partition, Number(baseOffset), counts.get(partition)!);
   }
   await producer.disconnect();
   log(`produced ${total} records`);
@@ -53,8 +84,11 @@ try {
   const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: `${topic}-consumer` };
   // What the construct puts in the function's environment.
   process.env.REPORT_BATCH_ITEM_FAILURES = String(effectiveMappingSettings(settings).reportBatchItemFailures);
-  const { handler: consumer } = await import('../functions/consumer/index');
-  const sqs = new SQSClient({});
+  // The example consumer's own logic, observed from outside the runtime.
+  const { processOrder } = await import('../functions/consumer/index');
+  const consumer = kafkaConsumer({ processRecord: truth.recording(processOrder) });
+  // Route by the configured endpoint, not the queue URL's host (fauxqs names hosts the SDK cannot parse).
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   stopAll.push(async () => sqs.destroy());
   const emulator = new EventSourceMappingEmulator({
     kafka, topic, settings, bootstrapServers: services.env.KAFKA_BROKERS,
@@ -71,51 +105,68 @@ try {
     process.stderr.write(`\r${s.decided} accounted · ${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · lag ${s.offsetLag}   `);
   }, 250);
   stopAll.push(async () => clearInterval(progress));
-  const until = async (done: () => boolean) => {
-    while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
-  await until(() => s.decided >= total);
+  let complete = await until(() => s.decided >= total);
   const firstPassMs = Date.now() - consumeStarted;
 
   // As in production: the consumer is paused (fixed, redeployed), the DLQ replayed, the consumer resumed.
-  emulator.pause();
-  const { handler: replay } = await import('../functions/replay/index');
-  const replayed = await replay({ maxMessages: 10_000 }, lambdaContext(300_000, 'replay'));
-  log(`\nreplayed ${replayed.replayed} dead letters onto ${topic}; consuming them again`);
-  emulator.resume();
-  await until(() => s.decided >= total + replayed.replayed);
+  let replayed = 0;
+  if (complete) {
+    emulator.pause();
+    const { handler: replay } = await import('../functions/replay/index');
+    replayed = (await replay({ maxMessages: 10_000 }, lambdaContext(Math.max(1_000, giveUpAt - Date.now()), 'replay'))).replayed;
+    log(`\nreplayed ${replayed} dead letters onto ${topic}; consuming them again`);
+    emulator.resume();
+    complete = await until(() => s.decided >= total + replayed);
+  }
   clearInterval(progress);
+  if (!complete) log(`\nthe deadline (--deadline ${deadlineMs / 1_000} s) passed with records still unaccounted for; stopping`);
 
-  if (values.watch) {
+  if (values.watch && complete) {
     log('--watch: consuming until Ctrl-C');
     await new Promise(() => undefined);
   }
 
-  // Every produced offset, and every replayed one, must have been processed or dead-lettered;
-  // records the mapping committed unprocessed (partial responses ignored) are lost too.
-  const lost = Math.max(0, total + replayed.replayed - s.decided) + s.lost;
+  // The dead-letter queue's contents at the end: this run's topic only (the queue may be shared).
+  try {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: services.env.DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+      if (Messages.length === 0) break;
+      for (const m of Messages) {
+        const letter = parseDeadLetter(m.Body ?? '');
+        if (letter.record.topic === topic) truth.deadLettered(letter);
+      }
+    }
+  } catch (error) {
+    log(`cannot read the dead-letter queue ${services.env.DLQ_URL}: ${(error as Error).message}; counting no record as dead-lettered`);
+  }
+
+  const t = truth.summary();
   const durationMs = Date.now() - started;
   const summary = {
-    produced: total,
-    processed: s.processed,
+    produced: t.produced,
+    processed: t.processed,
+    deadLettered: t.deadLettered,
+    lost: t.lost,
+    duplicates: t.duplicates,
+    maxProcessedTimes: t.maxProcessedTimes,
     retried: s.retried,
-    deadLettered: s.deadLettered,
-    replayed: replayed.replayed,
+    replayed,
     redelivered: s.redelivered,
-    lost,
-    duplicates: s.duplicates,
     durationMs,
     recordsPerSecond: Math.round((total / firstPassMs) * 1_000),
+    ...(t.lost > 0 ? { lostRecords: t.lostRecords } : {}),
   };
   log('');
   const rows: Array<[string, string | number]> = [
-    ['produced', summary.produced], ['processed', summary.processed], ['retried', summary.retried], ['dead-lettered', summary.deadLettered],
-    ['replayed', summary.replayed], ['redelivered', summary.redelivered], ['lost', summary.lost], ['duration', `${(durationMs / 1_000).toFixed(1)} s`], ['records/s', summary.recordsPerSecond],
+    ['produced', summary.produced], ['processed', summary.processed], ['dead-lettered', summary.deadLettered], ['lost', summary.lost],
+    ['duplicates', summary.duplicates], ['retried', summary.retried], ['replayed', summary.replayed], ['redelivered', summary.redelivered],
+    ['duration', `${(durationMs / 1_000).toFixed(1)} s`], ['records/s', summary.recordsPerSecond],
   ];
   for (const [name, value] of rows) console.log(`${name.padEnd(14)} ${String(value).padStart(10)}`);
+  if (t.lost > 0) log(`lost (neither processed nor dead-lettered), first ${t.lostRecords.length}: ${t.lostRecords.join(', ')}`);
   if (values.json) console.log(JSON.stringify(summary));
   await shutdown();
-  process.exit(lost === 0 ? 0 : 1);
+  process.exit(t.lost === 0 ? 0 : 1);
 } catch (error) {
   log(`\nnpm start failed: ${(error as Error).stack ?? String(error)}`);
   await shutdown();

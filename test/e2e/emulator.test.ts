@@ -220,5 +220,22 @@ describe('npm start', () => {
     expect(summary.deadLettered).toBeGreaterThanOrEqual(18); // 2% permanent + 1% not JSON, then again after replay
     expect(summary.replayed).toBe(18);
     expect(summary.retried).toBeGreaterThan(0);
+    expect(summary.processed + summary.deadLettered).toBe(600);
   }, 300_000);
+
+  it('stops at its deadline and reports the records it could not account for, with a non-zero exit code', () => {
+    // A dead-letter queue that does not exist: records that fail for good can never be
+    // dead-lettered, so their partitions are redelivered for ever and they are never decided.
+    const out = spawnSync(path.resolve('node_modules/.bin/tsx'), ['local/start.ts', '--records', '100', '--deadline', '12', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, KAFKA_BROKERS: '', AWS_ENDPOINT_URL: '', DLQ_URL: 'http://127.0.0.1:1/000000000000/no-such-queue', ON_FAILURE_QUEUE_URL: '' },
+      timeout: 120_000,
+    });
+    expect(out.status, out.stderr).toBe(1);
+    const summary = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+    // Records 0 and 1 fail for good and 5 is not JSON (the demo mix); the rest are processed.
+    expect(summary).toMatchObject({ produced: 100, lost: 3, deadLettered: 0, processed: 97 });
+    expect(summary.lostRecords).toHaveLength(3);
+    expect(out.stderr).toContain('the deadline (--deadline 12 s) passed');
+  }, 180_000);
 });

@@ -33,11 +33,10 @@ export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId
 }
 
 /**
- * Connects the producer the functions write with: acknowledged by all in-sync replicas (the
- * caller's `acks: -1`), idempotent (one request in flight, so a retry cannot reorder or
- * duplicate) unless `KAFKA_IDEMPOTENT_PRODUCER=false`, never creating topics.
- * A failed connect closes what it opened: kafkajs leaves those sockets open, and they would keep
- * the process (a Lambda invocation) running after its answer.
+ * Connects the producer the replay writes with: idempotent (one request in flight, so a retry
+ * cannot reorder or duplicate) unless `KAFKA_IDEMPOTENT_PRODUCER=false`; never creates topics.
+ * A failed connect closes what it opened: kafkajs leaves those sockets open, which keeps a local
+ * process running after its answer and, on Lambda, carries them frozen into the next invocation.
  */
 export async function connectProducer(kafka: Kafka, env: NodeJS.ProcessEnv = process.env): Promise<Producer> {
   const setting = env.KAFKA_IDEMPOTENT_PRODUCER ?? 'true';
@@ -71,7 +70,7 @@ async function explainMissingController(kafka: Kafka, env: NodeJS.ProcessEnv): P
     await admin.disconnect().catch(() => undefined);
   }
   const ids = cluster.brokers.map((b) => b.nodeId);
-  if (cluster.controller === null || ids.includes(cluster.controller)) return; // an election: transient
+  if (cluster.controller === null || ids.includes(cluster.controller)) return; // no controller yet (an election), or a usable one
   throw new ConfigurationError(
     `The brokers ${env.KAFKA_BROKERS} cannot serve an idempotent producer: their metadata names broker ${cluster.controller} as controller, ` +
       `which is none of their brokers (${ids.join(', ')}); librdkafka's mock broker (the embedded one of npm run services) does this. ` +

@@ -70,4 +70,14 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+/** How long the process may take to wind down once the handler has answered. */
+const EXIT_GRACE_MS = 2_000;
+
+const code = await main();
+process.exitCode = code;
+// Lambda freezes the process once the handler has answered; here, anything the handler left
+// open (a socket, a timer) would keep the command running. Name it and exit anyway.
+setTimeout(() => {
+  console.error(`invoke: still running ${EXIT_GRACE_MS} ms after the handler answered (open: ${process.getActiveResourcesInfo().join(', ')}); exiting`);
+  process.exit(code);
+}, EXIT_GRACE_MS).unref();

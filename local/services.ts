@@ -8,6 +8,11 @@ import { createKafka } from '../functions/runtime/kafka-connection';
 export interface LocalEnvironment {
   KAFKA_BROKERS: string;
   KAFKA_TOPIC: string;
+  /** How to reach the brokers, when given (see functions/runtime/kafka-connection.ts). */
+  KAFKA_AUTH?: string;
+  KAFKA_SASL_SECRET_ARN?: string;
+  /** `false` for the embedded broker, which cannot serve an idempotent producer; as given otherwise. */
+  KAFKA_IDEMPOTENT_PRODUCER?: string;
   AWS_ENDPOINT_URL: string;
   AWS_REGION: string;
   AWS_ACCESS_KEY_ID: string;
@@ -15,6 +20,8 @@ export interface LocalEnvironment {
   DLQ_URL: string;
   ON_FAILURE_QUEUE_URL: string;
   DLQ_BUCKET: string;
+  /** The topics the replay may produce to: the demo topic, unless given. */
+  REPLAY_ALLOWED_TOPICS: string;
 }
 
 export interface LocalServices {
@@ -85,15 +92,18 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
     });
+    const kafkaSettings = { KAFKA_AUTH: given.KAFKA_AUTH, KAFKA_SASL_SECRET_ARN: given.KAFKA_SASL_SECRET_ARN, KAFKA_IDEMPOTENT_PRODUCER: kafka ? 'false' : given.KAFKA_IDEMPOTENT_PRODUCER };
     const env: LocalEnvironment = {
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC: topic,
+      ...(Object.fromEntries(Object.entries(kafkaSettings).filter(([, value]) => value)) as Partial<LocalEnvironment>),
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: region,
       ...credentials,
       DLQ_URL: given.DLQ_URL || (await queueUrl('kafka-dead-letters')),
       ON_FAILURE_QUEUE_URL: given.ON_FAILURE_QUEUE_URL || (await queueUrl('kafka-on-failure')),
       DLQ_BUCKET: bucket,
+      REPLAY_ALLOWED_TOPICS: given.REPLAY_ALLOWED_TOPICS || topic,
     };
     sqs.destroy();
     s3.destroy();

@@ -64,7 +64,6 @@ const until = async (done: () => boolean) => {
 
 try {
   Object.assign(process.env, services.env, { KAFKA_TOPIC: topic, REPLAY_ALLOWED_TOPICS: topic });
-  if (services.kafka) process.env.KAFKA_IDEMPOTENT_PRODUCER ??= 'false';
   log(`kafka ${services.env.KAFKA_BROKERS} · sqs/s3 ${services.env.AWS_ENDPOINT_URL} · topic ${topic} (${partitions} partitions)`);
 
   const truth = new GroundTruth();

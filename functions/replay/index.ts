@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Producer } from 'kafkajs';
-import { createKafka } from '../runtime/kafka-connection';
+import { connectProducer, createKafka } from '../runtime/kafka-connection';
 import { ConfigurationError } from '../runtime/errors';
 import { allowedTopicsFrom, parseReplayRequest, replayLimitFrom } from './request';
 import { DlqReplayer, type ReplaySummary } from './replayer';
@@ -24,24 +24,21 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
   if (!queueUrl) throw new ConfigurationError('DLQ_URL is not set: the replay function reads the dead-letter queue it names.');
 
   let producer: Promise<Producer> | undefined;
-  const connect = () =>
-    (producer ??= createKafka(process.env, 'dlq-replay').then(async (kafka) => {
-      // Idempotence is on against real clusters; librdkafka's mock broker cannot serve it.
-      const idempotent = process.env.KAFKA_IDEMPOTENT_PRODUCER !== 'false';
-      const p = kafka.producer({ idempotent, allowAutoTopicCreation: false, retry: { retries: 3 }, ...(idempotent ? { maxInFlightRequests: 1 } : {}) });
-      await p.connect();
-      return p;
-    }));
+  const connect = () => (producer ??= createKafka(process.env, 'dlq-replay').then((kafka) => connectProducer(kafka, process.env)));
   const replayer = new DlqReplayer({ queueUrl, producer: connect, replayLimit: replayLimitFrom(process.env) });
   const remaining = context.getRemainingTimeInMillis();
   const deadline = started + remaining - Math.min(SAFETY_MARGIN_MS, remaining / 4);
   let summary: ReplaySummary | undefined;
   try {
-    summary = await replayer.run(settings, deadline);
+    const result = await replayer.run(settings, deadline);
+    // A setting that cannot work fails the invocation, not each record (they are all back in the queue).
+    const setupError = await producer?.then(() => undefined, (error: unknown) => error);
+    if (setupError instanceof ConfigurationError) throw setupError;
+    summary = result;
     logger.info('replay finished', { ...summary, errors: summary.errors.slice(0, 20) });
     return summary;
   } finally {
-    if (producer) await producer.then((p) => p.disconnect(), () => undefined);
+    await producer?.then((p) => p.disconnect()).catch(() => undefined);
     if (summary) {
       metrics.addMetric('ReplayReceived', MetricUnit.Count, summary.received);
       metrics.addMetric('ReplayReplayed', MetricUnit.Count, summary.replayed);

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type Producer, type SASLOptions, type logCreator } from 'kafkajs';
 import { ConfigurationError } from './errors';
 
 /** How the functions authenticate to the brokers (`KAFKA_AUTH`). */
@@ -30,6 +30,52 @@ export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId
   if (auth === 'iam') config.sasl = await iamSasl(env);
   if (auth.startsWith('scram-')) config.sasl = await scramSasl(auth as 'scram-sha-512' | 'scram-sha-256', env);
   return new Kafka(config);
+}
+
+/**
+ * Connects the producer the replay writes with: idempotent (one request in flight, so a retry
+ * cannot reorder or duplicate) unless `KAFKA_IDEMPOTENT_PRODUCER=false`; never creates topics.
+ * A failed connect closes what it opened: kafkajs leaves those sockets open, which keeps a local
+ * process running after its answer and, on Lambda, carries them frozen into the next invocation.
+ */
+export async function connectProducer(kafka: Kafka, env: NodeJS.ProcessEnv = process.env): Promise<Producer> {
+  const setting = env.KAFKA_IDEMPOTENT_PRODUCER ?? 'true';
+  if (setting !== 'true' && setting !== 'false') {
+    throw new ConfigurationError(`KAFKA_IDEMPOTENT_PRODUCER is "${setting}"; it must be true (the default) or false.`);
+  }
+  const idempotent = setting === 'true';
+  const producer = kafka.producer({ idempotent, allowAutoTopicCreation: false, retry: { retries: 3 }, ...(idempotent ? { maxInFlightRequests: 1 } : {}) });
+  try {
+    await producer.connect();
+    return producer;
+  } catch (error) {
+    await producer.disconnect().catch(() => undefined);
+    if (idempotent && (error as Error).name === 'KafkaJSBrokerNotFound') await explainMissingController(kafka, env);
+    throw error;
+  }
+}
+
+// kafkajs asks the controller the cluster's metadata names for an idempotent producer id. A
+// cluster that names a controller which is none of its brokers (librdkafka's mock broker, the
+// embedded one, names 0 and numbers its brokers from 1) can never serve it: say which setting to change.
+async function explainMissingController(kafka: Kafka, env: NodeJS.ProcessEnv): Promise<void> {
+  const admin = kafka.admin();
+  let cluster: Awaited<ReturnType<typeof admin.describeCluster>>;
+  try {
+    await admin.connect();
+    cluster = await admin.describeCluster();
+  } catch {
+    return; // the original error says more
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const ids = cluster.brokers.map((b) => b.nodeId);
+  if (cluster.controller === null || ids.includes(cluster.controller)) return; // no controller yet (an election), or a usable one
+  throw new ConfigurationError(
+    `The brokers ${env.KAFKA_BROKERS} cannot serve an idempotent producer: their metadata names broker ${cluster.controller} as controller, ` +
+      `which is none of their brokers (${ids.join(', ')}); librdkafka's mock broker (the embedded one of npm run services) does this. ` +
+      'Set KAFKA_IDEMPOTENT_PRODUCER=false for such a cluster; keep it on against real clusters.',
+  );
 }
 
 async function iamSasl(env: NodeJS.ProcessEnv): Promise<SASLOptions> {

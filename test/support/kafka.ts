@@ -32,3 +32,14 @@ export async function produce(brokers: string, topic: string, messages: Array<{ 
   await producer.send({ topic, acks: -1, messages });
   await producer.disconnect();
 }
+
+/** Records a topic holds (high minus low watermark, summed over partitions), without consuming. */
+export async function topicRecordCount(brokers: string, topic: string): Promise<number> {
+  const admin = (await createKafka({ KAFKA_BROKERS: brokers })).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,4 +1,4 @@
-import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { LocalEnvironment } from '../../local/services';
 
 export function sqsClient(env: LocalEnvironment, endpoint = env.AWS_ENDPOINT_URL) {
@@ -21,4 +21,10 @@ export async function drain(sqs: SQSClient, url: string, expected = Number.POSIT
     all.push(...Messages);
   }
   return all;
+}
+
+/** Messages in a queue, visible or not, without receiving any (a receive would hide them). */
+export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }

@@ -152,6 +152,26 @@ describe('event source mapping emulator', () => {
     expect(Math.max(...payloads)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
   });
 
+  // Lambda guide, MSK on-failure destinations: a record larger than the invoke payload limit
+  // goes to the destination as MaximumPayloadSizeExceeded, with a null responseContext.
+  it('sends a single record over 6 MB to the on-failure destination without invoking', async () => {
+    const topic = `e2e-oversized-${seq++}`;
+    const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    // Header bytes are numbers in the event's JSON ("255," each): 1.3 MB of them is over 5 MB.
+    const header = Buffer.alloc(1_300_000, 255);
+    await producer.send({ topic, acks: -1, messages: [{ value: 'x'.repeat(1_200_000), headers: { big: header }, partition: 0 }, { value: 'small', partition: 0 }] });
+    await producer.disconnect();
+    const seen: string[] = [];
+    const { emulator, failures } = await emulate(topic, async (e) => void seen.push(...offsetsOf(e as KafkaEvent)));
+    await until(() => emulator.stats.decided >= 2);
+    expect(seen).toEqual(['0@1']);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ requestContext: { condition: 'MaximumPayloadSizeExceeded', approximateInvokeCount: 0 }, responseContext: null, KafkaBatchInfo: { batchSize: 1 } });
+    expect(failures[0]!.KafkaBatchInfo.payloadSize).toBeGreaterThan(MAX_PAYLOAD_BYTES);
+  });
+
   it('counts an invocation that overruns its timeout as failed and delivers the batch again', async () => {
     const topic = `e2e-timeout-${seq++}`;
     await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);

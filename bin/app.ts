@@ -2,7 +2,7 @@
 //   npx cdk synth -c batchSize=250 -c maxBatchingWindowSeconds=5
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { KafkaConsumersStack } from '../lib/kafka-consumers-stack';
+import { KafkaConsumersStack, clusterVpcIdsFromContext } from '../lib/kafka-consumers-stack';
 import { mappingSettingsFromContext } from '../lib/mapping-settings';
 
 const app = new App();
@@ -11,6 +11,8 @@ const settings = mappingSettingsFromContext(context);
 const bootstrapServers = String(context('bootstrapServers') ?? '').split(',').filter(Boolean);
 const clusterArn = context('clusterArn') as string | undefined;
 const authSecretArn = context('authSecretArn') as string | undefined;
+const authSecretKeyArn = context('authSecretKeyArn') as string | undefined;
+const vpcIds = clusterVpcIdsFromContext(context);
 
 new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
@@ -31,5 +33,7 @@ new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
     ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
   },
   ...(authSecretArn ? { authSecretArn } : {}),
+  ...(authSecretKeyArn ? { authSecretKeyArn } : {}),
+  ...(vpcIds ? { clusterVpcIds: vpcIds } : {}),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

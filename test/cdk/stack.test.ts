@@ -88,7 +88,7 @@ describe('KafkaConsumersStack', () => {
     const replay = policies.find((p) => p.includes('kafka-cluster:WriteData'))!;
     expect(replay).toContain('sqs:ReceiveMessage');
     expect(replay).toContain('sqs:DeleteMessage');
-    expect(replay).toContain('"Action":"s3:GetObject"');
+    expect(replay).toContain('"Action":["s3:GetObject","s3:PutObject"]'); // PutObject: re-enqueued pointers' objects
     expect(replay).not.toContain('kafka-cluster:ReadData');
   });
 

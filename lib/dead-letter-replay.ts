@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { DEAD_LETTER_PREFIX, SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer';
+import { DEAD_LETTER_PREFIX, SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
 
 export interface DeadLetterReplayProps {
@@ -75,7 +75,8 @@ export class DeadLetterReplay extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [cluster.clusterArn] }));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: topics.map(arns.topic) }));
     } else if (cluster.authSecret) {
-      cluster.authSecret.grantRead(fn); // and kms:Decrypt on the secret's key, when it has one
+      cluster.authSecret.grantRead(fn);
+      grantSecretKeyDecrypt(cluster.authSecret, fn);
       network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [cluster.authSecret.secretArn]));
     }
   }

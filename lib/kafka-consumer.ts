@@ -257,8 +257,9 @@ export class KafkaConsumer extends Construct {
     if (props.cluster.kind === 'msk') this.#grantMskRead(props.cluster.clusterArn, props.topics, props.consumerGroupId);
     // The mapping sends to its on-failure destination from the cluster's VPC, with the function's role.
     this.network?.allow('sqs', endpointStatement(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [this.onFailureQueue.queueArn]));
-    if (this.cluster.kind === 'self-managed' && this.cluster.authSecret && this.network) {
-      this.network.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [this.cluster.authSecret.secretArn]));
+    if (this.cluster.kind === 'self-managed' && this.cluster.authSecret) {
+      grantSecretKeyDecrypt(this.cluster.authSecret, this.function); // the mapping reads the secret with the function's role
+      this.network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [this.cluster.authSecret.secretArn]));
     }
     this.#alarms(props.topics, props.alarmThresholds ?? {}, props.alarmTopic);
   }
@@ -378,6 +379,18 @@ export function nodeOptions(): Record<string, string> {
 
 /** What `ISecret.grantRead` allows, for the Secrets Manager endpoint's policy. */
 export const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+
+/**
+ * kms:Decrypt on the secret's customer-managed key, only through Secrets Manager. `ISecret.grantRead`
+ * does not add it for a key imported by ARN, so it is granted here explicitly.
+ */
+export function grantSecretKeyDecrypt(secret: secretsmanager.ISecret, grantee: iam.IGrantable): void {
+  if (!secret.encryptionKey) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['kms:Decrypt'], resources: [secret.encryptionKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(secret).region}.amazonaws.com` } },
+  }));
+}
 
 /** An endpoint policy statement as narrow as the IAM grant it lets through (identity policies still apply). */
 export function endpointStatement(actions: string[], resources: string[]): iam.PolicyStatement {

@@ -2,7 +2,8 @@
 // the queue, however often they are received. Runs the replayer against the embedded SQS/S3
 // (fauxqs, a real process over a socket).
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DlqReplayer, FIRST_SENT_ATTRIBUTE, RENEW_AT_RECEIVE_COUNT } from '../../../functions/replay/replayer';
 import { startLocalServices, type LocalServices } from '../../../local/services';

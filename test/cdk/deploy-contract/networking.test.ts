@@ -2,7 +2,7 @@
 // and the replay function placed in it, from props, from context, and in a user's own stack.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
@@ -101,8 +101,8 @@ describe('the cluster\'s VPC', () => {
     const consumer = new KafkaConsumer(stack, 'Orders', { ...base, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'], vpc } });
     const replay = new DeadLetterReplay(stack, 'OrdersReplay', { consumer, replayLimit: 5 });
     const t = Template.fromStack(stack);
-    const fn = resourcesOf(t, 'AWS::Lambda::Function')[stack.getLogicalId(replay.function.node.defaultChild as ec2.CfnResource)]!.Properties;
-    expect(fn.VpcConfig).toMatchObject({ SubnetIds: vpc.isolatedSubnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as ec2.CfnResource) })) });
+    const fn = resourcesOf(t, 'AWS::Lambda::Function')[stack.getLogicalId(replay.function.node.defaultChild as CfnResource)]!.Properties;
+    expect(fn.VpcConfig).toMatchObject({ SubnetIds: vpc.isolatedSubnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as CfnResource) })) });
     expect(endpoints(t).find((e) => service(e) === 's3')).toMatchObject({ VpcEndpointType: 'Gateway' });
   });
 });

@@ -7,17 +7,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { KafkaConsumersStack, type KafkaConsumersStackProps } from '../../lib/kafka-consumers-stack';
+import { KafkaConsumersStack } from '../../lib/kafka-consumers-stack';
 import type { KafkaConsumerProps } from '../../lib/kafka-consumer';
-
-const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
-const base: KafkaConsumerProps = { cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
-
-function synth(consumer: Partial<KafkaConsumerProps> = {}, stack: Partial<KafkaConsumersStackProps> = {}) {
-  const app = new App();
-  const s = new KafkaConsumersStack(app, 'Test', { consumer: { ...base, ...consumer }, ...stack });
-  return Template.fromStack(s);
-}
+import { CLUSTER, base, synth } from './deploy-contract/support';
 const mappings = (t: Template) => Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
 
 describe('KafkaConsumersStack', () => {
@@ -99,7 +91,7 @@ describe('KafkaConsumersStack', () => {
     const replay = policies.find((p) => p.includes('kafka-cluster:WriteData'))!;
     expect(replay).toContain('sqs:ReceiveMessage');
     expect(replay).toContain('sqs:DeleteMessage');
-    expect(replay).toContain('"Action":"s3:GetObject"');
+    expect(replay).toContain('"Action":["s3:GetObject","s3:PutObject"]'); // PutObject: re-enqueued pointers' objects
     expect(replay).not.toContain('kafka-cluster:ReadData');
   });
 

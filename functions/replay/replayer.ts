@@ -66,19 +66,21 @@ const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, '
 /**
  * The Kafka message that replays a dead letter: key, value and headers as they were, plus the
  * replay headers. No timestamp, so the producer stamps it now: with the original one, a mapping
- * with `maxRecordAge` would discard an old record unseen. The original goes in a header (the
- * first replay's value is kept on later replays).
+ * with `maxRecordAge` would discard an old record unseen. The original timestamp, offset and
+ * partition go in headers (the first replay's values are kept on later replays).
  */
 export function replayMessage(envelope: DeadLetterEnvelope, toOwnTopic: boolean): KafkaMessage {
   const { record } = envelope;
   const headers: Record<string, Buffer[]> = {};
   for (const h of record.headers) {
-    if (h.name === REPLAY_COUNT_HEADER || h.name === ORIGINAL_OFFSET_HEADER || h.name === ORIGINAL_PARTITION_HEADER) continue;
+    if (h.name === REPLAY_COUNT_HEADER) continue;
     (headers[h.name] ??= []).push(b64(h.value)!);
   }
   headers[REPLAY_COUNT_HEADER] = [Buffer.from(String(envelope.replayCount + 1))];
-  headers[ORIGINAL_OFFSET_HEADER] = [Buffer.from(String(record.offset))];
-  headers[ORIGINAL_PARTITION_HEADER] = [Buffer.from(String(record.partition))];
+  // The first replay names the record as it was first produced; later replays keep that, so
+  // a record replayed twice still points at its original, not at the previous copy.
+  headers[ORIGINAL_OFFSET_HEADER] ??= [Buffer.from(String(record.offset))];
+  headers[ORIGINAL_PARTITION_HEADER] ??= [Buffer.from(String(record.partition))];
   headers[ORIGINAL_TIMESTAMP_HEADER] ??= [Buffer.from(String(record.timestamp))];
   const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), headers };
   if (toOwnTopic) message.partition = record.partition; // same place, same order relative to its key

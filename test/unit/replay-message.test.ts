@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { replayMessage } from '../../functions/replay/replayer';
+import { buildEnvelope, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
+import { partitionOf } from '../support/records';
+
+const failure = { error: new Error('x'), attempts: 1, firstFailureAt: 0, lastFailureAt: 0, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
+const header = (m: { headers?: unknown }, name: string) => ((m.headers as Record<string, Buffer[]>)[name] ?? []).map(String);
+
+describe('replayMessage', () => {
+  it('names the original record, and keeps naming it when a replayed copy is replayed again', () => {
+    const [original] = partitionOf([{ topic: 'orders', partition: 2, offset: 5, timestamp: 1_000, value: '{}', headers: [['a', '1']] }]);
+    const first = replayMessage(buildEnvelope(original!, failure), true);
+    expect(header(first, ORIGINAL_OFFSET_HEADER)).toEqual(['5']);
+    expect(header(first, REPLAY_COUNT_HEADER)).toEqual(['1']);
+    // The copy lands at offset 100 of partition 2, fails again and is replayed once more.
+    const copyHeaders = Object.entries(first.headers as Record<string, Buffer[]>).flatMap(([name, values]) => values.map((v) => [name, v] as [string, Buffer]));
+    const [copy] = partitionOf([{ topic: 'orders', partition: 2, offset: 100, timestamp: 9_000, value: '{}', headers: copyHeaders }]);
+    const second = replayMessage(buildEnvelope(copy!, failure), true);
+    expect(header(second, ORIGINAL_OFFSET_HEADER)).toEqual(['5']);
+    expect(header(second, ORIGINAL_PARTITION_HEADER)).toEqual(['2']);
+    expect(header(second, ORIGINAL_TIMESTAMP_HEADER)).toEqual(['1000']);
+    expect(header(second, REPLAY_COUNT_HEADER)).toEqual(['2']);
+    expect(header(second, 'a')).toEqual(['1']);
+  });
+});

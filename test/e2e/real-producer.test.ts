@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createKafka } from '../../functions/runtime/kafka-connection';
+import { KAFKA_COMPRESSION_CODECS } from '../../functions/runtime/kafka-codecs';
+import { kafkaConsumer } from '../../functions/runtime';
+import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator';
+import { kcatProduce } from '../support/kcat';
+
+const env = inject('localEnv');
+const HEADERS = [['a', '1'], ['b', '2'], ['a', '3']] as const;
+const PER_CODEC = 50;
+let seq = 0;
+const running: EventSourceMappingEmulator[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((e) => e.stop()));
+});
+
+async function emulate(topic: string, handler: Handler) {
+  const emulator = new EventSourceMappingEmulator({
+    kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
+    topic, bootstrapServers: env.KAFKA_BROKERS, handler,
+    settings: { topics: [topic], batchSize: 100, maxBatchingWindowSeconds: 0 },
+  });
+  running.push(emulator);
+  await emulator.start();
+  return emulator;
+}
+
+/** Waits for `done`, and fails at once with the emulator's own error if it stopped. */
+async function until(emulator: EventSourceMappingEmulator, done: () => boolean, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
+  while (!done()) {
+    if (emulator.error) throw emulator.error;
+    if (Date.now() > end) throw new Error('timed out waiting for the emulator');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('records from a real third-party producer (kcat, librdkafka)', () => {
+  it('reach the handler from every codec, each with its headers in record order, duplicates kept', async () => {
+    const topic = `e2e-kcat-${seq++}-${Date.now()}`;
+    const produced = KAFKA_COMPRESSION_CODECS.flatMap((codec) => Array.from({ length: PER_CODEC }, (_, i) => `${codec}-${i}`));
+    for (const codec of KAFKA_COMPRESSION_CODECS) {
+      kcatProduce(env.KAFKA_BROKERS, topic, codec, produced.filter((v) => v.startsWith(`${codec}-`)), HEADERS);
+    }
+    // The example runtime behind the emulator, as the issue's user ran it.
+    const seen = new Map<string, string[][]>();
+    const handler = kafkaConsumer<string>({
+      deserializer: 'string',
+      processRecord: async (record) => void seen.set(record.value, [...record.headers].map((h) => [h.name, h.value.toString()])),
+    });
+    const emulator = await emulate(topic, (event, context) => handler(event, context));
+    await until(emulator, () => emulator.stats.decided >= produced.length);
+
+    expect(emulator.stats.processed).toBe(produced.length);
+    expect([...seen.keys()].sort()).toEqual([...produced].sort());
+    for (const value of produced) expect(seen.get(value), value).toEqual(HEADERS);
+  });
+});

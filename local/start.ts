@@ -72,7 +72,10 @@ try {
   }, 250);
   stopAll.push(async () => clearInterval(progress));
   const until = async (done: () => boolean) => {
-    while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!done()) {
+      if (emulator.error) throw emulator.error; // e.g. a batch it cannot decode: say so, do not wait forever
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   };
   await until(() => s.decided >= total);
   const firstPassMs = Date.now() - consumeStarted;

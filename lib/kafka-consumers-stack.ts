@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DEAD_LETTER_PREFIX, KafkaConsumer, bundlingOptions, deadLetterObjectsAck, mskResourceArns, type KafkaConsumerProps } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
+import { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/runtime/kafka-codecs';
 
 export interface KafkaConsumersStackProps extends StackProps {
   readonly consumer: KafkaConsumerProps;
@@ -20,6 +21,11 @@ export interface KafkaConsumersStackProps extends StackProps {
   readonly authSecretArn?: string;
   /** Replays allowed per record before the replay function leaves it in the queue. @default 3 */
   readonly replayLimit?: number;
+  /**
+   * The codec the replay function compresses the record batches it produces with: `'none'`,
+   * `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'` (consumers read every one). @default 'none'
+   */
+  readonly replayCompression?: KafkaCompression;
   /** The VPC the replay function needs to reach the brokers. @default no VPC (public or local brokers) */
   readonly replayVpc?: ec2.IVpc;
   /** @default the VPC's private subnets */
@@ -45,6 +51,11 @@ export class KafkaConsumersStack extends Stack {
       throw new MappingSettingsError('cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
     }
 
+    const compression = props.replayCompression ?? 'none';
+    if (!KAFKA_COMPRESSION_CODECS.includes(compression)) {
+      throw new MappingSettingsError(`replayCompression is "${compression}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`);
+    }
+
     this.replayFunction = new nodejs.NodejsFunction(this, 'ReplayFunction', {
       entry: new URL('../functions/replay/index.ts', import.meta.url).pathname,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -60,6 +71,7 @@ export class KafkaConsumersStack extends Stack {
         ...(cluster.kind === 'self-managed' && cluster.authSecret ? { KAFKA_SASL_SECRET_ARN: cluster.authSecret.secretArn } : {}),
         REPLAY_ALLOWED_TOPICS: topics.join(','),
         REPLAY_MAX_COUNT: String(props.replayLimit ?? 3),
+        KAFKA_COMPRESSION: compression,
         POWERTOOLS_SERVICE_NAME: `${consumer.serviceName}-replay`,
         POWERTOOLS_METRICS_NAMESPACE: consumer.metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',

@@ -1,5 +1,6 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
-import type { Message as KafkaMessage, Producer } from 'kafkajs';
+import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkajs';
+import type { KafkajsHeader } from '../runtime/kafka-headers';
 import { loadS3, loadSqs } from '../runtime/aws-clients';
 import {
   MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter, type DeadLetterEnvelope,
@@ -25,6 +26,8 @@ export interface ReplayerOptions {
   readonly producer: () => Promise<Producer>;
   /** Dead letters replayed this many times already stay in the queue. */
   readonly replayLimit: number;
+  /** The codec record batches are produced with (`KAFKA_COMPRESSION`). @default none */
+  readonly compression?: CompressionTypes;
   /** ReceiveMessage loops in parallel. @default 4 */
   readonly receivers?: number;
   /** Retries of DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
@@ -114,7 +117,7 @@ export class DlqReplayer {
     }
     try {
       const producer = await this.options.producer();
-      await producer.sendBatch({ acks: -1, topicMessages: this.#topicMessages(candidates, settings.targetTopic) });
+      await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: this.#topicMessages(candidates, settings.targetTopic) });
     } catch (error) {
       summary.failed += candidates.length;
       for (const c of candidates) summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${(error as Error).message}` });
@@ -143,15 +146,18 @@ export class DlqReplayer {
     for (const { envelope } of candidates) {
       const { record } = envelope;
       const topic = targetTopic ?? record.topic;
-      const headers: Record<string, Buffer[]> = {};
+      // In the record's order, duplicates kept (patched kafkajs, see kafka-headers.ts).
+      const orderedHeaders: KafkajsHeader[] = [];
       for (const h of record.headers) {
         if (h.name === REPLAY_COUNT_HEADER || h.name === ORIGINAL_OFFSET_HEADER || h.name === ORIGINAL_PARTITION_HEADER) continue;
-        (headers[h.name] ??= []).push(b64(h.value)!);
+        orderedHeaders.push({ key: h.name, value: b64(h.value) });
       }
-      headers[REPLAY_COUNT_HEADER] = [Buffer.from(String(envelope.replayCount + 1))];
-      headers[ORIGINAL_OFFSET_HEADER] = [Buffer.from(String(record.offset))];
-      headers[ORIGINAL_PARTITION_HEADER] = [Buffer.from(String(record.partition))];
-      const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), headers, timestamp: String(record.timestamp) };
+      orderedHeaders.push(
+        { key: REPLAY_COUNT_HEADER, value: Buffer.from(String(envelope.replayCount + 1)) },
+        { key: ORIGINAL_OFFSET_HEADER, value: Buffer.from(String(record.offset)) },
+        { key: ORIGINAL_PARTITION_HEADER, value: Buffer.from(String(record.partition)) },
+      );
+      const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), orderedHeaders, timestamp: String(record.timestamp) };
       if (topic === record.topic) message.partition = record.partition; // same place, same order relative to its key
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));

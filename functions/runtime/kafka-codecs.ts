@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import snappyCodec from 'kafkajs-snappy';
 import * as lz4 from 'lz4js';
 import { ConfigurationError } from './errors';
@@ -8,6 +8,10 @@ import { ConfigurationError } from './errors';
 // kafkajs reads and writes gzip itself and throws "not implemented" for the other codecs
 // Kafka defines; every Kafka client of the project gets them here, from pure JavaScript
 // libraries (nothing native to build, bundle or match to Lambda's architecture).
+
+// Node's ESM loader does not see these among kafkajs's (CommonJS) named exports.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+type CompressionTypes = kafkajs.CompressionTypes;
 
 /** The codecs Kafka defines, as `KAFKA_COMPRESSION` and the replay's `compression` prop name them. */
 export const KAFKA_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;

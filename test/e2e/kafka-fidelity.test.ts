@@ -5,7 +5,7 @@ import { KAFKA_COMPRESSION_CODECS } from '../../functions/runtime/kafka-codecs';
 import { kafkaConsumer } from '../../functions/runtime';
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator';
-import { kcatProduce } from '../support/kcat';
+import { kcatConsume, kcatProduce } from '../support/kcat';
 import { produce } from '../support/kafka';
 
 const env = inject('localEnv');
@@ -45,6 +45,8 @@ describe('records from a real third-party producer (kcat, librdkafka)', () => {
     for (const codec of KAFKA_COMPRESSION_CODECS) {
       kcatProduce(env.KAFKA_BROKERS, topic, codec, produced.filter((v) => v.startsWith(`${codec}-`)), HEADERS);
     }
+    // The broker holds them as produced: a batch of each codec.
+    expect(kcatConsume(env.KAFKA_BROKERS, topic).codecs).toEqual(new Set(['uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']));
     // The example runtime behind the emulator, as the issue's user ran it.
     const seen = new Map<string, string[][]>();
     const handler = kafkaConsumer<string>({

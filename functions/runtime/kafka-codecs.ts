@@ -39,13 +39,15 @@ const lz4Codec: Codec = {
 };
 
 // Node's zlib has zstd from Node 22.15 / 23.8 on (Lambda's nodejs24.x and the pinned Node 24 have it).
+let zstd: Codec | undefined;
 function zstdCodec(): Codec {
+  if (zstd) return zstd;
   if (typeof zlib.zstdCompress !== 'function') {
     throw new Error(`zstd needs Node.js 22.15 or newer (node:zlib zstd); this is ${process.version}`);
   }
   const compress = promisify(zlib.zstdCompress);
   const decompress = promisify(zlib.zstdDecompress);
-  return { compress: ({ buffer }) => compress(buffer), decompress: (buffer) => decompress(buffer) };
+  return (zstd = { compress: ({ buffer }) => compress(buffer), decompress: (buffer) => decompress(buffer) });
 }
 
 // Kafka defines codecs 0–4; kafkajs would read a batch naming any other as uncompressed garbage.

@@ -5,12 +5,18 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { DEAD_LETTER_PREFIX, SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
+import { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/runtime/kafka-codecs';
 
 export interface DeadLetterReplayProps {
   /** The consumer whose dead-letter queue this function replays, onto the consumer's cluster (in its VPC, when it has one). */
   readonly consumer: KafkaConsumer;
   /** Replays allowed per record before the replay function leaves it in the queue. @default 3 */
   readonly replayLimit?: number;
+  /**
+   * The codec the replay compresses the record batches it produces with: `'none'`, `'gzip'`,
+   * `'snappy'`, `'lz4'` or `'zstd'` (consumers read every one). @default 'none'
+   */
+  readonly compression?: KafkaCompression;
   /** @default 1024 MB */
   readonly memorySize?: number;
   /** @default 5 minutes */
@@ -33,6 +39,10 @@ export class DeadLetterReplay extends Construct {
     if (!cluster.bootstrapServers?.length) {
       throw new MappingSettingsError('cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
     }
+    const compression = props.compression ?? 'none';
+    if (!KAFKA_COMPRESSION_CODECS.includes(compression)) {
+      throw new MappingSettingsError(`compression is "${compression}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`);
+    }
     if (cluster.kind === 'msk' && !network) {
       Annotations.of(this).addWarningV2('kafka-consumers:replayWithoutVpc', `${id}: the MSK cluster was given without its vpc, so the replay function runs outside it and reaches only publicly accessible brokers. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…).`);
     }
@@ -52,6 +62,7 @@ export class DeadLetterReplay extends Construct {
         ...(cluster.kind === 'self-managed' && cluster.authSecret ? { KAFKA_SASL_SECRET_ARN: cluster.authSecret.secretArn } : {}),
         REPLAY_ALLOWED_TOPICS: topics.join(','),
         REPLAY_MAX_COUNT: String(props.replayLimit ?? 3),
+        KAFKA_COMPRESSION: compression,
         POWERTOOLS_SERVICE_NAME: `${consumer.serviceName}-replay`,
         POWERTOOLS_METRICS_NAMESPACE: consumer.metricsNamespace,
         ...nodeOptions(),

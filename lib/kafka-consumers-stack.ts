@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { DeadLetterReplay } from './dead-letter-replay';
 import { KafkaConsumer, type KafkaConsumerProps } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
+import type { KafkaCompression } from '../functions/runtime/kafka-codecs';
 
 /** The cluster's VPC by id, for apps configured from context: imported offline (no lookups), so synth needs no account. */
 export interface ClusterVpcIds {
@@ -40,6 +41,11 @@ export interface KafkaConsumersStackProps extends StackProps {
   readonly replayLimit?: number;
   /** The cluster's VPC by id; same as `consumer.cluster.vpc` and its neighbours. @default `consumer.cluster`'s own */
   readonly clusterVpcIds?: ClusterVpcIds;
+  /**
+   * The codec the replay function compresses the record batches it produces with: `'none'`,
+   * `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'` (consumers read every one). @default 'none'
+   */
+  readonly replayCompression?: KafkaCompression;
 }
 
 /** The consumer, its DLQ replay function (placed in the cluster's VPC, when it has one), and a dashboard. */
@@ -56,7 +62,11 @@ export class KafkaConsumersStack extends Stack {
     }
     if (props.clusterVpcIds) cluster = { ...cluster, ...this.#importVpc(props.clusterVpcIds) };
     const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', { ...props.consumer, cluster }));
-    this.replayFunction = new DeadLetterReplay(this, 'Replay', { consumer, ...(props.replayLimit !== undefined ? { replayLimit: props.replayLimit } : {}) }).function;
+    this.replayFunction = new DeadLetterReplay(this, 'Replay', {
+      consumer,
+      ...(props.replayLimit !== undefined ? { replayLimit: props.replayLimit } : {}),
+      ...(props.replayCompression !== undefined ? { compression: props.replayCompression } : {}),
+    }).function;
 
     if (props.dashboard ?? true) this.#dashboard(consumer, props.consumer.topics);
     new CfnOutput(this, 'ReplayFunctionName', { value: this.replayFunction.functionName, description: 'aws lambda invoke --function-name <this> --payload \'{"dryRun":true}\' out.json' });

@@ -53,9 +53,11 @@ const shutdown = async () => {
 process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
 process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
 
-/** Waits for `done`, or until the run's deadline; true when done. */
-const until = async (done: () => boolean) => {
+/** Waits for `done`, or until the run's deadline (true when done); `failed` ends the wait with its error. */
+const until = async (done: () => boolean, failed: () => Error | undefined) => {
   while (!done()) {
+    const error = failed();
+    if (error) throw error; // e.g. a batch the emulator cannot decode: say so, do not wait
     if (Date.now() > giveUpAt) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -104,7 +106,7 @@ try {
     process.stderr.write(`\r${s.decided} accounted · ${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · lag ${s.offsetLag}   `);
   }, 250);
   stopAll.push(async () => clearInterval(progress));
-  let complete = await until(() => s.decided >= total);
+  let complete = await until(() => s.decided >= total, () => emulator.error);
   const firstPassMs = Date.now() - consumeStarted;
 
   // As in production: the consumer is paused (fixed, redeployed), the DLQ replayed, the consumer resumed.
@@ -115,7 +117,7 @@ try {
     replayed = (await replay({ maxMessages: 10_000 }, lambdaContext(Math.max(1_000, giveUpAt - Date.now()), 'replay'))).replayed;
     log(`\nreplayed ${replayed} dead letters onto ${topic}; consuming them again`);
     emulator.resume();
-    complete = await until(() => s.decided >= total + replayed);
+    complete = await until(() => s.decided >= total + replayed, () => emulator.error);
   }
   clearInterval(progress);
   if (!complete) log(`\nthe deadline (--deadline ${deadlineMs / 1_000} s) passed with records still unaccounted for; stopping`);

@@ -1,5 +1,6 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
-import type { Message as KafkaMessage, Producer } from 'kafkajs';
+import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkajs';
+import type { KafkajsHeader } from '../runtime/kafka-headers';
 import { loadS3, loadSqs } from '../runtime/aws-clients';
 import {
   MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter, type DeadLetterEnvelope,
@@ -25,6 +26,8 @@ export interface ReplayerOptions {
   readonly producer: () => Promise<Producer>;
   /** Dead letters replayed this many times already stay in the queue. */
   readonly replayLimit: number;
+  /** The codec record batches are produced with (`KAFKA_COMPRESSION`). @default none */
+  readonly compression?: CompressionTypes;
   /** ReceiveMessage loops in parallel. @default 4 */
   readonly receivers?: number;
   /** Retries of DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
@@ -71,18 +74,20 @@ const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, '
  */
 export function replayMessage(envelope: DeadLetterEnvelope, toOwnTopic: boolean): KafkaMessage {
   const { record } = envelope;
-  const headers: Record<string, Buffer[]> = {};
+  // In the record's order, duplicates kept (patched kafkajs, see kafka-headers.ts).
+  const orderedHeaders: KafkajsHeader[] = [];
+  const has = new Set<string>();
   for (const h of record.headers) {
     if (h.name === REPLAY_COUNT_HEADER) continue;
-    (headers[h.name] ??= []).push(b64(h.value)!);
+    orderedHeaders.push({ key: h.name, value: b64(h.value) });
+    has.add(h.name);
   }
-  headers[REPLAY_COUNT_HEADER] = [Buffer.from(String(envelope.replayCount + 1))];
+  orderedHeaders.push({ key: REPLAY_COUNT_HEADER, value: Buffer.from(String(envelope.replayCount + 1)) });
   // The first replay names the record as it was first produced; later replays keep that, so
   // a record replayed twice still points at its original, not at the previous copy.
-  headers[ORIGINAL_OFFSET_HEADER] ??= [Buffer.from(String(record.offset))];
-  headers[ORIGINAL_PARTITION_HEADER] ??= [Buffer.from(String(record.partition))];
-  headers[ORIGINAL_TIMESTAMP_HEADER] ??= [Buffer.from(String(record.timestamp))];
-  const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), headers };
+  const original: Array<[string, number]> = [[ORIGINAL_OFFSET_HEADER, record.offset], [ORIGINAL_PARTITION_HEADER, record.partition], [ORIGINAL_TIMESTAMP_HEADER, record.timestamp]];
+  for (const [name, value] of original) if (!has.has(name)) orderedHeaders.push({ key: name, value: Buffer.from(String(value)) });
+  const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), orderedHeaders };
   if (toOwnTopic) message.partition = record.partition; // same place, same order relative to its key
   return message;
 }
@@ -167,7 +172,7 @@ export class DlqReplayer {
     }
     try {
       const producer = await this.options.producer();
-      await producer.sendBatch({ acks: -1, topicMessages: this.#topicMessages(candidates, settings.targetTopic) });
+      await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: this.#topicMessages(candidates, settings.targetTopic) });
     } catch (error) {
       summary.failed += candidates.length;
       for (const c of candidates) summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${(error as Error).message}` });

@@ -53,8 +53,13 @@ describe('KafkaConsumersStack', () => {
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Timeout: 300,
-      Environment: { Variables: Match.objectLike({ KAFKA_AUTH: 'iam', KAFKA_BROKERS: 'b-1:9098', REPLAY_ALLOWED_TOPICS: 'orders', REPLAY_MAX_COUNT: '3' }) },
+      Environment: { Variables: Match.objectLike({ KAFKA_AUTH: 'iam', KAFKA_BROKERS: 'b-1:9098', REPLAY_ALLOWED_TOPICS: 'orders', REPLAY_MAX_COUNT: '3', KAFKA_COMPRESSION: 'none' }) },
     });
+  });
+
+  it('tells the replay function the codec to produce with, and refuses one Kafka does not define', () => {
+    synth({}, { replayCompression: 'zstd' }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, Environment: { Variables: Match.objectLike({ KAFKA_COMPRESSION: 'zstd' }) } });
+    expect(() => synth({}, { replayCompression: 'brotli' as never })).toThrow('compression is "brotli"; it must be one of none, gzip, snappy, lz4, zstd.');
   });
 
   it('creates an encrypted, SSL-only DLQ with 14-day retention and a locked-down bucket that expires objects', () => {

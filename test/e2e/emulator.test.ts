@@ -34,6 +34,8 @@ async function emulate(topic: string, handler: Handler, settings: Partial<Mappin
 const until = async (done: () => boolean, timeoutMs = 30_000) => {
   const end = Date.now() + timeoutMs;
   while (!done()) {
+    const stopped = running.find((e) => e.error);
+    if (stopped) throw stopped.error;
     if (Date.now() > end) throw new Error('timed out waiting for the emulator');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -7,6 +7,8 @@ import { invoke } from '../support/invoke';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 import { produce, readTopic } from '../support/kafka';
 import { startFaultProxy } from '../support/fault-proxy';
+import { kcatConsume } from '../support/kcat';
+import { headersInOrder } from '../../functions/runtime/kafka-headers';
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);
@@ -34,17 +36,18 @@ const failing = (topic: string, offset: number, extra: Partial<BrokerRecord> = {
 });
 
 describe('DLQ replay against the embedded broker and SQS/S3', () => {
-  it('puts dead-lettered records back on their topic byte for byte, headers included, then empties the queue', async () => {
+  it('puts dead-lettered records back on their topic byte for byte, headers in order included, with the codec asked for, then empties the queue', async () => {
     const topic = await newTopic();
     const records = [
-      failing(topic, 0, { headers: [['bin', Buffer.from([0, 255])], ['bin', 'again'], ['other', 'x']] }),
+      failing(topic, 0, { headers: [['bin', Buffer.from([0, 255])], ['other', 'x'], ['bin', 'again']] }),
       failing(topic, 1, { key: null }),
       failing(topic, 2),
     ];
     const queue = await deadLetter(records);
     const replayStarted = Date.now();
-    const { result } = await invoke('replay', {}, replayEnv(queue.url, [topic]));
+    const { result } = await invoke('replay', {}, { ...replayEnv(queue.url, [topic]), KAFKA_COMPRESSION: 'zstd' });
     expect(result.response).toEqual({ received: 3, replayed: 3, skipped: 0, failed: 0, dryRun: false, errors: [] });
+    expect(kcatConsume(env.KAFKA_BROKERS, topic).codecs).toContain('zstd');
 
     const back = await replayedRecords(topic, 3);
     expect(back).toHaveLength(3);
@@ -59,8 +62,11 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
       expect(replayed.message.headers!['x-dlq-original-partition']!.toString()).toBe(String(original.partition));
     }
     const first = back.find((r) => r.message.headers!['x-dlq-original-offset']!.toString() === '0')!;
-    expect((first.message.headers!.bin as Buffer[]).map((b) => b.toString('hex'))).toEqual(['00ff', Buffer.from('again').toString('hex')]);
-    expect(first.message.headers!.other!.toString()).toBe('x');
+    expect(headersInOrder(first.message).map(({ key, value }) => [key, value!.toString('hex')])).toEqual([
+      ['bin', '00ff'], ['other', Buffer.from('x').toString('hex')], ['bin', Buffer.from('again').toString('hex')],
+      ['x-dlq-replay-count', Buffer.from('1').toString('hex')], ['x-dlq-original-offset', Buffer.from('0').toString('hex')], ['x-dlq-original-partition', Buffer.from('0').toString('hex')],
+      ['x-dlq-original-timestamp', Buffer.from(String(records[0]!.timestamp)).toString('hex')],
+    ]);
     expect(await drain(sqs, queue.url)).toHaveLength(0);
     await queue.remove();
   });

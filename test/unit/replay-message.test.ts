@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { Message } from 'kafkajs';
+import '../../functions/runtime/kafka-headers';
 import { replayMessage } from '../../functions/replay/replayer';
 import { buildEnvelope, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
 import { partitionOf } from '../support/records';
 
 const failure = { error: new Error('x'), attempts: 1, firstFailureAt: 0, lastFailureAt: 0, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
-const header = (m: { headers?: unknown }, name: string) => ((m.headers as Record<string, Buffer[]>)[name] ?? []).map(String);
+const header = (m: Message, name: string) => (m.orderedHeaders ?? []).filter((h) => h.key === name).map((h) => String(h.value));
 
 describe('replayMessage', () => {
   it('names the original record, and keeps naming it when a replayed copy is replayed again', () => {
@@ -13,7 +15,7 @@ describe('replayMessage', () => {
     expect(header(first, ORIGINAL_OFFSET_HEADER)).toEqual(['5']);
     expect(header(first, REPLAY_COUNT_HEADER)).toEqual(['1']);
     // The copy lands at offset 100 of partition 2, fails again and is replayed once more.
-    const copyHeaders = Object.entries(first.headers as Record<string, Buffer[]>).flatMap(([name, values]) => values.map((v) => [name, v] as [string, Buffer]));
+    const copyHeaders = (first.orderedHeaders ?? []).map((h) => [h.key, h.value!] as [string, Buffer]);
     const [copy] = partitionOf([{ topic: 'orders', partition: 2, offset: 100, timestamp: 9_000, value: '{}', headers: copyHeaders }]);
     const second = replayMessage(buildEnvelope(copy!, failure), true);
     expect(header(second, ORIGINAL_OFFSET_HEADER)).toEqual(['5']);

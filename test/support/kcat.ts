@@ -9,6 +9,23 @@ function kcat(args: string[], input?: string) {
   return run;
 }
 
+/**
+ * Makes sure kcat is there before the tests that use it: on a machine of this project's kind
+ * the tests run as root with Debian's apt, so `npm test` installs it as `.ci/run` does; anywhere
+ * else it says what to install.
+ */
+export function ensureKcat(): void {
+  if (spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0) return;
+  const root = process.getuid?.() === 0;
+  const apt = spawnSync('apt-get', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (!root || !apt) throw new Error('The tests need kcat (a third-party Kafka client): install it (Debian/Ubuntu: `apt-get install kcat`; macOS: `brew install kcat`) and run the tests again.');
+  process.stderr.write('tests: installing kcat (apt-get install kcat), once per machine\n');
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'kcat']]) {
+    const run = spawnSync('apt-get', args, { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${run.status}): ${run.stderr}`);
+  }
+}
+
 /** Produces one record per value with kcat, compressed with `codec`, each carrying `headers` in order. */
 export function kcatProduce(brokers: string, topic: string, codec: string, values: string[], headers: ReadonlyArray<readonly [string, string]>) {
   kcat(['-P', '-b', brokers, '-t', topic, '-z', codec, ...headers.flatMap(([k, v]) => ['-H', `${k}=${v}`])], `${values.join('\n')}\n`);

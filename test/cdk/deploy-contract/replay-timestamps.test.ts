@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { ORIGINAL_TIMESTAMP_HEADER, type DeadLetterEnvelope } from '../../../functions/runtime/envelope';
 import { replayMessage } from '../../../functions/replay/replayer';
+import '../../../functions/runtime/kafka-headers';
+
+const header = (m: ReturnType<typeof replayMessage>, name: string) => (m.orderedHeaders ?? []).filter((h) => h.key === name).map((h) => h.value);
 
 const envelope = (timestamp: number, headers: DeadLetterEnvelope['record']['headers'] = []) => ({
   version: 1, kind: 'kafka-dead-letter', replayCount: 0,
@@ -16,12 +19,12 @@ describe('replayed record timestamps', () => {
   it('lets the producer stamp the replayed record now and keeps the original in a header', () => {
     const message = replayMessage(envelope(1_700_000_000_000), true);
     expect(message.timestamp).toBeUndefined(); // kafkajs stamps Date.now()
-    expect(message.headers![ORIGINAL_TIMESTAMP_HEADER]).toEqual([Buffer.from('1700000000000')]);
+    expect(header(message, ORIGINAL_TIMESTAMP_HEADER)).toEqual([Buffer.from('1700000000000')]);
     expect(message.partition).toBe(2);
   });
 
   it('keeps the first original timestamp across replays', () => {
     const again = envelope(1_800_000_000_000, [{ name: ORIGINAL_TIMESTAMP_HEADER, value: Buffer.from('1700000000000').toString('base64') }]);
-    expect(replayMessage(again, false).headers![ORIGINAL_TIMESTAMP_HEADER]).toEqual([Buffer.from('1700000000000')]);
+    expect(header(replayMessage(again, false), ORIGINAL_TIMESTAMP_HEADER)).toEqual([Buffer.from('1700000000000')]);
   });
 });

@@ -213,6 +213,11 @@ export class KafkaConsumer extends Construct {
     const timeout = props.timeout ?? Duration.seconds(60);
     const retry = new RetryPolicy(props.recordRetry);
     const needed = retry.worstCaseDelayMs() + SAFETY_MARGIN.toMilliseconds() + 1_000;
+    // Lambda guide, "Configuring Amazon MSK event sources": Kafka mappings support functions
+    // with a timeout of at most 14 minutes.
+    if (timeout.toSeconds() > 14 * 60) {
+      throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).`);
+    }
     if (timeout.toMilliseconds() < needed) {
       throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; with recordRetry's backoff (up to ${retry.worstCaseDelayMs()} ms per record) and the 3 s safety margin it must be at least ${Math.ceil(needed / 1_000)} s.`);
     }
@@ -296,6 +301,19 @@ export class KafkaConsumer extends Construct {
       this.network?.allow('lambda', endpointStatement(['lambda:InvokeFunction'], [this.function.functionArn, `${this.function.functionArn}:*`]));
       this.network?.allow('sts', endpointStatement(['sts:AssumeRole'], [this.function.role!.roleArn]));
     }
+    if (this.cluster.kind === 'self-managed' && this.cluster.vpc) {
+      // A self-managed cluster's mapping places its network interfaces in the VPC with the
+      // function's role (Lambda guide, "Configuring Lambda execution role permissions" for
+      // self-managed Kafka); aws-cdk-lib's SelfManagedKafkaEventSource does not grant them.
+      this.function.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DeleteNetworkInterface', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      }));
+      Validations.of(this.function).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'EC2 network-interface and describe actions the self-managed Kafka mapping needs in the VPC take no resource-level scope for these calls (as in AWSLambdaVPCAccessExecutionRole).',
+      });
+    }
     if (this.cluster.kind === 'self-managed' && this.cluster.authSecret) {
       grantSecretKeyDecrypt(this.cluster.authSecret, this.function); // the mapping reads the secret with the function's role
       this.network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [this.cluster.authSecret.secretArn]));
@@ -309,6 +327,12 @@ export class KafkaConsumer extends Construct {
         Annotations.of(this).addWarningV2('kafka-consumers:mskWithoutVpc', `${id}: the MSK cluster was given without its vpc, so nothing gives the mapping's on-failure destination (SQS) a way out of the cluster's VPC: AWS requires a VPC endpoint for it there. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…), or create the endpoint yourself.`);
       }
       return undefined;
+    }
+    if (cluster.kind === 'msk' && !cluster.securityGroup) {
+      // The mapping's network interfaces use the MSK cluster's own groups (Lambda guide,
+      // "Creating a Lambda event source mapping for an Amazon MSK event source"): endpoints that
+      // admit a group created here would turn the mapping's on-failure sends away.
+      throw new MappingSettingsError('cluster.securityGroup is required with an MSK cluster\'s vpc: give the cluster\'s own security group (app: -c securityGroupIds=sg-…), which the mapping uses and the VPC endpoints must admit.');
     }
     const auth = cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? 'scram' : 'tls';
     return new ClusterNetwork(this, 'Network', { ...cluster, vpc: cluster.vpc, brokerPorts: brokerPortsOf(cluster.bootstrapServers, MSK_BROKER_PORTS[auth]) });
@@ -379,19 +403,20 @@ export class KafkaConsumer extends Construct {
   }
 
   #alarms(topics: string[], t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined) {
-    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING) => {
       const alarm = new cloudwatch.Alarm(this, id, {
-        metric, threshold, evaluationPeriods: 1, alarmDescription: description,
+        metric, threshold, evaluationPeriods: 1, alarmDescription: description, treatMissingData,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
       this.alarms.push(alarm);
     };
     add('DeadLettersAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.deadLetters ?? 1,
-      'Records are waiting in the dead-letter queue: fix the cause, then invoke the replay function.');
+      'Records are waiting in the dead-letter queue: fix the cause, then invoke the replay function.',
+      // SQS publishes queue metrics only while the queue is active: a quiet queue keeps its state.
+      cloudwatch.TreatMissingData.IGNORE);
     add('OldestDeadLetterAlarm', this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), (t.oldestDeadLetterAge ?? Duration.hours(1)).toSeconds(),
-      'A dead letter has waited too long; it is deleted when the queue retention runs out.');
+      'A dead letter has waited too long; it is deleted when the queue retention runs out.', cloudwatch.TreatMissingData.IGNORE);
     add('FunctionErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), t.functionErrors ?? 1,
       'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
     add('ThrottlesAlarm', this.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');
@@ -438,7 +463,8 @@ export function grantSecretKeyDecrypt(secret: secretsmanager.ISecret, grantee: i
 
 /** An endpoint policy statement as narrow as the IAM grant it lets through (identity policies still apply). */
 export function endpointStatement(actions: string[], resources: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions, resources });
+  // "*", not {"AWS": "*"}: on demand the Lambda service itself calls the Lambda and STS endpoints.
+  return new iam.PolicyStatement({ principals: [new iam.StarPrincipal()], actions, resources });
 }
 
 /** ARNs of an MSK cluster's topics and groups, for IAM. */

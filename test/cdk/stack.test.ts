@@ -130,6 +130,9 @@ describe('KafkaConsumersStack', () => {
     [{ maxRecordAge: Duration.seconds(30) }, 'maxRecordAge (seconds) is 30; it must be -1 or 60–604800.'],
     [{ consumerGroupId: 'bad group!' }, 'consumerGroupId "bad group!" must be 1–200 characters'],
     [{ memorySize: 100 }, 'memorySize is 100; it must be 128–10240 MB.'],
+    // Lambda guide, "Configuring Amazon MSK event sources for Lambda": Kafka mappings support
+    // functions with a timeout of at most 14 minutes.
+    [{ timeout: Duration.minutes(15) }, 'timeout is 900 s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).'],
     [{ memorySize: 10_241 }, 'memorySize is 10241; it must be 128–10240 MB.'],
     [{ topics: [] }, 'topics is empty'],
     [{ startingPosition: 'AT_TIMESTAMP' as const }, 'AT_TIMESTAMP needs it'],

@@ -35,4 +35,14 @@ describe('alarms CloudWatch accepts', () => {
     expect(counts).toEqual([10, 10, 3]);
     expect(Math.max(...counts)).toBeLessThanOrEqual(MAX_ALARM_METRICS);
   });
+
+  // SQS developer guide, "Available CloudWatch metrics for Amazon SQS": queue metrics are
+  // reported only while the queue is active. A quiet queue holding dead letters must not turn
+  // its alarms back to OK: missing data keeps the alarm's state.
+  it('keeps the dead-letter alarms in their state when SQS stops reporting a quiet queue', () => {
+    const all = alarms(['orders']);
+    for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']) {
+      expect(all.find((a) => a.MetricName === metric)!.TreatMissingData, metric).toBe('ignore');
+    }
+  });
 });

@@ -12,6 +12,8 @@ import { clusterVpcIdsFromContext } from '../../../lib/kafka-consumers-stack';
 import { CLUSTER, base, resourcesOf, synth, synthStack } from './support';
 
 const ids = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'] };
+/** An MSK cluster's VPC comes with the cluster's own security group. */
+const mskIds = { ...ids, securityGroupIds: ['sg-0c'] };
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf';
 type Props = Record<string, unknown>;
 const endpoints = (t: Template) => Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).map((r) => r.Properties as Props & { ServiceName: { 'Fn::Join': [string, unknown[]] } });
@@ -27,7 +29,7 @@ describe('the cluster\'s VPC', () => {
   // through a NAT gateway or VPC endpoints (Lambda guide, "Giving Lambda functions access to
   // resources in an Amazon VPC" / "Connecting outbound networking to resources in a VPC").
   it('adds one SQS interface endpoint for the on-failure destination and the replay, with a policy as narrow as their grants', () => {
-    const t = synth({}, { clusterVpcIds: ids });
+    const t = synth({}, { clusterVpcIds: mskIds });
     const sqs = endpoints(t).filter((e) => service(e) === 'sqs');
     expect(sqs).toHaveLength(1);
     expect(sqs[0]).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true, SubnetIds: ids.subnetIds, VpcId: ids.vpcId });
@@ -44,19 +46,28 @@ describe('the cluster\'s VPC', () => {
   // for Amazon S3"). aws-cdk-lib `Subnet.fromSubnetId` without a route table warns that
   // `.routeTable.routeTableId` "will return null/undefined", so a gateway built from it would route nothing.
   it('gives S3 a gateway endpoint on the subnets\' route tables when they are known, an interface endpoint otherwise', () => {
-    const gateway = endpoints(synth({}, { clusterVpcIds: { ...ids, routeTableIds: ['rtb-1', 'rtb-1'] } })).find((e) => service(e) === 's3')!;
+    const gateway = endpoints(synth({}, { clusterVpcIds: { ...mskIds, routeTableIds: ['rtb-1', 'rtb-1'] } })).find((e) => service(e) === 's3')!;
     expect(gateway).toMatchObject({ VpcEndpointType: 'Gateway', RouteTableIds: ['rtb-1'] });
     expect(JSON.stringify(gateway.PolicyDocument)).toContain('/dead-letters/*');
-    const iface = endpoints(synth({}, { clusterVpcIds: ids })).find((e) => service(e) === 's3')!;
+    const iface = endpoints(synth({}, { clusterVpcIds: mskIds })).find((e) => service(e) === 's3')!;
     expect(iface).toMatchObject({ VpcEndpointType: 'Interface', SubnetIds: ids.subnetIds, DnsOptions: { PrivateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } });
   });
 
   // Lambda guide, "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda": in
   // on-demand mode the mapping invokes the function and gets its role's credentials from the
   // cluster's VPC (a NAT, or Lambda and STS endpoints); provisioned pollers do not need them.
+  // Lambda guide, "Configuring your self-managed Apache Kafka cluster and network for Lambda":
+  // the Lambda and STS endpoints serve the Lambda service principal. An endpoint policy's
+  // principal {"AWS": "*"} covers AWS identities only; "*" covers service principals too.
+  it('lets any principal through its endpoints, narrowed by action and resource', () => {
+    for (const e of endpoints(synth({ pollerMode: 'on-demand' }, { clusterVpcIds: mskIds }))) {
+      for (const statement of (e.PolicyDocument as { Statement: Array<{ Principal: unknown }> }).Statement) expect(statement.Principal).toBe('*');
+    }
+  });
+
   it('on demand, adds Lambda and STS endpoints that allow only this function and its role', () => {
-    expect(endpoints(synth({}, { clusterVpcIds: ids })).map(service).sort()).toEqual(['s3', 'sqs']);
-    const t = synth({ pollerMode: 'on-demand' }, { clusterVpcIds: ids });
+    expect(endpoints(synth({}, { clusterVpcIds: mskIds })).map(service).sort()).toEqual(['s3', 'sqs']);
+    const t = synth({ pollerMode: 'on-demand' }, { clusterVpcIds: mskIds });
     expect(endpoints(t).map(service).sort()).toEqual(['lambda', 's3', 'sqs', 'sts']);
     const policy = (name: string) => JSON.stringify(endpoints(t).find((e) => service(e) === name)!.PolicyDocument);
     expect(policy('lambda')).toContain('"Action":"lambda:InvokeFunction"');
@@ -66,14 +77,13 @@ describe('the cluster\'s VPC', () => {
   });
 
   it('adds no endpoint when the VPC already reaches AWS services, and lets the created group out on HTTPS', () => {
-    const t = synth({}, { clusterVpcIds: { ...ids, vpcReachesAwsServices: true } });
+    const t = synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b-1.example:9094'] } }, { clusterVpcIds: { ...ids, vpcReachesAwsServices: true } });
     expect(endpoints(t)).toEqual([]);
     expect(egress(t)).toContainEqual(expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 }));
   });
 
   // Amazon MSK Developer Guide, "Port information": 9098 for IAM, 9096 for SASL/SCRAM, 9094 for TLS.
   it.each([
-    ['MSK with IAM', {}, 9098],
     ['self-managed SCRAM', { cluster: { kind: 'self-managed' as const, bootstrapServers: ['b-1.example:9096'] } }, 9096],
     ['self-managed TLS', { cluster: { kind: 'self-managed' as const, bootstrapServers: ['b-1.example:9094'] } }, 9094],
   ])('creates a security group with egress to the brokers\' port (%s) and to the endpoints only', (_, consumer, port) => {
@@ -97,22 +107,42 @@ describe('the cluster\'s VPC', () => {
   });
 
   it('places the replay function in the VPC: given subnets, given or created security group', () => {
-    expect(replayFunction(synth({}, { clusterVpcIds: { ...ids, securityGroupIds: ['sg-0c'] } })).VpcConfig).toEqual({ SubnetIds: ids.subnetIds, SecurityGroupIds: ['sg-0c'] });
-    expect(replayFunction(synth({}, { clusterVpcIds: ids })).VpcConfig).toMatchObject({ SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^ConsumerNetworkSecurityGroup/), 'GroupId'] }] });
+    expect(replayFunction(synth({}, { clusterVpcIds: mskIds })).VpcConfig).toEqual({ SubnetIds: ids.subnetIds, SecurityGroupIds: ['sg-0c'] });
+    const selfManaged = synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b-1.example:9094'] } }, { clusterVpcIds: ids });
+    expect(replayFunction(selfManaged).VpcConfig).toMatchObject({ SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^ConsumerNetworkSecurityGroup/), 'GroupId'] }] });
+  });
+
+  // Lambda guide, "Creating a Lambda event source mapping for an Amazon MSK event source": the
+  // mapping's hyperplane ENI "uses the subnet and security group configuration of your MSK
+  // cluster, not your Lambda function", so endpoints admitting a group of our own would turn it away.
+  it('refuses an MSK cluster\'s vpc without the cluster\'s security group', () => {
+    expect(() => synth({}, { clusterVpcIds: ids })).toThrow('cluster.securityGroup is required with an MSK cluster\'s vpc');
+  });
+
+  // Lambda guide, "Configuring Lambda execution role permissions" (self-managed Kafka): with the
+  // brokers only reachable in a VPC, the function's role needs ec2:CreateNetworkInterface,
+  // DescribeNetworkInterfaces, DescribeVpcs, DeleteNetworkInterface, DescribeSubnets, DescribeSecurityGroups.
+  it('grants a self-managed cluster\'s mapping the EC2 network-interface actions it needs in the VPC', () => {
+    const t = synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b-1.example:9094'] } }, { clusterVpcIds: ids });
+    const consumerPolicy = Object.entries(resourcesOf(t, 'AWS::IAM::Policy')).find(([id]) => id.startsWith('ConsumerFunction'))![1].Properties;
+    expect(JSON.stringify(consumerPolicy)).toContain(JSON.stringify(['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DeleteNetworkInterface', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups']));
+    const msk = Object.entries(resourcesOf(synth({}, { clusterVpcIds: mskIds }), 'AWS::IAM::Policy')).find(([id]) => id.startsWith('ConsumerFunction'))![1].Properties;
+    expect(JSON.stringify(msk)).not.toContain('ec2:CreateNetworkInterface'); // MSK: the managed AWSLambdaMSKExecutionRole has them
   });
 
   it('warns at synth that an MSK cluster without a VPC leaves the replay only public brokers and the destination no endpoint', () => {
     const annotations = Annotations.fromStack(synthStack().stack);
     annotations.hasWarning('/Test/Replay', Match.stringLikeRegexp('reaches only publicly accessible brokers'));
     annotations.hasWarning('/Test/Consumer', Match.stringLikeRegexp('AWS requires a VPC endpoint'));
-    expect(Annotations.fromStack(synthStack({}, { clusterVpcIds: ids }).stack).findWarning('*', Match.stringLikeRegexp('without its vpc'))).toEqual([]);
+    expect(Annotations.fromStack(synthStack({}, { clusterVpcIds: mskIds }).stack).findWarning('*', Match.stringLikeRegexp('without its vpc'))).toEqual([]);
   });
 
   it('lets any stack use DeadLetterReplay with the consumer, placed in the consumer\'s VPC', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Own');
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'brokers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-    const consumer = new KafkaConsumer(stack, 'Orders', { ...base, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'], vpc } });
+    const securityGroup = new ec2.SecurityGroup(stack, 'ClusterGroup', { vpc });
+    const consumer = new KafkaConsumer(stack, 'Orders', { ...base, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'], vpc, securityGroup } });
     const replay = new DeadLetterReplay(stack, 'OrdersReplay', { consumer, replayLimit: 5 });
     const t = Template.fromStack(stack);
     const fn = resourcesOf(t, 'AWS::Lambda::Function')[stack.getLogicalId(replay.function.node.defaultChild as CfnResource)]!.Properties;

@@ -5,7 +5,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { DEAD_LETTER_PREFIX, SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
-import { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/runtime/kafka-codecs';
+import { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/runtime/kafka-compression';
 
 export interface DeadLetterReplayProps {
   /** The consumer whose dead-letter queue this function replays, onto the consumer's cluster (in its VPC, when it has one). */

@@ -275,10 +275,11 @@ export class KafkaConsumer extends Construct {
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         ...nodeOptions(),
-        // Lambda ignores partial responses of a mapping without them: the runtime must then fail the batch instead.
-        REPORT_BATCH_ITEM_FAILURES: String(this.settings.reportBatchItemFailures),
         ...(props.consumerGroupId ? { KAFKA_CONSUMER_GROUP: props.consumerGroupId } : {}),
         ...props.environment,
+        // Last, so nothing overrides it: Lambda ignores partial responses of a mapping without
+        // them, and the runtime must then fail the batch instead.
+        REPORT_BATCH_ITEM_FAILURES: String(this.settings.reportBatchItemFailures),
       },
     });
     this.deadLetterQueue.grantSendMessages(this.function);

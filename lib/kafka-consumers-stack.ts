@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import { DeadLetterReplay } from './dead-letter-replay';
 import { KafkaConsumer, type KafkaConsumerProps } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
-import type { KafkaCompression } from '../functions/runtime/kafka-codecs';
+import type { KafkaCompression } from '../functions/runtime/kafka-compression';
 
 /** The cluster's VPC by id, for apps configured from context: imported offline (no lookups), so synth needs no account. */
 export interface ClusterVpcIds {
@@ -56,6 +56,9 @@ export class KafkaConsumersStack extends Stack {
   constructor(scope: Construct, id: string, props: KafkaConsumersStackProps) {
     super(scope, id, props);
     let cluster = props.consumer.cluster;
+    if (props.authSecretKeyArn && !(props.authSecretArn && cluster.kind === 'self-managed')) {
+      throw new MappingSettingsError('authSecretKeyArn is the KMS key of a self-managed cluster\'s SCRAM secret: give it with authSecretArn (and no clusterArn), or leave it out.');
+    }
     if (props.authSecretArn && cluster.kind === 'self-managed') {
       const encryptionKey = props.authSecretKeyArn ? kms.Key.fromKeyArn(this, 'KafkaAuthSecretKey', props.authSecretKeyArn) : undefined;
       cluster = { ...cluster, authSecret: secretsmanager.Secret.fromSecretAttributes(this, 'KafkaAuthSecret', { secretCompleteArn: props.authSecretArn, encryptionKey }) };

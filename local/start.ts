@@ -130,11 +130,15 @@ try {
   // The dead-letter queue's contents at the end: this run's topic only (the queue may be shared).
   try {
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: services.env.DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: services.env.DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }));
       if (Messages.length === 0) break;
       for (const m of Messages) {
-        const letter = parseDeadLetter(m.Body ?? '');
-        if (letter.record.topic === topic) truth.deadLettered(letter);
+        try {
+          const letter = parseDeadLetter(m.Body ?? '');
+          if (letter.record.topic === topic) truth.deadLettered(letter);
+        } catch {
+          // Not one of this run's dead letters (the queue may be shared): not counted.
+        }
       }
     }
   } catch (error) {

@@ -6,6 +6,7 @@ import {
   MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter, type DeadLetterEnvelope,
 } from '../runtime/envelope';
 import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry';
+import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer';
 import type { ReplaySettings } from './request';
 
 export interface ReplaySummary {
@@ -87,7 +88,11 @@ export function replayMessage(envelope: DeadLetterEnvelope, toOwnTopic: boolean)
   // a record replayed twice still points at its original, not at the previous copy.
   const original: Array<[string, number]> = [[ORIGINAL_OFFSET_HEADER, record.offset], [ORIGINAL_PARTITION_HEADER, record.partition], [ORIGINAL_TIMESTAMP_HEADER, record.timestamp]];
   for (const [name, value] of original) if (!has.has(name)) orderedHeaders.push({ key: name, value: Buffer.from(String(value)) });
-  const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), orderedHeaders };
+  // `headers` too (grouped by name): a kafkajs without the patch ignores `orderedHeaders`, and
+  // must still write every header, the replay count above all (the loop guard reads it).
+  const headers: Record<string, Buffer[]> = {};
+  for (const h of orderedHeaders) if (h.value !== null) (headers[h.key] ??= []).push(h.value);
+  const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), orderedHeaders, headers };
   if (toOwnTopic) message.partition = record.partition; // same place, same order relative to its key
   return message;
 }
@@ -120,7 +125,7 @@ export class DlqReplayer {
       }
     };
     await Promise.all(Array.from({ length: this.options.receivers ?? 4 }, receiver));
-    await this.#leave(left);
+    await this.#leave(left, summary);
     return summary;
   }
 
@@ -226,10 +231,27 @@ export class DlqReplayer {
   }
 
   // What this run leaves in the queue: re-sent when SQS would stop counting its age, else visible again at once.
-  async #leave(left: Left[]): Promise<void> {
+  async #leave(left: Left[], summary: ReplaySummary): Promise<void> {
     const renew = left.filter((l) => l.renewable && Number(l.message.Attributes?.ApproximateReceiveCount) >= RENEW_AT_RECEIVE_COUNT);
     const release = left.filter((l) => !renew.includes(l)).map((l) => l.message);
-    for (let i = 0; i < renew.length; i += 10) release.push(...(await this.#renew(renew.slice(i, i + 10))));
+    // SendMessageBatch: at most 10 entries and 1 MiB in all (the writer leaves room in each body for the attribute added here).
+    let batch: Left[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      const kept = await this.#renew(batch);
+      for (const message of kept) summary.errors.push({ messageId: message.MessageId ?? '?', reason: 'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm' });
+      release.push(...kept);
+      batch = [];
+      bytes = 0;
+    };
+    for (const l of renew) {
+      const attributes = Object.entries(l.message.MessageAttributes ?? {}).reduce((n, [name, a]) => n + name.length + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? ''), 0);
+      const size = Buffer.byteLength(l.message.Body ?? '') + attributes + RENEWAL_ATTRIBUTES_BYTES;
+      if (batch.length === 10 || (batch.length > 0 && bytes + size > SQS_MAX_BYTES)) await flush();
+      batch.push(l);
+      bytes += size;
+    }
+    if (batch.length > 0) await flush();
     await this.#makeVisible(release);
   }
 

@@ -4,6 +4,7 @@ import kafkajs from 'kafkajs';
 import snappyCodec from 'kafkajs-snappy';
 import * as lz4 from 'lz4js';
 import { ConfigurationError } from './errors';
+import { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from './kafka-compression';
 
 // kafkajs reads and writes gzip itself and throws "not implemented" for the other codecs
 // Kafka defines; every Kafka client of the project gets them here, from pure JavaScript
@@ -13,9 +14,6 @@ import { ConfigurationError } from './errors';
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
 
-/** The codecs Kafka defines, as `KAFKA_COMPRESSION` and the replay's `compression` prop name them. */
-export const KAFKA_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-export type KafkaCompression = (typeof KAFKA_COMPRESSION_CODECS)[number];
 
 const TYPES: Record<KafkaCompression, CompressionTypes> = {
   none: CompressionTypes.None,
@@ -58,6 +56,8 @@ const unknownCodec = (id: number) => () => {
 let registered = false;
 
 /** Teaches kafkajs (process-wide) every codec Kafka defines. Idempotent. */
+export { KAFKA_COMPRESSION_CODECS, type KafkaCompression };
+
 export function registerKafkaCodecs(): void {
   if (registered) return;
   registered = true;

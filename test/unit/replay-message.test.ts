@@ -24,4 +24,13 @@ describe('replayMessage', () => {
     expect(header(second, REPLAY_COUNT_HEADER)).toEqual(['2']);
     expect(header(second, 'a')).toEqual(['1']);
   });
+
+  // kafkajs without patches/kafkajs+2.2.4.patch ignores orderedHeaders: the grouped headers must
+  // still carry every header, the replay count above all (the loop guard reads it back).
+  it('also gives the headers grouped by name, for a kafkajs without the patch', () => {
+    const [record] = partitionOf([{ topic: 'orders', partition: 0, offset: 1, value: '{}', headers: [['a', '1'], ['b', '2'], ['a', '3']] }]);
+    const message = replayMessage(buildEnvelope(record!, failure), true);
+    const grouped = Object.fromEntries(Object.entries(message.headers as Record<string, Buffer[]>).map(([k, v]) => [k, v.map(String)]));
+    expect(grouped).toEqual({ a: ['1', '3'], b: ['2'], [REPLAY_COUNT_HEADER]: ['1'], [ORIGINAL_OFFSET_HEADER]: ['1'], [ORIGINAL_PARTITION_HEADER]: ['0'], [ORIGINAL_TIMESTAMP_HEADER]: [String(record!.timestamp)] });
+  });
 });

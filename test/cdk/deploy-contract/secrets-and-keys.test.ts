@@ -33,6 +33,11 @@ describe('the SASL/SCRAM secret and its KMS key', () => {
     }
   });
 
+  it('refuses authSecretKeyArn without a self-managed cluster\'s secret, which it would otherwise ignore', () => {
+    expect(() => synth(selfManaged, { authSecretKeyArn: KEY })).toThrow('authSecretKeyArn is the KMS key of a self-managed cluster\'s SCRAM secret');
+    expect(() => synth({}, { authSecretArn: SECRET, authSecretKeyArn: KEY })).toThrow('give it with authSecretArn (and no clusterArn)');
+  });
+
   it('grants no key without authSecretKeyArn (the AWS managed key needs none)', () => {
     const roles = statementsByRole(synth(selfManaged, { authSecretArn: SECRET }));
     expect(roles.flat().some((s) => [s.Action].flat().includes('kms:Decrypt'))).toBe(false);

@@ -53,7 +53,7 @@ describe('parseReplayRequest', () => {
     expect(parseReplayRequest({ filter: { topic: 'orders' } }, topics).filter).toEqual({ topic: 'orders' });
     expect(parseReplayRequest({ filter: { errorType: 'Error' } }, topics).filter).toEqual({ errorType: 'Error' });
     const shape = 'filter must be an object with optional string fields "topic" and "errorType".';
-    for (const bad of [null, 'orders', ['orders'], { topic: 'orders', partition: 0 }]) rejects({ filter: bad }, shape);
+    for (const bad of [null, 5, true, 'orders', ['orders'], { topic: 'orders', partition: 0 }]) rejects({ filter: bad }, shape);
     rejects({ filter: { topic: 3 } }, 'filter.topic must be a string, got 3.');
     rejects({ filter: { errorType: null } }, 'filter.errorType must be a string, got null.');
   });

@@ -98,8 +98,13 @@ async function scramSasl(mechanism: 'scram-sha-512' | 'scram-sha-256', env: Node
   const client = new SecretsManagerClient({});
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
   client.destroy();
-  const secret = JSON.parse(SecretString ?? '{}') as { username?: unknown; password?: unknown };
-  if (typeof secret.username !== 'string' || typeof secret.password !== 'string') {
+  let secret: { username?: unknown; password?: unknown } | null = null;
+  try {
+    secret = JSON.parse(SecretString ?? '{}');
+  } catch {
+    // not JSON: the error below names the secret, which a SyntaxError would not
+  }
+  if (typeof secret?.username !== 'string' || typeof secret.password !== 'string') {
     throw new ConfigurationError(`The secret ${secretId} must be JSON with string fields "username" and "password".`);
   }
   return { mechanism, username: secret.username, password: secret.password };

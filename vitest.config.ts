@@ -3,7 +3,9 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 // Three suites: fast unit tests, CDK template tests, and integration/end-to-end
 // tests that talk to the embedded broker and SQS/S3 over real sockets.
 export const unit: TestProjectInlineConfiguration = { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } };
-export const cdk: TestProjectInlineConfiguration = { test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], testTimeout: 120_000 } };
+export const cdk: TestProjectInlineConfiguration = {
+  test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], setupFiles: ['test/cdk/scratch-tmpdir.ts'], testTimeout: 120_000 },
+};
 export const integration: TestProjectInlineConfiguration = {
   test: {
     name: 'integration',

@@ -1,7 +1,9 @@
 // Item 4 and 7 of issue 17, and issue 16: the cluster's VPC, its endpoints and security group,
 // and the replay function placed in it, from props, from context, and in a user's own stack.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { App, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -166,15 +168,19 @@ describe('VPC context keys', () => {
   });
 
   it('synthesizes from the command line with the VPC keys: replay VpcConfig and the SQS and S3 endpoints, cdk-nag clean', () => {
-    const out = `cdk.out/test-vpc-${Date.now()}`;
-    const run = spawnSync('npx', ['cdk', 'synth', '-q', '--output', out, '-c', 'vpcId=vpc-0abc', '-c', 'subnetIds=subnet-0a,subnet-0b', '-c', 'securityGroupIds=sg-0c'], {
-      encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-    });
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).not.toMatch(/AwsSolutions-/);
-    expect(run.stderr).not.toContain('without its vpc');
-    const t = Template.fromJSON(JSON.parse(readFileSync(`${out}/KafkaConsumers.template.json`, 'utf8')));
-    expect(replayFunction(t).VpcConfig).toEqual({ SubnetIds: ['subnet-0a', 'subnet-0b'], SecurityGroupIds: ['sg-0c'] });
-    expect(endpoints(t).map(service).sort()).toEqual(['s3', 'sqs']);
+    const out = mkdtempSync(path.join(tmpdir(), 'cdk-vpc-'));
+    try {
+      const run = spawnSync('npx', ['cdk', 'synth', '-q', '--output', out, '-c', 'vpcId=vpc-0abc', '-c', 'subnetIds=subnet-0a,subnet-0b', '-c', 'securityGroupIds=sg-0c'], {
+        encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).not.toMatch(/AwsSolutions-/);
+      expect(run.stderr).not.toContain('without its vpc');
+      const t = Template.fromJSON(JSON.parse(readFileSync(`${out}/KafkaConsumers.template.json`, 'utf8')));
+      expect(replayFunction(t).VpcConfig).toEqual({ SubnetIds: ['subnet-0a', 'subnet-0b'], SecurityGroupIds: ['sg-0c'] });
+      expect(endpoints(t).map(service).sort()).toEqual(['s3', 'sqs']);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { createKafka } from '../../functions/runtime/kafka-connection';
+import { createKafka } from '../../functions/replay/kafka-connection';
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { EventSourceMappingEmulator, MAX_PAYLOAD_BYTES, type Handler, type OnFailureRecord } from '../../local/esm/emulator';
 import type { MappingSettings } from '../../lib/mapping-settings';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as KafkaJs from 'kafkajs';
 import type { KafkaConfig, OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { connectProducer, createKafka } from '../../functions/runtime/kafka-connection';
+import { connectProducer, createKafka } from '../../functions/replay/kafka-connection';
 
 // The real kafkajs client, built as usual; the test only records the config it was given.
 const built = vi.hoisted(() => [] as KafkaConfig[]);

@@ -452,7 +452,7 @@ function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): Brok
 }
 
 /**
- * What a record adds to the event's JSON (CONTRACTS §1 shape), counted rather than serialized,
+ * What a record adds to the event's JSON (docs/aws-contracts.md §1 shape), counted rather than serialized,
  * as this runs for every record fetched. Header bytes count as 4 characters ("255,"), so the
  * figure is an upper bound and the 6 MB cap holds.
  */

@@ -131,7 +131,7 @@ describe('event source mapping emulator', () => {
     });
   });
 
-  // CONTRACTS §2: with ReportBatchItemFailures off, Lambda ignores batchItemFailures and commits.
+  // docs/aws-contracts.md §2: with ReportBatchItemFailures off, Lambda ignores batchItemFailures and commits.
   it('ignores a partial response when the mapping has partial responses off, and counts what that loses', async () => {
     const topic = uniqueTopic('e2e-ignored');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })));

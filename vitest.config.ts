@@ -1,7 +1,7 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
-// Three suites: fast unit tests, CDK template tests, and integration/end-to-end
-// tests that talk to the embedded broker and SQS/S3 over real sockets.
+// Four suites: fast unit tests, CDK template tests, integration/end-to-end tests that talk
+// to the embedded broker and SQS/S3 over real sockets, and the package as a user installs it.
 export const unit: TestProjectInlineConfiguration = { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } };
 export const cdk: TestProjectInlineConfiguration = {
   test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], setupFiles: ['test/cdk/scratch-tmpdir.ts'], testTimeout: 120_000 },
@@ -17,4 +17,6 @@ export const integration: TestProjectInlineConfiguration = {
   },
 };
 
-export default defineConfig({ test: { projects: [unit, cdk, integration] } });
+export const packageTest: TestProjectInlineConfiguration = { test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 } };
+
+export default defineConfig({ test: { projects: [unit, cdk, integration, packageTest] } });

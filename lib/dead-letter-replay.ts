@@ -1,11 +1,13 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { DEAD_LETTER_PREFIX, SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer';
-import { MappingSettingsError } from './mapping-settings';
-import { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/runtime/kafka-compression';
+import { SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer.js';
+import { MappingSettingsError } from './mapping-settings.js';
+import { DEAD_LETTER_PREFIX, ENV, KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/contract.js';
 
 export interface DeadLetterReplayProps {
   /** The consumer whose dead-letter queue this function replays, onto the consumer's cluster (in its VPC, when it has one). */
@@ -48,7 +50,7 @@ export class DeadLetterReplay extends Construct {
     }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: new URL('../functions/replay/index.ts', import.meta.url).pathname,
+      entry: replayEntry(),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
@@ -56,15 +58,15 @@ export class DeadLetterReplay extends Construct {
       bundling: bundlingOptions(),
       ...(network ? { vpc: network.vpc, vpcSubnets: network.vpcSubnets, securityGroups: [network.securityGroup] } : {}),
       environment: {
-        DLQ_URL: consumer.deadLetterQueue.queueUrl,
-        KAFKA_BROKERS: cluster.bootstrapServers.join(','),
-        KAFKA_AUTH: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
-        ...(cluster.kind === 'self-managed' && cluster.authSecret ? { KAFKA_SASL_SECRET_ARN: cluster.authSecret.secretArn } : {}),
-        REPLAY_ALLOWED_TOPICS: topics.join(','),
-        REPLAY_MAX_COUNT: String(props.replayLimit ?? 3),
-        KAFKA_COMPRESSION: compression,
-        POWERTOOLS_SERVICE_NAME: `${consumer.serviceName}-replay`,
-        POWERTOOLS_METRICS_NAMESPACE: consumer.metricsNamespace,
+        [ENV.deadLetterQueueUrl]: consumer.deadLetterQueue.queueUrl,
+        [ENV.kafkaBrokers]: cluster.bootstrapServers.join(','),
+        [ENV.kafkaAuth]: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
+        ...(cluster.kind === 'self-managed' && cluster.authSecret ? { [ENV.kafkaSaslSecretArn]: cluster.authSecret.secretArn } : {}),
+        [ENV.replayAllowedTopics]: topics.join(','),
+        [ENV.replayMaxCount]: String(props.replayLimit ?? 3),
+        [ENV.kafkaCompression]: compression,
+        [ENV.serviceName]: `${consumer.serviceName}-replay`,
+        [ENV.metricsNamespace]: consumer.metricsNamespace,
         ...nodeOptions(),
       },
     });
@@ -91,6 +93,18 @@ export class DeadLetterReplay extends Construct {
       network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [cluster.authSecret.secretArn]));
     }
   }
+}
+
+/**
+ * The replay handler next to this module: in the published package, dist/functions/replay/index.cjs,
+ * bundled at `npm pack` with its dependencies (kafkajs as patches/ patches it: headers in record
+ * order), so a user's install needs none of them; in this repository, the TypeScript source.
+ */
+function replayEntry(): string {
+  const candidates = ['.cjs', '.ts'].map((ext) => fileURLToPath(new URL(`../functions/replay/index${ext}`, import.meta.url)));
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new MappingSettingsError(`The replay handler is missing: none of ${candidates.join(', ')} exists; reinstall the package.`);
+  return found;
 }
 
 function scramOf(method: string | undefined): string {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -11,12 +12,13 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ClusterNetwork, MSK_BROKER_PORTS, brokerPortsOf, type ClusterVpcProps } from './cluster-network';
+import { ClusterNetwork, MSK_BROKER_PORTS, brokerPortsOf, type ClusterVpcProps } from './cluster-network.js';
 import {
   MappingSettingsError, effectiveMappingSettings, type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
-} from './mapping-settings';
-import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry';
-import { mappingConsumerGroupId } from '../functions/runtime/consumer-group';
+} from './mapping-settings.js';
+import { DEAD_LETTER_PREFIX, DEFAULT_METRICS_NAMESPACE, DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../functions/contract.js';
+import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry.js';
+import { mappingConsumerGroupId } from '../functions/runtime/consumer-group.js';
 
 /** An Amazon MSK cluster, reached with IAM auth; give its `vpc` unless the brokers are public. */
 export interface MskCluster extends ClusterVpcProps {
@@ -95,8 +97,11 @@ export interface KafkaConsumerProps {
   readonly bisectBatchOnError?: boolean;
   /** Partial batch responses; provisioned mode only. @default true in provisioned mode, false on demand */
   readonly reportBatchItemFailures?: boolean;
-  /** The handler file, written with `kafkaConsumer()`. @default the example consumer, functions/consumer/index.ts */
-  readonly entry?: string;
+  /**
+   * Your handler's file (TypeScript or JavaScript), written with `kafkaConsumer()` from
+   * `<package>/runtime`; esbuild bundles it with what it imports.
+   */
+  readonly entry: string;
   /** @default 'handler' */
   readonly handler?: string;
   /**
@@ -131,13 +136,10 @@ export interface KafkaConsumerProps {
   readonly alarmTopic?: sns.ITopic;
 }
 
-const SAFETY_MARGIN = Duration.seconds(3); // the runtime's default timeSafetyMarginMs
 /** S3 expires objects at the first midnight UTC after their age is reached: up to a day late, never early. */
 const OBJECT_EXPIRY_MARGIN = Duration.days(1);
 /** Metrics one CloudWatch alarm's metric math may read (CloudWatch alarm limits). */
 export const MAX_ALARM_METRICS = 10;
-/** Where the runtime writes oversized dead letters (see DeadLetterWriter). */
-export const DEAD_LETTER_PREFIX = 'dead-letters/';
 
 /** cdk-nag: object keys under the dead-letter prefix of the one bucket are the narrowest scope S3 has. */
 export function deadLetterObjectsAck(bucket: s3.IBucket) {
@@ -207,19 +209,22 @@ export class KafkaConsumer extends Construct {
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
     this.settings = effectiveMappingSettings(mappingSettingsOf(props), propName);
+    if (!props.entry || !existsSync(props.entry)) {
+      throw new MappingSettingsError(`entry is ${props.entry ? `"${props.entry}", which does not exist` : 'not set'}: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url)).`);
+    }
     if (props.cluster.kind === 'self-managed' && !props.cluster.authSecret && !props.cluster.vpc) {
       throw new MappingSettingsError('cluster: self-managed brokers reached over the internet need authSecret (a SASL/SCRAM secret); give it, or the vpc they live in.');
     }
     const timeout = props.timeout ?? Duration.seconds(60);
     const retry = new RetryPolicy(props.recordRetry);
-    const needed = retry.worstCaseDelayMs() + SAFETY_MARGIN.toMilliseconds() + 1_000;
+    const needed = retry.worstCaseDelayMs() + DEFAULT_TIME_SAFETY_MARGIN_MS + 1_000;
     // Lambda guide, "Configuring Amazon MSK event sources": Kafka mappings support functions
     // with a timeout of at most 14 minutes.
     if (timeout.toSeconds() > 14 * 60) {
       throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).`);
     }
     if (timeout.toMilliseconds() < needed) {
-      throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; with recordRetry's backoff (up to ${retry.worstCaseDelayMs()} ms per record) and the 3 s safety margin it must be at least ${Math.ceil(needed / 1_000)} s.`);
+      throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; with recordRetry's backoff (up to ${retry.worstCaseDelayMs()} ms per record) and the ${DEFAULT_TIME_SAFETY_MARGIN_MS / 1_000} s safety margin it must be at least ${Math.ceil(needed / 1_000)} s.`);
     }
     if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10_240)) {
       throw new MappingSettingsError(`memorySize is ${props.memorySize}; it must be 128–10240 MB.`);
@@ -233,7 +238,7 @@ export class KafkaConsumer extends Construct {
     if (expiration.toDays({ integral: false }) < minExpiration) {
       throw new MappingSettingsError(`deadLetterObjectExpiration is ${expiration.toDays({ integral: false })} days; with deadLetterRetention of ${retention.toSeconds()} s it must be at least ${minExpiration} days (the retention plus a day), or oversized dead letters would be deleted while their pointers still wait in the queue.`);
     }
-    this.metricsNamespace = props.metricsNamespace ?? 'KafkaConsumer';
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.encryptionKey = props.encryptionKey;
     this.network = this.#network(props.cluster, id);
     this.cluster = this.network ? { ...props.cluster, securityGroup: this.network.securityGroup } : props.cluster;
@@ -261,7 +266,7 @@ export class KafkaConsumer extends Construct {
     });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry ?? new URL('../functions/consumer/index.ts', import.meta.url).pathname,
+      entry: props.entry,
       handler: props.handler ?? 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -270,16 +275,16 @@ export class KafkaConsumer extends Construct {
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       bundling: bundlingOptions(),
       environment: {
-        DLQ_URL: this.deadLetterQueue.queueUrl,
-        DLQ_BUCKET: this.deadLetterBucket.bucketName,
-        POWERTOOLS_SERVICE_NAME: this.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+        [ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        [ENV.deadLetterBucket]: this.deadLetterBucket.bucketName,
+        [ENV.serviceName]: this.serviceName,
+        [ENV.metricsNamespace]: this.metricsNamespace,
         ...nodeOptions(),
-        ...(props.consumerGroupId ? { KAFKA_CONSUMER_GROUP: props.consumerGroupId } : {}),
+        ...(props.consumerGroupId ? { [ENV.consumerGroup]: props.consumerGroupId } : {}),
         ...props.environment,
         // Last, so nothing overrides it: Lambda ignores partial responses of a mapping without
         // them, and the runtime must then fail the batch instead.
-        REPORT_BATCH_ITEM_FAILURES: String(this.settings.reportBatchItemFailures),
+        [ENV.reportBatchItemFailures]: String(this.settings.reportBatchItemFailures),
       },
     });
     this.deadLetterQueue.grantSendMessages(this.function);

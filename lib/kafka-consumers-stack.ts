@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Annotations, CfnOutput, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -5,10 +6,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DeadLetterReplay } from './dead-letter-replay';
-import { KafkaConsumer, type KafkaConsumerProps } from './kafka-consumer';
-import { MappingSettingsError } from './mapping-settings';
-import type { KafkaCompression } from '../functions/runtime/kafka-compression';
+import { DeadLetterReplay } from './dead-letter-replay.js';
+import { KafkaConsumer, type KafkaConsumerProps } from './kafka-consumer.js';
+import { MappingSettingsError } from './mapping-settings.js';
+import type { KafkaCompression } from '../functions/contract.js';
 
 /** The cluster's VPC by id, for apps configured from context: imported offline (no lookups), so synth needs no account. */
 export interface ClusterVpcIds {
@@ -23,8 +24,12 @@ export interface ClusterVpcIds {
   readonly vpcReachesAwsServices?: boolean;
 }
 
+/** This repository's example consumer (functions/consumer), the app's handler unless another `entry` is given. */
+export const EXAMPLE_CONSUMER_ENTRY = fileURLToPath(new URL('../functions/consumer/index.ts', import.meta.url));
+
 export interface KafkaConsumersStackProps extends StackProps {
-  readonly consumer: KafkaConsumerProps;
+  /** The consumer. @default entry: {@link EXAMPLE_CONSUMER_ENTRY} */
+  readonly consumer: Omit<KafkaConsumerProps, 'entry'> & { readonly entry?: string };
   /** Create the CloudWatch dashboard. @default true */
   readonly dashboard?: boolean;
   /**
@@ -64,7 +69,7 @@ export class KafkaConsumersStack extends Stack {
       cluster = { ...cluster, authSecret: secretsmanager.Secret.fromSecretAttributes(this, 'KafkaAuthSecret', { secretCompleteArn: props.authSecretArn, encryptionKey }) };
     }
     if (props.clusterVpcIds) cluster = { ...cluster, ...this.#importVpc(props.clusterVpcIds) };
-    const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', { ...props.consumer, cluster }));
+    const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', { ...props.consumer, entry: props.consumer.entry ?? EXAMPLE_CONSUMER_ENTRY, cluster }));
     this.replayFunction = new DeadLetterReplay(this, 'Replay', {
       consumer,
       ...(props.replayLimit !== undefined ? { replayLimit: props.replayLimit } : {}),

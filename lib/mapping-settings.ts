@@ -1,6 +1,8 @@
 // The event source mapping's tuning: one definition, validated the same way for
 // `cdk deploy` and for the local emulator, read from CDK context by both.
 
+import { KafkaConsumersError } from '../functions/runtime/errors.js';
+
 export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 
 /**
@@ -91,7 +93,7 @@ export function effectiveMappingSettings(s: MappingSettings, names?: SettingName
 }
 
 /** A setting that is out of range or inconsistent; the message names it, its value and what is allowed. */
-export class MappingSettingsError extends Error {
+export class MappingSettingsError extends KafkaConsumersError {
   override name = 'MappingSettingsError';
 }
 

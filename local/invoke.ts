@@ -9,6 +9,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { lambdaContext } from './esm/lambda-context';
 import { startLocalServices, type LocalServices } from './services';
 import type { DeadLetterEnvelope } from '../functions/runtime/envelope';
+import { CHANNELS } from '../functions/contract';
 
 const usage = 'usage: npm run invoke -- consumer --event FILE [--timeout SECONDS]\n       npm run invoke -- replay [--payload JSON] [--timeout SECONDS]';
 const functions = {
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
   }
   const deadLetters: DeadLetterEnvelope[] = [];
   const collect = (envelope: unknown) => deadLetters.push(envelope as DeadLetterEnvelope);
-  subscribe('kafka-lambda:dead-letter-sent', collect);
+  subscribe(CHANNELS.deadLetterSent, collect);
   try {
     const { handler } = await fn.load();
     const response = await (handler as (e: unknown, c: unknown) => Promise<unknown>)(event, lambdaContext(timeout * 1_000, name));
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify({ error: { type: (error as Error).name, message: (error as Error).message }, deadLetters }));
     return 1;
   } finally {
-    unsubscribe('kafka-lambda:dead-letter-sent', collect);
+    unsubscribe(CHANNELS.deadLetterSent, collect);
     await services?.stop();
   }
 }

@@ -12,7 +12,7 @@ import { demoRecord } from './demo-workload';
 import { GroundTruth } from './ground-truth';
 import { EventSourceMappingEmulator } from './esm/emulator';
 import { lambdaContext } from './esm/lambda-context';
-import { createKafka } from '../functions/runtime/kafka-connection';
+import { createKafka } from '../functions/replay/kafka-connection';
 import { kafkaConsumer } from '../functions/runtime';
 import { parseDeadLetter } from '../functions/runtime/envelope';
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';

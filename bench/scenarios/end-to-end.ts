@@ -1,7 +1,7 @@
 // Scenario 5: 100,000 ~1 KB records through the event source mapping emulator and the
 // example consumer, against a plain kafkajs eachBatch consumer doing the same decoding.
 import cdkJson from '../../cdk.json' with { type: 'json' };
-import { createKafka } from '../../functions/runtime/kafka-connection';
+import { createKafka } from '../../functions/replay/kafka-connection';
 import { mappingSettingsFromContext } from '../../lib/mapping-settings';
 import { EventSourceMappingEmulator } from '../../local/esm/emulator';
 import { startLocalServices } from '../../local/services';

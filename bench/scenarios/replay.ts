@@ -2,7 +2,7 @@
 // replay function and by a receive-one, produce-one, delete-one loop.
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NonRetryableError, kafkaConsumer } from '../../functions/runtime';
-import { createKafka } from '../../functions/runtime/kafka-connection';
+import { createKafka } from '../../functions/replay/kafka-connection';
 import { lambdaContext } from '../../local/esm/lambda-context';
 import { startLocalServices } from '../../local/services';
 import { startRemoteAws } from '../aws-server';

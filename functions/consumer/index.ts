@@ -1,7 +1,7 @@
 // Example consumer: order events. For demos and tests, a value's `simulate` field makes
 // a record fail: "permanent-failure" on every attempt, "transient-failure" on its first
 // attempt only. A tombstone (null value) is a valid deletion.
-import { kafkaConsumer, type KafkaRecord } from '../runtime';
+import { kafkaConsumer, type KafkaRecord } from '../runtime/index.js';
 
 export interface OrderEvent {
   readonly id?: string;

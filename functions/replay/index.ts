@@ -4,15 +4,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Producer } from 'kafkajs';
-import { connectProducer, createKafka } from '../runtime/kafka-connection';
-import { compressionFrom } from '../runtime/kafka-codecs';
-import { ConfigurationError } from '../runtime/errors';
-import { allowedTopicsFrom, parseReplayRequest, replayLimitFrom } from './request';
-import { DlqReplayer, type ReplaySummary } from './replayer';
+import { connectProducer, createKafka } from './kafka-connection.js';
+import { compressionFrom } from './kafka-codecs.js';
+import { ConfigurationError } from '../runtime/errors.js';
+import { allowedTopicsFrom, parseReplayRequest, replayLimitFrom } from './request.js';
+import { DlqReplayer, type ReplaySummary } from './replayer.js';
+import { DEFAULT_METRICS_NAMESPACE, ENV } from '../contract.js';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'kafka-dlq-replay';
+const serviceName = process.env[ENV.serviceName] ?? 'kafka-dlq-replay';
 const logger = new Logger({ serviceName });
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KafkaConsumer', serviceName });
+const metrics = new Metrics({ namespace: process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE, serviceName });
 
 /** Time kept back before the deadline to finish the last batch and answer. */
 const SAFETY_MARGIN_MS = 5_000;
@@ -21,8 +22,8 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
   const started = Date.now();
   logger.addContext(context);
   const settings = parseReplayRequest(payload, allowedTopicsFrom(process.env));
-  const queueUrl = process.env.DLQ_URL;
-  if (!queueUrl) throw new ConfigurationError('DLQ_URL is not set: the replay function reads the dead-letter queue it names.');
+  const queueUrl = process.env[ENV.deadLetterQueueUrl];
+  if (!queueUrl) throw new ConfigurationError(`${ENV.deadLetterQueueUrl} is not set: the replay function reads the dead-letter queue it names.`);
 
   let producer: Promise<Producer> | undefined;
   const connect = () => (producer ??= createKafka(process.env, 'dlq-replay').then((kafka) => connectProducer(kafka, process.env)));

@@ -1,13 +1,13 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
 import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkajs';
-import type { KafkajsHeader } from '../runtime/kafka-headers';
-import { loadS3, loadSqs } from '../runtime/aws-clients';
+import type { KafkajsHeader } from './kafka-headers.js';
+import { loadS3, loadSqs } from '../runtime/aws-clients.js';
 import {
   MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter, type DeadLetterEnvelope,
-} from '../runtime/envelope';
-import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry';
-import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer';
-import type { ReplaySettings } from './request';
+} from '../runtime/envelope.js';
+import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
+import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
+import type { ReplaySettings } from './request.js';
 
 export interface ReplaySummary {
   received: number;

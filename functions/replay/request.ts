@@ -1,4 +1,5 @@
-import { ConfigurationError } from '../runtime/errors';
+import { ConfigurationError, KafkaConsumersError } from '../runtime/errors.js';
+import { ENV } from '../contract.js';
 
 /** What a caller may ask of the replay function. */
 export interface ReplayRequest {
@@ -22,7 +23,7 @@ export interface ReplaySettings {
 export const MAX_MESSAGES_LIMIT = 10_000;
 
 /** A replay request that cannot be served; nothing has been read when this is thrown. */
-export class ReplayRequestError extends Error {
+export class ReplayRequestError extends KafkaConsumersError {
   override name = 'ReplayRequestError';
 }
 
@@ -60,11 +61,11 @@ export function parseReplayRequest(payload: unknown, allowedTopics: readonly str
 }
 
 export function allowedTopicsFrom(env: NodeJS.ProcessEnv): string[] {
-  return (env.REPLAY_ALLOWED_TOPICS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  return (env[ENV.replayAllowedTopics] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 }
 
 export function replayLimitFrom(env: NodeJS.ProcessEnv): number {
-  const limit = Number(env.REPLAY_MAX_COUNT ?? 3);
-  if (!Number.isInteger(limit) || limit < 1) throw new ConfigurationError(`REPLAY_MAX_COUNT must be a whole number ≥ 1, got "${env.REPLAY_MAX_COUNT}".`);
+  const limit = Number(env[ENV.replayMaxCount] ?? 3);
+  if (!Number.isInteger(limit) || limit < 1) throw new ConfigurationError(`${ENV.replayMaxCount} must be a whole number ≥ 1, got "${env[ENV.replayMaxCount]}".`);
   return limit;
 }

@@ -1,16 +1,17 @@
 import type { Context } from 'aws-lambda';
-import { decodeEvent, recordAt, type KafkaEventRecord, type PartitionBatch } from './event';
-import type { KafkaRecord } from './record';
-import { resolveDeserializer, type Deserializer } from './deserializers';
-import { RetryPolicy, type RetryOptions } from './retry';
-import type { DeadLetterTransport } from './dead-letter-writer';
-import { ConfigurationError } from './errors';
-import { Telemetry, type TelemetryOptions } from './telemetry';
-import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger';
-import { DeadLetters } from './dead-letters';
-import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner';
+import { decodeEvent, recordAt, type KafkaEventRecord, type PartitionBatch } from './event.js';
+import type { KafkaRecord } from './record.js';
+import { resolveDeserializer, type Deserializer } from './deserializers.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
+import type { DeadLetterTransport } from './dead-letter-writer.js';
+import { ConfigurationError } from './errors.js';
+import { Telemetry, type TelemetryOptions } from './telemetry.js';
+import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger.js';
+import { DeadLetters } from './dead-letters.js';
+import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner.js';
+import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract.js';
 
-export type { KafkaBatchResponse } from './outcome-ledger';
+export type { KafkaBatchResponse } from './outcome-ledger.js';
 
 export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
   /** Business logic for one record. Throw to fail it. Give this or `processBatch`. */
@@ -65,10 +66,10 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
 }
 
 function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
-  const value = env.REPORT_BATCH_ITEM_FAILURES;
+  const value = env[ENV.reportBatchItemFailures];
   if (value === undefined || value === '' || value === 'true') return true;
   if (value === 'false') return false;
-  throw new ConfigurationError(`REPORT_BATCH_ITEM_FAILURES is "${value}"; it must be true or false (the CDK construct sets it from the mapping's reportBatchItemFailures).`);
+  throw new ConfigurationError(`${ENV.reportBatchItemFailures} is "${value}"; it must be true or false (the CDK construct sets it from the mapping's reportBatchItemFailures).`);
 }
 
 /** Validated options, shared by every invocation of a handler. */
@@ -96,9 +97,9 @@ class ProcessorConfig implements RecordRunnerConfig {
     this.telemetry = new Telemetry(options.telemetry);
     this.logger = this.telemetry.logger;
     this.reportBatchItemFailures = options.reportBatchItemFailures ?? reportBatchItemFailuresFrom(process.env);
-    const queueUrl = options.deadLetterQueueUrl ?? process.env.DLQ_URL;
-    const bucket = options.deadLetterBucket ?? process.env.DLQ_BUCKET;
-    const consumerGroupId = options.consumerGroupId ?? process.env.KAFKA_CONSUMER_GROUP;
+    const queueUrl = options.deadLetterQueueUrl ?? process.env[ENV.deadLetterQueueUrl];
+    const bucket = options.deadLetterBucket ?? process.env[ENV.deadLetterBucket];
+    const consumerGroupId = options.consumerGroupId ?? process.env[ENV.consumerGroup];
     this.deadLetters = {
       ...(queueUrl ? { queueUrl } : {}),
       ...(bucket ? { bucket } : {}),
@@ -148,7 +149,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       ledger = new OutcomeLedger(decoded, started);
       // No record or retry starts after `deadline`; dead letters must be in SQS by `flushBy`.
       const remaining = context.getRemainingTimeInMillis();
-      const margin = Math.min(config.options.timeSafetyMarginMs ?? 3_000, remaining / 2);
+      const margin = Math.min(config.options.timeSafetyMarginMs ?? DEFAULT_TIME_SAFETY_MARGIN_MS, remaining / 2);
       const deadline = Math.floor(started + remaining - margin);
       const flushBy = Math.floor(started + remaining - margin / 4);
       const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);

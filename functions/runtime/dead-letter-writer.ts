@@ -1,7 +1,8 @@
 import { channel } from 'node:diagnostics_channel';
-import { loadS3, loadSqs } from './aws-clients';
-import type { DeadLetterEnvelope, DeadLetterPointer } from './envelope';
-import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from './retry';
+import { loadS3, loadSqs } from './aws-clients.js';
+import type { DeadLetterEnvelope, DeadLetterPointer } from './envelope.js';
+import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from './retry.js';
+import { CHANNELS, DEAD_LETTER_PREFIX } from '../contract.js';
 
 /** SQS's limit for one message and for one SendMessageBatch call. */
 export const SQS_MAX_BYTES = 1_048_576;
@@ -16,7 +17,7 @@ export const RENEWAL_ATTRIBUTES_BYTES = 64;
  * Every envelope SQS accepted is published here (a no-op without subscribers), so local
  * tools can show and count dead letters without reading the queue.
  */
-export const deadLetterSent = channel('kafka-lambda:dead-letter-sent');
+export const deadLetterSent = channel(CHANNELS.deadLetterSent);
 
 export interface OutgoingMessage {
   readonly Id: string;
@@ -186,7 +187,7 @@ export class DeadLetterWriter {
     const { bucket } = this.#options;
     const { record } = entry.envelope;
     if (!bucket) throw new Error(`The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no DLQ_BUCKET is set to hold it.`);
-    const key = `dead-letters/${encodeURIComponent(record.topic)}/${record.partition}/${record.offset}-${Date.now()}.json`;
+    const key = `${DEAD_LETTER_PREFIX}${encodeURIComponent(record.topic)}/${record.partition}/${record.offset}-${Date.now()}.json`;
     const [failure] = await sendWithPartialRetries(
       [entry.body],
       async ([body]) => {

@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DecodedEvent } from './event';
-import type { KafkaRecord } from './record';
-import { buildEnvelope, type DeadLetterEnvelope } from './envelope';
-import { DeadLetterWriter, type DeadLetterTransport } from './dead-letter-writer';
-import { mappingConsumerGroupId } from './consumer-group';
-import type { OutcomeLedger } from './outcome-ledger';
+import type { DecodedEvent } from './event.js';
+import type { KafkaRecord } from './record.js';
+import { buildEnvelope, type DeadLetterEnvelope } from './envelope.js';
+import { DeadLetterWriter, type DeadLetterTransport } from './dead-letter-writer.js';
+import { mappingConsumerGroupId } from './consumer-group.js';
+import type { OutcomeLedger } from './outcome-ledger.js';
 
 /** Dead letters detailed in an invocation's log line; the queue has them all. */
 const LOGGED_DEAD_LETTERS = 20;

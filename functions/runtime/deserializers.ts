@@ -1,5 +1,5 @@
-import type { KafkaRecord } from './record';
-import { DeserializationError } from './errors';
+import type { KafkaRecord } from './record.js';
+import { DeserializationError } from './errors.js';
 
 /** A function from the bytes to the value user code sees. It may throw; the record is then dead-lettered. */
 export type DeserializerFn<T> = (bytes: Buffer, record: KafkaRecord<unknown, unknown>) => T;

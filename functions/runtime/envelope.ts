@@ -1,4 +1,5 @@
-import type { KafkaRecord } from './record';
+import { KafkaConsumersError } from './errors.js';
+import type { KafkaRecord } from './record.js';
 
 /**
  * The dead-letter format, version 1: one SQS message body per record that exhausted its
@@ -100,7 +101,7 @@ export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: Fa
 }
 
 /** A dead-letter body that is not one of ours, or is damaged: the message says which field. */
-export class MalformedDeadLetterError extends Error {
+export class MalformedDeadLetterError extends KafkaConsumersError {
   override name = 'MalformedDeadLetterError';
 }
 

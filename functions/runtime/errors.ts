@@ -1,10 +1,18 @@
+/**
+ * The base of every error this library throws or defines, so callers can catch them as a family
+ * (`error instanceof KafkaConsumersError`). Give the underlying error as `{ cause }`.
+ */
+export class KafkaConsumersError extends Error {
+  override name = 'KafkaConsumersError';
+}
+
 /** The Lambda event is not a Kafka event or is malformed: the message says what and where. */
-export class InvalidEventError extends Error {
+export class InvalidEventError extends KafkaConsumersError {
   override name = 'InvalidEventError';
 }
 
 /** A setting (environment variable or option) is missing or wrong. */
-export class ConfigurationError extends Error {
+export class ConfigurationError extends KafkaConsumersError {
   override name = 'ConfigurationError';
 }
 
@@ -12,7 +20,7 @@ export class ConfigurationError extends Error {
  * Throw this (or a subclass) from user code for a failure that retrying cannot fix:
  * the record goes straight to the dead-letter queue.
  */
-export class NonRetryableError extends Error {
+export class NonRetryableError extends KafkaConsumersError {
   override name = 'NonRetryableError';
 }
 
@@ -27,6 +35,6 @@ export class DeserializationError extends NonRetryableError {
  * `batchItemFailures` answer and commit them, so the invocation fails and the whole batch is
  * retried. The message names each partition and the offset it must be redelivered from.
  */
-export class WholeBatchRetryError extends Error {
+export class WholeBatchRetryError extends KafkaConsumersError {
   override name = 'WholeBatchRetryError';
 }

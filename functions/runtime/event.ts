@@ -1,7 +1,7 @@
-import { InvalidEventError } from './errors';
-import { KafkaRecord, base64ByteLength, type EventHeaders, type SchemaMetadata, type TimestampType } from './record';
+import { InvalidEventError } from './errors.js';
+import { KafkaRecord, base64ByteLength, type EventHeaders, type SchemaMetadata, type TimestampType } from './record.js';
 
-/** A record as the Kafka event source mapping delivers it (see CONTRACTS §1). */
+/** A record as the Kafka event source mapping delivers it (see docs/aws-contracts.md §1). */
 export interface KafkaEventRecord {
   topic: string;
   partition: number;

@@ -1,15 +1,19 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { KafkaBatchProcessor, type KafkaBatchResponse, type KafkaConsumerOptions } from './batch-processor';
+import { KafkaBatchProcessor, type KafkaBatchResponse, type KafkaConsumerOptions } from './batch-processor.js';
 
-export type { KafkaBatchResponse, KafkaConsumerOptions } from './batch-processor';
-export { KafkaBatchProcessor } from './batch-processor';
-export { KafkaRecord, RecordHeaders, type KafkaHeader } from './record';
-export type { KafkaEvent, KafkaEventRecord } from './event';
-export type { Deserializer } from './deserializers';
-export type { RetryOptions } from './retry';
-export { NonRetryableError, DeserializationError, InvalidEventError, ConfigurationError, WholeBatchRetryError } from './errors';
-export type { DeadLetterEnvelope, DeadLetterPointer } from './envelope';
+export type { KafkaBatchResponse, KafkaConsumerOptions } from './batch-processor.js';
+export { KafkaBatchProcessor } from './batch-processor.js';
+export { KafkaRecord, RecordHeaders, type KafkaHeader, type TimestampType, type EventHeaders, type SchemaMetadata } from './record.js';
+export type { KafkaEvent, KafkaEventRecord } from './event.js';
+export type { Deserializer, DeserializerFn } from './deserializers.js';
+export type { RetryOptions } from './retry.js';
+export type { TelemetryOptions } from './telemetry.js';
+export type { DeadLetterTransport, OutgoingMessage, FailedEntry } from './dead-letter-writer.js';
+export {
+  KafkaConsumersError, NonRetryableError, DeserializationError, InvalidEventError, ConfigurationError, WholeBatchRetryError,
+} from './errors.js';
+export { MalformedDeadLetterError, type DeadLetterEnvelope, type DeadLetterPointer } from './envelope.js';
 
 /**
  * Turns per-record (or per-batch) business logic into a Lambda handler for MSK and

@@ -1,6 +1,6 @@
-import type { DecodedEvent } from './event';
-import { WholeBatchRetryError } from './errors';
-import { TopicStats } from './telemetry';
+import type { DecodedEvent } from './event.js';
+import { WholeBatchRetryError } from './errors.js';
+import { TopicStats } from './telemetry.js';
 
 /** The Kafka partial batch response: at most one identifier per partition, the lowest offset to redeliver. */
 export interface KafkaBatchResponse {

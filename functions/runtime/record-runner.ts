@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { decodeField, type KafkaRecord } from './record';
-import { recordAt, type KafkaEventRecord, type PartitionBatch } from './event';
-import { sleep, type RetryPolicy } from './retry';
-import type { TopicStats } from './telemetry';
-import type { OutcomeLedger } from './outcome-ledger';
-import type { DeadLetters } from './dead-letters';
+import { decodeField, type KafkaRecord } from './record.js';
+import { recordAt, type KafkaEventRecord, type PartitionBatch } from './event.js';
+import { sleep, type RetryPolicy } from './retry.js';
+import type { TopicStats } from './telemetry.js';
+import type { OutcomeLedger } from './outcome-ledger.js';
+import type { DeadLetters } from './dead-letters.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 

@@ -1,4 +1,4 @@
-import { DeserializationError } from './errors';
+import { DeserializationError } from './errors.js';
 
 /** One Kafka header. The same name may appear more than once; order is kept. */
 export interface KafkaHeader {

@@ -1,4 +1,4 @@
-import { NonRetryableError } from './errors';
+import { NonRetryableError } from './errors.js';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. @default 3 */

@@ -1,9 +1,10 @@
 import { channel } from 'node:diagnostics_channel';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CHANNELS, DEFAULT_METRICS_NAMESPACE, ENV } from '../contract.js';
 
 /** Each invocation's `{requestId, stats}` (per topic), for local tools (a no-op without subscribers). */
-export const invocationStats = channel('kafka-lambda:invocation-stats');
+export const invocationStats = channel(CHANNELS.invocationStats);
 
 /** What one invocation did for one topic. Counted in plain fields; published once. */
 export class TopicStats {
@@ -31,9 +32,9 @@ export class Telemetry {
   readonly metrics: Metrics;
 
   constructor(options: TelemetryOptions = {}) {
-    const serviceName = options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'kafka-consumer';
+    const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
     this.logger = new Logger({ serviceName });
-    this.metrics = new Metrics({ namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KafkaConsumer', serviceName });
+    this.metrics = new Metrics({ namespace: options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE, serviceName });
   }
 
   /** One EMF line per topic; when the event could not even be read, one line without a topic. */

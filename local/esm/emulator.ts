@@ -7,7 +7,8 @@ import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSetting
 import { mappingConsumerGroupId } from '../../functions/runtime/consumer-group';
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import type { TopicStats } from '../../functions/runtime/telemetry';
-import { headersInOrder } from '../../functions/runtime/kafka-headers';
+import { headersInOrder } from '../../functions/replay/kafka-headers';
+import { CHANNELS } from '../../functions/contract';
 
 /** Lambda's synchronous invocation payload limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -166,8 +167,8 @@ export class EventSourceMappingEmulator {
 
   async start(): Promise<void> {
     const position = this.#settings.startingPosition;
-    subscribe('kafka-lambda:dead-letter-sent', this.#onDeadLetter);
-    subscribe('kafka-lambda:invocation-stats', this.#onStats);
+    subscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
+    subscribe(CHANNELS.invocationStats, this.#onStats);
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: this.options.topic, fromBeginning: position !== 'LATEST' });
     if (position === 'AT_TIMESTAMP') await this.#seekToTimestamp(this.#settings.startingPositionTimestamp! * 1_000);
@@ -191,8 +192,8 @@ export class EventSourceMappingEmulator {
   async stop(): Promise<void> {
     await this.#consumer.disconnect();
     clearTimeout(this.#timer);
-    unsubscribe('kafka-lambda:dead-letter-sent', this.#onDeadLetter);
-    unsubscribe('kafka-lambda:invocation-stats', this.#onStats);
+    unsubscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
+    unsubscribe(CHANNELS.invocationStats, this.#onStats);
   }
 
   async #seekToTimestamp(ms: number): Promise<void> {
@@ -451,7 +452,7 @@ function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): Brok
 }
 
 /**
- * What a record adds to the event's JSON (CONTRACTS §1 shape), counted rather than serialized,
+ * What a record adds to the event's JSON (docs/aws-contracts.md §1 shape), counted rather than serialized,
  * as this runs for every record fetched. Header bytes count as 4 characters ("255,"), so the
  * figure is an upper bound and the 6 MB cap holds.
  */

@@ -26,7 +26,7 @@ export interface EventSource {
 const DEMO_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1';
 const toBuffer = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);
 
-/** Encodes one record exactly as the Kafka event source mapping does (CONTRACTS §1). */
+/** Encodes one record exactly as the Kafka event source mapping does (docs/aws-contracts.md §1). */
 function encodeRecord(r: BrokerRecord): KafkaEventRecord {
   return {
     topic: r.topic,

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { createKafka } from '../../functions/runtime/kafka-connection';
+import { createKafka } from '../../functions/replay/kafka-connection';
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { EventSourceMappingEmulator, MAX_PAYLOAD_BYTES, type Handler, type OnFailureRecord } from '../../local/esm/emulator';
 import type { MappingSettings } from '../../lib/mapping-settings';
@@ -131,7 +131,7 @@ describe('event source mapping emulator', () => {
     });
   });
 
-  // CONTRACTS §2: with ReportBatchItemFailures off, Lambda ignores batchItemFailures and commits.
+  // docs/aws-contracts.md §2: with ReportBatchItemFailures off, Lambda ignores batchItemFailures and commits.
   it('ignores a partial response when the mapping has partial responses off, and counts what that loses', async () => {
     const topic = uniqueTopic('e2e-ignored');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })));

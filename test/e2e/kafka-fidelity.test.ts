@@ -1,7 +1,7 @@
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../functions/runtime/kafka-connection';
-import { KAFKA_COMPRESSION_CODECS } from '../../functions/runtime/kafka-codecs';
+import { createKafka } from '../../functions/replay/kafka-connection';
+import { KAFKA_COMPRESSION_CODECS } from '../../functions/contract';
 import { kafkaConsumer } from '../../functions/runtime';
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator';

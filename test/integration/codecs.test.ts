@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../functions/runtime/kafka-connection';
-import { KAFKA_COMPRESSION_CODECS, compressionFrom } from '../../functions/runtime/kafka-codecs';
+import { createKafka } from '../../functions/replay/kafka-connection';
+import { compressionFrom } from '../../functions/replay/kafka-codecs';
+import { KAFKA_COMPRESSION_CODECS } from '../../functions/contract';
 import { kcatConsume } from '../support/kcat';
 
 const env = inject('localEnv');

@@ -9,7 +9,7 @@ import { drain, freshQueue, queueDepth, sqsClient } from '../support/sqs';
 import { produce, readTopic, topicRecordCount, uniqueTopic, type ConsumedRecord } from '../support/kafka';
 import { startFaultProxy } from '../support/fault-proxy';
 import { kcatConsume } from '../support/kcat';
-import { headersInOrder } from '../../functions/runtime/kafka-headers';
+import { headersInOrder } from '../../functions/replay/kafka-headers';
 import { closedPort } from '../support/net';
 
 const env = inject('localEnv');

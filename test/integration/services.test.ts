@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createKafka } from '../../functions/runtime/kafka-connection';
+import { createKafka } from '../../functions/replay/kafka-connection';
 import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka';
 import { freshQueue, sqsClient } from '../support/sqs';
 import { readTopic, uniqueTopic } from '../support/kafka';

@@ -50,7 +50,7 @@ describe('DeadLetterWriter batching and classification', () => {
     return { calls, transport };
   };
 
-  // SQS: a SendMessageBatch holds at most 10 entries and 1 MiB in all (CONTRACTS §4); over that
+  // SQS: a SendMessageBatch holds at most 10 entries and 1 MiB in all (docs/aws-contracts.md §4); over that
   // the whole call fails with BatchRequestTooLong and the records would be redelivered for ever.
   it('splits calls so that none carries more than 1 MiB', async () => {
     const { calls, transport } = recorder();

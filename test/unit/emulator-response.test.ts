@@ -3,7 +3,7 @@ import { parseResponse } from '../../local/esm/emulator';
 
 const records = [0, 1, 2].map((offset) => ({ topic: 'orders', partition: 0, offset }));
 
-// CONTRACTS §2: an identifier that names a partition/offset not in the event, or an empty or
+// docs/aws-contracts.md §2: an identifier that names a partition/offset not in the event, or an empty or
 // null identifier, makes the whole batch count as failed; an empty list is success.
 describe('the emulator reading a partial batch response', () => {
   it('takes the lowest offset named for each partition', () => {

@@ -1,6 +1,6 @@
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { compressionFrom } from '../../functions/runtime/kafka-codecs';
+import { compressionFrom } from '../../functions/replay/kafka-codecs';
 
 describe('KAFKA_COMPRESSION', () => {
   it('names a codec Kafka defines; anything else is refused with the allowed values', () => {

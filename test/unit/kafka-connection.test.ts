@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as KafkaJs from 'kafkajs';
 import type { KafkaConfig, OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { connectProducer, createKafka } from '../../functions/runtime/kafka-connection';
+import { connectProducer, createKafka } from '../../functions/replay/kafka-connection';
 
 // The real kafkajs client, built as usual; the test only records the config it was given.
 const built = vi.hoisted(() => [] as KafkaConfig[]);
@@ -61,7 +61,7 @@ describe('createKafka', () => {
     expect(config.sasl).toBeUndefined();
   });
 
-  // CONTRACTS §6: aws-msk-iam-sasl-signer-js produces an OAUTHBEARER token that kafkajs accepts
+  // docs/aws-contracts.md §6: aws-msk-iam-sasl-signer-js produces an OAUTHBEARER token that kafkajs accepts
   // through sasl: { mechanism: 'oauthbearer' }; MSK IAM listeners are TLS only (port 9098).
   it('signs an OAUTHBEARER token for the region with KAFKA_AUTH=iam, over TLS', async () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');

@@ -11,7 +11,7 @@ const event = () =>
   ])));
 
 describe('OutcomeLedger', () => {
-  // Lambda resumes a partition from the identifier's offset (CONTRACTS §2): anything below it
+  // Lambda resumes a partition from the identifier's offset (docs/aws-contracts.md §2): anything below it
   // is committed, so the lowest offset that must come again is the only safe answer.
   it.each([[[2, 0]], [[0, 2]]])('answers the lowest offset reported for a partition, whatever the order (%j)', (offsets) => {
     const ledger = new OutcomeLedger(event(), Date.now());
@@ -26,7 +26,7 @@ describe('OutcomeLedger', () => {
   });
 
   // Lambda ignores batchItemFailures when the mapping has ReportBatchItemFailures off and commits
-  // the batch (CONTRACTS §2); only a failed invocation brings the records again.
+  // the batch (docs/aws-contracts.md §2); only a failed invocation brings the records again.
   it('with partial responses off, fails the invocation naming every partition and offset, and counts the whole batch as redelivered', () => {
     const ledger = new OutcomeLedger(event(), Date.now());
     ledger.redeliverFrom('orders-1', 3);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
-import '../../functions/runtime/kafka-headers';
+import '../../functions/replay/kafka-headers';
 import { replayMessage } from '../../functions/replay/replayer';
 import { buildEnvelope, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
 import { partitionOf } from '../support/records';

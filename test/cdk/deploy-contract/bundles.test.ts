@@ -53,7 +53,7 @@ describe('function bundles', () => {
   // AWS Lambda Developer Guide, "Building Lambda functions with Node.js" / runtimes: the Node.js
   // runtimes include the AWS SDK for JavaScript v3 (its clients); helper packages such as
   // @aws-sdk/credential-providers or the removed @aws-sdk/util-utf8-browser are not promised
-  // (CONTRACTS.md §8). aws-cdk-lib NodejsFunction "externalModules": "A list of modules that should
+  // (docs/aws-contracts.md §8). aws-cdk-lib NodejsFunction "externalModules": "A list of modules that should
   // be considered as externals (already available in the runtime)."
   it('requires nothing but Node built-ins and @aws-sdk/client-* packages, each present in the runtime', () => {
     for (const { fn, dir, modules } of bundles) {

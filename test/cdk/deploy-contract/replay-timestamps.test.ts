@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ORIGINAL_TIMESTAMP_HEADER, type DeadLetterEnvelope } from '../../../functions/runtime/envelope';
 import { replayMessage } from '../../../functions/replay/replayer';
-import '../../../functions/runtime/kafka-headers';
+import '../../../functions/replay/kafka-headers';
 
 const header = (m: ReturnType<typeof replayMessage>, name: string) => (m.orderedHeaders ?? []).filter((h) => h.key === name).map((h) => h.value);
 

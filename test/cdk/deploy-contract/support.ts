@@ -1,11 +1,11 @@
 // Synthesizing the stack under test: shared by the CDK tests.
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { KafkaConsumersStack, type KafkaConsumersStackProps } from '../../../lib/kafka-consumers-stack';
+import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack, type KafkaConsumersStackProps } from '../../../lib/kafka-consumers-stack';
 import type { KafkaConsumerProps } from '../../../lib/kafka-consumer';
 
 export const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
-export const base: KafkaConsumerProps = { cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
+export const base: KafkaConsumerProps = { entry: EXAMPLE_CONSUMER_ENTRY, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
 
 /**
  * A KafkaConsumersStack with `base` props overridden, in an app of its own. Functions are not

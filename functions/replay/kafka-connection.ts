@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type KafkaConfig, type Producer, type SASLOptions, type logCreator } from 'kafkajs';
-import { ConfigurationError } from './errors';
-import { registerKafkaCodecs } from './kafka-codecs';
+import { ENV } from '../contract.js';
+import { ConfigurationError } from '../runtime/errors.js';
+import { registerKafkaCodecs } from './kafka-codecs.js';
 
 /** How the functions authenticate to the brokers (`KAFKA_AUTH`). */
 export type KafkaAuth = 'iam' | 'scram-sha-512' | 'scram-sha-256' | 'tls' | 'none';
@@ -20,13 +21,13 @@ const stderrLog: logCreator = () => ({ namespace, level, log }) => {
  * every compression codec Kafka defines (gzip, snappy, lz4, zstd).
  */
 export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId = 'kafka-lambda'): Promise<Kafka> {
-  const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (env[ENV.kafkaBrokers] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   if (brokers.length === 0) {
-    throw new ConfigurationError('KAFKA_BROKERS is not set: give the bootstrap servers as host:port[,host:port...].');
+    throw new ConfigurationError(`${ENV.kafkaBrokers} is not set: give the bootstrap servers as host:port[,host:port...].`);
   }
-  const auth = (env.KAFKA_AUTH ?? 'none') as KafkaAuth;
+  const auth = (env[ENV.kafkaAuth] ?? 'none') as KafkaAuth;
   if (!AUTH_MODES.includes(auth)) {
-    throw new ConfigurationError(`KAFKA_AUTH is "${auth}"; it must be one of ${AUTH_MODES.join(', ')}.`);
+    throw new ConfigurationError(`${ENV.kafkaAuth} is "${auth}"; it must be one of ${AUTH_MODES.join(', ')}.`);
   }
   registerKafkaCodecs(); // every client here reads (and the replay writes) all of Kafka's codecs
   const config: KafkaConfig = { clientId, brokers, logLevel: logLevel.WARN, logCreator: stderrLog, ssl: auth !== 'none' };
@@ -42,9 +43,9 @@ export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId
  * process running after its answer and, on Lambda, carries them frozen into the next invocation.
  */
 export async function connectProducer(kafka: Kafka, env: NodeJS.ProcessEnv = process.env): Promise<Producer> {
-  const setting = env.KAFKA_IDEMPOTENT_PRODUCER ?? 'true';
+  const setting = env[ENV.kafkaIdempotentProducer] ?? 'true';
   if (setting !== 'true' && setting !== 'false') {
-    throw new ConfigurationError(`KAFKA_IDEMPOTENT_PRODUCER is "${setting}"; it must be true (the default) or false.`);
+    throw new ConfigurationError(`${ENV.kafkaIdempotentProducer} is "${setting}"; it must be true (the default) or false.`);
   }
   const idempotent = setting === 'true';
   const producer = kafka.producer({ idempotent, allowAutoTopicCreation: false, retry: { retries: 3 }, ...(idempotent ? { maxInFlightRequests: 1 } : {}) });
@@ -75,15 +76,15 @@ async function explainMissingController(kafka: Kafka, env: NodeJS.ProcessEnv): P
   const ids = cluster.brokers.map((b) => b.nodeId);
   if (cluster.controller === null || ids.includes(cluster.controller)) return; // no controller yet (an election), or a usable one
   throw new ConfigurationError(
-    `The brokers ${env.KAFKA_BROKERS} cannot serve an idempotent producer: their metadata names broker ${cluster.controller} as controller, ` +
+    `The brokers ${env[ENV.kafkaBrokers]} cannot serve an idempotent producer: their metadata names broker ${cluster.controller} as controller, ` +
       `which is none of their brokers (${ids.join(', ')}); librdkafka's mock broker (the embedded one of npm run services) does this. ` +
-      'Set KAFKA_IDEMPOTENT_PRODUCER=false for such a cluster; keep it on against real clusters.',
+      `Set ${ENV.kafkaIdempotentProducer}=false for such a cluster; keep it on against real clusters.`,
   );
 }
 
 async function iamSasl(env: NodeJS.ProcessEnv): Promise<SASLOptions> {
   const region = env.AWS_REGION;
-  if (!region) throw new ConfigurationError('KAFKA_AUTH=iam needs AWS_REGION (the region of the MSK cluster).');
+  if (!region) throw new ConfigurationError(`${ENV.kafkaAuth}=iam needs AWS_REGION (the region of the MSK cluster).`);
   const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
   return {
     mechanism: 'oauthbearer',
@@ -92,8 +93,8 @@ async function iamSasl(env: NodeJS.ProcessEnv): Promise<SASLOptions> {
 }
 
 async function scramSasl(mechanism: 'scram-sha-512' | 'scram-sha-256', env: NodeJS.ProcessEnv): Promise<SASLOptions> {
-  const secretId = env.KAFKA_SASL_SECRET_ARN;
-  if (!secretId) throw new ConfigurationError(`KAFKA_AUTH=${mechanism} needs KAFKA_SASL_SECRET_ARN (a secret holding {"username","password"}).`);
+  const secretId = env[ENV.kafkaSaslSecretArn];
+  if (!secretId) throw new ConfigurationError(`${ENV.kafkaAuth}=${mechanism} needs ${ENV.kafkaSaslSecretArn} (a secret holding {"username","password"}).`);
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({});
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

@@ -2,7 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 
 // Kafka headers are an ordered list in which a name may repeat; kafkajs's `headers` is an
 // object keyed by name, which groups `a, b, a` into `a, a, b`. patches/kafkajs+2.2.4.patch
-// (applied by `npm install`'s postinstall, patch-package) keeps the list as the record batch
+// (applied by `npm install`'s prepare script, patch-package) keeps the list as the record batch
 // holds it, on consumed messages, and writes one given in order when producing.
 
 /** One record header as kafkajs reads and writes it. */
@@ -26,7 +26,7 @@ declare module 'kafkajs' {
 export function headersInOrder(message: KafkaMessage): KafkajsHeader[] {
   if (message.size !== undefined) return [];
   if (!Array.isArray(message.orderedHeaders)) {
-    throw new Error('kafkajs is not patched (no orderedHeaders on a consumed record): run `npm install`, whose postinstall applies patches/kafkajs+2.2.4.patch.');
+    throw new Error('kafkajs is not patched (no orderedHeaders on a consumed record): run `npm install`, whose prepare script applies patches/kafkajs+2.2.4.patch.');
   }
   return message.orderedHeaders;
 }

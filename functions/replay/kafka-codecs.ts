@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import snappyCodec from 'kafkajs-snappy';
 import * as lz4 from 'lz4js';
-import { ConfigurationError } from './errors';
-import { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from './kafka-compression';
+import { ENV, KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../contract.js';
+import { ConfigurationError } from '../runtime/errors.js';
 
 // kafkajs reads and writes gzip itself and throws "not implemented" for the other codecs
 // Kafka defines; every Kafka client of the project gets them here, from pure JavaScript
@@ -70,9 +70,9 @@ export function registerKafkaCodecs(): void {
 
 /** The codec a producer compresses with, from `KAFKA_COMPRESSION` (default `none`). */
 export function compressionFrom(env: NodeJS.ProcessEnv): CompressionTypes {
-  const name = env.KAFKA_COMPRESSION || 'none';
+  const name = env[ENV.kafkaCompression] || 'none';
   if (!(KAFKA_COMPRESSION_CODECS as readonly string[]).includes(name)) {
-    throw new ConfigurationError(`KAFKA_COMPRESSION is "${name}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`);
+    throw new ConfigurationError(`${ENV.kafkaCompression} is "${name}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`);
   }
   return TYPES[name as KafkaCompression];
 }

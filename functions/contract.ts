@@ -1,0 +1,56 @@
+// What the constructs (lib/), the functions (functions/) and the local tools (local/) must agree
+// on, in one place: the environment the constructs set and the functions read, where dead letters
+// live in the bucket, the time kept back before a deadline, the diagnostics channels local tools
+// subscribe to, and the replay's codec names. Constants only: nothing here loads a library, so the
+// constructs can use it at synth and the handler bundles keep only what they read.
+
+/** The environment variables the constructs set and the functions read. */
+export const ENV = {
+  /** The dead-letter queue's URL (consumer and replay). */
+  deadLetterQueueUrl: 'DLQ_URL',
+  /** The bucket for dead letters over SQS's 1 MiB (consumer). */
+  deadLetterBucket: 'DLQ_BUCKET',
+  /** The construct's `consumerGroupId`; each topic's mapping reads as `<id>-<topic>` (consumer). */
+  consumerGroup: 'KAFKA_CONSUMER_GROUP',
+  /** `true` or `false`: whether the mapping honours partial batch responses (consumer). */
+  reportBatchItemFailures: 'REPORT_BATCH_ITEM_FAILURES',
+  /** Bootstrap servers, `host:port[,host:port…]` (replay). */
+  kafkaBrokers: 'KAFKA_BROKERS',
+  /** How the replay authenticates: see `KafkaAuth` (replay). */
+  kafkaAuth: 'KAFKA_AUTH',
+  /** The Secrets Manager secret with `{username, password}` for SASL/SCRAM (replay). */
+  kafkaSaslSecretArn: 'KAFKA_SASL_SECRET_ARN',
+  /** `false` turns the replay's idempotent producer off (local mock brokers only). */
+  kafkaIdempotentProducer: 'KAFKA_IDEMPOTENT_PRODUCER',
+  /** The codec the replay compresses with: one of {@link KAFKA_COMPRESSION_CODECS}. */
+  kafkaCompression: 'KAFKA_COMPRESSION',
+  /** The topics the replay may produce to, comma separated. */
+  replayAllowedTopics: 'REPLAY_ALLOWED_TOPICS',
+  /** Replays allowed per record. */
+  replayMaxCount: 'REPLAY_MAX_COUNT',
+  /** Powertools' service name (metrics dimension, log field). */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /** Powertools' CloudWatch metrics namespace. */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/** Where the consumer writes oversized dead letters in the bucket; IAM grants cover this prefix only. */
+export const DEAD_LETTER_PREFIX = 'dead-letters/';
+
+/** The consumer runtime's default `timeSafetyMarginMs`; the construct sizes the minimum timeout with it. */
+export const DEFAULT_TIME_SAFETY_MARGIN_MS = 3_000;
+
+/** The CloudWatch namespace of the functions' metrics when none is configured. */
+export const DEFAULT_METRICS_NAMESPACE = 'KafkaConsumer';
+
+/** Node diagnostics channels the runtime publishes on (no-ops without subscribers), for local tools. */
+export const CHANNELS = {
+  /** Each dead-letter envelope SQS accepted. */
+  deadLetterSent: 'kafka-lambda:dead-letter-sent',
+  /** Each invocation's `{requestId, stats}`, per topic. */
+  invocationStats: 'kafka-lambda:invocation-stats',
+} as const;
+
+/** The codecs Kafka defines, as `KAFKA_COMPRESSION` and the replay's `compression` prop name them. */
+export const KAFKA_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type KafkaCompression = (typeof KAFKA_COMPRESSION_CODECS)[number];

@@ -1,0 +1,13 @@
+// The construct library: `import { KafkaConsumer, DeadLetterReplay } from '<package>'`.
+// The consumer runtime, for handlers, is `<package>/runtime`.
+export {
+  KafkaConsumer, type KafkaConsumerProps, type KafkaCluster, type MskCluster, type SelfManagedCluster, type ConsumerAlarmThresholds,
+} from './kafka-consumer.js';
+export { DeadLetterReplay, type DeadLetterReplayProps } from './dead-letter-replay.js';
+export { ClusterNetwork, type ClusterNetworkProps, type ClusterVpcProps, type EndpointService } from './cluster-network.js';
+export {
+  MappingSettingsError, type MappingSettings, type EffectiveMappingSettings, type PollerMode, type StartingPosition,
+} from './mapping-settings.js';
+export type { RetryOptions } from '../functions/runtime/retry.js';
+export { KafkaConsumersError } from '../functions/runtime/errors.js';
+export { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/contract.js';

@@ -100,15 +100,41 @@ export class ClusterNetwork extends Construct {
     }
     // Subnets imported without route tables: S3 through an interface endpoint instead. Built from
     // the L1 resource because the L2 one reads each subnet's availability zone, which an offline
-    // import does not know (AWS accepts one subnet per zone for an interface endpoint).
+    // import does not know.
     const [name, aws] = INTERFACE_SERVICES[service];
     new ec2.CfnVPCEndpoint(this, `${name}Endpoint`, {
       vpcId: this.vpc.vpcId, serviceName: aws.name, vpcEndpointType: 'Interface',
-      subnetIds: subnets.map((s) => s.subnetId), securityGroupIds: [this.endpointSecurityGroup!.securityGroupId],
+      subnetIds: onePerZone(subnets).map((s) => s.subnetId), securityGroupIds: [this.endpointSecurityGroup!.securityGroupId],
       privateDnsEnabled: true, policyDocument: policy,
       // Private DNS for S3 everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
       ...(service === 's3' ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
     });
+  }
+}
+
+/**
+ * An interface endpoint takes at most one subnet per availability zone (aws-cdk-lib
+ * `InterfaceVpcEndpointProps.subnets`: "At most one per availability zone"; CloudFormation
+ * refuses more), while a VPC with several private tiers has several per zone. Subnets imported
+ * by id alone have no known zone: they are kept as given (the README asks for one per zone).
+ */
+function onePerZone(subnets: ec2.ISubnet[]): ec2.ISubnet[] {
+  const zones = new Set<string>();
+  return subnets.filter((subnet) => {
+    const zone = knownZone(subnet);
+    if (zone === undefined) return true;
+    if (zones.has(zone)) return false;
+    zones.add(zone);
+    return true;
+  });
+}
+
+/** The subnet's zone (a token in an environment-agnostic stack: the same token for the same zone). */
+function knownZone(subnet: ec2.ISubnet): string | undefined {
+  try {
+    return subnet.availabilityZone; // throws for a subnet imported without its zone
+  } catch {
+    return undefined;
   }
 }
 

@@ -55,6 +55,11 @@ export interface ConsumerAlarmThresholds {
   readonly offsetLag?: number;
   /** Records dead-lettered in 5 minutes (the runtime's own metric). @default 1 */
   readonly recordsDeadLettered?: number;
+  /**
+   * Visible messages in the on-failure queue: batches the mapping gave up on (retries or record
+   * age exhausted) and skipped; the queue holds their offsets, not their records. @default 1
+   */
+  readonly skippedBatches?: number;
 }
 
 export interface KafkaConsumerProps {
@@ -247,8 +252,12 @@ export class KafkaConsumer extends Construct {
     const queueEncryption = props.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: retention, visibilityTimeout: Duration.minutes(15) });
-    this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    // Both queues outlive the stack, as the bucket does: deleting a stack (or replacing a queue)
+    // must not delete records nobody has replayed yet.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...queueEncryption, enforceSSL: true, retentionPeriod: retention, visibilityTimeout: Duration.minutes(15), removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: Duration.days(14), removalPolicy: RemovalPolicy.RETAIN });
     this.deadLetterBucket = new s3.Bucket(this, 'DeadLetterBucket', {
       ...(props.encryptionKey ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey } : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -423,6 +432,12 @@ export class KafkaConsumer extends Construct {
       cloudwatch.TreatMissingData.IGNORE);
     add('OldestDeadLetterAlarm', this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), (t.oldestDeadLetterAge ?? Duration.hours(1)).toSeconds(),
       'A dead letter has waited too long; it is deleted when the queue retention runs out.', cloudwatch.TreatMissingData.IGNORE);
+    // Lambda caps infinite retries at 10 when there is an on-failure destination, and sends an SQS
+    // destination the batch's offsets only (Lambda guide, "kafka-on-failure"): those records are
+    // skipped, and only this queue says which.
+    add('SkippedBatchesAlarm', this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.skippedBatches ?? 1,
+      'The event source mapping gave up on batches and skipped them: the on-failure queue names their offsets. Fix the cause, then re-read those offsets (see the README).',
+      cloudwatch.TreatMissingData.IGNORE);
     add('FunctionErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), t.functionErrors ?? 1,
       'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
     add('ThrottlesAlarm', this.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');

@@ -41,8 +41,31 @@ describe('alarms CloudWatch accepts', () => {
   // its alarms back to OK: missing data keeps the alarm's state.
   it('keeps the dead-letter alarms in their state when SQS stops reporting a quiet queue', () => {
     const all = alarms(['orders']);
-    for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']) {
-      expect(all.find((a) => a.MetricName === metric)!.TreatMissingData, metric).toBe('ignore');
-    }
+    const sqsAlarms = all.filter((a) => a.Namespace === 'AWS/SQS');
+    expect(sqsAlarms.map((a) => a.MetricName).sort()).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible']);
+    for (const alarm of sqsAlarms) expect(alarm.TreatMissingData, String(alarm.MetricName)).toBe('ignore');
+  });
+
+  // Lambda guide, "Configuring error handling controls for Kafka event sources": with an on-failure
+  // destination, infinite retries stop after 10 and the batch is skipped; "Capturing discarded
+  // batches" (kafka-on-failure): an SQS destination receives the batch's metadata (offsets), not
+  // its records. The on-failure queue is the only trace of those records: it alarms on one message.
+  it('alarms on the first batch the mapping skipped, from the on-failure queue', () => {
+    const t = synth({ topics: ['orders'] });
+    const queueId = Object.keys(resourcesOf(t, 'AWS::SQS::Queue')).find((id) => id.includes('OnFailureQueue'))!;
+    const skipped = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties)
+      .filter((a) => JSON.stringify(a.Dimensions ?? []).includes(queueId));
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' });
+  });
+
+  // The bucket of oversized dead letters is retained; the queues holding the dead letters and
+  // the skipped batches' offsets must outlive a stack deletion or a queue replacement too.
+  it('retains both queues when the stack is deleted, as it retains the bucket', () => {
+    const t = synth({ topics: ['orders'] });
+    const queues = Object.entries(t.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }>)
+      .filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ConsumerDeadLetterQueue', 'ConsumerOnFailureQueue']);
+    for (const [id, queue] of queues) expect([queue.DeletionPolicy, queue.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
   });
 });

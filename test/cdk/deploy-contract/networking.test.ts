@@ -139,6 +139,26 @@ describe('the cluster\'s VPC', () => {
     expect(Annotations.fromStack(synthStack({}, { clusterVpcIds: mskIds }).stack).findWarning('*', Match.stringLikeRegexp('without its vpc'))).toEqual([]);
   });
 
+  // aws-cdk-lib InterfaceVpcEndpointProps.subnets: "At most one per availability zone"; a VPC
+  // with two private tiers has two subnets in each zone, and CloudFormation refuses the endpoint.
+  it('gives each interface endpoint one subnet per availability zone when the VPC has several private tiers', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Tiers');
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: 2, natGateways: 0,
+      subnetConfiguration: [{ name: 'brokers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, { name: 'apps', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
+    const securityGroup = new ec2.SecurityGroup(stack, 'ClusterGroup', { vpc });
+    new KafkaConsumer(stack, 'Orders', { ...base, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'], vpc, securityGroup } });
+    const t = Template.fromStack(stack);
+    const zoneOf = new Map(vpc.isolatedSubnets.map((s) => [stack.resolve(s.subnetId).Ref as string, s.availabilityZone]));
+    const interfaces = endpoints(t).filter((e) => e.VpcEndpointType === 'Interface');
+    expect(interfaces.map(service)).toEqual(['sqs']);
+    for (const e of interfaces) {
+      const zones = (e.SubnetIds as Array<{ Ref: string }>).map((s) => zoneOf.get(s.Ref));
+      expect(zones.sort()).toEqual([...new Set(vpc.isolatedSubnets.map((s) => s.availabilityZone))].sort());
+    }
+  });
+
   it('lets any stack use DeadLetterReplay with the consumer, placed in the consumer\'s VPC', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Own');

@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/replay/index';
 import { lambdaContext } from '../../local/esm/lambda-context';
+import { envelopes } from '../support/dead-letter-transport';
+import { fakeAws, sqsMessage } from '../support/fake-aws';
+import { captureOutput } from '../support/output';
 
 afterEach(() => {
+  vi.useRealTimers();
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
@@ -11,10 +15,51 @@ describe('replay handler', () => {
   it('fails with a ConfigurationError naming DLQ_URL when it is not set', async () => {
     vi.stubEnv('DLQ_URL', '');
     vi.stubEnv('KAFKA_BROKERS', ''); // a connect attempt would fail with a KAFKA_BROKERS error instead
-    vi.spyOn(process.stdout, 'write').mockReturnValue(true); // the ReplayErrors metric line
+    captureOutput();
     await expect(handler({ dryRun: true }, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({
       name: 'ConfigurationError',
       message: 'DLQ_URL is not set: the replay function reads the dead-letter queue it names.',
     });
+  });
+
+  it('answers with the summary, logs it and publishes its counts', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
+    const lines = captureOutput();
+    const aws = await fakeAws(envelopes(2).map((e, i) => sqsMessage(e, i)));
+    const summary = await handler({ dryRun: true, maxMessages: 5 }, lambdaContext(60_000, 'replay'));
+    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, errors: [] });
+    expect(aws.named('ReceiveMessage')[0]).toMatchObject({ QueueUrl: 'https://sqs/dlq', MaxNumberOfMessages: 5 });
+    expect(lines.find((l) => l.message === 'replay finished')).toMatchObject({ level: 'INFO', received: 2, replayed: 2, dryRun: true, errors: [] });
+    expect(lines.find((l) => l._aws)).toMatchObject({ ReplayReceived: 2, ReplayReplayed: 2, ReplaySkipped: 0, ReplayFailed: 0 });
+    expect(lines.find((l) => l._aws)).not.toHaveProperty('ReplayErrors');
+  });
+
+  it('keeps back 5 s, or a quarter of a short remaining time, to finish', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
+    vi.useFakeTimers({ now: 0, toFake: ['Date'] });
+    captureOutput();
+    const aws = await fakeAws([]);
+    await handler({ dryRun: true }, lambdaContext(60_000, 'replay'));
+    await handler({ dryRun: true }, lambdaContext(8_000, 'replay'));
+    // Receives hide messages for the time left until the deadline (whole seconds) plus 30 s.
+    expect(aws.named('ReceiveMessage').map((r) => r.VisibilityTimeout)).toEqual([55 + 30, 55 + 30, 55 + 30, 55 + 30, 6 + 30, 6 + 30, 6 + 30, 6 + 30]);
+  });
+
+  it('fails the invocation on a Kafka setting that cannot work, instead of failing each record', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
+    vi.stubEnv('KAFKA_BROKERS', '');
+    const lines = captureOutput();
+    const aws = await fakeAws(envelopes(1).map((e, i) => sqsMessage(e, i)));
+    await expect(handler({}, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({ name: 'ConfigurationError', message: expect.stringContaining('KAFKA_BROKERS is not set') });
+    expect(aws.named('DeleteMessageBatch')).toEqual([]);
+    expect(lines.find((l) => l._aws)).toMatchObject({ ReplayErrors: 1 });
+  });
+
+  it('refuses a malformed request before reading anything', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
+    captureOutput();
+    const aws = await fakeAws([]);
+    await expect(handler({ maxMessages: 0 }, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({ name: 'ReplayRequestError' });
+    expect(aws.calls).toEqual([]);
   });
 });

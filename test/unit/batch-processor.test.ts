@@ -433,3 +433,49 @@ describe('KafkaBatchProcessor settings', () => {
     expect(lines.find((l) => String(l.message).startsWith('processBatch failed'))).toBeUndefined();
   });
 });
+
+describe('KafkaBatchProcessor logs and metrics', () => {
+  it('on success: no HandlerErrors, no redelivery warning, the invocation\'s duration, and logs that name the request', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const lines = captureOutput();
+    const context = lambdaContext();
+    const p = processor({ processRecord: async (r: KafkaRecord) => {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (r.offset === 1) throw new NonRetryableError('x');
+    } });
+    const done = p.process(buildKafkaEvent(records('t', 0, [{}, {}])), context);
+    await vi.runAllTimersAsync();
+    await done;
+    const emf = lines.find((l) => l._aws)!;
+    expect(emf).not.toHaveProperty('HandlerErrors');
+    expect(emf.BatchDuration).toBe(500);
+    expect(lines.some((l) => l.message === 'reporting partitions for redelivery')).toBe(false);
+    const deadLettered = lines.find((l) => String(l.message).includes('were dead-lettered'))!;
+    expect(deadLettered.function_request_id).toBe(context.awsRequestId);
+    expect(JSON.stringify(deadLettered)).not.toContain(Buffer.from('{}').toString('base64')); // logRecordContents is off by default
+  });
+
+  it('takes ordering "partition" explicitly', () => {
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, ordering: 'partition' })).not.toThrow();
+  });
+
+  it('names the key when a key deserializer fails', async () => {
+    const queue = fakeQueue();
+    const p = processor({ keyDeserializer: () => { throw new Error('bad key'); } }, queue);
+    await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext());
+    expect(queue.sent[0]!.error).toMatchObject({ type: 'DeserializationError', message: 'Cannot deserialize the key of t-0@0: bad key' });
+  });
+
+  it('logs why processBatch failed before isolating the records', async () => {
+    const lines = captureOutput();
+    const p = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => { if (rs.length > 1) throw new Error('constraint violation'); } });
+    await p.process(buildKafkaEvent(records('t', 0, [{}, {}])), lambdaContext());
+    expect(lines.find((l) => String(l.message).startsWith('processBatch failed'))).toMatchObject({
+      level: 'WARN',
+      message: 'processBatch failed; processing the records one at a time to isolate the failures',
+      error: 'constraint violation',
+    });
+    const thrownNothing = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => { if (rs.length > 1) throw undefined; } });
+    expect(await thrownNothing.process(buildKafkaEvent(records('t', 0, [{}, {}])), lambdaContext())).toEqual({ batchItemFailures: [] });
+  });
+});

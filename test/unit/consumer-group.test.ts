@@ -29,3 +29,11 @@ function fnv1a(text: string, basis: number): string {
   for (const byte of Buffer.from(text, 'latin1')) hash = ((hash ^ BigInt(byte)) * 0x01000193n) & 0xffffffffn;
   return hash.toString(16).padStart(8, '0');
 }
+
+describe('mappingConsumerGroupId hash', () => {
+  it('writes each hash as 8 hex digits, leading zeros included', () => {
+    const group = mappingConsumerGroupId('g'.repeat(198), 't28'); // its first hash is 0x0ecc997c
+    expect(group).toHaveLength(200);
+    expect(group.slice(-17)).toBe('-0ecc997c71a04576');
+  });
+});

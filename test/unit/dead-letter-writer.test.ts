@@ -350,3 +350,45 @@ describe('awsDeadLetterTransport', () => {
     expect(options).toEqual({ abortSignal: signal });
   });
 });
+
+describe('DeadLetterWriter, more', () => {
+  it('publishes accepted dead letters on the channel local tools subscribe to by name', async () => {
+    const published: unknown[] = [];
+    const listen = (message: unknown) => void published.push(message);
+    subscribe('kafka-lambda:dead-letter-sent', listen);
+    try {
+      const writer = new DeadLetterWriter({ queueUrl: 'q', transport: fakeTransport().transport });
+      writer.add(envelopes(1)[0]!);
+      await writer.flush();
+    } finally {
+      unsubscribe('kafka-lambda:dead-letter-sent', listen);
+    }
+    expect(published).toHaveLength(1);
+  });
+
+  it('frees a slot when a call ends, for calls started later', async () => {
+    const { transport, sends } = fakeTransport();
+    const writer = new DeadLetterWriter({ queueUrl: 'q', transport, concurrency: 1 });
+    for (const e of envelopes(10)) writer.add(e);
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the first call is over
+    for (const e of envelopes(20).slice(10)) writer.add(e);
+    expect(await writer.flush()).toEqual({ sent: 20, unsent: [], calls: 2 });
+    expect(sends).toHaveLength(2);
+  });
+
+  it('gives a call the time left until the deadline, not a moment', async () => {
+    const signals: AbortSignal[] = [];
+    const transport: DeadLetterTransport = {
+      async sendMessageBatch(_url, _entries, signal) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        signals.push(signal);
+        return { failed: [] };
+      },
+      async putObject() {},
+    };
+    const writer = new DeadLetterWriter({ queueUrl: 'q', transport, deadline: Date.now() + 60_000 });
+    writer.add(envelopes(1)[0]!);
+    await writer.flush();
+    expect(signals[0]!.aborted).toBe(false);
+  });
+});

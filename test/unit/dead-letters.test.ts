@@ -151,3 +151,22 @@ describe('DeadLetters', () => {
     expect(ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 0 } }]);
   });
 });
+
+describe('DeadLetters, more', () => {
+  it('lists exactly 20 dead letters without a count of the unlisted', async () => {
+    const { deadLetters, failAll, lines } = setUp(records(20));
+    failAll();
+    await deadLetters.flush();
+    expect(lines[0]).toMatchObject({ deadLettered: 20 });
+    expect(lines[0]).not.toHaveProperty('recordsNotListed');
+  });
+
+  it('logs a send that failed with something other than an Error', async () => {
+    const { fake, deadLetters, failAll, ledger, lines } = setUp(records(1));
+    fake.transport.sendMessageBatch = () => Promise.reject(undefined);
+    failAll();
+    await deadLetters.flush();
+    expect(ledger.stats.get('t')).toMatchObject({ deadLetterErrors: 1 });
+    expect(lines.filter((l) => l.level === 'ERROR')).toHaveLength(1);
+  });
+});

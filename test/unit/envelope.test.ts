@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, describeError, parseDeadLetter, MalformedDeadLetterError, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
+import { buildEnvelope, describeError, parseDeadLetter, MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
 import { partitionOf } from '../support/records';
 import type { BrokerRecord } from '../../local/esm/lambda-event';
 
@@ -109,5 +109,14 @@ describe('dead-letter envelope', () => {
   ])('refuses %s, saying why', (text, message) => {
     expect(() => parseDeadLetter(text)).toThrow(MalformedDeadLetterError);
     expect(() => parseDeadLetter(text)).toThrow(message);
+  });
+});
+
+describe('replay header names', () => {
+  // The README documents them, and replayed records carry them on the topic: they are a contract.
+  it('are the documented ones', () => {
+    expect([REPLAY_COUNT_HEADER, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER]).toEqual([
+      'x-dlq-replay-count', 'x-dlq-original-offset', 'x-dlq-original-partition', 'x-dlq-original-timestamp',
+    ]);
   });
 });

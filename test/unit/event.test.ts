@@ -142,3 +142,11 @@ describe('decodeEvent', () => {
     expect([bad!.encodedKey, bad!.encodedValue]).toEqual(['abc', 'not base64!']); // kept as they came, for the dead letter
   });
 });
+
+describe('decodeEvent topic check', () => {
+  it('refuses a topic that is not a string even when the key matches it', () => {
+    expect(() => decodeEvent({ eventSource: 'aws:kafka', records: { '7-0': [{ topic: 7, partition: 0 }] } })).toThrow(
+      'Invalid Kafka event: records["7-0"][0] has topic 7 and partition 0, which do not match the key "7-0".',
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import kafkajs from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KAFKA_COMPRESSION_CODECS, compressionFrom, registerKafkaCodecs } from '../../functions/runtime/kafka-codecs';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
@@ -42,5 +42,21 @@ describe('registerKafkaCodecs', () => {
     expect(() => (CompressionCodecs as Record<number, () => Codec>)[id]!()).toThrow(
       `unknown compression codec ${id} in the record batch attributes (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)`,
     );
+  });
+});
+
+describe('registerKafkaCodecs on a fresh process', () => {
+  // Registration is process-wide and done once: a fresh copy of the module shows what it does.
+  it('registers lz4 and the unknown ids, and createKafka registers them all', async () => {
+    const codecs = CompressionCodecs as Record<number, unknown>;
+    for (const id of [2, 3, 4, 5, 6, 7]) delete codecs[id];
+    vi.resetModules();
+    const { createKafka } = await import('../../functions/runtime/kafka-connection');
+    await createKafka({ KAFKA_BROKERS: '127.0.0.1:9' });
+    const lz4 = codec(3);
+    expect(await lz4.decompress(await lz4.compress({ buffer: Buffer.from('abc') }))).toEqual(Buffer.from('abc'));
+    expect(() => codec(5)).toThrow('unknown compression codec 5');
+    expect(() => codec(7)).toThrow('unknown compression codec 7');
+    expect(typeof codecs[2]).toBe('function');
   });
 });

@@ -99,6 +99,13 @@ describe('createKafka', () => {
     expect((command as GetSecretValueCommand).input).toEqual({ SecretId: arn });
   });
 
+  it('closes the Secrets Manager client once it has read the secret', async () => {
+    secretHolding('{"username":"alice","password":"alice-secret"}');
+    const destroy = vi.spyOn(SecretsManagerClient.prototype, 'destroy');
+    await configFor({ KAFKA_AUTH: 'scram-sha-512', KAFKA_SASL_SECRET_ARN: 'arn:secret' });
+    expect(destroy).toHaveBeenCalledTimes(1);
+  });
+
   it('needs KAFKA_SASL_SECRET_ARN for SCRAM, and reads nothing without it', async () => {
     const send = secretHolding('{}');
     await expect(createKafka({ KAFKA_BROKERS: 'b:9096', KAFKA_AUTH: 'scram-sha-512' })).rejects.toMatchObject({

@@ -130,3 +130,19 @@ describe('RecordRunner.runInOrder', () => {
     expect(stats.processed).toBe(2);
   });
 });
+
+describe('RecordRunner, more', () => {
+  it('dead-letters a value that is not base64, naming the value', async () => {
+    const { runner, partition, deadLettered } = setUp(1);
+    const entry = { ...partition.entries[0]!, value: 'not base64!' };
+    await runner.runInOrder(partition, [entry], () => undefined);
+    expect((deadLettered[0]!.error as Error).message).toBe('The value of t-0@0 is not valid base64 (11 characters starting "not base64!").');
+  });
+
+  it('retries a function that throws something other than an Error', async () => {
+    captureOutput();
+    const { runner, record, stats, deadLettered } = setUp(1);
+    expect(await runner.run(record(0), () => { throw undefined; }, stats)).toBe(true);
+    expect(deadLettered.map((d) => [d.error, d.attempts])).toEqual([[undefined, 3]]);
+  });
+});

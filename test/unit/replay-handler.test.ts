@@ -63,3 +63,28 @@ describe('replay handler', () => {
     expect(aws.calls).toEqual([]);
   });
 });
+
+describe('replay handler, more', () => {
+  it('logs as kafka-dlq-replay with the request id, lists 20 errors at most in the log, and publishes to KafkaConsumer', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
+    const lines = captureOutput();
+    await fakeAws(Array.from({ length: 21 }, (_, i) => sqsMessage('hello', i)));
+    const context = lambdaContext(60_000, 'replay');
+    const summary = await handler({ dryRun: true }, context);
+    expect(summary.errors).toHaveLength(21);
+    const line = lines.find((l) => l.message === 'replay finished')!;
+    expect(line).toMatchObject({ service: 'kafka-dlq-replay', function_request_id: context.awsRequestId, failed: 21 });
+    expect(line.errors).toHaveLength(20);
+    const emf = lines.find((l) => l._aws) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string }> }; service: string };
+    expect([emf._aws.CloudWatchMetrics[0]!.Namespace, emf.service]).toEqual(['KafkaConsumer', 'kafka-dlq-replay']);
+  });
+
+  it('fails the invocation on a producer setting that cannot work', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
+    vi.stubEnv('KAFKA_BROKERS', '127.0.0.1:9');
+    vi.stubEnv('KAFKA_IDEMPOTENT_PRODUCER', 'maybe');
+    captureOutput();
+    await fakeAws(envelopes(1).map((e, i) => sqsMessage(e, i)));
+    await expect(handler({}, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({ name: 'ConfigurationError', message: 'KAFKA_IDEMPOTENT_PRODUCER is "maybe"; it must be true (the default) or false.' });
+  });
+});

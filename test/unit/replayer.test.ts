@@ -299,3 +299,80 @@ describe('DlqReplayer re-enqueues what it leaves after a second receive', () => 
     expect(await replayer().run(settings({ dryRun: true }), later())).toMatchObject({ received: 1, replayed: 1 });
   });
 });
+
+describe('DlqReplayer, edge cases', () => {
+  it('by default retries a delete SQS failed on its side up to 5 attempts, and a sender fault not at all', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0); // no backoff delay
+    const failing = (SenderFault?: boolean) => (call: { name: string; input: { Entries?: unknown[] } }) =>
+      call.name === 'DeleteMessageBatch' ? { Failed: [{ Id: '0', ...(SenderFault === undefined ? {} : { SenderFault, Code: 'ReceiptHandleIsInvalid' }) }] } : undefined;
+    const own = await fakeAws(deadLetters(1), {}, failing());
+    const summary = await new DlqReplayer({ queueUrl: 'q', producer: fakeProducer().connect, replayLimit: 3, receivers: 1 }).run(settings(), later());
+    expect(own.named('DeleteMessageBatch')).toHaveLength(5);
+    expect(summary.errors[0]!.reason).toBe('replayed, but not deleted from the queue (it may be replayed again): Unknown');
+    const sender = await fakeAws(deadLetters(1), {}, failing(true));
+    await new DlqReplayer({ queueUrl: 'q', producer: fakeProducer().connect, replayLimit: 3, receivers: 1 }).run(settings(), later());
+    expect(sender.named('DeleteMessageBatch')).toHaveLength(1);
+  });
+
+  it('takes a receive that holds no Messages as drained, and a message with no body as malformed', async () => {
+    const empty = await fakeAws([], {}, (call) => (call.name === 'ReceiveMessage' ? {} : undefined));
+    expect(await replayer().run(settings(), later())).toEqual(summaryOf({}));
+    expect(empty.named('ReceiveMessage')).toHaveLength(1);
+    await fakeAws([{ MessageId: 'm0', ReceiptHandle: 'rh0' }]);
+    expect((await replayer().run(settings(), later())).errors).toEqual([{ messageId: 'm0', reason: 'malformed dead letter: the body is not JSON' }]);
+  });
+
+  it('makes a dead letter at the replay limit visible again', async () => {
+    const aws = await fakeAws(deadLetters(1, 3));
+    await replayer().run(settings(), later());
+    expect(aws.named('ChangeMessageVisibilityBatch')[0]!.Entries!.map((e) => e.ReceiptHandle)).toEqual(['rh0']);
+  });
+
+  it('makes visible exactly one call for 10 messages', async () => {
+    const aws = await fakeAws(deadLetters(10));
+    await replayer().run(settings({ dryRun: true }), later());
+    expect(aws.named('ChangeMessageVisibilityBatch')).toHaveLength(1);
+  });
+
+  it('names a message without an id as "?"', async () => {
+    await fakeAws(deadLetters(1).map((m) => ({ ...m, MessageId: undefined })));
+    expect((await replayer(fakeProducer(new Error('down'))).run(settings(), later())).errors[0]!.messageId).toBe('?');
+  });
+
+  it('leaves a message SQS gave without attributes as it is', async () => {
+    const aws = await fakeAws(deadLetters(1).map((m) => ({ ...m, Attributes: undefined })));
+    await replayer().run(settings({ dryRun: true }), later());
+    expect(aws.named('SendMessageBatch')).toEqual([]);
+    expect(aws.named('ChangeMessageVisibilityBatch')).toHaveLength(1);
+  });
+
+  it('fills a copy call up to exactly 1 MiB, counting bodies, attributes and the room for its own attribute', async () => {
+    // Not dead letters at all (left as malformed), so that the body length is free: each counts
+    // its body, "topic" + "String" + "t" (12) and the 64 bytes kept for dlqFirstSentAt.
+    const half = 1_048_576 / 2 - 12 - 64;
+    const message = (i: number, bodyBytes: number) => ({ ...sqsMessage('x'.repeat(bodyBytes), i, { ApproximateReceiveCount: '2' }), MessageAttributes: { topic: { DataType: 'String', StringValue: 't' } } });
+    const exact = await fakeAws([message(0, half), message(1, half)]);
+    await replayer().run(settings({ dryRun: true }), later());
+    expect(exact.named('SendMessageBatch').map((s) => s.Entries!.length)).toEqual([2]);
+    const over = await fakeAws([message(0, half), message(1, half + 1)]);
+    await replayer().run(settings({ dryRun: true }), later());
+    expect(over.named('SendMessageBatch').map((s) => s.Entries!.length)).toEqual([1, 1]);
+  });
+
+  it('sends nothing when the only copy\'s S3 put failed, and deletes nothing when no copy was sent', async () => {
+    const pointer: DeadLetterPointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key: 'k' }, record: { topic: 't', partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0 };
+    const putFails = await fakeAws([sqsMessage(pointer, 0, { ApproximateReceiveCount: '2' })], { 'b/k': JSON.stringify(envelopes(1)[0]) }, (call) => {
+      if (call.name === 'PutObject') throw new Error('denied');
+      return undefined;
+    });
+    await replayer().run(settings({ dryRun: true }), later());
+    expect(putFails.named('SendMessageBatch')).toEqual([]);
+    const refused = await fakeAws(deadLetters(1).map((m) => ({ ...m, Attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1' } })), {}, (call) => (call.name === 'SendMessageBatch' ? {} : undefined));
+    expect((await replayer().run(settings({ dryRun: true }), later())).errors).toHaveLength(1);
+    expect(refused.named('DeleteMessageBatch')).toEqual([]);
+  });
+
+  it('names the re-sent attribute dlqFirstSentAt', () => {
+    expect(FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
+  });
+});

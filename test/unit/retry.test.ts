@@ -178,3 +178,20 @@ describe('batchEntryError', () => {
     expect(batchEntryError('X', '', false).message).toBe('X');
   });
 });
+
+describe('sendWithPartialRetries backoff', () => {
+  it('waits the policy\'s delay before sending the failed entries again', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const policy = new RetryPolicy({ maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 }, () => 0.5); // 50 ms
+    const sentAt: number[] = [];
+    const done = sendWithPartialRetries(['a'], async () => {
+      sentAt.push(Date.now());
+      return sentAt.length === 1 ? [{ index: 0, error: new Error('busy') }] : [];
+    }, policy);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(sentAt).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await done).toEqual([]);
+    expect(sentAt).toEqual([0, 50]);
+  });
+});

@@ -111,3 +111,18 @@ describe('Telemetry', () => {
     }
   });
 });
+
+describe('Telemetry channel', () => {
+  it('publishes on the channel local tools subscribe to by name', () => {
+    captureEmf();
+    const seen: unknown[] = [];
+    const listen = (message: unknown) => void seen.push(message);
+    subscribe('kafka-lambda:invocation-stats', listen);
+    try {
+      new Telemetry({ namespace: 'Ns' }).publish('req-1', new Map(), 1, false);
+    } finally {
+      unsubscribe('kafka-lambda:invocation-stats', listen);
+    }
+    expect(seen).toHaveLength(1);
+  });
+});

@@ -436,7 +436,7 @@ describe('KafkaBatchProcessor settings', () => {
 
 describe('KafkaBatchProcessor logs and metrics', () => {
   it('on success: no HandlerErrors, no redelivery warning, the invocation\'s duration, and logs that name the request', async () => {
-    vi.useFakeTimers({ now: 0 });
+    vi.useFakeTimers({ now: 1_000_000 });
     const lines = captureOutput();
     const context = lambdaContext();
     const p = processor({ processRecord: async (r: KafkaRecord) => {

@@ -1,6 +1,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { vi } from 'vitest';
-import { loadS3, loadSqs } from '../../functions/runtime/aws-clients';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runtime/envelope';
 
 export type Input = Record<string, unknown> & { Entries?: Array<Record<string, unknown>> };
@@ -32,10 +33,9 @@ export async function fakeAws(messages: Message[], objects: Record<string, strin
         return {};
     }
   };
-  const { client: sqs } = await loadSqs();
-  const { client: s3 } = await loadS3();
-  vi.spyOn(sqs, 'send').mockImplementation(respond as never);
-  vi.spyOn(s3, 'send').mockImplementation(respond as never);
+  // On the prototypes: a client built by a freshly imported module (see `fresh`) is faked too.
+  vi.spyOn(SQSClient.prototype, 'send').mockImplementation(respond as never);
+  vi.spyOn(S3Client.prototype, 'send').mockImplementation(respond as never);
   return { calls, named: (name: string) => calls.filter((c) => c.name === name).map((c) => c.input) };
 }
 

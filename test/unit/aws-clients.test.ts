@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadS3, loadSqs } from '../../functions/runtime/aws-clients';
+import { fresh } from '../support/fresh';
 
 // Retries belong to the runtime's one RetryPolicy, so the SDK clients make one attempt a call;
 // SQS calls go to the configured endpoint, not the host named in the queue URL.
@@ -11,8 +12,9 @@ describe('AWS clients', () => {
   });
 
   it('makes one attempt per call, and sends SQS calls to the configured endpoint', async () => {
-    const { client: sqs } = await loadSqs();
-    const { client: s3 } = await loadS3();
+    const clients = await fresh<typeof import('../../functions/runtime/aws-clients')>('../../functions/runtime/aws-clients'); // built anew
+    const { client: sqs } = await clients.loadSqs();
+    const { client: s3 } = await clients.loadS3();
     expect(await sqs.config.maxAttempts()).toBe(1);
     expect(await s3.config.maxAttempts()).toBe(1);
     expect(sqs.config.useQueueUrlAsEndpoint).toBe(false);

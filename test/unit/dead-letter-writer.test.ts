@@ -12,6 +12,7 @@ import {
 import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runtime/envelope';
 import { RetryPolicy } from '../../functions/runtime/retry';
 import { envelopes, fakeTransport, refuseAll } from '../support/dead-letter-transport';
+import { fresh } from '../support/fresh';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -357,7 +358,8 @@ describe('DeadLetterWriter, more', () => {
     const listen = (message: unknown) => void published.push(message);
     subscribe('kafka-lambda:dead-letter-sent', listen);
     try {
-      const writer = new DeadLetterWriter({ queueUrl: 'q', transport: fakeTransport().transport });
+      const { DeadLetterWriter: Writer } = await fresh<typeof import('../../functions/runtime/dead-letter-writer')>('../../functions/runtime/dead-letter-writer');
+      const writer = new Writer({ queueUrl: 'q', transport: fakeTransport().transport });
       writer.add(envelopes(1)[0]!);
       await writer.flush();
     } finally {

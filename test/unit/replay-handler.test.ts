@@ -4,6 +4,7 @@ import { lambdaContext } from '../../local/esm/lambda-context';
 import { envelopes } from '../support/dead-letter-transport';
 import { fakeAws, sqsMessage } from '../support/fake-aws';
 import { captureOutput } from '../support/output';
+import { fresh } from '../support/fresh';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -70,7 +71,8 @@ describe('replay handler, more', () => {
     const lines = captureOutput();
     await fakeAws(Array.from({ length: 21 }, (_, i) => sqsMessage('hello', i)));
     const context = lambdaContext(60_000, 'replay');
-    const summary = await handler({ dryRun: true }, context);
+    const { handler: freshHandler } = await fresh<typeof import('../../functions/replay/index')>('../../functions/replay/index'); // its logger and metrics are built at load
+    const summary = await freshHandler({ dryRun: true }, context);
     expect(summary.errors).toHaveLength(21);
     const line = lines.find((l) => l.message === 'replay finished')!;
     expect(line).toMatchObject({ service: 'kafka-dlq-replay', function_request_id: context.awsRequestId, failed: 21 });

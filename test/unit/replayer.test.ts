@@ -8,6 +8,7 @@ import type { DeadLetterPointer } from '../../functions/runtime/envelope';
 import { RetryPolicy } from '../../functions/runtime/retry';
 import { envelopes } from '../support/dead-letter-transport';
 import { fakeAws, sqsMessage } from '../support/fake-aws';
+import { fresh } from '../support/fresh';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -372,7 +373,8 @@ describe('DlqReplayer, edge cases', () => {
     expect(refused.named('DeleteMessageBatch')).toEqual([]);
   });
 
-  it('names the re-sent attribute dlqFirstSentAt', () => {
+  it('names the re-sent attribute dlqFirstSentAt', async () => {
     expect(FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
+    expect((await fresh<typeof import('../../functions/replay/replayer')>('../../functions/replay/replayer')).FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
   });
 });

@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Telemetry, TopicStats, invocationStats } from '../../functions/runtime/telemetry';
+import { fresh } from '../support/fresh';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -113,13 +114,14 @@ describe('Telemetry', () => {
 });
 
 describe('Telemetry channel', () => {
-  it('publishes on the channel local tools subscribe to by name', () => {
+  it('publishes on the channel local tools subscribe to by name', async () => {
+    const { Telemetry: FreshTelemetry } = await fresh<typeof import('../../functions/runtime/telemetry')>('../../functions/runtime/telemetry');
     captureEmf();
     const seen: unknown[] = [];
     const listen = (message: unknown) => void seen.push(message);
     subscribe('kafka-lambda:invocation-stats', listen);
     try {
-      new Telemetry({ namespace: 'Ns' }).publish('req-1', new Map(), 1, false);
+      new FreshTelemetry({ namespace: 'Ns' }).publish('req-1', new Map(), 1, false);
     } finally {
       unsubscribe('kafka-lambda:invocation-stats', listen);
     }

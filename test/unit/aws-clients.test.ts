@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadS3, loadSqs } from '../../functions/runtime/aws-clients';
 import { fresh } from '../support/fresh';
+import type * as AwsClientsModule from '../../functions/runtime/aws-clients';
 
 // Retries belong to the runtime's one RetryPolicy, so the SDK clients make one attempt a call;
 // SQS calls go to the configured endpoint, not the host named in the queue URL.
@@ -12,7 +13,7 @@ describe('AWS clients', () => {
   });
 
   it('makes one attempt per call, and sends SQS calls to the configured endpoint', async () => {
-    const clients = await fresh<typeof import('../../functions/runtime/aws-clients')>('../../functions/runtime/aws-clients'); // built anew
+    const clients = await fresh<typeof AwsClientsModule>('../../functions/runtime/aws-clients'); // built anew
     const { client: sqs } = await clients.loadSqs();
     const { client: s3 } = await clients.loadS3();
     expect(await sqs.config.maxAttempts()).toBe(1);

@@ -13,6 +13,7 @@ import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runt
 import { RetryPolicy } from '../../functions/runtime/retry';
 import { envelopes, fakeTransport, refuseAll } from '../support/dead-letter-transport';
 import { fresh } from '../support/fresh';
+import type * as DeadLetterWriterModule from '../../functions/runtime/dead-letter-writer';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -358,7 +359,7 @@ describe('DeadLetterWriter, more', () => {
     const listen = (message: unknown) => void published.push(message);
     subscribe('kafka-lambda:dead-letter-sent', listen);
     try {
-      const { DeadLetterWriter: Writer } = await fresh<typeof import('../../functions/runtime/dead-letter-writer')>('../../functions/runtime/dead-letter-writer');
+      const { DeadLetterWriter: Writer } = await fresh<typeof DeadLetterWriterModule>('../../functions/runtime/dead-letter-writer');
       const writer = new Writer({ queueUrl: 'q', transport: fakeTransport().transport });
       writer.add(envelopes(1)[0]!);
       await writer.flush();

@@ -3,6 +3,7 @@ import { buildEnvelope, describeError, parseDeadLetter, MalformedDeadLetterError
 import { partitionOf } from '../support/records';
 import type { BrokerRecord } from '../../local/esm/lambda-event';
 import { fresh } from '../support/fresh';
+import type * as EnvelopeModule from '../../functions/runtime/envelope';
 
 const failure = { error: new TypeError('boom'), attempts: 2, firstFailureAt: 1_000, lastFailureAt: 2_000, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
 const envelopeOf = (record: BrokerRecord) => buildEnvelope(partitionOf([record])[0]!, failure);
@@ -116,7 +117,7 @@ describe('dead-letter envelope', () => {
 describe('replay header names', () => {
   // The README documents them, and replayed records carry them on the topic: they are a contract.
   it('are the documented ones', async () => {
-    const names = await fresh<typeof import('../../functions/runtime/envelope')>('../../functions/runtime/envelope');
+    const names = await fresh<typeof EnvelopeModule>('../../functions/runtime/envelope');
     expect([REPLAY_COUNT_HEADER, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER]).toEqual([names.REPLAY_COUNT_HEADER, names.ORIGINAL_OFFSET_HEADER, names.ORIGINAL_PARTITION_HEADER, names.ORIGINAL_TIMESTAMP_HEADER]);
     expect([names.REPLAY_COUNT_HEADER, names.ORIGINAL_OFFSET_HEADER, names.ORIGINAL_PARTITION_HEADER, names.ORIGINAL_TIMESTAMP_HEADER]).toEqual([
       'x-dlq-replay-count', 'x-dlq-original-offset', 'x-dlq-original-partition', 'x-dlq-original-timestamp',

@@ -5,6 +5,7 @@ import { envelopes } from '../support/dead-letter-transport';
 import { fakeAws, sqsMessage } from '../support/fake-aws';
 import { captureOutput } from '../support/output';
 import { fresh } from '../support/fresh';
+import type * as IndexModule from '../../functions/replay/index';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -71,7 +72,7 @@ describe('replay handler, more', () => {
     const lines = captureOutput();
     await fakeAws(Array.from({ length: 21 }, (_, i) => sqsMessage('hello', i)));
     const context = lambdaContext(60_000, 'replay');
-    const { handler: freshHandler } = await fresh<typeof import('../../functions/replay/index')>('../../functions/replay/index'); // its logger and metrics are built at load
+    const { handler: freshHandler } = await fresh<typeof IndexModule>('../../functions/replay/index'); // its logger and metrics are built at load
     const summary = await freshHandler({ dryRun: true }, context);
     expect(summary.errors).toHaveLength(21);
     const line = lines.find((l) => l.message === 'replay finished')!;

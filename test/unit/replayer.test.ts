@@ -9,6 +9,7 @@ import { RetryPolicy } from '../../functions/runtime/retry';
 import { envelopes } from '../support/dead-letter-transport';
 import { fakeAws, sqsMessage } from '../support/fake-aws';
 import { fresh } from '../support/fresh';
+import type * as ReplayerModule from '../../functions/replay/replayer';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -375,6 +376,6 @@ describe('DlqReplayer, edge cases', () => {
 
   it('names the re-sent attribute dlqFirstSentAt', async () => {
     expect(FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
-    expect((await fresh<typeof import('../../functions/replay/replayer')>('../../functions/replay/replayer')).FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
+    expect((await fresh<typeof ReplayerModule>('../../functions/replay/replayer')).FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
   });
 });

@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Telemetry, TopicStats, invocationStats } from '../../functions/runtime/telemetry';
 import { fresh } from '../support/fresh';
+import type * as TelemetryModule from '../../functions/runtime/telemetry';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -115,7 +116,7 @@ describe('Telemetry', () => {
 
 describe('Telemetry channel', () => {
   it('publishes on the channel local tools subscribe to by name', async () => {
-    const { Telemetry: FreshTelemetry } = await fresh<typeof import('../../functions/runtime/telemetry')>('../../functions/runtime/telemetry');
+    const { Telemetry: FreshTelemetry } = await fresh<typeof TelemetryModule>('../../functions/runtime/telemetry');
     captureEmf();
     const seen: unknown[] = [];
     const listen = (message: unknown) => void seen.push(message);

@@ -17,9 +17,9 @@ export default {
   coverageAnalysis: 'perTest',
   // 2 cores, and the e2e tests share one embedded broker per test-runner process.
   concurrency: 1,
-  // A test that waits for the broker (a group join takes seconds) and hangs under a mutant counts
-  // as a timeout (killed) once it runs this long past its unmutated time.
-  timeoutMS: 30_000,
+  // A mutant that makes a test hang (a retry loop that never ends) counts as a timeout (killed)
+  // once the test runs this long past its unmutated time; unit tests take milliseconds.
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   // A rerun tests only the mutants whose code or covering tests changed (`--force` tests all).
   incremental: true,

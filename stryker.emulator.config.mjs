@@ -7,6 +7,9 @@ export default {
   ...base,
   vitest: { configFile: 'vitest.mutation.config.ts', related: true },
   mutate: ['local/esm/**/*.ts'],
+  // A test that waits for the broker (a group join takes seconds) and hangs under a mutant counts
+  // as a timeout (killed) once it runs this long past its unmutated time.
+  timeoutMS: 30_000,
   incrementalFile: 'reports/mutation/emulator/incremental.json',
   htmlReporter: { fileName: 'reports/mutation/emulator/index.html' },
   jsonReporter: { fileName: 'reports/mutation/emulator/mutation.json' },

@@ -8,9 +8,10 @@ export type KafkaAuth = 'iam' | 'scram-sha-512' | 'scram-sha-256' | 'tls' | 'non
 const AUTH_MODES: readonly KafkaAuth[] = ['iam', 'scram-sha-512', 'scram-sha-256', 'tls', 'none'];
 
 // kafkajs logs to stdout by default; ours go to stderr as JSON so stdout stays for results.
-const stderrLog: logCreator = () => ({ namespace, level, log }) => {
+// The level is kafkajs's `label` ("ERROR", "WARN"...): its `logLevel` has no names by number.
+const stderrLog: logCreator = () => ({ namespace, label, log }) => {
   const { message, ...extra } = log;
-  process.stderr.write(`${JSON.stringify({ level: logLevel[level], logger: `kafkajs.${namespace}`, message, ...extra })}\n`);
+  process.stderr.write(`${JSON.stringify({ level: label, logger: `kafkajs.${namespace}`, message, ...extra })}\n`);
 };
 
 /**

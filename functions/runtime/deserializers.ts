@@ -14,7 +14,8 @@ const builtIn: Record<'json' | 'string' | 'bytes', DeserializerFn<unknown>> = {
 
 /** Resolves a deserializer option to a function that turns null into null and wraps errors. */
 export function resolveDeserializer<T>(option: Deserializer<T>, what: 'key' | 'value'): (bytes: Buffer | null, record: KafkaRecord<unknown, unknown>) => T | null {
-  const fn = (typeof option === 'function' ? option : builtIn[option]) as DeserializerFn<T> | undefined;
+  // Own names only: 'toString' or 'constructor' would otherwise find Object's inherited methods.
+  const fn = (typeof option === 'function' ? option : Object.hasOwn(builtIn, option) ? builtIn[option] : undefined) as DeserializerFn<T> | undefined;
   if (!fn) throw new TypeError(`Unknown ${what} deserializer "${String(option)}": use 'json', 'string', 'bytes' or a function.`);
   return (bytes, record) => {
     if (bytes === null) return null;

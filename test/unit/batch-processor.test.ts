@@ -1,24 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../functions/runtime/batch-processor';
-import type { DeadLetterTransport, OutgoingMessage } from '../../functions/runtime/dead-letter-writer';
-import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import { NonRetryableError } from '../../functions/runtime/errors';
 import type { KafkaRecord } from '../../functions/runtime/record';
 import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
 import { lambdaContext } from '../../local/esm/lambda-context';
+import { captureOutput } from '../support/output';
+import { fakeTransport, refuseAll } from '../support/dead-letter-transport';
 
-/** An in-memory stand-in for SQS: records what was sent; can refuse everything. */
+/** An in-memory stand-in for SQS: `sent` holds what it accepted; it can refuse everything. */
 function fakeQueue(refuse = false) {
-  const sent: DeadLetterEnvelope[] = [];
-  const transport: DeadLetterTransport = {
-    async sendMessageBatch(_url, entries: OutgoingMessage[]) {
-      if (refuse) return { failed: entries.map((e) => ({ Id: e.Id, SenderFault: true, Code: 'AccessDenied' })) };
-      sent.push(...entries.map((e) => JSON.parse(e.MessageBody) as DeadLetterEnvelope));
-      return { failed: [] };
-    },
-    async putObject() {},
-  };
-  return { sent, transport };
+  const { transport, accepted } = fakeTransport(refuse ? refuseAll('AccessDenied', true) : undefined);
+  return { sent: accepted, transport };
 }
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -40,18 +32,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
 });
-
-/** What the handler writes (logs and EMF, stdout and stderr), one parsed object per line. */
-function captureOutput() {
-  const lines: Array<Record<string, unknown>> = [];
-  const capture = (chunk: unknown) => {
-    for (const line of String(chunk).split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  return lines;
-}
 
 describe('KafkaBatchProcessor', () => {
   it('returns an empty failure list when every record succeeds, tombstones included', async () => {
@@ -345,5 +325,157 @@ describe('KafkaBatchProcessor', () => {
     expect(() => new KafkaBatchProcessor({})).toThrow('exactly one of processRecord or processBatch');
     expect(() => new KafkaBatchProcessor({ processRecord: () => 0, concurrency: 0 })).toThrow('concurrency must be a whole number ≥ 1, got 0');
     expect(() => new KafkaBatchProcessor({ processRecord: () => 0, deserializer: 'xml' as never })).toThrow('Unknown value deserializer "xml"');
+  });
+});
+
+describe('KafkaBatchProcessor settings', () => {
+  it('names a wrong ordering or concurrency', () => {
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, ordering: 'offset' as never })).toThrow("ordering must be 'partition' or 'key', got \"offset\".");
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, concurrency: 1.5 })).toThrow('concurrency must be a whole number ≥ 1, got 1.5.');
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, processBatch: () => 0 })).toThrow('kafkaConsumer needs exactly one of processRecord or processBatch.');
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, ordering: 'key', concurrency: 1 })).not.toThrow();
+  });
+
+  it.each(['', 'true'])('answers partial batch responses with REPORT_BATCH_ITEM_FAILURES=%j', async (value) => {
+    vi.stubEnv('REPORT_BATCH_ITEM_FAILURES', value);
+    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, fakeQueue(true));
+    expect(await p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }])), lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 1 } }] });
+  });
+
+  it('lets the reportBatchItemFailures option override the environment', async () => {
+    vi.stubEnv('REPORT_BATCH_ITEM_FAILURES', 'no');
+    const p = processor({ reportBatchItemFailures: false, processRecord: () => { throw new NonRetryableError('x'); } }, fakeQueue(true));
+    await expect(p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext())).rejects.toThrow('partial batch responses off');
+  });
+
+  it('takes the queue, the bucket and the consumer group from DLQ_URL, DLQ_BUCKET and KAFKA_CONSUMER_GROUP', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/env-queue');
+    vi.stubEnv('DLQ_BUCKET', 'env-bucket');
+    vi.stubEnv('KAFKA_CONSUMER_GROUP', 'env-group');
+    const fake = fakeTransport();
+    const p = new KafkaBatchProcessor({ deadLetterTransport: fake.transport, processRecord: () => { throw new NonRetryableError('x'); } });
+    await p.process(buildKafkaEvent([{ topic: 't', partition: 0, offset: 0, value: 'x'.repeat(1_100_000) }, { topic: 't', partition: 0, offset: 1, value: '{}' }]), lambdaContext());
+    expect(new Set(fake.sends.map((s) => s.queueUrl))).toEqual(new Set(['https://sqs/env-queue']));
+    expect(fake.puts.map((s) => s.bucket)).toEqual(['env-bucket']);
+    const byOffset = [...fake.accepted].sort((a, b) => a.record.offset - b.record.offset);
+    expect(byOffset.map((e) => e.source?.consumerGroup ?? 'a pointer')).toEqual(['a pointer', 'env-group-t']);
+  });
+
+  it('runs at most `concurrency` partitions at once', async () => {
+    let running = 0;
+    let most = 0;
+    const p = processor({
+      concurrency: 2,
+      processRecord: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        running--;
+      },
+    });
+    await p.process(buildKafkaEvent([0, 1, 2, 3].flatMap((partition) => records('t', partition, [{}]))), lambdaContext());
+    expect(most).toBe(2);
+  });
+
+  it('keeps back at most half the remaining time as the safety margin', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const seen: number[] = [];
+    const p = processor({
+      processRecord: async (r: KafkaRecord) => {
+        seen.push(r.offset);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      },
+    });
+    // 4 s left and the default 3 s margin: the margin is cut to 2 s, so records start up to 2 s in.
+    const done = p.process(buildKafkaEvent(records('t', 0, [{}, {}, {}])), lambdaContext(4_000));
+    await vi.runAllTimersAsync();
+    expect(await done).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 2 } }] });
+    expect(seen).toEqual([0, 1]);
+  });
+
+  it('keeps retrying dead letters until a quarter of the margin before the Lambda deadline', async () => {
+    vi.useFakeTimers({ now: 0, toFake: ['Date'] });
+    vi.spyOn(Math, 'random').mockReturnValue(0); // no backoff delay
+    // 10 s left, 3 s margin: dead letters must be in by 10 − 0.75 = 9.25 s.
+    const clockAt = [9_249, 9_250];
+    const fake = fakeTransport((call, entries) => {
+      vi.setSystemTime(clockAt[call - 1] ?? 99_999);
+      return refuseAll('ServiceUnavailable', false)(call, entries);
+    });
+    const p = processor({ retry: undefined, processRecord: () => { throw new NonRetryableError('x'); } }, { sent: fake.accepted, transport: fake.transport });
+    const response = await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext(10_000));
+    expect(fake.sends).toHaveLength(2); // a retry at 9.249 s, none at 9.25 s
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 0 } }] });
+  });
+
+  it('counts the records of a processBatch that succeeds as processed', async () => {
+    const lines = captureOutput();
+    const p = processor({ processRecord: undefined, processBatch: () => undefined });
+    await p.process(buildKafkaEvent([...records('a', 0, [{}, {}]), ...records('b', 1, [{}])]), lambdaContext());
+    expect(lines.filter((l) => l._aws).map((l) => [l.topic, l.RecordsProcessed])).toEqual([['a', 2], ['b', 1]]);
+  });
+
+  it('falls back to one record at a time when a value of the batch cannot be deserialized, dead-lettering only that one', async () => {
+    const queue = fakeQueue();
+    const batches: number[][] = [];
+    const p = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => void batches.push(rs.map((r) => r.offset)) }, queue);
+    const event = buildKafkaEvent(records('t', 0, [{}, {}, {}]));
+    event.records['t-0']![1]!.value = Buffer.from('not json').toString('base64');
+    expect(await p.process(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(batches).toEqual([[0], [2]]);
+    expect(queue.sent.map((e) => [e.record.offset, e.error.type])).toEqual([[1, 'DeserializationError']]);
+  });
+
+  it('logs the partitions it reports for redelivery', async () => {
+    const lines = captureOutput();
+    const p = processor({ processRecord: () => { throw new NonRetryableError('x'); } }, fakeQueue(true));
+    await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext());
+    expect(lines.find((l) => l.message === 'reporting partitions for redelivery')).toMatchObject({ level: 'WARN', batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 0 } }] });
+    expect(lines.find((l) => String(l.message).startsWith('processBatch failed'))).toBeUndefined();
+  });
+});
+
+describe('KafkaBatchProcessor logs and metrics', () => {
+  it('on success: no HandlerErrors, no redelivery warning, the invocation\'s duration, and logs that name the request', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const lines = captureOutput();
+    const context = lambdaContext();
+    const p = processor({ processRecord: async (r: KafkaRecord) => {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (r.offset === 1) throw new NonRetryableError('x');
+    } });
+    const done = p.process(buildKafkaEvent(records('t', 0, [{}, {}])), context);
+    await vi.runAllTimersAsync();
+    await done;
+    const emf = lines.find((l) => l._aws)!;
+    expect(emf).not.toHaveProperty('HandlerErrors');
+    expect(emf.BatchDuration).toBe(500);
+    expect(lines.some((l) => l.message === 'reporting partitions for redelivery')).toBe(false);
+    const deadLettered = lines.find((l) => String(l.message).includes('were dead-lettered'))!;
+    expect(deadLettered.function_request_id).toBe(context.awsRequestId);
+    expect(JSON.stringify(deadLettered)).not.toContain(Buffer.from('{}').toString('base64')); // logRecordContents is off by default
+  });
+
+  it('takes ordering "partition" explicitly', () => {
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, ordering: 'partition' })).not.toThrow();
+  });
+
+  it('names the key when a key deserializer fails', async () => {
+    const queue = fakeQueue();
+    const p = processor({ keyDeserializer: () => { throw new Error('bad key'); } }, queue);
+    await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext());
+    expect(queue.sent[0]!.error).toMatchObject({ type: 'DeserializationError', message: 'Cannot deserialize the key of t-0@0: bad key' });
+  });
+
+  it('logs why processBatch failed before isolating the records', async () => {
+    const lines = captureOutput();
+    const p = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => { if (rs.length > 1) throw new Error('constraint violation'); } });
+    await p.process(buildKafkaEvent(records('t', 0, [{}, {}])), lambdaContext());
+    expect(lines.find((l) => String(l.message).startsWith('processBatch failed'))).toMatchObject({
+      level: 'WARN',
+      message: 'processBatch failed; processing the records one at a time to isolate the failures',
+      error: 'constraint violation',
+    });
+    const thrownNothing = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => { if (rs.length > 1) throw undefined; } });
+    expect(await thrownNothing.process(buildKafkaEvent(records('t', 0, [{}, {}])), lambdaContext())).toEqual({ batchItemFailures: [] });
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as KafkaJs from 'kafkajs';
-import type { KafkaConfig, OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
+import { logLevel, type KafkaConfig, type OauthbearerProviderResponse, type SASLOptions } from 'kafkajs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { connectProducer, createKafka } from '../../functions/replay/kafka-connection';
 
@@ -99,6 +99,13 @@ describe('createKafka', () => {
     expect((command as GetSecretValueCommand).input).toEqual({ SecretId: arn });
   });
 
+  it('closes the Secrets Manager client once it has read the secret', async () => {
+    secretHolding('{"username":"alice","password":"alice-secret"}');
+    const destroy = vi.spyOn(SecretsManagerClient.prototype, 'destroy');
+    await configFor({ KAFKA_AUTH: 'scram-sha-512', KAFKA_SASL_SECRET_ARN: 'arn:secret' });
+    expect(destroy).toHaveBeenCalledTimes(1);
+  });
+
   it('needs KAFKA_SASL_SECRET_ARN for SCRAM, and reads nothing without it', async () => {
     const send = secretHolding('{}');
     await expect(createKafka({ KAFKA_BROKERS: 'b:9096', KAFKA_AUTH: 'scram-sha-512' })).rejects.toMatchObject({
@@ -126,5 +133,91 @@ describe('connectProducer', () => {
       name: 'ConfigurationError',
       message: 'KAFKA_IDEMPOTENT_PRODUCER is "no"; it must be true (the default) or false.',
     });
+  });
+});
+
+describe('createKafka logging', () => {
+  it('logs kafkajs warnings and above to stderr as JSON lines, under its own client id', async () => {
+    await createKafka({ KAFKA_BROKERS: 'b:9092' }, 'replay');
+    const config = built.at(-1)!;
+    expect(config).toMatchObject({ clientId: 'replay', logLevel: logLevel.WARN });
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => written.push(String(chunk)) > 0);
+    config.logCreator!(logLevel.WARN)({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'gone', broker: 'b:9092', timestamp: 't' } });
+    expect(written).toEqual([`${JSON.stringify({ level: 'ERROR', logger: 'kafkajs.Connection', message: 'gone', broker: 'b:9092', timestamp: 't' })}\n`]);
+  });
+});
+
+/** A kafkajs client whose producer and admin are scripted: what they were asked, and what they answer. */
+function fakeKafka({ connect = async () => undefined, cluster = { brokers: [{ nodeId: 1 }], controller: 1 as number | null }, adminConnect = async () => undefined } = {}) {
+  const calls: string[] = [];
+  const producerConfigs: unknown[] = [];
+  const producer = {
+    connect: async () => (calls.push('producer.connect'), connect()),
+    disconnect: async () => {
+      calls.push('producer.disconnect');
+      throw new Error('already closed'); // a failed disconnect must not hide the connect's error
+    },
+  };
+  const admin = {
+    connect: async () => (calls.push('admin.connect'), adminConnect()),
+    describeCluster: async () => (calls.push('admin.describeCluster'), cluster),
+    disconnect: async () => void calls.push('admin.disconnect'),
+  };
+  const kafka = { producer: (config: unknown) => (producerConfigs.push(config), producer), admin: () => admin } as unknown as KafkaJs.Kafka;
+  return { kafka, calls, producerConfigs, producer };
+}
+
+const brokerNotFound = () => Object.assign(new Error('no broker'), { name: 'KafkaJSBrokerNotFound' });
+
+describe('connectProducer with a scripted client', () => {
+  it('connects an idempotent producer (one request in flight) by default, never creating topics', async () => {
+    const { kafka, producerConfigs, producer } = fakeKafka();
+    expect(await connectProducer(kafka, {})).toBe(producer);
+    expect(await connectProducer(kafka, { KAFKA_IDEMPOTENT_PRODUCER: 'true' })).toBe(producer);
+    expect(producerConfigs).toEqual([
+      { idempotent: true, allowAutoTopicCreation: false, retry: { retries: 3 }, maxInFlightRequests: 1 },
+      { idempotent: true, allowAutoTopicCreation: false, retry: { retries: 3 }, maxInFlightRequests: 1 },
+    ]);
+  });
+
+  it('connects a plain producer with KAFKA_IDEMPOTENT_PRODUCER=false', async () => {
+    const { kafka, producerConfigs } = fakeKafka();
+    await connectProducer(kafka, { KAFKA_IDEMPOTENT_PRODUCER: 'false' });
+    expect(producerConfigs).toEqual([{ idempotent: false, allowAutoTopicCreation: false, retry: { retries: 3 } }]);
+  });
+
+  it('closes what a failed connect opened and throws its error', async () => {
+    const refused = new Error('ECONNREFUSED');
+    const { kafka, calls } = fakeKafka({ connect: async () => { throw refused; } });
+    await expect(connectProducer(kafka, {})).rejects.toBe(refused);
+    expect(calls).toEqual(['producer.connect', 'producer.disconnect']);
+  });
+
+  it('explains a cluster whose controller is none of its brokers (the embedded mock broker) and names the setting', async () => {
+    const { kafka, calls } = fakeKafka({ connect: async () => { throw brokerNotFound(); }, cluster: { brokers: [{ nodeId: 1 }, { nodeId: 2 }], controller: 0 } });
+    await expect(connectProducer(kafka, { KAFKA_BROKERS: 'localhost:9092' })).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message:
+        'The brokers localhost:9092 cannot serve an idempotent producer: their metadata names broker 0 as controller, which is none of their brokers (1, 2); ' +
+        "librdkafka's mock broker (the embedded one of npm run services) does this. Set KAFKA_IDEMPOTENT_PRODUCER=false for such a cluster; keep it on against real clusters.",
+    });
+    expect(calls).toEqual(['producer.connect', 'producer.disconnect', 'admin.connect', 'admin.describeCluster', 'admin.disconnect']);
+  });
+
+  it('keeps the original error when the controller is usable, not yet elected, or the cluster cannot be described, or the producer is not idempotent', async () => {
+    for (const cluster of [{ brokers: [{ nodeId: 1 }], controller: 1 }, { brokers: [{ nodeId: 1 }], controller: null }]) {
+      const { kafka } = fakeKafka({ connect: async () => { throw brokerNotFound(); }, cluster });
+      await expect(connectProducer(kafka, {})).rejects.toMatchObject({ name: 'KafkaJSBrokerNotFound' });
+    }
+    const unreachable = fakeKafka({ connect: async () => { throw brokerNotFound(); }, adminConnect: async () => { throw new Error('down'); } });
+    await expect(connectProducer(unreachable.kafka, {})).rejects.toMatchObject({ name: 'KafkaJSBrokerNotFound' });
+    expect(unreachable.calls).toContain('admin.disconnect');
+    const plain = fakeKafka({ connect: async () => { throw brokerNotFound(); }, cluster: { brokers: [{ nodeId: 1 }], controller: 0 } });
+    await expect(connectProducer(plain.kafka, { KAFKA_IDEMPOTENT_PRODUCER: 'false' })).rejects.toMatchObject({ name: 'KafkaJSBrokerNotFound' });
+    expect(plain.calls).not.toContain('admin.connect');
+    const other = fakeKafka({ connect: async () => { throw new Error('SASL failed'); }, cluster: { brokers: [{ nodeId: 1 }], controller: 0 } });
+    await expect(connectProducer(other.kafka, {})).rejects.toThrow('SASL failed');
+    expect(other.calls).not.toContain('admin.connect');
   });
 });

@@ -34,3 +34,13 @@ describe('replayMessage', () => {
     expect(grouped).toEqual({ a: ['1', '3'], b: ['2'], [REPLAY_COUNT_HEADER]: ['1'], [ORIGINAL_OFFSET_HEADER]: ['1'], [ORIGINAL_PARTITION_HEADER]: ['0'], [ORIGINAL_TIMESTAMP_HEADER]: [String(record!.timestamp)] });
   });
 });
+
+describe('replayMessage, null header values', () => {
+  it('keeps a header without a value in the ordered list, and leaves it out of the grouped one', () => {
+    const envelope = { ...buildEnvelope(partitionOf([{ topic: 't', partition: 0, offset: 1, value: '{}' }])[0]!, failure) };
+    const withNull = { ...envelope, record: { ...envelope.record, headers: [{ name: 'n', value: null as unknown as string }] } };
+    const message = replayMessage(withNull, true);
+    expect((message.orderedHeaders ?? []).find((h) => h.key === 'n')).toEqual({ key: 'n', value: null });
+    expect(message.headers).not.toHaveProperty('n');
+  });
+});

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, DeserializationError, InvalidEventError, NonRetryableError, WholeBatchRetryError } from '../../functions/runtime/errors';
+
+// Logs, dead letters (error.type) and the Lambda error response show the name: it must be the class's.
+describe('error classes', () => {
+  it.each([
+    [InvalidEventError, 'InvalidEventError'],
+    [ConfigurationError, 'ConfigurationError'],
+    [NonRetryableError, 'NonRetryableError'],
+    [DeserializationError, 'DeserializationError'],
+    [WholeBatchRetryError, 'WholeBatchRetryError'],
+  ])('%o is named %s', (type, name) => {
+    const error = new type('m');
+    expect(error.name).toBe(name);
+    expect(String(error)).toBe(`${name}: m`);
+  });
+
+  it('a DeserializationError is a NonRetryableError', () => {
+    expect(new DeserializationError('m')).toBeInstanceOf(NonRetryableError);
+  });
+});

@@ -8,10 +8,11 @@
 import { KafkaConsumersError } from '../functions/runtime/errors.js';
 
 /** One filter, as `lambda.FilterCriteria.filter()` returns it (CloudFormation `FilterCriteria.Filters[].Pattern`). */
-export interface RecordFilter {
+// A type, not an interface: it must fit aws-cdk-lib's `filters` type (objects with an index signature).
+export type RecordFilter = {
   /** The pattern, JSON text. */
   readonly pattern: string;
-}
+};
 
 /** The part of a Kafka record a filter reads: Kafka mappings filter on `value` only. */
 export interface FilterableRecord {

@@ -38,6 +38,7 @@ const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'Kafka
     ...(settings.maxRecordAgeSeconds !== undefined ? { maxRecordAge: Duration.seconds(settings.maxRecordAgeSeconds) } : {}),
     ...(settings.bisectBatchOnError !== undefined ? { bisectBatchOnError: settings.bisectBatchOnError } : {}),
     ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
+    ...(settings.filters ? { filters: [...settings.filters] } : {}),
   },
   ...(authSecretArn ? { authSecretArn } : {}),
   ...(authSecretKeyArn ? { authSecretKeyArn } : {}),

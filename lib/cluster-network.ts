@@ -35,7 +35,7 @@ export interface ClusterNetworkProps extends ClusterVpcProps {
 }
 
 /** The AWS services the mapping and the replay function call from inside the cluster's VPC. */
-export type EndpointService = 'sqs' | 's3' | 'secretsmanager' | 'lambda' | 'sts';
+export type EndpointService = 'sqs' | 'sns' | 's3' | 'secretsmanager' | 'lambda' | 'sts';
 
 /**
  * The network side of a cluster in a VPC: the security group and, unless the VPC already has
@@ -140,6 +140,7 @@ function knownZone(subnet: ec2.ISubnet): string | undefined {
 
 const INTERFACE_SERVICES: Record<EndpointService, [string, ec2.InterfaceVpcEndpointAwsService]> = {
   sqs: ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
+  sns: ['Sns', ec2.InterfaceVpcEndpointAwsService.SNS],
   s3: ['S3', ec2.InterfaceVpcEndpointAwsService.S3],
   secretsmanager: ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
   lambda: ['Lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA],

@@ -8,6 +8,7 @@ export { ClusterNetwork, type ClusterNetworkProps, type ClusterVpcProps, type En
 export {
   MappingSettingsError, type MappingSettings, type EffectiveMappingSettings, type PollerMode, type StartingPosition,
 } from './mapping-settings.js';
+export { FilterPatternError, compileFilters, recordPassesFilters, type RecordFilter, type FilterableRecord, type CompiledFilter } from './event-filter.js';
 export type { RetryOptions } from '../functions/runtime/retry.js';
 export { KafkaConsumersError } from '../functions/runtime/errors.js';
 export { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/contract.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -33,10 +33,19 @@ export interface MskCluster extends ClusterVpcProps {
 export interface SelfManagedCluster extends ClusterVpcProps {
   readonly kind: 'self-managed';
   readonly bootstrapServers: string[];
-  /** Secrets Manager secret with `{"username","password"}` for SASL/SCRAM. @default no SASL */
+  /**
+   * Secrets Manager secret with the mapping's credentials: `{"username","password"}` for
+   * SASL/SCRAM and BASIC_AUTH, or the client certificate and key for CLIENT_CERTIFICATE_TLS_AUTH
+   * (mTLS). aws-cdk-lib's `secret`. @default no authentication (only with a `vpc`)
+   */
   readonly authSecret?: secretsmanager.ISecret;
-  /** @default SASL_SCRAM_512_AUTH when a secret is given */
+  /** What `authSecret` holds. aws-cdk-lib's type. @default SASL_SCRAM_512_AUTH when a secret is given */
   readonly authenticationMethod?: sources.AuthenticationMethod;
+  /**
+   * Secrets Manager secret with the root CA certificate of brokers whose TLS certificates a
+   * private CA signed (SERVER_ROOT_CA_CERTIFICATE). aws-cdk-lib's name. @default the brokers' certificates are publicly trusted
+   */
+  readonly rootCACertificate?: secretsmanager.ISecret;
 }
 
 export type KafkaCluster = MskCluster | SelfManagedCluster;
@@ -139,6 +148,37 @@ export interface KafkaConsumerProps {
   readonly alarmThresholds?: ConsumerAlarmThresholds;
   /** Where alarms notify. @default no action */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Event filters, ORed; a record that matches none is committed without invoking the function.
+   * Kafka mappings filter on `value` only: `lambda.FilterCriteria.filter({ value: { kind: lambda.FilterRule.isEqual('order') } })`.
+   * aws-cdk-lib's name and type. @default every record is sent
+   */
+  readonly filters?: ReadonlyArray<{ readonly [key: string]: unknown }>;
+  /** Customer-managed KMS key that encrypts the filters (Lambda must be allowed kms:Decrypt in its key policy). @default an AWS-owned key */
+  readonly filterEncryption?: kms.IKey;
+  /**
+   * A schema registry that validates and decodes Avro, Protobuf or JSON Schema records:
+   * `new sources.GlueSchemaRegistry(…)` or `new sources.ConfluentSchemaRegistry(…)`. Provisioned mode only.
+   * @default records arrive as produced
+   */
+  readonly schemaRegistryConfig?: lambda.ISchemaRegistry;
+  /**
+   * Where the mapping sends batches it gave up on: `sources.SqsDlq`, `sources.SnsDlq` (metadata
+   * only), `sources.S3OnFailureDestination` (metadata and the records), `sources.KafkaDlq`
+   * (each record, to a topic of the same cluster). @default the construct's own queue (`onFailureQueue`), metadata only
+   */
+  readonly onFailure?: lambda.IEventSourceDlq;
+  /** The mapping's own metrics (`lambda.MetricType`: EVENT_COUNT, ERROR_COUNT, KAFKA_METRICS). Provisioned mode only. @default none */
+  readonly metricsConfig?: lambda.MetricsConfig;
+  /** The pollers' system logs (`lambda.EventSourceMappingLogLevel`). Provisioned mode only. @default no logs */
+  readonly logLevel?: lambda.EventSourceMappingLogLevel;
+  /** Whether the mappings poll. @default true */
+  readonly enabled?: boolean;
+  /**
+   * Shorthand for `provisionedPollerConfig.pollerGroupName`: mappings with the same name share
+   * provisioned pollers. Provisioned mode only. @default pollers of the mapping's own
+   */
+  readonly pollerGroupName?: string;
 }
 
 /** S3 expires objects at the first midnight UTC after their age is reached: up to a day late, never early. */
@@ -156,14 +196,24 @@ export function deadLetterObjectsAck(bucket: s3.IBucket) {
 }
 
 /** The props that carry each shared setting, so that synth errors name what the user wrote. */
-const PROP_NAMES: Partial<Record<keyof MappingSettings, string>> = {
-  maxBatchingWindowSeconds: 'maxBatchingWindow',
-  minPollers: 'provisionedPollerConfig.minimumPollers',
-  maxPollers: 'provisionedPollerConfig.maximumPollers',
-  pollerGroupName: 'provisionedPollerConfig.pollerGroupName',
-  maxRecordAgeSeconds: 'maxRecordAge (seconds)',
-};
-const propName: SettingNames = (key) => PROP_NAMES[key] ?? key;
+function propNames(props: KafkaConsumerProps): SettingNames {
+  const names: Partial<Record<keyof MappingSettings, string>> = {
+    maxBatchingWindowSeconds: 'maxBatchingWindow',
+    minPollers: 'provisionedPollerConfig.minimumPollers',
+    maxPollers: 'provisionedPollerConfig.maximumPollers',
+    pollerGroupName: props.pollerGroupName !== undefined ? 'pollerGroupName' : 'provisionedPollerConfig.pollerGroupName',
+    maxRecordAgeSeconds: 'maxRecordAge (seconds)',
+    metrics: 'metricsConfig',
+    schemaRegistry: 'schemaRegistryConfig',
+  };
+  return (key) => names[key] ?? key;
+}
+
+/** The kind of a schema registry, for the provisioned-mode rule and the README's coverage. */
+function schemaRegistryKind(registry: lambda.ISchemaRegistry | undefined): MappingSettings['schemaRegistry'] {
+  if (!registry) return undefined;
+  return registry instanceof sources.GlueSchemaRegistry ? 'glue' : 'confluent';
+}
 
 /** Converts props to the shared settings (so the emulator and synth validate alike). */
 export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
@@ -178,14 +228,36 @@ export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
     pollerMode: props.pollerMode,
     minPollers: pollers?.minimumPollers,
     maxPollers: pollers?.maximumPollers,
-    pollerGroupName: pollers?.pollerGroupName,
+    pollerGroupName: props.pollerGroupName ?? pollers?.pollerGroupName,
     retryAttempts: props.retryAttempts,
     maxRecordAgeSeconds: props.maxRecordAge?.toSeconds(),
     bisectBatchOnError: props.bisectBatchOnError,
     reportBatchItemFailures: props.reportBatchItemFailures,
+    filters: props.filters,
+    metrics: props.metricsConfig?.metrics,
+    logLevel: props.logLevel,
+    schemaRegistry: schemaRegistryKind(props.schemaRegistryConfig),
   };
   if (typeof s.maxBatchingWindowSeconds === 'number') s.maxBatchingWindowSeconds /= 1_000;
   return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as MappingSettings;
+}
+
+/** How Lambda names a Kafka topic destination (`sources.KafkaDlq`). */
+const KAFKA_DESTINATION_PREFIX = 'kafka://';
+
+/** Rules between the mapping capabilities that the shared settings do not see. */
+function validateCapabilities(props: KafkaConsumerProps): void {
+  if (props.filterEncryption && !props.filters?.length) {
+    throw new MappingSettingsError('filterEncryption is set but filters is not: the key encrypts the filters, so give filters, or leave filterEncryption out.');
+  }
+  const groupInConfig = props.provisionedPollerConfig?.pollerGroupName;
+  if (props.pollerGroupName !== undefined && groupInConfig !== undefined && groupInConfig !== props.pollerGroupName) {
+    throw new MappingSettingsError(`pollerGroupName is "${props.pollerGroupName}" and provisionedPollerConfig.pollerGroupName is "${groupInConfig}": give one of them.`);
+  }
+  const cluster = props.cluster;
+  if (cluster.kind === 'self-managed' && cluster.authenticationMethod && !cluster.authSecret) {
+    throw new MappingSettingsError(`cluster.authenticationMethod is ${cluster.authenticationMethod} but cluster.authSecret is not set: give the secret with the credentials (or the client certificate for CLIENT_CERTIFICATE_TLS_AUTH), or leave authenticationMethod out.`);
+  }
 }
 
 /**
@@ -197,8 +269,11 @@ export class KafkaConsumer extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly deadLetterQueue: sqs.Queue;
   readonly deadLetterBucket: s3.Bucket;
-  /** Where the mapping sends metadata of batches it discarded. */
-  readonly onFailureQueue: sqs.Queue;
+  /**
+   * Where the mapping sends metadata of batches it discarded, unless `onFailure` names another
+   * destination. @default created when `onFailure` is not given
+   */
+  readonly onFailureQueue?: sqs.Queue;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly metricsNamespace: string;
   readonly serviceName: string;
@@ -213,12 +288,13 @@ export class KafkaConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
-    this.settings = effectiveMappingSettings(mappingSettingsOf(props), propName);
+    this.settings = effectiveMappingSettings(mappingSettingsOf(props), propNames(props));
+    validateCapabilities(props);
     if (!props.entry || !existsSync(props.entry)) {
       throw new MappingSettingsError(`entry is ${props.entry ? `"${props.entry}", which does not exist` : 'not set'}: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url)).`);
     }
     if (props.cluster.kind === 'self-managed' && !props.cluster.authSecret && !props.cluster.vpc) {
-      throw new MappingSettingsError('cluster: self-managed brokers reached over the internet need authSecret (a SASL/SCRAM secret); give it, or the vpc they live in.');
+      throw new MappingSettingsError('cluster: self-managed brokers reached over the internet need authSecret (SASL/SCRAM or BASIC_AUTH credentials, or a client certificate for CLIENT_CERTIFICATE_TLS_AUTH); give it, or the vpc they live in.');
     }
     const timeout = props.timeout ?? Duration.seconds(60);
     const retry = new RetryPolicy(props.recordRetry);
@@ -257,7 +333,9 @@ export class KafkaConsumer extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...queueEncryption, enforceSSL: true, retentionPeriod: retention, visibilityTimeout: Duration.minutes(15), removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: Duration.days(14), removalPolicy: RemovalPolicy.RETAIN });
+    if (!props.onFailure) {
+      this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: Duration.days(14), removalPolicy: RemovalPolicy.RETAIN });
+    }
     this.deadLetterBucket = new s3.Bucket(this, 'DeadLetterBucket', {
       ...(props.encryptionKey ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey } : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -266,7 +344,7 @@ export class KafkaConsumer extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    for (const queue of [this.deadLetterQueue, this.onFailureQueue]) {
+    for (const queue of [this.deadLetterQueue, ...(this.onFailureQueue ? [this.onFailureQueue] : [])]) {
       Validations.of(queue).acknowledge({ id: 'AwsSolutions::AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter destination; nothing consumes it in a loop that could need one behind it.' });
     }
     Validations.of(this.deadLetterBucket).acknowledge({
@@ -307,8 +385,11 @@ export class KafkaConsumer extends Construct {
       this.eventSources.push(source);
     }
     if (props.cluster.kind === 'msk') this.#grantMskRead(props.cluster.clusterArn, props.topics, props.consumerGroupId);
-    // The mapping sends to its on-failure destination from the cluster's VPC, with the function's role.
-    this.network?.allow('sqs', endpointStatement(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [this.onFailureQueue.queueArn]));
+    this.#allowOnFailureDestination(props);
+    if (props.filterEncryption && !Resource.isOwnedResource(props.filterEncryption)) {
+      // aws-cdk-lib adds Lambda's kms:Decrypt to the policy of a key it owns; an imported key's policy is yours.
+      Annotations.of(this).addWarningV2('kafka-consumers:filterEncryptionKeyPolicy', `${id}: filterEncryption is an imported key: its key policy must allow the Lambda service principal (lambda.amazonaws.com) kms:Decrypt, or Lambda cannot read the filters.`);
+    }
     if (this.settings.pollerMode === 'on-demand') {
       // On demand, the mapping invokes the function and assumes its role from the cluster's VPC
       // (Lambda guide, "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda");
@@ -329,11 +410,53 @@ export class KafkaConsumer extends Construct {
         reason: 'EC2 network-interface and describe actions the self-managed Kafka mapping needs in the VPC take no resource-level scope for these calls (as in AWSLambdaVPCAccessExecutionRole).',
       });
     }
-    if (this.cluster.kind === 'self-managed' && this.cluster.authSecret) {
-      grantSecretKeyDecrypt(this.cluster.authSecret, this.function); // the mapping reads the secret with the function's role
-      this.network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [this.cluster.authSecret.secretArn]));
+    if (this.cluster.kind === 'self-managed') {
+      // The mapping reads its secrets with the function's role. aws-cdk-lib grants the auth secret
+      // (not its imported key) and not the root CA certificate.
+      this.cluster.rootCACertificate?.grantRead(this.function);
+      for (const secret of [this.cluster.authSecret, this.cluster.rootCACertificate]) {
+        if (!secret) continue;
+        grantSecretKeyDecrypt(secret, this.function);
+        this.network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [secret.secretArn]));
+      }
     }
     this.#alarms(props.topics, props.alarmThresholds ?? {}, props.alarmTopic);
+  }
+
+  /**
+   * The on-failure destination's rules and grants, read from the mapping as synthesized (the
+   * destination classes keep their target private). aws-cdk-lib grants the role SQS send, SNS
+   * publish and S3 read-write; the Kafka topic and the VPC endpoints are added here.
+   */
+  #allowOnFailureDestination(props: KafkaConsumerProps) {
+    const mapping = this.function.node.findAll().find((c): c is lambda.CfnEventSourceMapping => c instanceof lambda.CfnEventSourceMapping);
+    const destination = (mapping?.destinationConfig as lambda.CfnEventSourceMapping.DestinationConfigProperty | undefined)?.onFailure as lambda.CfnEventSourceMapping.OnFailureProperty | undefined;
+    const target = destination?.destination;
+    if (!target) return;
+    if (target.startsWith(KAFKA_DESTINATION_PREFIX)) {
+      const topic = target.slice(KAFKA_DESTINATION_PREFIX.length);
+      // Lambda guide, "Using a Kafka topic as an on-failure destination": Lambda blocks a
+      // destination topic that is also a source topic (recursion prevention).
+      if (props.topics.includes(topic)) {
+        throw new MappingSettingsError(`onFailure is ${target}, one of the topics this consumer reads; Lambda refuses a failure topic that is a source topic: name another topic of the same cluster.`);
+      }
+      // Lambda guide, "Capturing discarded batches" (execution role): kafka-cluster:WriteData for a Kafka destination.
+      if (props.cluster.kind === 'msk') {
+        this.function.addToRolePolicy(new iam.PolicyStatement({
+          actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [mskResourceArns(props.cluster.clusterArn).topic(topic)],
+        }));
+      }
+      return;
+    }
+    // The mapping sends to its on-failure destination from the cluster's VPC, with the function's role
+    // (Lambda guide: "You must deploy a VPC endpoint for your on-failure destination service").
+    if (props.onFailure instanceof sources.SnsDlq) {
+      this.network?.allow('sns', endpointStatement(['sns:Publish'], [target]));
+    } else if (props.onFailure instanceof sources.S3OnFailureDestination) {
+      this.network?.allow('s3', endpointStatement(['s3:PutObject', 's3:ListBucket'], [target, `${target}/*`]));
+    } else {
+      this.network?.allow('sqs', endpointStatement(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [target]));
+    }
   }
 
   #network(cluster: KafkaCluster, id: string): ClusterNetwork | undefined {
@@ -349,7 +472,8 @@ export class KafkaConsumer extends Construct {
       // admit a group created here would turn the mapping's on-failure sends away.
       throw new MappingSettingsError('cluster.securityGroup is required with an MSK cluster\'s vpc: give the cluster\'s own security group (app: -c securityGroupIds=sg-…), which the mapping uses and the VPC endpoints must admit.');
     }
-    const auth = cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? 'scram' : 'tls';
+    const mtls = cluster.kind === 'self-managed' && cluster.authenticationMethod === sources.AuthenticationMethod.CLIENT_CERTIFICATE_TLS_AUTH;
+    const auth = cluster.kind === 'msk' ? 'iam' : cluster.authSecret && !mtls ? 'scram' : 'tls';
     return new ClusterNetwork(this, 'Network', { ...cluster, vpc: cluster.vpc, brokerPorts: brokerPortsOf(cluster.bootstrapServers, MSK_BROKER_PORTS[auth]) });
   }
 
@@ -359,6 +483,9 @@ export class KafkaConsumer extends Construct {
     // or ignore it (validation above already refused any the user asked for).
     const provisioned = s.pollerMode === 'provisioned' ? {
       provisionedPollerConfig: { minimumPollers: s.minPollers, maximumPollers: s.maxPollers, ...(s.pollerGroupName ? { pollerGroupName: s.pollerGroupName } : {}) },
+      ...(props.metricsConfig ? { metricsConfig: props.metricsConfig } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+      ...(props.schemaRegistryConfig ? { schemaRegistryConfig: props.schemaRegistryConfig } : {}),
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
       ...(props.maxRecordAge ? { maxRecordAge: props.maxRecordAge } : {}),
       ...(props.bisectBatchOnError !== undefined ? { bisectBatchOnError: props.bisectBatchOnError } : {}),
@@ -372,7 +499,10 @@ export class KafkaConsumer extends Construct {
       ...(s.startingPositionTimestamp !== undefined ? { startingPositionTimestamp: s.startingPositionTimestamp } : {}),
       ...(s.consumerGroupId ? { consumerGroupId: mappingConsumerGroupId(s.consumerGroupId, topic) } : {}),
       ...provisioned,
-      onFailure: new sources.SqsDlq(this.onFailureQueue),
+      ...(props.filters ? { filters: [...props.filters] as Array<Record<string, unknown>> } : {}),
+      ...(props.filterEncryption ? { filterEncryption: props.filterEncryption } : {}),
+      ...(props.enabled !== undefined ? { enabled: props.enabled } : {}),
+      onFailure: props.onFailure ?? new sources.SqsDlq(this.onFailureQueue!),
     };
     const cluster = props.cluster;
     if (cluster.kind === 'msk') return new sources.ManagedKafkaEventSource({ ...common, clusterArn: cluster.clusterArn });
@@ -380,6 +510,7 @@ export class KafkaConsumer extends Construct {
       ...common,
       bootstrapServers: cluster.bootstrapServers,
       ...(cluster.authSecret ? { secret: cluster.authSecret, authenticationMethod: cluster.authenticationMethod ?? sources.AuthenticationMethod.SASL_SCRAM_512_AUTH } : {}),
+      ...(cluster.rootCACertificate ? { rootCACertificate: cluster.rootCACertificate } : {}),
       ...(cluster.vpc ? { vpc: cluster.vpc, vpcSubnets: cluster.vpcSubnets ?? {}, ...(cluster.securityGroup ? { securityGroup: cluster.securityGroup } : {}) } : {}),
     });
   }
@@ -435,9 +566,12 @@ export class KafkaConsumer extends Construct {
     // Lambda caps infinite retries at 10 when there is an on-failure destination, and sends an SQS
     // destination the batch's offsets only (Lambda guide, "kafka-on-failure"): those records are
     // skipped, and only this queue says which.
-    add('SkippedBatchesAlarm', this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.skippedBatches ?? 1,
-      'The event source mapping gave up on batches and skipped them: the on-failure queue names their offsets. Fix the cause, then re-read those offsets (see the README).',
-      cloudwatch.TreatMissingData.IGNORE);
+    // Only for the construct's own queue: another destination is the user's to watch.
+    if (this.onFailureQueue) {
+      add('SkippedBatchesAlarm', this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.skippedBatches ?? 1,
+        'The event source mapping gave up on batches and skipped them: the on-failure queue names their offsets. Fix the cause, then re-read those offsets (see the README).',
+        cloudwatch.TreatMissingData.IGNORE);
+    }
     add('FunctionErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), t.functionErrors ?? 1,
       'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
     add('ThrottlesAlarm', this.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');

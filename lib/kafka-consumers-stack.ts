@@ -79,7 +79,7 @@ export class KafkaConsumersStack extends Stack {
     if (props.dashboard ?? true) this.#dashboard(consumer, props.consumer.topics);
     new CfnOutput(this, 'ReplayFunctionName', { value: this.replayFunction.functionName, description: 'aws lambda invoke --function-name <this> --payload \'{"dryRun":true}\' out.json' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: consumer.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'OnFailureQueueUrl', { value: consumer.onFailureQueue.queueUrl });
+    if (consumer.onFailureQueue) new CfnOutput(this, 'OnFailureQueueUrl', { value: consumer.onFailureQueue.queueUrl });
     this.#acknowledgeFindings();
   }
 

@@ -2,6 +2,7 @@
 // `cdk deploy` and for the local emulator, read from CDK context by both.
 
 import { KafkaConsumersError } from '../functions/runtime/errors.js';
+import { FilterPatternError, compileFilters, type RecordFilter } from './event-filter.js';
 
 export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 
@@ -42,6 +43,17 @@ export interface MappingSettings {
   readonly bisectBatchOnError?: boolean;
   /** Let the function report partial failures. Provisioned mode only. @default true in provisioned mode, false on demand */
   readonly reportBatchItemFailures?: boolean;
+  /**
+   * Event filters (`lambda.FilterCriteria.filter({ value: … })`), ORed: records that match none
+   * are committed without invoking the function. Kafka mappings filter on `value` only. @default every record is sent
+   */
+  readonly filters?: readonly RecordFilter[];
+  /** The mapping's own metrics (`EventCount`, `ErrorCount`, `KafkaMetrics`). Provisioned mode only. @default none */
+  readonly metrics?: readonly string[];
+  /** The pollers' system log level (`INFO`, `DEBUG`, `WARN`). Provisioned mode only. @default no logs */
+  readonly logLevel?: string;
+  /** The kind of schema registry the mapping validates and decodes records with. Provisioned mode only. @default none */
+  readonly schemaRegistry?: 'glue' | 'confluent';
 }
 
 export const MAPPING_DEFAULTS = {
@@ -59,7 +71,9 @@ export const MAPPING_DEFAULTS = {
 export const MAX_RETRIES_WITH_DESTINATION = 10;
 
 /** The settings Lambda applies to Kafka mappings only in provisioned mode, and what they are called here. */
-const PROVISIONED_ONLY = ['reportBatchItemFailures', 'retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError', 'minPollers', 'maxPollers', 'pollerGroupName'] as const;
+// The observability settings: aws-cdk-lib's aws-lambda-event-sources README, "Kafka Observability
+// Features". The schema registry: Lambda guide, "Using schema registries with Kafka event sources".
+const PROVISIONED_ONLY = ['reportBatchItemFailures', 'retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError', 'minPollers', 'maxPollers', 'pollerGroupName', 'metrics', 'logLevel', 'schemaRegistry'] as const;
 
 /** The settings with the mode's defaults filled in: what Lambda will do. */
 export interface EffectiveMappingSettings extends MappingSettings {
@@ -148,6 +162,21 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
     throw new MappingSettingsError(`${names('pollerGroupName')} "${s.pollerGroupName}" must be a non-empty name without spaces.`);
   }
   range(names('retryAttempts'), s.retryAttempts, 0, 10_000, -1);
+  if (s.filters !== undefined) {
+    try {
+      compileFilters(s.filters);
+    } catch (e) {
+      if (!(e instanceof FilterPatternError)) throw e;
+      throw new MappingSettingsError(e.message, { cause: e });
+    }
+  }
+  const METRICS = ['EventCount', 'ErrorCount', 'KafkaMetrics'];
+  if (s.metrics !== undefined && (s.metrics.length === 0 || s.metrics.some((m) => !METRICS.includes(m)))) {
+    throw new MappingSettingsError(`${names('metrics')} is [${s.metrics.join(', ')}]; give one or more of ${METRICS.join(', ')} (lambda.MetricType), or leave it out.`);
+  }
+  if (s.logLevel !== undefined && !['INFO', 'DEBUG', 'WARN'].includes(s.logLevel)) {
+    throw new MappingSettingsError(`${names('logLevel')} is "${s.logLevel}"; it must be INFO, DEBUG or WARN (lambda.EventSourceMappingLogLevel).`);
+  }
   range(names('maxRecordAgeSeconds'), s.maxRecordAgeSeconds, 60, 604_800, -1);
   if (s.pollerMode === 'on-demand') {
     // Lambda's Kafka mappings honour these only in provisioned mode (aws-cdk-lib's
@@ -193,7 +222,28 @@ export function mappingSettingsFromContext(get: (key: string) => unknown): Mappi
     maxRecordAgeSeconds: num('maxRecordAgeSeconds'),
     bisectBatchOnError: bool('bisectBatchOnError'),
     reportBatchItemFailures: bool('reportBatchItemFailures'),
+    filters: filtersFromContext(get('filters')),
   };
   // Drop what was not given, so defaults apply.
   return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as unknown as MappingSettings;
+}
+
+/**
+ * Filters from context: a list of patterns (`[{ "value": { "kind": ["order"] } }]`), from cdk.json
+ * as JSON or from `-c filters='…'` as its text; each becomes what `lambda.FilterCriteria.filter()` returns.
+ */
+function filtersFromContext(v: unknown): RecordFilter[] | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  let list = v;
+  if (typeof v === 'string') {
+    try {
+      list = JSON.parse(v);
+    } catch {
+      throw new MappingSettingsError(`context filters is "${v}", which is not JSON: give a list of patterns, for example [{"value":{"kind":["order"]}}].`);
+    }
+  }
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'object' || p === null || Array.isArray(p))) {
+    throw new MappingSettingsError(`context filters is ${JSON.stringify(list)}; give a list of patterns (objects), for example [{"value":{"kind":["order"]}}].`);
+  }
+  return list.map((pattern) => ({ pattern: JSON.stringify(pattern) }));
 }

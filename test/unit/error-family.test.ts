@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import * as runtime from '../../functions/runtime/index';
 import { ReplayRequestError } from '../../functions/replay/request';
 import { MappingSettingsError } from '../../lib/mapping-settings';
+import { FilterPatternError } from '../../lib/event-filter';
 
 const runtimeErrors = Object.entries(runtime).filter(([name]) => name.endsWith('Error') && name !== 'KafkaConsumersError');
 
 describe('KafkaConsumersError', () => {
-  it.each([...runtimeErrors, ['ReplayRequestError', ReplayRequestError], ['MappingSettingsError', MappingSettingsError]])('is the base of %s, which keeps its name and cause', (name, ErrorClass) => {
+  it.each([...runtimeErrors, ['ReplayRequestError', ReplayRequestError], ['MappingSettingsError', MappingSettingsError], ['FilterPatternError', FilterPatternError]])('is the base of %s, which keeps its name and cause', (name, ErrorClass) => {
     const cause = new Error('underlying');
     const error = new (ErrorClass as new (message: string, options?: ErrorOptions) => Error)('what went wrong', { cause });
     expect(error).toBeInstanceOf(runtime.KafkaConsumersError);

@@ -1,25 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../functions/runtime/batch-processor';
-import type { DeadLetterTransport, OutgoingMessage } from '../../functions/runtime/dead-letter-writer';
-import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import { NonRetryableError } from '../../functions/runtime/errors';
 import type { KafkaRecord } from '../../functions/runtime/record';
 import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
 import { lambdaContext } from '../../local/esm/lambda-context';
-
-/** An in-memory stand-in for SQS: records what was sent; can refuse everything. */
-function fakeQueue(refuse = false) {
-  const sent: DeadLetterEnvelope[] = [];
-  const transport: DeadLetterTransport = {
-    async sendMessageBatch(_url, entries: OutgoingMessage[]) {
-      if (refuse) return { failed: entries.map((e) => ({ Id: e.Id, SenderFault: true, Code: 'AccessDenied' })) };
-      sent.push(...entries.map((e) => JSON.parse(e.MessageBody) as DeadLetterEnvelope));
-      return { failed: [] };
-    },
-    async putObject() {},
-  };
-  return { sent, transport };
-}
+import { fakeQueue } from '../support/dead-letter-queue';
 
 const json = (v: unknown) => JSON.stringify(v);
 const records = (topic: string, partition: number, values: unknown[], firstOffset = 0): BrokerRecord[] =>

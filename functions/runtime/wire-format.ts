@@ -34,33 +34,32 @@ function uuid(bytes: Buffer): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-interface Unframed {
-  /** The bytes after the header. */
-  readonly body: Buffer;
-  /** The schema the header names, for error messages. */
-  readonly schema: string;
-}
-
-function unframe(bytes: Buffer, wireFormat: WireFormat): Unframed {
-  if (wireFormat === 'raw') return { body: bytes, schema: '' };
+/** The bytes after the header. @throws Error saying why the header is not the wire format's */
+function unframe(bytes: Buffer, wireFormat: WireFormat): Buffer {
+  if (wireFormat === 'raw') return bytes;
   if (wireFormat === 'confluent') {
     if (bytes.length < CONFLUENT_HEADER_BYTES) throw new Error(`${bytes.length} bytes, fewer than the ${CONFLUENT_HEADER_BYTES}-byte header`);
     if (bytes[0] !== CONFLUENT_MAGIC_BYTE) throw new Error(`magic byte ${hex(bytes[0])}, expected ${hex(CONFLUENT_MAGIC_BYTE)}`);
-    return { body: bytes.subarray(CONFLUENT_HEADER_BYTES), schema: ` (schema id ${bytes.readInt32BE(1)})` };
+    return bytes.subarray(CONFLUENT_HEADER_BYTES);
   }
   if (bytes.length < GLUE_HEADER_BYTES) throw new Error(`${bytes.length} bytes, fewer than the ${GLUE_HEADER_BYTES}-byte header`);
   if (bytes[0] !== GLUE_HEADER_VERSION) throw new Error(`header version byte ${hex(bytes[0])}, expected ${hex(GLUE_HEADER_VERSION)}`);
-  const schema = ` (schema version ${uuid(bytes.subarray(2, GLUE_HEADER_BYTES))})`;
   const data = bytes.subarray(GLUE_HEADER_BYTES);
-  if (bytes[1] === GLUE_COMPRESSION_NONE) return { body: data, schema };
+  if (bytes[1] === GLUE_COMPRESSION_NONE) return data;
   if (bytes[1] !== GLUE_COMPRESSION_ZLIB) {
     throw new Error(`compression byte ${hex(bytes[1])}, expected ${hex(GLUE_COMPRESSION_NONE)} (none) or ${hex(GLUE_COMPRESSION_ZLIB)} (zlib)`);
   }
   try {
-    return { body: inflateSync(data), schema };
+    return inflateSync(data);
   } catch (error) {
     throw new Error(`its zlib-compressed data does not inflate (${(error as Error).message})`, { cause: error });
   }
+}
+
+/** The schema a well-formed header names, for error messages (spelled out only on an error). */
+function schemaOf(bytes: Buffer, wireFormat: WireFormat): string {
+  if (wireFormat === 'confluent') return ` (schema id ${bytes.readInt32BE(1)})`;
+  return wireFormat === 'glue' ? ` (schema version ${uuid(bytes.subarray(2, GLUE_HEADER_BYTES))})` : '';
 }
 
 /**
@@ -74,23 +73,24 @@ export function framedDeserializer<T>(codec: 'Avro' | 'Protobuf', wireFormat: Wi
     throw new ConfigurationError(`wireFormat is ${JSON.stringify(wireFormat)}; use 'confluent', 'glue' or 'raw' (how the producer's serializer framed the ${codec} data).`);
   }
   const expected = `${FORMAT_NAMES[wireFormat]} ${codec}`;
+  const upperCodec = codec.toUpperCase();
   return (bytes, record, field) => {
     const metadata = field === 'key' ? record.keySchemaMetadata : record.valueSchemaMetadata;
-    let format = expected;
+    let headerRead = false;
     try {
-      let body = bytes;
-      if (metadata) {
-        format = `${codec} delivered by Lambda's schema registry integration (data format ${metadata.dataFormat ?? 'not given'}, schema ${metadata.schemaId ?? 'not given'})`;
-        if (metadata.dataFormat !== undefined && metadata.dataFormat.toUpperCase() !== codec.toUpperCase()) {
+      if (metadata) { // delivered in SOURCE format: Lambda took the header off
+        if (metadata.dataFormat !== undefined && metadata.dataFormat !== upperCodec && metadata.dataFormat.toUpperCase() !== upperCodec) {
           throw new Error(`the mapping's schema registry says the data format is ${metadata.dataFormat}`);
         }
-      } else {
-        const unframed = unframe(bytes, wireFormat);
-        format += unframed.schema;
-        body = unframed.body;
+        return decode(bytes);
       }
+      const body = unframe(bytes, wireFormat);
+      headerRead = true;
       return decode(body);
     } catch (error) {
+      const format = metadata
+        ? `${codec} delivered by Lambda's schema registry integration (data format ${metadata.dataFormat ?? 'not given'}, schema ${metadata.schemaId ?? 'not given'})`
+        : `${expected}${headerRead ? schemaOf(bytes, wireFormat) : ''}`;
       throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not ${format}: ${(error as Error).message}`, { cause: error });
     }
   };

@@ -33,7 +33,7 @@ describe('avroDeserializer', () => {
   });
 
   it("reads a record Lambda delivered in SOURCE format (its schema metadata present) without a header, whatever the wire format", () => {
-    // Lambda removes the schema id before invoking (AWS::Lambda::EventSourceMapping SchemaRegistryConfig, EventRecordFormat SOURCE).
+    // Lambda removes the schema id before invoking: docs/aws-contracts.md §1a (EventRecordFormat SOURCE).
     const fn = avroDeserializer({ schema, wireFormat: 'confluent' });
     expect(deserialize(fn, 'value', avro, { dataFormat: 'AVRO', schemaId: '7' })).toEqual(order);
     expect(deserialize(fn, 'key', avro, { dataFormat: 'AVRO', schemaId: GLUE_SCHEMA_VERSION })).toEqual(order);

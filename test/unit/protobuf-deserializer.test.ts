@@ -24,6 +24,7 @@ const order = { id: 'o-1', cents: 1250, lines: [{ sku: 'tea', qty: 2 }] };
 const proto = Buffer.from(Order.encode(Order.fromObject(order)).finish()); // encoded by protobufjs itself
 const plain = (value: unknown) => Order.toObject(value as protobuf.Message, { longs: Number });
 
+// Wire formats: docs/aws-contracts.md §1a.
 describe('protobufDeserializer', () => {
   it.each([
     ['raw', proto],
@@ -39,6 +40,7 @@ describe('protobufDeserializer', () => {
   });
 
   it('reads a record Lambda delivered in SOURCE format (schema metadata present): no header, the message indexes still there', () => {
+    // docs/aws-contracts.md §1a: Lambda removes the schema id; the indexes stay, as Powertools reads them.
     const confluent = confluentFrame(7, proto, [1]).subarray(5);
     const glue = glueFrame(proto, { messageIndex: 1 }).subarray(18);
     expect(plain(deserialize(protobufDeserializer({ type: Order, wireFormat: 'confluent' }), 'value', confluent, { dataFormat: 'PROTOBUF', schemaId: '7' }))).toEqual(order);

@@ -1,5 +1,5 @@
 import avsc from 'avsc';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkaConsumer } from '../../functions/runtime';
 import { avroDeserializer } from '../../functions/runtime/avro';
 import { ConfigurationError, DeserializationError } from '../../functions/runtime/errors';
@@ -15,6 +15,10 @@ const schema: avsc.Schema = {
 const Order = avsc.Type.forSchema(schema);
 const order = { id: 'o-1', cents: 1250, note: 'gift' };
 const avro = Order.toBuffer(order); // encoded by avsc itself
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('avroDeserializer', () => {
   it.each([
@@ -65,6 +69,7 @@ describe('avroDeserializer', () => {
   });
 
   it('through kafkaConsumer: a record that does not decode is dead-lettered as it came, with the reason and its schema metadata', async () => {
+    vi.spyOn(process.stdout, 'write').mockReturnValue(true); // the invocation's log line and metrics
     const queue = fakeQueue();
     const seen: unknown[] = [];
     const handler = kafkaConsumer<unknown>({

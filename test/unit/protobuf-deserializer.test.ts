@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkaConsumer } from '../../functions/runtime';
 import { protobufDeserializer } from '../../functions/runtime/protobuf';
 import { ConfigurationError, DeserializationError } from '../../functions/runtime/errors';
@@ -23,6 +23,10 @@ const Order = root.lookupType('shop.Order');
 const order = { id: 'o-1', cents: 1250, lines: [{ sku: 'tea', qty: 2 }] };
 const proto = Buffer.from(Order.encode(Order.fromObject(order)).finish()); // encoded by protobufjs itself
 const plain = (value: unknown) => Order.toObject(value as protobuf.Message, { longs: Number });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 // Wire formats: docs/aws-contracts.md §1a.
 describe('protobufDeserializer', () => {
@@ -68,6 +72,7 @@ describe('protobufDeserializer', () => {
   });
 
   it('through kafkaConsumer: a record that does not decode is dead-lettered as it came, naming the field', async () => {
+    vi.spyOn(process.stdout, 'write').mockReturnValue(true); // the invocation's log line and metrics
     const queue = fakeQueue();
     const seen: unknown[] = [];
     const handler = kafkaConsumer<protobuf.Message, unknown>({

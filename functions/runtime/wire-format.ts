@@ -26,6 +26,8 @@ const GLUE_HEADER_BYTES = 18;
 const GLUE_HEADER_VERSION = 3;
 const GLUE_COMPRESSION_NONE = 0;
 const GLUE_COMPRESSION_ZLIB = 5;
+/** Bounds what a compressed record may inflate to, so that a zlib bomb fails its record, not the function. */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
 const hex = (byte: number | undefined) => `0x${(byte ?? 0).toString(16).padStart(2, '0')}`;
 
@@ -50,7 +52,7 @@ function unframe(bytes: Buffer, wireFormat: WireFormat): Buffer {
     throw new Error(`compression byte ${hex(bytes[1])}, expected ${hex(GLUE_COMPRESSION_NONE)} (none) or ${hex(GLUE_COMPRESSION_ZLIB)} (zlib)`);
   }
   try {
-    return inflateSync(data);
+    return inflateSync(data, { maxOutputLength: MAX_INFLATED_BYTES });
   } catch (error) {
     throw new Error(`its zlib-compressed data does not inflate (${(error as Error).message})`, { cause: error });
   }

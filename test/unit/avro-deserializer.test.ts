@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkaConsumer } from '../../functions/runtime';
 import { avroDeserializer } from '../../functions/runtime/avro';
 import { ConfigurationError, DeserializationError } from '../../functions/runtime/errors';
+import { MAX_INFLATED_BYTES } from '../../functions/runtime/wire-format';
 import { buildKafkaEvent } from '../../local/esm/lambda-event';
 import { lambdaContext } from '../../local/esm/lambda-context';
 import { fakeQueue } from '../support/dead-letter-queue';
@@ -54,6 +55,7 @@ describe('avroDeserializer', () => {
     ['glue', avro, 'value', undefined, 'is not Glue Avro: 12 bytes, fewer than the 18-byte header'],
     ['glue', Buffer.concat([Buffer.from([3, 9]), glueFrame(avro).subarray(2)]), 'value', undefined, 'is not Glue Avro: compression byte 0x09, expected 0x00 (none) or 0x05 (zlib)'],
     ['glue', Buffer.concat([Buffer.from([3, 5]), glueFrame(avro).subarray(2)]), 'value', undefined, 'is not Glue Avro: its zlib-compressed data does not inflate'],
+    ['glue', glueFrame(Buffer.alloc(MAX_INFLATED_BYTES + 1), { zlib: true }), 'value', undefined, 'is not Glue Avro: its zlib-compressed data does not inflate (Cannot create a Buffer larger than'],
     ['glue', corrupt(glueFrame(avro)), 'value', undefined, `is not Glue Avro (schema version ${GLUE_SCHEMA_VERSION}): it does not decode as shop.Order (truncated buffer)`],
     ['confluent', avro, 'value', { dataFormat: 'JSON', schemaId: '7' }, "is not Avro delivered by Lambda's schema registry integration (data format JSON, schema 7): the mapping's schema registry says the data format is JSON"],
   ] as const)('refuses a %s record that is not, naming the field, the format and the reason (%#)', (wireFormat, bytes, field, metadata, message) => {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { OUT_DIR } from './bundles';
 import { markdownTable, report, type ScenarioResult } from './results';
 
-const SCENARIOS = ['handler-throughput', 'failure-path', 'cold-start', 'replay', 'end-to-end', 'memory'];
+const SCENARIOS = ['handler-throughput', 'schema-decoding', 'failure-path', 'cold-start', 'replay', 'end-to-end', 'memory'];
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
 const chosen = values.only ?? SCENARIOS;
 const unknown = chosen.filter((s) => !SCENARIOS.includes(s));
@@ -44,7 +44,7 @@ for (const name of chosen) {
   results.push(...(await runInFreshProcess(name)));
   process.stderr.write(`  (${((Date.now() - t) / 1_000).toFixed(0)} s)\n`);
 }
-const order = (id: string) => ['handler-throughput-100', 'handler-throughput-1000', 'handler-throughput-10000', 'failure-path', 'cold-start-bytes', 'cold-start-ms', 'replay', 'end-to-end', 'memory'].indexOf(id);
+const order = (id: string) => ['handler-throughput-100', 'handler-throughput-1000', 'handler-throughput-10000', 'schema-decoding-avro', 'schema-decoding-protobuf', 'failure-path', 'cold-start-bytes', 'cold-start-ms', 'replay', 'end-to-end', 'memory'].indexOf(id);
 results.sort((a, b) => order(a.id) - order(b.id));
 const out = report(results);
 if (!values.only) writeFileSync('bench/results.json', `${JSON.stringify(out, null, 2)}\n`);

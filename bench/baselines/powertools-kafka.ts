@@ -1,11 +1,11 @@
 import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
-import type { MSKEvent } from '@aws-lambda-powertools/kafka/types';
+import type { MSKEvent, SchemaConfigValue } from '@aws-lambda-powertools/kafka/types';
 import type { Context } from 'aws-lambda';
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { handLoop } from './hand-loop';
 
-/** Powertools for AWS Lambda's Kafka consumer utility (JSON values) with the hand-written loop. */
-export function powertoolsHandler(fn: (value: unknown) => void) {
-  const handler = kafkaConsumer<unknown, unknown>(async (event) => handLoop(event.records, fn), { value: { type: 'json' } });
+/** Powertools for AWS Lambda's Kafka consumer utility (JSON values unless told) with the hand-written loop. */
+export function powertoolsHandler(fn: (value: unknown) => void, value: SchemaConfigValue = { type: 'json' }) {
+  const handler = kafkaConsumer<unknown, unknown>(async (event) => handLoop(event.records, fn), { value });
   return (event: KafkaEvent, context: Context) => handler(event as unknown as MSKEvent, context);
 }

@@ -1,8 +1,11 @@
 import type { KafkaRecord } from './record.js';
 import { DeserializationError } from './errors.js';
 
-/** A function from the bytes to the value user code sees. It may throw; the record is then dead-lettered. */
-export type DeserializerFn<T> = (bytes: Buffer, record: KafkaRecord<unknown, unknown>) => T;
+/**
+ * A function from the bytes to the value user code sees; `field` says whether they are the
+ * record's key or its value. It may throw; the record is then dead-lettered.
+ */
+export type DeserializerFn<T> = (bytes: Buffer, record: KafkaRecord<unknown, unknown>, field: 'key' | 'value') => T;
 /** `json` (the default for values), `string` (UTF-8), `bytes` (the Buffer itself), or a function. */
 export type Deserializer<T = unknown> = 'json' | 'string' | 'bytes' | DeserializerFn<T>;
 
@@ -20,8 +23,9 @@ export function resolveDeserializer<T>(option: Deserializer<T>, what: 'key' | 'v
   return (bytes, record) => {
     if (bytes === null) return null;
     try {
-      return fn(bytes, record);
+      return fn(bytes, record, what);
     } catch (error) {
+      if (error instanceof DeserializationError) throw error; // already names the field and the record
       throw new DeserializationError(
         `Cannot deserialize the ${what} of ${record.partitionKey}@${record.offset}: ${(error as Error).message}`,
         { cause: error },

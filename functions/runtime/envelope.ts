@@ -1,5 +1,5 @@
 import { KafkaConsumersError } from './errors.js';
-import type { KafkaRecord } from './record.js';
+import type { KafkaRecord, SchemaMetadata } from './record.js';
 
 /**
  * The dead-letter format, version 1: one SQS message body per record that exhausted its
@@ -20,6 +20,9 @@ export interface DeadLetterEnvelope {
     readonly value: string | null;
     /** In order, duplicates kept; values base64. */
     readonly headers: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+    /** As the event carried them, present only when it did (a mapping with a schema registry). */
+    readonly keySchemaMetadata?: SchemaMetadata;
+    readonly valueSchemaMetadata?: SchemaMetadata;
   };
   readonly error: { readonly type: string; readonly message: string; readonly stack?: string };
   readonly attempts: number;
@@ -90,6 +93,8 @@ export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: Fa
       key: record.encodedKey,
       value: record.encodedValue,
       headers: record.headers.all.map((h) => ({ name: h.name, value: h.value.toString('base64') })),
+      ...(record.keySchemaMetadata ? { keySchemaMetadata: record.keySchemaMetadata } : {}),
+      ...(record.valueSchemaMetadata ? { valueSchemaMetadata: record.valueSchemaMetadata } : {}),
     },
     error: describeError(failure.error),
     attempts: failure.attempts,

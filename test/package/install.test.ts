@@ -48,6 +48,13 @@ new DeadLetterReplay(stack, 'Replay', { consumer });
 app.synth();
 `;
 
+const decodersSource = `import { avroDeserializer } from '${name}/runtime/avro';
+import { protobufDeserializer } from '${name}/runtime/protobuf';
+
+export const avro = avroDeserializer<{ id: string }>({ schema: { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'string' }] }, wireFormat: 'confluent' });
+export const protobuf = protobufDeserializer<number>({ type: { decode: (data: Uint8Array) => data.length }, wireFormat: 'glue' });
+`;
+
 let scratch: string;
 let app: string;
 let packed: { filename: string; size: number; files: Array<{ path: string }> };
@@ -86,6 +93,7 @@ describe(`${name} installed from its tarball`, () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining([
       'package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/functions/runtime/index.js', 'dist/functions/runtime/index.d.ts', 'dist/functions/replay/index.cjs',
+      'dist/functions/runtime/avro.js', 'dist/functions/runtime/avro.d.ts', 'dist/functions/runtime/protobuf.js', 'dist/functions/runtime/protobuf.d.ts',
     ]));
     expect(files.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
     expect(files.filter((f) => f.startsWith('dist/functions/consumer/'))).toEqual([]); // the example stays in the repository
@@ -104,6 +112,7 @@ describe(`${name} installed from its tarball`, () => {
   });
 
   it('type-checks a user app against the published declarations (nodenext, no skipLibCheck)', () => {
+    writeFileSync(path.join(app, 'decoders.ts'), decodersSource); // not imported by the handler: its bundle stays without avsc
     writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: ['node'] },
       include: ['*.ts'],
@@ -114,5 +123,12 @@ describe(`${name} installed from its tarball`, () => {
   it('lets plain Node import the runtime', () => {
     const out = run('node', ['-e', `import('${name}/runtime').then((m) => console.log(typeof m.kafkaConsumer, typeof m.KafkaConsumersError))`], app);
     expect(out.trim()).toBe('function function');
+  });
+
+  it('lets plain Node import the Avro and Protobuf deserializers and decode with them', () => {
+    const avro = `import('${name}/runtime/avro').then((m) => m.avroDeserializer({ schema: 'string', wireFormat: 'raw' })(Buffer.from([4, 104, 105]), {}, 'value'))`;
+    const protobuf = `import('${name}/runtime/protobuf').then((m) => m.protobufDeserializer({ type: { decode: (d) => d.length }, wireFormat: 'raw' })(Buffer.from([1, 2]), {}, 'value'))`;
+    const out = run('node', ['-e', `Promise.all([${avro}, ${protobuf}]).then((values) => console.log(values.join(' ')))`], app);
+    expect(out.trim()).toBe('hi 2');
   });
 });

@@ -46,6 +46,12 @@ export function fakeTransport(
 export const refuseAll = (Code: string, SenderFault: boolean) => (_call: number, entries: OutgoingMessage[]) =>
   entries.map((e) => ({ Id: e.Id, SenderFault, Code }));
 
+/** An in-memory stand-in for SQS: `sent` holds what it accepted; it can refuse everything. */
+export function fakeQueue(refuse = false) {
+  const { transport, accepted } = fakeTransport(refuse ? refuseAll('AccessDenied', true) : undefined);
+  return { sent: accepted, transport };
+}
+
 const failure = { error: new Error('x'), attempts: 1, firstFailureAt: 0, lastFailureAt: 0, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
 
 /** Dead-letter envelopes for offsets 0..n-1 of topic `t`, partition 0. */

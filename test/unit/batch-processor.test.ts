@@ -5,13 +5,7 @@ import type { KafkaRecord } from '../../functions/runtime/record';
 import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
 import { lambdaContext } from '../../local/esm/lambda-context';
 import { captureOutput } from '../support/output';
-import { fakeTransport, refuseAll } from '../support/dead-letter-transport';
-
-/** An in-memory stand-in for SQS: `sent` holds what it accepted; it can refuse everything. */
-function fakeQueue(refuse = false) {
-  const { transport, accepted } = fakeTransport(refuse ? refuseAll('AccessDenied', true) : undefined);
-  return { sent: accepted, transport };
-}
+import { fakeQueue, fakeTransport, refuseAll } from '../support/dead-letter-transport';
 
 const json = (v: unknown) => JSON.stringify(v);
 const records = (topic: string, partition: number, values: unknown[], firstOffset = 0): BrokerRecord[] =>

@@ -6,14 +6,15 @@
 // from ground truth: what was produced, against what the user function finished and what the
 // dead-letter queue holds at the end.
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalServices } from './services';
 import { demoRecord } from './demo-workload';
-import { GroundTruth } from './ground-truth';
+import { GroundTruth, RECORD_FINISHED_CHANNEL } from './ground-truth';
 import { EventSourceMappingEmulator } from './esm/emulator';
 import { lambdaContext } from './esm/lambda-context';
+import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox';
 import { createKafka } from '../functions/runtime/kafka-connection';
-import { kafkaConsumer } from '../functions/runtime';
 import { parseDeadLetter } from '../functions/runtime/envelope';
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';
 import cdkJson from '../cdk.json' with { type: 'json' };
@@ -83,15 +84,16 @@ try {
   const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: `${topic}-consumer` };
   // What the construct puts in the function's environment.
   process.env.REPORT_BATCH_ITEM_FAILURES = String(effectiveMappingSettings(settings).reportBatchItemFailures);
-  // The example consumer's own logic, observed from outside the runtime.
-  const { processOrder } = await import('../functions/consumer/index');
-  const consumer = kafkaConsumer({ processRecord: truth.recording(processOrder) });
+  // The example consumer, its own logic observed from outside the runtime, in sandboxes (worker
+  // threads) that the emulator stops at a timeout, as Lambda does.
+  const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL] });
+  stopAll.push(() => sandboxes.close());
   // Route by the configured endpoint, not the queue URL's host (fauxqs names hosts the SDK cannot parse).
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   stopAll.push(async () => sqs.destroy());
   const emulator = new EventSourceMappingEmulator({
     kafka, topic, settings, bootstrapServers: services.env.KAFKA_BROKERS,
-    handler: (event, context) => consumer(event, context),
+    handler: sandboxes.handler,
     onFailure: async (message) => void (await sqs.send(new SendMessageCommand({ QueueUrl: services.env.ON_FAILURE_QUEUE_URL, MessageBody: JSON.stringify(message) }))),
   });
   stopAll.push(() => emulator.stop());

@@ -6,7 +6,7 @@ import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import { invoke } from '../support/invoke';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 import { produce, readTopic } from '../support/kafka';
-import { startFaultProxy } from '../support/fault-proxy';
+import { startFaultProxy } from '../../local/fault-proxy';
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);

@@ -35,6 +35,12 @@ export interface EmulatorOptions {
   readonly onFailure?: (message: OnFailureRecord) => Promise<void>;
   /** Delay between retries of a failed invocation. @default 500 ms */
   readonly retryDelayMs?: number;
+  /**
+   * The consumer's group session timeout. A member that left is replaced only after a
+   * rebalance, which the embedded broker holds open for this long less a second.
+   * @default 30 s (kafkajs)
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 /**
@@ -150,6 +156,7 @@ export class EventSourceMappingEmulator {
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
+      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs } : {}),
     });
   }
 
@@ -217,10 +224,12 @@ export class EventSourceMappingEmulator {
     const records = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
     const sizes = records.map(encodedSize);
     const bytes = sizes.reduce((a, b) => a + b, 0);
+    // The group hears from this member while its records wait and run (kafkajs sends at most one heartbeat per interval).
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
     const nextOffset = await new Promise<number>((done) => {
       this.#queue.push({ id: `${batch.topic}-${batch.partition}`, partition: batch.partition, records, sizes, bytes, done });
       this.#schedule();
-    });
+    }).finally(() => clearInterval(beat));
     if (nextOffset > records[0]!.offset) resolveOffset(String(nextOffset - 1));
     await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(nextOffset) }]);
     this.#committed.set(batch.partition, nextOffset);

@@ -2,7 +2,7 @@
 // invocation times out, so nothing a timed-out invocation still had running can happen after
 // it was declared failed. Here a sandbox is a worker thread: a pool grows to the number of
 // invocations in flight, reuses idle workers (warm starts), and terminates a worker whose
-// invocation was aborted (a timeout), replacing it on the next invocation (a cold start).
+// invocation was aborted (a timeout) or failed, replacing it on the next invocation (a cold start).
 import { channel } from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -53,12 +53,12 @@ export class SandboxPool {
   readonly #all = new Set<Worker>();
   #closed = false;
 
+  /** Sandboxes started so far (cold starts, replacements included). */
+  started = 0;
+
   constructor(options: SandboxOptions) {
     this.#options = options;
   }
-
-  /** Sandboxes started so far (cold starts, replacements included). */
-  started = 0;
 
   /** The function, as the emulator calls it: `signal` aborted means stop the sandbox now. */
   readonly handler = (event: unknown, context: Context, signal?: AbortSignal) => this.invoke(event, context, signal);
@@ -76,9 +76,14 @@ export class SandboxPool {
       const onMessage = (reply: SandboxReply) => {
         if (reply.type !== 'result') return;
         settle();
-        this.#idle.push(worker);
-        if (reply.ok) resolve(reply.response);
-        else reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
+        if (reply.ok) {
+          this.#idle.push(worker);
+          return resolve(reply.response);
+        }
+        // A failed invocation's sandbox is stopped too: middy answers a TimeoutError just before
+        // the deadline, and what the function still has running must not outlive the failure.
+        this.#discard(worker);
+        reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
       };
       // An uncaught error or process.exit in the function ends the sandbox and the invocation.
       const onExit = (code: number) => {

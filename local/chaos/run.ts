@@ -16,7 +16,7 @@ import type { ReplaySummary } from '../../functions/replay/replayer';
 import { startLocalServices, type LocalServices } from '../services';
 import { startFaultProxy } from '../fault-proxy';
 import { demoRecord } from '../demo-workload';
-import { GroundTruth, RECORD_FINISHED_CHANNEL } from '../ground-truth';
+import { GroundTruth, RECORD_FINISHED_CHANNEL, type GroundTruthSummary } from '../ground-truth';
 import { EventSourceMappingEmulator } from '../esm/emulator';
 import { RUNTIME_CHANNELS, SandboxPool } from '../esm/sandbox';
 import { HandlerFaults } from './handler-faults';
@@ -37,17 +37,8 @@ export interface ChaosOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface ChaosSummary {
-  produced: number;
-  /** Distinct records the user function finished. */
-  processed: number;
-  /** Distinct records in the DLQ at the end. */
-  deadLettered: number;
-  /** Produced, and neither processed nor dead-lettered. */
-  lost: number;
-  /** Records the user function finished more than once. */
-  duplicates: number;
-  maxProcessedTimes: number;
+/** The ground truth's counts, and what the run did. */
+export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
   /** Dead letters the replay moved back onto the topic (copies included when a run was cut short). */
   replayed: number;
   /** Records the mapping sent to its on-failure destination (metadata only: their data is not there). */
@@ -61,6 +52,7 @@ export interface ChaosSummary {
   durationMs: number;
   /** Produced records per second, from the first produce to the consumer catching up. */
   recordsPerSecond: number;
+  /** The first lost records, when some were. */
   lostRecords?: string[];
 }
 
@@ -161,10 +153,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     clearInterval(sampler);
     log(`consumed: ${truth.finished} records finished by the function`);
 
-    // The replay, with the consumer paused, under the same faults (but no restarts).
+    // The replay, with the consumer paused and the schedule over: one round of SQS/S3 faults
+    // and a crash (the replay gives up an invocation on the first error it meets, so faults
+    // arriving all along would keep it from ever finishing).
     phase = 'replay';
-    await schedule.settled();
+    await schedule.stop();
     emulator.pause();
+    if (withFaults) schedule.spoilSqsCalls();
     const replay = new ReplayRuns(sqs, services.env.DLQ_URL, proxy);
     let crashPending = withFaults;
     proxy.plan.intercept = (api) => {

@@ -46,27 +46,21 @@ export class FaultSchedule {
 
   constructor(options: FaultScheduleOptions) {
     this.#options = options;
-    this.#episodes = [() => this.#brokerOutage(), () => this.#sqsTrouble(), () => this.#brokerSlowness(), () => this.#consumerRestart()];
+    this.#episodes = [() => this.#brokerOutage(), async () => this.spoilSqsCalls(), () => this.#brokerSlowness(), () => this.#consumerRestart()];
   }
 
   start(): void {
     this.#options.handlerFaults.enabled = true;
-    const { plan } = this.#options.proxy;
-    plan.apis = 'all';
-    plan.slowMs = 1_500;
+    this.#options.proxy.plan.slowMs = 1_500;
     this.#timer = setInterval(() => {
       this.#running = this.#running.then(() => this.#episode());
     }, this.#options.intervalMs ?? 1_500);
   }
 
-  /** Resolves once the episode under way (if any) is over. */
-  settled(): Promise<void> {
-    return this.#running;
-  }
-
   /** Ends the schedule and heals every fault (waits for the episode under way). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#timer = undefined; // episodes already queued do nothing
     this.#options.handlerFaults.enabled = false;
     await this.#running;
     Object.assign(this.#options.proxy.plan, { throttle: 0, serverErrors: 0, partialFailures: 0, slow: 0 });
@@ -117,9 +111,13 @@ export class FaultSchedule {
     await this.#options.kafka.setBrokerRtt(id, 0);
   }
 
-  // Budgets, not time windows: the next calls get them, whether they come now or later.
-  async #sqsTrouble() {
+  /**
+   * The next SQS/S3 calls are throttled, fail (5xx, Failed[] entries) or answer slowly: budgets,
+   * not time windows, so the next calls get them whether they come now or later.
+   */
+  spoilSqsCalls(): void {
     const { plan } = this.#options.proxy;
+    plan.apis = 'all';
     for (const budget of ['throttle', 'serverErrors', 'partialFailures', 'slow'] as const) plan[budget] = Math.max(plan[budget] ?? 0, SQS_FAULTS_PER_EPISODE);
   }
 

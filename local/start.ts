@@ -86,7 +86,7 @@ try {
   process.env.REPORT_BATCH_ITEM_FAILURES = String(effectiveMappingSettings(settings).reportBatchItemFailures);
   // The example consumer, its own logic observed from outside the runtime, in sandboxes (worker
   // threads) that the emulator stops at a timeout, as Lambda does.
-  const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL] });
+  const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL], warm: partitions });
   stopAll.push(() => sandboxes.close());
   // Route by the configured endpoint, not the queue URL's host (fauxqs names hosts the SDK cannot parse).
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });

@@ -101,6 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const sandboxes = new SandboxPool({
       module: here('./chaos-consumer.ts'),
       channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL],
+      warm: partitions,
       data: { errorEvery: handlerFaults.errorEvery, timeoutEvery: handlerFaults.timeoutEvery, buffer: handlerFaults.buffer } satisfies ChaosConsumerData,
     });
     cleanup.push(() => sandboxes.close());
@@ -142,7 +143,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       if (!rssStartBytes && truth.finished >= records * 0.2) rssStartBytes = process.memoryUsage.rss();
     }, 100);
     cleanup.push(async () => clearInterval(sampler));
-    const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${emulator.stats.invocations} invocations (${emulator.stats.failedInvocations} failed) · lag ${emulator.stats.offsetLag} · ${phase}`), 5_000);
+    const progress = setInterval(() => {
+      const { invocations, failedInvocations, offsetLag } = emulator.stats;
+      const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(0);
+      log(`${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${invocations} invocations (${failedInvocations} failed) · lag ${offsetLag} · rss ${rss} MB · ${phase}`);
+    }, 5_000);
     cleanup.push(async () => clearInterval(progress));
 
     await produce(kafka, topic, partitions, records, truth, giveUpAt);

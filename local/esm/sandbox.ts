@@ -23,6 +23,8 @@ export interface SandboxOptions {
   readonly channels?: readonly string[];
   /** Passed to the function's module as `workerData.data` (shared memory included). @default undefined */
   readonly data?: unknown;
+  /** Sandboxes started at once, ready before the first invocation (as provisioned concurrency). @default 0 */
+  readonly warm?: number;
 }
 
 /** @internal What the pool hands a worker. */
@@ -58,6 +60,7 @@ export class SandboxPool {
 
   constructor(options: SandboxOptions) {
     this.#options = options;
+    for (let i = 0; i < (options.warm ?? 0); i++) this.#idle.push(this.#spawn());
   }
 
   /** The function, as the emulator calls it: `signal` aborted means stop the sandbox now. */

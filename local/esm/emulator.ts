@@ -461,16 +461,6 @@ class TimeoutError extends Error {
   }
 }
 
-/** Each partition's first offset among `records`: where to redeliver them all from. */
-function firstOffsets(records: BrokerRecord[]): Map<string, number> {
-  const first = new Map<string, number>();
-  for (const r of records) {
-    const id = `${r.topic}-${r.partition}`;
-    if (!first.has(id)) first.set(id, r.offset);
-  }
-  return first;
-}
-
 function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): BrokerRecord {
   const headers: Array<[string, Buffer]> = [];
   for (const [name, value] of Object.entries(m.headers ?? {})) {
@@ -520,4 +510,14 @@ export function parseResponse(response: unknown, records: BrokerRecord[]): Map<s
     result.set(id.partition, Math.min(result.get(id.partition) ?? id.offset, id.offset));
   }
   return result;
+}
+
+/** Each partition's first offset among `records`: where to redeliver them all from. */
+function firstOffsets(records: BrokerRecord[]): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const r of records) {
+    const id = `${r.topic}-${r.partition}`;
+    if (!first.has(id)) first.set(id, r.offset);
+  }
+  return first;
 }

@@ -15,10 +15,12 @@ afterEach(async () => {
   vi.unstubAllEnvs();
 });
 
-// Lambda guide, "Understanding the Lambda execution environment lifecycle": when an invocation
-// times out, "Lambda shuts down the execution environment"; the next invocation gets a new one.
-// The emulator runs the function in a worker thread per concurrent invocation and terminates
-// it at the timeout, so a timed-out invocation's work cannot land after it was declared failed.
+// Lambda guide, "Lambda execution environment" (docs.aws.amazon.com/lambda/latest/dg/
+// lambda-runtime-environment.html), "Failures during the invoke phase": a function that times
+// out during the Invoke phase has its execution environment reset; the next invocation starts
+// a new one. The emulator runs the function in a worker thread per concurrent invocation and
+// terminates it at the timeout, so a timed-out invocation's work cannot land after it was
+// declared failed.
 describe('handler sandboxes', () => {
   it('a handler that runs past its timeout writes no dead letter and is not counted as processed', async () => {
     const topic = `e2e-sandbox-late-${Date.now()}`;

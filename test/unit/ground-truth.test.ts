@@ -21,5 +21,4 @@ describe('GroundTruth', () => {
       truth.close();
     }
   });
-
 });

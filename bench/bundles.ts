@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { build } from 'esbuild';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundlingOptions } from '../lib/kafka-consumer';
+import { bundlingOptions, nodeOptions } from '../lib/kafka-consumer';
 
 /** Where bundles and the scenarios' logs go (ignored by git). Inside the repo, so a bundle's
  * external `@aws-sdk/*` resolves from node_modules, as it does from the Lambda runtime. */
@@ -14,7 +14,7 @@ export interface Bundle {
   readonly bytes: number;
 }
 
-/** Bundles a handler with the options the CDK app gives NodejsFunction (esbuild, minified, CJS, `@aws-sdk/*` external). */
+/** Bundles a handler with the options the CDK app gives NodejsFunction (esbuild, minified, CJS, `@aws-sdk/client-*` external). */
 export async function bundle(entry: string, name: string): Promise<Bundle> {
   const options = bundlingOptions();
   const file = path.join(OUT_DIR, name, 'index.js');
@@ -42,7 +42,7 @@ export async function bundle(entry: string, name: string): Promise<Bundle> {
 export function runProbe<T>(name: string, args: string[], execArgv: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = fork(path.resolve(`bench/probes/${name}.mjs`), args, {
-      execArgv: [...execArgv, '--enable-source-maps'], // NODE_OPTIONS as the CDK app sets it
+      execArgv: [...execArgv, ...(nodeOptions().NODE_OPTIONS?.split(' ') ?? [])], // NODE_OPTIONS as the CDK app sets it
       env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/unused', AWS_LAMBDA_FUNCTION_NAME: 'consumer' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

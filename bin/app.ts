@@ -2,7 +2,7 @@
 //   npx cdk synth -c batchSize=250 -c maxBatchingWindowSeconds=5
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { KafkaConsumersStack } from '../lib/kafka-consumers-stack';
+import { KafkaConsumersStack, clusterVpcIdsFromContext } from '../lib/kafka-consumers-stack';
 import { mappingSettingsFromContext, validateMappingSettings } from '../lib/mapping-settings';
 import { guardDemoValues } from './demo-values';
 
@@ -18,6 +18,8 @@ const pollers = {
   ...(settings.maxPollers !== undefined ? { maximumPollers: settings.maxPollers } : {}),
   ...(settings.pollerGroupName !== undefined ? { pollerGroupName: settings.pollerGroupName } : {}),
 };
+const authSecretKeyArn = context('authSecretKeyArn') as string | undefined;
+const vpcIds = clusterVpcIdsFromContext(context);
 
 const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
@@ -38,6 +40,8 @@ const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'Kafka
     ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
   },
   ...(authSecretArn ? { authSecretArn } : {}),
+  ...(authSecretKeyArn ? { authSecretKeyArn } : {}),
+  ...(vpcIds ? { clusterVpcIds: vpcIds } : {}),
 });
 guardDemoValues(stack, clusterArn);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

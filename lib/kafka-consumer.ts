@@ -1,7 +1,6 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,14 +11,15 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ClusterNetwork, MSK_BROKER_PORTS, brokerPortsOf, type ClusterVpcProps } from './cluster-network';
 import {
   MappingSettingsError, effectiveMappingSettings, type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
 } from './mapping-settings';
 import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry';
 import { mappingConsumerGroupId } from '../functions/runtime/consumer-group';
 
-/** An Amazon MSK cluster, reached with IAM auth. */
-export interface MskCluster {
+/** An Amazon MSK cluster, reached with IAM auth; give its `vpc` unless the brokers are public. */
+export interface MskCluster extends ClusterVpcProps {
   readonly kind: 'msk';
   /** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` */
   readonly clusterArn: string;
@@ -28,17 +28,13 @@ export interface MskCluster {
 }
 
 /** A self-managed Apache Kafka cluster (or Redpanda, Confluent, …). */
-export interface SelfManagedCluster {
+export interface SelfManagedCluster extends ClusterVpcProps {
   readonly kind: 'self-managed';
   readonly bootstrapServers: string[];
   /** Secrets Manager secret with `{"username","password"}` for SASL/SCRAM. @default no SASL */
   readonly authSecret?: secretsmanager.ISecret;
   /** @default SASL_SCRAM_512_AUTH when a secret is given */
   readonly authenticationMethod?: sources.AuthenticationMethod;
-  /** The VPC the brokers live in, when they are not public. @default none */
-  readonly vpc?: ec2.IVpc;
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly securityGroup?: ec2.ISecurityGroup;
 }
 
 export type KafkaCluster = MskCluster | SelfManagedCluster;
@@ -118,7 +114,10 @@ export interface KafkaConsumerProps {
   readonly environment?: Record<string, string>;
   /** How long dead letters are kept, 1 min – 14 days. @default 14 days */
   readonly deadLetterRetention?: Duration;
-  /** Expiry of oversized dead letters in S3. @default 30 days */
+  /**
+   * Expiry of oversized dead letters in S3: at least `deadLetterRetention` plus a day, so that no
+   * pointer in the queue outlives its object. @default 30 days
+   */
   readonly deadLetterObjectExpiration?: Duration;
   /** Encrypt queues and bucket with this key. @default SQS- and S3-managed encryption */
   readonly encryptionKey?: kms.IKey;
@@ -133,6 +132,10 @@ export interface KafkaConsumerProps {
 }
 
 const SAFETY_MARGIN = Duration.seconds(3); // the runtime's default timeSafetyMarginMs
+/** S3 expires objects at the first midnight UTC after their age is reached: up to a day late, never early. */
+const OBJECT_EXPIRY_MARGIN = Duration.days(1);
+/** Metrics one CloudWatch alarm's metric math may read (CloudWatch alarm limits). */
+export const MAX_ALARM_METRICS = 10;
 /** Where the runtime writes oversized dead letters (see DeadLetterWriter). */
 export const DEAD_LETTER_PREFIX = 'dead-letters/';
 
@@ -195,6 +198,11 @@ export class KafkaConsumer extends Construct {
   /** What the mappings do, defaults filled in. */
   readonly settings: EffectiveMappingSettings;
   readonly eventSources: Array<sources.ManagedKafkaEventSource | sources.SelfManagedKafkaEventSource> = [];
+  /** The cluster as given, with the security group created for its VPC when none was. */
+  readonly cluster: KafkaCluster;
+  /** The cluster's VPC, security group and endpoints. @default none when the cluster has no VPC */
+  readonly network?: ClusterNetwork;
+  readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
@@ -205,6 +213,11 @@ export class KafkaConsumer extends Construct {
     const timeout = props.timeout ?? Duration.seconds(60);
     const retry = new RetryPolicy(props.recordRetry);
     const needed = retry.worstCaseDelayMs() + SAFETY_MARGIN.toMilliseconds() + 1_000;
+    // Lambda guide, "Configuring Amazon MSK event sources": Kafka mappings support functions
+    // with a timeout of at most 14 minutes.
+    if (timeout.toSeconds() > 14 * 60) {
+      throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).`);
+    }
     if (timeout.toMilliseconds() < needed) {
       throw new MappingSettingsError(`timeout is ${timeout.toSeconds()} s; with recordRetry's backoff (up to ${retry.worstCaseDelayMs()} ms per record) and the 3 s safety margin it must be at least ${Math.ceil(needed / 1_000)} s.`);
     }
@@ -215,7 +228,15 @@ export class KafkaConsumer extends Construct {
     if (retention.toSeconds() < 60 || retention.toSeconds() > 1_209_600) {
       throw new MappingSettingsError(`deadLetterRetention is ${retention.toSeconds()} s; it must be 60 s – 14 days.`);
     }
+    const expiration = props.deadLetterObjectExpiration ?? Duration.days(30);
+    const minExpiration = Math.ceil(retention.toSeconds() / 86_400) + OBJECT_EXPIRY_MARGIN.toDays();
+    if (expiration.toDays({ integral: false }) < minExpiration) {
+      throw new MappingSettingsError(`deadLetterObjectExpiration is ${expiration.toDays({ integral: false })} days; with deadLetterRetention of ${retention.toSeconds()} s it must be at least ${minExpiration} days (the retention plus a day), or oversized dead letters would be deleted while their pointers still wait in the queue.`);
+    }
     this.metricsNamespace = props.metricsNamespace ?? 'KafkaConsumer';
+    this.encryptionKey = props.encryptionKey;
+    this.network = this.#network(props.cluster, id);
+    this.cluster = this.network ? { ...props.cluster, securityGroup: this.network.securityGroup } : props.cluster;
     this.serviceName = props.serviceName ?? id;
 
     const queueEncryption = props.encryptionKey
@@ -227,7 +248,7 @@ export class KafkaConsumer extends Construct {
       ...(props.encryptionKey ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey } : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      lifecycleRules: [{ expiration: props.deadLetterObjectExpiration ?? Duration.days(30) }],
+      lifecycleRules: [{ expiration }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -253,11 +274,12 @@ export class KafkaConsumer extends Construct {
         DLQ_BUCKET: this.deadLetterBucket.bucketName,
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
-        NODE_OPTIONS: '--enable-source-maps',
-        // Lambda ignores partial responses of a mapping without them: the runtime must then fail the batch instead.
-        REPORT_BATCH_ITEM_FAILURES: String(this.settings.reportBatchItemFailures),
+        ...nodeOptions(),
         ...(props.consumerGroupId ? { KAFKA_CONSUMER_GROUP: props.consumerGroupId } : {}),
         ...props.environment,
+        // Last, so nothing overrides it: Lambda ignores partial responses of a mapping without
+        // them, and the runtime must then fail the batch instead.
+        REPORT_BATCH_ITEM_FAILURES: String(this.settings.reportBatchItemFailures),
       },
     });
     this.deadLetterQueue.grantSendMessages(this.function);
@@ -266,12 +288,55 @@ export class KafkaConsumer extends Construct {
     Validations.of(this.function).acknowledge(deadLetterObjectsAck(this.deadLetterBucket));
 
     for (const topic of props.topics) {
-      const source = this.#eventSource(props, topic);
+      const source = this.#eventSource({ ...props, cluster: this.cluster }, topic);
       this.function.addEventSource(source);
       this.eventSources.push(source);
     }
     if (props.cluster.kind === 'msk') this.#grantMskRead(props.cluster.clusterArn, props.topics, props.consumerGroupId);
-    this.#alarms(props.alarmThresholds ?? {}, props.alarmTopic);
+    // The mapping sends to its on-failure destination from the cluster's VPC, with the function's role.
+    this.network?.allow('sqs', endpointStatement(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [this.onFailureQueue.queueArn]));
+    if (this.settings.pollerMode === 'on-demand') {
+      // On demand, the mapping invokes the function and assumes its role from the cluster's VPC
+      // (Lambda guide, "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda");
+      // provisioned pollers do both from Lambda's own network.
+      this.network?.allow('lambda', endpointStatement(['lambda:InvokeFunction'], [this.function.functionArn, `${this.function.functionArn}:*`]));
+      this.network?.allow('sts', endpointStatement(['sts:AssumeRole'], [this.function.role!.roleArn]));
+    }
+    if (this.cluster.kind === 'self-managed' && this.cluster.vpc) {
+      // A self-managed cluster's mapping places its network interfaces in the VPC with the
+      // function's role (Lambda guide, "Configuring Lambda execution role permissions" for
+      // self-managed Kafka); aws-cdk-lib's SelfManagedKafkaEventSource does not grant them.
+      this.function.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DeleteNetworkInterface', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      }));
+      Validations.of(this.function).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'EC2 network-interface and describe actions the self-managed Kafka mapping needs in the VPC take no resource-level scope for these calls (as in AWSLambdaVPCAccessExecutionRole).',
+      });
+    }
+    if (this.cluster.kind === 'self-managed' && this.cluster.authSecret) {
+      grantSecretKeyDecrypt(this.cluster.authSecret, this.function); // the mapping reads the secret with the function's role
+      this.network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [this.cluster.authSecret.secretArn]));
+    }
+    this.#alarms(props.topics, props.alarmThresholds ?? {}, props.alarmTopic);
+  }
+
+  #network(cluster: KafkaCluster, id: string): ClusterNetwork | undefined {
+    if (!cluster.vpc) {
+      if (cluster.kind === 'msk') {
+        Annotations.of(this).addWarningV2('kafka-consumers:mskWithoutVpc', `${id}: the MSK cluster was given without its vpc, so nothing gives the mapping's on-failure destination (SQS) a way out of the cluster's VPC: AWS requires a VPC endpoint for it there. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…), or create the endpoint yourself.`);
+      }
+      return undefined;
+    }
+    if (cluster.kind === 'msk' && !cluster.securityGroup) {
+      // The mapping's network interfaces use the MSK cluster's own groups (Lambda guide,
+      // "Creating a Lambda event source mapping for an Amazon MSK event source"): endpoints that
+      // admit a group created here would turn the mapping's on-failure sends away.
+      throw new MappingSettingsError('cluster.securityGroup is required with an MSK cluster\'s vpc: give the cluster\'s own security group (app: -c securityGroupIds=sg-…), which the mapping uses and the VPC endpoints must admit.');
+    }
+    const auth = cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? 'scram' : 'tls';
+    return new ClusterNetwork(this, 'Network', { ...cluster, vpc: cluster.vpc, brokerPorts: brokerPortsOf(cluster.bootstrapServers, MSK_BROKER_PORTS[auth]) });
   }
 
   #eventSource(props: KafkaConsumerProps, topic: string) {
@@ -338,36 +403,69 @@ export class KafkaConsumer extends Construct {
     return new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: this.function.functionName }, statistic: 'Maximum', period: Duration.minutes(1) });
   }
 
-  #alarms(t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined) {
-    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+  #alarms(topics: string[], t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined) {
+    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING) => {
       const alarm = new cloudwatch.Alarm(this, id, {
-        metric, threshold, evaluationPeriods: 1, alarmDescription: description,
+        metric, threshold, evaluationPeriods: 1, alarmDescription: description, treatMissingData,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
       this.alarms.push(alarm);
     };
     add('DeadLettersAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.deadLetters ?? 1,
-      'Records are waiting in the dead-letter queue: fix the cause, then invoke the replay function.');
+      'Records are waiting in the dead-letter queue: fix the cause, then invoke the replay function.',
+      // SQS publishes queue metrics only while the queue is active: a quiet queue keeps its state.
+      cloudwatch.TreatMissingData.IGNORE);
     add('OldestDeadLetterAlarm', this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), (t.oldestDeadLetterAge ?? Duration.hours(1)).toSeconds(),
-      'A dead letter has waited too long; it is deleted when the queue retention runs out.');
+      'A dead letter has waited too long; it is deleted when the queue retention runs out.', cloudwatch.TreatMissingData.IGNORE);
     add('FunctionErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), t.functionErrors ?? 1,
       'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
     add('ThrottlesAlarm', this.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');
     add('OffsetLagAlarm', this.offsetLagMetric(), t.offsetLag ?? 10_000, 'The consumer is falling behind its topics.');
-    const deadLettered = new cloudwatch.MathExpression({
-      expression: `SUM(SEARCH('{${this.metricsNamespace},service,topic} MetricName="RecordsDeadLettered" service="${this.serviceName}"', 'Sum', 300))`,
-      period: Duration.minutes(5),
-      label: 'RecordsDeadLettered',
-    });
-    add('RecordsDeadLetteredAlarm', deadLettered, t.recordsDeadLettered ?? 1, 'Records exhausted their retries and were dead-lettered.');
+    // Alarms refuse SEARCH: sum the per-topic metrics by name, at most MAX_ALARM_METRICS per alarm.
+    for (let i = 0; i < topics.length; i += MAX_ALARM_METRICS) {
+      const group = topics.slice(i, i + MAX_ALARM_METRICS);
+      const usingMetrics = Object.fromEntries(group.map((name, j) => [`t${j}`, this.runtimeMetric('RecordsDeadLettered', name)]));
+      const sum = new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(',')}])`, usingMetrics, period: Duration.minutes(5), label: 'RecordsDeadLettered' });
+      add(`RecordsDeadLetteredAlarm${i ? i / MAX_ALARM_METRICS + 1 : ''}`, sum, t.recordsDeadLettered ?? 1, `Records of ${group.join(', ')} exhausted their retries and were dead-lettered.`);
+    }
   }
 }
 
-/** esbuild locally (no Docker), minified, with source maps; the AWS SDK is the runtime's. */
+/**
+ * esbuild locally (no Docker), minified. Only the AWS SDK's client packages are left to the
+ * Lambda runtime, which provides them; their helpers (credential providers, utilities) are not
+ * promised, so everything else is bundled. No source maps: Node applies them on every read of
+ * `error.stack`, which each dead letter does (measured in `npm run bench`, failure-path).
+ */
 export function bundlingOptions(): nodejs.BundlingOptions {
-  return { minify: true, sourceMap: true, target: 'node24', externalModules: ['@aws-sdk/*'], format: nodejs.OutputFormat.CJS, forceDockerBundling: false };
+  return { minify: true, sourceMap: false, target: 'node24', externalModules: ['@aws-sdk/client-*'], format: nodejs.OutputFormat.CJS, forceDockerBundling: false };
+}
+
+/** The functions' NODE_OPTIONS: source maps read only when the bundles carry them. */
+export function nodeOptions(): Record<string, string> {
+  return bundlingOptions().sourceMap ? { NODE_OPTIONS: '--enable-source-maps' } : {};
+}
+
+/** What `ISecret.grantRead` allows, for the Secrets Manager endpoint's policy. */
+export const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+
+/**
+ * kms:Decrypt on the secret's customer-managed key, only through Secrets Manager. `ISecret.grantRead`
+ * does not add it for a key imported by ARN, so it is granted here explicitly.
+ */
+export function grantSecretKeyDecrypt(secret: secretsmanager.ISecret, grantee: iam.IGrantable): void {
+  if (!secret.encryptionKey) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['kms:Decrypt'], resources: [secret.encryptionKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(secret).region}.amazonaws.com` } },
+  }));
+}
+
+/** An endpoint policy statement as narrow as the IAM grant it lets through (identity policies still apply). */
+export function endpointStatement(actions: string[], resources: string[]): iam.PolicyStatement {
+  // "*", not {"AWS": "*"}: on demand the Lambda service itself calls the Lambda and STS endpoints.
+  return new iam.PolicyStatement({ principals: [new iam.StarPrincipal()], actions, resources });
 }
 
 /** ARNs of an MSK cluster's topics and groups, for IAM. */

@@ -1,13 +1,27 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DEAD_LETTER_PREFIX, KafkaConsumer, bundlingOptions, deadLetterObjectsAck, mskResourceArns, type KafkaConsumerProps } from './kafka-consumer';
+import { DeadLetterReplay } from './dead-letter-replay';
+import { KafkaConsumer, type KafkaConsumerProps } from './kafka-consumer';
 import { MappingSettingsError } from './mapping-settings';
+import type { KafkaCompression } from '../functions/runtime/kafka-compression';
+
+/** The cluster's VPC by id, for apps configured from context: imported offline (no lookups), so synth needs no account. */
+export interface ClusterVpcIds {
+  readonly vpcId: string;
+  /** The subnets for the replay function, the endpoints and a self-managed cluster's mapping. */
+  readonly subnetIds: string[];
+  /** The subnets' route tables, in the same order: then S3 gets a gateway endpoint rather than an interface one. @default unknown */
+  readonly routeTableIds?: string[];
+  /** At most one: see `ClusterVpcProps.securityGroup`. @default one created */
+  readonly securityGroupIds?: string[];
+  /** @default false: see `ClusterVpcProps.vpcReachesAwsServices` */
+  readonly vpcReachesAwsServices?: boolean;
+}
 
 export interface KafkaConsumersStackProps extends StackProps {
   readonly consumer: KafkaConsumerProps;
@@ -18,17 +32,23 @@ export interface KafkaConsumersStackProps extends StackProps {
    * same as `consumer.cluster.authSecret`. @default none
    */
   readonly authSecretArn?: string;
+  /**
+   * ARN of the customer-managed KMS key that encrypts `authSecretArn`: the mapping and the
+   * replay function get `kms:Decrypt` on it (through Secrets Manager only). @default the secret uses the AWS managed key
+   */
+  readonly authSecretKeyArn?: string;
   /** Replays allowed per record before the replay function leaves it in the queue. @default 3 */
   readonly replayLimit?: number;
-  /** The VPC the replay function needs to reach the brokers. @default no VPC (public or local brokers) */
-  readonly replayVpc?: ec2.IVpc;
-  /** @default the VPC's private subnets */
-  readonly replaySubnets?: ec2.SubnetSelection;
-  /** @default a new group with all outbound traffic allowed */
-  readonly replaySecurityGroups?: ec2.ISecurityGroup[];
+  /** The cluster's VPC by id; same as `consumer.cluster.vpc` and its neighbours. @default `consumer.cluster`'s own */
+  readonly clusterVpcIds?: ClusterVpcIds;
+  /**
+   * The codec the replay function compresses the record batches it produces with: `'none'`,
+   * `'gzip'`, `'snappy'`, `'lz4'` or `'zstd'` (consumers read every one). @default 'none'
+   */
+  readonly replayCompression?: KafkaCompression;
 }
 
-/** The consumer, its DLQ replay function, and a dashboard. */
+/** The consumer, its DLQ replay function (placed in the cluster's VPC, when it has one), and a dashboard. */
 export class KafkaConsumersStack extends Stack {
   readonly consumer: KafkaConsumer;
   readonly replayFunction: nodejs.NodejsFunction;
@@ -36,52 +56,51 @@ export class KafkaConsumersStack extends Stack {
   constructor(scope: Construct, id: string, props: KafkaConsumersStackProps) {
     super(scope, id, props);
     let cluster = props.consumer.cluster;
+    if (props.authSecretKeyArn && !(props.authSecretArn && cluster.kind === 'self-managed')) {
+      throw new MappingSettingsError('authSecretKeyArn is the KMS key of a self-managed cluster\'s SCRAM secret: give it with authSecretArn (and no clusterArn), or leave it out.');
+    }
     if (props.authSecretArn && cluster.kind === 'self-managed') {
-      cluster = { ...cluster, authSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaAuthSecret', props.authSecretArn) };
+      const encryptionKey = props.authSecretKeyArn ? kms.Key.fromKeyArn(this, 'KafkaAuthSecretKey', props.authSecretKeyArn) : undefined;
+      cluster = { ...cluster, authSecret: secretsmanager.Secret.fromSecretAttributes(this, 'KafkaAuthSecret', { secretCompleteArn: props.authSecretArn, encryptionKey }) };
     }
+    if (props.clusterVpcIds) cluster = { ...cluster, ...this.#importVpc(props.clusterVpcIds) };
     const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', { ...props.consumer, cluster }));
-    const { topics } = props.consumer;
-    if (!cluster.bootstrapServers?.length) {
-      throw new MappingSettingsError('cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
-    }
+    this.replayFunction = new DeadLetterReplay(this, 'Replay', {
+      consumer,
+      ...(props.replayLimit !== undefined ? { replayLimit: props.replayLimit } : {}),
+      ...(props.replayCompression !== undefined ? { compression: props.replayCompression } : {}),
+    }).function;
 
-    this.replayFunction = new nodejs.NodejsFunction(this, 'ReplayFunction', {
-      entry: new URL('../functions/replay/index.ts', import.meta.url).pathname,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-      timeout: Duration.minutes(5),
-      bundling: bundlingOptions(),
-      ...(props.replayVpc ? { vpc: props.replayVpc, vpcSubnets: props.replaySubnets ?? {}, ...(props.replaySecurityGroups ? { securityGroups: props.replaySecurityGroups } : {}) } : {}),
-      environment: {
-        DLQ_URL: consumer.deadLetterQueue.queueUrl,
-        KAFKA_BROKERS: cluster.bootstrapServers.join(','),
-        KAFKA_AUTH: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
-        ...(cluster.kind === 'self-managed' && cluster.authSecret ? { KAFKA_SASL_SECRET_ARN: cluster.authSecret.secretArn } : {}),
-        REPLAY_ALLOWED_TOPICS: topics.join(','),
-        REPLAY_MAX_COUNT: String(props.replayLimit ?? 3),
-        POWERTOOLS_SERVICE_NAME: `${consumer.serviceName}-replay`,
-        POWERTOOLS_METRICS_NAMESPACE: consumer.metricsNamespace,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
-    consumer.deadLetterQueue.grantConsumeMessages(this.replayFunction);
-    this.replayFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [consumer.deadLetterBucket.arnForObjects(`${DEAD_LETTER_PREFIX}*`)] }));
-    props.consumer.encryptionKey?.grantDecrypt(this.replayFunction);
-    Validations.of(this.replayFunction).acknowledge(deadLetterObjectsAck(consumer.deadLetterBucket));
-    if (cluster.kind === 'msk') {
-      const arns = mskResourceArns(cluster.clusterArn);
-      this.replayFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [cluster.clusterArn] }));
-      this.replayFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: topics.map(arns.topic) }));
-    } else if (cluster.authSecret) {
-      cluster.authSecret.grantRead(this.replayFunction);
-    }
-
-    if (props.dashboard ?? true) this.#dashboard(consumer, topics);
+    if (props.dashboard ?? true) this.#dashboard(consumer, props.consumer.topics);
     new CfnOutput(this, 'ReplayFunctionName', { value: this.replayFunction.functionName, description: 'aws lambda invoke --function-name <this> --payload \'{"dryRun":true}\' out.json' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: consumer.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'OnFailureQueueUrl', { value: consumer.onFailureQueue.queueUrl });
     this.#acknowledgeFindings();
+  }
+
+  #importVpc(ids: ClusterVpcIds) {
+    const { vpcId, subnetIds, routeTableIds, securityGroupIds = [] } = ids;
+    if (!subnetIds.length) throw new MappingSettingsError(`subnetIds is empty: with vpcId ${vpcId}, give the subnets to run in (comma separated).`);
+    if (routeTableIds && routeTableIds.length !== subnetIds.length) {
+      throw new MappingSettingsError(`routeTableIds has ${routeTableIds.length} entries for ${subnetIds.length} subnetIds; give one route table per subnet, in the same order.`);
+    }
+    if (securityGroupIds.length > 1) {
+      throw new MappingSettingsError(`securityGroupIds has ${securityGroupIds.length} groups (${securityGroupIds.join(', ')}); give one (a self-managed cluster's mapping takes one), or none to have one created.`);
+    }
+    const subnets = subnetIds.map((subnetId, i) => ec2.Subnet.fromSubnetAttributes(this, `Subnet${i}`, { subnetId, ...(routeTableIds ? { routeTableId: routeTableIds[i] } : {}) }));
+    if (!routeTableIds) {
+      for (const subnet of subnets) {
+        Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'Without routeTableIds, S3 gets an interface endpoint, which needs no route table.');
+      }
+    }
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'ClusterVpc', { vpcId, availabilityZones: Fn.getAzs() });
+    Annotations.of(vpc).acknowledgeWarning('@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones', 'The subnets are given by id; nothing selects them by zone.');
+    return {
+      vpc,
+      vpcSubnets: { subnets },
+      ...(securityGroupIds[0] ? { securityGroup: ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', securityGroupIds[0]) } : {}),
+      ...(ids.vpcReachesAwsServices ? { vpcReachesAwsServices: true } : {}),
+    };
   }
 
   #dashboard(consumer: KafkaConsumer, topics: string[]) {
@@ -116,8 +135,20 @@ export class KafkaConsumersStack extends Stack {
   }
 }
 
-function scramOf(method: string | undefined): string {
-  if (!method || method === 'SASL_SCRAM_512_AUTH') return 'scram-sha-512';
-  if (method === 'SASL_SCRAM_256_AUTH') return 'scram-sha-256';
-  throw new MappingSettingsError(`authenticationMethod ${method} is not supported by the replay function; use SASL_SCRAM_512_AUTH or SASL_SCRAM_256_AUTH.`);
+/** Reads `vpcId`, `subnetIds`, `routeTableIds`, `securityGroupIds` (comma separated) and `vpcReachesAwsServices` from CDK context. */
+export function clusterVpcIdsFromContext(get: (key: string) => unknown): ClusterVpcIds | undefined {
+  const list = (key: string) => String(get(key) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const vpcId = String(get('vpcId') ?? '').trim();
+  const reaches = String(get('vpcReachesAwsServices') ?? 'false');
+  if (reaches !== 'true' && reaches !== 'false') throw new MappingSettingsError(`context vpcReachesAwsServices is "${reaches}"; use true or false.`);
+  if (!vpcId) {
+    const stray = ['subnetIds', 'routeTableIds', 'securityGroupIds'].filter((k) => list(k).length);
+    if (stray.length || reaches === 'true') throw new MappingSettingsError(`context ${[...stray, ...(reaches === 'true' ? ['vpcReachesAwsServices'] : [])].join(', ')} given without vpcId: give -c vpcId=vpc-… too.`);
+    return undefined;
+  }
+  const routeTableIds = list('routeTableIds');
+  return {
+    vpcId, subnetIds: list('subnetIds'), securityGroupIds: list('securityGroupIds'), vpcReachesAwsServices: reaches === 'true',
+    ...(routeTableIds.length ? { routeTableIds } : {}),
+  };
 }

@@ -54,9 +54,11 @@ const shutdown = async () => {
 process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
 process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
 
-/** Waits for `done`, or until the run's deadline; true when done. */
-const until = async (done: () => boolean) => {
+/** Waits for `done`, or until the run's deadline (true when done); `failed` ends the wait with its error. */
+const until = async (done: () => boolean, failed: () => Error | undefined) => {
   while (!done()) {
+    const error = failed();
+    if (error) throw error; // e.g. a batch the emulator cannot decode: say so, do not wait
     if (Date.now() > giveUpAt) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -106,7 +108,7 @@ try {
     process.stderr.write(`\r${s.decided} accounted · ${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · lag ${s.offsetLag}   `);
   }, 250);
   stopAll.push(async () => clearInterval(progress));
-  let complete = await until(() => s.decided >= total);
+  let complete = await until(() => s.decided >= total, () => emulator.error);
   const firstPassMs = Date.now() - consumeStarted;
 
   // As in production: the consumer is paused (fixed, redeployed), the DLQ replayed, the consumer resumed.
@@ -117,7 +119,7 @@ try {
     replayed = (await replay({ maxMessages: 10_000 }, lambdaContext(Math.max(1_000, giveUpAt - Date.now()), 'replay'))).replayed;
     log(`\nreplayed ${replayed} dead letters onto ${topic}; consuming them again`);
     emulator.resume();
-    complete = await until(() => s.decided >= total + replayed);
+    complete = await until(() => s.decided >= total + replayed, () => emulator.error);
   }
   clearInterval(progress);
   if (!complete) log(`\nthe deadline (--deadline ${deadlineMs / 1_000} s) passed with records still unaccounted for; stopping`);
@@ -130,11 +132,15 @@ try {
   // The dead-letter queue's contents at the end: this run's topic only (the queue may be shared).
   try {
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: services.env.DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: services.env.DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }));
       if (Messages.length === 0) break;
       for (const m of Messages) {
-        const letter = parseDeadLetter(m.Body ?? '');
-        if (letter.record.topic === topic) truth.deadLettered(letter);
+        try {
+          const letter = parseDeadLetter(m.Body ?? '');
+          if (letter.record.topic === topic) truth.deadLettered(letter);
+        } catch {
+          // Not one of this run's dead letters (the queue may be shared): not counted.
+        }
       }
     }
   } catch (error) {

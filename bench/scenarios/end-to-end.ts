@@ -45,6 +45,7 @@ runScenario(async () => {
     const oursMs = await timeMs(async () => {
       await emulator.start();
       while (emulator.stats.decided < RECORDS) {
+        if (emulator.error) throw emulator.error;
         await new Promise((resolve) => setTimeout(resolve, 2));
         if (!oursFirst && emulator.stats.decided > 0) oursFirst = performance.now();
       }

@@ -1,24 +1,24 @@
 // Scenario 2: the 10,000-record event with 5% of records failing for good, through our
-// handler (dead letters batched to the embedded SQS) and a SendMessage-per-record writer.
+// handler bundled as `cdk deploy` bundles it (dead letters batched to the embedded SQS) and a
+// SendMessage-per-record writer.
+import { createRequire } from 'node:module';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NonRetryableError, kafkaConsumer } from '../../functions/runtime';
 import type { KafkaEvent } from '../../functions/runtime/event';
+import { bundlingOptions } from '../../lib/kafka-consumer';
 import { lambdaContext } from '../../local/esm/lambda-context';
 import { startLocalServices } from '../../local/services';
 import { startRemoteAws } from '../aws-server';
 import { naiveDeadLetterHandler } from '../baselines/naive-dead-letters';
+import { bundle } from '../bundles';
 import { orderEventText, type BenchHandler } from '../fixtures';
 import { progress, runScenario, timeMs } from '../measure';
+import { rejectMarked } from '../rejecting-consumer';
 import { scenario } from '../results';
 
 const RECORDS = 10_000;
 const PARTITIONS = 10;
 const FAIL_EVERY = 20; // 5%
 const RUNS = 5;
-
-const rejectMarked = (value: unknown) => {
-  if ((value as { fail?: boolean }).fail) throw new NonRetryableError('order rejected: simulated permanent failure');
-};
 
 runScenario(async () => {
   const aws = await startRemoteAws();
@@ -27,7 +27,11 @@ runScenario(async () => {
     Object.assign(process.env, services.env);
     const queueUrl = services.env.DLQ_URL;
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false }); // fauxqs' queue URLs are not endpoints
-    const ours = kafkaConsumer({ processRecord: (record) => rejectMarked(record.value) });
+    // Every envelope reads error.stack: source-mapped only when the deployed functions are
+    // (tsx turned source maps on for this process; the bundle must be loaded after the switch).
+    process.setSourceMapsEnabled(Boolean(bundlingOptions().sourceMap));
+    const { file } = await bundle('bench/rejecting-consumer.ts', 'failure-consumer');
+    const { handler: ours } = createRequire(import.meta.url)(file) as { handler: BenchHandler };
     const handlers: Record<string, BenchHandler> = {
       ours: (event, context) => ours(event, context),
       naive: naiveDeadLetterHandler(rejectMarked, sqs, queueUrl),
@@ -60,7 +64,7 @@ runScenario(async () => {
     progress(`ours ${Math.round(perSecond('ours'))} records/s with ${calls.ours} SQS calls; naive ${Math.round(perSecond('naive'))} records/s with ${calls.naive}`);
     return [
       scenario('failure-path', 'records/s', true, perSecond('ours'), { naive: perSecond('naive') }, {
-        records: RECORDS, partitions: PARTITIONS, failedRecords: failures, sqsCalls: calls, runs: RUNS, statistic: 'best run', sqs: 'fauxqs in another process, on loopback',
+        records: RECORDS, partitions: PARTITIONS, sourceMaps: Boolean(bundlingOptions().sourceMap), failedRecords: failures, sqsCalls: calls, runs: RUNS, statistic: 'best run', sqs: 'fauxqs in another process, on loopback',
       }),
     ];
   } finally {

@@ -5,6 +5,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Producer } from 'kafkajs';
 import { connectProducer, createKafka } from '../runtime/kafka-connection';
+import { compressionFrom } from '../runtime/kafka-codecs';
 import { ConfigurationError } from '../runtime/errors';
 import { allowedTopicsFrom, parseReplayRequest, replayLimitFrom } from './request';
 import { DlqReplayer, type ReplaySummary } from './replayer';
@@ -25,7 +26,7 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
 
   let producer: Promise<Producer> | undefined;
   const connect = () => (producer ??= createKafka(process.env, 'dlq-replay').then((kafka) => connectProducer(kafka, process.env)));
-  const replayer = new DlqReplayer({ queueUrl, producer: connect, replayLimit: replayLimitFrom(process.env) });
+  const replayer = new DlqReplayer({ queueUrl, producer: connect, replayLimit: replayLimitFrom(process.env), compression: compressionFrom(process.env) });
   const remaining = context.getRemainingTimeInMillis();
   const deadline = started + remaining - Math.min(SAFETY_MARGIN_MS, remaining / 4);
   let summary: ReplaySummary | undefined;

@@ -1,10 +1,12 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
-import type { Message as KafkaMessage, Producer } from 'kafkajs';
+import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkajs';
+import type { KafkajsHeader } from '../runtime/kafka-headers';
 import { loadS3, loadSqs } from '../runtime/aws-clients';
 import {
-  MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter, type DeadLetterEnvelope,
+  MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter, type DeadLetterEnvelope,
 } from '../runtime/envelope';
 import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry';
+import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer';
 import type { ReplaySettings } from './request';
 
 export interface ReplaySummary {
@@ -25,6 +27,8 @@ export interface ReplayerOptions {
   readonly producer: () => Promise<Producer>;
   /** Dead letters replayed this many times already stay in the queue. */
   readonly replayLimit: number;
+  /** The codec record batches are produced with (`KAFKA_COMPRESSION`). @default none */
+  readonly compression?: CompressionTypes;
   /** ReceiveMessage loops in parallel. @default 4 */
   readonly receivers?: number;
   /** Retries of DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
@@ -34,9 +38,64 @@ export interface ReplayerOptions {
 interface Candidate {
   readonly message: SqsMessage;
   readonly envelope: DeadLetterEnvelope;
+  /** The S3 object a pointer message named, as read. */
+  readonly object?: StoredObject;
 }
 
+interface StoredObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: string;
+}
+
+/** A message this run leaves in the queue. */
+interface Left {
+  readonly message: SqsMessage;
+  readonly object?: StoredObject;
+  /** False once its record was produced: a copy would replay it once more. */
+  readonly renewable: boolean;
+}
+
+/**
+ * SQS leaves a message out of ApproximateAgeOfOldestMessage once it has been received three
+ * times (SQS developer guide, CloudWatch metrics): a dead letter this run leaves after its
+ * second receive is sent again as a new message, so the age alarm keeps seeing it.
+ */
+export const RENEW_AT_RECEIVE_COUNT = 2;
+/** Message attribute of a re-sent dead letter: epoch ms of its first enqueue (SentTimestamp of the original). */
+export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
+
 const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, 'base64'));
+
+/**
+ * The Kafka message that replays a dead letter: key, value and headers as they were, plus the
+ * replay headers. No timestamp, so the producer stamps it now: with the original one, a mapping
+ * with `maxRecordAge` would discard an old record unseen. The original timestamp, offset and
+ * partition go in headers (the first replay's values are kept on later replays).
+ */
+export function replayMessage(envelope: DeadLetterEnvelope, toOwnTopic: boolean): KafkaMessage {
+  const { record } = envelope;
+  // In the record's order, duplicates kept (patched kafkajs, see kafka-headers.ts).
+  const orderedHeaders: KafkajsHeader[] = [];
+  const has = new Set<string>();
+  for (const h of record.headers) {
+    if (h.name === REPLAY_COUNT_HEADER) continue;
+    orderedHeaders.push({ key: h.name, value: b64(h.value) });
+    has.add(h.name);
+  }
+  orderedHeaders.push({ key: REPLAY_COUNT_HEADER, value: Buffer.from(String(envelope.replayCount + 1)) });
+  // The first replay names the record as it was first produced; later replays keep that, so
+  // a record replayed twice still points at its original, not at the previous copy.
+  const original: Array<[string, number]> = [[ORIGINAL_OFFSET_HEADER, record.offset], [ORIGINAL_PARTITION_HEADER, record.partition], [ORIGINAL_TIMESTAMP_HEADER, record.timestamp]];
+  for (const [name, value] of original) if (!has.has(name)) orderedHeaders.push({ key: name, value: Buffer.from(String(value)) });
+  // `headers` too (grouped by name): a kafkajs without the patch ignores `orderedHeaders`, and
+  // must still write every header, the replay count above all (the loop guard reads it).
+  const headers: Record<string, Buffer[]> = {};
+  for (const h of orderedHeaders) if (h.value !== null) (headers[h.key] ??= []).push(h.value);
+  const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), orderedHeaders, headers };
+  if (toOwnTopic) message.partition = record.partition; // same place, same order relative to its key
+  return message;
+}
 
 /**
  * Moves dead letters from SQS back onto Kafka. A message is deleted only after the brokers
@@ -52,7 +111,7 @@ export class DlqReplayer {
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
     const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, errors: [] };
-    const release: SqsMessage[] = [];
+    const left: Left[] = [];
     let reserved = 0;
     const receiver = async () => {
       while (reserved < settings.maxMessages && Date.now() < deadline) {
@@ -62,11 +121,11 @@ export class DlqReplayer {
         reserved -= want - messages.length;
         if (messages.length === 0) return; // drained
         summary.received += messages.length;
-        await this.#handle(messages, settings, summary, release, deadline);
+        await this.#handle(messages, settings, summary, left, deadline);
       }
     };
     await Promise.all(Array.from({ length: this.options.receivers ?? 4 }, receiver));
-    await this.#makeVisible(release);
+    await this.#leave(left, summary);
     return summary;
   }
 
@@ -78,84 +137,79 @@ export class DlqReplayer {
       MaxNumberOfMessages: max,
       WaitTimeSeconds: Math.min(1, secondsLeft),
       VisibilityTimeout: secondsLeft + 30, // not seen again by this run's other receivers
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      MessageAttributeNames: ['All'],
     }));
     return out.Messages ?? [];
   }
 
-  async #handle(messages: SqsMessage[], settings: ReplaySettings, summary: ReplaySummary, release: SqsMessage[], deadline: number) {
+  async #handle(messages: SqsMessage[], settings: ReplaySettings, summary: ReplaySummary, left: Left[], deadline: number) {
     const candidates: Candidate[] = [];
+    const leave = (c: { message: SqsMessage; object?: StoredObject }) => left.push({ message: c.message, ...(c.object ? { object: c.object } : {}), renewable: true });
     for (const message of messages) {
-      let envelope: DeadLetterEnvelope;
+      let candidate: Candidate;
       try {
-        envelope = await this.#envelopeOf(message);
+        candidate = await this.#candidateOf(message);
       } catch (error) {
         summary.failed++;
         summary.errors.push({ messageId: message.MessageId ?? '?', reason: `malformed dead letter: ${(error as Error).message}` });
-        release.push(message);
+        leave({ message });
         continue;
       }
+      const { envelope } = candidate;
       const { filter } = settings;
       if ((filter.topic && envelope.record.topic !== filter.topic) || (filter.errorType && envelope.error.type !== filter.errorType)) {
         summary.skipped++;
-        release.push(message);
+        leave(candidate);
       } else if (envelope.replayCount >= this.options.replayLimit) {
         summary.skipped++;
         summary.errors.push({ ...this.#where(message, envelope), reason: `replayed ${envelope.replayCount} times already (limit ${this.options.replayLimit}); left in the queue` });
-        release.push(message);
+        leave(candidate);
       } else {
-        candidates.push({ message, envelope });
+        candidates.push(candidate);
       }
     }
     if (candidates.length === 0) return;
     if (settings.dryRun) {
       summary.replayed += candidates.length;
-      release.push(...candidates.map((c) => c.message));
+      candidates.forEach(leave);
       return;
     }
     try {
       const producer = await this.options.producer();
-      await producer.sendBatch({ acks: -1, topicMessages: this.#topicMessages(candidates, settings.targetTopic) });
+      await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: this.#topicMessages(candidates, settings.targetTopic) });
     } catch (error) {
       summary.failed += candidates.length;
       for (const c of candidates) summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${(error as Error).message}` });
-      release.push(...candidates.map((c) => c.message));
+      candidates.forEach(leave);
       return;
     }
     summary.replayed += candidates.length;
     for (const { entry, error } of await this.#delete(candidates, deadline)) {
       summary.errors.push({ ...this.#where(entry.message, entry.envelope), reason: `replayed, but not deleted from the queue (it may be replayed again): ${(error as Error).message}` });
-      release.push(entry.message);
+      left.push({ message: entry.message, renewable: false });
     }
   }
 
-  async #envelopeOf(message: SqsMessage): Promise<DeadLetterEnvelope> {
+  async #candidateOf(message: SqsMessage): Promise<Candidate> {
     const parsed = parseDeadLetter(message.Body ?? '');
-    if (parsed.kind === 'kafka-dead-letter') return parsed;
+    if (parsed.kind === 'kafka-dead-letter') return { message, envelope: parsed };
+    const { bucket, key } = parsed.s3;
     const { sdk, client } = await loadS3();
-    const object = await client.send(new sdk.GetObjectCommand({ Bucket: parsed.s3.bucket, Key: parsed.s3.key }));
-    const full = parseDeadLetter(await object.Body!.transformToString());
-    if (full.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`s3://${parsed.s3.bucket}/${parsed.s3.key} holds another pointer`);
-    return full;
+    const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
+    const body = await object.Body!.transformToString();
+    const full = parseDeadLetter(body);
+    if (full.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`s3://${bucket}/${key} holds another pointer`);
+    return { message, envelope: full, object: { bucket, key, body } };
   }
 
   #topicMessages(candidates: Candidate[], targetTopic: string | undefined) {
     const byTopic = new Map<string, KafkaMessage[]>();
     for (const { envelope } of candidates) {
-      const { record } = envelope;
-      const topic = targetTopic ?? record.topic;
-      const headers: Record<string, Buffer[]> = {};
-      for (const h of record.headers) {
-        if (h.name === REPLAY_COUNT_HEADER || h.name === ORIGINAL_OFFSET_HEADER || h.name === ORIGINAL_PARTITION_HEADER) continue;
-        (headers[h.name] ??= []).push(b64(h.value)!);
-      }
-      headers[REPLAY_COUNT_HEADER] = [Buffer.from(String(envelope.replayCount + 1))];
-      headers[ORIGINAL_OFFSET_HEADER] = [Buffer.from(String(record.offset))];
-      headers[ORIGINAL_PARTITION_HEADER] = [Buffer.from(String(record.partition))];
-      const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), headers, timestamp: String(record.timestamp) };
-      if (topic === record.topic) message.partition = record.partition; // same place, same order relative to its key
+      const topic = targetTopic ?? envelope.record.topic;
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));
-      list.push(message);
+      list.push(replayMessage(envelope, topic === envelope.record.topic));
     }
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }
@@ -174,6 +228,77 @@ export class DlqReplayer {
       this.#retry,
       deadline,
     );
+  }
+
+  // What this run leaves in the queue: re-sent when SQS would stop counting its age, else visible again at once.
+  async #leave(left: Left[], summary: ReplaySummary): Promise<void> {
+    const renew = left.filter((l) => l.renewable && Number(l.message.Attributes?.ApproximateReceiveCount) >= RENEW_AT_RECEIVE_COUNT);
+    const release = left.filter((l) => !renew.includes(l)).map((l) => l.message);
+    // SendMessageBatch: at most 10 entries and 1 MiB in all (the writer leaves room in each body for the attribute added here).
+    let batch: Left[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      const kept = await this.#renew(batch);
+      for (const message of kept) summary.errors.push({ messageId: message.MessageId ?? '?', reason: 'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm' });
+      release.push(...kept);
+      batch = [];
+      bytes = 0;
+    };
+    for (const l of renew) {
+      const attributes = Object.entries(l.message.MessageAttributes ?? {}).reduce((n, [name, a]) => n + name.length + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? ''), 0);
+      const size = Buffer.byteLength(l.message.Body ?? '') + attributes + RENEWAL_ATTRIBUTES_BYTES;
+      if (batch.length === 10 || (batch.length > 0 && bytes + size > SQS_MAX_BYTES)) await flush();
+      batch.push(l);
+      bytes += size;
+    }
+    if (batch.length > 0) await flush();
+    await this.#makeVisible(release);
+  }
+
+  /**
+   * Sends up to 10 dead letters again as new messages (an offloaded one's S3 object put again
+   * first, so its expiry restarts with the pointer's retention), then deletes the originals.
+   * Returns the originals that must instead be made visible; a failed delete leaves a copy
+   * and its original: a duplicate dead letter, never a lost one.
+   */
+  async #renew(batch: Left[]): Promise<SqsMessage[]> {
+    const keep: SqsMessage[] = [];
+    const ready: Left[] = [];
+    for (const l of batch) {
+      if (l.object) {
+        const { sdk, client } = await loadS3();
+        const put = await client.send(new sdk.PutObjectCommand({ Bucket: l.object.bucket, Key: l.object.key, Body: l.object.body, ContentType: 'application/json' })).then(() => true, () => false);
+        if (!put) {
+          keep.push(l.message);
+          continue;
+        }
+      }
+      ready.push(l);
+    }
+    if (ready.length === 0) return keep;
+    const { sdk, client } = await loadSqs();
+    const sent = await client
+      .send(new sdk.SendMessageBatchCommand({
+        QueueUrl: this.options.queueUrl,
+        Entries: ready.map(({ message }, i) => ({
+          Id: String(i),
+          MessageBody: message.Body!,
+          MessageAttributes: {
+            ...message.MessageAttributes,
+            [FIRST_SENT_ATTRIBUTE]: message.MessageAttributes?.[FIRST_SENT_ATTRIBUTE] ?? { DataType: 'Number', StringValue: message.Attributes?.SentTimestamp ?? String(Date.now()) },
+          },
+        })),
+      }))
+      .then((out) => new Set((out.Successful ?? []).map((s) => Number(s.Id))), () => new Set<number>());
+    const copied = ready.filter((_, i) => sent.has(i));
+    keep.push(...ready.filter((_, i) => !sent.has(i)).map((l) => l.message));
+    if (copied.length) {
+      const out = await client
+        .send(new sdk.DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: copied.map((l, i) => ({ Id: String(i), ReceiptHandle: l.message.ReceiptHandle! })) }))
+        .catch(() => ({ Failed: copied.map((_, i) => ({ Id: String(i) })) }));
+      keep.push(...(out.Failed ?? []).map((f) => copied[Number(f.Id)]!.message));
+    }
+    return keep;
   }
 
   // Messages this run leaves in the queue become visible again at once, not after the long timeout.

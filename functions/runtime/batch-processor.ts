@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { decodeEvent, type PartitionBatch } from './event';
+import { decodeEvent, recordAt, type KafkaEventRecord, type PartitionBatch } from './event';
 import type { KafkaRecord } from './record';
 import { resolveDeserializer, type Deserializer } from './deserializers';
 import { RetryPolicy, type RetryOptions } from './retry';
@@ -118,12 +118,13 @@ async function runConcurrently(tasks: Array<() => Promise<void>>, limit: number)
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
-function keyGroups(partition: PartitionBatch): KafkaRecord[][] {
-  const groups = new Map<string | null, KafkaRecord[]>();
-  for (const record of partition.records) {
-    const group = groups.get(record.encodedKey);
-    if (group) group.push(record);
-    else groups.set(record.encodedKey, [record]);
+function keyGroups(partition: PartitionBatch): KafkaEventRecord[][] {
+  const groups = new Map<string | null, KafkaEventRecord[]>();
+  for (const entry of partition.entries) {
+    const key = entry.key ?? null;
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
   }
   return [...groups.values()];
 }
@@ -170,7 +171,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
   async #runRecords(runner: RecordRunner, call: RecordCall): Promise<void> {
     const byKey = this.#config.options.ordering === 'key';
     const tasks = runner.ledger.event.partitions.flatMap((p) =>
-      (byKey ? keyGroups(p) : [p.records]).map((records) => () => runner.runInOrder(p.id, records, call)),
+      (byKey ? keyGroups(p) : [p.entries]).map((entries) => () => runner.runInOrder(p, entries, call)),
     );
     await runConcurrently(tasks, this.#config.options.concurrency ?? 16);
   }
@@ -179,7 +180,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
   async #batchSucceeded(runner: RecordRunner, processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>): Promise<boolean> {
     const { partitions } = runner.ledger.event;
     const records: KafkaRecord<unknown, unknown>[] = [];
-    for (const p of partitions) for (const r of p.records) records.push(r);
+    for (const p of partitions) for (const r of p.entries) records.push(recordAt(p, r));
     try {
       for (const r of records) runner.deserialize(r);
       await processBatch(records, runner.context);
@@ -187,7 +188,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', { error: (error as Error)?.message });
       return false;
     }
-    for (const p of partitions) runner.ledger.topicStats(p.topic).processed += p.records.length;
+    for (const p of partitions) runner.ledger.topicStats(p.topic).processed += p.entries.length;
     return true;
   }
 }

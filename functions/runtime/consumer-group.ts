@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** Kafka event source mappings' ConsumerGroupId: 1–200 characters (CloudFormation reference). */
 export const MAX_CONSUMER_GROUP_ID_LENGTH = 200;
 
@@ -12,6 +10,13 @@ export const MAX_CONSUMER_GROUP_ID_LENGTH = 200;
 export function mappingConsumerGroupId(consumerGroupId: string, topic: string): string {
   const full = `${consumerGroupId}-${topic}`;
   if (full.length <= MAX_CONSUMER_GROUP_ID_LENGTH) return full;
-  const hash = createHash('sha256').update(full).digest('hex').slice(0, 12);
+  const hash = fnv1a(full, 0x811c9dc5) + fnv1a(full, 0x01000193);
   return `${full.slice(0, MAX_CONSUMER_GROUP_ID_LENGTH - hash.length - 1)}-${hash}`;
+}
+
+// 32-bit FNV-1a as 8 hex digits: a stable name, not a secret, so no crypto module to load.
+function fnv1a(text: string, seed: number): string {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }

@@ -6,6 +6,11 @@ import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetri
 /** SQS's limit for one message and for one SendMessageBatch call. */
 export const SQS_MAX_BYTES = 1_048_576;
 const SQS_MAX_BATCH_ENTRIES = 10;
+/**
+ * Room each message keeps under SQS's limit for the attribute the replay adds when it sends a
+ * dead letter again (`dlqFirstSentAt`, epoch ms), so that a re-enqueued one still fits.
+ */
+export const RENEWAL_ATTRIBUTES_BYTES = 64;
 
 /**
  * Every envelope SQS accepted is published here (a no-op without subscribers), so local
@@ -157,7 +162,7 @@ export class DeadLetterWriter {
   async #send(entries: Entry[]): Promise<void> {
     const ready: Entry[] = [];
     for (const entry of entries) {
-      if (entry.bytes <= SQS_MAX_BYTES) ready.push(entry);
+      if (entry.bytes + RENEWAL_ATTRIBUTES_BYTES <= SQS_MAX_BYTES) ready.push(entry);
       else await this.#offload(entry).then(() => ready.push(entry), (error) => this.#unsent.push({ envelope: entry.envelope, error }));
     }
     const unsent = await sendWithPartialRetries(

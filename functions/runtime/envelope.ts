@@ -50,6 +50,8 @@ export interface DeadLetterPointer {
 export const REPLAY_COUNT_HEADER = 'x-dlq-replay-count';
 export const ORIGINAL_OFFSET_HEADER = 'x-dlq-original-offset';
 export const ORIGINAL_PARTITION_HEADER = 'x-dlq-original-partition';
+/** Header the replay adds: the record's original Kafka timestamp (the replayed record gets a fresh one). */
+export const ORIGINAL_TIMESTAMP_HEADER = 'x-dlq-original-timestamp';
 
 const STACK_LIMIT = 4_096;
 const MESSAGE_LIMIT = 8_192;

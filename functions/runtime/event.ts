@@ -24,15 +24,29 @@ export interface KafkaEvent {
   records: Record<string, KafkaEventRecord[]>;
 }
 
-/** The records of one topic-partition, in offset order. */
+/**
+ * The records of one topic-partition, in offset order: validated, but turned into
+ * {@link KafkaRecord}s only when they run (`recordAt`), so that a processed record and its
+ * value can be collected at once instead of living as long as the invocation.
+ */
 export interface PartitionBatch {
   /** `"<topic>-<partition>"`, the key of `records` and of the partial batch response. */
   readonly id: string;
   readonly topic: string;
   readonly partition: number;
-  readonly records: KafkaRecord[];
+  /** The event's records, validated. */
+  readonly entries: readonly KafkaEventRecord[];
   /** Bytes of its keys and values, decoded. */
   readonly byteCount: number;
+}
+
+/** The runtime's record for one validated entry of a partition. */
+export function recordAt(p: PartitionBatch, r: KafkaEventRecord): KafkaRecord {
+  let value: string | null;
+  if (r.value === undefined || r.value === null) value = null;
+  else if (typeof r.value === 'string') value = r.value;
+  else value = Buffer.from(JSON.stringify(r.value)).toString('base64'); // schema registry in JSON mode: JSON already
+  return new KafkaRecord(p.topic, p.partition, r.offset, r.timestamp, r.timestampType, r.key ?? null, value, r.headers ?? NO_HEADERS, r.keySchemaMetadata, r.valueSchemaMetadata);
 }
 
 export interface DecodedEvent {
@@ -78,7 +92,6 @@ export function decodeEvent(event: unknown): DecodedEvent {
     if (typeof topic !== 'string' || !Number.isInteger(partition) || id !== `${topic}-${partition}`) {
       fail(`records["${id}"][0] has topic ${JSON.stringify(topic)} and partition ${JSON.stringify(partition)}, which do not match the key "${id}".`);
     }
-    const records: KafkaRecord[] = new Array(list.length);
     let byteCount = 0;
     for (let i = 0; i < list.length; i++) {
       const r = list[i] as KafkaEventRecord;
@@ -89,19 +102,10 @@ export function decodeEvent(event: unknown): DecodedEvent {
       if (!TIMESTAMP_TYPES.has(r.timestampType)) fail(`${at(id, i)}.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got ${JSON.stringify(r.timestampType)}.`);
       const key = r.key ?? null;
       if (key !== null && typeof key !== 'string') fail(`${at(id, i)}.key must be a base64 string or null, got ${typeof key}.`);
-      let value: string | null;
-      if (r.value === undefined || r.value === null) value = null;
-      else if (typeof r.value === 'string') value = r.value;
-      else value = Buffer.from(JSON.stringify(r.value)).toString('base64'); // schema registry in JSON mode: JSON already
-      const headers = r.headers ?? NO_HEADERS;
-      if (!Array.isArray(headers)) fail(`${at(id, i)}.headers must be an array of {name: [bytes]} objects.`);
-      records[i] = new KafkaRecord(
-        topic, partition, r.offset, r.timestamp, r.timestampType, key, value, headers,
-        r.keySchemaMetadata, r.valueSchemaMetadata,
-      );
-      byteCount += (key === null ? 0 : base64ByteLength(key)) + (value === null ? 0 : base64ByteLength(value));
+      if (r.headers !== undefined && r.headers !== null && !Array.isArray(r.headers)) fail(`${at(id, i)}.headers must be an array of {name: [bytes]} objects.`);
+      byteCount += (key === null ? 0 : base64ByteLength(key)) + (typeof r.value === 'string' ? base64ByteLength(r.value) : r.value == null ? 0 : Buffer.byteLength(JSON.stringify(r.value)));
     }
-    partitions.push({ id, topic, partition, records, byteCount });
+    partitions.push({ id, topic, partition, entries: list as KafkaEventRecord[], byteCount });
   }
   return {
     eventSource: e.eventSource!,

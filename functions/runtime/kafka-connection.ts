@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type Producer, type SASLOptions, type logCreator } from 'kafkajs';
 import { ConfigurationError } from './errors';
+import { registerKafkaCodecs } from './kafka-codecs';
 
 /** How the functions authenticate to the brokers (`KAFKA_AUTH`). */
 export type KafkaAuth = 'iam' | 'scram-sha-512' | 'scram-sha-256' | 'tls' | 'none';
@@ -15,7 +16,8 @@ const stderrLog: logCreator = () => ({ namespace, level, log }) => {
  * Builds a kafkajs client from the environment the CDK construct (or `npm run services`) sets:
  * `KAFKA_BROKERS` (comma separated, required), `KAFKA_AUTH` (default `none`; `iam` signs
  * with aws-msk-iam-sasl-signer-js, `scram-*` reads `{username, password}` from the Secrets
- * Manager secret `KAFKA_SASL_SECRET_ARN`) and `AWS_REGION`.
+ * Manager secret `KAFKA_SASL_SECRET_ARN`) and `AWS_REGION`. The client reads and writes
+ * every compression codec Kafka defines (gzip, snappy, lz4, zstd).
  */
 export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId = 'kafka-lambda'): Promise<Kafka> {
   const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
@@ -26,6 +28,7 @@ export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId
   if (!AUTH_MODES.includes(auth)) {
     throw new ConfigurationError(`KAFKA_AUTH is "${auth}"; it must be one of ${AUTH_MODES.join(', ')}.`);
   }
+  registerKafkaCodecs(); // every client here reads (and the replay writes) all of Kafka's codecs
   const config: KafkaConfig = { clientId, brokers, logLevel: logLevel.WARN, logCreator: stderrLog, ssl: auth !== 'none' };
   if (auth === 'iam') config.sasl = await iamSasl(env);
   if (auth.startsWith('scram-')) config.sasl = await scramSasl(auth as 'scram-sha-512' | 'scram-sha-256', env);
@@ -95,8 +98,13 @@ async function scramSasl(mechanism: 'scram-sha-512' | 'scram-sha-256', env: Node
   const client = new SecretsManagerClient({});
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
   client.destroy();
-  const secret = JSON.parse(SecretString ?? '{}') as { username?: unknown; password?: unknown };
-  if (typeof secret.username !== 'string' || typeof secret.password !== 'string') {
+  let secret: { username?: unknown; password?: unknown } | null = null;
+  try {
+    secret = JSON.parse(SecretString ?? '{}');
+  } catch {
+    // not JSON: the error below names the secret, which a SyntaxError would not
+  }
+  if (typeof secret?.username !== 'string' || typeof secret.password !== 'string') {
     throw new ConfigurationError(`The secret ${secretId} must be JSON with string fields "username" and "password".`);
   }
   return { mechanism, username: secret.username, password: secret.password };

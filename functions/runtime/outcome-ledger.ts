@@ -15,9 +15,9 @@ export class OutcomeLedger {
   constructor(readonly event: DecodedEvent, started: number) {
     for (const p of event.partitions) {
       const s = this.topicStats(p.topic);
-      s.received += p.records.length;
+      s.received += p.entries.length;
       s.bytes += p.byteCount;
-      s.maxRecordAgeMs = Math.max(s.maxRecordAgeMs, started - (p.records[0]?.timestamp ?? started));
+      s.maxRecordAgeMs = Math.max(s.maxRecordAgeMs, started - (p.entries[0]?.timestamp ?? started));
     }
   }
 
@@ -44,7 +44,7 @@ export class OutcomeLedger {
       const offset = this.#redeliverFrom.get(p.id);
       if (offset === undefined) continue;
       batchItemFailures.push({ itemIdentifier: { partition: p.id, offset } });
-      if (reportBatchItemFailures) this.topicStats(p.topic).redelivered += p.records.filter((r) => r.offset >= offset).length;
+      if (reportBatchItemFailures) this.topicStats(p.topic).redelivered += p.entries.filter((r) => r.offset >= offset).length;
     }
     if (reportBatchItemFailures || batchItemFailures.length === 0) return { batchItemFailures };
     for (const s of this.stats.values()) s.redelivered = s.received;

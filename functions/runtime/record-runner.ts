@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { decodeField, type KafkaRecord } from './record';
+import { recordAt, type KafkaEventRecord, type PartitionBatch } from './event';
 import { sleep, type RetryPolicy } from './retry';
 import type { TopicStats } from './telemetry';
 import type { OutcomeLedger } from './outcome-ledger';
@@ -39,14 +40,18 @@ export class RecordRunner {
     if (deserializeKey) record.key = deserializeKey(record.rawKey, record);
   }
 
-  /** Runs records in order; the first one not finished stops the sequence and is reported. */
-  async runInOrder(partitionId: string, records: KafkaRecord<unknown, unknown>[], call: RecordCall): Promise<void> {
-    const stats = this.ledger.topicStats(records[0]!.topic); // one sequence, one topic
-    for (const record of records) {
-      let finished = this.run(record, call, stats);
+  /**
+   * Runs a partition's records (or one key's) in order; the first one not finished stops the
+   * sequence and is reported. Each record is built as it runs: once done, it and its value
+   * can be collected while the rest of the batch runs.
+   */
+  async runInOrder(partition: PartitionBatch, entries: readonly KafkaEventRecord[], call: RecordCall): Promise<void> {
+    const stats = this.ledger.topicStats(partition.topic);
+    for (const entry of entries) {
+      let finished = this.run(recordAt(partition, entry), call, stats);
       if (typeof finished !== 'boolean') finished = await finished;
       if (!finished) {
-        this.ledger.redeliverFrom(partitionId, record.offset);
+        this.ledger.redeliverFrom(partition.id, entry.offset);
         return;
       }
     }

@@ -7,6 +7,7 @@ import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSetting
 import { mappingConsumerGroupId } from '../../functions/runtime/consumer-group';
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import type { TopicStats } from '../../functions/runtime/telemetry';
+import { headersInOrder } from '../../functions/runtime/kafka-headers';
 import { OffsetRanges } from '../offset-ranges';
 
 /** Lambda's synchronous invocation payload limit. */
@@ -145,6 +146,7 @@ export class EventSourceMappingEmulator {
   /** Set by {@link stop}: nothing new is invoked; what was not decided stays uncommitted. */
   #stopping = false;
   readonly #committed = new Map<number, number>();
+  #error: Error | undefined;
 
   constructor(private readonly options: EmulatorOptions) {
     // The same validation and defaults as synth: what `cdk deploy` would refuse, this refuses.
@@ -158,6 +160,19 @@ export class EventSourceMappingEmulator {
       allowAutoTopicCreation: false,
       ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs } : {}),
     });
+    // kafkajs stops a consumer for good (no restart) on an error it cannot retry, such as a
+    // fetched batch it cannot decode; the emulator must not then wait for records forever.
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.#error = new Error(`The event source mapping emulator for ${options.topic} stopped: ${payload.error.message}`, { cause: payload.error });
+    });
+  }
+
+  /**
+   * Why the emulator stopped consuming, if it did (for example: a fetched batch it cannot
+   * decode, named by topic, partition, offset and cause); anything waiting on it should throw this.
+   */
+  get error(): Error | undefined {
+    return this.#error;
   }
 
   async start(): Promise<void> {
@@ -461,11 +476,10 @@ class TimeoutError extends Error {
   }
 }
 
+// Headers in record order, as Lambda's event keeps them. A null header value (Kafka allows
+// one; how Lambda encodes it is not documented) becomes an empty one.
 function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): BrokerRecord {
-  const headers: Array<[string, Buffer]> = [];
-  for (const [name, value] of Object.entries(m.headers ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push([name, Buffer.from(v)]);
-  }
+  const headers = headersInOrder(m).map(({ key, value }) => [key, value ?? Buffer.alloc(0)] as const);
   return { topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value, headers };
 }
 

@@ -30,6 +30,8 @@ rm -rf "$cache" && mkdir -p "$cache/src"
 lib="$cache/src/package/deps/librdkafka"
 sed -i "s|mpart->max_size = 1024 \* 1024 \* 5;|$retention|" "$lib/src/rdkafka_mock.c"
 grep -qF "$retention" "$lib/src/rdkafka_mock.c" || { echo "kafka-mock: could not raise the mock's partition size limit" >&2; exit 1; }
+# Without zstd (and the rest) the mock still takes every codec: it stores produced record
+# batches as they come and serves them unchanged; only clients decompress.
 ( cd "$lib" && ./configure --disable-ssl --disable-gssapi --disable-zstd --disable-curl --disable-sasl \
     --disable-lz4-ext >"$cache/configure.log" 2>&1 && make -j"$(nproc)" libs >"$cache/make.log" 2>&1 ) || {
   echo "kafka-mock: building librdkafka failed; see $cache/configure.log and $cache/make.log" >&2

@@ -1,20 +1,15 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { KafkaConsumersStack, type KafkaConsumersStackProps } from '../../lib/kafka-consumers-stack';
+import { KafkaConsumersStack } from '../../lib/kafka-consumers-stack';
 import type { KafkaConsumerProps } from '../../lib/kafka-consumer';
-
-const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
-const base: KafkaConsumerProps = { cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
-
-function synth(consumer: Partial<KafkaConsumerProps> = {}, stack: Partial<KafkaConsumersStackProps> = {}) {
-  const app = new App();
-  const s = new KafkaConsumersStack(app, 'Test', { consumer: { ...base, ...consumer }, ...stack });
-  return Template.fromStack(s);
-}
+import { CLUSTER, base, synth } from './deploy-contract/support';
 const mappings = (t: Template) => Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
 
 describe('KafkaConsumersStack', () => {
@@ -45,15 +40,26 @@ describe('KafkaConsumersStack', () => {
   });
 
   it('builds the functions for Node.js 24 on ARM64 with the wiring they read', () => {
-    const t = synth({ memorySize: 2048, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 });
+    const stack = new KafkaConsumersStack(new App(), 'Wired', { consumer: { ...base, memorySize: 2048, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 } });
+    const t = Template.fromStack(stack);
+    const { consumer } = stack;
     t.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 2048, Timeout: 120, ReservedConcurrentExecutions: 5,
-      Environment: { Variables: Match.objectLike({ DLQ_URL: Match.anyValue(), DLQ_BUCKET: Match.anyValue(), KAFKA_CONSUMER_GROUP: 'orders-group', REPORT_BATCH_ITEM_FAILURES: 'true', POWERTOOLS_METRICS_NAMESPACE: 'KafkaConsumer' }) },
+      Environment: { Variables: Match.objectLike({
+        // The dead-letter queue and bucket, not the on-failure queue or another resource.
+        DLQ_URL: stack.resolve(consumer.deadLetterQueue.queueUrl), DLQ_BUCKET: stack.resolve(consumer.deadLetterBucket.bucketName),
+        KAFKA_CONSUMER_GROUP: 'orders-group', REPORT_BATCH_ITEM_FAILURES: 'true', POWERTOOLS_METRICS_NAMESPACE: 'KafkaConsumer',
+      }) },
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Timeout: 300,
-      Environment: { Variables: Match.objectLike({ KAFKA_AUTH: 'iam', KAFKA_BROKERS: 'b-1:9098', REPLAY_ALLOWED_TOPICS: 'orders', REPLAY_MAX_COUNT: '3' }) },
+      Environment: { Variables: Match.objectLike({ KAFKA_AUTH: 'iam', KAFKA_BROKERS: 'b-1:9098', REPLAY_ALLOWED_TOPICS: 'orders', REPLAY_MAX_COUNT: '3', KAFKA_COMPRESSION: 'none' }) },
     });
+  });
+
+  it('tells the replay function the codec to produce with, and refuses one Kafka does not define', () => {
+    synth({}, { replayCompression: 'zstd' }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, Environment: { Variables: Match.objectLike({ KAFKA_COMPRESSION: 'zstd' }) } });
+    expect(() => synth({}, { replayCompression: 'brotli' as never })).toThrow('compression is "brotli"; it must be one of none, gzip, snappy, lz4, zstd.');
   });
 
   it('creates an encrypted, SSL-only DLQ with 14-day retention and a locked-down bucket that expires objects', () => {
@@ -70,9 +76,11 @@ describe('KafkaConsumersStack', () => {
     const app = new App();
     const keys = new Stack(app, 'Keys');
     const key = new kms.Key(keys, 'Key');
-    const t = Template.fromStack(new KafkaConsumersStack(app, 'Kms', { consumer: { ...base, encryptionKey: key, deadLetterRetention: Duration.days(4) } }));
-    t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 86_400, KmsMasterKeyId: Match.anyValue() });
-    t.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] } });
+    const stack = new KafkaConsumersStack(app, 'Kms', { consumer: { ...base, encryptionKey: key, deadLetterRetention: Duration.days(4) } });
+    const t = Template.fromStack(stack);
+    const keyArn = stack.resolve(key.keyArn);
+    t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 86_400, KmsMasterKeyId: keyArn });
+    t.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn } }] } });
     expect(() => synth({ deadLetterRetention: Duration.days(15) })).toThrow('deadLetterRetention is 1296000 s; it must be 60 s – 14 days.');
   });
 
@@ -88,7 +96,7 @@ describe('KafkaConsumersStack', () => {
     const replay = policies.find((p) => p.includes('kafka-cluster:WriteData'))!;
     expect(replay).toContain('sqs:ReceiveMessage');
     expect(replay).toContain('sqs:DeleteMessage');
-    expect(replay).toContain('"Action":"s3:GetObject"');
+    expect(replay).toContain('"Action":["s3:GetObject","s3:PutObject"]'); // PutObject: re-enqueued pointers' objects
     expect(replay).not.toContain('kafka-cluster:ReadData');
   });
 
@@ -107,7 +115,7 @@ describe('KafkaConsumersStack', () => {
     const topic = new sns.Topic(holder, 'Alerts');
     const notified = new KafkaConsumersStack(app2, 'Notified', { consumer: { ...base, alarmTopic: topic, alarmThresholds: { offsetLag: 50 } } });
     const tn = Template.fromStack(notified);
-    tn.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Threshold: 50, AlarmActions: Match.anyValue() });
+    tn.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Threshold: 50, AlarmActions: [notified.resolve(topic.topicArn)] });
   });
 
   it.each([
@@ -121,6 +129,11 @@ describe('KafkaConsumersStack', () => {
     [{ retryAttempts: -2 }, 'retryAttempts is -2; it must be -1 or 0–10000.'],
     [{ maxRecordAge: Duration.seconds(30) }, 'maxRecordAge (seconds) is 30; it must be -1 or 60–604800.'],
     [{ consumerGroupId: 'bad group!' }, 'consumerGroupId "bad group!" must be 1–200 characters'],
+    [{ memorySize: 100 }, 'memorySize is 100; it must be 128–10240 MB.'],
+    // Lambda guide, "Configuring Amazon MSK event sources for Lambda": Kafka mappings support
+    // functions with a timeout of at most 14 minutes.
+    [{ timeout: Duration.minutes(15) }, 'timeout is 900 s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).'],
+    [{ memorySize: 10_241 }, 'memorySize is 10241; it must be 128–10240 MB.'],
     [{ topics: [] }, 'topics is empty'],
     [{ startingPosition: 'AT_TIMESTAMP' as const }, 'AT_TIMESTAMP needs it'],
     [{ timeout: Duration.seconds(5), recordRetry: { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000 } }, 'timeout is 5 s; with recordRetry\'s backoff (up to 7500 ms per record) and the 3 s safety margin it must be at least 12 s.'],
@@ -132,12 +145,21 @@ describe('KafkaConsumersStack', () => {
 });
 
 describe('the CDK app from the command line', () => {
-  const cdk = (args: string[]) => spawnSync('npx', ['cdk', 'synth', '-q', '--output', `cdk.out/test-${args.length}-${Date.now()}`, ...args], { encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+  const outDir = mkdtempSync(path.join(tmpdir(), 'cdk-app-'));
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  let runs = 0;
+  const cdk = (args: string[]) => {
+    const dir = path.join(outDir, String(runs++));
+    return { dir, ...spawnSync('npx', ['cdk', 'synth', '-q', '--output', dir, ...args], { encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } }) };
+  };
 
-  it('synthesizes offline, cdk-nag clean, with context overrides on the mapping', () => {
+  it('synthesizes offline, cdk-nag clean, with the context values on the mapping', () => {
     const out = cdk(['-c', 'batchSize=250', '-c', 'maxBatchingWindowSeconds=5']);
     expect(out.status, out.stderr).toBe(0);
     expect(out.stderr).not.toMatch(/AwsSolutions-/);
+    const template = JSON.parse(readFileSync(path.join(out.dir, 'KafkaConsumers.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const mapping = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!;
+    expect(mapping.Properties).toMatchObject({ BatchSize: 250, MaximumBatchingWindowInSeconds: 5, Topics: ['orders'] });
   });
 
   it('fails synth with a clear message for an out-of-range value', () => {
@@ -151,12 +173,5 @@ describe('the CDK app from the command line', () => {
     expect(out.status, out.stderr).toBe(0);
     const noSecret = cdk(['-c', 'clusterArn=', '-c', 'bootstrapServers=broker-1:9094']);
     expect(noSecret.stderr).toContain('self-managed brokers reached over the internet need authSecret');
-  });
-
-  it('puts the context values on the mapping', () => {
-    execFileSync('npx', ['cdk', 'synth', '-q', '--output', 'cdk.out/test-values', '-c', 'batchSize=250', '-c', 'maxBatchingWindowSeconds=5'], { stdio: 'ignore' });
-    const template = JSON.parse(execFileSync('cat', ['cdk.out/test-values/KafkaConsumers.template.json'], { encoding: 'utf8' }));
-    const mapping = Object.values(template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!;
-    expect(mapping.Properties).toMatchObject({ BatchSize: 250, MaximumBatchingWindowInSeconds: 5, Topics: ['orders'] });
   });
 });

@@ -5,14 +5,13 @@ import { createKafka } from '../../functions/runtime/kafka-connection';
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { EventSourceMappingEmulator, MAX_PAYLOAD_BYTES, type Handler, type OnFailureRecord } from '../../local/esm/emulator';
 import type { MappingSettings } from '../../lib/mapping-settings';
-import { produce } from '../support/kafka';
+import { produce, uniqueTopic } from '../support/kafka';
 import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../functions/runtime';
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import { startFaultProxy } from '../../local/fault-proxy';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 
 const env = inject('localEnv');
-let seq = 0;
 const running: EventSourceMappingEmulator[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop()));
@@ -34,6 +33,8 @@ async function emulate(topic: string, handler: Handler, settings: Partial<Mappin
 const until = async (done: () => boolean, timeoutMs = 30_000) => {
   const end = Date.now() + timeoutMs;
   while (!done()) {
+    const stopped = running.find((e) => e.error);
+    if (stopped) throw stopped.error;
     if (Date.now() > end) throw new Error('timed out waiting for the emulator');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -42,7 +43,7 @@ const offsetsOf = (event: KafkaEvent) => Object.values(event.records).flat().map
 
 describe('event source mapping emulator', () => {
   it('delivers every record, redelivers a partition from the offset the response names, and leaves others committed', async () => {
-    const topic = `e2e-partial-${seq++}`;
+    const topic = uniqueTopic('e2e-partial');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }), partition: i % 4 })));
     const seen: string[] = [];
     let reported = false;
@@ -68,7 +69,7 @@ describe('event source mapping emulator', () => {
   });
 
   it('treats an invalid identifier as a whole-batch failure, retries, bisects, and sends the poison batch to the on-failure queue', async () => {
-    const topic = `e2e-bisect-${seq++}`;
+    const topic = uniqueTopic('e2e-bisect');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 8 }, (_, i) => ({ value: i === 5 ? 'poison' : 'ok', partition: 0 })));
     const sizes: number[] = [];
     const { emulator, failures } = await emulate(topic, async (e) => {
@@ -90,7 +91,7 @@ describe('event source mapping emulator', () => {
   });
 
   it('discards records past maxRecordAge instead of retrying them forever', async () => {
-    const topic = `e2e-age-${seq++}`;
+    const topic = uniqueTopic('e2e-age');
     const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
@@ -117,7 +118,7 @@ describe('event source mapping emulator', () => {
   // Lambda guide, Kafka retry configurations: with MaximumRetryAttempts -1 (infinite) and an
   // on-failure destination, Lambda stops after 10 retries and sends the batch's metadata on.
   it('caps infinite retries at 10 when there is an on-failure destination, and sends the record Lambda sends', async () => {
-    const topic = `e2e-cap10-${seq++}`;
+    const topic = uniqueTopic('e2e-cap10');
     await produce(env.KAFKA_BROKERS, topic, [{ value: 'x', partition: 0 }]);
     const { emulator, failures } = await emulate(topic, async () => {
       throw new Error('always');
@@ -132,7 +133,7 @@ describe('event source mapping emulator', () => {
 
   // CONTRACTS §2: with ReportBatchItemFailures off, Lambda ignores batchItemFailures and commits.
   it('ignores a partial response when the mapping has partial responses off, and counts what that loses', async () => {
-    const topic = `e2e-ignored-${seq++}`;
+    const topic = uniqueTopic('e2e-ignored');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })));
     const { emulator } = await emulate(topic, async () => ({ batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 2 } }] }), { reportBatchItemFailures: false });
     await until(() => emulator.stats.decided >= 4);
@@ -142,7 +143,7 @@ describe('event source mapping emulator', () => {
   });
 
   it('keeps each invocation under the 6 MB payload cap', async () => {
-    const topic = `e2e-cap-${seq++}`;
+    const topic = uniqueTopic('e2e-cap');
     const big = 'x'.repeat(900_000);
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 10 }, () => ({ value: big, partition: 0 })));
     const payloads: number[] = [];
@@ -155,7 +156,7 @@ describe('event source mapping emulator', () => {
   // Lambda guide, MSK on-failure destinations: a record larger than the invoke payload limit
   // goes to the destination as MaximumPayloadSizeExceeded, with a null responseContext.
   it('sends a single record over 6 MB to the on-failure destination without invoking', async () => {
-    const topic = `e2e-oversized-${seq++}`;
+    const topic = uniqueTopic('e2e-oversized');
     const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
@@ -173,13 +174,15 @@ describe('event source mapping emulator', () => {
   });
 
   it('counts an invocation that overruns its timeout as failed and delivers the batch again', async () => {
-    const topic = `e2e-timeout-${seq++}`;
+    const topic = uniqueTopic('e2e-timeout');
     await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);
     let calls = 0;
+    // The first invocation never answers; the retry answers at once, well within a timeout long
+    // enough for a loaded machine.
     const { emulator } = await emulate(topic, async () => {
-      if (calls++ === 0) await new Promise((resolve) => setTimeout(resolve, 1_500));
+      if (calls++ === 0) await new Promise(() => undefined);
       return { batchItemFailures: [] };
-    }, {}, { functionTimeoutMs: 300 });
+    }, {}, { functionTimeoutMs: 3_000 });
     await until(() => emulator.stats.decided >= 2);
     expect(emulator.stats.timeouts).toBe(1);
     expect(emulator.stats.failedInvocations).toBe(1);
@@ -189,7 +192,7 @@ describe('event source mapping emulator', () => {
 
 describe('the runtime behind the emulator with partial batch responses off', () => {
   it('fails the batch when dead letters cannot be written, so that the retried batch loses nothing', async () => {
-    const topic = `e2e-whole-batch-${seq++}`;
+    const topic = uniqueTopic('e2e-whole-batch');
     const sqs = sqsClient(env);
     const queue = await freshQueue(sqs, 'dlq-whole-batch');
     // 8 throttled SendMessageBatch calls: more than the writer's 6 attempts, so the first

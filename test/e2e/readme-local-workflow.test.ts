@@ -61,6 +61,7 @@ describe('README: Running locally (npm run services, then npm run invoke)', () =
     expect(await queueDepth(sqs, env.DLQ_URL)).toBe(6); // all still there
     expect(await topicRecordCount(env.KAFKA_BROKERS, topic)).toBe(0); // nothing produced
 
+    const replayedAfter = Date.now();
     const replay = await invoke('replay', { maxMessages: 100 }, { ...env });
     expect(replay.code).toBe(0);
     expect(replay.result.response).toEqual({ received: 6, replayed: 6, skipped: 0, failed: 0, dryRun: false, errors: [] });
@@ -74,8 +75,10 @@ describe('README: Running locally (npm run services, then npm run invoke)', () =
       expect(partition).toBe(original.partition);
       expect(message.key?.toString('hex') ?? null).toBe(hex(original.key));
       expect(message.value?.toString('hex') ?? null).toBe(hex(original.value));
-      expect(message.timestamp).toBe(String(original.timestamp));
-      const { 'x-dlq-replay-count': count, 'x-dlq-original-offset': _offset, 'x-dlq-original-partition': originalPartition, ...headers } = message.headers!;
+      // A fresh timestamp (so a mapping's maxRecordAge cannot discard it unseen), the original in a header.
+      expect(Number(message.timestamp)).toBeGreaterThanOrEqual(replayedAfter);
+      const { 'x-dlq-replay-count': count, 'x-dlq-original-offset': _offset, 'x-dlq-original-partition': originalPartition, 'x-dlq-original-timestamp': originalTimestamp, ...headers } = message.headers!;
+      expect(originalTimestamp!.toString()).toBe(String(original.timestamp));
       expect(count!.toString()).toBe('1');
       expect(originalPartition!.toString()).toBe(String(original.partition));
       // The sample's headers do not interleave names, so kafkajs keeps their order (README: Known limit).

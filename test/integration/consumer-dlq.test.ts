@@ -6,16 +6,7 @@ import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runt
 import { invoke } from '../support/invoke';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 import { startFaultProxy } from '../../local/fault-proxy';
-import { createServer } from 'node:net';
-
-/** A loopback port nothing listens on: taken from the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from '../support/net';
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);

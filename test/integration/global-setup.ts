@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startLocalServices, type LocalEnvironment } from '../../local/services';
+import { ensureKcat } from '../support/kcat';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,6 +11,7 @@ declare module 'vitest' {
 // Once per run: the embedded broker (3 brokers) and SQS/S3, or KAFKA_BROKERS /
 // AWS_ENDPOINT_URL when set. Torn down (by PID) after the last test.
 export default async function setup(project: TestProject) {
+  ensureKcat();
   const services = await startLocalServices({ brokers: 3, partitions: 3 });
   project.provide('localEnv', services.env);
   return () => services.stop();

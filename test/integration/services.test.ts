@@ -4,14 +4,16 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createKafka } from '../../functions/runtime/kafka-connection';
 import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka';
 import { freshQueue, sqsClient } from '../support/sqs';
-import { readTopic } from '../support/kafka';
+import { readTopic, uniqueTopic } from '../support/kafka';
 
 const env = inject('localEnv');
+/** Far beyond a group join and 30 records: only a consumer that never gets them all reaches it. */
+const READ_DEADLINE_MS = 60_000;
 
 describe('embedded services are real', () => {
   it('Kafka: keys, null values and binary headers on 3 partitions, read back by a consumer group that commits', async () => {
     const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
-    const topic = `proof-${Date.now()}`;
+    const topic = uniqueTopic('proof');
     const broker = process.env.KAFKA_BROKERS ? undefined : await startEmbeddedKafka({ topics: { [topic]: 3 } });
     const client = broker ? await createKafka({ KAFKA_BROKERS: broker.brokers.join(',') }) : kafka;
     if (!broker) {
@@ -36,7 +38,8 @@ describe('embedded services are real', () => {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       const got: Array<{ partition: number; key: string | null; value: string | null; bin: Buffer }> = [];
-      await new Promise<void>((resolve) => {
+      const allRead = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${sent.length} records in ${READ_DEADLINE_MS / 1_000} s`)), READ_DEADLINE_MS);
         void consumer.run({
           autoCommit: false,
           eachBatch: async ({ batch, resolveOffset }) => {
@@ -46,11 +49,18 @@ describe('embedded services are real', () => {
             }
             const last = batch.messages.at(-1);
             if (last) await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(Number(last.offset) + 1) }]);
-            if (got.length === sent.length) resolve();
+            if (got.length === sent.length) {
+              clearTimeout(timer);
+              resolve();
+            }
           },
         });
       });
-      await consumer.disconnect();
+      try {
+        await allRead;
+      } finally {
+        await consumer.disconnect();
+      }
       expect(new Set(got.map((g) => g.partition))).toEqual(new Set([0, 1, 2]));
       expect(got.filter((g) => g.value === null)).toHaveLength(5);
       expect(got.filter((g) => g.key === null)).toHaveLength(6);
@@ -67,7 +77,7 @@ describe('embedded services are real', () => {
   });
 
   it('Kafka: a partition keeps every record past 5 MiB (librdkafka\'s mock would drop the oldest)', async () => {
-    const topic = `retention-${Date.now()}`;
+    const topic = uniqueTopic('retention');
     const records = 7_000; // about 7 MiB on partition 0
     const value = 'x'.repeat(1_000);
     const producer = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).producer({ allowAutoTopicCreation: true });

@@ -1,5 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import { createKafka } from '../../functions/runtime/kafka-connection';
+
+// New on every run, so that a second run against a long-lived KAFKA_BROKERS cluster sees none of
+// the first run's records or committed offsets (consumer groups are named after their topic).
+const RUN_ID = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+let sequence = 0;
+/** A topic name (and so group names derived from it) that no other test or run uses. */
+export const uniqueTopic = (prefix: string) => `${prefix}-${RUN_ID}-${sequence++}`;
 
 export interface ConsumedRecord {
   partition: number;

@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeadLetterWriter, type DeadLetterTransport } from '../../functions/runtime/dead-letter-writer';
 import { buildEnvelope } from '../../functions/runtime/envelope';
-import { decodeEvent } from '../../functions/runtime/event';
-import { buildKafkaEvent } from '../../local/esm/lambda-event';
+import { partitionOf } from '../support/records';
 
 const envelopes = (n: number) =>
-  decodeEvent(buildKafkaEvent(Array.from({ length: n }, (_, offset) => ({ topic: 't', partition: 0, offset, value: '{}' })))).partitions[0]!.records.map((record) =>
+  partitionOf(Array.from({ length: n }, (_, offset) => ({ topic: 't', partition: 0, offset, value: '{}' }))).map((record) =>
     buildEnvelope(record, { error: new Error('x'), attempts: 1, firstFailureAt: 0, lastFailureAt: 0, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } }));
-
-afterEach(() => vi.useRealTimers());
 
 describe('DeadLetterWriter', () => {
   it('takes a deadline that is not a whole number of milliseconds (AbortSignal.timeout would throw on a fraction)', async () => {

@@ -21,3 +21,16 @@ describe('the emulator reading a partial batch response', () => {
     expect(() => parseResponse({ batchItemFailures: [{ itemIdentifier }] }, records)).toThrow('the whole batch counts as failed');
   });
 });
+
+describe('the emulator reading a response of another shape', () => {
+  it('counts a missing or null answer, or a null list, as success', () => {
+    for (const response of [undefined, null, {}, { batchItemFailures: null }]) expect(parseResponse(response, records)).toEqual(new Map());
+  });
+
+  it('fails the whole batch for a list that is not a list, a null entry, or a partition that is not a string', () => {
+    expect(() => parseResponse({ batchItemFailures: { itemIdentifier: { partition: 'orders-0', offset: 1 } } }, records)).toThrow('batchItemFailures is not a list');
+    for (const failure of [null, { itemIdentifier: { partition: ['orders-0'], offset: 1 } }]) {
+      expect(() => parseResponse({ batchItemFailures: [failure] }, records)).toThrow('the whole batch counts as failed');
+    }
+  });
+});

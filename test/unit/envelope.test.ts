@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildEnvelope, parseDeadLetter, MalformedDeadLetterError, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
-import { decodeEvent } from '../../functions/runtime/event';
-import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
+import { partitionOf } from '../support/records';
+import type { BrokerRecord } from '../../local/esm/lambda-event';
 
 const failure = { error: new TypeError('boom'), attempts: 2, firstFailureAt: 1_000, lastFailureAt: 2_000, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
-const envelopeOf = (record: BrokerRecord) => buildEnvelope(decodeEvent(buildKafkaEvent([record])).partitions[0]!.records[0]!, failure);
+const envelopeOf = (record: BrokerRecord) => buildEnvelope(partitionOf([record])[0]!, failure);
 
 describe('dead-letter envelope', () => {
   it('carries the replay count the replay wrote into the record, so that the loop guard can trip', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from '../../functions/runtime/event';
+import { decodeEvent, recordAt } from '../../functions/runtime/event';
 import { DeserializationError, InvalidEventError } from '../../functions/runtime/errors';
 import { buildKafkaEvent } from '../../local/esm/lambda-event';
 
@@ -9,7 +9,7 @@ describe('decodeEvent', () => {
       { topic: 'orders', partition: 0, offset: 15, key: null, value: null, headers: [['trace', Buffer.from([0, 255])], ['x', 'a'], ['trace', 'b']] },
     ]);
     const [p] = decodeEvent(event).partitions;
-    const r = p!.records[0]!;
+    const r = recordAt(p!, p!.entries[0]!);
     expect(r.rawKey).toBeNull();
     expect(r.rawValue).toBeNull();
     expect(r.encodedValue).toBeNull();
@@ -27,7 +27,7 @@ describe('decodeEvent', () => {
       { topic: 'payments', partition: 0, offset: 9, value: '3' },
     ]);
     const decoded = decodeEvent(event);
-    expect(decoded.partitions.map((p) => [p.id, p.topic, p.partition, p.records.length])).toEqual([
+    expect(decoded.partitions.map((p) => [p.id, p.topic, p.partition, p.entries.length])).toEqual([
       ['my-orders-v2-3', 'my-orders-v2', 3, 2],
       ['payments-0', 'payments', 0, 1],
     ]);
@@ -42,7 +42,7 @@ describe('decodeEvent', () => {
     const decoded = decodeEvent(event);
     expect(decoded.eventSource).toBe('SelfManagedKafka');
     expect(decoded.eventSourceArn).toBeUndefined();
-    const r = decoded.partitions[0]!.records[0]!;
+    const r = recordAt(decoded.partitions[0]!, decoded.partitions[0]!.entries[0]!);
     expect(r.valueSchemaMetadata).toEqual({ dataFormat: 'AVRO', schemaId: '123' });
     expect(JSON.parse(r.rawValue!.toString())).toEqual({ already: 'json' });
     expect(r.rawKey!.toString()).toBe('k');
@@ -80,7 +80,8 @@ describe('decodeEvent', () => {
     ]);
     event.records['t-0']![1]!.key = 'abc';
     event.records['t-0']![1]!.value = 'not base64!';
-    const [good, bad] = decodeEvent(event).partitions[0]!.records;
+    const p0 = decodeEvent(event).partitions[0]!;
+    const [good, bad] = p0.entries.map((e) => recordAt(p0, e));
     expect(good!.key).toEqual(Buffer.from('k'));
     expect(good!.rawValue).toEqual(Buffer.from('1'));
     expect(() => bad!.rawKey).toThrow(DeserializationError);

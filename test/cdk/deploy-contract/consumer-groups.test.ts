@@ -1,13 +1,10 @@
 // Kafka mappings' consumer groups: AWS rules, with where they are documented.
 import { describe, expect, it } from 'vitest';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { KafkaConsumersStack } from '../../../lib/kafka-consumers-stack';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { mappingConsumerGroupId } from '../../../functions/runtime/consumer-group';
+import { synth as synthStack } from './support';
 
-const CLUSTER = 'arn:aws:kafka:us-east-1:111122223333:cluster/prod/abcd-1234';
-const synth = (topics: string[], consumerGroupId: string) =>
-  Template.fromStack(new KafkaConsumersStack(new App(), 'Groups', { consumer: { cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics, consumerGroupId } }));
+const synth = (topics: string[], consumerGroupId: string) => synthStack({ topics, consumerGroupId });
 const groupIds = (t: Template) =>
   Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId as string);
 
@@ -38,8 +35,8 @@ describe('consumer groups (deploy contract)', () => {
     const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>);
     const group = statements.find((s) => JSON.stringify(s.Action).includes('kafka-cluster:AlterGroup'))!;
     expect(group.Resource).toEqual([
-      'arn:aws:kafka:us-east-1:111122223333:group/prod/abcd-1234/orders-consumer-orders',
-      'arn:aws:kafka:us-east-1:111122223333:group/prod/abcd-1234/orders-consumer-payments',
+      'arn:aws:kafka:us-east-1:123456789012:group/demo/abcd-1234/orders-consumer-orders',
+      'arn:aws:kafka:us-east-1:123456789012:group/demo/abcd-1234/orders-consumer-payments',
     ]);
   });
 });

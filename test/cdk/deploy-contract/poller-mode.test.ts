@@ -1,18 +1,11 @@
 // AWS rules on Kafka mappings' poller modes, each with where it is documented.
 import { describe, expect, it } from 'vitest';
-import { App, Duration } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Duration } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { Kafka } from 'kafkajs';
-import { KafkaConsumersStack } from '../../../lib/kafka-consumers-stack';
-import type { KafkaConsumerProps } from '../../../lib/kafka-consumer';
 import { EventSourceMappingEmulator } from '../../../local/esm/emulator';
+import { synth } from './support';
 
-const base: KafkaConsumerProps = {
-  cluster: { kind: 'msk', clusterArn: 'arn:aws:kafka:us-east-1:111122223333:cluster/prod/abcd-1234', bootstrapServers: ['b-1:9098'] },
-  topics: ['orders'],
-  consumerGroupId: 'orders-consumer',
-};
-const synth = (props: Partial<KafkaConsumerProps> = {}) => Template.fromStack(new KafkaConsumersStack(new App(), 'Contract', { consumer: { ...base, ...props } }));
 const mapping = (t: Template) => Object.values(t.findResources('AWS::Lambda::EventSourceMapping'))[0]!.Properties as Record<string, unknown>;
 const consumerEnv = (t: Template) => {
   const fns = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables as Record<string, unknown>);

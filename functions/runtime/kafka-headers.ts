@@ -1,0 +1,32 @@
+import type { KafkaMessage } from 'kafkajs';
+
+// Kafka headers are an ordered list in which a name may repeat; kafkajs's `headers` is an
+// object keyed by name, which groups `a, b, a` into `a, a, b`. patches/kafkajs+2.2.4.patch
+// (applied by `npm install`'s postinstall, patch-package) keeps the list as the record batch
+// holds it, on consumed messages, and writes one given in order when producing.
+
+/** One record header as kafkajs reads and writes it. */
+export interface KafkajsHeader {
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+declare module 'kafkajs' {
+  interface RecordBatchEntry {
+    /** The record's headers in order, duplicates kept (patched kafkajs). */
+    orderedHeaders: KafkajsHeader[];
+  }
+  interface Message {
+    /** Headers to write, in this order (patched kafkajs); `headers` is then ignored. */
+    orderedHeaders?: KafkajsHeader[];
+  }
+}
+
+/** A consumed message's headers in record order; an old-format (v0/v1) message has none. */
+export function headersInOrder(message: KafkaMessage): KafkajsHeader[] {
+  if (message.size !== undefined) return [];
+  if (!Array.isArray(message.orderedHeaders)) {
+    throw new Error('kafkajs is not patched (no orderedHeaders on a consumed record): run `npm install`, whose postinstall applies patches/kafkajs+2.2.4.patch.');
+  }
+  return message.orderedHeaders;
+}

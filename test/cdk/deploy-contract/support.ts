@@ -1,0 +1,27 @@
+// Synthesizing the stack under test: shared by the CDK tests.
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { KafkaConsumersStack, type KafkaConsumersStackProps } from '../../../lib/kafka-consumers-stack';
+import type { KafkaConsumerProps } from '../../../lib/kafka-consumer';
+
+export const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
+export const base: KafkaConsumerProps = { cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
+
+/**
+ * A KafkaConsumersStack with `base` props overridden, in an app of its own. Functions are not
+ * bundled (esbuild costs a second a stack) unless `bundle` is set.
+ */
+export function synthStack(consumer: Partial<KafkaConsumerProps> = {}, stack: Partial<KafkaConsumersStackProps> = {}, bundle = false) {
+  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const s = new KafkaConsumersStack(app, 'Test', { consumer: { ...base, ...consumer }, ...stack });
+  return { app, stack: s, template: Template.fromStack(s) };
+}
+
+export function synth(consumer: Partial<KafkaConsumerProps> = {}, stack: Partial<KafkaConsumersStackProps> = {}): Template {
+  return synthStack(consumer, stack).template;
+}
+
+/** The resources of one type, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, { Properties: Record<string, unknown> }> {
+  return template.findResources(type) as Record<string, { Properties: Record<string, unknown> }>;
+}

@@ -1,0 +1,9 @@
+import { decodeEvent, recordAt } from '../../functions/runtime/event';
+import type { KafkaRecord } from '../../functions/runtime/record';
+import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
+
+/** The runtime's records for broker records of one topic-partition, as a handler would see them. */
+export function partitionOf(records: BrokerRecord[]): KafkaRecord[] {
+  const partition = decodeEvent(buildKafkaEvent(records)).partitions[0]!;
+  return partition.entries.map((entry) => recordAt(partition, entry));
+}

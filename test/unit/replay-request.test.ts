@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { allowedTopicsFrom, MAX_MESSAGES_LIMIT, parseReplayRequest, replayLimitFrom } from '../../functions/replay/request';
+
+const topics = ['orders', 'payments'];
+const rejects = (payload: unknown, message: string, allowed: readonly string[] = topics) =>
+  expect(() => parseReplayRequest(payload, allowed)).toThrow(expect.objectContaining({ name: 'ReplayRequestError', message }));
+
+describe('parseReplayRequest', () => {
+  it('fills the documented defaults for an empty or missing payload', () => {
+    const defaults = { maxMessages: 100, dryRun: false, filter: {} };
+    expect(parseReplayRequest(undefined, topics)).toEqual(defaults);
+    expect(parseReplayRequest(null, topics)).toEqual(defaults);
+    expect(parseReplayRequest({}, topics)).toEqual(defaults);
+    expect(parseReplayRequest({}, topics)).not.toHaveProperty('targetTopic');
+  });
+
+  it('passes every field it accepts through', () => {
+    expect(parseReplayRequest({ maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' } }, topics)).toEqual({
+      maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' },
+    });
+  });
+
+  it('accepts maxMessages from 1 to 10,000 and names anything else', () => {
+    expect(parseReplayRequest({ maxMessages: 1 }, topics).maxMessages).toBe(1);
+    expect(parseReplayRequest({ maxMessages: MAX_MESSAGES_LIMIT }, topics).maxMessages).toBe(10_000);
+    for (const bad of [0, -1, 10_001, 1.5, '10', null]) {
+      rejects({ maxMessages: bad }, `maxMessages must be a whole number from 1 to 10000, got ${JSON.stringify(bad)}.`);
+    }
+  });
+
+  it('refuses a payload that is not a JSON object', () => {
+    for (const bad of ['replay', 5, true, [], [{ maxMessages: 1 }]]) {
+      rejects(bad, 'The payload must be a JSON object like {"maxMessages": 100, "dryRun": true}.');
+    }
+  });
+
+  it('names unknown fields and lists the allowed ones', () => {
+    rejects({ maxMessage: 5, dry: true, dryRun: true }, 'Unknown field(s) maxMessage, dry; allowed: maxMessages, dryRun, targetTopic, filter.');
+  });
+
+  it('refuses a dryRun that is not a boolean', () => {
+    rejects({ dryRun: 'yes' }, 'dryRun must be true or false, got "yes".');
+    rejects({ dryRun: 1 }, 'dryRun must be true or false, got 1.');
+  });
+
+  it('accepts only a target topic the stack consumes, and says how to configure one when none is', () => {
+    rejects({ targetTopic: 'audit' }, 'targetTopic "audit" is not one of the topics this stack consumes (orders, payments).');
+    rejects({ targetTopic: 5 }, 'targetTopic 5 is not one of the topics this stack consumes (orders, payments).');
+    rejects({ targetTopic: 'orders' }, 'targetTopic "orders" is not one of the topics this stack consumes (none configured: set REPLAY_ALLOWED_TOPICS).', []);
+  });
+
+  it('accepts a filter with string topic and errorType only', () => {
+    expect(parseReplayRequest({ filter: { topic: 'orders' } }, topics).filter).toEqual({ topic: 'orders' });
+    expect(parseReplayRequest({ filter: { errorType: 'Error' } }, topics).filter).toEqual({ errorType: 'Error' });
+    const shape = 'filter must be an object with optional string fields "topic" and "errorType".';
+    for (const bad of [null, 5, true, 'orders', ['orders'], { topic: 'orders', partition: 0 }]) rejects({ filter: bad }, shape);
+    rejects({ filter: { topic: 3 } }, 'filter.topic must be a string, got 3.');
+    rejects({ filter: { errorType: null } }, 'filter.errorType must be a string, got null.');
+  });
+});
+
+describe('allowedTopicsFrom', () => {
+  it('reads REPLAY_ALLOWED_TOPICS as a comma-separated list, blanks dropped', () => {
+    expect(allowedTopicsFrom({})).toEqual([]);
+    expect(allowedTopicsFrom({ REPLAY_ALLOWED_TOPICS: '' })).toEqual([]);
+    expect(allowedTopicsFrom({ REPLAY_ALLOWED_TOPICS: ' orders, payments ,,audit ' })).toEqual(['orders', 'payments', 'audit']);
+  });
+});
+
+describe('replayLimitFrom', () => {
+  it('defaults to 3 and accepts any whole number from 1', () => {
+    expect(replayLimitFrom({})).toBe(3);
+    expect(replayLimitFrom({ REPLAY_MAX_COUNT: '1' })).toBe(1);
+    expect(replayLimitFrom({ REPLAY_MAX_COUNT: '12' })).toBe(12);
+  });
+
+  it('names REPLAY_MAX_COUNT and its value when it is not a whole number ≥ 1', () => {
+    for (const bad of ['0', '-2', '1.5', 'three', '']) {
+      expect(() => replayLimitFrom({ REPLAY_MAX_COUNT: bad })).toThrow(
+        expect.objectContaining({ name: 'ConfigurationError', message: `REPLAY_MAX_COUNT must be a whole number ≥ 1, got "${bad}".` }),
+      );
+    }
+  });
+});

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+import { integration, unit } from './vitest.config';
+
+// What `npm run test:mutation` (StrykerJS) runs for each mutant. Stryker switches a mutant on
+// inside the test process, so tests that run our code in a subprocess (`npm run invoke`,
+// `npm start`, `npm run services`) can never kill one and are left out; the emulator's e2e tests
+// run it in-process against the embedded broker and SQS/S3 (the integration global setup).
+export default defineConfig({
+  test: { projects: [unit, { test: { ...integration.test, include: ['test/e2e/emulator.test.ts'] } }] },
+});

@@ -2,7 +2,8 @@
 // the user function's own completions, and the dead-letter queue's contents at the end.
 // Kept per partition as offset ranges, so a million records in order cost a few ranges.
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, type DeadLetterEnvelope, type DeadLetterPointer } from '../functions/runtime/envelope';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../functions/runtime/envelope';
 import { OffsetRanges } from './offset-ranges';
 
 interface Coordinates {
@@ -111,6 +112,27 @@ export class GroundTruth {
   deadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
     const { topic, partition, offset } = deadLetterCoordinates(letter);
     this.#partition(topic, partition).deadLettered.add(offset);
+  }
+
+  /**
+   * Reads the dead-letter queue to its end and counts `topic`'s dead letters (the queue may be
+   * shared: other messages are left uncounted). Each message is received once, then hidden for
+   * a minute, so none is counted twice.
+   */
+  async readDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }));
+      if (Messages.length === 0) return;
+      for (const m of Messages) {
+        let letter: DeadLetterEnvelope | DeadLetterPointer;
+        try {
+          letter = parseDeadLetter(m.Body ?? '');
+        } catch {
+          continue; // not a dead letter of ours
+        }
+        if (letter.record.topic === topic) this.deadLettered(letter);
+      }
+    }
   }
 
   /** Distinct records the user function finished so far (for progress; cheap). */

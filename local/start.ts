@@ -7,15 +7,14 @@
 // dead-letter queue holds at the end.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalServices } from './services';
-import { demoRecord } from './demo-workload';
+import { produceDemoRecords } from './demo-workload';
 import { GroundTruth, RECORD_FINISHED_CHANNEL } from './ground-truth';
 import { EventSourceMappingEmulator } from './esm/emulator';
 import { lambdaContext } from './esm/lambda-context';
 import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox';
 import { createKafka } from '../functions/runtime/kafka-connection';
-import { parseDeadLetter } from '../functions/runtime/envelope';
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';
 import cdkJson from '../cdk.json' with { type: 'json' };
 
@@ -71,15 +70,7 @@ try {
 
   const truth = new GroundTruth();
   const kafka = await createKafka(process.env, 'demo');
-  const producer = kafka.producer();
-  await producer.connect();
-  for (let i = 0; i < total; i += 1_000) {
-    const messages = Array.from({ length: Math.min(1_000, total - i) }, (_, j) => ({ ...demoRecord(i + j), partition: (i + j) % partitions }));
-    const counts = new Map<number, number>();
-    for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
-    for (const { partition, baseOffset } of await producer.send({ topic, acks: -1, messages })) truth.produced(topic, partition, Number(baseOffset), counts.get(partition)!);
-  }
-  await producer.disconnect();
+  await produceDemoRecords(kafka, topic, partitions, total, truth);
   log(`produced ${total} records`);
 
   // Same tuning as `cdk deploy` (cdk.json context), pointed at the demo topic.
@@ -131,18 +122,7 @@ try {
 
   // The dead-letter queue's contents at the end: this run's topic only (the queue may be shared).
   try {
-    for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: services.env.DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }));
-      if (Messages.length === 0) break;
-      for (const m of Messages) {
-        try {
-          const letter = parseDeadLetter(m.Body ?? '');
-          if (letter.record.topic === topic) truth.deadLettered(letter);
-        } catch {
-          // Not one of this run's dead letters (the queue may be shared): not counted.
-        }
-      }
-    }
+    await truth.readDeadLetters(sqs, services.env.DLQ_URL, topic);
   } catch (error) {
     log(`cannot read the dead-letter queue ${services.env.DLQ_URL}: ${(error as Error).message}; counting no record as dead-lettered`);
   }

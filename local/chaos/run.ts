@@ -6,16 +6,15 @@
 // is compared with what was produced.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Admin, Kafka } from 'kafkajs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Admin } from 'kafkajs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../../lib/mapping-settings';
 import { createKafka } from '../../functions/runtime/kafka-connection';
-import { parseDeadLetter } from '../../functions/runtime/envelope';
 import type { ReplaySummary } from '../../functions/replay/replayer';
 import { startLocalServices, type LocalServices } from '../services';
 import { startFaultProxy } from '../fault-proxy';
-import { demoRecord } from '../demo-workload';
+import { produceDemoRecords } from '../demo-workload';
 import { GroundTruth, RECORD_FINISHED_CHANNEL, type GroundTruthSummary } from '../ground-truth';
 import { EventSourceMappingEmulator } from '../esm/emulator';
 import { RUNTIME_CHANNELS, SandboxPool } from '../esm/sandbox';
@@ -57,7 +56,6 @@ export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
 }
 
 const BROKERS = 3;
-const PRODUCE_CHUNK = 1_000;
 /** Invocation faults: every n-th invocation (across sandboxes) throws, or hangs. */
 const ERROR_EVERY = 11;
 const TIMEOUT_EVERY = 23;
@@ -150,7 +148,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     }, 5_000);
     cleanup.push(async () => clearInterval(progress));
 
-    await produce(kafka, topic, partitions, records, truth, giveUpAt);
+    await produceDemoRecords(kafka, topic, partitions, records, truth, giveUpAt);
     log(`produced ${records} records`);
     let complete = await until(async () => (!withFaults || schedule.cycles >= 1) && (await caughtUp(admin, emulator.groupId, topic)), giveUpAt);
     const consumedAt = Date.now();
@@ -191,7 +189,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await emulator.stop();
     await sandboxes.close();
 
-    for (const letter of await readQueue(sqs, services.env.DLQ_URL)) if (letter.record.topic === topic) truth.deadLettered(letter);
+    await truth.readDeadLetters(sqs, services.env.DLQ_URL, topic);
     const t = truth.summary();
     return {
       produced: t.produced, processed: t.processed, deadLettered: t.deadLettered, lost: t.lost,
@@ -231,31 +229,6 @@ async function startUntilUp(emulator: EventSourceMappingEmulator, giveUpAt: numb
       await emulator.stop().catch(() => undefined);
       await sleep(500);
     }
-  }
-}
-
-/** Produces the demo mix in chunks, round-robin over partitions; a chunk whose send failed is sent again. */
-async function produce(kafka: Kafka, topic: string, partitions: number, total: number, truth: GroundTruth, giveUpAt: number) {
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    for (let i = 0; i < total; i += PRODUCE_CHUNK) {
-      const messages = Array.from({ length: Math.min(PRODUCE_CHUNK, total - i) }, (_, j) => ({ ...demoRecord(i + j), partition: (i + j) % partitions }));
-      const counts = new Map<number, number>();
-      for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
-      for (;;) {
-        try {
-          for (const { partition, baseOffset } of await producer.send({ topic, acks: -1, messages })) truth.produced(topic, partition, Number(baseOffset), counts.get(partition)!);
-          break;
-        } catch (error) {
-          // Copies the failed send may have left are not counted as produced: they prove nothing.
-          if (Date.now() > giveUpAt) throw error;
-          await sleep(200);
-        }
-      }
-    }
-  } finally {
-    await producer.disconnect();
   }
 }
 
@@ -316,15 +289,5 @@ class ReplayRuns {
       const Entries = handles.slice(i, i + 10).map((ReceiptHandle, j) => ({ Id: String(j), ReceiptHandle, VisibilityTimeout: 0 }));
       await this.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries })).catch(() => undefined); // deleted ones fail: fine
     }
-  }
-}
-
-/** Every message of the queue, each received once (hidden for a minute so that none comes twice). */
-async function readQueue(sqs: SQSClient, queueUrl: string) {
-  const letters = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return letters;
-    for (const m of Messages) letters.push(parseDeadLetter(m.Body ?? ''));
   }
 }

@@ -52,11 +52,17 @@ const workerFile = fileURLToPath(new URL('./sandbox-worker.ts', import.meta.url)
 export class SandboxPool {
   readonly #options: SandboxOptions;
   readonly #idle: Worker[] = [];
+  /** Every sandbox whose thread has not exited yet. */
   readonly #all = new Set<Worker>();
   #closed = false;
 
   /** Sandboxes started so far (cold starts, replacements included). */
   started = 0;
+
+  /** Sandboxes whose thread is still alive (a stopped one counts until its thread has exited). */
+  get alive(): number {
+    return this.#all.size;
+  }
 
   constructor(options: SandboxOptions) {
     this.#options = options;
@@ -131,8 +137,8 @@ export class SandboxPool {
     return worker;
   }
 
+  /** Stops a sandbox; it stays in {@link alive} until its thread has exited. */
   #discard(worker: Worker) {
-    this.#all.delete(worker);
     void worker.terminate();
   }
 }

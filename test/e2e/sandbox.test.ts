@@ -5,8 +5,8 @@ import { createKafka } from '../../functions/runtime/kafka-connection';
 import { EventSourceMappingEmulator, type OnFailureRecord } from '../../local/esm/emulator';
 import { RUNTIME_CHANNELS, SandboxPool } from '../../local/esm/sandbox';
 import { RECORD_FINISHED_CHANNEL } from '../../local/ground-truth';
-import { produce } from '../support/kafka';
-import { drain, freshQueue, sqsClient } from '../support/sqs';
+import { produce, uniqueTopic } from '../support/kafka';
+import { freshQueue, queueDepth, sqsClient } from '../support/sqs';
 
 const env = inject('localEnv');
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -23,7 +23,7 @@ afterEach(async () => {
 // declared failed.
 describe('handler sandboxes', () => {
   it('a handler that runs past its timeout writes no dead letter and is not counted as processed', async () => {
-    const topic = `e2e-sandbox-late-${Date.now()}`;
+    const topic = uniqueTopic('e2e-sandbox-late');
     const sqs = sqsClient(env);
     const queue = await freshQueue(sqs, 'dlq-sandbox-late');
     cleanup.push(() => queue.remove());
@@ -48,10 +48,11 @@ describe('handler sandboxes', () => {
     cleanup.push(() => emulator.stop());
     await emulator.start();
 
+    // Every invocation outlasts its timeout, so every sandbox started must have been stopped:
+    // once its thread has exited, nothing it had scheduled (the late write) can ever run.
     const deadline = Date.now() + 30_000;
-    while (emulator.stats.discarded < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    // Long enough for the abandoned work to have finished, had it kept running.
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    while ((emulator.stats.discarded < 2 || sandboxes.alive > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sandboxes.alive).toBe(0);
 
     expect(emulator.stats.timeouts).toBeGreaterThan(0);
     expect(emulator.stats.discarded).toBe(2); // both records went to the on-failure destination, as Lambda sends them
@@ -59,7 +60,7 @@ describe('handler sandboxes', () => {
     expect(emulator.stats.processed).toBe(0);
     expect(emulator.stats.deadLettered).toBe(0);
     expect(finished).toEqual([]); // the user function's "ok" record never counted as finished
-    expect(await drain(sqs, queue.url)).toEqual([]); // and the "bad" one wrote no dead letter
+    expect(await queueDepth(sqs, queue.url)).toBe(0); // and the "bad" one wrote no dead letter
     expect(sandboxes.started).toBeGreaterThan(0);
   });
 });

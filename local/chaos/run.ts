@@ -42,6 +42,8 @@ export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
   replayed: number;
   /** Records the mapping sent to its on-failure destination (metadata only: their data is not there). */
   onFailure: number;
+  /** Times kafkajs stopped the mapping's consumer for good over the cluster's trouble, and the run started it again. */
+  consumerCrashes: number;
   faults: FaultCountsByKind;
   /** The consumer process's resident memory when 20% of the records had been processed, and at 100%. */
   rssStartBytes: number;
@@ -122,20 +124,49 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await startUntilUp(emulator, giveUpAt);
 
     let phase: 'consume' | 'replay' | 'drain' = 'consume';
-    const schedule = new FaultSchedule({
-      kafka: services.kafka!, brokers: BROKERS, proxy, handlerFaults,
-      // The mapping's pollers restart during consumption only: the replay phase has them paused.
-      restartConsumer: async () => {
-        if (phase !== 'consume') return false;
+    /** The mapping's pollers restarted: the consumer stopped, a new member joins the group (one at a time). */
+    let replacing: Promise<void> | undefined;
+    const replaceEmulator = () =>
+      (replacing ??= (async () => {
         await emulator.stop();
         emulator = newEmulator();
         await startUntilUp(emulator, giveUpAt);
+      })().finally(() => (replacing = undefined)));
+    const schedule = new FaultSchedule({
+      kafka: services.kafka!, brokers: BROKERS, proxy, handlerFaults,
+      // The mapping's pollers restart during consumption only: the replay phase has them stopped.
+      restartConsumer: async () => {
+        if (phase !== 'consume' || replacing) return false;
+        await replaceEmulator();
         return true;
       },
     });
     if (withFaults) schedule.start();
     cleanup.push(() => schedule.stop());
 
+    // kafkajs stops a consumer for good on some answers of a cluster in trouble (the embedded
+    // cluster can answer a SyncGroup with INVALID_REQUEST while a broker is down); Lambda's
+    // pollers carry on, so the run starts the mapping's consumer again. Any other reason to
+    // stop (a batch it cannot decode) ends the run with that error.
+    let consumerCrashes = 0;
+    let fatal: Error | undefined;
+    const watcher = setInterval(() => {
+      const error = emulator.error;
+      if (!error || replacing || fatal || phase === 'replay') return;
+      if (!isClusterTrouble(error)) {
+        fatal = error;
+        return;
+      }
+      consumerCrashes++;
+      log(`${error.message}; starting the mapping's consumer again, as Lambda's pollers carry on`);
+      void replaceEmulator().catch((e: Error) => (fatal = e));
+    }, 500);
+    cleanup.push(async () => clearInterval(watcher));
+    const failed = () => fatal;
+
+    /** What the last check found short of caught up (see {@link behind}). */
+    let waitingFor: string | undefined;
+    const caughtUp = async () => (waitingFor = await behind(admin, emulator.groupId, topic)) === undefined;
     let rssStartBytes = 0;
     const sampler = setInterval(() => {
       if (!rssStartBytes && truth.finished >= records * 0.2) rssStartBytes = process.memoryUsage.rss();
@@ -144,24 +175,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const progress = setInterval(() => {
       const { invocations, failedInvocations, offsetLag } = emulator.stats;
       const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(0);
-      log(`${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${invocations} invocations (${failedInvocations} failed) · lag ${offsetLag} · rss ${rss} MB · ${phase}`);
+      log(`${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${invocations} invocations (${failedInvocations} failed) · lag ${offsetLag} · rss ${rss} MB · ${phase}${waitingFor ? ` · waiting for ${waitingFor}` : ''}${emulator.error ? ` · ${emulator.error.message}` : ''}`);
     }, 5_000);
     cleanup.push(async () => clearInterval(progress));
 
     await produceDemoRecords(kafka, topic, partitions, records, truth, giveUpAt);
     log(`produced ${records} records`);
-    let complete = await until(async () => (!withFaults || schedule.cycles >= 1) && (await caughtUp(admin, emulator.groupId, topic)), giveUpAt);
+    let complete = await until(async () => (!withFaults || schedule.cycles >= 1) && (await caughtUp()), failed, giveUpAt);
     const consumedAt = Date.now();
     const rssEndBytes = process.memoryUsage.rss();
     clearInterval(sampler);
     log(`consumed: ${truth.finished} records finished by the function`);
 
-    // The replay, with the consumer paused and the schedule over: one round of SQS/S3 faults
+    // The replay, with the consumer stopped and the schedule over: one round of SQS/S3 faults
     // and a crash (the replay gives up an invocation on the first error it meets, so faults
     // arriving all along would keep it from ever finishing).
     phase = 'replay';
     await schedule.stop();
-    emulator.pause();
+    await replacing;
+    // Stopped, not paused: a kafkajs consumer resumed after a pause can leave partitions
+    // unfetched for good (kafkajs issue #1641). As in production, the mapping is disabled for
+    // the replay and enabled again after it, resuming from the committed offsets.
+    await emulator.stop();
     if (withFaults) schedule.spoilSqsCalls();
     const replay = new ReplayRuns(sqs, services.env.DLQ_URL, proxy);
     let crashPending = withFaults;
@@ -184,8 +219,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // Healed: the consumer takes the replayed records, and everything settles.
     phase = 'drain';
     await schedule.stop();
-    emulator.resume();
-    complete = complete && (await until(() => caughtUp(admin, emulator.groupId, topic), giveUpAt));
+    emulator = newEmulator();
+    await startUntilUp(emulator, giveUpAt);
+    complete = complete && (await until(caughtUp, failed, giveUpAt));
+    if (!complete) log(`the deadline passed waiting for ${waitingFor}`);
     await emulator.stop();
     await sandboxes.close();
 
@@ -193,7 +230,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const t = truth.summary();
     return {
       produced: t.produced, processed: t.processed, deadLettered: t.deadLettered, lost: t.lost,
-      duplicates: t.duplicates, maxProcessedTimes: t.maxProcessedTimes, replayed, onFailure,
+      duplicates: t.duplicates, maxProcessedTimes: t.maxProcessedTimes, replayed, onFailure, consumerCrashes,
       faults: withFaults ? schedule.counts : (Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCountsByKind),
       rssStartBytes, rssEndBytes, complete,
       durationMs: Date.now() - started,
@@ -210,13 +247,24 @@ function directSqs(services: LocalServices): SQSClient {
   return new SQSClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey }, useQueueUrlAsEndpoint: false });
 }
 
-/** Polls `done` until it holds, or the deadline passes (false). */
-async function until(done: () => Promise<boolean>, giveUpAt: number): Promise<boolean> {
+/** Polls `done` until it holds, or the deadline passes (false); `failed` ends the wait with its error. */
+async function until(done: () => Promise<boolean>, failed: () => Error | undefined, giveUpAt: number): Promise<boolean> {
   while (!(await done())) {
+    const error = failed();
+    if (error) throw error;
     if (Date.now() > giveUpAt) return false;
     await sleep(500);
   }
   return true;
+}
+
+/** Kafka errors that come from the cluster's state (an error answer, a broker out of reach), not from the records. */
+const CLUSTER_TROUBLE = new Set(['KafkaJSProtocolError', 'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSNumberOfRetriesExceeded']);
+
+/** True when the emulator stopped over the cluster's trouble: some error in its chain of causes is one of {@link CLUSTER_TROUBLE}. */
+function isClusterTrouble(error: Error): boolean {
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) if (CLUSTER_TROUBLE.has(cause.name)) return true;
+  return false;
 }
 
 /** Starts an emulator, again and again while brokers are down. */
@@ -232,14 +280,19 @@ async function startUntilUp(emulator: EventSourceMappingEmulator, giveUpAt: numb
   }
 }
 
-/** True when the group's committed offsets reach the end of every partition (everything decided). */
-async function caughtUp(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+/**
+ * What keeps the group from having caught up: the partitions whose committed offset is short of
+ * their end, or the error that kept the question from being answered; undefined when every
+ * record has been decided.
+ */
+async function behind(admin: Admin, groupId: string, topic: string): Promise<string | undefined> {
   try {
     const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
     const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    return ends.every((p) => Number(p.high) === 0 || at.get(p.partition) === Number(p.high));
-  } catch {
-    return false; // a broker is down: ask again
+    const short = ends.filter((p) => Number(p.high) > 0 && at.get(p.partition) !== Number(p.high)).map((p) => `partition ${p.partition} committed ${at.get(p.partition)} of ${p.high}`);
+    return short.length ? short.join(', ') : undefined;
+  } catch (error) {
+    return `cannot tell: ${(error as Error).message}`; // e.g. a broker is down: ask again
   }
 }
 

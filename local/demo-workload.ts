@@ -1,3 +1,6 @@
+import type { Kafka } from 'kafkajs';
+import type { GroundTruth } from './ground-truth';
+
 /** The demo's records: mostly good orders, with failures of every kind mixed in. */
 export type DemoKind = 'ok' | 'transient-failure' | 'permanent-failure' | 'not-json' | 'tombstone';
 
@@ -18,4 +21,36 @@ export function demoRecord(i: number): { key: string; value: string | null } {
   if (kind === 'not-json') return { key, value: `order ${i} <not json>` };
   const order = { id: `o-${i}`, amount: (i % 500) + 1, currency: 'EUR', items: [{ sku: `sku-${i % 97}`, quantity: 1 + (i % 3) }] };
   return { key, value: JSON.stringify(kind === 'ok' ? order : { ...order, simulate: kind }) };
+}
+
+const PRODUCE_CHUNK = 1_000;
+
+/**
+ * Produces records 0 … `total` − 1 of the demo mix, round-robin over `partitions`, in sends of
+ * 1,000 acknowledged by all in-sync replicas, and tells `truth` what the brokers acknowledged.
+ * A send that fails is sent again until `retryUntil` (epoch ms) passes, then its error is
+ * thrown; copies a failed send may have left are not counted as produced (they prove nothing).
+ * @default retryUntil 0: the first failure is thrown
+ */
+export async function produceDemoRecords(kafka: Kafka, topic: string, partitions: number, total: number, truth: GroundTruth, retryUntil = 0): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < total; i += PRODUCE_CHUNK) {
+      const messages = Array.from({ length: Math.min(PRODUCE_CHUNK, total - i) }, (_, j) => ({ ...demoRecord(i + j), partition: (i + j) % partitions }));
+      const counts = new Map<number, number>();
+      for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
+      for (;;) {
+        try {
+          for (const { partition, baseOffset } of await producer.send({ topic, acks: -1, messages })) truth.produced(topic, partition, Number(baseOffset), counts.get(partition)!);
+          break;
+        } catch (error) {
+          if (Date.now() > retryUntil) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
 }

@@ -1,6 +1,10 @@
 // What really happened to every produced record, observed outside the runtime and the emulator:
 // the user function's own completions, and the dead-letter queue's contents at the end.
-import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, type DeadLetterEnvelope, type DeadLetterPointer } from '../functions/runtime/envelope';
+// Kept per partition as offset ranges, so a million records in order cost a few ranges.
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../functions/runtime/envelope';
+import { OffsetRanges } from './offset-ranges';
 
 interface Coordinates {
   readonly topic: string;
@@ -13,24 +17,42 @@ interface HeaderSource {
 }
 
 /**
- * A record's identity: its original topic-partition@offset. A replayed copy carries the
+ * Each record the user function finished, as its original {@link Coordinates}. A channel, so
+ * that a function running in a sandbox worker reports through the sandbox's forwarding.
+ */
+export const RECORD_FINISHED_CHANNEL = 'local:record-finished';
+const recordFinished = channel(RECORD_FINISHED_CHANNEL);
+
+/**
+ * A record's identity: its original topic, partition and offset. A replayed copy carries the
  * original's partition and offset in headers (the replay's marker), so it counts as the
  * record it was copied from.
  */
-export function originalIdentity(record: Coordinates, headers: HeaderSource): string {
+export function originalCoordinates(record: Coordinates, headers: HeaderSource): Coordinates {
   const partition = headers.getString(ORIGINAL_PARTITION_HEADER);
   const offset = headers.getString(ORIGINAL_OFFSET_HEADER);
-  return partition !== undefined && offset !== undefined ? `${record.topic}-${partition}@${offset}` : `${record.topic}-${record.partition}@${record.offset}`;
+  return partition !== undefined && offset !== undefined ? { topic: record.topic, partition: Number(partition), offset: Number(offset) } : { topic: record.topic, partition: record.partition, offset: record.offset };
 }
 
-/** The same identity for a dead letter (an envelope's headers are base64; a pointer has none). */
-export function deadLetterIdentity(letter: DeadLetterEnvelope | DeadLetterPointer): string {
+/** The same for a dead letter (an envelope's headers are base64; a pointer has none). */
+export function deadLetterCoordinates(letter: DeadLetterEnvelope | DeadLetterPointer): Coordinates {
   const headers = 'headers' in letter.record ? letter.record.headers : [];
   const get = (name: string) => {
     const h = headers.find((x) => x.name === name);
     return h ? Buffer.from(h.value, 'base64').toString() : undefined;
   };
-  return originalIdentity(letter.record, { getString: get });
+  return originalCoordinates(letter.record, { getString: get });
+}
+
+/**
+ * Wraps the user function: a record counts as processed once the function returned for it.
+ * Reports on {@link RECORD_FINISHED_CHANNEL}, wherever it runs.
+ */
+export function recording<R extends Coordinates & { headers: HeaderSource }, A extends unknown[]>(fn: (record: R, ...rest: A) => unknown) {
+  return async (record: R, ...rest: A) => {
+    await fn(record, ...rest);
+    if (recordFinished.hasSubscribers) recordFinished.publish(originalCoordinates(record, record.headers));
+  };
 }
 
 export interface GroundTruthSummary {
@@ -49,43 +71,116 @@ export interface GroundTruthSummary {
   lostRecords: string[];
 }
 
-export class GroundTruth {
-  readonly #produced = new Set<string>();
-  readonly #processed = new Map<string, number>();
-  readonly #deadLettered = new Set<string>();
+/** One partition's records: ranges for the common case, a map only for records finished twice or more. */
+class PartitionTruth {
+  readonly produced = new OffsetRanges();
+  readonly processed = new OffsetRanges();
+  readonly deadLettered = new OffsetRanges();
+  /** offset → times finished, for records finished more than once. */
+  readonly repeats = new Map<number, number>();
+}
 
-  produced(topic: string, partition: number, firstOffset: number, count: number): void {
-    for (let i = 0; i < count; i++) this.#produced.add(`${topic}-${partition}@${firstOffset + i}`);
+export class GroundTruth {
+  readonly #partitions = new Map<string, PartitionTruth>();
+  readonly #onFinished = (message: unknown) => this.processed(message as Coordinates);
+
+  /** Starts listening for finished records, in this thread and (forwarded) in sandboxes. */
+  constructor() {
+    subscribe(RECORD_FINISHED_CHANNEL, this.#onFinished);
   }
 
-  /** Wraps the user function: a record counts as processed once the function returned for it. */
-  recording<R extends Coordinates & { headers: HeaderSource }, A extends unknown[]>(fn: (record: R, ...rest: A) => unknown) {
-    return async (record: R, ...rest: A) => {
-      await fn(record, ...rest);
-      const id = originalIdentity(record, record.headers);
-      this.#processed.set(id, (this.#processed.get(id) ?? 0) + 1);
-    };
+  close(): void {
+    unsubscribe(RECORD_FINISHED_CHANNEL, this.#onFinished);
+  }
+
+  #partition(topic: string, partition: number): PartitionTruth {
+    const id = `${topic}-${partition}`;
+    let p = this.#partitions.get(id);
+    if (!p) this.#partitions.set(id, (p = new PartitionTruth()));
+    return p;
+  }
+
+  produced(topic: string, partition: number, firstOffset: number, count: number): void {
+    this.#partition(topic, partition).produced.addRange(firstOffset, firstOffset + count);
+  }
+
+  processed({ topic, partition, offset }: Coordinates): void {
+    const p = this.#partition(topic, partition);
+    if (!p.processed.add(offset)) p.repeats.set(offset, (p.repeats.get(offset) ?? 1) + 1);
   }
 
   deadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
-    this.#deadLettered.add(deadLetterIdentity(letter));
+    const { topic, partition, offset } = deadLetterCoordinates(letter);
+    this.#partition(topic, partition).deadLettered.add(offset);
   }
 
-  /** Produced records not yet processed or dead-lettered. */
-  missing(): string[] {
-    return [...this.#produced].filter((id) => !this.#processed.has(id) && !this.#deadLettered.has(id));
+  /**
+   * Reads the dead-letter queue to its end and counts `topic`'s dead letters (the queue may be
+   * shared: other messages are left uncounted). Each message is received once, then hidden for
+   * a minute, so none is counted twice.
+   */
+  async readDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }));
+      if (Messages.length === 0) return;
+      for (const m of Messages) {
+        let letter: DeadLetterEnvelope | DeadLetterPointer;
+        try {
+          letter = parseDeadLetter(m.Body ?? '');
+        } catch {
+          continue; // not a dead letter of ours
+        }
+        if (letter.record.topic === topic) this.deadLettered(letter);
+      }
+    }
+  }
+
+  /** Distinct records the user function finished so far (for progress; cheap). */
+  get finished(): number {
+    let n = 0;
+    for (const p of this.#partitions.values()) n += p.processed.size;
+    return n;
+  }
+
+  /** Produced records not yet processed or dead-lettered: the first `limit`, and how many in all. */
+  missing(limit = 20): { count: number; first: string[] } {
+    const first: string[] = [];
+    let count = 0;
+    for (const [id, p] of this.#partitions) {
+      count += this.#count(p, (offset) => {
+        if (p.processed.has(offset) || p.deadLettered.has(offset)) return false;
+        if (first.length < limit) first.push(`${id}@${offset}`);
+        return true;
+      });
+    }
+    return { count, first };
   }
 
   summary(): GroundTruthSummary {
-    const missing = this.missing();
+    let produced = 0;
+    let processed = 0;
+    let deadLettered = 0;
     let duplicates = 0;
     let maxProcessedTimes = 0;
-    for (const n of this.#processed.values()) {
-      if (n > 1) duplicates++;
-      maxProcessedTimes = Math.max(maxProcessedTimes, n);
+    for (const p of this.#partitions.values()) {
+      produced += p.produced.size;
+      processed += this.#count(p, (offset) => p.processed.has(offset));
+      deadLettered += this.#count(p, (offset) => p.deadLettered.has(offset));
+      if (p.processed.size > 0) maxProcessedTimes = Math.max(maxProcessedTimes, 1);
+      for (const [offset, times] of p.repeats) {
+        if (!p.produced.has(offset)) continue;
+        duplicates++;
+        maxProcessedTimes = Math.max(maxProcessedTimes, times);
+      }
     }
-    const deadLettered = [...this.#deadLettered].filter((id) => this.#produced.has(id)).length;
-    const processed = [...this.#processed.keys()].filter((id) => this.#produced.has(id)).length;
-    return { produced: this.#produced.size, processed, deadLettered, lost: missing.length, duplicates, maxProcessedTimes, lostRecords: missing.slice(0, 20) };
+    const missing = this.missing();
+    return { produced, processed, deadLettered, lost: missing.count, duplicates, maxProcessedTimes, lostRecords: missing.first };
+  }
+
+  /** How many produced offsets of a partition satisfy `test`. */
+  #count(p: PartitionTruth, test: (offset: number) => boolean): number {
+    let n = 0;
+    for (const [start, end] of p.produced.ranges()) for (let offset = start; offset < end; offset++) if (test(offset)) n++;
+    return n;
   }
 }

@@ -6,15 +6,15 @@
 // from ground truth: what was produced, against what the user function finished and what the
 // dead-letter queue holds at the end.
 import { parseArgs } from 'node:util';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { fileURLToPath } from 'node:url';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalServices } from './services';
-import { demoRecord } from './demo-workload';
-import { GroundTruth } from './ground-truth';
+import { produceDemoRecords } from './demo-workload';
+import { GroundTruth, RECORD_FINISHED_CHANNEL } from './ground-truth';
 import { EventSourceMappingEmulator } from './esm/emulator';
 import { lambdaContext } from './esm/lambda-context';
+import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox';
 import { createKafka } from '../functions/replay/kafka-connection';
-import { kafkaConsumer } from '../functions/runtime';
-import { parseDeadLetter } from '../functions/runtime/envelope';
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';
 import cdkJson from '../cdk.json' with { type: 'json' };
 
@@ -70,30 +70,23 @@ try {
 
   const truth = new GroundTruth();
   const kafka = await createKafka(process.env, 'demo');
-  const producer = kafka.producer();
-  await producer.connect();
-  for (let i = 0; i < total; i += 1_000) {
-    const messages = Array.from({ length: Math.min(1_000, total - i) }, (_, j) => ({ ...demoRecord(i + j), partition: (i + j) % partitions }));
-    const counts = new Map<number, number>();
-    for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
-    for (const { partition, baseOffset } of await producer.send({ topic, acks: -1, messages })) truth.produced(topic, partition, Number(baseOffset), counts.get(partition)!);
-  }
-  await producer.disconnect();
+  await produceDemoRecords(kafka, topic, partitions, total, truth);
   log(`produced ${total} records`);
 
   // Same tuning as `cdk deploy` (cdk.json context), pointed at the demo topic.
   const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: `${topic}-consumer` };
   // What the construct puts in the function's environment.
   process.env.REPORT_BATCH_ITEM_FAILURES = String(effectiveMappingSettings(settings).reportBatchItemFailures);
-  // The example consumer's own logic, observed from outside the runtime.
-  const { processOrder } = await import('../functions/consumer/index');
-  const consumer = kafkaConsumer({ processRecord: truth.recording(processOrder) });
+  // The example consumer, its own logic observed from outside the runtime, in sandboxes (worker
+  // threads) that the emulator stops at a timeout, as Lambda does.
+  const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL], warm: partitions });
+  stopAll.push(() => sandboxes.close());
   // Route by the configured endpoint, not the queue URL's host (fauxqs names hosts the SDK cannot parse).
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   stopAll.push(async () => sqs.destroy());
   const emulator = new EventSourceMappingEmulator({
     kafka, topic, settings, bootstrapServers: services.env.KAFKA_BROKERS,
-    handler: (event, context) => consumer(event, context),
+    handler: sandboxes.handler,
     onFailure: async (message) => void (await sqs.send(new SendMessageCommand({ QueueUrl: services.env.ON_FAILURE_QUEUE_URL, MessageBody: JSON.stringify(message) }))),
   });
   stopAll.push(() => emulator.stop());
@@ -129,18 +122,7 @@ try {
 
   // The dead-letter queue's contents at the end: this run's topic only (the queue may be shared).
   try {
-    for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: services.env.DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }));
-      if (Messages.length === 0) break;
-      for (const m of Messages) {
-        try {
-          const letter = parseDeadLetter(m.Body ?? '');
-          if (letter.record.topic === topic) truth.deadLettered(letter);
-        } catch {
-          // Not one of this run's dead letters (the queue may be shared): not counted.
-        }
-      }
-    }
+    await truth.readDeadLetters(sqs, services.env.DLQ_URL, topic);
   } catch (error) {
     log(`cannot read the dead-letter queue ${services.env.DLQ_URL}: ${(error as Error).message}; counting no record as dead-lettered`);
   }

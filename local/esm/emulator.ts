@@ -9,11 +9,16 @@ import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import type { TopicStats } from '../../functions/runtime/telemetry';
 import { headersInOrder } from '../../functions/replay/kafka-headers';
 import { CHANNELS } from '../../functions/contract';
+import { OffsetRanges } from '../offset-ranges';
 
 /** Lambda's synchronous invocation payload limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
-export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+/**
+ * The function. `signal` is aborted when the invocation times out: a handler that runs in a
+ * sandbox ({@link SandboxPool}) stops it then, as Lambda stops a timed-out sandbox.
+ */
+export type Handler = (event: unknown, context: Context, signal: AbortSignal) => Promise<unknown>;
 
 export interface EmulatorOptions {
   readonly kafka: Kafka;
@@ -32,6 +37,12 @@ export interface EmulatorOptions {
   readonly onFailure?: (message: OnFailureRecord) => Promise<void>;
   /** Delay between retries of a failed invocation. @default 500 ms */
   readonly retryDelayMs?: number;
+  /**
+   * The consumer's group session timeout. A member that left is replaced only after a
+   * rebalance, which the embedded broker holds open for this long less a second.
+   * @default 30 s (kafkajs)
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 /**
@@ -78,15 +89,14 @@ export class EmulatorStats {
    */
   lost = 0;
   offsetLag = 0;
-  /** `topic-partition` → offset → how it ended. */
-  readonly outcomes = new Map<string, Map<number, Outcome>>();
+  /** `topic-partition` → the offsets decided (kept as ranges: memory does not grow with records). */
+  readonly outcomes = new Map<string, OffsetRanges>();
   timeouts = 0;
 
-  decide(id: string, offset: number, outcome: Outcome) {
+  decide(id: string, offset: number) {
     let partition = this.outcomes.get(id);
-    if (!partition) this.outcomes.set(id, (partition = new Map()));
-    if (partition.has(offset)) this.duplicates++;
-    partition.set(offset, outcome);
+    if (!partition) this.outcomes.set(id, (partition = new OffsetRanges()));
+    if (!partition.add(offset)) this.duplicates++;
   }
 
   get decided(): number {
@@ -95,8 +105,6 @@ export class EmulatorStats {
     return n;
   }
 }
-
-type Outcome = 'processed' | 'dead-lettered' | 'discarded' | 'lost';
 
 interface Pending {
   readonly id: string;
@@ -136,6 +144,8 @@ export class EventSourceMappingEmulator {
     if (report) for (const t of stats.values()) report.retried += t.retried;
   };
   readonly #highWatermarks = new Map<number, number>();
+  /** Set by {@link stop}: nothing new is invoked; what was not decided stays uncommitted. */
+  #stopping = false;
   readonly #committed = new Map<number, number>();
   #error: Error | undefined;
 
@@ -149,6 +159,7 @@ export class EventSourceMappingEmulator {
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
+      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs } : {}),
     });
     // kafkajs stops a consumer for good (no restart) on an error it cannot retry, such as a
     // fetched batch it cannot decode; the emulator must not then wait for records forever.
@@ -189,9 +200,15 @@ export class EventSourceMappingEmulator {
     this.#consumer.resume([{ topic: this.options.topic }]);
   }
 
+  /**
+   * Stops polling, as when the mapping's pollers restart: invocations in flight finish, nothing
+   * new is invoked, and what was not decided is left uncommitted for the group's next member.
+   */
   async stop(): Promise<void> {
-    await this.#consumer.disconnect();
+    this.#stopping = true;
     clearTimeout(this.#timer);
+    for (const f of this.#queue.splice(0)) f.done(f.records[0]!.offset);
+    await this.#consumer.disconnect();
     unsubscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
     unsubscribe(CHANNELS.invocationStats, this.#onStats);
   }
@@ -218,15 +235,17 @@ export class EventSourceMappingEmulator {
   // kafkajs hands over one partition's fetch; it waits here until every record in it has
   // been decided, then resolves and commits exactly up to where the mapping would.
   async #onFetch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0) return;
+    if (batch.messages.length === 0 || this.#stopping) return;
     this.#highWatermarks.set(batch.partition, Number(batch.highWatermark));
     const records = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
     const sizes = records.map(encodedSize);
     const bytes = sizes.reduce((a, b) => a + b, 0);
+    // The group hears from this member while its records wait and run (kafkajs sends at most one heartbeat per interval).
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
     const nextOffset = await new Promise<number>((done) => {
       this.#queue.push({ id: `${batch.topic}-${batch.partition}`, partition: batch.partition, records, sizes, bytes, done });
       this.#schedule();
-    });
+    }).finally(() => clearInterval(beat));
     if (nextOffset > records[0]!.offset) resolveOffset(String(nextOffset - 1));
     await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(nextOffset) }]);
     this.#committed.set(batch.partition, nextOffset);
@@ -306,19 +325,25 @@ export class EventSourceMappingEmulator {
 
     const next = new Map<string, number>(fetches.map((f) => [f.id, f.records.at(-1)!.offset + 1]));
     const rewound = new Set<string>();
+    const rewind = (redeliverFrom: Map<string, number>) => {
+      for (const [id, offset] of redeliverFrom) {
+        rewound.add(id);
+        next.set(id, Math.min(next.get(id) ?? offset, offset));
+      }
+    };
     for (const chunk of chunks) {
       const todo = chunk.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
       if (todo.length === 0) continue;
+      if (this.#stopping) {
+        rewind(firstOffsets(todo));
+        continue;
+      }
       // A record that alone exceeds the invoke payload limit is never sent to the function.
       if (oversized.has(todo[0]!)) {
         await this.#discard(todo, 'MaximumPayloadSizeExceeded', 0);
         continue;
       }
-      const redeliverFrom = await this.#invokeWithRetries(todo, 0);
-      for (const [id, offset] of redeliverFrom) {
-        rewound.add(id);
-        next.set(id, Math.min(next.get(id) ?? offset, offset));
-      }
+      rewind(await this.#invokeWithRetries(todo, 0));
     }
     for (const f of fetches) f.done(next.get(f.id)!);
   }
@@ -339,6 +364,7 @@ export class EventSourceMappingEmulator {
       return new Map();
     }
     await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
+    if (this.#stopping) return firstOffsets(records); // not decided: the next member delivers it again
     this.stats.batchRetried += records.length;
     if (bisectBatchOnError && records.length > 1) {
       const half = Math.ceil(records.length / 2);
@@ -372,17 +398,23 @@ export class EventSourceMappingEmulator {
     this.#reports.set(context.awsRequestId, report);
     this.stats.invocations++;
     let timer: NodeJS.Timeout | undefined;
+    // At the timeout the invocation has failed, and its sandbox is stopped (the abort).
+    const sandbox = new AbortController();
     try {
       const response = await Promise.race([
-        this.options.handler(event, context),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(timeoutMs)), timeoutMs))),
+        this.options.handler(event, context, sandbox.signal),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => {
+          const error = new TimeoutError(timeoutMs);
+          sandbox.abort(error);
+          reject(error);
+        }, timeoutMs))),
       ]);
       // Without partial batch responses Lambda commits the whole batch, whatever the answer says.
       const reported = this.#settings.reportBatchItemFailures ? parseResponse(response, records) : ignoredResponse(response, records);
       const redeliverFrom = this.#settings.reportBatchItemFailures ? reported : new Map<string, number>();
       const { deadLetters } = report;
       this.stats.retried += report.retried;
-      for (const d of deadLetters) this.stats.decide(`${d.record.topic}-${d.record.partition}`, d.record.offset, 'dead-lettered');
+      for (const d of deadLetters) this.stats.decide(`${d.record.topic}-${d.record.partition}`, d.record.offset);
       this.stats.deadLettered += deadLetters.length;
       const dead = deadLetters.length ? new Set(deadLetters.map((d) => `${d.record.topic}-${d.record.partition}@${d.record.offset}`)) : undefined;
       for (const r of records) {
@@ -392,16 +424,17 @@ export class EventSourceMappingEmulator {
           if (redeliverFrom.has(id)) this.stats.redelivered++;
           else {
             this.stats.lost++;
-            this.stats.decide(id, r.offset, 'lost');
+            this.stats.decide(id, r.offset);
           }
         } else if (!dead?.has(`${id}@${r.offset}`)) {
           this.stats.processed++;
-          this.stats.decide(id, r.offset, 'processed');
+          this.stats.decide(id, r.offset);
         }
       }
       return { ok: true, redeliverFrom };
     } catch (error) {
-      if (error instanceof TimeoutError) this.stats.timeouts++;
+      // middy answers its own TimeoutError just before the deadline: a time-out all the same.
+      if (error instanceof TimeoutError || (error as Error)?.name === 'TimeoutError') this.stats.timeouts++;
       return { ok: false };
     } finally {
       clearTimeout(timer);
@@ -411,7 +444,7 @@ export class EventSourceMappingEmulator {
 
   async #discard(records: BrokerRecord[], condition: OnFailureRecord['requestContext']['condition'], invokeCount: number) {
     this.stats.discarded += records.length;
-    for (const r of records) this.stats.decide(`${r.topic}-${r.partition}`, r.offset, 'discarded');
+    for (const r of records) this.stats.decide(`${r.topic}-${r.partition}`, r.offset);
     const recordsInfo: OnFailureRecord['KafkaBatchInfo']['recordsInfo'] = {};
     for (const r of records) {
       const id = `${r.topic}-${r.partition}`;
@@ -492,4 +525,14 @@ export function parseResponse(response: unknown, records: BrokerRecord[]): Map<s
     result.set(id.partition, Math.min(result.get(id.partition) ?? id.offset, id.offset));
   }
   return result;
+}
+
+/** Each partition's first offset among `records`: where to redeliver them all from. */
+function firstOffsets(records: BrokerRecord[]): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const r of records) {
+    const id = `${r.topic}-${r.partition}`;
+    if (!first.has(id)) first.set(id, r.offset);
+  }
+  return first;
 }

@@ -16,6 +16,8 @@ export interface EmbeddedKafka {
   /** Fault injection: a broker stops answering until {@link setBrokerUp}. Ids start at 1. */
   setBrokerDown(id: number): Promise<void>;
   setBrokerUp(id: number): Promise<void>;
+  /** Fault injection: adds `ms` of round-trip latency to a broker's answers (0 removes it). */
+  setBrokerRtt(id: number, ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export async function startEmbeddedKafka(options: EmbeddedKafkaOptions = {}): Pr
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
     setBrokerDown: (id) => command(`down ${id}`),
     setBrokerUp: (id) => command(`up ${id}`),
+    setBrokerRtt: (id, ms) => command(`rtt ${id} ${ms}`),
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();

@@ -42,6 +42,12 @@ int main(int argc, char **argv) {
   rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, brokers);
   if (!mc) { fprintf(stderr, "kafka-mock: could not start the mock cluster\n"); return 1; }
 
+  /* LeaveGroup (API key 13): the mock advertises v0-v4 but reads and answers only the v0-v2
+   * layout, so a v3 leave (kafkajs) names no member and its answer cannot be decoded; the
+   * member then stays in the group until its session times out, and every rejoin waits for
+   * that. Advertising v0-v2 makes consumers leave at once. */
+  rd_kafka_mock_set_apiversion(mc, 13, 0, 2);
+
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--brokers")) { i++; continue; }
     if (strcmp(argv[i], "--topic") || i + 1 >= argc) usage();

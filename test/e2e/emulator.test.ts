@@ -8,7 +8,7 @@ import type { MappingSettings } from '../../lib/mapping-settings';
 import { produce, uniqueTopic } from '../support/kafka';
 import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../functions/runtime';
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
-import { startFaultProxy } from '../support/fault-proxy';
+import { startFaultProxy } from '../../local/fault-proxy';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 
 const env = inject('localEnv');

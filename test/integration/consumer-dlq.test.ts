@@ -5,7 +5,7 @@ import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event
 import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runtime/envelope';
 import { invoke } from '../support/invoke';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
-import { startFaultProxy } from '../support/fault-proxy';
+import { startFaultProxy } from '../../local/fault-proxy';
 import { closedPort } from '../support/net';
 
 const env = inject('localEnv');

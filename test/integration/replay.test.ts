@@ -7,7 +7,7 @@ import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runt
 import { invoke } from '../support/invoke';
 import { drain, freshQueue, queueDepth, sqsClient } from '../support/sqs';
 import { produce, readTopic, topicRecordCount, uniqueTopic, type ConsumedRecord } from '../support/kafka';
-import { startFaultProxy } from '../support/fault-proxy';
+import { startFaultProxy } from '../../local/fault-proxy';
 import { kcatConsume } from '../support/kcat';
 import { headersInOrder } from '../../functions/replay/kafka-headers';
 import { closedPort } from '../support/net';

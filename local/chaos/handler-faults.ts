@@ -1,0 +1,51 @@
+// Invocation faults, decided inside the sandboxes but steered and counted by the chaos run:
+// one small shared memory block, so every sandbox (worker thread) sees the same switch and
+// counter, and the counts survive sandboxes that were stopped.
+const ENABLED = 0;
+const INVOCATIONS = 1;
+const ERRORS = 2;
+const TIMEOUTS = 3;
+const SLOTS = 4;
+
+export type HandlerFault = 'error' | 'timeout';
+
+export class HandlerFaults {
+  readonly #slots: Int32Array;
+
+  constructor(
+    /** Every n-th invocation throws (after doing its work). */
+    readonly errorEvery: number,
+    /** Every n-th invocation hangs past its timeout (after doing its work). */
+    readonly timeoutEvery: number,
+    readonly buffer = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT),
+  ) {
+    this.#slots = new Int32Array(buffer);
+  }
+
+  set enabled(on: boolean) {
+    Atomics.store(this.#slots, ENABLED, on ? 1 : 0);
+  }
+
+  get errors(): number {
+    return Atomics.load(this.#slots, ERRORS);
+  }
+
+  get timeouts(): number {
+    return Atomics.load(this.#slots, TIMEOUTS);
+  }
+
+  /** Called once per invocation: the fault this one gets, if any (counted). */
+  next(): HandlerFault | undefined {
+    const n = Atomics.add(this.#slots, INVOCATIONS, 1) + 1;
+    if (Atomics.load(this.#slots, ENABLED) === 0) return undefined;
+    if (n % this.timeoutEvery === 0) {
+      Atomics.add(this.#slots, TIMEOUTS, 1);
+      return 'timeout';
+    }
+    if (n % this.errorEvery === 0) {
+      Atomics.add(this.#slots, ERRORS, 1);
+      return 'error';
+    }
+    return undefined;
+  }
+}

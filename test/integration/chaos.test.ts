@@ -1,0 +1,47 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS } from '../../local/chaos/schedule';
+import type { ChaosSummary } from '../../local/chaos/run';
+
+/** Whether any process is left in a process group (the command's own, since it was started detached). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What is left of a process group once its leader has exited: nothing, once the children that
+ * end on their parent's exit (they read EOF) have ended; or, after 10 s, the processes still there.
+ */
+async function leftRunning(pgid: number): Promise<string[]> {
+  for (const giveUpAt = Date.now() + 10_000; Date.now() < giveUpAt; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    if (!groupAlive(pgid)) return [];
+  }
+  const ps = spawnSync('ps', ['-eo', 'pgid=,pid=,args='], { encoding: 'utf8' });
+  process.kill(-pgid, 'SIGKILL');
+  return ps.stdout.split('\n').filter((line) => line.trim().split(/\s+/)[0] === String(pgid));
+}
+
+describe('npm run chaos', () => {
+  it('loses no record under every kind of fault, and leaves no process behind', async () => {
+    // Its own embedded cluster (3 brokers) and SQS/S3, in its own process group.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/chaos/cli.ts', '--records', '2000', '--json'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const left = await leftRunning(child.pid!);
+    const summary = JSON.parse(out.trim().split('\n').at(-1)!) as ChaosSummary;
+    expect({ code, lost: summary.lost, lostRecords: summary.lostRecords }, err.split('\n').filter((l) => !l.startsWith('{')).join('\n')).toEqual({ code: 0, lost: 0, lostRecords: undefined });
+    expect(summary.produced).toBe(2000);
+    expect(summary.complete).toBe(true);
+    expect(summary.processed + summary.deadLettered).toBeGreaterThanOrEqual(summary.produced);
+    for (const kind of FAULT_KINDS) expect(summary.faults[kind], kind).toBeGreaterThan(0);
+    expect(left).toEqual([]);
+  }, 300_000);
+});

@@ -75,6 +75,10 @@ try {
 
   // Same tuning as `cdk deploy` (cdk.json context), pointed at the demo topic.
   const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: `${topic}-consumer` };
+  if (settings.filters?.length) {
+    // The demo accounts for every record it produces; a filter drops some by design.
+    throw new Error('cdk.json\'s context has filters, which would drop demo records that npm start then counts as lost: remove them for npm start (the emulator applies filters; test/e2e/emulator.test.ts shows it).');
+  }
   // What the construct puts in the function's environment.
   process.env.REPORT_BATCH_ITEM_FAILURES = String(effectiveMappingSettings(settings).reportBatchItemFailures);
   // The example consumer, its own logic observed from outside the runtime, in sandboxes (worker

@@ -10,6 +10,7 @@ import type { TopicStats } from '../../functions/runtime/telemetry';
 import { headersInOrder } from '../../functions/replay/kafka-headers';
 import { CHANNELS } from '../../functions/contract';
 import { OffsetRanges } from '../offset-ranges';
+import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../lib/event-filter';
 
 /** Lambda's synchronous invocation payload limit. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -81,6 +82,8 @@ export class EmulatorStats {
   /** Records delivered again after a whole-batch failure. */
   batchRetried = 0;
   discarded = 0;
+  /** Records that matched none of the mapping's filters: committed without invoking, as Lambda does. */
+  filtered = 0;
   /** Records decided (processed or dead-lettered) more than once. */
   duplicates = 0;
   /**
@@ -128,6 +131,7 @@ export class EventSourceMappingEmulator {
   readonly #consumer: Consumer;
   readonly #settings: EffectiveMappingSettings;
   readonly groupId: string;
+  readonly #filters: CompiledFilter[];
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** Partitions with an invocation in flight: Lambda never runs two for one partition. */
@@ -152,6 +156,7 @@ export class EventSourceMappingEmulator {
   constructor(private readonly options: EmulatorOptions) {
     // The same validation and defaults as synth: what `cdk deploy` would refuse, this refuses.
     this.#settings = effectiveMappingSettings(options.settings);
+    this.#filters = compileFilters(this.#settings.filters ?? []);
     const { consumerGroupId } = this.#settings;
     this.groupId = consumerGroupId ? mappingConsumerGroupId(consumerGroupId, options.topic) : `lambda-esm-${options.topic}`;
     this.#consumer = options.kafka.consumer({
@@ -237,7 +242,16 @@ export class EventSourceMappingEmulator {
   async #onFetch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || this.#stopping) return;
     this.#highWatermarks.set(batch.partition, Number(batch.highWatermark));
-    const records = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
+    const fetched = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
+    // Lambda filters each record before batching: one that matches no filter is never sent to
+    // the function, counts toward neither batch size nor payload, and is committed.
+    const records = fetched.filter((r) => recordPassesFilters(this.#filters, r));
+    this.stats.filtered += fetched.length - records.length;
+    if (records.length === 0) {
+      await this.#commit(batch.topic, batch.partition, fetched.at(-1)!.offset + 1);
+      await heartbeat();
+      return;
+    }
     const sizes = records.map(encodedSize);
     const bytes = sizes.reduce((a, b) => a + b, 0);
     // The group hears from this member while its records wait and run (kafkajs sends at most one heartbeat per interval).
@@ -246,11 +260,17 @@ export class EventSourceMappingEmulator {
       this.#queue.push({ id: `${batch.topic}-${batch.partition}`, partition: batch.partition, records, sizes, bytes, done });
       this.#schedule();
     }).finally(() => clearInterval(beat));
-    if (nextOffset > records[0]!.offset) resolveOffset(String(nextOffset - 1));
-    await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(nextOffset) }]);
-    this.#committed.set(batch.partition, nextOffset);
-    this.#updateLag();
+    // Filtered records after the last one decided are committed with it.
+    const next = nextOffset > records.at(-1)!.offset ? fetched.at(-1)!.offset + 1 : nextOffset;
+    if (next > fetched[0]!.offset) resolveOffset(String(next - 1));
+    await this.#commit(batch.topic, batch.partition, next);
     await heartbeat();
+  }
+
+  async #commit(topic: string, partition: number, nextOffset: number): Promise<void> {
+    await this.#consumer.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
+    this.#committed.set(partition, nextOffset);
+    this.#updateLag();
   }
 
   #updateLag() {

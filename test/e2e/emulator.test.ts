@@ -132,6 +132,40 @@ describe('event source mapping emulator', () => {
   });
 
   // docs/aws-contracts.md §2: with ReportBatchItemFailures off, Lambda ignores batchItemFailures and commits.
+  // Lambda guide, "Event filtering with Kafka event sources": records that match no filter are
+  // not sent to the function, and Lambda commits their offsets. Filters are ORed; `value` is
+  // matched as JSON (docs/aws-contracts.md).
+  it('sends only the records the filters match, and commits the others without invoking', async () => {
+    const topic = uniqueTopic('e2e-filters');
+    const kinds = ['order', 'refund', 'order', 'audit'];
+    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 40 }, (_, i) => ({
+      key: `k${i}`, value: i % 10 === 9 ? 'not json' : JSON.stringify({ kind: kinds[i % 4], i }), partition: i % 2,
+    })));
+    const seen: Array<{ kind: string; i: number }> = [];
+    const { emulator } = await emulate(topic, async (e) => {
+      for (const r of Object.values((e as KafkaEvent).records).flat()) seen.push(JSON.parse(Buffer.from(String(r.value), 'base64').toString()) as { kind: string; i: number });
+      return { batchItemFailures: [] };
+    }, { filters: [{ pattern: JSON.stringify({ value: { kind: ['order'] } }) }, { pattern: JSON.stringify({ value: { kind: ['audit'], i: [{ numeric: ['<', 20] }] } }) }] });
+    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 9 && (kinds[i % 4] === 'order' || (kinds[i % 4] === 'audit' && i < 20)));
+    const admin = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).admin();
+    await admin.connect();
+    try {
+      const committed = async () => {
+        const [t] = await admin.fetchOffsets({ groupId: emulator.groupId, topics: [topic] });
+        return (t?.partitions ?? []).map((p) => Number(p.offset)).reduce((a, b) => a + Math.max(0, b), 0);
+      };
+      await until(() => seen.length >= expected.length);
+      let total = await committed();
+      for (const end = Date.now() + 30_000; total < 40 && Date.now() < end; total = await committed()) await new Promise((r) => setTimeout(r, 100));
+      expect(total).toBe(40); // every offset committed, the filtered ones included
+    } finally {
+      await admin.disconnect();
+    }
+    expect(seen.map((v) => v.i).sort((a, b) => a - b)).toEqual(expected);
+    expect(emulator.stats.filtered).toBe(40 - expected.length);
+    expect(emulator.stats.invocations).toBeGreaterThan(0);
+  });
+
   it('ignores a partial response when the mapping has partial responses off, and counts what that loses', async () => {
     const topic = uniqueTopic('e2e-ignored');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })));

@@ -1,8 +1,11 @@
 // The embedded SQS/S3 in a process of its own, as the real services are remote: the handler
 // under test does not share its CPU with the server. Answers 'requests' with the counts by API.
+// With `rttMs`, every answer comes that much later (the fault proxy's slow answers), as from
+// SQS in the same region as a Lambda function, instead of loopback's fraction of a millisecond.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedAws } from '../local/aws-emulator';
+import { startFaultProxy } from '../local/fault-proxy';
 
 export interface RemoteAws {
   readonly endpoint: string;
@@ -13,8 +16,8 @@ export interface RemoteAws {
 
 type Message = { endpoint: string } | { requests: Record<string, number> };
 
-export async function startRemoteAws(): Promise<RemoteAws> {
-  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+export async function startRemoteAws(options: { rttMs?: number } = {}): Promise<RemoteAws> {
+  const child = fork(fileURLToPath(import.meta.url), [String(options.rttMs ?? 0)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const next = () => new Promise<Message>((resolve, reject) => {
     const exited = (code: number | null) => reject(new Error(`the SQS/S3 emulator exited (${code})`));
     child.once('exit', exited);
@@ -39,7 +42,9 @@ export async function startRemoteAws(): Promise<RemoteAws> {
 
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
   const aws = await startEmbeddedAws();
+  const rttMs = Number(process.argv[2]);
+  const proxy = rttMs > 0 ? await startFaultProxy(aws.endpoint, { slow: Infinity, slowMs: rttMs, apis: 'all' }) : undefined;
   process.on('message', () => process.send!({ requests: Object.fromEntries(aws.requests) }));
   process.on('disconnect', () => process.exit(0));
-  process.send({ endpoint: aws.endpoint });
+  process.send({ endpoint: proxy?.endpoint ?? aws.endpoint });
 }

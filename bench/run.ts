@@ -44,7 +44,7 @@ for (const name of chosen) {
   results.push(...(await runInFreshProcess(name)));
   process.stderr.write(`  (${((Date.now() - t) / 1_000).toFixed(0)} s)\n`);
 }
-const order = (id: string) => ['handler-throughput-100', 'handler-throughput-1000', 'handler-throughput-10000', 'schema-decoding-avro', 'schema-decoding-protobuf', 'failure-path', 'cold-start-bytes', 'cold-start-ms', 'replay', 'end-to-end', 'memory'].indexOf(id);
+const order = (id: string) => ['handler-throughput-100', 'handler-throughput-1000', 'handler-throughput-10000', 'schema-decoding-avro', 'schema-decoding-protobuf', 'failure-path', 'failure-path-loopback', 'cold-start-bytes', 'cold-start-ms', 'replay', 'end-to-end', 'memory'].indexOf(id);
 results.sort((a, b) => order(a.id) - order(b.id));
 const out = report(results);
 if (!values.only) writeFileSync('bench/results.json', `${JSON.stringify(out, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // Scenario 2: the 10,000-record event with 5% of records failing for good, through our
 // handler bundled as `cdk deploy` bundles it (dead letters batched to the embedded SQS) and a
-// SendMessage-per-record writer.
+// SendMessage-per-record writer: `failure-path` with a round trip to SQS as a Lambda function
+// sees it (SQS_RTT_MS per call), `failure-path-loopback` without one.
 import { createRequire } from 'node:module';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { KafkaEvent } from '../../functions/runtime/event';
@@ -19,9 +20,13 @@ const RECORDS = 10_000;
 const PARTITIONS = 10;
 const FAIL_EVERY = 20; // 5%
 const RUNS = 5;
+/** A SendMessage from a Lambda function to SQS in its region takes several milliseconds. */
+const SQS_RTT_MS = 5;
 
-runScenario(async () => {
-  const aws = await startRemoteAws();
+runScenario(async () => [await failurePath('failure-path', SQS_RTT_MS), await failurePath('failure-path-loopback', 0)]);
+
+async function failurePath(id: string, sqsRttMs: number) {
+  const aws = await startRemoteAws({ rttMs: sqsRttMs });
   const services = await startLocalServices({ withKafka: false, environment: { AWS_ENDPOINT_URL: aws.endpoint } });
   try {
     Object.assign(process.env, services.env);
@@ -30,7 +35,7 @@ runScenario(async () => {
     // Every envelope reads error.stack: source-mapped only when the deployed functions are
     // (tsx turned source maps on for this process; the bundle must be loaded after the switch).
     process.setSourceMapsEnabled(Boolean(bundlingOptions().sourceMap));
-    const { file } = await bundle('bench/rejecting-consumer.ts', 'failure-consumer');
+    const { file } = await bundle('bench/rejecting-consumer.ts', `failure-consumer-${id}`) // a module of its own: its SQS client is built for this endpoint;
     const { handler: ours } = createRequire(import.meta.url)(file) as { handler: BenchHandler };
     const handlers: Record<string, BenchHandler> = {
       ours: (event, context) => ours(event, context),
@@ -61,14 +66,13 @@ runScenario(async () => {
     }
     sqs.destroy();
     const perSecond = (name: string) => (RECORDS / best[name]!) * 1_000;
-    progress(`ours ${Math.round(perSecond('ours'))} records/s with ${calls.ours} SQS calls; naive ${Math.round(perSecond('naive'))} records/s with ${calls.naive}`);
-    return [
-      scenario('failure-path', 'records/s', true, perSecond('ours'), { naive: perSecond('naive') }, {
-        records: RECORDS, partitions: PARTITIONS, sourceMaps: Boolean(bundlingOptions().sourceMap), failedRecords: failures, sqsCalls: calls, runs: RUNS, statistic: 'best run', sqs: 'fauxqs in another process, on loopback',
-      }),
-    ];
+    progress(`${id}: ours ${Math.round(perSecond('ours'))} records/s with ${calls.ours} SQS calls; naive ${Math.round(perSecond('naive'))} records/s with ${calls.naive}`);
+    return scenario(id, 'records/s', true, perSecond('ours'), { naive: perSecond('naive') }, {
+      records: RECORDS, partitions: PARTITIONS, sourceMaps: Boolean(bundlingOptions().sourceMap), failedRecords: failures, sqsCalls: calls, runs: RUNS, statistic: 'best run',
+      sqsRttMs, sqs: sqsRttMs > 0 ? `fauxqs in another process, every answer ${sqsRttMs} ms late (local/fault-proxy.ts)` : 'fauxqs in another process, on loopback',
+    });
   } finally {
     await services.stop();
     aws.stop();
   }
-});
+}

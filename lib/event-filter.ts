@@ -29,9 +29,9 @@ export class FilterPatternError extends KafkaConsumersError {
  * Lambda's limits (Lambda guide, event filtering): five filters per mapping by default, up to
  * ten with a quota increase; CloudFormation's `Filter.Pattern` holds at most 4,096 characters.
  */
-export const MAX_FILTERS = 10;
-export const DEFAULT_FILTER_QUOTA = 5;
-export const MAX_PATTERN_LENGTH = 4_096;
+const MAX_FILTERS = 10;
+const DEFAULT_FILTER_QUOTA = 5;
+const MAX_PATTERN_LENGTH = 4_096;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Rule = (value: Json | undefined, present: boolean) => boolean;

@@ -15,6 +15,7 @@ import { EventSourceMappingEmulator } from './esm/emulator';
 import { lambdaContext } from './esm/lambda-context';
 import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox';
 import { createKafka } from '../functions/replay/kafka-connection';
+import { ENV } from '../functions/contract';
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';
 import cdkJson from '../cdk.json' with { type: 'json' };
 
@@ -80,7 +81,7 @@ try {
     throw new Error('cdk.json\'s context has filters, which would drop demo records that npm start then counts as lost: remove them for npm start (the emulator applies filters; test/e2e/emulator.test.ts shows it).');
   }
   // What the construct puts in the function's environment.
-  process.env.REPORT_BATCH_ITEM_FAILURES = String(effectiveMappingSettings(settings).reportBatchItemFailures);
+  process.env[ENV.reportBatchItemFailures] = String(effectiveMappingSettings(settings).reportBatchItemFailures);
   // The example consumer, its own logic observed from outside the runtime, in sandboxes (worker
   // threads) that the emulator stops at a timeout, as Lambda does.
   const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL], warm: partitions });

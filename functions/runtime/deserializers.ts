@@ -1,5 +1,5 @@
 import type { KafkaRecord } from './record.js';
-import { DeserializationError } from './errors.js';
+import { ConfigurationError, DeserializationError } from './errors.js';
 
 /**
  * A function from the bytes to the value user code sees; `field` says whether they are the
@@ -19,7 +19,7 @@ const builtIn: Record<'json' | 'string' | 'bytes', DeserializerFn<unknown>> = {
 export function resolveDeserializer<T>(option: Deserializer<T>, what: 'key' | 'value'): (bytes: Buffer | null, record: KafkaRecord<unknown, unknown>) => T | null {
   // Own names only: 'toString' or 'constructor' would otherwise find Object's inherited methods.
   const fn = (typeof option === 'function' ? option : Object.hasOwn(builtIn, option) ? builtIn[option] : undefined) as DeserializerFn<T> | undefined;
-  if (!fn) throw new TypeError(`Unknown ${what} deserializer "${String(option)}": use 'json', 'string', 'bytes' or a function.`);
+  if (!fn) throw new ConfigurationError(`Unknown ${what} deserializer "${String(option)}": use 'json', 'string', 'bytes' or a function.`);
   return (bytes, record) => {
     if (bytes === null) return null;
     try {

@@ -1,4 +1,4 @@
-import { NonRetryableError } from './errors.js';
+import { ConfigurationError, NonRetryableError } from './errors.js';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. @default 3 */
@@ -34,10 +34,10 @@ export class RetryPolicy {
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 2000;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
-      throw new RangeError(`retry.maxAttempts must be a whole number ≥ 1, got ${this.maxAttempts}.`);
+      throw new ConfigurationError(`retry.maxAttempts must be a whole number ≥ 1, got ${this.maxAttempts}.`);
     }
     if (!(this.baseDelayMs >= 0) || !(this.maxDelayMs >= this.baseDelayMs)) {
-      throw new RangeError(`retry delays must satisfy 0 ≤ baseDelayMs ≤ maxDelayMs, got ${this.baseDelayMs} and ${this.maxDelayMs}.`);
+      throw new ConfigurationError(`retry delays must satisfy 0 ≤ baseDelayMs ≤ maxDelayMs, got ${this.baseDelayMs} and ${this.maxDelayMs}.`);
     }
     this.#isRetryable = options.isRetryable ?? (() => true);
     this.#nonRetryable = options.nonRetryableErrors ?? [];

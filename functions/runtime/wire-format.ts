@@ -81,7 +81,7 @@ export function framedDeserializer<T>(codec: 'Avro' | 'Protobuf', wireFormat: Wi
     let headerRead = false;
     try {
       if (metadata) { // delivered in SOURCE format: Lambda took the header off
-        if (metadata.dataFormat !== undefined && metadata.dataFormat !== upperCodec && metadata.dataFormat.toUpperCase() !== upperCodec) {
+        if (metadata.dataFormat !== undefined && metadata.dataFormat.toUpperCase() !== upperCodec) {
           throw new Error(`the mapping's schema registry says the data format is ${metadata.dataFormat}`);
         }
         return decode(bytes);

@@ -11,6 +11,7 @@ import type { Admin } from 'kafkajs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../../lib/mapping-settings';
 import { createKafka } from '../../functions/replay/kafka-connection';
+import { ENV } from '../../functions/contract';
 import type { ReplaySummary } from '../../functions/replay/replayer';
 import { startLocalServices, type LocalServices } from '../services';
 import { startFaultProxy } from '../fault-proxy';
@@ -91,7 +92,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // What the sandboxes and the replay see: the proxy in front of SQS/S3, quiet logs.
     Object.assign(process.env, services.env, {
       KAFKA_TOPIC: topic, REPLAY_ALLOWED_TOPICS: topic, AWS_ENDPOINT_URL: proxy.endpoint,
-      REPORT_BATCH_ITEM_FAILURES: String(effectiveMappingSettings(settings).reportBatchItemFailures),
+      [ENV.reportBatchItemFailures]: String(effectiveMappingSettings(settings).reportBatchItemFailures),
       POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', KAFKAJS_NO_PARTITIONER_WARNING: '1',
     });
     log(`kafka ${services.env.KAFKA_BROKERS} (${BROKERS} brokers) · sqs/s3 ${services.env.AWS_ENDPOINT_URL} behind ${proxy.endpoint} · topic ${topic} (${partitions} partitions)`);

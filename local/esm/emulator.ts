@@ -248,6 +248,7 @@ export class EventSourceMappingEmulator {
     const records = fetched.filter((r) => recordPassesFilters(this.#filters, r));
     this.stats.filtered += fetched.length - records.length;
     if (records.length === 0) {
+      resolveOffset(String(fetched.at(-1)!.offset)); // kafkajs fetches from what was resolved, not committed
       await this.#commit(batch.topic, batch.partition, fetched.at(-1)!.offset + 1);
       await heartbeat();
       return;

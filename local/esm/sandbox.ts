@@ -131,7 +131,11 @@ export class SandboxPool {
       if (reply.type === 'channel') forward.get(reply.name)?.publish(reply.message);
     });
     worker.on('error', () => undefined); // reported to the invocation through 'exit'
-    worker.on('exit', () => this.#all.delete(worker));
+    worker.on('exit', () => {
+      this.#all.delete(worker);
+      const idle = this.#idle.indexOf(worker);
+      if (idle >= 0) this.#idle.splice(idle, 1); // died while idle: never hand it an invocation
+    });
     worker.unref(); // an idle sandbox never keeps the process alive
     this.#all.add(worker);
     this.started++;

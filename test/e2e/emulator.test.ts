@@ -166,6 +166,20 @@ describe('event source mapping emulator', () => {
     expect(emulator.stats.invocations).toBeGreaterThan(0);
   });
 
+  it('commits a fetch that no filter matches once, and reads past it', async () => {
+    const topic = uniqueTopic('e2e-all-filtered');
+    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ kind: 'refund', i }), partition: 0 })));
+    let invoked = 0;
+    const { emulator } = await emulate(topic, async () => {
+      invoked++;
+      return { batchItemFailures: [] };
+    }, { filters: [{ pattern: JSON.stringify({ value: { kind: ['order'] } }) }] });
+    await until(() => emulator.stats.filtered >= 10);
+    await produce(env.KAFKA_BROKERS, topic, [{ key: 'k10', value: JSON.stringify({ kind: 'order', i: 10 }), partition: 0 }]);
+    await until(() => invoked === 1 && emulator.stats.decided === 1);
+    expect(emulator.stats.filtered).toBe(10); // each filtered record counted once: the fetch was not read again
+  });
+
   it('ignores a partial response when the mapping has partial responses off, and counts what that loses', async () => {
     const topic = uniqueTopic('e2e-ignored');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveDeserializer } from '../../functions/runtime/deserializers';
-import { DeserializationError, NonRetryableError } from '../../functions/runtime/errors';
+import { ConfigurationError, DeserializationError, NonRetryableError } from '../../functions/runtime/errors';
 import { partitionOf } from '../support/records';
 
 const [record] = partitionOf([{ topic: 'orders', partition: 2, offset: 7, value: '{}' }]);
@@ -41,7 +41,7 @@ describe('resolveDeserializer', () => {
   });
 
   it('refuses an unknown name, listing the choices', () => {
-    expect(() => resolveDeserializer('xml' as never, 'key')).toThrow(TypeError);
+    expect(() => resolveDeserializer('xml' as never, 'key')).toThrow(ConfigurationError);
     expect(() => resolveDeserializer('xml' as never, 'key')).toThrow('Unknown key deserializer "xml": use \'json\', \'string\', \'bytes\' or a function.');
     expect(() => resolveDeserializer('toString' as never, 'value')).toThrow('Unknown value deserializer "toString"');
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../../functions/runtime/retry';
-import { DeserializationError, NonRetryableError } from '../../functions/runtime/errors';
+import { ConfigurationError, DeserializationError, NonRetryableError } from '../../functions/runtime/errors';
 
 afterEach(() => vi.useRealTimers());
 
@@ -62,7 +62,7 @@ describe('RetryPolicy defaults and bounds', () => {
     [{ baseDelayMs: Number.NaN }, 'retry delays must satisfy 0 ≤ baseDelayMs ≤ maxDelayMs, got NaN and 2000.'],
     [{ baseDelayMs: 10, maxDelayMs: 5 }, 'retry delays must satisfy 0 ≤ baseDelayMs ≤ maxDelayMs, got 10 and 5.'],
   ])('refuses %j, with the value in the message', (options, message) => {
-    expect(() => new RetryPolicy(options)).toThrow(RangeError);
+    expect(() => new RetryPolicy(options)).toThrow(ConfigurationError);
     expect(() => new RetryPolicy(options)).toThrow(message);
   });
 

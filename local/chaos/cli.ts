@@ -45,7 +45,7 @@ try {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const rows: Array<[string, string | number]> = [
   ['produced', summary.produced], ['processed', summary.processed], ['dead-lettered', summary.deadLettered], ['lost', summary.lost],
-  ['duplicates', summary.duplicates], ['max processed', `${summary.maxProcessedTimes}×`], ['replayed', summary.replayed], ['on-failure', summary.onFailure], ['consumer crashes', summary.consumerCrashes],
+  ['duplicates', summary.duplicates], ['max processed', `${summary.maxProcessedTimes}×`], ['replayed', summary.replayed], ['on-failure', summary.onFailure], ['consumer crashes', summary.consumerCrashes], ['consumer stalls', summary.consumerStalls],
   ['faults injected', ''],
   ...FAULT_KINDS.map((k): [string, number] => [`  ${k}`, summary.faults[k]]),
   ['rss at 20%', mb(summary.rssStartBytes)], ['rss at 100%', mb(summary.rssEndBytes)],

@@ -49,6 +49,8 @@ export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
   onFailure: number;
   /** Times kafkajs stopped the mapping's consumer for good over the cluster's trouble, and the run started it again. */
   consumerCrashes: number;
+  /** Times the healed drain made no progress for {@link STALL_MS} and the run started the mapping's consumer again. */
+  consumerStalls: number;
   faults: FaultCountsByKind;
   /** The consumer process's resident memory when 20% of the records had been processed, and at 100%. */
   rssStartBytes: number;
@@ -70,6 +72,8 @@ const REPLAY_MAX_RUNS = 20;
 /** Short, so that a restarted consumer's rebalance takes seconds, not half a minute. */
 const SESSION_TIMEOUT_MS = 6_000;
 const REPLAY_TIMEOUT_S = 60;
+/** In the healed drain, this long without a partition moving means kafkajs stopped fetching. */
+const STALL_MS = 20_000;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -226,7 +230,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await schedule.stop();
     emulator = newEmulator();
     await startUntilUp(emulator, giveUpAt);
-    complete = complete && (await until(caughtUp, failed, giveUpAt));
+    // Faults healed, a partition can only stand still because kafkajs stopped fetching it (seen
+    // after a run of broker outages: a new member assigned partitions it never fetches). Lambda's
+    // pollers would carry on; the run starts the consumer again and counts it.
+    let consumerStalls = 0;
+    let seen = waitingFor;
+    let movedAt = Date.now();
+    const caughtUpOrRestarted = async () => {
+      if (await caughtUp()) return true;
+      if (waitingFor !== seen) [seen, movedAt] = [waitingFor, Date.now()];
+      else if (Date.now() - movedAt > STALL_MS && !replacing) {
+        consumerStalls++;
+        log(`no progress for ${STALL_MS / 1_000} s (${waitingFor}); healing the brokers and starting the mapping's consumer again`);
+        await schedule.healBrokers();
+        await replaceEmulator();
+        movedAt = Date.now();
+      }
+      return false;
+    };
+    complete = complete && (await until(caughtUpOrRestarted, failed, giveUpAt));
     if (!complete) log(`the deadline passed waiting for ${waitingFor}`);
     await emulator.stop();
     await sandboxes.close();
@@ -235,7 +257,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const t = truth.summary();
     return {
       produced: t.produced, processed: t.processed, deadLettered: t.deadLettered, lost: t.lost,
-      duplicates: t.duplicates, maxProcessedTimes: t.maxProcessedTimes, replayed, onFailure, consumerCrashes,
+      duplicates: t.duplicates, maxProcessedTimes: t.maxProcessedTimes, replayed, onFailure, consumerCrashes, consumerStalls,
       faults: withFaults ? schedule.counts : (Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCountsByKind),
       rssStartBytes, rssEndBytes, complete,
       durationMs: Date.now() - started,

@@ -64,6 +64,15 @@ export class FaultSchedule {
     this.#options.handlerFaults.enabled = false;
     await this.#running;
     Object.assign(this.#options.proxy.plan, { throttle: 0, serverErrors: 0, partialFailures: 0, slow: 0 });
+    await this.healBrokers();
+  }
+
+  /** Every broker up, without added latency, whatever an episode cut short (its error is only logged) left behind. */
+  async healBrokers(): Promise<void> {
+    for (let id = 1; id <= this.#options.brokers; id++) {
+      await this.#options.kafka.setBrokerUp(id);
+      await this.#options.kafka.setBrokerRtt(id, 0);
+    }
   }
 
   get counts(): FaultCountsByKind {

@@ -7,6 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer.js';
 import { MappingSettingsError } from './mapping-settings.js';
+import { ConfigurationError } from '../functions/runtime/errors.js';
 import { DEAD_LETTER_PREFIX, ENV, KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/contract.js';
 
 export interface DeadLetterReplayProps {
@@ -103,7 +104,7 @@ export class DeadLetterReplay extends Construct {
 function replayEntry(): string {
   const candidates = ['.cjs', '.ts'].map((ext) => fileURLToPath(new URL(`../functions/replay/index${ext}`, import.meta.url)));
   const found = candidates.find((file) => existsSync(file));
-  if (!found) throw new MappingSettingsError(`The replay handler is missing: none of ${candidates.join(', ')} exists; reinstall the package.`);
+  if (!found) throw new ConfigurationError(`The replay handler is missing: none of ${candidates.join(', ')} exists; reinstall the package.`);
   return found;
 }
 

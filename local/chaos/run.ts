@@ -4,6 +4,7 @@
 // produce and its delete); all under the fault schedule. Then the faults are healed, the
 // consumer drains, and the ground truth (what the user function finished, what the DLQ holds)
 // is compared with what was produced.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -75,7 +76,6 @@ const REPLAY_TIMEOUT_S = 60;
 /** In the healed drain, this long without a partition moving means kafkajs stopped fetching. */
 const STALL_MS = 20_000;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const started = Date.now();

@@ -2,6 +2,7 @@
 // that every kind of fault happens in every run (a few thousand records included), and the
 // invocation faults all along. Stopping it heals everything (brokers up, no latency, no
 // injected SQS/S3 errors, no invocation faults), as a Jepsen run heals before its final reads.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmbeddedKafka } from '../kafka/embedded-kafka';
 import type { FaultProxy } from '../fault-proxy';
 import type { HandlerFaults } from './handler-faults';
@@ -136,5 +137,3 @@ export class FaultSchedule {
     if (await this.#options.restartConsumer()) this.#consumerRestarts++;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ClusterNetwork, MSK_BROKER_PORTS, brokerPortsOf, type ClusterVpcProps } from './cluster-network.js';
 import {
-  MappingSettingsError, effectiveMappingSettings, type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
+  MappingSettingsError, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
 } from './mapping-settings.js';
 import { DEAD_LETTER_PREFIX, DEFAULT_METRICS_NAMESPACE, DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../functions/contract.js';
 import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry.js';
@@ -242,9 +242,6 @@ export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
   return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as MappingSettings;
 }
 
-/** How Lambda names a Kafka topic destination (`sources.KafkaDlq`). */
-const KAFKA_DESTINATION_PREFIX = 'kafka://';
-
 /** Rules between the mapping capabilities that the shared settings do not see. */
 function validateCapabilities(props: KafkaConsumerProps): void {
   if (props.filterEncryption && !props.filters?.length) {
@@ -433,13 +430,8 @@ export class KafkaConsumer extends Construct {
     const destination = (mapping?.destinationConfig as lambda.CfnEventSourceMapping.DestinationConfigProperty | undefined)?.onFailure as lambda.CfnEventSourceMapping.OnFailureProperty | undefined;
     const target = destination?.destination;
     if (!target) return;
-    if (target.startsWith(KAFKA_DESTINATION_PREFIX)) {
-      const topic = target.slice(KAFKA_DESTINATION_PREFIX.length);
-      // Lambda guide, "Using a Kafka topic as an on-failure destination": Lambda blocks a
-      // destination topic that is also a source topic (recursion prevention).
-      if (props.topics.includes(topic)) {
-        throw new MappingSettingsError(`onFailure is ${target}, one of the topics this consumer reads; Lambda refuses a failure topic that is a source topic: name another topic of the same cluster.`);
-      }
+    const topic = kafkaFailureTopic(target, props.topics);
+    if (topic !== undefined) {
       // Lambda guide, "Capturing discarded batches" (execution role): kafka-cluster:WriteData for a Kafka destination.
       if (props.cluster.kind === 'msk') {
         this.function.addToRolePolicy(new iam.PolicyStatement({

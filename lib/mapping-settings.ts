@@ -70,6 +70,23 @@ export const MAPPING_DEFAULTS = {
 /** Lambda's cap on retries of a mapping with infinite retries and an on-failure destination. */
 export const MAX_RETRIES_WITH_DESTINATION = 10;
 
+/** How a mapping's `DestinationConfig.OnFailure` names a topic of its own cluster (`sources.KafkaDlq`). */
+export const KAFKA_DESTINATION_PREFIX = 'kafka://';
+
+/**
+ * The topic a `kafka://` on-failure destination names, or undefined for another kind of
+ * destination. Lambda guide, "Using a Kafka topic as an on-failure destination": Lambda blocks a
+ * destination topic that is also a source topic (recursion prevention); so does this.
+ */
+export function kafkaFailureTopic(destination: string, sourceTopics: readonly string[]): string | undefined {
+  if (!destination.startsWith(KAFKA_DESTINATION_PREFIX)) return undefined;
+  const topic = destination.slice(KAFKA_DESTINATION_PREFIX.length);
+  if (sourceTopics.includes(topic)) {
+    throw new MappingSettingsError(`onFailure is ${destination}, one of the topics this consumer reads; Lambda refuses a failure topic that is a source topic: name another topic of the same cluster.`);
+  }
+  return topic;
+}
+
 /** The settings Lambda applies to Kafka mappings only in provisioned mode, and what they are called here. */
 // The observability settings: aws-cdk-lib's aws-lambda-event-sources README, "Kafka Observability
 // Features". The schema registry: Lambda guide, "Using schema registries with Kafka event sources".

@@ -7,11 +7,12 @@
 // dead-letter queue holds at the end.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalServices } from './services';
 import { produceDemoRecords } from './demo-workload';
 import { GroundTruth, RECORD_FINISHED_CHANNEL } from './ground-truth';
 import { EventSourceMappingEmulator } from './esm/emulator';
+import { sqsOnFailureDestination } from './esm/on-failure-destinations';
 import { lambdaContext } from './esm/lambda-context';
 import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox';
 import { createKafka } from '../functions/replay/kafka-connection';
@@ -92,7 +93,7 @@ try {
   const emulator = new EventSourceMappingEmulator({
     kafka, topic, settings, bootstrapServers: services.env.KAFKA_BROKERS,
     handler: sandboxes.handler,
-    onFailure: async (message) => void (await sqs.send(new SendMessageCommand({ QueueUrl: services.env.ON_FAILURE_QUEUE_URL, MessageBody: JSON.stringify(message) }))),
+    onFailure: sqsOnFailureDestination(sqs, services.env.ON_FAILURE_QUEUE_URL),
   });
   stopAll.push(() => emulator.stop());
   const consumeStarted = Date.now();

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Admin } from 'kafkajs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../../lib/mapping-settings';
@@ -19,6 +19,7 @@ import { startFaultProxy } from '../fault-proxy';
 import { produceDemoRecords } from '../demo-workload';
 import { GroundTruth, RECORD_FINISHED_CHANNEL, type GroundTruthSummary } from '../ground-truth';
 import { EventSourceMappingEmulator } from '../esm/emulator';
+import { sqsOnFailureDestination } from '../esm/on-failure-destinations';
 import { RUNTIME_CHANNELS, SandboxPool } from '../esm/sandbox';
 import { HandlerFaults } from './handler-faults';
 import { FaultSchedule, FAULT_KINDS, type FaultCountsByKind } from './schedule';
@@ -120,13 +121,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     cleanup.push(() => admin.disconnect());
 
     let onFailure = 0;
+    const onFailureQueue = sqsOnFailureDestination(sqs, services.env.ON_FAILURE_QUEUE_URL);
     const newEmulator = () =>
       new EventSourceMappingEmulator({
         kafka, topic, settings, bootstrapServers: services.env.KAFKA_BROKERS, handler: sandboxes.handler, functionTimeoutMs: options.functionTimeoutMs ?? 4_000, sessionTimeoutMs: SESSION_TIMEOUT_MS,
-        onFailure: async (message) => {
-          onFailure += message.KafkaBatchInfo.batchSize;
-          await sqs.send(new SendMessageCommand({ QueueUrl: services.env.ON_FAILURE_QUEUE_URL, MessageBody: JSON.stringify(message) }));
-        },
+        // Counted across the emulators a run replaces (each one's stats start at zero).
+        onFailure: { target: onFailureQueue.target, send: async (batch) => {
+          await onFailureQueue.send(batch);
+          onFailure += batch.records.length;
+        } },
       });
     let emulator = newEmulator();
     cleanup.push(() => emulator.stop());

@@ -1,9 +1,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Context } from 'aws-lambda';
-import { buildKafkaEvent, type BrokerRecord } from './lambda-event';
+import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event';
 import { lambdaContext } from './lambda-context';
-import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, type EffectiveMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
+import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
+import { mappingUuidOf, type FailureCondition, type OnFailureDestination } from './on-failure-destinations';
 import { mappingConsumerGroupId } from '../../functions/runtime/consumer-group';
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import type { TopicStats } from '../../functions/runtime/telemetry';
@@ -34,8 +35,14 @@ export interface EmulatorOptions {
   readonly bootstrapServers: string;
   /** The cluster's ARN in events and on-failure records. @default a demo MSK cluster ARN */
   readonly eventSourceArn?: string;
-  /** Where discarded batches go, in the shape Lambda uses for an SQS on-failure destination. */
-  readonly onFailure?: (message: OnFailureRecord) => Promise<void>;
+  /**
+   * Where discarded batches go, in the shape Lambda gives that kind of destination
+   * (`sqsOnFailureDestination`, `s3OnFailureDestination`, `kafkaOnFailureDestination` in
+   * ./on-failure-destinations). A batch the destination could not take stays uncommitted, and
+   * the emulator stops consuming ({@link EventSourceMappingEmulator.error} says why).
+   * @default none: discarded batches are dropped, as by a mapping without a destination
+   */
+  readonly onFailure?: OnFailureDestination;
   /** Delay between retries of a failed invocation. @default 500 ms */
   readonly retryDelayMs?: number;
   /**
@@ -44,29 +51,6 @@ export interface EmulatorOptions {
    * @default 30 s (kafkajs)
    */
   readonly sessionTimeoutMs?: number;
-}
-
-/**
- * Lambda's on-failure destination record for Kafka, as an SQS or SNS destination gets it
- * (metadata only): Lambda guide, "Capturing discarded batches for an Amazon MSK event source".
- * The guide names the conditions RetryAttemptsExhausted and MaximumPayloadSizeExceeded; it
- * names none for records past MaximumRecordAgeInSeconds, for which this uses
- * MaximumRecordAgeExceeded.
- */
-export interface OnFailureRecord {
-  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted' | 'MaximumRecordAgeExceeded' | 'MaximumPayloadSizeExceeded'; approximateInvokeCount: number };
-  /** null when the function was never invoked (MaximumPayloadSizeExceeded, or records already too old). */
-  responseContext: { statusCode: number; executedVersion: string; functionError: string } | null;
-  version: '1.0';
-  timestamp: string;
-  KafkaBatchInfo: {
-    batchSize: number;
-    eventSourceArn?: string;
-    bootstrapServers: string;
-    /** Bytes of the invocation payload. */
-    payloadSize: number;
-    recordsInfo: Record<string, { firstRecordOffset: string; lastRecordOffset: string; firstRecordTimestamp: string; lastRecordTimestamp: string }>;
-  };
 }
 
 /** What the emulator saw, for progress lines, summaries and tests. */
@@ -131,7 +115,11 @@ export class EventSourceMappingEmulator {
   readonly #consumer: Consumer;
   readonly #settings: EffectiveMappingSettings;
   readonly groupId: string;
+  /** The mapping's UUID (S3 destinations file objects under `aws/lambda/<uuid>/`): the same for every emulator of this group. */
+  readonly mappingUuid: string;
   readonly #filters: CompiledFilter[];
+  /** How events and on-failure records name the cluster. */
+  readonly #source: EventSource & { readonly bootstrapServers: string };
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** Partitions with an invocation in flight: Lambda never runs two for one partition. */
@@ -159,6 +147,9 @@ export class EventSourceMappingEmulator {
     this.#filters = compileFilters(this.#settings.filters ?? []);
     const { consumerGroupId } = this.#settings;
     this.groupId = consumerGroupId ? mappingConsumerGroupId(consumerGroupId, options.topic) : `lambda-esm-${options.topic}`;
+    this.mappingUuid = mappingUuidOf(this.groupId);
+    this.#source = { bootstrapServers: options.bootstrapServers, ...(options.eventSourceArn ? { eventSourceArn: options.eventSourceArn } : {}) };
+    if (options.onFailure) kafkaFailureTopic(options.onFailure.target, [...this.#settings.topics, options.topic]);
     this.#consumer = options.kafka.consumer({
       groupId: this.groupId,
       maxWaitTimeInMs: 100,
@@ -175,7 +166,8 @@ export class EventSourceMappingEmulator {
 
   /**
    * Why the emulator stopped consuming, if it did (for example: a fetched batch it cannot
-   * decode, named by topic, partition, offset and cause); anything waiting on it should throw this.
+   * decode, named by topic, partition, offset and cause; a discarded batch its on-failure
+   * destination could not take); anything waiting on it should throw this.
    */
   get error(): Error | undefined {
     return this.#error;
@@ -361,7 +353,7 @@ export class EventSourceMappingEmulator {
       }
       // A record that alone exceeds the invoke payload limit is never sent to the function.
       if (oversized.has(todo[0]!)) {
-        await this.#discard(todo, 'MaximumPayloadSizeExceeded', 0);
+        rewind(await this.#discard(todo, 'MaximumPayloadSizeExceeded', 0));
         continue;
       }
       rewind(await this.#invokeWithRetries(todo, 0));
@@ -374,16 +366,14 @@ export class EventSourceMappingEmulator {
     // Lambda never sends a record older than MaximumRecordAgeInSeconds to the function.
     const { maxRecordAgeSeconds, bisectBatchOnError } = this.#settings;
     const tooOld = maxRecordAgeSeconds > 0 ? batch.filter((r) => Date.now() - (r.timestamp ?? 0) > maxRecordAgeSeconds * 1_000) : [];
-    if (tooOld.length > 0) await this.#discard(tooOld, 'MaximumRecordAgeExceeded', attempt);
+    // Not handed over to the destination: the whole batch stays uncommitted.
+    if (tooOld.length > 0 && (await this.#discard(tooOld, 'MaximumRecordAgeExceeded', attempt)).size > 0) return firstOffsets(batch);
     const records = tooOld.length > 0 ? batch.filter((r) => !tooOld.includes(r)) : batch;
     if (records.length === 0) return new Map();
     const outcome = await this.#invoke(records);
     if (outcome.ok) return outcome.redeliverFrom;
     this.stats.failedInvocations++;
-    if (attempt >= this.#retryLimit()) {
-      await this.#discard(records, 'RetryAttemptsExhausted', attempt + 1);
-      return new Map();
-    }
+    if (attempt >= this.#retryLimit()) return this.#discard(records, 'RetryAttemptsExhausted', attempt + 1);
     await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
     if (this.#stopping) return firstOffsets(records); // not decided: the next member delivers it again
     this.stats.batchRetried += records.length;
@@ -408,7 +398,7 @@ export class EventSourceMappingEmulator {
   }
 
   #event(records: BrokerRecord[]) {
-    return buildKafkaEvent(records, { bootstrapServers: this.options.bootstrapServers, ...(this.options.eventSourceArn ? { eventSourceArn: this.options.eventSourceArn } : {}) });
+    return buildKafkaEvent(records, this.#source);
   }
 
   async #invoke(records: BrokerRecord[]): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false }> {
@@ -463,32 +453,34 @@ export class EventSourceMappingEmulator {
     }
   }
 
-  async #discard(records: BrokerRecord[], condition: OnFailureRecord['requestContext']['condition'], invokeCount: number) {
+  /**
+   * Hands records the mapping gives up on to the on-failure destination; returns the partitions
+   * to redeliver from: none once the destination holds them, all of them when it could not take
+   * them (then the emulator stops consuming, and they stay uncommitted: nothing is lost).
+   */
+  async #discard(records: BrokerRecord[], condition: FailureCondition, invokeCount: number): Promise<Map<string, number>> {
+    const destination = this.options.onFailure;
+    try {
+      await destination?.send({
+        records, condition, approximateInvokeCount: invokeCount,
+        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}:$LATEST`,
+        source: this.#source,
+        mappingUuid: this.mappingUuid, kafka: this.options.kafka, discardedAt: new Date(),
+      });
+    } catch (error) {
+      const where = [...firstOffsets(records)].map(([id, offset]) => `${id} from offset ${offset}`).join(', ');
+      this.#error ??= new Error(
+        `The event source mapping emulator for ${this.options.topic} could not write ${records.length} discarded record(s) (${where}) to its on-failure destination ${destination!.target}: ${(error as Error).message}. ` +
+          'They stay uncommitted and the emulator stopped consuming: make the destination writable (an existing bucket or queue; for kafka://, a topic that exists on the mapping\'s cluster) and start it again.',
+        { cause: error },
+      );
+      this.#stopping = true;
+      this.pause();
+      return firstOffsets(records);
+    }
     this.stats.discarded += records.length;
     for (const r of records) this.stats.decide(`${r.topic}-${r.partition}`, r.offset);
-    const recordsInfo: OnFailureRecord['KafkaBatchInfo']['recordsInfo'] = {};
-    for (const r of records) {
-      const id = `${r.topic}-${r.partition}`;
-      const info = (recordsInfo[id] ??= { firstRecordOffset: String(r.offset), lastRecordOffset: String(r.offset), firstRecordTimestamp: new Date(r.timestamp ?? 0).toISOString(), lastRecordTimestamp: '' });
-      info.lastRecordOffset = String(r.offset);
-      info.lastRecordTimestamp = new Date(r.timestamp ?? 0).toISOString();
-    }
-    const event = this.#event(records);
-    await this.options.onFailure?.({
-      requestContext: { requestId: crypto.randomUUID(), functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}:$LATEST`, condition, approximateInvokeCount: invokeCount },
-      // No response when the function was never invoked; a thrown error and a time-out both reach
-      // the destination as the token "Unhandled".
-      responseContext: invokeCount === 0 ? null : { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-      version: '1.0',
-      timestamp: new Date().toISOString(),
-      KafkaBatchInfo: {
-        batchSize: records.length,
-        ...(event.eventSourceArn ? { eventSourceArn: event.eventSourceArn } : {}),
-        bootstrapServers: this.options.bootstrapServers,
-        payloadSize: Buffer.byteLength(JSON.stringify(event)),
-        recordsInfo,
-      },
-    });
+    return new Map();
   }
 }
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createKafka } from '../../functions/replay/kafka-connection';
 import type { KafkaEvent } from '../../functions/runtime/event';
-import { EventSourceMappingEmulator, MAX_PAYLOAD_BYTES, type Handler, type OnFailureRecord } from '../../local/esm/emulator';
+import { EventSourceMappingEmulator, MAX_PAYLOAD_BYTES, type Handler } from '../../local/esm/emulator';
+import { recordingDestination } from '../support/on-failure';
 import type { MappingSettings } from '../../lib/mapping-settings';
 import { produce, uniqueTopic } from '../support/kafka';
 import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../functions/runtime';
@@ -18,12 +19,12 @@ afterEach(async () => {
 });
 
 async function emulate(topic: string, handler: Handler, settings: Partial<MappingSettings> = {}, extra: { functionTimeoutMs?: number } = {}) {
-  const failures: OnFailureRecord[] = [];
+  const { destination, records: failures } = recordingDestination();
   const emulator = new EventSourceMappingEmulator({
     kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
     topic, bootstrapServers: env.KAFKA_BROKERS, handler, retryDelayMs: 50,
     settings: { topics: [topic], batchSize: 50, maxBatchingWindowSeconds: 0, ...settings },
-    onFailure: async (m) => void failures.push(m),
+    onFailure: destination,
     ...extra,
   });
   running.push(emulator);

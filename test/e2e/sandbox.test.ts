@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createKafka } from '../../functions/replay/kafka-connection';
-import { EventSourceMappingEmulator, type OnFailureRecord } from '../../local/esm/emulator';
+import { EventSourceMappingEmulator } from '../../local/esm/emulator';
+import { recordingDestination } from '../support/on-failure';
 import { RUNTIME_CHANNELS, SandboxPool } from '../../local/esm/sandbox';
 import { RECORD_FINISHED_CHANNEL } from '../../local/ground-truth';
 import { produce, uniqueTopic } from '../support/kafka';
@@ -38,12 +39,12 @@ describe('handler sandboxes', () => {
     cleanup.push(async () => unsubscribe(RECORD_FINISHED_CHANNEL, onFinished));
     const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('../support/late-handler.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL] });
     cleanup.push(() => sandboxes.close());
-    const failures: OnFailureRecord[] = [];
+    const { destination, records: failures } = recordingDestination();
     const emulator = new EventSourceMappingEmulator({
       kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }), topic, bootstrapServers: env.KAFKA_BROKERS,
       handler: sandboxes.handler, functionTimeoutMs: 1_000,
       settings: { topics: [topic], batchSize: 10, maxBatchingWindowSeconds: 1, retryAttempts: 0 },
-      onFailure: async (m) => void failures.push(m),
+      onFailure: destination,
     });
     cleanup.push(() => emulator.stop());
     await emulator.start();

@@ -15,6 +15,8 @@ import { KAFKA_DESTINATION_PREFIX } from '../../lib/mapping-settings';
  * Why Lambda gave up on records. The Lambda guide names RetryAttemptsExhausted and
  * MaximumPayloadSizeExceeded ("Capturing discarded batches for an Amazon MSK event source"); it
  * names none for records past MaximumRecordAgeInSeconds, for which this uses MaximumRecordAgeExceeded.
+ * The Kafka-destination page's example says "RetriesExhausted"; every destination here gets the
+ * MSK page's RetryAttemptsExhausted, one name for one condition.
  */
 export type FailureCondition = 'RetryAttemptsExhausted' | 'MaximumRecordAgeExceeded' | 'MaximumPayloadSizeExceeded';
 

@@ -17,6 +17,15 @@ import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /**
+ * kafkajs fetches only from the brokers its cached metadata lists, and a broker that was down
+ * at the last refresh is not listed: the partitions it leads are not fetched again until the
+ * next refresh, 5 minutes later by default, even once it is back (the embedded cluster keeps a
+ * downed broker's partitions on it, as a cluster with one replica does). Refreshing this often
+ * bounds that pause after a broker comes back, for one Metadata request per interval.
+ */
+const METADATA_MAX_AGE_MS = 5_000;
+
+/**
  * The function. `signal` is aborted when the invocation times out: a handler that runs in a
  * sandbox ({@link SandboxPool}) stops it then, as Lambda stops a timed-out sandbox.
  */
@@ -152,6 +161,7 @@ export class EventSourceMappingEmulator {
     if (options.onFailure) kafkaFailureTopic(options.onFailure.target, [...this.#settings.topics, options.topic]);
     this.#consumer = options.kafka.consumer({
       groupId: this.groupId,
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,

@@ -24,6 +24,8 @@ export const ENV = {
   kafkaIdempotentProducer: 'KAFKA_IDEMPOTENT_PRODUCER',
   /** The codec the replay compresses with: one of {@link KAFKA_COMPRESSION_CODECS}. */
   kafkaCompression: 'KAFKA_COMPRESSION',
+  /** The bucket of the consumer's S3 on-failure destination, which `source: "s3"` replays (replay). */
+  onFailureBucket: 'ON_FAILURE_BUCKET',
   /** The topics the replay may produce to, comma separated. */
   replayAllowedTopics: 'REPLAY_ALLOWED_TOPICS',
   /** Replays allowed per record. */
@@ -36,6 +38,12 @@ export const ENV = {
 
 /** Where the consumer writes oversized dead letters in the bucket; IAM grants cover this prefix only. */
 export const DEAD_LETTER_PREFIX = 'dead-letters/';
+
+/**
+ * Where Lambda files the objects of an S3 on-failure destination (`aws/lambda/<mapping UUID>/…`);
+ * the replay lists, reads and deletes under this prefix only, and IAM grants cover it only.
+ */
+export const ON_FAILURE_PREFIX = 'aws/lambda/';
 
 /** The consumer runtime's default `timeSafetyMarginMs`; the construct sizes the minimum timeout with it. */
 export const DEFAULT_TIME_SAFETY_MARGIN_MS = 3_000;

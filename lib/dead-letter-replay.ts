@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer.js';
 import { MappingSettingsError } from './mapping-settings.js';
 import { ConfigurationError } from '../functions/runtime/errors.js';
-import { DEAD_LETTER_PREFIX, ENV, KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../functions/contract.js';
+import { DEAD_LETTER_PREFIX, ENV, KAFKA_COMPRESSION_CODECS, ON_FAILURE_PREFIX, type KafkaCompression } from '../functions/contract.js';
 
 export interface DeadLetterReplayProps {
   /** The consumer whose dead-letter queue this function replays, onto the consumer's cluster (in its VPC, when it has one). */
@@ -27,7 +27,9 @@ export interface DeadLetterReplayProps {
 }
 
 /**
- * The replay function of a {@link KafkaConsumer}: moves its dead letters back onto their topics.
+ * The replay function of a {@link KafkaConsumer}: moves its dead letters back onto their topics,
+ * and, when the consumer's `onFailure` is an `S3OnFailureDestination`, the records of the objects
+ * Lambda wrote there (`{"source": "s3"}`).
  * It runs where the consumer's cluster is reached: in the cluster's VPC, subnets and security
  * group when the cluster has a VPC, and lets its own calls through that VPC's endpoints.
  */
@@ -37,7 +39,7 @@ export class DeadLetterReplay extends Construct {
   constructor(scope: Construct, id: string, props: DeadLetterReplayProps) {
     super(scope, id);
     const { consumer } = props;
-    const { cluster, network } = consumer;
+    const { cluster, network, onFailureBucket } = consumer;
     const topics = [...consumer.settings.topics];
     if (!cluster.bootstrapServers?.length) {
       throw new MappingSettingsError('cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
@@ -63,6 +65,7 @@ export class DeadLetterReplay extends Construct {
         [ENV.kafkaBrokers]: cluster.bootstrapServers.join(','),
         [ENV.kafkaAuth]: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
         ...(cluster.kind === 'self-managed' && cluster.authSecret ? { [ENV.kafkaSaslSecretArn]: cluster.authSecret.secretArn } : {}),
+        ...(onFailureBucket ? { [ENV.onFailureBucket]: onFailureBucket.bucketName } : {}),
         [ENV.replayAllowedTopics]: topics.join(','),
         [ENV.replayMaxCount]: String(props.replayLimit ?? 3),
         [ENV.kafkaCompression]: compression,
@@ -84,6 +87,15 @@ export class DeadLetterReplay extends Construct {
       [consumer.deadLetterQueue.queueArn],
     ));
     network?.allow('s3', endpointStatement(['s3:GetObject', 's3:PutObject'], [objects]));
+    if (onFailureBucket) {
+      // Source "s3": list the objects Lambda filed under aws/lambda/, read each, delete it once its records are back on Kafka.
+      const listOnFailureObjects = { actions: ['s3:ListBucket'], resources: [onFailureBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${ON_FAILURE_PREFIX}*` } } };
+      const moveOnFailureObjects = { actions: ['s3:GetObject', 's3:DeleteObject'], resources: [onFailureBucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)] };
+      for (const statement of [listOnFailureObjects, moveOnFailureObjects]) {
+        fn.addToRolePolicy(new iam.PolicyStatement(statement));
+        network?.allow('s3', endpointStatement(statement.actions, statement.resources));
+      }
+    }
     if (cluster.kind === 'msk') {
       const arns = mskResourceArns(cluster.clusterArn);
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [cluster.clusterArn] }));

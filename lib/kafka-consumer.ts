@@ -271,6 +271,12 @@ export class KafkaConsumer extends Construct {
    * destination. @default created when `onFailure` is not given
    */
   readonly onFailureQueue?: sqs.Queue;
+  /**
+   * The bucket of an `onFailure` `S3OnFailureDestination`, as the mapping names it (by ARN:
+   * aws-cdk-lib keeps the destination's bucket private); `DeadLetterReplay` replays its objects.
+   * @default none, when `onFailure` is not an S3 destination
+   */
+  readonly onFailureBucket?: s3.IBucket;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly metricsNamespace: string;
   readonly serviceName: string;
@@ -382,7 +388,7 @@ export class KafkaConsumer extends Construct {
       this.eventSources.push(source);
     }
     if (props.cluster.kind === 'msk') this.#grantMskRead(props.cluster.clusterArn, props.topics, props.consumerGroupId);
-    this.#allowOnFailureDestination(props);
+    this.onFailureBucket = this.#allowOnFailureDestination(props);
     if (props.filterEncryption && !Resource.isOwnedResource(props.filterEncryption)) {
       // aws-cdk-lib adds Lambda's kms:Decrypt to the policy of a key it owns; an imported key's policy is yours.
       Annotations.of(this).addWarningV2('kafka-consumers:filterEncryptionKeyPolicy', `${id}: filterEncryption is an imported key: its key policy must allow the Lambda service principal (lambda.amazonaws.com) kms:Decrypt, or Lambda cannot read the filters.`);
@@ -424,8 +430,9 @@ export class KafkaConsumer extends Construct {
    * The on-failure destination's rules and grants, read from the mapping as synthesized (the
    * destination classes keep their target private). aws-cdk-lib grants the role SQS send, SNS
    * publish and S3 read-write; the Kafka topic and the VPC endpoints are added here.
+   * Returns an S3 destination's bucket.
    */
-  #allowOnFailureDestination(props: KafkaConsumerProps) {
+  #allowOnFailureDestination(props: KafkaConsumerProps): s3.IBucket | undefined {
     const mapping = this.function.node.findAll().find((c): c is lambda.CfnEventSourceMapping => c instanceof lambda.CfnEventSourceMapping);
     const destination = (mapping?.destinationConfig as lambda.CfnEventSourceMapping.DestinationConfigProperty | undefined)?.onFailure as lambda.CfnEventSourceMapping.OnFailureProperty | undefined;
     const target = destination?.destination;
@@ -446,6 +453,7 @@ export class KafkaConsumer extends Construct {
       this.network?.allow('sns', endpointStatement(['sns:Publish'], [target]));
     } else if (props.onFailure instanceof sources.S3OnFailureDestination) {
       this.network?.allow('s3', endpointStatement(['s3:PutObject', 's3:ListBucket'], [target, `${target}/*`]));
+      return s3.Bucket.fromBucketArn(this, 'OnFailureBucket', target);
     } else {
       this.network?.allow('sqs', endpointStatement(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [target]));
     }

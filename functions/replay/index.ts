@@ -1,5 +1,6 @@
-// The DLQ replay function: invoke it with {maxMessages?, dryRun?, targetTopic?, filter?}
-// once the cause of the failures is fixed; it answers with a summary.
+// The DLQ replay function: invoke it with {source?, maxMessages?, dryRun?, targetTopic?, filter?}
+// once the cause of the failures is fixed; it answers with a summary. It replays the dead-letter
+// queue, or (source "s3") the objects of the consumer's S3 on-failure destination.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
@@ -9,6 +10,7 @@ import { compressionFrom } from './kafka-codecs.js';
 import { ConfigurationError } from '../runtime/errors.js';
 import { allowedTopicsFrom, parseReplayRequest, replayLimitFrom } from './request.js';
 import { DlqReplayer, type ReplaySummary } from './replayer.js';
+import { OnFailureObjectReplayer } from './on-failure-objects.js';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../contract.js';
 
 const serviceName = process.env[ENV.serviceName] ?? 'kafka-dlq-replay';
@@ -22,18 +24,16 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
   const started = Date.now();
   logger.addContext(context);
   const settings = parseReplayRequest(payload, allowedTopicsFrom(process.env));
-  const queueUrl = process.env[ENV.deadLetterQueueUrl];
-  if (!queueUrl) throw new ConfigurationError(`${ENV.deadLetterQueueUrl} is not set: the replay function reads the dead-letter queue it names.`);
-
   let producer: Promise<Producer> | undefined;
   const connect = () => (producer ??= createKafka(process.env, 'dlq-replay').then((kafka) => connectProducer(kafka, process.env)));
-  const replayer = new DlqReplayer({ queueUrl, producer: connect, replayLimit: replayLimitFrom(process.env), compression: compressionFrom(process.env) });
+  const options = { producer: connect, replayLimit: replayLimitFrom(process.env), compression: compressionFrom(process.env) };
+  const replayer = settings.source === 's3' ? new OnFailureObjectReplayer({ bucket: onFailureBucket(), ...options }) : new DlqReplayer({ queueUrl: queueUrl(), ...options });
   const remaining = context.getRemainingTimeInMillis();
   const deadline = started + remaining - Math.min(SAFETY_MARGIN_MS, remaining / 4);
   let summary: ReplaySummary | undefined;
   try {
     const result = await replayer.run(settings, deadline);
-    // A setting that cannot work fails the invocation, not each record (they are all back in the queue).
+    // A setting that cannot work fails the invocation, not each record (they are all back in the queue, or bucket).
     const setupError = await producer?.then(() => undefined, (error: unknown) => error);
     if (setupError instanceof ConfigurationError) throw setupError;
     summary = result;
@@ -51,4 +51,21 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
     }
     metrics.publishStoredMetrics();
   }
+}
+
+function queueUrl(): string {
+  const url = process.env[ENV.deadLetterQueueUrl];
+  if (!url) throw new ConfigurationError(`${ENV.deadLetterQueueUrl} is not set: the replay function reads the dead-letter queue it names.`);
+  return url;
+}
+
+function onFailureBucket(): string {
+  const bucket = process.env[ENV.onFailureBucket];
+  if (!bucket) {
+    throw new ConfigurationError(
+      `${ENV.onFailureBucket} is not set: source "s3" replays the objects of the consumer's S3 on-failure destination. ` +
+        `Give the KafkaConsumer onFailure: new S3OnFailureDestination(bucket) (DeadLetterReplay then sets it), or set it to the bucket's name.`,
+    );
+  }
+  return bucket;
 }

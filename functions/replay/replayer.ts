@@ -3,22 +3,36 @@ import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkaj
 import type { KafkajsHeader } from './kafka-headers.js';
 import { loadS3, loadSqs } from '../runtime/aws-clients.js';
 import {
-  MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter, type DeadLetterEnvelope,
+  MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER, parseDeadLetter,
+  type DeadLetterEnvelope, type ReplayableRecord,
 } from '../runtime/envelope.js';
 import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
 import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
 import type { ReplaySettings } from './request.js';
 
+/** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
 export interface ReplaySummary {
   received: number;
   /** Produced and acknowledged (in a dry run: would have been). */
   replayed: number;
-  /** Left in the queue on purpose: at the replay limit, or not matching the filter. */
+  /** Left in the queue (or bucket) on purpose: at the replay limit, or not matching the filter. */
   skipped: number;
-  /** Left in the queue because something went wrong: see `errors`. */
+  /** Left in the queue (or bucket) because something went wrong: see `errors`. */
   failed: number;
   dryRun: boolean;
-  errors: Array<{ messageId: string; reason: string; topic?: string; partition?: number; offset?: number }>;
+  /** Source `s3` only: the on-failure objects read, deleted after their records were replayed, left on purpose, left after an error. */
+  objects?: { received: number; replayed: number; skipped: number; failed: number };
+  errors: ReplayError[];
+}
+
+/** Something a run left behind, and why: a queue message (`messageId`) or an S3 object (`objectKey`). */
+export interface ReplayError {
+  messageId?: string;
+  objectKey?: string;
+  reason: string;
+  topic?: string;
+  partition?: number;
+  offset?: number;
 }
 
 export interface ReplayerOptions {
@@ -73,7 +87,7 @@ const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, '
  * with `maxRecordAge` would discard an old record unseen. The original timestamp, offset and
  * partition go in headers (the first replay's values are kept on later replays).
  */
-export function replayMessage(envelope: DeadLetterEnvelope, toOwnTopic: boolean): KafkaMessage {
+export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean): KafkaMessage {
   const { record } = envelope;
   // In the record's order, duplicates kept (patched kafkajs, see kafka-headers.ts).
   const orderedHeaders: KafkajsHeader[] = [];
@@ -95,6 +109,18 @@ export function replayMessage(envelope: DeadLetterEnvelope, toOwnTopic: boolean)
   const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), orderedHeaders, headers };
   if (toOwnTopic) message.partition = record.partition; // same place, same order relative to its key
   return message;
+}
+
+/** The records as one `sendBatch` takes them: by topic (`targetTopic`, or each record's own), in order. */
+export function topicMessagesOf(records: readonly ReplayableRecord[], targetTopic: string | undefined) {
+  const byTopic = new Map<string, KafkaMessage[]>();
+  for (const replayable of records) {
+    const topic = targetTopic ?? replayable.record.topic;
+    let list = byTopic.get(topic);
+    if (!list) byTopic.set(topic, (list = []));
+    list.push(replayMessage(replayable, topic === replayable.record.topic));
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 /**
@@ -177,7 +203,7 @@ export class DlqReplayer {
     }
     try {
       const producer = await this.options.producer();
-      await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: this.#topicMessages(candidates, settings.targetTopic) });
+      await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: topicMessagesOf(candidates.map((c) => c.envelope), settings.targetTopic) });
     } catch (error) {
       summary.failed += candidates.length;
       for (const c of candidates) summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${(error as Error).message}` });
@@ -201,17 +227,6 @@ export class DlqReplayer {
     const full = parseDeadLetter(body);
     if (full.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`s3://${bucket}/${key} holds another pointer`);
     return { message, envelope: full, object: { bucket, key, body } };
-  }
-
-  #topicMessages(candidates: Candidate[], targetTopic: string | undefined) {
-    const byTopic = new Map<string, KafkaMessage[]>();
-    for (const { envelope } of candidates) {
-      const topic = targetTopic ?? envelope.record.topic;
-      let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
-      list.push(replayMessage(envelope, topic === envelope.record.topic));
-    }
-    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }
 
   async #delete(candidates: Candidate[], deadline: number) {

@@ -1,19 +1,29 @@
 import { ConfigurationError, KafkaConsumersError } from '../runtime/errors.js';
 import { ENV } from '../contract.js';
 
+/** Where the replay reads: the runtime's dead-letter queue, or the bucket of the consumer's S3 on-failure destination. */
+export type ReplaySource = 'dlq' | 's3';
+export const REPLAY_SOURCES: readonly ReplaySource[] = ['dlq', 's3'];
+
 /** What a caller may ask of the replay function. */
 export interface ReplayRequest {
-  /** Dead letters to read at most. @default 100, at most 10,000 */
+  /** Where to read: `dlq` (the dead-letter queue's envelopes) or `s3` (the S3 on-failure destination's objects). @default 'dlq' */
+  readonly source?: ReplaySource;
+  /** Dead letters (source `s3`: objects, each a discarded batch replayed whole) to read at most. @default 100, at most 10,000 */
   readonly maxMessages?: number;
   /** Read and validate, produce nothing, delete nothing. @default false */
   readonly dryRun?: boolean;
   /** Produce to this topic instead of each record's own; must be one the stack consumes. @default each record's topic */
   readonly targetTopic?: string;
-  /** Replay only dead letters of this topic and/or error type; others stay in the queue. @default all */
+  /**
+   * Replay only dead letters of this topic and/or error type; others stay in the queue. Source
+   * `s3`: `topic` only (objects holding a record of another topic stay in the bucket). @default all
+   */
   readonly filter?: { readonly topic?: string; readonly errorType?: string };
 }
 
 export interface ReplaySettings {
+  readonly source: ReplaySource;
   readonly maxMessages: number;
   readonly dryRun: boolean;
   readonly targetTopic?: string;
@@ -27,15 +37,18 @@ export class ReplayRequestError extends KafkaConsumersError {
   override name = 'ReplayRequestError';
 }
 
-const KNOWN_FIELDS = new Set(['maxMessages', 'dryRun', 'targetTopic', 'filter']);
+const KNOWN_FIELDS = new Set(['source', 'maxMessages', 'dryRun', 'targetTopic', 'filter']);
 
 /** Validates a request against the topics this stack consumes (`REPLAY_ALLOWED_TOPICS`). */
 export function parseReplayRequest(payload: unknown, allowedTopics: readonly string[]): ReplaySettings {
   const request = (payload ?? {}) as Record<string, unknown>;
   if (typeof request !== 'object' || Array.isArray(request)) throw new ReplayRequestError('The payload must be a JSON object like {"maxMessages": 100, "dryRun": true}.');
   const unknown = Object.keys(request).filter((k) => !KNOWN_FIELDS.has(k));
-  if (unknown.length) throw new ReplayRequestError(`Unknown field(s) ${unknown.join(', ')}; allowed: maxMessages, dryRun, targetTopic, filter.`);
-  const { maxMessages = 100, dryRun = false, targetTopic, filter = {} } = request;
+  if (unknown.length) throw new ReplayRequestError(`Unknown field(s) ${unknown.join(', ')}; allowed: ${[...KNOWN_FIELDS].join(', ')}.`);
+  const { source = 'dlq', maxMessages = 100, dryRun = false, targetTopic, filter = {} } = request;
+  if (!REPLAY_SOURCES.includes(source as ReplaySource)) {
+    throw new ReplayRequestError(`source must be one of ${REPLAY_SOURCES.map((s) => JSON.stringify(s)).join(', ')}, got ${JSON.stringify(source)}.`);
+  }
   if (!Number.isInteger(maxMessages) || (maxMessages as number) < 1 || (maxMessages as number) > MAX_MESSAGES_LIMIT) {
     throw new ReplayRequestError(`maxMessages must be a whole number from 1 to ${MAX_MESSAGES_LIMIT}, got ${JSON.stringify(maxMessages)}.`);
   }
@@ -52,7 +65,11 @@ export function parseReplayRequest(payload: unknown, allowedTopics: readonly str
   for (const field of ['topic', 'errorType'] as const) {
     if (f[field] !== undefined && typeof f[field] !== 'string') throw new ReplayRequestError(`filter.${field} must be a string, got ${JSON.stringify(f[field])}.`);
   }
+  if (source === 's3' && f.errorType !== undefined) {
+    throw new ReplayRequestError('filter.errorType has no equivalent for source "s3": an on-failure object records why Lambda gave up on the whole batch, not an error per record. Remove it, or filter by topic.');
+  }
   return {
+    source: source as ReplaySource,
     maxMessages: maxMessages as number,
     dryRun,
     ...(targetTopic !== undefined ? { targetTopic: targetTopic as string } : {}),

@@ -79,11 +79,13 @@ export function describeError(error: unknown): DeadLetterEnvelope['error'] {
   return { type: typeof error, message: String(error).slice(0, MESSAGE_LIMIT) };
 }
 
-export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: FailureContext): DeadLetterEnvelope {
+/** What the replay needs of a record to put it back on its topic: the record and how often it was replayed. */
+export type ReplayableRecord = Pick<DeadLetterEnvelope, 'record' | 'replayCount'>;
+
+/** A record as the envelope holds it, with its replay count read from its own headers. */
+export function replayableRecord(record: KafkaRecord<unknown, unknown>): ReplayableRecord {
   const replayed = Number(record.headers.getString(REPLAY_COUNT_HEADER));
   return {
-    version: 1,
-    kind: 'kafka-dead-letter',
     record: {
       topic: record.topic,
       partition: record.partition,
@@ -96,12 +98,22 @@ export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: Fa
       ...(record.keySchemaMetadata ? { keySchemaMetadata: record.keySchemaMetadata } : {}),
       ...(record.valueSchemaMetadata ? { valueSchemaMetadata: record.valueSchemaMetadata } : {}),
     },
+    replayCount: Number.isInteger(replayed) && replayed > 0 ? replayed : 0,
+  };
+}
+
+export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: FailureContext): DeadLetterEnvelope {
+  const { record: fields, replayCount } = replayableRecord(record);
+  return {
+    version: 1,
+    kind: 'kafka-dead-letter',
+    record: fields,
     error: describeError(failure.error),
     attempts: failure.attempts,
     firstFailureAt: new Date(failure.firstFailureAt).toISOString(),
     lastFailureAt: new Date(failure.lastFailureAt).toISOString(),
     source: failure.source,
-    replayCount: Number.isInteger(replayed) && replayed > 0 ? replayed : 0,
+    replayCount,
   };
 }
 

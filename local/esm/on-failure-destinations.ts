@@ -10,6 +10,7 @@ import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-e
 import type { KafkaEvent } from '../../functions/runtime/event';
 import { connectProducer } from '../../functions/replay/kafka-connection';
 import { KAFKA_DESTINATION_PREFIX } from '../../lib/mapping-settings';
+import { ON_FAILURE_PREFIX } from '../../functions/contract';
 
 /**
  * Why Lambda gave up on records. The Lambda guide names RetryAttemptsExhausted and
@@ -163,7 +164,7 @@ export function s3OnFailureKey(batch: DiscardedBatch): string {
   const iso = batch.discardedAt.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const day = iso.slice(0, 10).replaceAll('-', '/');
   const second = iso.slice(0, 19).replaceAll(':', '.');
-  return `aws/lambda/${batch.mappingUuid}/${first.topic}-${first.partition}/${day}/${second}-${randomUUID()}`;
+  return `${ON_FAILURE_PREFIX}${batch.mappingUuid}/${first.topic}-${first.partition}/${day}/${second}-${randomUUID()}`;
 }
 
 /**

@@ -2,7 +2,6 @@
 // (fauxqs), over sockets: what each kind of destination holds once the mapping gave up on a batch.
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { IHeaders } from 'kafkajs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../functions/replay/kafka-connection';
 import type { KafkaEvent, KafkaEventRecord } from '../../functions/runtime/event';
@@ -13,6 +12,7 @@ import {
 } from '../../local/esm/on-failure-destinations';
 import { MappingSettingsError, type MappingSettings } from '../../lib/mapping-settings';
 import { readTopic, uniqueTopic } from '../support/kafka';
+import { failAlways, produceOneBatch, startEmulator, until, type SourceRecord } from '../support/on-failure';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 
 const env = inject('localEnv');
@@ -21,15 +21,7 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-interface SourceRecord { key: Buffer | null; value: Buffer; headers?: IHeaders }
-
-async function produceRecords(topic: string, records: SourceRecord[]) {
-  const producer = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).producer({ allowAutoTopicCreation: true });
-  await producer.connect();
-  // One request: the mapping fetches them together, so they make one batch.
-  await producer.send({ topic, acks: -1, messages: records.map((r) => ({ ...r, partition: 0 })) });
-  await producer.disconnect();
-}
+const produceRecords = (topic: string, records: SourceRecord[]) => produceOneBatch(env.KAFKA_BROKERS, topic, records);
 
 /** A topic that exists (and is empty): Lambda writes only to an existing failure topic, and so does the emulator. */
 async function createEmptyTopic(topic: string) {
@@ -40,21 +32,9 @@ async function createEmptyTopic(topic: string) {
 }
 
 async function emulate(topic: string, handler: Handler, onFailure: OnFailureDestination, settings: Partial<MappingSettings> = {}) {
-  const emulator = new EventSourceMappingEmulator({
-    kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
-    topic, bootstrapServers: env.KAFKA_BROKERS, handler, retryDelayMs: 50, onFailure,
-    settings: { topics: [topic], batchSize: 50, maxBatchingWindowSeconds: 0, ...settings },
-  });
+  const emulator = await startEmulator(env.KAFKA_BROKERS, topic, handler, onFailure, settings);
   cleanup.push(() => emulator.stop());
-  await emulator.start();
   return emulator;
-}
-
-async function until(done: () => boolean, emulator: EventSourceMappingEmulator, timeoutMs = 30_000) {
-  for (const end = Date.now() + timeoutMs; !done(); await new Promise((resolve) => setTimeout(resolve, 50))) {
-    if (emulator.error) throw emulator.error;
-    if (Date.now() > end) throw new Error('timed out waiting for the emulator');
-  }
 }
 
 const isPoison = (r: KafkaEventRecord) => (r.headers ?? []).some((h) => 'poison' in h);
@@ -62,9 +42,6 @@ const isPoison = (r: KafkaEventRecord) => (r.headers ?? []).some((h) => 'poison'
 const failOnPoison: Handler = async (event) => {
   if (Object.values((event as KafkaEvent).records).flat().some(isPoison)) throw new Error('poison');
   return { batchItemFailures: [] };
-};
-const failAlways: Handler = async () => {
-  throw new Error('always');
 };
 const bytes = (value: string | null | undefined) => (value == null ? null : Buffer.from(value, 'base64'));
 

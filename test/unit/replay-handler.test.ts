@@ -66,6 +66,29 @@ describe('replay handler', () => {
   });
 });
 
+describe('replay handler, source "s3"', () => {
+  it('fails with a ConfigurationError naming ON_FAILURE_BUCKET and how to set it when it is not set', async () => {
+    vi.stubEnv('ON_FAILURE_BUCKET', '');
+    captureOutput();
+    const aws = await fakeAws([]);
+    await expect(handler({ source: 's3' }, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: 'ON_FAILURE_BUCKET is not set: source "s3" replays the objects of the consumer\'s S3 on-failure destination. Give the KafkaConsumer onFailure: new S3OnFailureDestination(bucket) (DeadLetterReplay then sets it), or set it to the bucket\'s name.',
+    });
+    expect(aws.calls).toEqual([]);
+  });
+
+  it('reads the bucket ON_FAILURE_BUCKET names, not the queue, and answers with the object counts too', async () => {
+    vi.stubEnv('DLQ_URL', '');
+    vi.stubEnv('ON_FAILURE_BUCKET', 'failures');
+    captureOutput();
+    const aws = await fakeAws([], {}, (call) => (call.name === 'ListObjectsV2' ? { Contents: [] } : undefined));
+    const summary = await handler({ source: 's3', dryRun: true }, lambdaContext(60_000, 'replay'));
+    expect(summary).toEqual({ received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: true, objects: { received: 0, replayed: 0, skipped: 0, failed: 0 }, errors: [] });
+    expect(aws.calls.map((c) => [c.name, c.input.Bucket])).toEqual([['ListObjectsV2', 'failures']]);
+  });
+});
+
 describe('replay handler, more', () => {
   it('logs as kafka-dlq-replay with the request id, lists 20 errors at most in the log, and publishes to KafkaConsumer', async () => {
     vi.stubEnv('DLQ_URL', 'https://sqs/dlq');

@@ -7,7 +7,7 @@ const rejects = (payload: unknown, message: string, allowed: readonly string[] =
 
 describe('parseReplayRequest', () => {
   it('fills the documented defaults for an empty or missing payload', () => {
-    const defaults = { maxMessages: 100, dryRun: false, filter: {} };
+    const defaults = { source: 'dlq', maxMessages: 100, dryRun: false, filter: {} };
     expect(parseReplayRequest(undefined, topics)).toEqual(defaults);
     expect(parseReplayRequest(null, topics)).toEqual(defaults);
     expect(parseReplayRequest({}, topics)).toEqual(defaults);
@@ -15,8 +15,8 @@ describe('parseReplayRequest', () => {
   });
 
   it('passes every field it accepts through', () => {
-    expect(parseReplayRequest({ maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' } }, topics)).toEqual({
-      maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' },
+    expect(parseReplayRequest({ source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' } }, topics)).toEqual({
+      source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' },
     });
   });
 
@@ -35,7 +35,7 @@ describe('parseReplayRequest', () => {
   });
 
   it('names unknown fields and lists the allowed ones', () => {
-    rejects({ maxMessage: 5, dry: true, dryRun: true }, 'Unknown field(s) maxMessage, dry; allowed: maxMessages, dryRun, targetTopic, filter.');
+    rejects({ maxMessage: 5, dry: true, dryRun: true }, 'Unknown field(s) maxMessage, dry; allowed: source, maxMessages, dryRun, targetTopic, filter.');
   });
 
   it('refuses a dryRun that is not a boolean', () => {
@@ -56,6 +56,22 @@ describe('parseReplayRequest', () => {
     for (const bad of [null, 5, true, 'orders', ['orders'], { topic: 'orders', partition: 0 }]) rejects({ filter: bad }, shape);
     rejects({ filter: { topic: 3 } }, 'filter.topic must be a string, got 3.');
     rejects({ filter: { errorType: null } }, 'filter.errorType must be a string, got null.');
+  });
+});
+
+describe('parseReplayRequest, source', () => {
+  it('reads the S3 on-failure destination with source "s3", keeping the fields that mean the same there', () => {
+    expect(parseReplayRequest({ source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' } }, topics)).toEqual({
+      source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' },
+    });
+  });
+
+  it('names a source that is neither "dlq" nor "s3", and the allowed ones', () => {
+    for (const bad of ['kafka', 'S3', '', 1, null]) rejects({ source: bad }, `source must be one of "dlq", "s3", got ${JSON.stringify(bad)}.`);
+  });
+
+  it('refuses filter.errorType with source "s3": an on-failure object has no error per record', () => {
+    rejects({ source: 's3', filter: { errorType: 'TimeoutError' } }, 'filter.errorType has no equivalent for source "s3": an on-failure object records why Lambda gave up on the whole batch, not an error per record. Remove it, or filter by topic.');
   });
 });
 

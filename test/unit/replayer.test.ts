@@ -27,7 +27,7 @@ function fakeProducer(fail?: Error) {
 /** Dead letters t-0@0..n-1 (value "{}", error type "Error"), as messages m0.., replayed `replayCount` times before. */
 const deadLetters = (n: number, replayCount = 0, topic = 't') => envelopes(n, topic).map((e, i) => sqsMessage({ ...e, replayCount }, i));
 
-const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({ maxMessages: 100, dryRun: false, filter: {}, ...s });
+const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({ source: 'dlq', maxMessages: 100, dryRun: false, filter: {}, ...s });
 const noDelay = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 });
 const replayer = (producer = fakeProducer(), options: { replayLimit?: number; receivers?: number } = {}) =>
   new DlqReplayer({ queueUrl: 'https://sqs/dlq', producer: producer.connect, replayLimit: options.replayLimit ?? 3, receivers: options.receivers ?? 1, retry: noDelay });

@@ -1,6 +1,7 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
 /** Where a cluster's brokers are reached: its VPC, shared by the mapping, its on-failure destination and the replay function. */
@@ -17,7 +18,8 @@ export interface ClusterVpcProps {
   /**
    * The group of the replay function (and of a self-managed cluster's mapping). For MSK, give
    * the cluster's group: the mapping's network interfaces use it too, so the endpoints admit both.
-   * @default one created, with egress to the brokers' ports and to HTTPS (the endpoints)
+   * @default one created, with egress to the brokers' ports, to HTTPS on the endpoints (and on
+   * S3's prefix list with a gateway endpoint) and to a Confluent schema registry's port
    */
   readonly securityGroup?: ec2.ISecurityGroup;
   /**
@@ -46,29 +48,41 @@ export class ClusterNetwork extends Construct {
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.ISecurityGroup;
-  /** Admits HTTPS from `securityGroup` to the interface endpoints. @default none when the VPC reaches AWS services itself */
-  readonly endpointSecurityGroup?: ec2.SecurityGroup;
+  /** The group created here when none was given: its egress is this construct's to add to. */
+  readonly #createdGroup?: ec2.SecurityGroup;
+  readonly #reachesAwsServices: boolean;
+  #endpointGroup?: ec2.SecurityGroup;
   readonly #policies = new Map<EndpointService, iam.PolicyDocument>();
 
   constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
     super(scope, id);
     this.vpc = props.vpc;
     this.vpcSubnets = props.vpcSubnets ?? {};
-    if (!props.vpcReachesAwsServices) {
-      this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
-        vpc: this.vpc, allowAllOutbound: false, description: 'VPC endpoints of the Kafka consumer: HTTPS from its security group',
-      });
-    }
+    this.#reachesAwsServices = props.vpcReachesAwsServices ?? false;
     if (props.securityGroup) {
       this.securityGroup = props.securityGroup;
     } else {
       const group = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: this.vpc, allowAllOutbound: false, description: 'Kafka clients: the brokers and the AWS service endpoints' });
       for (const port of props.brokerPorts) group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Kafka brokers, port ${port}`);
-      if (this.endpointSecurityGroup) group.addEgressRule(this.endpointSecurityGroup, ec2.Port.HTTPS, 'VPC endpoints');
-      else group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.HTTPS, 'AWS services through the VPC\'s NAT or endpoints');
-      this.securityGroup = group;
+      if (this.#reachesAwsServices) group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.HTTPS, 'AWS services through the VPC\'s NAT or endpoints');
+      this.securityGroup = this.#createdGroup = group;
     }
-    this.endpointSecurityGroup?.addIngressRule(this.securityGroup, ec2.Port.HTTPS, 'Kafka consumer and replay');
+  }
+
+  /**
+   * Admits HTTPS from `securityGroup` to the interface endpoints. @default none until an
+   * interface endpoint is created (never when the VPC reaches AWS services itself)
+   */
+  get endpointSecurityGroup(): ec2.SecurityGroup | undefined {
+    return this.#endpointGroup;
+  }
+
+  /**
+   * Lets the created security group reach `port` anywhere (a service outside AWS, such as a
+   * schema registry). A group that was given is its owner's: nothing is added to it.
+   */
+  addClientEgress(port: number, description: string): void {
+    this.#createdGroup?.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `${description}, port ${port}`);
   }
 
   /**
@@ -77,7 +91,7 @@ export class ClusterNetwork extends Construct {
    * when the VPC reaches AWS services itself.
    */
   allow(service: EndpointService, statement: iam.PolicyStatement): void {
-    if (!this.endpointSecurityGroup) return;
+    if (this.#reachesAwsServices) return;
     let policy = this.#policies.get(service);
     if (!policy) {
       policy = new iam.PolicyDocument();
@@ -96,6 +110,9 @@ export class ClusterNetwork extends Construct {
         vpcId: this.vpc.vpcId, serviceName: `com.amazonaws.${Stack.of(this).region}.s3`, vpcEndpointType: 'Gateway',
         routeTableIds: [...new Set(routeTableIds as string[])], policyDocument: policy,
       });
+      // VPC guide, "Gateway endpoints for Amazon S3" (Considerations): the security groups must
+      // allow traffic to S3, by S3's prefix list.
+      this.#createdGroup?.addEgressRule(ec2.Peer.prefixList(this.#s3PrefixListId()), ec2.Port.HTTPS, 'Amazon S3 through the gateway endpoint');
       return;
     }
     // Subnets imported without route tables: S3 through an interface endpoint instead. Built from
@@ -104,11 +121,44 @@ export class ClusterNetwork extends Construct {
     const [name, aws] = INTERFACE_SERVICES[service];
     new ec2.CfnVPCEndpoint(this, `${name}Endpoint`, {
       vpcId: this.vpc.vpcId, serviceName: aws.name, vpcEndpointType: 'Interface',
-      subnetIds: onePerZone(subnets).map((s) => s.subnetId), securityGroupIds: [this.endpointSecurityGroup!.securityGroupId],
+      subnetIds: onePerZone(subnets).map((s) => s.subnetId), securityGroupIds: [this.#interfaceEndpointGroup().securityGroupId],
       privateDnsEnabled: true, policyDocument: policy,
       // Private DNS for S3 everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
       ...(service === 's3' ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
     });
+  }
+
+  /** The interface endpoints' group, made with the first of them: HTTPS from `securityGroup`. */
+  #interfaceEndpointGroup(): ec2.SecurityGroup {
+    if (!this.#endpointGroup) {
+      this.#endpointGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+        vpc: this.vpc, allowAllOutbound: false, description: 'VPC endpoints of the Kafka consumer: HTTPS from its security group',
+      });
+      this.#endpointGroup.addIngressRule(this.securityGroup, ec2.Port.HTTPS, 'Kafka consumer and replay');
+      this.#createdGroup?.addEgressRule(this.#endpointGroup, ec2.Port.HTTPS, 'VPC endpoints');
+    }
+    return this.#endpointGroup;
+  }
+
+  /**
+   * The id of the region's AWS-managed S3 prefix list (`com.amazonaws.<region>.s3`), looked up at
+   * deploy: its id differs by region and synth stays offline.
+   */
+  #s3PrefixListId(): string {
+    const lookup = new cr.AwsCustomResource(this, 'S3PrefixList', {
+      onUpdate: {
+        service: 'EC2', action: 'describeManagedPrefixLists',
+        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${Stack.of(this).region}.s3`] }] },
+        physicalResourceId: cr.PhysicalResourceId.of(`${Stack.of(this).region}-s3-prefix-list`),
+        outputPaths: ['PrefixLists.0.PrefixListId'],
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
+      installLatestAwsSdk: false,
+    });
+    Validations.of(lookup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'ec2:DescribeManagedPrefixLists takes no resource-level scope; the lookup only reads the S3 prefix list id.',
+    });
+    return lookup.getResponseField('PrefixLists.0.PrefixListId');
   }
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Annotations, Duration, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token, TokenComparison, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +14,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ClusterNetwork, MSK_BROKER_PORTS, brokerPortsOf, type ClusterVpcProps } from './cluster-network.js';
 import {
-  MappingSettingsError, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
+  KAFKA_DESTINATION_PREFIX, MappingSettingsError, effectiveMappingSettings, isLambdaTopicName, kafkaFailureTopic, topicNameRule,
+  type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
 } from './mapping-settings.js';
 import { DEAD_LETTER_PREFIX, DEFAULT_METRICS_NAMESPACE, DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../functions/contract.js';
 import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry.js';
@@ -154,18 +155,23 @@ export interface KafkaConsumerProps {
    * aws-cdk-lib's name and type. @default every record is sent
    */
   readonly filters?: ReadonlyArray<{ readonly [key: string]: unknown }>;
-  /** Customer-managed KMS key that encrypts the filters (Lambda must be allowed kms:Decrypt in its key policy). @default an AWS-owned key */
+  /**
+   * Customer-managed KMS key that encrypts the filters. The construct adds kms:Decrypt for Lambda's
+   * regional service principal to the policy of a key it owns; an imported key's policy is yours
+   * (see the README). @default an AWS-owned key
+   */
   readonly filterEncryption?: kms.IKey;
   /**
    * A schema registry that validates and decodes Avro, Protobuf or JSON Schema records:
-   * `new sources.GlueSchemaRegistry(…)` or `new sources.ConfluentSchemaRegistry(…)`. Provisioned mode only.
+   * `new sources.GlueSchemaRegistry(…)` or `new sources.ConfluentSchemaRegistry(…)`, with one or
+   * two `schemaValidationConfigs` (KEY, VALUE). Provisioned mode only.
    * @default records arrive as produced
    */
   readonly schemaRegistryConfig?: lambda.ISchemaRegistry;
   /**
    * Where the mapping sends batches it gave up on: `sources.SqsDlq`, `sources.SnsDlq` (metadata
    * only), `sources.S3OnFailureDestination` (metadata and the records), `sources.KafkaDlq`
-   * (each record, to a topic of the same cluster). @default the construct's own queue (`onFailureQueue`), metadata only
+   * (each record, to a topic of the same cluster; provisioned mode only). @default the construct's own queue (`onFailureQueue`), metadata only
    */
   readonly onFailure?: lambda.IEventSourceDlq;
   /** The mapping's own metrics (`lambda.MetricType`: EVENT_COUNT, ERROR_COUNT, KAFKA_METRICS). Provisioned mode only. @default none */
@@ -240,6 +246,20 @@ export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
   };
   if (typeof s.maxBatchingWindowSeconds === 'number') s.maxBatchingWindowSeconds /= 1_000;
   return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as MappingSettings;
+}
+
+/**
+ * CloudFormation's `OnFailure.Destination` is 12–1024 characters, a Kafka one matching
+ * `kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))`: after the 8 characters of `kafka://`, a topic of at least 4.
+ */
+const MIN_FAILURE_TOPIC_LENGTH = 12 - KAFKA_DESTINATION_PREFIX.length;
+
+/** The AWS service an on-failure destination is, by aws-cdk-lib's destination class. */
+function onFailureService(onFailure: lambda.IEventSourceDlq | undefined): 'sqs' | 'sns' | 's3' | 'kafka' {
+  if (onFailure instanceof sources.SnsDlq) return 'sns';
+  if (onFailure instanceof sources.S3OnFailureDestination) return 's3';
+  if (onFailure instanceof sources.KafkaDlq) return 'kafka';
+  return 'sqs';
 }
 
 /** Rules between the mapping capabilities that the shared settings do not see. */
@@ -324,7 +344,7 @@ export class KafkaConsumer extends Construct {
     }
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.encryptionKey = props.encryptionKey;
-    this.network = this.#network(props.cluster, id);
+    this.network = this.#network(props, id);
     this.cluster = this.network ? { ...props.cluster, securityGroup: this.network.securityGroup } : props.cluster;
     this.serviceName = props.serviceName ?? id;
 
@@ -389,16 +409,14 @@ export class KafkaConsumer extends Construct {
     }
     if (props.cluster.kind === 'msk') this.#grantMskRead(props.cluster.clusterArn, props.topics, props.consumerGroupId);
     this.onFailureBucket = this.#allowOnFailureDestination(props);
-    if (props.filterEncryption && !Resource.isOwnedResource(props.filterEncryption)) {
-      // aws-cdk-lib adds Lambda's kms:Decrypt to the policy of a key it owns; an imported key's policy is yours.
-      Annotations.of(this).addWarningV2('kafka-consumers:filterEncryptionKeyPolicy', `${id}: filterEncryption is an imported key: its key policy must allow the Lambda service principal (lambda.amazonaws.com) kms:Decrypt, or Lambda cannot read the filters.`);
-    }
+    this.#allowSchemaRegistry(props.schemaRegistryConfig);
+    if (props.filterEncryption) this.#allowFilterDecryption(props.filterEncryption, id);
     if (this.settings.pollerMode === 'on-demand') {
       // On demand, the mapping invokes the function and assumes its role from the cluster's VPC
       // (Lambda guide, "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda");
       // provisioned pollers do both from Lambda's own network.
-      this.network?.allow('lambda', endpointStatement(['lambda:InvokeFunction'], [this.function.functionArn, `${this.function.functionArn}:*`]));
-      this.network?.allow('sts', endpointStatement(['sts:AssumeRole'], [this.function.role!.roleArn]));
+      this.network?.allow('lambda', lambdaServiceEndpointStatement('lambda:InvokeFunction'));
+      this.network?.allow('sts', lambdaServiceEndpointStatement('sts:AssumeRole'));
     }
     if (this.cluster.kind === 'self-managed' && this.cluster.vpc) {
       // A self-managed cluster's mapping places its network interfaces in the VPC with the
@@ -414,8 +432,9 @@ export class KafkaConsumer extends Construct {
       });
     }
     if (this.cluster.kind === 'self-managed') {
-      // The mapping reads its secrets with the function's role. aws-cdk-lib grants the auth secret
-      // (not its imported key) and not the root CA certificate.
+      // The mapping reads its secrets with the function's role (Lambda guide, "Configuring Lambda
+      // permissions" for Kafka: kms:Decrypt for secrets under a customer managed key). aws-cdk-lib
+      // grants the auth secret (not its imported key) and not the root CA certificate.
       this.cluster.rootCACertificate?.grantRead(this.function);
       for (const secret of [this.cluster.authSecret, this.cluster.rootCACertificate]) {
         if (!secret) continue;
@@ -426,43 +445,133 @@ export class KafkaConsumer extends Construct {
     this.#alarms(props.topics, props.alarmThresholds ?? {}, props.alarmTopic);
   }
 
+  /** The first mapping as synthesized: aws-cdk-lib's destination and registry classes keep what they bind private. */
+  #boundMapping(): lambda.CfnEventSourceMapping {
+    return this.function.node.findAll().find((c): c is lambda.CfnEventSourceMapping => c instanceof lambda.CfnEventSourceMapping)!;
+  }
+
   /**
-   * The on-failure destination's rules and grants, read from the mapping as synthesized (the
-   * destination classes keep their target private). aws-cdk-lib grants the role SQS send, SNS
-   * publish and S3 read-write; the Kafka topic and the VPC endpoints are added here.
-   * Returns an S3 destination's bucket.
+   * The on-failure destination's rules and grants, read from the mapping as synthesized.
+   * aws-cdk-lib grants the role SQS send, SNS publish and S3 read-write; the Kafka topic, the
+   * VPC endpoints and the deny of S3 deletes are added here. Returns an S3 destination's bucket.
    */
   #allowOnFailureDestination(props: KafkaConsumerProps): s3.IBucket | undefined {
-    const mapping = this.function.node.findAll().find((c): c is lambda.CfnEventSourceMapping => c instanceof lambda.CfnEventSourceMapping);
-    const destination = (mapping?.destinationConfig as lambda.CfnEventSourceMapping.DestinationConfigProperty | undefined)?.onFailure as lambda.CfnEventSourceMapping.OnFailureProperty | undefined;
+    const destination = (this.#boundMapping().destinationConfig as lambda.CfnEventSourceMapping.DestinationConfigProperty | undefined)?.onFailure as lambda.CfnEventSourceMapping.OnFailureProperty | undefined;
     const target = destination?.destination;
     if (!target) return;
-    const topic = kafkaFailureTopic(target, props.topics);
-    if (topic !== undefined) {
-      // Lambda guide, "Capturing discarded batches" (execution role): kafka-cluster:WriteData for a Kafka destination.
-      if (props.cluster.kind === 'msk') {
-        this.function.addToRolePolicy(new iam.PolicyStatement({
-          actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [mskResourceArns(props.cluster.clusterArn).topic(topic)],
-        }));
-      }
+    const service = onFailureService(props.onFailure);
+    if (service === 'kafka') {
+      this.#allowFailureTopic(props, target);
       return;
     }
     // The mapping sends to its on-failure destination from the cluster's VPC, with the function's role
     // (Lambda guide: "You must deploy a VPC endpoint for your on-failure destination service").
-    if (props.onFailure instanceof sources.SnsDlq) {
+    if (service === 'sns') {
       this.network?.allow('sns', endpointStatement(['sns:Publish'], [target]));
-    } else if (props.onFailure instanceof sources.S3OnFailureDestination) {
+    } else if (service === 's3') {
       this.network?.allow('s3', endpointStatement(['s3:PutObject', 's3:ListBucket'], [target, `${target}/*`]));
+      // aws-cdk-lib grants read-write on the bucket, where Lambda needs s3:PutObject and
+      // s3:ListBucket ("Capturing discarded batches"): the role may not delete the batches kept there.
+      this.function.addToRolePolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject*'], resources: [`${target}/*`] }));
       return s3.Bucket.fromBucketArn(this, 'OnFailureBucket', target);
     } else {
       this.network?.allow('sqs', endpointStatement(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [target]));
     }
   }
 
-  #network(cluster: KafkaCluster, id: string): ClusterNetwork | undefined {
+  /** A Kafka topic as the on-failure destination (Lambda guide, "Using a Kafka topic as an on-failure destination"). */
+  #allowFailureTopic(props: KafkaConsumerProps, target: string) {
+    const topic = kafkaFailureTopic(target, props.topics)!; // refuses a source topic, as Lambda does
+    // Requirements: "A Kafka on-failure destination is only available for event source mappings with provisioned mode enabled."
+    if (this.settings.pollerMode === 'on-demand') {
+      throw new MappingSettingsError(`onFailure is ${target} (sources.KafkaDlq), but pollerMode is on-demand: Lambda sends failed records to a Kafka topic only in provisioned mode. Use pollerMode 'provisioned' (the default), or another destination (sources.SqsDlq, sources.SnsDlq, sources.S3OnFailureDestination).`);
+    }
+    if (!isLambdaTopicName(topic, MIN_FAILURE_TOPIC_LENGTH)) {
+      throw new MappingSettingsError(`onFailure is ${target}; CloudFormation takes a failure topic of ${topicNameRule(MIN_FAILURE_TOPIC_LENGTH)} (OnFailure.Destination: at least 12 characters, pattern kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))): name another topic.`);
+    }
+    // "Capturing discarded batches" (execution role): kafka-cluster:WriteData for a Kafka
+    // destination. The guide's example policy also has DescribeCluster on the cluster, which a
+    // producer's metadata requests may need; the consumer's Connect is granted by #grantMskRead.
+    if (props.cluster.kind === 'msk') {
+      this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeCluster'], resources: [props.cluster.clusterArn] }));
+      this.function.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [mskResourceArns(props.cluster.clusterArn).topic(topic)],
+      }));
+    }
+  }
+
+  /**
+   * The schema registry's rules, grants and network, read from the mapping as synthesized.
+   * aws-cdk-lib grants Glue's GetRegistry and GetSchemaVersion (on schemas in the stack's region
+   * and account) and the read of a Confluent registry's secret (without an imported key's decrypt).
+   */
+  #allowSchemaRegistry(registry: lambda.ISchemaRegistry | undefined) {
+    if (!registry) return;
+    const kafkaConfig = (this.#boundMapping().amazonManagedKafkaEventSourceConfig ?? this.#boundMapping().selfManagedKafkaEventSourceConfig) as
+      { schemaRegistryConfig: lambda.CfnEventSourceMapping.SchemaRegistryConfigProperty };
+    const config = kafkaConfig.schemaRegistryConfig;
+    // CloudFormation's SchemaValidationConfigs: 1–2 distinct items.
+    const attributes = ((config.schemaValidationConfigs ?? []) as lambda.CfnEventSourceMapping.SchemaValidationConfigProperty[]).map((c) => c.attribute);
+    if (attributes.length === 0 || new Set(attributes).size !== attributes.length) {
+      throw new MappingSettingsError(`schemaRegistryConfig's schemaValidationConfigs is [${attributes.join(', ')}]; CloudFormation takes one or two distinct attributes: give [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }], KEY, or both.`);
+    }
+    if (registry instanceof sources.GlueSchemaRegistry) {
+      this.#grantGlueSchemas(config.schemaRegistryUri!);
+    } else if (registry instanceof sources.ConfluentSchemaRegistry) {
+      // The secret is the user's, given to the registry; aws-cdk-lib keeps it in the registry's
+      // private props (read here by name; a test fails if that changes).
+      const secret = registry['props'].secret;
+      grantSecretKeyDecrypt(secret, this.function);
+      this.network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [secret.secretArn]));
+      // AWS does not say from which network the pollers call the registry: let the created group reach it.
+      const port = urlPort(config.schemaRegistryUri!);
+      if (port !== undefined) this.network?.addClientEgress(port, 'Confluent schema registry');
+    }
+  }
+
+  /**
+   * aws-cdk-lib grants glue:GetSchemaVersion on schemas in the stack's region and account; a
+   * registry elsewhere (arn:…:glue:<region>:<account>:registry/<name>) has its schemas in its own.
+   */
+  #grantGlueSchemas(registryArn: string) {
+    if (Token.isUnresolved(registryArn)) return; // a registry of this stack
+    const arn = Arn.split(registryArn, ArnFormat.SLASH_RESOURCE_NAME);
+    const stack = Stack.of(this);
+    const same = (a: string | undefined, b: string) => Token.compareStrings(a ?? '', b) === TokenComparison.SAME;
+    if (same(arn.region, stack.region) && same(arn.account, stack.account)) return;
+    const schemas = `arn:${arn.partition}:glue:${arn.region}:${arn.account}:schema/${arn.resourceName}/*`;
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['glue:GetSchemaVersion'], resources: [schemas] }));
+    Validations.of(this.function).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${schemas}]`,
+      reason: 'The schemas of the one Glue registry the mapping validates with, as aws-cdk-lib grants them for a registry in the stack\'s own region and account.',
+    });
+  }
+
+  /**
+   * Lambda guide, "Encryption of filter criteria": the key policy allows kms:Decrypt to the
+   * regional Lambda service principal, limited by aws:SourceArn. aws-cdk-lib adds the global
+   * lambda.amazonaws.com to a key it owns; the regional one is added here, for this account's
+   * mappings (the mapping's own ARN would make the key and the mapping depend on each other).
+   */
+  #allowFilterDecryption(key: kms.IKey, id: string) {
+    const stack = Stack.of(this);
+    const mappings = stack.formatArn({ service: 'lambda', resource: 'event-source-mapping', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`lambda.${stack.region}.amazonaws.com`)], actions: ['kms:Decrypt'], resources: ['*'],
+      conditions: { ArnLike: { 'aws:SourceArn': mappings } },
+    }));
+    if (!statementAdded) {
+      Annotations.of(this).addWarningV2('kafka-consumers:filterEncryptionKeyPolicy', `${id}: filterEncryption is an imported key, so its key policy is yours: it must allow kms:Decrypt to Lambda's regional service principal (lambda.<region>.amazonaws.com, with aws:SourceArn the mapping's ARN), and kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt to whoever creates the mapping (the CloudFormation deployment role), or Lambda cannot encrypt and read the filters (Lambda guide, "Encryption of filter criteria").`);
+    }
+  }
+
+  #network(props: KafkaConsumerProps, id: string): ClusterNetwork | undefined {
+    const cluster = props.cluster;
+    const service = onFailureService(props.onFailure);
     if (!cluster.vpc) {
-      if (cluster.kind === 'msk') {
-        Annotations.of(this).addWarningV2('kafka-consumers:mskWithoutVpc', `${id}: the MSK cluster was given without its vpc, so nothing gives the mapping's on-failure destination (SQS) a way out of the cluster's VPC: AWS requires a VPC endpoint for it there. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…), or create the endpoint yourself.`);
+      // A Kafka failure topic lives in the cluster and needs no way out.
+      if (cluster.kind === 'msk' && service !== 'kafka') {
+        Annotations.of(this).addWarningV2('kafka-consumers:mskWithoutVpc', `${id}: the MSK cluster was given without its vpc, so nothing gives the mapping's on-failure destination (${service.toUpperCase()}) a way out of the cluster's VPC: AWS requires a VPC endpoint for it there. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…), or create the endpoint yourself.`);
       }
       return undefined;
     }
@@ -618,8 +727,25 @@ export function grantSecretKeyDecrypt(secret: secretsmanager.ISecret, grantee: i
 
 /** An endpoint policy statement as narrow as the IAM grant it lets through (identity policies still apply). */
 export function endpointStatement(actions: string[], resources: string[]): iam.PolicyStatement {
-  // "*", not {"AWS": "*"}: on demand the Lambda service itself calls the Lambda and STS endpoints.
   return new iam.PolicyStatement({ principals: [new iam.StarPrincipal()], actions, resources });
+}
+
+/**
+ * The Lambda and STS endpoints' statement: the Lambda service principal calls them for an
+ * on-demand mapping. Lambda guide ("Configuring your self-managed Apache Kafka cluster and
+ * network for Lambda", and the MSK page): narrower policies stop the mapping, "so "Resource": "*"
+ * is required in these policies"; the guide's example names the principal lambda.amazonaws.com.
+ */
+function lambdaServiceEndpointStatement(action: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({ principals: [new iam.ServicePrincipal('lambda.amazonaws.com')], actions: [action], resources: ['*'] });
+}
+
+/** The port of an http(s) URL: the one it names, else the scheme's. @returns undefined for a token or another scheme */
+function urlPort(uri: string): number | undefined {
+  if (Token.isUnresolved(uri) || !URL.canParse(uri)) return undefined;
+  const url = new URL(uri);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 /** ARNs of an MSK cluster's topics and groups, for IAM. */

@@ -33,7 +33,11 @@ export interface MappingSettings {
   readonly minPollers?: number;
   /** Provisioned mode: pollers at most (1–2,000, ≥ minPollers). @default 10 */
   readonly maxPollers?: number;
-  /** Provisioned mode: mappings with the same name (in one VPC) share pollers, to cut cost. @default pollers of its own */
+  /**
+   * Provisioned mode: mappings with the same name (in one VPC) share pollers, to cut cost; 1–128
+   * letters, digits, "-" and "_". A group holds at most 100 mappings whose maxPollers add up to at
+   * most 2,000. @default pollers of its own
+   */
   readonly pollerGroupName?: string;
   /** Retries of a failed invocation, -1 (infinite) or 0–10,000. Provisioned mode only. @default -1, capped at 10 by Lambda with an on-failure destination */
   readonly retryAttempts?: number;
@@ -129,7 +133,31 @@ export class MappingSettingsError extends KafkaConsumersError {
 }
 
 const CONSUMER_GROUP = /^[a-zA-Z0-9\-/*:_+=.@-]{1,200}$/;
-const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+/**
+ * A topic name Lambda takes: the Lambda API's and CloudFormation's `Topics` pattern
+ * `[^.]([a-zA-Z0-9\-_.]+)` (so at least two characters, the first not a dot), within Kafka's
+ * characters, at most 249 long.
+ */
+const TOPIC = /^[a-zA-Z0-9_-][a-zA-Z0-9._-]*$/;
+const MAX_TOPIC_LENGTH = 249;
+
+/** Whether Lambda takes `topic` as a topic name of at least `minLength` characters. */
+export function isLambdaTopicName(topic: string, minLength = 2): boolean {
+  return TOPIC.test(topic) && topic.length >= minLength && topic.length <= MAX_TOPIC_LENGTH;
+}
+
+/** What a topic name may be, for error messages. */
+export function topicNameRule(minLength = 2): string {
+  return `${minLength}–${MAX_TOPIC_LENGTH} characters of letters, digits, ".", "_" and "-", not starting with "."`;
+}
+
+/** Lambda API `ProvisionedPollerConfig.PollerGroupName`: pattern `[a-zA-Z0-9-_]*`, at most 128 characters. */
+const POLLER_GROUP = /^[a-zA-Z0-9_-]{1,128}$/;
+/**
+ * Lambda guide, "Apache Kafka event poller scaling modes" (and the API's PollerGroupName): a
+ * poller group holds up to 100 mappings, and their MaximumPollers add up to at most 2,000.
+ */
+const POLLER_GROUP_LIMITS = { mappings: 100, maxPollers: 2_000 } as const;
 
 /** How a setting is called where it was given (a construct prop, a context key); messages use it. */
 export type SettingNames = (key: keyof MappingSettings) => string;
@@ -147,7 +175,9 @@ function range(name: string, value: number | undefined, min: number, max: number
 export function validateMappingSettings(s: MappingSettings, names: SettingNames = (key) => key): void {
   if (s.topics.length === 0) throw new MappingSettingsError('topics is empty; name at least one topic to consume.');
   for (const topic of s.topics) {
-    if (!TOPIC.test(topic)) throw new MappingSettingsError(`topic "${topic}" is not a valid Kafka topic name (1–249 characters of letters, digits, ".", "_" and "-").`);
+    if (!isLambdaTopicName(topic)) {
+      throw new MappingSettingsError(`topic "${topic}" is not a topic name Lambda takes: give ${topicNameRule()} (CloudFormation's Topics pattern ^[^.]([a-zA-Z0-9\\-_.]+)).`);
+    }
   }
   if (s.consumerGroupId !== undefined && !CONSUMER_GROUP.test(s.consumerGroupId)) {
     throw new MappingSettingsError(`consumerGroupId "${s.consumerGroupId}" must be 1–200 characters of letters, digits and - / * : _ + = . @.`);
@@ -175,10 +205,15 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
   if (s.minPollers !== undefined && s.maxPollers !== undefined && s.minPollers > s.maxPollers) {
     throw new MappingSettingsError(`${names('minPollers')} (${s.minPollers}) is greater than ${names('maxPollers')} (${s.maxPollers}).`);
   }
-  if (s.pollerGroupName !== undefined && !/^\S+$/.test(s.pollerGroupName)) {
-    throw new MappingSettingsError(`${names('pollerGroupName')} "${s.pollerGroupName}" must be a non-empty name without spaces.`);
+  if (s.pollerGroupName !== undefined && !POLLER_GROUP.test(s.pollerGroupName)) {
+    throw new MappingSettingsError(`${names('pollerGroupName')} is "${s.pollerGroupName}"; it must be 1–128 characters of letters, digits, "-" and "_" (Lambda's PollerGroupName pattern [a-zA-Z0-9-_]*).`);
   }
   range(names('retryAttempts'), s.retryAttempts, 0, 10_000, -1);
+  if (s.filters !== undefined && s.filters.length === 0) {
+    // CloudFormation's FilterCriteria.Filters takes at least one filter; an empty list is refused
+    // rather than read as "no filters", since a list computed to nothing may have meant to filter.
+    throw new MappingSettingsError(`${names('filters')} is []; CloudFormation takes at least one filter: give one, or leave ${names('filters')} out to send every record to the function.`);
+  }
   if (s.filters !== undefined) {
     try {
       compileFilters(s.filters);
@@ -202,6 +237,21 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
     if (given.length > 0) {
       throw new MappingSettingsError(`${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} provisioned mode, but ${names('pollerMode')} is on-demand: remove ${given.length > 1 ? 'them' : 'it'}, or use ${names('pollerMode')} provisioned.`);
     }
+  }
+  if (s.pollerGroupName !== undefined) validatePollerGroup(s, names);
+}
+
+/** The group's limits, as far as this one consumer's mappings (one per topic) fill it. */
+function validatePollerGroup(s: MappingSettings, names: SettingNames): void {
+  const group = `${names('pollerGroupName')} "${s.pollerGroupName}"`;
+  const others = 'mappings of other consumers in the same group count too';
+  if (s.topics.length > POLLER_GROUP_LIMITS.mappings) {
+    throw new MappingSettingsError(`${group} would hold ${s.topics.length} mappings (one per topic); a poller group holds at most ${POLLER_GROUP_LIMITS.mappings} (${others}): split the topics across consumers with different groups.`);
+  }
+  const maxPollers = s.maxPollers ?? Math.max(MAPPING_DEFAULTS.maxPollers, s.minPollers ?? 0);
+  const total = s.topics.length * maxPollers;
+  if (total > POLLER_GROUP_LIMITS.maxPollers) {
+    throw new MappingSettingsError(`${group}: ${s.topics.length} mappings (one per topic) × ${names('maxPollers')} ${maxPollers} = ${total} pollers; a poller group's mappings may have at most ${POLLER_GROUP_LIMITS.maxPollers} together (${others}): lower ${names('maxPollers')} to at most ${Math.floor(POLLER_GROUP_LIMITS.maxPollers / s.topics.length)}, or split the topics across groups.`);
   }
 }
 

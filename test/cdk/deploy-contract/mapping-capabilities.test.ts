@@ -14,7 +14,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { KafkaConsumer, type KafkaConsumerProps } from '../../../lib/kafka-consumer';
-import { base, resourcesOf, synth, synthStack } from './support';
+import { mappingSettingsFromContext, validateMappingSettings } from '../../../lib/mapping-settings';
+import { CLOUDFORMATION_SCHEMAS, CLUSTER, base, resourcesOf, synth, synthStack } from './support';
 
 const REGISTRY = 'arn:aws:glue:us-east-1:123456789012:registry/orders-registry';
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
@@ -27,7 +28,7 @@ const imports = new Stack();
 const orderFilter = lambda.FilterCriteria.filter({ value: { kind: lambda.FilterRule.isEqual('order') } });
 
 const mapping = (t: Template) => Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping'))[0]!.Properties;
-type Statement = { Action: string | string[]; Resource: unknown };
+type Statement = { Action: string | string[]; Resource: unknown; Effect?: string; Condition?: unknown };
 const statements = (t: Template): Statement[] =>
   Object.values(resourcesOf(t, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 const granted = (t: Template, action: string) => statements(t).filter((s) => [s.Action].flat().includes(action));
@@ -58,11 +59,14 @@ describe('mapping capabilities (deploy contract)', () => {
 
     // Lambda guide, "Using schema registries with Kafka event sources" (permissions): glue:GetRegistry, glue:GetSchemaVersion.
     expect(granted(t, 'glue:GetRegistry')[0]?.Resource).toBe(REGISTRY);
-    expect(granted(t, 'glue:GetSchemaVersion')).toHaveLength(1);
+    expect(granted(t, 'glue:GetSchemaVersion').flatMap((s) => [s.Resource].flat())).toContain('arn:aws:glue:us-east-1:123456789012:schema/orders-registry/*');
     // Lambda guide, "Capturing discarded batches" (execution role): kafka-cluster:WriteData for a Kafka destination.
     // (The replay function's own WriteData is on the source topics.)
     expect(granted(t, 'kafka-cluster:WriteData').flatMap((s) => [s.Resource].flat())).toContain('arn:aws:kafka:us-east-1:123456789012:topic/demo/abcd-1234/orders-failed');
     expect(granted(synth(), 'kafka-cluster:WriteData').flatMap((s) => [s.Resource].flat()).join()).not.toContain('orders-failed');
+    // Lambda guide, "Using a Kafka topic as an on-failure destination", example policy: kafka-cluster:DescribeCluster on the cluster.
+    expect(granted(t, 'kafka-cluster:DescribeCluster').map((s) => s.Resource)).toEqual([CLUSTER]);
+    expect(granted(synth(), 'kafka-cluster:DescribeCluster')).toEqual([]);
     // Another destination than the construct's queue: no queue, no alarm on it.
     t.resourceCountIs('AWS::SQS::Queue', 1);
     expect(JSON.stringify(t.findResources('AWS::CloudWatch::Alarm'))).not.toContain('on-failure queue');
@@ -78,6 +82,7 @@ describe('mapping capabilities (deploy contract)', () => {
   });
 
   // Lambda guide, "Capturing discarded batches" (execution role): sns:Publish for SNS; s3:PutObject and s3:ListBucket for S3.
+  // aws-cdk-lib's S3OnFailureDestination grants read-write, deletes included: the role is denied them on the destination.
   it('grants publish to an SNS destination and writes to an S3 destination, with no queue of its own', () => {
     const viaSns = synth({ onFailure: new sources.SnsDlq(sns.Topic.fromTopicArn(imports, 'Failures', TOPIC_ARN)) });
     expect(mapping(viaSns).DestinationConfig).toEqual({ OnFailure: { Destination: TOPIC_ARN } });
@@ -88,11 +93,47 @@ describe('mapping capabilities (deploy contract)', () => {
     expect(mapping(viaS3).DestinationConfig).toEqual({ OnFailure: { Destination: BUCKET_ARN } });
     expect(granted(viaS3, 's3:PutObject').some((s) => JSON.stringify(s.Resource).includes(BUCKET_ARN))).toBe(true);
     expect(granted(viaS3, 's3:List*').length + granted(viaS3, 's3:ListBucket').length).toBeGreaterThan(0);
+    const deletes = statements(viaS3).filter((s) => [s.Action].flat().includes('s3:DeleteObject*'));
+    expect(deletes.filter((s) => s.Effect === 'Deny').map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining(`${BUCKET_ARN.replace('arn:aws:', '')}/*`)]);
   });
 
   // Lambda guide, "Using a Kafka topic as an on-failure destination": recursion prevention.
   it('refuses a failure topic that is one of the topics it reads', () => {
     expect(() => synth({ onFailure: new sources.KafkaDlq('orders') })).toThrow('onFailure is kafka://orders, one of the topics this consumer reads');
+  });
+
+  // Lambda guide, "Using a Kafka topic as an on-failure destination", Requirements and limitations:
+  // "Provisioned mode required – A Kafka on-failure destination is only available for event source
+  // mappings with provisioned mode enabled."
+  it('refuses a Kafka failure topic on demand, naming the prop, its value and the way out', () => {
+    expect(() => synth({ pollerMode: 'on-demand', onFailure: new sources.KafkaDlq('orders-failed') }))
+      .toThrow('onFailure is kafka://orders-failed (sources.KafkaDlq), but pollerMode is on-demand: Lambda sends failed records to a Kafka topic only in provisioned mode. Use pollerMode \'provisioned\' (the default), or another destination');
+    expect(mapping(synth({ onFailure: new sources.KafkaDlq('orders-failed') })).ProvisionedPollerConfig).toBeDefined();
+  });
+
+  // CloudFormation AWS::Lambda::EventSourceMapping: Topics items match ^[^.]([a-zA-Z0-9\-_.]+)
+  // (at least two characters, no leading dot); OnFailure.Destination is 12–1024 characters matching
+  // kafka://([^.]([a-zA-Z0-9\-_.]{0,248})) for a topic. aws-cdk-lib's bundled CloudFormation schemas
+  // (CLOUDFORMATION_SCHEMAS) refuse the same at synth, after the construct is built: these messages are the construct's.
+  it.each([
+    [{ topics: ['a'] }, 'topic "a" is not a topic name Lambda takes: give 2–249 characters'],
+    [{ topics: ['.hidden'] }, 'topic ".hidden" is not a topic name Lambda takes'],
+    [{ topics: ['orders', 'x'.repeat(250)] }, 'is not a topic name Lambda takes'],
+    [{ onFailure: new sources.KafkaDlq('.hidden') }, 'onFailure is kafka://.hidden; CloudFormation takes a failure topic of 4–249 characters'],
+    [{ onFailure: new sources.KafkaDlq('abc') }, 'onFailure is kafka://abc; CloudFormation takes a failure topic of 4–249 characters'],
+  ])('refuses topic names CloudFormation refuses: %j', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  it('takes the shortest topic names CloudFormation takes', () => {
+    expect(mapping(synth({ topics: ['ab'] })).Topics).toEqual(['ab']);
+    expect(mapping(synth({ onFailure: new sources.KafkaDlq('abcd') })).DestinationConfig).toEqual({ OnFailure: { Destination: 'kafka://abcd' } });
+  });
+
+  // CloudFormation AWS::Lambda::EventSourceMapping FilterCriteria.Filters: minItems 1.
+  it('refuses an empty filter list, from props and from context', () => {
+    expect(() => synth({ filters: [] })).toThrow('filters is []; CloudFormation takes at least one filter: give one, or leave filters out to send every record to the function.');
+    expect(() => validateMappingSettings(mappingSettingsFromContext((key) => ({ topics: 'orders', filters: '[]' })[key]))).toThrow('filters is []');
   });
 
   // Lambda guide, "Filtering events from Amazon MSK and self-managed Apache Kafka event sources": value key only.
@@ -102,11 +143,25 @@ describe('mapping capabilities (deploy contract)', () => {
   });
 
   // aws-cdk-lib README, Kafka section: filterEncryption encrypts the filter criteria with your key.
+  // Lambda guide, "Encryption of filter criteria": the key policy must allow kms:Decrypt to "the
+  // regional Lambda service principal (lambda.AWS_region.amazonaws.com)", with aws:SourceArn the
+  // mapping's ARN; kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt to whoever creates the mapping.
   it('encrypts the filters with filterEncryption, and says what an imported key\'s policy needs', () => {
     const { stack, template } = synthStack({ filters: [orderFilter], filterEncryption: kms.Key.fromKeyArn(imports, 'FilterKey', KEY) });
     expect(mapping(template).KmsKeyArn).toBe(KEY);
-    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('filterEncryption is an imported key'));
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('filterEncryption is an imported key.*lambda\\.<region>\\.amazonaws\\.com.*aws:SourceArn.*kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt'));
     expect(() => synth({ filterEncryption: kms.Key.fromKeyArn(imports, 'LoneKey', KEY) })).toThrow('filterEncryption is set but filters is not');
+  });
+
+  it('lets the regional Lambda principal decrypt the filters with a key of the stack, for this account\'s mappings', () => {
+    const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'Own', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new KafkaConsumer(stack, 'Orders', { ...base, filters: [orderFilter], filterEncryption: new kms.Key(stack, 'FilterKey') });
+    const policy = Object.values(resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key'))[0]!.Properties.KeyPolicy as { Statement: Array<Record<string, unknown>> };
+    expect(policy.Statement).toContainEqual({
+      Effect: 'Allow', Principal: { Service: 'lambda.eu-west-1.amazonaws.com' }, Action: 'kms:Decrypt', Resource: '*',
+      Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:123456789012:event-source-mapping:*']] } } },
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('filterEncryption'))).toEqual([]);
   });
 
   // aws-cdk-lib README, "Kafka Observability Features": LogLevel and MetricsConfig only in provisioned mode.
@@ -114,7 +169,7 @@ describe('mapping capabilities (deploy contract)', () => {
   it.each([
     [{ metricsConfig: { metrics: [lambda.MetricType.KAFKA_METRICS] } }, 'metricsConfig needs provisioned mode, but pollerMode is on-demand'],
     [{ logLevel: lambda.EventSourceMappingLogLevel.WARN }, 'logLevel needs provisioned mode'],
-    [{ schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: REGISTRY, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: [] }) }, 'schemaRegistryConfig needs provisioned mode'],
+    [{ schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: REGISTRY, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }] }) }, 'schemaRegistryConfig needs provisioned mode'],
     [{ pollerGroupName: 'shared' }, 'pollerGroupName needs provisioned mode'],
   ])('on demand, refuses %j naming it', (props, message) => {
     expect(() => synth({ pollerMode: 'on-demand', ...props })).toThrow(message);
@@ -141,6 +196,44 @@ describe('mapping capabilities (deploy contract)', () => {
       SchemaRegistryURI: 'https://registry.example.com', EventRecordFormat: 'SOURCE', AccessConfigs: [{ Type: 'BASIC_AUTH', URI: SECRET }], SchemaValidationConfigs: [{ Attribute: 'KEY' }],
     });
     expect(granted(t, 'secretsmanager:GetSecretValue').some((s) => s.Resource === SECRET)).toBe(true);
+    expect(granted(t, 'kms:Decrypt')).toEqual([]); // a secret under the AWS managed key needs no grant
+  });
+
+  // Lambda guide, "Configuring Lambda permissions for Amazon MSK event source mappings" (optional
+  // permissions): kms:Decrypt for secrets encrypted with a customer managed key, the schema
+  // registry's included. aws-cdk-lib's ConfluentSchemaRegistry grants the read of the secret, and
+  // ISecret.grantRead adds no kms:Decrypt for a key imported by ARN.
+  it('lets the mapping decrypt a Confluent registry\'s secret under a customer managed key, through Secrets Manager only', () => {
+    const t = synth({
+      schemaRegistryConfig: new sources.ConfluentSchemaRegistry({
+        schemaRegistryUri: 'https://registry.example.com', eventRecordFormat: lambda.EventRecordFormat.JSON, authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH,
+        secret: secretsmanager.Secret.fromSecretAttributes(imports, 'RegistrySecretWithKey', { secretCompleteArn: SECRET, encryptionKey: kms.Key.fromKeyArn(imports, 'RegistryKey', KEY) }),
+        schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
+      }),
+    });
+    expect(granted(t, 'kms:Decrypt')).toEqual([expect.objectContaining({ Resource: KEY, Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } } })]);
+  });
+
+  // CloudFormation AWS::Lambda::EventSourceMapping SchemaRegistryConfig.SchemaValidationConfigs:
+  // 1–2 items, unique; aws-cdk-lib passes an empty list through.
+  it.each([
+    [[], 'schemaRegistryConfig\'s schemaValidationConfigs is []; CloudFormation takes one or two distinct attributes'],
+    [[{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }, { attribute: lambda.KafkaSchemaValidationAttribute.VALUE }], 'schemaValidationConfigs is [VALUE, VALUE]'],
+  ])('refuses schemaValidationConfigs %j', (schemaValidationConfigs, message) => {
+    expect(() => synth({ schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: REGISTRY, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs }) })).toThrow(message);
+  });
+
+  // aws-cdk-lib's GlueSchemaRegistry grants glue:GetSchemaVersion on
+  // arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:schema/<registry>/*, the stack's
+  // region and account; Glue keeps a registry's schemas in the registry's own.
+  it('grants the schemas of a Glue registry in another region and account where they are', () => {
+    const other = 'arn:aws:glue:eu-west-1:210987654321:registry/other';
+    const t = synth({ schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: other, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }] }) });
+    expect(granted(t, 'glue:GetSchemaVersion').flatMap((s) => [s.Resource].flat())).toContain('arn:aws:glue:eu-west-1:210987654321:schema/other/*');
+    // In a stack of the registry's own region and account, aws-cdk-lib's ARN is the right one: nothing is added.
+    const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'Home', { env: { account: '210987654321', region: 'eu-west-1' } });
+    new KafkaConsumer(stack, 'Orders', { ...base, schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: other, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }] }) });
+    expect(granted(Template.fromStack(stack), 'glue:GetSchemaVersion')).toHaveLength(1);
   });
 });
 

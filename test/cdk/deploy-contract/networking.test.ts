@@ -7,15 +7,20 @@ import path from 'node:path';
 import { App, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { DeadLetterReplay } from '../../../lib/dead-letter-replay';
 import { KafkaConsumer } from '../../../lib/kafka-consumer';
 import { clusterVpcIdsFromContext } from '../../../lib/kafka-consumers-stack';
-import { CLUSTER, base, resourcesOf, synth, synthStack } from './support';
+import { CLOUDFORMATION_SCHEMAS, CLUSTER, base, resourcesOf, synth, synthStack } from './support';
 
 const ids = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'] };
 /** An MSK cluster's VPC comes with the cluster's own security group. */
-const mskIds = { ...ids, securityGroupIds: ['sg-0c'] };
+const CLUSTER_GROUP = 'sg-0c0c0c0c';
+const mskIds = { ...ids, securityGroupIds: [CLUSTER_GROUP] };
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf';
 type Props = Record<string, unknown>;
 const endpoints = (t: Template) => Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).map((r) => r.Properties as Props & { ServiceName: { 'Fn::Join': [string, unknown[]] } });
@@ -55,27 +60,31 @@ describe('the cluster\'s VPC', () => {
     expect(iface).toMatchObject({ VpcEndpointType: 'Interface', SubnetIds: ids.subnetIds, DnsOptions: { PrivateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } });
   });
 
-  // Lambda guide, "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda": in
-  // on-demand mode the mapping invokes the function and gets its role's credentials from the
-  // cluster's VPC (a NAT, or Lambda and STS endpoints); provisioned pollers do not need them.
-  // Lambda guide, "Configuring your self-managed Apache Kafka cluster and network for Lambda":
-  // the Lambda and STS endpoints serve the Lambda service principal. An endpoint policy's
-  // principal {"AWS": "*"} covers AWS identities only; "*" covers service principals too.
-  it('lets any principal through its endpoints, narrowed by action and resource', () => {
-    for (const e of endpoints(synth({ pollerMode: 'on-demand' }, { clusterVpcIds: mskIds }))) {
-      for (const statement of (e.PolicyDocument as { Statement: Array<{ Principal: unknown }> }).Statement) expect(statement.Principal).toBe('*');
+  // The roles call the SQS, S3 and Secrets Manager endpoints; each statement is as narrow as the grant it lets through.
+  it('lets any principal through its service endpoints, narrowed by action and resource', () => {
+    for (const e of endpoints(synth({}, { clusterVpcIds: mskIds }))) {
+      for (const statement of (e.PolicyDocument as { Statement: Array<{ Principal: unknown; Resource: unknown }> }).Statement) {
+        expect(statement.Principal).toBe('*');
+        expect(statement.Resource).not.toBe('*');
+      }
     }
   });
 
-  it('on demand, adds Lambda and STS endpoints that allow only this function and its role', () => {
+  // Lambda guide, "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda": in
+  // on-demand mode the mapping invokes the function and gets its role's credentials from the
+  // cluster's VPC (a NAT, or Lambda and STS endpoints); provisioned pollers do not need them.
+  // Lambda guide, "Configuring your self-managed Apache Kafka cluster and network for Lambda"
+  // (and the MSK page): the endpoint policies must let the Lambda service principal call
+  // sts:AssumeRole and lambda:InvokeFunction; restricting them "prevents the event source mapping
+  // from functioning properly, so "Resource": "*" is required in these policies". The guide's
+  // example policies name the principal {"Service": ["lambda.amazonaws.com"]}.
+  it('on demand, adds Lambda and STS endpoints that let the Lambda service principal call them on any resource', () => {
     expect(endpoints(synth({}, { clusterVpcIds: mskIds })).map(service).sort()).toEqual(['s3', 'sqs']);
     const t = synth({ pollerMode: 'on-demand' }, { clusterVpcIds: mskIds });
     expect(endpoints(t).map(service).sort()).toEqual(['lambda', 's3', 'sqs', 'sts']);
-    const policy = (name: string) => JSON.stringify(endpoints(t).find((e) => service(e) === name)!.PolicyDocument);
-    expect(policy('lambda')).toContain('"Action":"lambda:InvokeFunction"');
-    expect(policy('lambda')).toMatch(/ConsumerFunction[0-9A-F]{8}","Arn"/);
-    expect(policy('sts')).toContain('"Action":"sts:AssumeRole"');
-    expect(policy('sts')).toMatch(/ConsumerFunctionServiceRole[0-9A-F]{8}","Arn"/);
+    const policy = (name: string) => endpoints(t).find((e) => service(e) === name)!.PolicyDocument;
+    expect(policy('lambda')).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'lambda:InvokeFunction', Resource: '*' }] });
+    expect(policy('sts')).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole', Resource: '*' }] });
   });
 
   it('adds no endpoint when the VPC already reaches AWS services, and lets the created group out on HTTPS', () => {
@@ -96,6 +105,56 @@ describe('the cluster\'s VPC', () => {
     expect(rules.filter((r) => r.CidrIp === '0.0.0.0/0').map((r) => r.FromPort)).toEqual([port]);
   });
 
+  // Amazon VPC User Guide (PrivateLink), "Gateway endpoints for Amazon S3", Considerations: "The
+  // rules for the security groups for your instances that access Amazon S3 through a gateway
+  // endpoint must allow traffic to and from Amazon S3. You can reference the ID of the prefix list
+  // for Amazon S3 in security group rules." The id differs by region: looked up at deploy.
+  it('lets the created group reach S3 through a gateway endpoint, by the region\'s S3 prefix list', () => {
+    const t = synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b-1.example:9094'] } }, { clusterVpcIds: { ...ids, routeTableIds: ['rtb-1', 'rtb-2'] } });
+    expect(endpoints(t).find((e) => service(e) === 's3')).toMatchObject({ VpcEndpointType: 'Gateway' });
+    const lookup = Object.entries(resourcesOf(t, 'Custom::AWS')).find(([id]) => id.includes('S3PrefixList'))!;
+    // The call's JSON, with the stack's region as a token in an environment-agnostic stack.
+    const call = JSON.stringify(lookup[1].Properties.Create);
+    for (const part of ['"service\\":\\"EC2\\"', 'describeManagedPrefixLists', 'prefix-list-name', 'com.amazonaws.', '{"Ref":"AWS::Region"}', '.s3', 'PrefixLists.0.PrefixListId']) expect(call).toContain(part);
+    // The exact egress set: the brokers, the interface endpoints (SQS for the replay), S3's prefix list.
+    expect(egress(t).filter((r) => r.Description !== 'Disallow all traffic').map((r) => `${String(r.FromPort)} ${String(r.CidrIp ?? (r.DestinationPrefixListId ? 'S3 prefix list' : 'endpoints'))}`).sort()).toEqual([
+      '443 S3 prefix list', '443 endpoints', '9094 0.0.0.0/0',
+    ]);
+    expect(egress(t).find((r) => r.DestinationPrefixListId)!.DestinationPrefixListId).toEqual({ 'Fn::GetAtt': [lookup[0], 'PrefixLists.0.PrefixListId'] });
+  });
+
+  // Only interface endpoints take a security group: an MSK consumer whose only way out is a Kafka
+  // failure topic (in the cluster) or an S3 gateway needs none.
+  it('creates the endpoints\' security group only with the first interface endpoint', () => {
+    const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'Own');
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: ids.vpcId, availabilityZones: ['us-east-1a', 'us-east-1b'], privateSubnetIds: ids.subnetIds });
+    const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'ClusterGroup', CLUSTER_GROUP);
+    new KafkaConsumer(stack, 'Orders', { ...base, cluster: { kind: 'msk', clusterArn: CLUSTER, vpc, securityGroup }, onFailure: new sources.KafkaDlq('orders-failed') });
+    const t = Template.fromStack(stack);
+    expect(endpoints(t)).toEqual([]);
+    t.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+  });
+
+  // AWS does not document from which network the pollers call a Confluent schema registry: the
+  // created group may reach the registry's port, and its secret goes through the Secrets Manager endpoint.
+  it('lets the created group reach a Confluent schema registry\'s port, and its secret through the Secrets Manager endpoint', () => {
+    const imports = new Stack();
+    const registrySecret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf';
+    let n = 0;
+    const registry = (uri: string) => new sources.ConfluentSchemaRegistry({
+      schemaRegistryUri: uri, eventRecordFormat: lambda.EventRecordFormat.JSON, authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH,
+      secret: secretsmanager.Secret.fromSecretCompleteArn(imports, `Registry${n++}`, registrySecret), schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
+    });
+    const t = synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b-1.example:9096'] }, schemaRegistryConfig: registry('https://registry.internal:8081') }, { clusterVpcIds: ids, authSecretArn: SECRET });
+    expect(egress(t)).toContainEqual(expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 8081, ToPort: 8081, IpProtocol: 'tcp' }));
+    expect(JSON.stringify(endpoints(t).find((e) => service(e) === 'secretsmanager')!.PolicyDocument)).toContain(registrySecret);
+    const defaultPort = synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b-1.example:9096'] }, schemaRegistryConfig: registry('https://registry.internal') }, { clusterVpcIds: ids, authSecretArn: SECRET });
+    expect(egress(defaultPort)).toContainEqual(expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, Description: 'Confluent schema registry, port 443' }));
+    // The cluster's own group (MSK) is its owner's to open.
+    const msk = synth({ schemaRegistryConfig: registry('https://registry.internal:8082') }, { clusterVpcIds: mskIds });
+    expect(egress(msk).filter((r) => r.Description !== 'Disallow all traffic')).toEqual([]);
+  });
+
   // aws-lambda-event-sources, SelfManagedKafkaEventSource: "securityGroup: If your Kafka brokers are
   // only reachable via VPC, provide the security group here" — required together with `vpc`.
   it('gives a self-managed cluster\'s mapping the created security group when vpc comes without one (item 7)', () => {
@@ -109,7 +168,7 @@ describe('the cluster\'s VPC', () => {
   });
 
   it('places the replay function in the VPC: given subnets, given or created security group', () => {
-    expect(replayFunction(synth({}, { clusterVpcIds: mskIds })).VpcConfig).toEqual({ SubnetIds: ids.subnetIds, SecurityGroupIds: ['sg-0c'] });
+    expect(replayFunction(synth({}, { clusterVpcIds: mskIds })).VpcConfig).toEqual({ SubnetIds: ids.subnetIds, SecurityGroupIds: [CLUSTER_GROUP] });
     const selfManaged = synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b-1.example:9094'] } }, { clusterVpcIds: ids });
     expect(replayFunction(selfManaged).VpcConfig).toMatchObject({ SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^ConsumerNetworkSecurityGroup/), 'GroupId'] }] });
   });
@@ -135,8 +194,12 @@ describe('the cluster\'s VPC', () => {
   it('warns at synth that an MSK cluster without a VPC leaves the replay only public brokers and the destination no endpoint', () => {
     const annotations = Annotations.fromStack(synthStack().stack);
     annotations.hasWarning('/Test/Replay', Match.stringLikeRegexp('reaches only publicly accessible brokers'));
-    annotations.hasWarning('/Test/Consumer', Match.stringLikeRegexp('AWS requires a VPC endpoint'));
+    annotations.hasWarning('/Test/Consumer', Match.stringLikeRegexp('on-failure destination \\(SQS\\).*AWS requires a VPC endpoint'));
     expect(Annotations.fromStack(synthStack({}, { clusterVpcIds: mskIds }).stack).findWarning('*', Match.stringLikeRegexp('without its vpc'))).toEqual([]);
+    // The warning names the destination's service; a Kafka failure topic is in the cluster and needs no endpoint.
+    const viaSns = synthStack({ onFailure: new sources.SnsDlq(sns.Topic.fromTopicArn(new Stack(), 'T', 'arn:aws:sns:us-east-1:123456789012:failures')) }).stack;
+    Annotations.fromStack(viaSns).hasWarning('/Test/Consumer', Match.stringLikeRegexp('on-failure destination \\(SNS\\)'));
+    expect(Annotations.fromStack(synthStack({ onFailure: new sources.KafkaDlq('orders-failed') }).stack).findWarning('/Test/Consumer', Match.anyValue())).toEqual([]);
   });
 
   // aws-cdk-lib InterfaceVpcEndpointProps.subnets: "At most one per availability zone"; a VPC

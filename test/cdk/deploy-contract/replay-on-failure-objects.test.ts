@@ -16,7 +16,7 @@ const BUCKET_ARN = 'arn:aws:s3:::orders-failures';
 /** Imported resources live in a scope of their own: their ARNs are literals, usable in any stack. */
 const imports = new Stack();
 const viaS3 = { onFailure: new sources.S3OnFailureDestination(s3.Bucket.fromBucketArn(imports, 'FailureBucket', BUCKET_ARN)) };
-const ids = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'], securityGroupIds: ['sg-0c'] };
+const ids = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'], securityGroupIds: ['sg-0c0c0c0c'] };
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 const replay = (t: Template) => Object.entries(resourcesOf(t, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('Replay'))![1].Properties;

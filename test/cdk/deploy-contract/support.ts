@@ -8,11 +8,18 @@ export const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1
 export const base: KafkaConsumerProps = { entry: EXAMPLE_CONSUMER_ENTRY, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
 
 /**
- * A KafkaConsumersStack with `base` props overridden, in an app of its own. Functions are not
- * bundled (esbuild costs a second a stack) unless `bundle` is set.
+ * aws-cdk-lib checks every template against CloudFormation's resource schemas (patterns, lengths,
+ * item counts) at synth and reports what CloudFormation would refuse as warnings; this flag makes
+ * them errors, so that a template these tests accept is one CloudFormation takes.
+ */
+export const CLOUDFORMATION_SCHEMAS = { '@aws-cdk/core:validateAgainstDefaultRules': true } as const;
+
+/**
+ * A KafkaConsumersStack with `base` props overridden, in an app of its own, checked against
+ * CloudFormation's schemas. Functions are not bundled (esbuild costs a second a stack) unless `bundle` is set.
  */
 export function synthStack(consumer: Partial<KafkaConsumerProps> = {}, stack: Partial<KafkaConsumersStackProps> = {}, bundle = false) {
-  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CLOUDFORMATION_SCHEMAS, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });
   const s = new KafkaConsumersStack(app, 'Test', { consumer: { ...base, ...consumer }, ...stack });
   return { app, stack: s, template: Template.fromStack(s) };
 }

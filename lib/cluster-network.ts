@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { MappingSettingsError } from './mapping-settings';
 
 /** Where a cluster's brokers are reached: its VPC, shared by the mapping, its on-failure destination and the replay function. */
 export interface ClusterVpcProps {
@@ -29,6 +30,9 @@ export interface ClusterVpcProps {
    */
   readonly vpcReachesAwsServices?: boolean;
 }
+
+/** The VPC endpoints each stack's networks create, by VPC and service: who created each. */
+const ENDPOINT_CLAIMS = new WeakMap<Stack, Map<string, string>>();
 
 export interface ClusterNetworkProps extends ClusterVpcProps {
   readonly vpc: ec2.IVpc;
@@ -94,11 +98,29 @@ export class ClusterNetwork extends Construct {
     if (this.#reachesAwsServices) return;
     let policy = this.#policies.get(service);
     if (!policy) {
+      this.#claimEndpoint(service);
       policy = new iam.PolicyDocument();
       this.#policies.set(service, policy);
       this.#endpoint(service, policy);
     }
     policy.addStatements(statement);
+  }
+
+  /**
+   * A VPC takes one S3 gateway endpoint per route table and one private-DNS interface endpoint per
+   * service (VPC guide: endpoint routes and private DNS): a second network in the same VPC and
+   * stack creating the same endpoint would fail the deployment, so synth refuses it.
+   */
+  #claimEndpoint(service: EndpointService) {
+    const stack = Stack.of(this);
+    const claims = ENDPOINT_CLAIMS.get(stack) ?? new Map<string, string>();
+    ENDPOINT_CLAIMS.set(stack, claims);
+    const key = `${this.vpc.vpcId} ${service}`;
+    const owner = claims.get(key);
+    if (owner !== undefined && owner !== this.node.path) {
+      throw new MappingSettingsError(`${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`);
+    }
+    claims.set(key, this.node.path);
   }
 
   #endpoint(service: EndpointService, policy: iam.PolicyDocument) {

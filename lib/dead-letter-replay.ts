@@ -95,6 +95,8 @@ export class DeadLetterReplay extends Construct {
         fn.addToRolePolicy(new iam.PolicyStatement(statement));
         network?.allow('s3', endpointStatement(statement.actions, statement.resources));
       }
+      // Objects under SSE-KMS with the bucket's own key: GetObject needs kms:Decrypt on it.
+      onFailureBucket.encryptionKey?.grantDecrypt(fn);
     }
     if (cluster.kind === 'msk') {
       const arns = mskResourceArns(cluster.clusterArn);

@@ -292,8 +292,8 @@ export class KafkaConsumer extends Construct {
    */
   readonly onFailureQueue?: sqs.Queue;
   /**
-   * The bucket of an `onFailure` `S3OnFailureDestination`, as the mapping names it (by ARN:
-   * aws-cdk-lib keeps the destination's bucket private); `DeadLetterReplay` replays its objects.
+   * The bucket of an `onFailure` `S3OnFailureDestination`; `DeadLetterReplay` replays its objects
+   * (and may decrypt them with the bucket's key, when the bucket names one).
    * @default none, when `onFailure` is not an S3 destination
    */
   readonly onFailureBucket?: s3.IBucket;
@@ -473,7 +473,9 @@ export class KafkaConsumer extends Construct {
       // aws-cdk-lib grants read-write on the bucket, where Lambda needs s3:PutObject and
       // s3:ListBucket ("Capturing discarded batches"): the role may not delete the batches kept there.
       this.function.addToRolePolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject*'], resources: [`${target}/*`] }));
-      return s3.Bucket.fromBucketArn(this, 'OnFailureBucket', target);
+      // The user's bucket, with its encryption key (aws-cdk-lib keeps it private in the destination,
+      // read here by name; a test fails if that changes), so the replay can read what the mapping wrote.
+      return (props.onFailure as unknown as { bucket: s3.IBucket }).bucket;
     } else {
       this.network?.allow('sqs', endpointStatement(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [target]));
     }

@@ -222,6 +222,27 @@ describe('the cluster\'s VPC', () => {
     }
   });
 
+  // VPC guide: a route table holds one route per S3 prefix list (one gateway endpoint), and a VPC
+  // one private-DNS interface endpoint per service; a second consumer's would fail the deployment.
+  it('refuses two consumers that would each create the same endpoint in one VPC, naming both', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Two');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'brokers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const securityGroup = new ec2.SecurityGroup(stack, 'ClusterGroup', { vpc });
+    const cluster = { kind: 'msk' as const, clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'], vpc, securityGroup };
+    new KafkaConsumer(stack, 'Orders', { ...base, cluster });
+    expect(() => new KafkaConsumer(stack, 'Payments', { ...base, topics: ['payments'], consumerGroupId: 'payments-group', cluster })).toThrow(
+      /Two\/Orders and Two\/Payments would both create the sqs VPC endpoint in VPC .*set vpcReachesAwsServices: true on both/,
+    );
+    // Endpoints managed by the user: both consumers fit in the VPC.
+    const reaches = { ...cluster, vpcReachesAwsServices: true };
+    const other = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Own');
+    const otherVpc = new ec2.Vpc(other, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'brokers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const otherGroup = new ec2.SecurityGroup(other, 'ClusterGroup', { vpc: otherVpc });
+    new KafkaConsumer(other, 'Orders', { ...base, cluster: { ...reaches, vpc: otherVpc, securityGroup: otherGroup } });
+    new KafkaConsumer(other, 'Payments', { ...base, topics: ['payments'], consumerGroupId: 'payments-group', cluster: { ...reaches, vpc: otherVpc, securityGroup: otherGroup } });
+    expect(endpoints(Template.fromStack(other))).toEqual([]);
+  });
+
   it('lets any stack use DeadLetterReplay with the consumer, placed in the consumer\'s VPC', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Own');

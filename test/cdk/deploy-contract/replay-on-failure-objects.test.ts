@@ -5,12 +5,14 @@
 // documented for Kinesis and DynamoDB only (aws/lambda/<ESM-UUID>/…); the replay's grants cover
 // that prefix and nothing else of the bucket. aws-cdk-lib 2.276 S3OnFailureDestination: its
 // bind() returns the bucket's ARN as the mapping's destination, which is where the construct reads it.
-import { Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { resourcesOf, synth } from './support';
+import { DeadLetterReplay } from '../../../lib/dead-letter-replay';
+import { KafkaConsumer } from '../../../lib/kafka-consumer';
+import { CLOUDFORMATION_SCHEMAS, base, resourcesOf, synth } from './support';
 
 const BUCKET_ARN = 'arn:aws:s3:::orders-failures';
 /** Imported resources live in a scope of their own: their ARNs are literals, usable in any stack. */
@@ -45,6 +47,17 @@ describe('the replay function and an S3 on-failure destination (deploy contract)
       expect(replayStatements(t).flatMap((s) => [s.Action].flat())).not.toContain('s3:DeleteObject');
       expect(replayStatements(t).flatMap((s) => [s.Action].flat())).not.toContain('s3:ListBucket');
     }
+  });
+
+  it('may decrypt the objects of a bucket encrypted with its own KMS key (S3 needs kms:Decrypt to read SSE-KMS objects)', () => {
+    const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'Kms');
+    const bucket = new s3.Bucket(stack, 'Failures', { encryption: s3.BucketEncryption.KMS });
+    const consumer = new KafkaConsumer(stack, 'Orders', { ...base, onFailure: new sources.S3OnFailureDestination(bucket) });
+    new DeadLetterReplay(stack, 'Replay', { consumer });
+    const t = Template.fromStack(stack);
+    const keyId = Object.keys(resourcesOf(t, 'AWS::KMS::Key')).find((id) => id.startsWith('FailuresKey'))!;
+    const decrypts = replayStatements(t).filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(decrypts.map((s) => s.Resource)).toContainEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
   it('lets the same calls through the cluster VPC\'s S3 endpoint', () => {

@@ -222,6 +222,48 @@ describe('event source mapping emulator', () => {
     expect(failures[0]!.KafkaBatchInfo.payloadSize).toBeGreaterThan(MAX_PAYLOAD_BYTES);
   });
 
+  it('starts a new group at LATEST: records produced before it joined never reach the function', async () => {
+    const topic = uniqueTopic('e2e-latest');
+    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: `old-${i}`, partition: 0 })));
+    const seen: string[] = [];
+    const { emulator } = await emulate(topic, async (e) => {
+      for (const r of (e as KafkaEvent).records[`${topic}-0`] ?? []) seen.push(Buffer.from(r.value!, 'base64').toString());
+      return { batchItemFailures: [] };
+    }, { startingPosition: 'LATEST' });
+    // Until it has joined, a record produced now may land before its starting offset: produce
+    // new ones until one arrives.
+    for (let i = 0; seen.length === 0; i++) {
+      await produce(env.KAFKA_BROKERS, topic, [{ value: `new-${i}`, partition: 0 }]);
+      await until(() => seen.length > 0, 500).catch(() => undefined);
+    }
+    expect(seen.filter((v) => v.startsWith('old-'))).toEqual([]);
+    expect(emulator.stats.processed).toBe(seen.length);
+  });
+
+  it('waits out the batching window for a batch that is not full, and invokes at once when batchSize is reached', async () => {
+    const topic = uniqueTopic('e2e-window');
+    await produce(env.KAFKA_BROKERS, topic, [{ value: 'first', partition: 0 }]);
+    const invoked: Array<{ at: number; size: number }> = [];
+    const { emulator } = await emulate(topic, async (e) => {
+      invoked.push({ at: Date.now(), size: Object.values((e as KafkaEvent).records).flat().length });
+      return { batchItemFailures: [] };
+    }, { batchSize: 5, maxBatchingWindowSeconds: 2 });
+    await until(() => emulator.stats.decided >= 1);
+    // Two more, once it consumes: the batch waits for more until the 2 s window closes (a lower
+    // bound, which a slow machine cannot break: the window opens only once they were fetched).
+    const producedAt = Date.now();
+    await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);
+    await until(() => emulator.stats.decided >= 3);
+    expect(invoked.map((i) => i.size)).toEqual([1, 2]);
+    expect(invoked[1]!.at - producedAt).toBeGreaterThanOrEqual(2_000);
+    // Five records fill the batch: no waiting for a window, however long.
+    const fullTopic = uniqueTopic('e2e-window-full');
+    await produce(env.KAFKA_BROKERS, fullTopic, [1, 2, 3, 4, 5].map((i) => ({ value: String(i), partition: 0 })));
+    const { emulator: full } = await emulate(fullTopic, async () => ({ batchItemFailures: [] }), { batchSize: 5, maxBatchingWindowSeconds: 300 });
+    await until(() => full.stats.decided >= 5, 60_000);
+    expect(full.stats.invocations).toBe(1);
+  });
+
   it('counts an invocation that overruns its timeout as failed and delivers the batch again', async () => {
     const topic = uniqueTopic('e2e-timeout');
     await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);

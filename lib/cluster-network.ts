@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { MappingSettingsError } from './mapping-settings';
+import { MappingSettingsError } from './mapping-settings.js';
 
 /** Where a cluster's brokers are reached: its VPC, shared by the mapping, its on-failure destination and the replay function. */
 export interface ClusterVpcProps {

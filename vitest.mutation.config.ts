@@ -6,5 +6,5 @@ import { integration, unit } from './vitest.config';
 // `npm start`, `npm run services`) can never kill one and are left out; the emulator's e2e tests
 // run it in-process against the embedded broker and SQS/S3 (the integration global setup).
 export default defineConfig({
-  test: { projects: [unit, { test: { ...integration.test, include: ['test/e2e/emulator.test.ts', 'test/e2e/on-failure-destinations.test.ts'] } }] },
+  test: { projects: [unit, { test: { ...integration.test, include: ['test/e2e/emulator.test.ts', 'test/e2e/on-failure-destinations.test.ts', 'test/e2e/emulator-broker-outage.test.ts', 'test/e2e/sandbox.test.ts', 'test/e2e/kafka-fidelity.test.ts'] } }] },
 });

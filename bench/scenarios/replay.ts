@@ -26,12 +26,13 @@ runScenario(async () => {
       return Number(Attributes?.ApproximateNumberOfMessages);
     };
     // Real dead letters, written by our consumer into a queue of each contender's own.
-    const rejectAll = kafkaConsumer({ processRecord: () => { throw new NonRetryableError('dead-lettered for the replay benchmark'); } });
+    // (The consumer reads its queue when it is built.)
+    const rejectAllInto = (queueUrl: string) => kafkaConsumer({ deadLetterQueueUrl: queueUrl, processRecord: () => { throw new NonRetryableError('dead-lettered for the replay benchmark'); } });
     const deadLetterQueue = async (name: string) => {
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `replay-bench-${name}` }));
-      process.env.DLQ_URL = QueueUrl!;
-      await rejectAll(JSON.parse(orderEventText(DEAD_LETTERS, PARTITIONS, { topic: TOPIC })), lambdaContext(300_000));
-      if ((await queued(QueueUrl!)) !== DEAD_LETTERS) throw new Error(`could not fill the ${name} queue with ${DEAD_LETTERS} dead letters`);
+      await rejectAllInto(QueueUrl!)(JSON.parse(orderEventText(DEAD_LETTERS, PARTITIONS, { topic: TOPIC })), lambdaContext(300_000));
+      const filled = await queued(QueueUrl!);
+      if (filled !== DEAD_LETTERS) throw new Error(`could not fill the ${name} queue with ${DEAD_LETTERS} dead letters: it holds ${filled}`);
       return QueueUrl!;
     };
 

@@ -2,7 +2,7 @@
 // of a fresh process running the consumer bundle, as a multiple of the batch's size.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAX_PAYLOAD_BYTES } from '../../local/esm/emulator';
+import { MAX_PAYLOAD_BYTES } from '../../local/esm/invocation-batcher';
 import { OUT_DIR, bundle, runProbe } from '../bundles';
 import { orderEventText } from '../fixtures';
 import { progress, runScenario } from '../measure';

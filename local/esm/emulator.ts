@@ -2,6 +2,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Context } from 'aws-lambda';
 import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event';
+import { InvocationBatcher, type Fetch, type Invocation } from './invocation-batcher';
+import { EmulatorStats, type InvocationReport } from './emulator-stats';
 import { lambdaContext } from './lambda-context';
 import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
 import { mappingUuidOf, type FailureCondition, type OnFailureDestination } from './on-failure-destinations';
@@ -10,11 +12,7 @@ import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import type { TopicStats } from '../../functions/runtime/telemetry';
 import { headersInOrder } from '../../functions/replay/kafka-headers';
 import { CHANNELS } from '../../functions/contract';
-import { OffsetRanges } from '../offset-ranges';
 import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../lib/event-filter';
-
-/** Lambda's synchronous invocation payload limit. */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /**
  * kafkajs fetches only from the brokers its cached metadata lists, and a broker that was down
@@ -62,57 +60,6 @@ export interface EmulatorOptions {
   readonly sessionTimeoutMs?: number;
 }
 
-/** What the emulator saw, for progress lines, summaries and tests. */
-export class EmulatorStats {
-  invocations = 0;
-  failedInvocations = 0;
-  /** Records the handler finished (duplicates included). */
-  processed = 0;
-  retried = 0;
-  deadLettered = 0;
-  /** Records reported for redelivery by partial batch responses. */
-  redelivered = 0;
-  /** Records delivered again after a whole-batch failure. */
-  batchRetried = 0;
-  discarded = 0;
-  /** Records that matched none of the mapping's filters: committed without invoking, as Lambda does. */
-  filtered = 0;
-  /** Records decided (processed or dead-lettered) more than once. */
-  duplicates = 0;
-  /**
-   * Records the function reported for redelivery in a mapping with partial batch responses off:
-   * Lambda ignores the report and commits them, unprocessed.
-   */
-  lost = 0;
-  offsetLag = 0;
-  /** `topic-partition` → the offsets decided (kept as ranges: memory does not grow with records). */
-  readonly outcomes = new Map<string, OffsetRanges>();
-  timeouts = 0;
-
-  decide(id: string, offset: number) {
-    let partition = this.outcomes.get(id);
-    if (!partition) this.outcomes.set(id, (partition = new OffsetRanges()));
-    if (!partition.add(offset)) this.duplicates++;
-  }
-
-  get decided(): number {
-    let n = 0;
-    for (const p of this.outcomes.values()) n += p.size;
-    return n;
-  }
-}
-
-interface Pending {
-  readonly id: string;
-  readonly partition: number;
-  readonly records: BrokerRecord[];
-  readonly sizes: number[];
-  /** The sum of `sizes`. */
-  readonly bytes: number;
-  /** Resolves with the next offset to consume for this partition. */
-  readonly done: (nextOffset: number) => void;
-}
-
 /**
  * An emulation of Lambda's Kafka event source mapping: a kafkajs consumer in the mapping's
  * group that batches records by the mapping's rules (batch size, batching window, 6 MB
@@ -129,12 +76,9 @@ export class EventSourceMappingEmulator {
   readonly #filters: CompiledFilter[];
   /** How events and on-failure records name the cluster. */
   readonly #source: EventSource & { readonly bootstrapServers: string };
-  #queue: Pending[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  /** Partitions with an invocation in flight: Lambda never runs two for one partition. */
-  readonly #busy = new Set<string>();
+  readonly #batcher: InvocationBatcher;
   /** What the runtime reports per invocation, by request id (invocations run concurrently). */
-  readonly #reports = new Map<string, { deadLetters: DeadLetterEnvelope[]; retried: number }>();
+  readonly #reports = new Map<string, InvocationReport>();
   readonly #onDeadLetter = (message: unknown) => {
     const envelope = message as DeadLetterEnvelope;
     this.#reports.get(envelope.source.requestId)?.deadLetters.push(envelope);
@@ -144,10 +88,8 @@ export class EventSourceMappingEmulator {
     const report = this.#reports.get(requestId);
     if (report) for (const t of stats.values()) report.retried += t.retried;
   };
-  readonly #highWatermarks = new Map<number, number>();
   /** Set by {@link stop}: nothing new is invoked; what was not decided stays uncommitted. */
   #stopping = false;
-  readonly #committed = new Map<number, number>();
   #error: Error | undefined;
 
   constructor(private readonly options: EmulatorOptions) {
@@ -157,6 +99,8 @@ export class EventSourceMappingEmulator {
     const { consumerGroupId } = this.#settings;
     this.groupId = consumerGroupId ? mappingConsumerGroupId(consumerGroupId, options.topic) : `lambda-esm-${options.topic}`;
     this.mappingUuid = mappingUuidOf(this.groupId);
+    const windowMs = (this.#settings.maxBatchingWindowSeconds ?? MAPPING_DEFAULTS.maxBatchingWindowSeconds) * 1_000;
+    this.#batcher = new InvocationBatcher({ batchSize: this.#settings.batchSize, windowMs }, (fetches, invocations) => this.#deliver(fetches, invocations));
     this.#source = { bootstrapServers: options.bootstrapServers, ...(options.eventSourceArn ? { eventSourceArn: options.eventSourceArn } : {}) };
     if (options.onFailure) kafkaFailureTopic(options.onFailure.target, [...this.#settings.topics, options.topic]);
     this.#consumer = options.kafka.consumer({
@@ -213,8 +157,7 @@ export class EventSourceMappingEmulator {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#timer);
-    for (const f of this.#queue.splice(0)) f.done(f.records[0]!.offset);
+    for (const f of this.#batcher.drain()) f.done(f.records[0]!.offset);
     await this.#consumer.disconnect();
     unsubscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
     unsubscribe(CHANNELS.invocationStats, this.#onStats);
@@ -243,7 +186,8 @@ export class EventSourceMappingEmulator {
   // been decided, then resolves and commits exactly up to where the mapping would.
   async #onFetch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || this.#stopping) return;
-    this.#highWatermarks.set(batch.partition, Number(batch.highWatermark));
+    const id = `${batch.topic}-${batch.partition}`;
+    this.stats.fetched(id, Number(batch.highWatermark));
     const fetched = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
     // Lambda filters each record before batching: one that matches no filter is never sent to
     // the function, counts toward neither batch size nor payload, and is committed.
@@ -255,14 +199,9 @@ export class EventSourceMappingEmulator {
       await heartbeat();
       return;
     }
-    const sizes = records.map(encodedSize);
-    const bytes = sizes.reduce((a, b) => a + b, 0);
     // The group hears from this member while its records wait and run (kafkajs sends at most one heartbeat per interval).
     const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
-    const nextOffset = await new Promise<number>((done) => {
-      this.#queue.push({ id: `${batch.topic}-${batch.partition}`, partition: batch.partition, records, sizes, bytes, done });
-      this.#schedule();
-    }).finally(() => clearInterval(beat));
+    const nextOffset = await new Promise<number>((done) => this.#batcher.add({ id, records, done })).finally(() => clearInterval(beat));
     // Filtered records after the last one decided are committed with it.
     const next = nextOffset > records.at(-1)!.offset ? fetched.at(-1)!.offset + 1 : nextOffset;
     if (next > fetched[0]!.offset) resolveOffset(String(next - 1));
@@ -272,80 +211,11 @@ export class EventSourceMappingEmulator {
 
   async #commit(topic: string, partition: number, nextOffset: number): Promise<void> {
     await this.#consumer.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
-    this.#committed.set(partition, nextOffset);
-    this.#updateLag();
+    this.stats.committed(`${topic}-${partition}`, nextOffset);
   }
 
-  #updateLag() {
-    let lag = 0;
-    for (const [partition, hw] of this.#highWatermarks) lag += Math.max(0, hw - (this.#committed.get(partition) ?? 0));
-    this.stats.offsetLag = lag;
-  }
-
-  #schedule() {
-    const queued = this.#queue.reduce((n, p) => n + p.records.length, 0);
-    const bytes = this.#queue.reduce((n, p) => n + p.bytes, 0);
-    if (queued >= this.#settings.batchSize || bytes >= MAX_PAYLOAD_BYTES) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#dispatch();
-    } else if (!this.#timer) {
-      const windowMs = (this.#settings.maxBatchingWindowSeconds ?? MAPPING_DEFAULTS.maxBatchingWindowSeconds) * 1_000;
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#dispatch();
-      }, windowMs);
-    }
-  }
-
-  // Invocations run concurrently across partitions, one at a time per partition (offset order).
-  #dispatch() {
-    for (let taken = this.#take(); taken.length > 0; taken = this.#take()) {
-      for (const f of taken) this.#busy.add(f.id);
-      void this.#deliver(taken).finally(() => {
-        for (const f of taken) this.#busy.delete(f.id);
-        if (this.#queue.length > 0) this.#dispatch(); // these waited during the invocation already
-      });
-    }
-  }
-
-  // Up to batchSize records and 6 MB, whole fetches of idle partitions, in arrival order.
-  #take(): Pending[] {
-    const taken: Pending[] = [];
-    let count = 0;
-    let bytes = 0;
-    for (const next of [...this.#queue]) {
-      if (this.#busy.has(next.id)) continue;
-      if (taken.length > 0 && (count + next.records.length > this.#settings.batchSize || bytes + next.bytes > MAX_PAYLOAD_BYTES)) break;
-      taken.push(next);
-      this.#queue.splice(this.#queue.indexOf(next), 1);
-      count += next.records.length;
-      bytes += next.bytes;
-      if (count >= this.#settings.batchSize) break;
-    }
-    return taken;
-  }
-
-  async #deliver(fetches: Pending[]): Promise<void> {
-    // A fetch larger than the batch size or payload cap is cut into several invocations.
-    const records = fetches.flatMap((f) => f.records);
-    const sizes = fetches.flatMap((f) => f.sizes);
-    const chunks: BrokerRecord[][] = [];
-    const oversized = new Set<BrokerRecord>();
-    let current: BrokerRecord[] = [];
-    let bytes = 0;
-    records.forEach((r, i) => {
-      if (current.length > 0 && (current.length >= this.#settings.batchSize || bytes + sizes[i]! > MAX_PAYLOAD_BYTES)) {
-        chunks.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(r);
-      bytes += sizes[i]!;
-      if (sizes[i]! > MAX_PAYLOAD_BYTES) oversized.add(r);
-    });
-    if (current.length) chunks.push(current);
-
+  // Runs a set of fetches' invocations in order; a partition rewound by one is not invoked again in this set.
+  async #deliver(fetches: readonly Fetch[], invocations: readonly Invocation[]): Promise<void> {
     const next = new Map<string, number>(fetches.map((f) => [f.id, f.records.at(-1)!.offset + 1]));
     const rewound = new Set<string>();
     const rewind = (redeliverFrom: Map<string, number>) => {
@@ -354,15 +224,15 @@ export class EventSourceMappingEmulator {
         next.set(id, Math.min(next.get(id) ?? offset, offset));
       }
     };
-    for (const chunk of chunks) {
-      const todo = chunk.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
+    for (const invocation of invocations) {
+      const todo = invocation.records.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
       if (todo.length === 0) continue;
       if (this.#stopping) {
         rewind(firstOffsets(todo));
         continue;
       }
       // A record that alone exceeds the invoke payload limit is never sent to the function.
-      if (oversized.has(todo[0]!)) {
+      if (invocation.oversized) {
         rewind(await this.#discard(todo, 'MaximumPayloadSizeExceeded', 0));
         continue;
       }
@@ -415,7 +285,7 @@ export class EventSourceMappingEmulator {
     const event = this.#event(records);
     const timeoutMs = this.options.functionTimeoutMs ?? 60_000;
     const context = lambdaContext(timeoutMs, this.options.functionName ?? 'consumer');
-    const report = { deadLetters: [] as DeadLetterEnvelope[], retried: 0 };
+    const report: InvocationReport = { deadLetters: [], retried: 0 };
     this.#reports.set(context.awsRequestId, report);
     this.stats.invocations++;
     let timer: NodeJS.Timeout | undefined;
@@ -431,28 +301,10 @@ export class EventSourceMappingEmulator {
         }, timeoutMs))),
       ]);
       // Without partial batch responses Lambda commits the whole batch, whatever the answer says.
-      const reported = this.#settings.reportBatchItemFailures ? parseResponse(response, records) : ignoredResponse(response, records);
-      const redeliverFrom = this.#settings.reportBatchItemFailures ? reported : new Map<string, number>();
-      const { deadLetters } = report;
-      this.stats.retried += report.retried;
-      for (const d of deadLetters) this.stats.decide(`${d.record.topic}-${d.record.partition}`, d.record.offset);
-      this.stats.deadLettered += deadLetters.length;
-      const dead = deadLetters.length ? new Set(deadLetters.map((d) => `${d.record.topic}-${d.record.partition}@${d.record.offset}`)) : undefined;
-      for (const r of records) {
-        const id = `${r.topic}-${r.partition}`;
-        const from = reported.get(id);
-        if (from !== undefined && r.offset >= from) {
-          if (redeliverFrom.has(id)) this.stats.redelivered++;
-          else {
-            this.stats.lost++;
-            this.stats.decide(id, r.offset);
-          }
-        } else if (!dead?.has(`${id}@${r.offset}`)) {
-          this.stats.processed++;
-          this.stats.decide(id, r.offset);
-        }
-      }
-      return { ok: true, redeliverFrom };
+      const honoured = this.#settings.reportBatchItemFailures;
+      const reported = honoured ? parseResponse(response, records) : ignoredResponse(response, records);
+      this.stats.settle(records, reported, honoured, report);
+      return { ok: true, redeliverFrom: honoured ? reported : new Map() };
     } catch (error) {
       // middy answers its own TimeoutError just before the deadline: a time-out all the same.
       if (error instanceof TimeoutError || (error as Error)?.name === 'TimeoutError') this.stats.timeouts++;
@@ -505,18 +357,6 @@ class TimeoutError extends Error {
 function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): BrokerRecord {
   const headers = headersInOrder(m).map(({ key, value }) => [key, value ?? Buffer.alloc(0)] as const);
   return { topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value, headers };
-}
-
-/**
- * What a record adds to the event's JSON (docs/aws-contracts.md §1 shape), counted rather than serialized,
- * as this runs for every record fetched. Header bytes count as 4 characters ("255,"), so the
- * figure is an upper bound and the 6 MB cap holds.
- */
-function encodedSize(r: BrokerRecord): number {
-  const base64 = (b: Buffer | string | null | undefined) => (b == null ? 4 : Math.ceil(Buffer.byteLength(b) / 3) * 4 + 2);
-  let headers = 2;
-  for (const [name, value] of r.headers ?? []) headers += name.length + 8 + 4 * Buffer.byteLength(value);
-  return 124 + r.topic.length + String(r.partition).length + String(r.offset).length + base64(r.key) + base64(r.value) + headers;
 }
 
 /** What a response would have redelivered, for a mapping that ignores it (malformed answers included). */

@@ -52,3 +52,15 @@ export function buildKafkaEvent(records: Iterable<BrokerRecord>, source: EventSo
     records: grouped,
   };
 }
+
+/**
+ * What a record adds to the event's JSON, counted rather than serialized, as this runs for every
+ * record fetched. Header bytes count as 4 characters ("255,"), so the figure is an upper bound
+ * and the 6 MB cap holds.
+ */
+export function encodedSize(r: BrokerRecord): number {
+  const base64 = (b: Buffer | string | null | undefined) => (b == null ? 4 : Math.ceil(Buffer.byteLength(b) / 3) * 4 + 2);
+  let headers = 2;
+  for (const [name, value] of r.headers ?? []) headers += name.length + 8 + 4 * Buffer.byteLength(value);
+  return 124 + r.topic.length + String(r.partition).length + String(r.offset).length + base64(r.key) + base64(r.value) + headers;
+}

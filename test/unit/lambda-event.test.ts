@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildKafkaEvent } from '../../local/esm/lambda-event';
+import { buildKafkaEvent, encodedSize, type BrokerRecord } from '../../local/esm/lambda-event';
 import { lambdaContext } from '../../local/esm/lambda-context';
 
 describe('the Lambda event the emulator builds', () => {
@@ -8,6 +8,25 @@ describe('the Lambda event the emulator builds', () => {
     expect(event.records['orders-0']![0]!.headers).toEqual([]);
     expect(event.bootstrapServers).toBe('127.0.0.1:9092');
     expect(buildKafkaEvent([], { bootstrapServers: 'b-1:9098' }).bootstrapServers).toBe('b-1:9098');
+  });
+});
+
+// The emulator sums these sizes to keep each invocation under Lambda's 6 MB payload (docs/aws-contracts.md §1):
+// an estimate below the real size could send an event Lambda would refuse.
+describe('the size a record adds to the event', () => {
+  const added = (r: BrokerRecord) => JSON.stringify(buildKafkaEvent([r, r]).records).length - JSON.stringify(buildKafkaEvent([r]).records).length;
+  const base = { topic: 'orders', partition: 12, offset: 123_456, timestamp: 1_700_000_000_000 };
+
+  it.each([
+    ['no key or value', base, 0],
+    ['a string key and value', { ...base, key: 'k', value: '{"a":1}' }, 0],
+    ['a binary value (a length of 1 mod 3)', { ...base, value: Buffer.alloc(1_000, 7) }, 0],
+    ['a binary key and value (lengths of 2 mod 3)', { ...base, key: Buffer.alloc(2), value: Buffer.alloc(1_001, 7) }, 0],
+    ['headers', { ...base, headers: [['a', Buffer.from([1, 2, 255])], ['trace-id', 'xyz']] as const }, 6],
+  ])('is an upper bound, and a close one, for a record with %s', (_, record, headerBytes) => {
+    const size = encodedSize(record);
+    expect(size).toBeGreaterThanOrEqual(added(record));
+    expect(size - added(record)).toBeLessThanOrEqual(8 + 3 * headerBytes);
   });
 });
 

@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InvocationBatcher, MAX_PAYLOAD_BYTES, type Fetch, type Invocation } from '../../local/esm/invocation-batcher';
+import type { BrokerRecord } from '../../local/esm/lambda-event';
+
+// docs/aws-contracts.md §1: a batch goes when it holds BatchSize records, when the batching window
+// ends, or when it reaches the 6 MB synchronous invocation payload; one event carries several
+// partitions, and Lambda runs one invocation per partition at a time (offset order).
+
+const MB = 1024 * 1024;
+
+function fetchOf(partition: number, count: number, opts: { from?: number; valueBytes?: number } = {}): Fetch & { next: number[] } {
+  const next: number[] = [];
+  const from = opts.from ?? 0;
+  const records: BrokerRecord[] = Array.from({ length: count }, (_, i) => ({
+    topic: 'orders', partition, offset: from + i, timestamp: 0, value: Buffer.alloc(opts.valueBytes ?? 10),
+  }));
+  return { id: `orders-${partition}`, records, done: (n) => next.push(n), next };
+}
+
+interface Delivery {
+  readonly fetches: readonly Fetch[];
+  readonly invocations: readonly Invocation[];
+  readonly finish: () => void;
+}
+
+function batcher(batchSize: number, windowMs = 500) {
+  const deliveries: Delivery[] = [];
+  const b = new InvocationBatcher({ batchSize, windowMs }, (fetches, invocations) => new Promise<void>((finish) => deliveries.push({ fetches, invocations, finish })));
+  return { b, deliveries };
+}
+
+const offsets = (i: Invocation) => i.records.map((r) => `${r.partition}@${r.offset}`);
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe('the invocation batcher', () => {
+  it('waits out the batching window for a batch that is not full, then delivers what waited in one event', () => {
+    const { b, deliveries } = batcher(10, 500);
+    b.add(fetchOf(0, 3));
+    vi.advanceTimersByTime(300);
+    b.add(fetchOf(1, 2)); // the window runs from the first waiting fetch, not the last
+    vi.advanceTimersByTime(199);
+    expect(deliveries).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.invocations.map(offsets)).toEqual([['0@0', '0@1', '0@2', '1@0', '1@1']]);
+    expect(deliveries[0]!.fetches.map((f) => f.id)).toEqual(['orders-0', 'orders-1']);
+  });
+
+  it('delivers at once when the waiting records reach batchSize, and does not deliver again at the window end', () => {
+    const { b, deliveries } = batcher(5, 500);
+    b.add(fetchOf(0, 3));
+    b.add(fetchOf(1, 2));
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.invocations.map(offsets)).toEqual([['0@0', '0@1', '0@2', '1@0', '1@1']]);
+    deliveries[0]!.finish();
+    vi.advanceTimersByTime(10_000);
+    expect(deliveries).toHaveLength(1);
+  });
+
+  it('delivers at once when the waiting records reach 6 MB, however far below batchSize', () => {
+    const { b, deliveries } = batcher(10_000, 60_000);
+    b.add(fetchOf(0, 1, { valueBytes: 2 * MB }));
+    b.add(fetchOf(1, 1, { valueBytes: 2 * MB }));
+    expect(deliveries).toHaveLength(0);
+    b.add(fetchOf(2, 1, { valueBytes: 1.5 * MB })); // 3 × base64 ≈ 7.3 MB of event: over the cap
+    expect(deliveries.map((d) => d.invocations.map(offsets))).toEqual([[['0@0', '1@0']], [['2@0']]]);
+  });
+
+  it('takes whole fetches up to batchSize, and leaves the next fetch for the next invocation', () => {
+    const { b, deliveries } = batcher(5, 500);
+    b.add(fetchOf(0, 3));
+    b.add(fetchOf(1, 3)); // 6 ≥ 5: delivered at once, but 3 + 3 > 5: two events
+    expect(deliveries.map((d) => d.fetches.map((f) => f.id))).toEqual([['orders-0'], ['orders-1']]);
+  });
+
+  it('cuts a fetch larger than batchSize into several invocations, in offset order', () => {
+    const { b, deliveries } = batcher(10);
+    b.add(fetchOf(0, 25));
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.invocations.map((i) => [i.records[0]!.offset, i.records.length, i.oversized])).toEqual([[0, 10, false], [10, 10, false], [20, 5, false]]);
+  });
+
+  it('cuts a fetch larger than 6 MB so that no invocation exceeds it, and sends a record over 6 MB alone, marked oversized', () => {
+    const { b, deliveries } = batcher(10_000);
+    const big = fetchOf(0, 4, { valueBytes: 2 * MB }); // ≈ 2.7 MB of base64 each
+    const huge = { topic: 'orders', partition: 0, offset: 4, timestamp: 0, value: Buffer.alloc(MAX_PAYLOAD_BYTES) };
+    const after = { topic: 'orders', partition: 0, offset: 5, timestamp: 0, value: 'v' };
+    b.add({ ...big, records: [...big.records, huge, after] });
+    expect(deliveries[0]!.invocations.map((i) => [offsets(i), i.oversized])).toEqual([
+      [['0@0', '0@1'], false],
+      [['0@2', '0@3'], false],
+      [['0@4'], true],
+      [['0@5'], false],
+    ]);
+  });
+
+  it('runs one invocation per partition at a time: a partition busy waits, the others go', async () => {
+    const { b, deliveries } = batcher(2);
+    b.add(fetchOf(0, 2));
+    b.add(fetchOf(0, 2, { from: 2 }));
+    b.add(fetchOf(1, 2));
+    expect(deliveries.map((d) => d.invocations.map(offsets))).toEqual([[['0@0', '0@1']], [['1@0', '1@1']]]);
+    deliveries[0]!.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(deliveries.map((d) => d.invocations.map(offsets))).toEqual([[['0@0', '0@1']], [['1@0', '1@1']], [['0@2', '0@3']]]);
+  });
+
+  it('gives back what still waits when drained, and delivers none of it later', () => {
+    const { b, deliveries } = batcher(10, 500);
+    const waiting = fetchOf(0, 3);
+    b.add(waiting);
+    expect(b.drain()).toEqual([expect.objectContaining({ id: 'orders-0', records: waiting.records })]);
+    vi.advanceTimersByTime(1_000);
+    expect(deliveries).toHaveLength(0);
+    expect(b.drain()).toEqual([]);
+  });
+});

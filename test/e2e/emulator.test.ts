@@ -19,7 +19,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop()));
 });
 
-async function emulate(topic: string, handler: Handler, settings: Partial<MappingSettings> = {}, extra: { functionTimeoutMs?: number } = {}) {
+async function emulate(topic: string, handler: Handler, settings: Partial<MappingSettings> = {}, extra: { functionTimeoutMs?: number; sessionTimeoutMs?: number } = {}) {
   const { destination, records: failures } = recordingDestination();
   const emulator = new EventSourceMappingEmulator({
     kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
@@ -263,6 +263,27 @@ describe('event source mapping emulator', () => {
     const { emulator: full } = await emulate(fullTopic, async () => ({ batchItemFailures: [] }), { batchSize: 5, maxBatchingWindowSeconds: 300 });
     await until(() => full.stats.decided >= 5, 60_000);
     expect(full.stats.invocations).toBe(1);
+  });
+
+  // As when the mapping's pollers restart: what was fetched but not invoked is not committed, so
+  // the group's next member delivers it; the offset lag counts it until then.
+  it('stops with fetches waiting without invoking or committing them, and the next member of the group delivers them', async () => {
+    const topic = uniqueTopic('e2e-stop');
+    await produce(env.KAFKA_BROKERS, topic, [0, 0, 0, 1, 1].map((partition, i) => ({ value: String(i), partition })));
+    // The embedded broker holds a rebalance open for the session timeout (less a second).
+    const quickRebalance = { sessionTimeoutMs: 6_000 };
+    const first = await emulate(topic, async () => ({ batchItemFailures: [] }), { maxBatchingWindowSeconds: 300 }, quickRebalance);
+    await until(() => first.emulator.stats.offsetLag === 5); // both partitions fetched, waiting for the window
+    running.splice(running.indexOf(first.emulator), 1);
+    await first.emulator.stop();
+    expect(first.emulator.stats.invocations).toBe(0);
+    const seen: string[] = [];
+    const { emulator: next } = await emulate(topic, async (e) => {
+      seen.push(...offsetsOf(e as KafkaEvent));
+      return { batchItemFailures: [] };
+    }, {}, quickRebalance);
+    await until(() => next.stats.decided === 5 && next.stats.offsetLag === 0);
+    expect(seen.sort()).toEqual(['0@0', '0@1', '0@2', '1@0', '1@1']);
   });
 
   it('counts an invocation that overruns its timeout as failed and delivers the batch again', async () => {

@@ -16,6 +16,9 @@ const loaded = import(pathToFileURL(module).href).then((m: Record<string, unknow
   if (typeof handler !== 'function') throw new Error(`${module} does not export a function named "${exportName}"`);
   return handler as (event: unknown, context: unknown) => Promise<unknown>;
 });
+// Reported to each invocation below; unhandled until the first one, it would end the thread
+// with an exit code instead of the reason.
+loaded.catch(() => undefined);
 
 port.on('message', async ({ event, context }: SandboxInvoke) => {
   let reply: SandboxReply;

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createKafka } from '../../functions/replay/kafka-connection';
 import { EventSourceMappingEmulator } from '../../local/esm/emulator';
 import { recordingDestination } from '../support/on-failure';
-import { RUNTIME_CHANNELS, SandboxPool } from '../../local/esm/sandbox';
+import { RUNTIME_CHANNELS, SandboxPool, type SandboxOptions } from '../../local/esm/sandbox';
+import { lambdaContext } from '../../local/esm/lambda-context';
+import { SANDBOX_TEST_CHANNEL } from '../support/sandbox-functions';
 import { RECORD_FINISHED_CHANNEL } from '../../local/ground-truth';
 import { produce, uniqueTopic } from '../support/kafka';
 import { freshQueue, queueDepth, sqsClient } from '../support/sqs';
@@ -63,5 +65,90 @@ describe('handler sandboxes', () => {
     expect(finished).toEqual([]); // the user function's "ok" record never counted as finished
     expect(await queueDepth(sqs, queue.url)).toBe(0); // and the "bad" one wrote no dead letter
     expect(sandboxes.started).toBeGreaterThan(0);
+  });
+});
+
+describe('the sandbox pool', () => {
+  const module = fileURLToPath(new URL('../support/sandbox-functions.ts', import.meta.url));
+  const pool = (options: Partial<SandboxOptions> = {}) => {
+    const p = new SandboxPool({ module, exportName: 'echo', ...options });
+    cleanup.push(() => p.close());
+    return p;
+  };
+  const untilNoneAlive = async (p: SandboxPool) => {
+    const deadline = Date.now() + 10_000;
+    while (p.alive > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(p.alive).toBe(0);
+  };
+
+  it('runs the function with the event and context it was given, and reuses an idle sandbox (a warm start)', async () => {
+    const p = pool({ warm: 1 });
+    expect(p.started).toBe(1);
+    const context = lambdaContext(5_000, 'orders');
+    const first = (await p.invoke({ n: 1 }, context)) as Record<string, unknown>;
+    expect(first).toMatchObject({ event: { n: 1 }, awsRequestId: context.awsRequestId, functionName: 'orders' });
+    expect(first.remainingMs).toBeGreaterThan(0);
+    expect(first.remainingMs).toBeLessThanOrEqual(5_000);
+    const second = (await p.invoke({ n: 2 }, lambdaContext(5_000))) as Record<string, unknown>;
+    expect(second.threadId).toBe(first.threadId);
+    expect(p.started).toBe(1);
+    expect(p.alive).toBe(1);
+  });
+
+  it('starts one sandbox per invocation in flight', async () => {
+    const p = pool();
+    const answers = (await Promise.all([1, 2].map((n) => p.invoke({ n, waitMs: 300 }, lambdaContext(5_000))))) as Array<{ threadId: number }>;
+    expect(p.started).toBe(2);
+    expect(new Set(answers.map((a) => a.threadId)).size).toBe(2);
+  });
+
+  it('forwards the channels it was told to, and only those', async () => {
+    const p = pool({ channels: [SANDBOX_TEST_CHANNEL] });
+    const seen: string[] = [];
+    const onTest = () => seen.push('forwarded');
+    const onOther = () => seen.push('not forwarded');
+    subscribe(SANDBOX_TEST_CHANNEL, onTest);
+    subscribe('test:not-forwarded', onOther);
+    cleanup.push(async () => (unsubscribe(SANDBOX_TEST_CHANNEL, onTest), unsubscribe('test:not-forwarded', onOther)));
+    await p.invoke({}, lambdaContext(5_000));
+    expect(seen).toEqual(['forwarded']);
+  });
+
+  it('fails an invocation with the function\'s error, and stops that sandbox', async () => {
+    const p = pool({ exportName: 'fail' });
+    const error = await p.invoke({}, lambdaContext(5_000)).catch((e: unknown) => e as Error);
+    expect(error).toMatchObject({ name: 'OrderError', message: 'the order is malformed' });
+    await untilNoneAlive(p);
+    await p.invoke({}, lambdaContext(5_000)).catch(() => undefined);
+    expect(p.started).toBe(2); // a new sandbox: the failed one was not reused
+  });
+
+  it('fails an invocation whose function ends its sandbox, naming the exit code', async () => {
+    const p = pool({ exportName: 'exit' });
+    await expect(p.invoke({}, lambdaContext(5_000))).rejects.toThrow('the sandbox exited (code 3) during the invocation');
+    expect(p.alive).toBe(0);
+  });
+
+  it('stops the sandbox of an invocation whose signal aborts (a time-out), and never starts one for a signal already aborted', async () => {
+    const p = pool({ exportName: 'hang' });
+    const timeout = new AbortController();
+    const invocation = p.invoke({}, lambdaContext(5_000), timeout.signal);
+    timeout.abort(new Error('Task timed out after 1.00 seconds'));
+    await expect(invocation).rejects.toThrow('Task timed out after 1.00 seconds');
+    await untilNoneAlive(p);
+    await expect(p.invoke({}, lambdaContext(5_000), timeout.signal)).rejects.toThrow('Task timed out');
+    expect(p.started).toBe(1);
+  });
+
+  it('names the module and export when the export is not a function', async () => {
+    const p = pool({ exportName: 'notAFunction' });
+    await expect(p.invoke({}, lambdaContext(5_000))).rejects.toThrow(`${module} does not export a function named "notAFunction"`);
+  });
+
+  it('stops every sandbox when closed, and refuses invocations after', async () => {
+    const p = pool({ warm: 2 });
+    await p.close();
+    await untilNoneAlive(p);
+    await expect(p.invoke({}, lambdaContext(5_000))).rejects.toThrow('the sandbox pool is closed');
   });
 });

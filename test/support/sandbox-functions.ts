@@ -1,0 +1,28 @@
+// Functions for the sandbox pool's tests, one export per behaviour a sandbox must handle.
+import { channel } from 'node:diagnostics_channel';
+import { threadId } from 'node:worker_threads';
+import type { Context } from 'aws-lambda';
+
+export const SANDBOX_TEST_CHANNEL = 'test:sandbox-functions';
+
+/** Answers what it was given, from which thread, after `waitMs`; publishes on the test channel. */
+export async function echo(event: { waitMs?: number }, context: Context) {
+  await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
+  channel(SANDBOX_TEST_CHANNEL).publish({ threadId });
+  channel('test:not-forwarded').publish({ threadId });
+  return { event, threadId, awsRequestId: context.awsRequestId, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis() };
+}
+
+export async function fail(): Promise<never> {
+  throw Object.assign(new Error('the order is malformed'), { name: 'OrderError' });
+}
+
+export async function exit(): Promise<never> {
+  process.exit(3);
+}
+
+export function hang(): Promise<never> {
+  return new Promise(() => setInterval(() => undefined, 1_000));
+}
+
+export const notAFunction = 42;

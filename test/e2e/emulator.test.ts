@@ -286,6 +286,30 @@ describe('event source mapping emulator', () => {
     expect(seen.sort()).toEqual(['0@0', '0@1', '0@2', '1@0', '1@1']);
   });
 
+  // Lambda guide, "Customizable consumer group ID" (docs.aws.amazon.com/lambda/latest/dg/
+  // kafka-consumer-group-id.html): when the consumer group exists with committed offsets, Lambda
+  // ignores StartingPosition and resumes from them.
+  it('resumes a group with committed offsets from them, whatever its starting position (AT_TIMESTAMP here)', async () => {
+    const topic = uniqueTopic('e2e-resume');
+    const quickRebalance = { sessionTimeoutMs: 6_000 };
+    const settings = { consumerGroupId: `resume-${topic}` };
+    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
+    const first = await emulate(topic, async () => ({ batchItemFailures: [] }), settings, quickRebalance);
+    await until(() => first.emulator.stats.decided === 3 && first.emulator.stats.offsetLag === 0);
+    running.splice(running.indexOf(first.emulator), 1);
+    await first.emulator.stop();
+    // Produced before the group's next member joins, and older than its timestamp: a seek to the
+    // timestamp would skip them.
+    await produce(env.KAFKA_BROKERS, topic, [3, 4].map((i) => ({ value: String(i), partition: 0 })));
+    const seen: string[] = [];
+    const { emulator: next } = await emulate(topic, async (e) => {
+      seen.push(...offsetsOf(e as KafkaEvent));
+      return { batchItemFailures: [] };
+    }, { ...settings, startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: Math.ceil(Date.now() / 1_000) + 60 }, quickRebalance);
+    await until(() => next.stats.decided === 2);
+    expect(seen).toEqual(['0@3', '0@4']);
+  });
+
   it('counts an invocation that overruns its timeout as failed and delivers the batch again', async () => {
     const topic = uniqueTopic('e2e-timeout');
     await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);

@@ -131,9 +131,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           onFailure += batch.records.length;
         } },
       });
-    let emulator = newEmulator();
+    let emulator!: EventSourceMappingEmulator;
+    /** Starts a new emulator (a stopped one stays stopped), again after each failed start, until one is up. */
+    const startNewEmulator = async () => {
+      for (;;) {
+        emulator = newEmulator();
+        try {
+          return await emulator.start();
+        } catch (error) {
+          if (Date.now() > giveUpAt) throw error;
+          await emulator.stop().catch(() => undefined);
+          await sleep(500);
+        }
+      }
+    };
     cleanup.push(() => emulator.stop());
-    await startUntilUp(emulator, giveUpAt);
+    await startNewEmulator();
 
     let phase: 'consume' | 'replay' | 'drain' = 'consume';
     /** The mapping's pollers restarted: the consumer stopped, a new member joins the group (one at a time). */
@@ -141,8 +154,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const replaceEmulator = () =>
       (replacing ??= (async () => {
         await emulator.stop();
-        emulator = newEmulator();
-        await startUntilUp(emulator, giveUpAt);
+        await startNewEmulator();
       })().finally(() => (replacing = undefined)));
     const schedule = new FaultSchedule({
       kafka: services.kafka!, brokers: BROKERS, proxy, handlerFaults,
@@ -231,8 +243,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // Healed: the consumer takes the replayed records, and everything settles.
     phase = 'drain';
     await schedule.stop();
-    emulator = newEmulator();
-    await startUntilUp(emulator, giveUpAt);
+    await startNewEmulator();
     // Faults healed, a partition can only stand still because kafkajs stopped fetching it (seen
     // after a run of broker outages: a new member assigned partitions it never fetches). Lambda's
     // pollers would carry on; the run starts the consumer again and counts it.
@@ -298,18 +309,6 @@ function isClusterTrouble(error: Error): boolean {
 }
 
 /** Starts an emulator, again and again while brokers are down. */
-async function startUntilUp(emulator: EventSourceMappingEmulator, giveUpAt: number) {
-  for (;;) {
-    try {
-      return await emulator.start();
-    } catch (error) {
-      if (Date.now() > giveUpAt) throw error;
-      await emulator.stop().catch(() => undefined);
-      await sleep(500);
-    }
-  }
-}
-
 /**
  * What keeps the group from having caught up: the partitions whose committed offset is short of
  * their end, or the error that kept the question from being answered; undefined when every

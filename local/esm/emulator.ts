@@ -127,7 +127,9 @@ export class EventSourceMappingEmulator {
     return this.#error;
   }
 
+  /** Joins the mapping's group and consumes; once stopped, an emulator stays stopped (start a new one). */
   async start(): Promise<void> {
+    if (this.#stopping) throw new Error(`This event source mapping emulator for ${this.options.topic} was stopped${this.#error ? ` (${this.#error.message})` : ''}: create a new EventSourceMappingEmulator to consume again; it resumes from the group's committed offsets.`);
     const position = this.#settings.startingPosition;
     subscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
     subscribe(CHANNELS.invocationStats, this.#onStats);
@@ -333,7 +335,7 @@ export class EventSourceMappingEmulator {
       const where = [...firstOffsets(records)].map(([id, offset]) => `${id} from offset ${offset}`).join(', ');
       this.#error ??= new Error(
         `The event source mapping emulator for ${this.options.topic} could not write ${records.length} discarded record(s) (${where}) to its on-failure destination ${destination!.target}: ${(error as Error).message}. ` +
-          'They stay uncommitted and the emulator stopped consuming: make the destination writable (an existing bucket or queue; for kafka://, a topic that exists on the mapping\'s cluster) and start it again.',
+          'They stay uncommitted and the emulator stopped consuming: make the destination writable (an existing bucket or queue; for kafka://, a topic that exists on the mapping\'s cluster) and start a new emulator (npm start: run it again); it resumes from the committed offsets.',
         { cause: error },
       );
       this.#stopping = true;

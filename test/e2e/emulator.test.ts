@@ -277,6 +277,8 @@ describe('event source mapping emulator', () => {
     running.splice(running.indexOf(first.emulator), 1);
     await first.emulator.stop();
     expect(first.emulator.stats.invocations).toBe(0);
+    // A stopped emulator's consumer would join the group and ignore what it fetched: it stays stopped.
+    await expect(first.emulator.start()).rejects.toThrow(`This event source mapping emulator for ${topic} was stopped: create a new EventSourceMappingEmulator to consume again`);
     const seen: string[] = [];
     const { emulator: next } = await emulate(topic, async (e) => {
       seen.push(...offsetsOf(e as KafkaEvent));

@@ -186,9 +186,18 @@ export class EventSourceMappingEmulator {
 
   // kafkajs hands over one partition's fetch; it waits here until every record in it has
   // been decided, then resolves and commits exactly up to where the mapping would.
-  async #onFetch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+  async #onFetch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || this.#stopping) return;
     const id = `${batch.topic}-${batch.partition}`;
+    const commit = async (nextOffset: number) => {
+      const offset = { topic: batch.topic, partition: batch.partition, offset: String(nextOffset) };
+      // consumer.commitOffsets (which retries) does nothing once stop() began: what the last
+      // invocations decided is committed through the batch's own commit, else the group's next
+      // member would get it again.
+      if (this.#stopping) await commitOffsetsIfNecessary({ topics: [{ topic: offset.topic, partitions: [offset] }] });
+      else await this.#consumer.commitOffsets([offset]);
+      this.stats.committed(id, nextOffset);
+    };
     this.stats.fetched(id, Number(batch.highWatermark));
     const fetched = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
     // Lambda filters each record before batching: one that matches no filter is never sent to
@@ -197,7 +206,7 @@ export class EventSourceMappingEmulator {
     this.stats.filtered += fetched.length - records.length;
     if (records.length === 0) {
       resolveOffset(String(fetched.at(-1)!.offset)); // kafkajs fetches from what was resolved, not committed
-      await this.#commit(batch.topic, batch.partition, fetched.at(-1)!.offset + 1);
+      await commit(fetched.at(-1)!.offset + 1);
       await heartbeat();
       return;
     }
@@ -207,13 +216,8 @@ export class EventSourceMappingEmulator {
     // Filtered records after the last one decided are committed with it.
     const next = nextOffset > records.at(-1)!.offset ? fetched.at(-1)!.offset + 1 : nextOffset;
     if (next > fetched[0]!.offset) resolveOffset(String(next - 1));
-    await this.#commit(batch.topic, batch.partition, next);
+    await commit(next);
     await heartbeat();
-  }
-
-  async #commit(topic: string, partition: number, nextOffset: number): Promise<void> {
-    await this.#consumer.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
-    this.stats.committed(`${topic}-${partition}`, nextOffset);
   }
 
   // Runs a set of fetches' invocations in order; a partition rewound by one is not invoked again in this set.

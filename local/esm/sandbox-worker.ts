@@ -1,3 +1,5 @@
+// Stryker disable all: this runs in worker threads, where Stryker's switch for the active mutant
+// does not reach; test/e2e/sandbox.test.ts runs it in real workers.
 // Inside one sandbox (a worker thread): loads the function's module once, runs one invocation
 // at a time, and forwards the diagnostics channels the parent listens to (they are per thread).
 import { subscribe } from 'node:diagnostics_channel';

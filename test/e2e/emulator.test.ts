@@ -14,6 +14,7 @@ import { startFaultProxy } from '../../local/fault-proxy';
 import { drain, freshQueue, sqsClient } from '../support/sqs';
 
 const env = inject('localEnv');
+const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:111122223333:cluster/e2e/11111111-2222-3333-4444-555555555555-1';
 const running: EventSourceMappingEmulator[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop()));
@@ -23,7 +24,7 @@ async function emulate(topic: string, handler: Handler, settings: Partial<Mappin
   const { destination, records: failures } = recordingDestination();
   const emulator = new EventSourceMappingEmulator({
     kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
-    topic, bootstrapServers: env.KAFKA_BROKERS, handler, retryDelayMs: 50,
+    topic, bootstrapServers: env.KAFKA_BROKERS, handler, retryDelayMs: 50, eventSourceArn: CLUSTER_ARN,
     settings: { topics: [topic], batchSize: 50, maxBatchingWindowSeconds: 0, ...settings },
     onFailure: destination,
     ...extra,
@@ -92,6 +93,24 @@ describe('event source mapping emulator', () => {
     expect(emulator.stats.processed).toBe(7);
   });
 
+  // A bisected batch's halves each answer for their own records: the partition is redelivered
+  // from the lowest offset either half reported, so no failed record is committed.
+  it('redelivers a bisected batch from the lowest offset its halves reported', async () => {
+    const topic = uniqueTopic('e2e-bisect-partial');
+    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2, 3].map((i) => ({ value: String(i), partition: 0 })));
+    const batches: string[][] = [];
+    const { emulator } = await emulate(topic, async (e) => {
+      const offsets = offsetsOf(e as KafkaEvent);
+      batches.push(offsets);
+      if (batches.length === 1) throw new Error('the whole batch fails once');
+      // Each half reports its last record: 0@1 and 0@3.
+      if (batches.length <= 3) return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: Number(offsets.at(-1)!.split('@')[1]) } }] };
+      return { batchItemFailures: [] };
+    }, { retryAttempts: 2, bisectBatchOnError: true });
+    await until(() => emulator.stats.decided === 4);
+    expect(batches).toEqual([['0@0', '0@1', '0@2', '0@3'], ['0@0', '0@1'], ['0@2', '0@3'], ['0@1', '0@2', '0@3']]);
+  });
+
   it('discards records past maxRecordAge instead of retrying them forever', async () => {
     const topic = uniqueTopic('e2e-age');
     const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
@@ -111,7 +130,7 @@ describe('event source mapping emulator', () => {
       requestContext: { condition: 'MaximumRecordAgeExceeded', approximateInvokeCount: 0, functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/) },
       responseContext: null,
       version: '1.0',
-      KafkaBatchInfo: { batchSize: 1, eventSourceArn: expect.stringMatching(/^arn:aws:kafka:/), bootstrapServers: env.KAFKA_BROKERS, recordsInfo: { [`${topic}-0`]: { firstRecordOffset: '0', lastRecordOffset: '0' } } },
+      KafkaBatchInfo: { batchSize: 1, eventSourceArn: CLUSTER_ARN, bootstrapServers: env.KAFKA_BROKERS, recordsInfo: { [`${topic}-0`]: { firstRecordOffset: '0', lastRecordOffset: '0' } } },
     });
     expect(failures[0]!.KafkaBatchInfo.payloadSize).toBeGreaterThan(100);
     expect(failures[0]!.KafkaBatchInfo).not.toHaveProperty('consumerGroupId');
@@ -286,6 +305,46 @@ describe('event source mapping emulator', () => {
     }, {}, quickRebalance);
     await until(() => next.stats.decided === 5 && next.stats.offsetLag === 0);
     expect(seen.sort()).toEqual(['0@0', '0@1', '0@2', '1@0', '1@1']);
+  });
+
+  // A stop during a delivery of several invocations (a fetch larger than batchSize): the one in
+  // flight finishes and is committed, the rest are not invoked and stay for the next member.
+  it('stops between the invocations of one fetch, committing only what was decided', async () => {
+    const topic = uniqueTopic('e2e-stop-mid-fetch');
+    const quickRebalance = { sessionTimeoutMs: 6_000 };
+    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
+    const stops: Array<Promise<void>> = [];
+    const first = await emulate(topic, async (e) => {
+      expect(offsetsOf(e as KafkaEvent)).toEqual(['0@0']);
+      stops.push(first.emulator.stop());
+      return { batchItemFailures: [] };
+    }, { batchSize: 1 }, quickRebalance);
+    running.splice(running.indexOf(first.emulator), 1);
+    await until(() => stops.length > 0);
+    await Promise.all(stops);
+    expect(first.emulator.stats.invocations).toBe(1);
+    const seen: string[] = [];
+    const { emulator: next } = await emulate(topic, async (e) => {
+      seen.push(...offsetsOf(e as KafkaEvent));
+      return { batchItemFailures: [] };
+    }, {}, quickRebalance);
+    await until(() => next.stats.decided === 2);
+    expect(seen).toEqual(['0@1', '0@2']);
+  });
+
+  it('fetches nothing while paused, and carries on where it was once resumed', async () => {
+    const topic = uniqueTopic('e2e-pause');
+    await produce(env.KAFKA_BROKERS, topic, [{ value: 'before', partition: 0 }]);
+    const { emulator } = await emulate(topic, async () => ({ batchItemFailures: [] }));
+    await until(() => emulator.stats.decided === 1 && emulator.stats.offsetLag === 0);
+    emulator.pause();
+    await produce(env.KAFKA_BROKERS, topic, [{ value: 'during', partition: 0 }]);
+    // An unpaused consumer takes a record within a fetch (100 ms); this allows it twenty.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(emulator.stats.invocations).toBe(1);
+    emulator.resume();
+    await until(() => emulator.stats.decided === 2);
+    expect(emulator.stats.invocations).toBe(2);
   });
 
   // Lambda guide, "Customizable consumer group ID" (docs.aws.amazon.com/lambda/latest/dg/

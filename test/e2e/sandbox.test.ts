@@ -93,6 +93,11 @@ describe('the sandbox pool', () => {
     expect(second.threadId).toBe(first.threadId);
     expect(p.started).toBe(1);
     expect(p.alive).toBe(1);
+    // Two at once after that: the idle sandbox serves one, a new one the other (never one for both).
+    const both = (await Promise.all([3, 4].map((n) => p.invoke({ n, waitMs: 200 }, lambdaContext(5_000))))) as Array<{ event: { n: number }; threadId: number }>;
+    expect(both.map((a) => a.event.n)).toEqual([3, 4]);
+    expect(new Set(both.map((a) => a.threadId)).size).toBe(2);
+    expect(p.started).toBe(2);
   });
 
   it('starts one sandbox per invocation in flight', async () => {

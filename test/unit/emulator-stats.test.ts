@@ -11,6 +11,8 @@ describe('the emulator counting an invocation that returned', () => {
     const stats = new EmulatorStats();
     stats.settle(records, new Map(), true, report([deadLetter(2)], 3));
     expect(stats).toMatchObject({ processed: 3, deadLettered: 1, retried: 3, redelivered: 0, lost: 0, decided: 4, duplicates: 0 });
+    expect([...stats.outcomes.keys()]).toEqual(['orders-0']);
+    expect([0, 1, 2, 3].every((offset) => stats.outcomes.get('orders-0')!.has(offset))).toBe(true);
   });
 
   it('leaves records from the offset the response names undecided, to be redelivered, and counts those before it', () => {

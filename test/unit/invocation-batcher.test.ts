@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvocationBatcher, MAX_PAYLOAD_BYTES, type Fetch, type Invocation } from '../../local/esm/invocation-batcher';
-import type { BrokerRecord } from '../../local/esm/lambda-event';
+import { encodedSize, type BrokerRecord } from '../../local/esm/lambda-event';
 
 // docs/aws-contracts.md §1: a batch goes when it holds BatchSize records, when the batching window
 // ends, or when it reaches the 6 MB synchronous invocation payload; one event carries several
@@ -55,8 +55,39 @@ describe('the invocation batcher', () => {
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]!.invocations.map(offsets)).toEqual([['0@0', '0@1', '0@2', '1@0', '1@1']]);
     deliveries[0]!.finish();
-    vi.advanceTimersByTime(10_000);
+    // The window of a fetch that comes next starts with it: the cleared one does not cut it short.
+    vi.advanceTimersByTime(100);
+    b.add(fetchOf(2, 1));
+    vi.advanceTimersByTime(450);
     expect(deliveries).toHaveLength(1);
+    vi.advanceTimersByTime(50);
+    expect(deliveries.map((d) => d.fetches.map((f) => f.id))).toEqual([['orders-0', 'orders-1'], ['orders-2']]);
+  });
+
+  it('opens one window per batch: fetches added during it neither extend it nor open another', () => {
+    const { b, deliveries } = batcher(10, 500);
+    b.add(fetchOf(0, 1));
+    vi.advanceTimersByTime(300);
+    b.add(fetchOf(1, 1));
+    vi.advanceTimersByTime(200);
+    expect(deliveries).toHaveLength(1);
+    vi.advanceTimersByTime(100);
+    b.add(fetchOf(2, 1)); // a new window, from now: nothing left over from the last one fires first
+    vi.advanceTimersByTime(499);
+    expect(deliveries).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(deliveries).toHaveLength(2);
+  });
+
+  it('delivers at once when the waiting records come to exactly 6 MB', () => {
+    const { b, deliveries } = batcher(10_000, 60_000);
+    const record = { topic: 'orders', partition: 0, offset: 0, timestamp: 0, value: Buffer.alloc(3 * MB) };
+    // A header name adds its length to the size, a byte at a time: pad to the limit exactly.
+    const padded = { ...record, headers: [['h'.repeat(MAX_PAYLOAD_BYTES - encodedSize({ ...record, headers: [['', '']] })), '']] as const };
+    expect(encodedSize(padded)).toBe(MAX_PAYLOAD_BYTES);
+    b.add({ id: 'orders-0', records: [padded], done: () => undefined });
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.invocations[0]!.oversized).toBe(false);
   });
 
   it('delivers at once when the waiting records reach 6 MB, however far below batchSize', () => {
@@ -111,9 +142,14 @@ describe('the invocation batcher', () => {
     const { b, deliveries } = batcher(10, 500);
     const waiting = fetchOf(0, 3);
     b.add(waiting);
+    vi.advanceTimersByTime(300);
     expect(b.drain()).toEqual([expect.objectContaining({ id: 'orders-0', records: waiting.records })]);
-    vi.advanceTimersByTime(1_000);
-    expect(deliveries).toHaveLength(0);
     expect(b.drain()).toEqual([]);
+    // Its window is gone with it: a fetch added next waits for a whole window of its own.
+    b.add(fetchOf(1, 1));
+    vi.advanceTimersByTime(499);
+    expect(deliveries).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(deliveries.map((d) => d.fetches.map((f) => f.id))).toEqual([['orders-1']]);
   });
 });

@@ -85,7 +85,7 @@ export class InvocationBatcher {
       for (const f of taken) this.#busy.add(f.id);
       void this.deliver(taken, splitIntoInvocations(taken, this.rules.batchSize)).finally(() => {
         for (const f of taken) this.#busy.delete(f.id);
-        if (this.#queue.length > 0) this.#dispatch(); // these waited during the invocation already
+        this.#dispatch(); // what waited for these partitions waited during the invocation already
       });
     }
   }

@@ -98,7 +98,6 @@ export class SandboxPool {
       // An uncaught error or process.exit in the function ends the sandbox and the invocation.
       const onExit = (code: number) => {
         settle();
-        this.#all.delete(worker);
         reject(new Error(`the sandbox exited (code ${code}) during the invocation`));
       };
       const onAbort = () => {

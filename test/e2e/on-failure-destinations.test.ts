@@ -171,6 +171,7 @@ describe('on-failure destinations of the event source mapping emulator', () => {
     expect(emulator.stats.discarded).toBe(0);
     expect(emulator.stats.decided).toBe(0);
     await emulator.stop();
+    await expect(emulator.start()).rejects.toThrow(`was stopped (${emulator.error!.message}): create a new EventSourceMappingEmulator`);
     const admin = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).admin();
     await admin.connect();
     try {

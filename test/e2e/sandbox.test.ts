@@ -145,6 +145,16 @@ describe('the sandbox pool', () => {
     expect(p.started).toBe(1);
   });
 
+  it('keeps the sandbox of an invocation that finished when its signal aborts later', async () => {
+    const p = pool();
+    const signal = new AbortController();
+    const first = (await p.invoke({}, lambdaContext(5_000), signal.signal)) as { threadId: number };
+    signal.abort(new Error('too late to matter'));
+    const second = (await p.invoke({}, lambdaContext(5_000))) as { threadId: number };
+    expect(second.threadId).toBe(first.threadId);
+    expect(p.started).toBe(1);
+  });
+
   it('names the module and export when the export is not a function', async () => {
     const p = pool({ exportName: 'notAFunction' });
     await expect(p.invoke({}, lambdaContext(5_000))).rejects.toThrow(`${module} does not export a function named "notAFunction"`);

@@ -57,7 +57,9 @@ export interface DecodedEvent {
 }
 
 const EVENT_SOURCES = new Set(['aws:kafka', 'SelfManagedKafka']);
-const TIMESTAMP_TYPES = new Set(['CREATE_TIME', 'LOG_APPEND_TIME', 'NO_TIMESTAMP_TYPE']);
+// Compared rather than looked up in a Set: the event's strings are not interned, so a Set
+// would hash every record's timestampType.
+const isTimestampType = (t: unknown) => t === 'CREATE_TIME' || t === 'LOG_APPEND_TIME' || t === 'NO_TIMESTAMP_TYPE';
 const NO_HEADERS: EventHeaders = Object.freeze([]);
 
 function fail(message: string): never {
@@ -99,7 +101,7 @@ export function decodeEvent(event: unknown): DecodedEvent {
       if (r.topic !== topic || r.partition !== partition) fail(`${at(id, i)} belongs to ${r.topic}-${r.partition}, not ${id}.`);
       if (!Number.isSafeInteger(r.offset) || r.offset < 0) fail(`${at(id, i)}.offset must be a non-negative integer, got ${JSON.stringify(r.offset)}.`);
       if (typeof r.timestamp !== 'number') fail(`${at(id, i)}.timestamp must be a number (epoch ms), got ${JSON.stringify(r.timestamp)}.`);
-      if (!TIMESTAMP_TYPES.has(r.timestampType)) fail(`${at(id, i)}.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got ${JSON.stringify(r.timestampType)}.`);
+      if (!isTimestampType(r.timestampType)) fail(`${at(id, i)}.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got ${JSON.stringify(r.timestampType)}.`);
       const key = r.key ?? null;
       if (key !== null && typeof key !== 'string') fail(`${at(id, i)}.key must be a base64 string or null, got ${typeof key}.`);
       if (r.headers !== undefined && r.headers !== null && !Array.isArray(r.headers)) fail(`${at(id, i)}.headers must be an array of {name: [bytes]} objects.`);

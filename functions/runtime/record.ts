@@ -71,9 +71,10 @@ const NOT_DESERIALIZED: unique symbol = Symbol('not deserialized');
  */
 export class KafkaRecord<V = unknown, K = Buffer | null> {
   /** Set by the runtime before user code sees the record. */
-  value!: V;
+  value: V = undefined as V;
   // Fields, not private `#` ones, and assigned rather than defined (tsconfig): a record is
   // built for every message, and that keeps its construction at a fraction of the cost.
+  // `value` is assigned here too, so that setting it later does not change the record's shape.
   private deserializedKey: K | typeof NOT_DESERIALIZED = NOT_DESERIALIZED;
   private decodedKey: Buffer | null | undefined;
   private decodedValue: Buffer | null | undefined;

@@ -401,6 +401,7 @@ describe('the runtime behind the emulator with partial batch responses off', () 
     vi.stubEnv('AWS_ENDPOINT_URL', proxy.endpoint);
     try {
       const values = Array.from({ length: 30 }, (_, i) => ({ i, fail: i % 6 === 3 }));
+      const attempts = new Map<number, number>(); // records 1 and 7 fail every other attempt: retried within each invocation
       await produce(env.KAFKA_BROKERS, topic, values.map((v) => ({ value: JSON.stringify(v), partition: v.i % 2 })));
       const processed = new Map<number, number>(); // ground truth: what the user function finished
       const handler = kafkaConsumer<{ i: number; fail: boolean }>({
@@ -408,6 +409,8 @@ describe('the runtime behind the emulator with partial batch responses off', () 
         deadLetterQueueUrl: queue.url,
         processRecord: (r: KafkaRecord<{ i: number; fail: boolean }>) => {
           if (r.value!.fail) throw new NonRetryableError(`record ${r.value!.i} is bad`);
+          attempts.set(r.value!.i, (attempts.get(r.value!.i) ?? 0) + 1);
+          if ([1, 7].includes(r.value!.i) && attempts.get(r.value!.i)! % 2 === 1) throw new Error(`record ${r.value!.i} failed once`);
           processed.set(r.value!.i, (processed.get(r.value!.i) ?? 0) + 1);
         },
       });
@@ -421,6 +424,9 @@ describe('the runtime behind the emulator with partial batch responses off', () 
       expect(emulator.stats.failedInvocations).toBeGreaterThan(0); // the whole batch came again…
       expect([...processed.values()].some((n) => n > 1)).toBe(true); // …so some records were processed twice
       expect(emulator.stats.lost).toBe(0);
+      // The emulator's own counts, from what the runtime reports on its channels, agree.
+      expect(emulator.stats.deadLettered).toBe(deadLettered.length);
+      expect(emulator.stats.retried).toBeGreaterThanOrEqual(2);
     } finally {
       await proxy.stop();
       await queue.remove();

@@ -117,8 +117,7 @@ export class SandboxPool {
   async close(): Promise<void> {
     this.#closed = true;
     this.#idle.length = 0;
-    await Promise.all([...this.#all].map((w) => w.terminate()));
-    this.#all.clear();
+    await Promise.all([...this.#all].map((w) => w.terminate())); // each leaves #all as it exits
   }
 
   #spawn(): Worker {

@@ -134,6 +134,21 @@ describe('the sandbox pool', () => {
     expect(p.alive).toBe(0);
   });
 
+  it('fails an invocation whose function throws outside it (an uncaught error ends the sandbox), and carries on', async () => {
+    const p = pool({ exportName: 'crash' });
+    await expect(p.invoke({}, lambdaContext(5_000))).rejects.toThrow('the sandbox exited (code 1) during the invocation');
+    expect(p.alive).toBe(0);
+  });
+
+  it('never hands an invocation to a sandbox that ended while idle', async () => {
+    const p = pool({ exportName: 'exitWhenIdle' });
+    const first = (await p.invoke({}, lambdaContext(5_000))) as { threadId: number };
+    await untilNoneAlive(p);
+    const second = (await p.invoke({}, lambdaContext(5_000))) as { threadId: number };
+    expect(second.threadId).not.toBe(first.threadId);
+    expect(p.started).toBe(2);
+  });
+
   it('stops the sandbox of an invocation whose signal aborts (a time-out), and never starts one for a signal already aborted', async () => {
     const p = pool({ exportName: 'hang' });
     const timeout = new AbortController();

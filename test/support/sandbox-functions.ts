@@ -25,4 +25,18 @@ export function hang(): Promise<never> {
   return new Promise(() => setInterval(() => undefined, 1_000));
 }
 
+/** Throws outside the invocation's promise: the thread's uncaught error. */
+export function crash(): Promise<never> {
+  setTimeout(() => {
+    throw new Error('boom');
+  }, 0);
+  return new Promise(() => undefined);
+}
+
+/** Answers, then its sandbox ends on its own while idle. */
+export async function exitWhenIdle(): Promise<{ threadId: number }> {
+  setTimeout(() => process.exit(0), 50);
+  return { threadId };
+}
+
 export const notAFunction = 42;

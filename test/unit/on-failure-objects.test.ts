@@ -86,7 +86,10 @@ describe('parseOnFailureObject', () => {
     fails(withPayload({ ...event, records: { 't-0': [{ ...r, value: 'no base64!' }] } }), expect.stringContaining('The value of t-0@0 is not valid base64'));
     fails(withPayload({ ...event, records: { 't-0': [{ ...r, key: 'a' }] } }), expect.stringContaining('The key of t-0@0 is not valid base64'));
     fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers: [{ h: 'text' }] }] } }), 'the headers of t-0@0 must be {name: [bytes]} objects');
-    fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers: [{ h: [256] }] }] } }), 'the headers of t-0@0 must be {name: [bytes]} objects');
+    for (const headers of [[{ h: [256] }], [{ h: [-1] }], [{ h: [1.5] }], [{ h: [1, 300] }], [{ h: [1], g: 'text' }], [null], ['h']]) {
+      fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers }] } }), 'the headers of t-0@0 must be {name: [bytes]} objects');
+    }
+    fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers: { h: [1] } }] } }), expect.stringContaining('records["t-0"][0].headers must be an array of {name: [bytes]} objects'));
   });
 });
 

@@ -308,7 +308,6 @@ function isClusterTrouble(error: Error): boolean {
   return false;
 }
 
-/** Starts an emulator, again and again while brokers are down. */
 /**
  * What keeps the group from having caught up: the partitions whose committed offset is short of
  * their end, or the error that kept the question from being answered; undefined when every

@@ -39,6 +39,8 @@ export interface LocalServicesOptions {
   readonly partitions?: number;
   /** Brokers of the embedded cluster. @default 1 */
   readonly brokers?: number;
+  /** The embedded cluster's `group.initial.rebalance.delay.ms` (see `EmbeddedKafkaOptions`). @default 0 */
+  readonly initialRebalanceDelayMs?: number;
   /** Start (or reach) a broker at all; the consumer alone needs only SQS/S3. @default true */
   readonly withKafka?: boolean;
   /** Fixed port for the embedded SQS/S3. @default a free port */
@@ -64,7 +66,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     let kafka: EmbeddedKafka | undefined;
     let brokers = given.KAFKA_BROKERS ?? '';
     if (!brokers && options.withKafka !== false) {
-      kafka = await startEmbeddedKafka({ brokers: options.brokers ?? 1, topics: { [topic]: partitions } });
+      kafka = await startEmbeddedKafka({ brokers: options.brokers ?? 1, topics: { [topic]: partitions }, ...(options.initialRebalanceDelayMs !== undefined ? { initialRebalanceDelayMs: options.initialRebalanceDelayMs } : {}) });
       started.push(kafka);
       brokers = kafka.brokers.join(',');
     }

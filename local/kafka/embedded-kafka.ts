@@ -26,6 +26,12 @@ export interface EmbeddedKafkaOptions {
   readonly brokers?: number;
   /** Topics to create, name → partition count. @default {} */
   readonly topics?: Record<string, number>;
+  /**
+   * The brokers' `group.initial.rebalance.delay.ms`: how long a group's first member waits for
+   * others before partitions are assigned. Kafka's default (MSK's too) is 3000; development
+   * setups use 0, and so does this cluster unless told otherwise. @default 0
+   */
+  readonly initialRebalanceDelayMs?: number;
 }
 
 /** Builds the broker binary if this machine has not yet (cached), and returns its path. */
@@ -38,7 +44,7 @@ export function ensureKafkaMockBinary(): string {
 }
 
 export async function startEmbeddedKafka(options: EmbeddedKafkaOptions = {}): Promise<EmbeddedKafka> {
-  const args = ['--brokers', String(options.brokers ?? 1)];
+  const args = ['--brokers', String(options.brokers ?? 1), '--initial-rebalance-delay-ms', String(options.initialRebalanceDelayMs ?? 0)];
   for (const [name, partitions] of Object.entries(options.topics ?? {})) args.push('--topic', `${name}:${partitions}`);
   const child = spawn(ensureKafkaMockBinary(), args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });

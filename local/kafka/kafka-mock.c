@@ -2,7 +2,7 @@
  * A real Kafka-protocol cluster on 127.0.0.1: librdkafka's mock cluster, the
  * broker Confluent's own clients are tested against.
  *
- *   kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
+ *   kafka-mock [--brokers N] [--initial-rebalance-delay-ms MS] [--topic NAME:PARTITIONS]...
  *
  * Prints "BOOTSTRAP=<host:port,...>" once the cluster listens, then reads
  * control lines on stdin until EOF (so it never outlives its parent):
@@ -24,14 +24,16 @@ static int create_topic(rd_kafka_mock_cluster_t *mc, const char *name, int parti
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...\n");
+  fprintf(stderr, "usage: kafka-mock [--brokers N] [--initial-rebalance-delay-ms MS] [--topic NAME:PARTITIONS]...\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  int brokers = 1;
-  for (int i = 1; i < argc; i++)
+  int brokers = 1, rebalance_delay_ms = -1;
+  for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--brokers") && i + 1 < argc) brokers = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--initial-rebalance-delay-ms") && i + 1 < argc) rebalance_delay_ms = atoi(argv[++i]);
+  }
   if (brokers < 1) usage();
 
   char errstr[512];
@@ -48,8 +50,12 @@ int main(int argc, char **argv) {
    * that. Advertising v0-v2 makes consumers leave at once. */
   rd_kafka_mock_set_apiversion(mc, 13, 0, 2);
 
+  /* group.initial.rebalance.delay.ms: how long the coordinator waits after a group's first
+   * member joins, for others to come (Kafka's default, and the mock's, is 3 s). */
+  if (rebalance_delay_ms >= 0) rd_kafka_mock_group_initial_rebalance_delay_ms(mc, rebalance_delay_ms);
+
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--brokers")) { i++; continue; }
+    if (!strcmp(argv[i], "--brokers") || !strcmp(argv[i], "--initial-rebalance-delay-ms")) { i++; continue; }
     if (strcmp(argv[i], "--topic") || i + 1 >= argc) usage();
     char *spec = argv[++i], *colon = strrchr(spec, ':');
     if (!colon) usage();

@@ -91,6 +91,30 @@ describe('embedded services are real', () => {
     expect(got[0]).toMatchObject({ partition: 0, offset: 0 });
   });
 
+  // Kafka's group.initial.rebalance.delay.ms: 3 s unless the broker is told otherwise.
+  it.skipIf(Boolean(process.env.KAFKA_BROKERS))('Kafka: the embedded broker assigns a new group\'s partitions at once, unless given an initial rebalance delay', async () => {
+    const joinedAt = async (initialRebalanceDelayMs?: number) => {
+      const topic = uniqueTopic('join');
+      const broker = await startEmbeddedKafka({ topics: { [topic]: 1 }, ...(initialRebalanceDelayMs !== undefined ? { initialRebalanceDelayMs } : {}) });
+      const consumer = (await createKafka({ KAFKA_BROKERS: broker.brokers.join(',') })).consumer({ groupId: `${topic}-group` });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic });
+        const joined = new Promise<number>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve(performance.now())));
+        const started = performance.now();
+        await consumer.run({ eachMessage: async () => undefined });
+        return { started, joined: await joined };
+      } finally {
+        await consumer.disconnect();
+        await broker.stop();
+      }
+    };
+    // Started together: the default (0) joins long before a 2 s delay ends, as a 3 s default would not.
+    const [byDefault, delayed] = await Promise.all([joinedAt(), joinedAt(2_000)]);
+    expect(delayed.joined - delayed.started).toBeGreaterThanOrEqual(2_000);
+    expect(byDefault.joined).toBeLessThan(delayed.joined);
+  });
+
   it('SQS and S3 through the unmodified AWS SDK clients and AWS_ENDPOINT_URL', async () => {
     const sqs = sqsClient(env);
     const queue = await freshQueue(sqs, 'proof');

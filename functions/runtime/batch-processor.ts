@@ -133,9 +133,12 @@ function keyGroups(partition: PartitionBatch): KafkaEventRecord[][] {
 /** Processes Kafka events: the engine behind {@link kafkaConsumer}. */
 export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
   readonly #config: ProcessorConfig;
+  /** The runner kept between invocations (see RecordRunner); undefined while one is using it. */
+  #idleRunner: RecordRunner | undefined;
 
   constructor(options: KafkaConsumerOptions<V, K>) {
     this.#config = new ProcessorConfig(options as KafkaConsumerOptions<unknown, unknown>);
+    this.#idleRunner = new RecordRunner(this.#config);
   }
 
   async process(event: unknown, context: Context): Promise<KafkaBatchResponse> {
@@ -144,6 +147,9 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     config.logger.addContext(context);
     let ledger: OutcomeLedger | undefined;
     let failed = true;
+    // Invocations at once (only outside Lambda) each get a runner of their own.
+    const runner = this.#idleRunner ?? new RecordRunner(config);
+    this.#idleRunner = undefined;
     try {
       const decoded = decodeEvent(event);
       ledger = new OutcomeLedger(decoded, started);
@@ -153,11 +159,11 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       const deadline = Math.floor(started + remaining - margin);
       const flushBy = Math.floor(started + remaining - margin / 4);
       const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);
-      const runner = new RecordRunner(config, context, ledger, deadLetters, deadline);
+      runner.begin(context, ledger, deadLetters, deadline);
       const { processBatch } = config.options;
-      if (!processBatch || !(await this.#batchSucceeded(runner, processBatch))) {
+      if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch))) {
         const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
-        await this.#runRecords(runner, call);
+        await this.#runRecords(runner, ledger, call);
       }
       await deadLetters.flush();
       const response = ledger.response(config.reportBatchItemFailures);
@@ -165,31 +171,33 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       failed = false;
       return response;
     } finally {
+      runner.end();
+      this.#idleRunner ??= runner;
       config.telemetry.publish(context.awsRequestId, ledger?.stats ?? new Map(), Date.now() - started, failed);
     }
   }
 
-  async #runRecords(runner: RecordRunner, call: RecordCall): Promise<void> {
+  async #runRecords(runner: RecordRunner, ledger: OutcomeLedger, call: RecordCall): Promise<void> {
     const byKey = this.#config.options.ordering === 'key';
-    const tasks = runner.ledger.event.partitions.flatMap((p) =>
-      (byKey ? keyGroups(p) : [p.entries]).map((entries) => () => runner.runInOrder(p, entries, call)),
+    const tasks = ledger.event.partitions.flatMap((p) =>
+      (byKey ? keyGroups(p) : [p.entries]).map((entries) => () => runner.runInOrder(p, entries, call, ledger.topicStats(p.topic))),
     );
     await runConcurrently(tasks, this.#config.options.concurrency ?? 16);
   }
 
   // The whole batch in one call; false when it threw and the records must be isolated.
-  async #batchSucceeded(runner: RecordRunner, processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>): Promise<boolean> {
-    const { partitions } = runner.ledger.event;
+  async #batchSucceeded(runner: RecordRunner, ledger: OutcomeLedger, context: Context, processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>): Promise<boolean> {
+    const { partitions } = ledger.event;
     const records: KafkaRecord<unknown, unknown>[] = [];
     for (const p of partitions) for (const r of p.entries) records.push(recordAt(p, r));
     try {
       for (const r of records) runner.deserialize(r);
-      await processBatch(records, runner.context);
+      await processBatch(records, context);
     } catch (error) {
       this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', { error: (error as Error)?.message });
       return false;
     }
-    for (const p of partitions) runner.ledger.topicStats(p.topic).processed += p.entries.length;
+    for (const p of partitions) ledger.topicStats(p.topic).processed += p.entries.length;
     return true;
   }
 }

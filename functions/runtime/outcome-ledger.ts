@@ -1,6 +1,6 @@
 import type { DecodedEvent } from './event.js';
 import { WholeBatchRetryError } from './errors.js';
-import { TopicStats } from './telemetry.js';
+import { emptyTopicStats, type TopicStats } from './telemetry.js';
 
 /** The Kafka partial batch response: at most one identifier per partition, the lowest offset to redeliver. */
 export interface KafkaBatchResponse {
@@ -23,7 +23,7 @@ export class OutcomeLedger {
 
   topicStats(topic: string): TopicStats {
     let s = this.stats.get(topic);
-    if (!s) this.stats.set(topic, (s = new TopicStats()));
+    if (!s) this.stats.set(topic, (s = emptyTopicStats()));
     return s;
   }
 
@@ -44,7 +44,7 @@ export class OutcomeLedger {
       const offset = this.#redeliverFrom.get(p.id);
       if (offset === undefined) continue;
       batchItemFailures.push({ itemIdentifier: { partition: p.id, offset } });
-      if (reportBatchItemFailures) this.topicStats(p.topic).redelivered += p.entries.filter((r) => r.offset >= offset).length;
+      this.topicStats(p.topic).redelivered += p.entries.filter((r) => r.offset >= offset).length; // all of them, below, when partial responses are off
     }
     if (reportBatchItemFailures || batchItemFailures.length === 0) return { batchItemFailures };
     for (const s of this.stats.values()) s.redelivered = s.received;

@@ -7,17 +7,23 @@ import { CHANNELS, DEFAULT_METRICS_NAMESPACE, ENV } from '../contract.js';
 export const invocationStats = channel(CHANNELS.invocationStats);
 
 /** What one invocation did for one topic. Counted in plain fields; published once. */
-export class TopicStats {
-  received = 0;
-  processed = 0;
+export interface TopicStats {
+  received: number;
+  processed: number;
   /** Attempts after the first, across records. */
-  retried = 0;
-  deadLettered = 0;
-  redelivered = 0;
-  deadLetterErrors = 0;
-  bytes = 0;
-  maxRecordAgeMs = 0;
+  retried: number;
+  deadLettered: number;
+  redelivered: number;
+  deadLetterErrors: number;
+  bytes: number;
+  maxRecordAgeMs: number;
 }
+
+/**
+ * Zeroed stats, as an object literal: V8 keeps a literal's layout as long as this function
+ * lives, whereas a class's goes once no instance is alive (see record-runner.ts).
+ */
+export const emptyTopicStats = (): TopicStats => ({ received: 0, processed: 0, retried: 0, deadLettered: 0, redelivered: 0, deadLetterErrors: 0, bytes: 0, maxRecordAgeMs: 0 });
 
 export interface TelemetryOptions {
   /** CloudWatch namespace. @default `POWERTOOLS_METRICS_NAMESPACE`, else 'KafkaConsumer' */

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../functions/runtime/batch-processor';
 import { NonRetryableError } from '../../functions/runtime/errors';
@@ -225,6 +227,46 @@ describe('KafkaBatchProcessor', () => {
     expect(seen).toEqual([0, 1, 2]);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 3 } }] });
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+  });
+
+  it('keeps two invocations that run at once apart: each its own deadline and context', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const seen: string[] = [];
+    const p = processor({
+      timeSafetyMarginMs: 1_000,
+      processRecord: async (r: KafkaRecord, context) => {
+        seen.push(`${r.topic}@${r.offset} ${context.functionName}`);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      },
+    });
+    // The handler keeps one runner between invocations; the second one at once must get its own.
+    const short = p.process(buildKafkaEvent(records('short', 0, [{}, {}, {}, {}, {}])), lambdaContext(5_000, 'short'));
+    const long = p.process(buildKafkaEvent(records('long', 0, [{}, {}, {}, {}, {}])), lambdaContext(60_000, 'long'));
+    await vi.runAllTimersAsync();
+    expect(await short).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'short-0', offset: 3 } }] });
+    expect(await long).toEqual({ batchItemFailures: [] });
+    expect(seen.filter((s) => s.startsWith('short'))).toEqual(['short@0 short', 'short@1 short', 'short@2 short']);
+    expect(seen.filter((s) => s.startsWith('long'))).toEqual([0, 1, 2, 3, 4].map((o) => `long@${o} long`));
+    // And the runner kept between them still serves the next invocation.
+    const next = p.process(buildKafkaEvent(records('next', 0, [{}])), lambdaContext(5_000, 'next'));
+    await vi.runAllTimersAsync();
+    expect(await next).toEqual({ batchItemFailures: [] });
+    expect(seen.at(-1)).toBe('next@0 next');
+  });
+
+  it('lets go of the event once the invocation is over, though it keeps its runner', async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const p = processor({ processRecord: () => undefined });
+    const invoke = async () => {
+      const event = buildKafkaEvent(records('t', 0, [{}, {}]));
+      await p.process(event, lambdaContext());
+      return new WeakRef(event.records['t-0']!);
+    };
+    const records0 = await invoke();
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    expect(records0.deref()).toBeUndefined();
   });
 
   it('backs off between attempts and gives up retrying when the next delay would cross the deadline', async () => {

@@ -29,7 +29,8 @@ function setUp(n: number, { retry = new RetryPolicy({ maxAttempts: 3, baseDelayM
     deserializeKey: keys ? resolveDeserializer('string', 'key') : undefined,
     logger: new Logger({ serviceName: 's', logLevel: 'DEBUG' }),
   };
-  const runner = new RecordRunner(config, lambdaContext(), ledger, deadLetters, deadline);
+  const runner = new RecordRunner(config);
+  runner.begin(lambdaContext(), ledger, deadLetters, deadline);
   const partition = event.partitions[0]!;
   const record = (i: number) => recordAt(partition, partition.entries[i]!);
   return { runner, ledger, deadLettered, partition, record, stats: ledger.topicStats('t') };
@@ -111,12 +112,12 @@ describe('RecordRunner.run', () => {
 describe('RecordRunner.runInOrder', () => {
   it('runs the records in order and stops at the first one not finished, reporting its offset', async () => {
     vi.useFakeTimers({ now: 0, toFake: ['Date'] });
-    const { runner, partition, ledger } = setUp(4, { deadline: 10 });
+    const { runner, partition, ledger, stats } = setUp(4, { deadline: 10 });
     const seen: number[] = [];
     await runner.runInOrder(partition, partition.entries, (r) => {
       seen.push(r.offset);
       if (r.offset === 1) vi.setSystemTime(10); // out of time from here on
-    });
+    }, stats);
     expect(seen).toEqual([0, 1]);
     expect(ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 2 } }]);
   });
@@ -125,7 +126,7 @@ describe('RecordRunner.runInOrder', () => {
     const { runner, partition, ledger, stats } = setUp(3);
     await runner.runInOrder(partition, partition.entries, async (r) => {
       if (r.offset === 1) throw new NonRetryableError('x');
-    });
+    }, stats);
     expect(ledger.response(true).batchItemFailures).toEqual([]);
     expect(stats.processed).toBe(2);
   });
@@ -133,9 +134,9 @@ describe('RecordRunner.runInOrder', () => {
 
 describe('RecordRunner, more', () => {
   it('dead-letters a value that is not base64, naming the value', async () => {
-    const { runner, partition, deadLettered } = setUp(1);
+    const { runner, partition, deadLettered, stats } = setUp(1);
     const entry = { ...partition.entries[0]!, value: 'not base64!' };
-    await runner.runInOrder(partition, [entry], () => undefined);
+    await runner.runInOrder(partition, [entry], () => undefined, stats);
     expect((deadLettered[0]!.error as Error).message).toBe('The value of t-0@0 is not valid base64 (11 characters starting "not base64!").');
   });
 

@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Telemetry, TopicStats, invocationStats } from '../../functions/runtime/telemetry';
+import { Telemetry, emptyTopicStats, invocationStats, type TopicStats } from '../../functions/runtime/telemetry';
 import { fresh } from '../support/fresh';
 import type * as TelemetryModule from '../../functions/runtime/telemetry';
 
@@ -19,7 +19,7 @@ function captureEmf() {
   return lines;
 }
 
-const stats = (fields: Partial<TopicStats>) => Object.assign(new TopicStats(), fields);
+const stats = (fields: Partial<TopicStats>) => Object.assign(emptyTopicStats(), fields);
 
 describe('Telemetry', () => {
   it('writes one EMF line per topic with every count, its unit, and the topic and service dimensions', () => {

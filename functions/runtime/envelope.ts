@@ -149,7 +149,7 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
   if (!isNullableBase64(r.key) || !isNullableBase64(r.value)) throw new MalformedDeadLetterError('record.key and record.value must be base64 or null');
   if (typeof r.timestamp !== 'number') throw new MalformedDeadLetterError('record.timestamp must be a number');
   const headers = r.headers;
-  if (!Array.isArray(headers) || !headers.every((h: { name?: unknown; value?: unknown }) => isString(h?.name) && isNullableBase64(h?.value))) {
+  if (!Array.isArray(headers) || !headers.every((h: { name?: unknown; value?: unknown }) => isString(h?.name) && isNullableBase64(h.value))) {
     throw new MalformedDeadLetterError('record.headers must be a list of {name, value: base64}');
   }
   if (!Number.isInteger(m.replayCount) || (m.replayCount as number) < 0) throw new MalformedDeadLetterError('replayCount must be a whole number ≥ 0');

@@ -43,14 +43,15 @@ export type EventHeaders = ReadonlyArray<Readonly<Record<string, readonly number
  * A record's key or value bytes, decoded afresh from the event's base64 and not kept (the
  * runtime deserializes from these, so only the deserialized value stays in memory).
  * Strict: Lambda pads what it writes, and Node's decoder skips characters it does not know,
- * so a decoded length other than the expected one means the text was not base64.
+ * so a decoded length other than the expected one means the text was not base64 (unpadded
+ * text, whose length is not a multiple of 4, has a fractional expected length).
  * @throws DeserializationError when it is not base64
  */
 export function decodeField(record: KafkaRecord<unknown, unknown>, field: 'key' | 'value'): Buffer | null {
   const text = field === 'key' ? record.encodedKey : record.encodedValue;
   if (text === null) return null;
   const bytes = Buffer.from(text, 'base64');
-  if (text.length % 4 !== 0 || bytes.length !== base64ByteLength(text)) {
+  if (bytes.length !== base64ByteLength(text)) {
     throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters starting "${text.slice(0, 16)}").`);
   }
   return bytes;

@@ -197,7 +197,8 @@ describe('event source mapping emulator', () => {
       invoked++;
       return { batchItemFailures: [] };
     }, { filters: [{ pattern: JSON.stringify({ value: { kind: ['order'] } }) }] });
-    await until(() => emulator.stats.filtered >= 10);
+    // Committed past the last of them (offset 10, a lag of 0), not just read past.
+    await until(() => emulator.stats.filtered >= 10 && emulator.stats.offsetLag === 0);
     await produce(env.KAFKA_BROKERS, topic, [{ key: 'k10', value: JSON.stringify({ kind: 'order', i: 10 }), partition: 0 }]);
     await until(() => invoked === 1 && emulator.stats.decided === 1);
     expect(emulator.stats.filtered).toBe(10); // each filtered record counted once: the fetch was not read again
@@ -332,6 +333,39 @@ describe('event source mapping emulator', () => {
     }, {}, quickRebalance);
     await until(() => next.stats.decided === 2);
     expect(seen).toEqual(['0@1', '0@2']);
+  });
+
+  it('redelivers the last record of a fetch when the response names it', async () => {
+    const topic = uniqueTopic('e2e-last-record');
+    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
+    const seen: string[] = [];
+    let reported = false;
+    const { emulator } = await emulate(topic, async (e) => {
+      seen.push(...offsetsOf(e as KafkaEvent));
+      if (reported) return { batchItemFailures: [] };
+      reported = true;
+      return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 2 } }] };
+    });
+    await until(() => emulator.stats.decided === 3);
+    expect(seen).toEqual(['0@0', '0@1', '0@2', '0@2']);
+  });
+
+  it('invokes none of a fetch\'s later batches for a partition an earlier one sent back, and redelivers it from there', async () => {
+    const topic = uniqueTopic('e2e-rewound');
+    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
+    const seen: string[] = [];
+    let reported = false;
+    // One fetch of 3 records, three invocations of 1: the first sends its record back.
+    const { emulator } = await emulate(topic, async (e) => {
+      seen.push(...offsetsOf(e as KafkaEvent));
+      if (reported) return { batchItemFailures: [] };
+      reported = true;
+      return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 0 } }] };
+    }, { batchSize: 1 });
+    await until(() => emulator.stats.decided === 3);
+    // Invoking 0@1 and 0@2 before the redelivery would hand them to the function twice.
+    expect(seen).toEqual(['0@0', '0@0', '0@1', '0@2']);
+    expect(emulator.stats.duplicates).toBe(0);
   });
 
   it('fetches nothing while paused, and carries on where it was once resumed', async () => {

@@ -91,6 +91,7 @@ describe('a fetch the emulator cannot decode', () => {
     const emulator = await emulate(topic, async (event) => void offsets.push(...Object.values((event as KafkaEvent).records).flat().map((r) => r.offset)));
     await expect(until(emulator, () => false)).rejects.toThrow(new RegExp(`record batch at offset 3 of topic ${topic} partition 0: `));
     expect(emulator.error!.message).toMatch(cause);
+    expect(emulator.error!.cause).toBeInstanceOf(Error); // kafkajs's own error, for its stack
     expect(offsets.every((o) => o < 3)).toBe(true); // the records before it may have come; nothing from it
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
@@ -147,6 +148,31 @@ describe('the sandbox pool', () => {
     const second = (await p.invoke({}, lambdaContext(5_000))) as { threadId: number };
     expect(second.threadId).not.toBe(first.threadId);
     expect(p.started).toBe(2);
+  });
+
+  it('keeps its idle sandboxes when a busy one ends', async () => {
+    const p = pool({ exportName: 'exitIfAsked', warm: 2 });
+    await expect(p.invoke({ exit: true }, lambdaContext(5_000))).rejects.toThrow('the sandbox exited (code 4) during the invocation');
+    expect(p.alive).toBe(1);
+    await p.invoke({}, lambdaContext(5_000)); // the other warm sandbox, still idle
+    expect(p.started).toBe(2);
+  });
+
+  it('leaves no listener behind on the sandbox or the signal, however an invocation ends', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    cleanup.push(async () => process.off('warning', onWarning));
+    const p = pool({ exportName: 'exitIfAsked', warm: 1 });
+    const signals = Array.from({ length: 12 }, () => new AbortController().signal);
+    // Twelve on one warm sandbox: a listener left per invocation would pass Node's limit of 10.
+    for (const signal of signals) await p.invoke({}, lambdaContext(5_000), signal);
+    const ended = new AbortController().signal;
+    await expect(p.invoke({ exit: true }, lambdaContext(5_000), ended)).rejects.toThrow('exited (code 4)');
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    expect(p.started).toBe(1);
+    expect([...signals, ended].map((s) => getEventListeners(s, 'abort').length)).toEqual(Array(13).fill(0));
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('stops the sandbox of an invocation whose signal aborts (a time-out), and never starts one for a signal already aborted', async () => {

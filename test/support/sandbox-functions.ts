@@ -33,6 +33,12 @@ export function crash(): Promise<never> {
   return new Promise(() => undefined);
 }
 
+/** Ends its sandbox when the event says so, else answers from which thread. */
+export async function exitIfAsked(event: { exit?: boolean }): Promise<{ threadId: number }> {
+  if (event.exit) process.exit(4);
+  return { threadId };
+}
+
 /** Answers, then its sandbox ends on its own while idle. */
 export async function exitWhenIdle(): Promise<{ threadId: number }> {
   setTimeout(() => process.exit(0), 50);

@@ -4,6 +4,8 @@ import { kafkaConsumer } from '../../functions/runtime';
 import { avroDeserializer } from '../../functions/runtime/avro';
 import { ConfigurationError, DeserializationError } from '../../functions/runtime/errors';
 import { MAX_INFLATED_BYTES } from '../../functions/runtime/wire-format';
+import type * as WireFormatModule from '../../functions/runtime/wire-format';
+import { fresh } from '../support/fresh';
 import { buildKafkaEvent } from '../../local/esm/lambda-event';
 import { lambdaContext } from '../../local/esm/lambda-context';
 import { fakeQueue } from '../support/dead-letter-transport';
@@ -62,6 +64,35 @@ describe('avroDeserializer', () => {
     const fn = avroDeserializer({ schema, wireFormat });
     expect(() => deserialize(fn, field, bytes, metadata)).toThrow(DeserializationError);
     expect(() => deserialize(fn, field, bytes, metadata)).toThrow(message);
+  });
+
+  it('takes a record that is only its header as a header with an empty body', () => {
+    const fn = avroDeserializer({ schema, wireFormat: 'confluent' });
+    expect(() => deserialize(fn, 'value', confluentFrame(7, Buffer.alloc(0)))).toThrow('is not Confluent Avro (schema id 7): it does not decode as shop.Order');
+    const glue = avroDeserializer({ schema, wireFormat: 'glue' });
+    expect(() => deserialize(glue, 'value', glueFrame(Buffer.alloc(0)))).toThrow(`is not Glue Avro (schema version ${GLUE_SCHEMA_VERSION}): it does not decode as shop.Order`);
+  });
+
+  it('inflates a Glue zlib record of megabytes (the bound is 64 MiB)', async () => {
+    expect((await fresh<typeof WireFormatModule>('../../functions/runtime/wire-format')).MAX_INFLATED_BYTES).toBe(64 * 1024 * 1024);
+    const big = { ...order, note: 'x'.repeat(2 * 1024 * 1024) };
+    expect(deserialize(avroDeserializer({ schema, wireFormat: 'glue' }), 'value', glueFrame(Order.toBuffer(big), { zlib: true }))).toEqual(big);
+  });
+
+  it('keeps the reason as the error\'s cause: the decoder\'s, the inflater\'s, the schema\'s', () => {
+    const causes = (error: unknown): string[] => (error instanceof Error ? [error.message, ...causes(error.cause)] : []);
+    const thrown = (fn: () => unknown) => { try { fn(); } catch (error) { return error; } throw new Error('did not throw'); };
+    const fn = avroDeserializer({ schema, wireFormat: 'glue' });
+    expect(causes(thrown(() => deserialize(fn, 'value', corrupt(glueFrame(avro)))))).toEqual([
+      `The value of orders-0@42 is not Glue Avro (schema version ${GLUE_SCHEMA_VERSION}): it does not decode as shop.Order (truncated buffer)`,
+      'it does not decode as shop.Order (truncated buffer)',
+      'truncated buffer',
+    ]);
+    expect(causes(thrown(() => deserialize(fn, 'value', Buffer.concat([Buffer.from([3, 5]), glueFrame(avro).subarray(2)])))).slice(1)).toEqual([
+      'its zlib-compressed data does not inflate (incorrect header check)',
+      'incorrect header check',
+    ]);
+    expect(causes(thrown(() => avroDeserializer({ schema: { type: 'record' } as avsc.Schema, wireFormat: 'raw' }))).length).toBe(2);
   });
 
   it('refuses a schema or a wire format it cannot use when the handler is built', () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, DeserializationError, InvalidEventError, NonRetryableError, WholeBatchRetryError } from '../../functions/runtime/errors';
+import { ConfigurationError, DeserializationError, InvalidEventError, KafkaConsumersError, NonRetryableError, WholeBatchRetryError } from '../../functions/runtime/errors';
 
 // Logs, dead letters (error.type) and the Lambda error response show the name: it must be the class's.
 describe('error classes', () => {
   it.each([
+    [KafkaConsumersError, 'KafkaConsumersError'],
     [InvalidEventError, 'InvalidEventError'],
     [ConfigurationError, 'ConfigurationError'],
     [NonRetryableError, 'NonRetryableError'],

@@ -66,8 +66,37 @@ describe('protobufDeserializer', () => {
     expect(() => deserialize(fn, field, bytes)).toThrow(message);
   });
 
+  it('reads past message indexes of several bytes, and a count of more than 63', () => {
+    const fn = protobufDeserializer({ type: Order, wireFormat: 'confluent' });
+    // The count 64 is the zigzag varint 0x80 0x01; index 300 is 0xd8 0x04.
+    expect(plain(deserialize(fn, 'value', confluentFrame(7, proto, [300, ...Array<number>(63).fill(0)])))).toEqual(order);
+    const glue = Buffer.concat([glueFrame(Buffer.alloc(0)), Buffer.from([0xac, 0x02]), proto]); // the header, index 300, the message
+    expect(plain(deserialize(protobufDeserializer({ type: Order, wireFormat: 'glue' }), 'value', glue))).toEqual(order);
+  });
+
+  it.each([
+    // A count of 2 with one byte after it: said as such, not read past the end.
+    [Buffer.from([4, 0]), 'its message-index count is 2, with 1 bytes left'],
+    // Five bytes that all say "more", then one that ends: a sixth byte is never read.
+    [Buffer.from([2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), 'its message index has a varint longer than 5 bytes at byte 1'],
+  ])('refuses message indexes that do not fit (%#)', (indexes, message) => {
+    const fn = protobufDeserializer({ type: Order, wireFormat: 'confluent' });
+    expect(() => deserialize(fn, 'value', Buffer.concat([confluentFrame(7, Buffer.alloc(0)), indexes]))).toThrow(`is not Confluent Protobuf (schema id 7): ${message}`);
+  });
+
+  it('keeps the decoder\'s error as the cause', () => {
+    try {
+      deserialize(protobufDeserializer({ type: Order, wireFormat: 'raw' }), 'value', Buffer.from([0x0f, 0x10, 1]));
+      expect.unreachable();
+    } catch (error) {
+      expect(((error as Error).cause as Error).cause).toBeInstanceOf(Error);
+      expect((((error as Error).cause as Error).cause as Error).message).toBe('invalid wire type 7 at offset 1');
+    }
+  });
+
   it('refuses a type without decode when the handler is built', () => {
     expect(() => protobufDeserializer({ type: {} as never, wireFormat: 'raw' })).toThrow(ConfigurationError);
+    expect(() => protobufDeserializer({ type: undefined as never, wireFormat: 'raw' })).toThrow(ConfigurationError);
     expect(() => protobufDeserializer({ type: root.lookup('shop') as never, wireFormat: 'raw' })).toThrow('`type` must be a protobufjs message type');
   });
 

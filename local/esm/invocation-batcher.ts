@@ -102,7 +102,6 @@ export class InvocationBatcher {
       this.#queue.splice(this.#queue.indexOf(next), 1);
       count += next.records.length;
       bytes += next.bytes;
-      if (count >= this.rules.batchSize) break;
     }
     return taken;
   }

@@ -49,10 +49,12 @@ describe('event source mapping emulator', () => {
     const topic = uniqueTopic('e2e-partial');
     await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }), partition: i % 4 })));
     const seen: string[] = [];
+    const functionNames = new Set<string>();
     let reported = false;
-    const { emulator } = await emulate(topic, async (e) => {
+    const { emulator } = await emulate(topic, async (e, context) => {
       const event = e as KafkaEvent;
       seen.push(...offsetsOf(event));
+      functionNames.add(context.functionName);
       const p1 = event.records[`${topic}-1`];
       if (!reported && p1 && p1.length > 3) {
         reported = true;
@@ -69,6 +71,7 @@ describe('event source mapping emulator', () => {
     expect(twice.every((o) => o.startsWith('1@'))).toBe(true); // only partition 1 came again
     expect(emulator.stats.duplicates).toBe(0);
     expect(emulator.stats.redelivered).toBe(twice.length);
+    expect([...functionNames]).toEqual(['consumer']); // the context's name when none is given
   });
 
   it('treats an invalid identifier as a whole-batch failure, retries, bisects, and sends the poison batch to the on-failure queue', async () => {

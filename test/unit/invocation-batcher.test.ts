@@ -127,6 +127,29 @@ describe('the invocation batcher', () => {
     ]);
   });
 
+  it('sends a fetch of one record over 6 MB as that record alone, and no empty invocation around it', () => {
+    const { b, deliveries } = batcher(10);
+    b.add({ id: 'orders-0', records: [{ topic: 'orders', partition: 0, offset: 0, timestamp: 0, value: Buffer.alloc(MAX_PAYLOAD_BYTES) }], done: () => undefined });
+    expect(deliveries[0]!.invocations.map((i) => [offsets(i), i.oversized])).toEqual([[['0@0'], true]]);
+  });
+
+  it('puts records that come to exactly 6 MB in one invocation, from one fetch or from two', () => {
+    // Two records whose sizes add up to the limit exactly: the second padded with a header name.
+    const first = { topic: 'orders', partition: 0, offset: 0, timestamp: 0, value: Buffer.alloc(2 * MB) };
+    const second = (partition: number, offset: number) => {
+      const r = { topic: 'orders', partition, offset, timestamp: 0, value: Buffer.alloc(MB) };
+      return { ...r, headers: [['h'.repeat(MAX_PAYLOAD_BYTES - encodedSize(first) - encodedSize({ ...r, headers: [['', '']] })), '']] as const };
+    };
+    expect(encodedSize(first) + encodedSize(second(0, 1))).toBe(MAX_PAYLOAD_BYTES);
+    const one = batcher(10, 60_000);
+    one.b.add({ id: 'orders-0', records: [first, second(0, 1)], done: () => undefined });
+    expect(one.deliveries[0]!.invocations.map(offsets)).toEqual([['0@0', '0@1']]);
+    const two = batcher(10, 60_000);
+    two.b.add({ id: 'orders-0', records: [first], done: () => undefined });
+    two.b.add({ id: 'orders-1', records: [second(1, 0)], done: () => undefined });
+    expect(two.deliveries.map((d) => d.invocations.map(offsets))).toEqual([[['0@0', '1@0']]]);
+  });
+
   it('runs one invocation per partition at a time: a partition busy waits, the others go', async () => {
     const { b, deliveries } = batcher(2);
     b.add(fetchOf(0, 2));

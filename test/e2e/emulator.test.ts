@@ -338,8 +338,9 @@ describe('event source mapping emulator', () => {
     expect(seen).toEqual(['0@1', '0@2']);
   });
 
-  it('redelivers the last record of a fetch when the response names it', async () => {
-    const topic = uniqueTopic('e2e-last-record');
+  /** Three records on partition 0; the first invocation sends `offset` back, once. What the function then saw, in order. */
+  async function sentBackOnce(prefix: string, offset: number, settings: Partial<MappingSettings> = {}) {
+    const topic = uniqueTopic(prefix);
     await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
     const seen: string[] = [];
     let reported = false;
@@ -347,25 +348,20 @@ describe('event source mapping emulator', () => {
       seen.push(...offsetsOf(e as KafkaEvent));
       if (reported) return { batchItemFailures: [] };
       reported = true;
-      return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 2 } }] };
-    });
+      return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset } }] };
+    }, settings);
     await until(() => emulator.stats.decided === 3);
+    return { seen, emulator };
+  }
+
+  it('redelivers the last record of a fetch when the response names it', async () => {
+    const { seen } = await sentBackOnce('e2e-last-record', 2);
     expect(seen).toEqual(['0@0', '0@1', '0@2', '0@2']);
   });
 
   it('invokes none of a fetch\'s later batches for a partition an earlier one sent back, and redelivers it from there', async () => {
-    const topic = uniqueTopic('e2e-rewound');
-    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
-    const seen: string[] = [];
-    let reported = false;
     // One fetch of 3 records, three invocations of 1: the first sends its record back.
-    const { emulator } = await emulate(topic, async (e) => {
-      seen.push(...offsetsOf(e as KafkaEvent));
-      if (reported) return { batchItemFailures: [] };
-      reported = true;
-      return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 0 } }] };
-    }, { batchSize: 1 });
-    await until(() => emulator.stats.decided === 3);
+    const { seen, emulator } = await sentBackOnce('e2e-rewound', 0, { batchSize: 1 });
     // Invoking 0@1 and 0@2 before the redelivery would hand them to the function twice.
     expect(seen).toEqual(['0@0', '0@0', '0@1', '0@2']);
     expect(emulator.stats.duplicates).toBe(0);

@@ -63,7 +63,9 @@ describe('on-failure destinations of the event source mapping emulator', () => {
     await produceRecords(topic, sent);
 
     // Bisection: 0–5 fail, 0–2 pass, 3–5 fail, then 3–4 fail a third time (the last retry) and 5 passes.
-    const emulator = await emulate(topic, failOnPoison, s3OnFailureDestination(s3, bucket), { retryAttempts: 2, bisectBatchOnError: true });
+    const destination = s3OnFailureDestination(s3, bucket);
+    expect(destination.target).toBe(`arn:aws:s3:::${bucket}`); // the destination's ARN, as messages name it
+    const emulator = await emulate(topic, failOnPoison, destination, { retryAttempts: 2, bisectBatchOnError: true });
     await until(() => emulator.stats.decided >= 6, emulator);
     expect(emulator.stats.processed).toBe(4);
     expect(emulator.stats.discarded).toBe(2);
@@ -74,6 +76,7 @@ describe('on-failure destinations of the event source mapping emulator', () => {
     const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
     expect(Contents[0]!.Key).toMatch(new RegExp(`^${prefix}${topic}-0/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-${uuid}$`));
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: Contents[0]!.Key! }));
+    expect(object.ContentType).toBe('application/json');
     const record = JSON.parse(await object.Body!.transformToString()) as S3OnFailureRecord;
 
     expect(record).toMatchObject({

@@ -44,7 +44,8 @@ export class OutcomeLedger {
       const offset = this.#redeliverFrom.get(p.id);
       if (offset === undefined) continue;
       batchItemFailures.push({ itemIdentifier: { partition: p.id, offset } });
-      this.topicStats(p.topic).redelivered += p.entries.filter((r) => r.offset >= offset).length; // all of them, below, when partial responses are off
+      // With partial responses off, overwritten below: the whole batch comes again.
+      this.topicStats(p.topic).redelivered += p.entries.filter((r) => r.offset >= offset).length;
     }
     if (reportBatchItemFailures || batchItemFailures.length === 0) return { batchItemFailures };
     for (const s of this.stats.values()) s.redelivered = s.received;

@@ -66,46 +66,31 @@ export class RecordRunner {
   }
 
   /**
-   * Runs a partition's records (or one key's) in order; the first one not finished stops the
-   * sequence and is reported. Each record is built as it runs: once done, it and its value
-   * can be collected while the rest of the batch runs.
+   * Runs a partition's records (or one key's) in order; the first one not finished (out of
+   * time) stops the sequence and is reported. Each record is built as it runs: once done, it and
+   * its value can be collected while the rest of the batch runs. A function that returns
+   * synchronously costs no promise, and one that returns a promise one await: most records
+   * succeed at the first attempt.
    */
   async runInOrder(partition: PartitionBatch, entries: readonly KafkaEventRecord[], call: RecordCall, stats: TopicStats): Promise<void> {
     this.#lastStats = stats;
     for (const entry of entries) {
-      const record = (this.#lastRecord = recordAt(partition, entry));
-      let finished = this.run(record, call, stats);
-      if (typeof finished !== 'boolean') finished = await finished;
-      if (!finished) {
+      if (Date.now() >= this.#deadline) {
         this.#ledger!.redeliverFrom(partition.id, entry.offset);
         return;
       }
-    }
-  }
-
-  /**
-   * True once the record is processed or dead-lettered; false when time ran out. A record
-   * whose function returns synchronously costs no promise: most records succeed at once.
-   */
-  run(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats): boolean | Promise<boolean> {
-    if (Date.now() >= this.#deadline) return false;
-    let result: unknown;
-    try {
-      result = this.#attempt(record, call);
-    } catch (error) {
-      return this.#retry(record, call, stats, error);
-    }
-    if (!(result instanceof Promise)) {
-      stats.processed++;
-      return true;
-    }
-    return result.then(
-      () => {
+      const record = (this.#lastRecord = recordAt(partition, entry));
+      try {
+        const result = this.#attempt(record, call);
+        if (isPromiseLike(result)) await result;
         stats.processed++;
-        return true;
-      },
-      (error: unknown) => this.#retry(record, call, stats, error),
-    );
+      } catch (error) {
+        if (!(await this.#retry(record, call, stats, error))) {
+          this.#ledger!.redeliverFrom(partition.id, entry.offset);
+          return;
+        }
+      }
+    }
   }
 
   #attempt(record: KafkaRecord<unknown, unknown>, call: RecordCall): unknown {
@@ -137,4 +122,9 @@ export class RecordRunner {
       }
     }
   }
+}
+
+/** A promise or any other thenable a function may return: awaited, so that its failure counts. */
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }

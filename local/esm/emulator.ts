@@ -202,7 +202,7 @@ export class EventSourceMappingEmulator {
     const fetched = batch.messages.map((m) => toBrokerRecord(batch.topic, batch.partition, m));
     // Lambda filters each record before batching: one that matches no filter is never sent to
     // the function, counts toward neither batch size nor payload, and is committed.
-    const records = fetched.filter((r) => recordPassesFilters(this.#filters, r));
+    const records = this.#filters.length === 0 ? fetched : fetched.filter((r) => recordPassesFilters(this.#filters, r));
     this.stats.filtered += fetched.length - records.length;
     if (records.length === 0) {
       resolveOffset(String(fetched.at(-1)!.offset)); // kafkajs fetches from what was resolved, not committed
@@ -231,7 +231,7 @@ export class EventSourceMappingEmulator {
       }
     };
     for (const invocation of invocations) {
-      const todo = invocation.records.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
+      const todo = rewound.size === 0 ? invocation.records : invocation.records.filter((r) => !rewound.has(`${r.topic}-${r.partition}`));
       if (todo.length === 0) continue;
       if (this.#stopping) {
         rewind(firstOffsets(todo));
@@ -361,9 +361,11 @@ class TimeoutError extends Error {
 // Headers in record order, as Lambda's event keeps them. A null header value (Kafka allows
 // one; how Lambda encodes it is not documented) becomes an empty one.
 function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): BrokerRecord {
-  const headers = headersInOrder(m).map(({ key, value }) => [key, value ?? Buffer.alloc(0)] as const);
+  const ordered = headersInOrder(m);
+  const headers = ordered.length === 0 ? NO_HEADERS : ordered.map(({ key, value }) => [key, value ?? Buffer.alloc(0)] as const);
   return { topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value, headers };
 }
+const NO_HEADERS: BrokerRecord['headers'] = Object.freeze([]);
 
 /** What a response would have redelivered, for a mapping that ignores it (malformed answers included). */
 function ignoredResponse(response: unknown, records: BrokerRecord[]): Map<string, number> {

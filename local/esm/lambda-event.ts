@@ -36,7 +36,7 @@ function encodeRecord(r: BrokerRecord): KafkaEventRecord {
     timestampType: r.timestampType ?? 'CREATE_TIME',
     key: r.key == null ? null : toBuffer(r.key).toString('base64'),
     value: r.value == null ? null : toBuffer(r.value).toString('base64'),
-    headers: (r.headers ?? []).map(([name, value]) => ({ [name]: [...toBuffer(value)] })),
+    headers: r.headers?.length ? r.headers.map(([name, value]) => ({ [name]: [...toBuffer(value)] })) : [],
   };
 }
 
@@ -44,7 +44,17 @@ function encodeRecord(r: BrokerRecord): KafkaEventRecord {
 export function buildKafkaEvent(records: Iterable<BrokerRecord>, source: EventSource = {}): KafkaEvent {
   const eventSource = source.eventSource ?? 'aws:kafka';
   const grouped: Record<string, KafkaEventRecord[]> = {};
-  for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(encodeRecord(r));
+  // Records come partition by partition: the key is built once per run of one partition.
+  let list: KafkaEventRecord[] = [];
+  let topic: string | undefined;
+  let partition = -1;
+  for (const r of records) {
+    if (r.partition !== partition || r.topic !== topic) {
+      ({ topic, partition } = r);
+      list = grouped[`${topic}-${partition}`] ??= [];
+    }
+    list.push(encodeRecord(r));
+  }
   return {
     eventSource,
     ...(eventSource === 'aws:kafka' ? { eventSourceArn: source.eventSourceArn ?? DEMO_CLUSTER_ARN } : {}),
@@ -59,8 +69,12 @@ export function buildKafkaEvent(records: Iterable<BrokerRecord>, source: EventSo
  * and the 6 MB cap holds.
  */
 export function encodedSize(r: BrokerRecord): number {
-  const base64 = (b: Buffer | string | null | undefined) => (b == null ? 4 : Math.ceil(Buffer.byteLength(b) / 3) * 4 + 2);
   let headers = 2;
-  for (const [name, value] of r.headers ?? []) headers += name.length + 8 + 4 * Buffer.byteLength(value);
-  return 124 + r.topic.length + String(r.partition).length + String(r.offset).length + base64(r.key) + base64(r.value) + headers;
+  if (r.headers) for (const [name, value] of r.headers) headers += name.length + 8 + 4 * Buffer.byteLength(value);
+  return 124 + r.topic.length + String(r.partition).length + String(r.offset).length + base64Size(r.key) + base64Size(r.value) + headers;
+}
+
+/** A field's size in the event: base64 in quotes, or `null`. */
+function base64Size(b: Buffer | string | null | undefined): number {
+  return b == null ? 4 : Math.ceil(Buffer.byteLength(b) / 3) * 4 + 2;
 }

@@ -36,6 +36,17 @@ describe('the emulator counting an invocation that returned', () => {
     stats.settle(records.slice(1), new Map(), true, report([], 1));
     expect(stats).toMatchObject({ processed: 5, decided: 4, duplicates: 1, retried: 1 });
   });
+
+  it('decides exactly the offsets each partition ran, across partitions, gaps and dead letters', () => {
+    const stats = new EmulatorStats();
+    const at = (partition: number, offset: number) => ({ topic: 'orders', partition, offset });
+    stats.settle([at(0, 1)], new Map(), true, report());
+    stats.settle([at(0, 0), at(0, 1), at(0, 3), at(1, 4), at(1, 5), at(1, 6), at(0, 4)], new Map(), true, report([{ record: at(1, 5) } as DeadLetterEnvelope]));
+    const ranges = (id: string) => [...stats.outcomes.get(id)!.ranges()];
+    expect(ranges('orders-0')).toEqual([[0, 2], [3, 5]]);
+    expect(ranges('orders-1')).toEqual([[4, 7]]);
+    expect(stats).toMatchObject({ processed: 7, deadLettered: 1, decided: 7, duplicates: 1 });
+  });
 });
 
 // Lambda's OffsetLag metric: the difference between the last record written to a partition and the

@@ -9,6 +9,14 @@ describe('the Lambda event the emulator builds', () => {
     expect(event.bootstrapServers).toBe('127.0.0.1:9092');
     expect(buildKafkaEvent([], { bootstrapServers: 'b-1:9098' }).bootstrapServers).toBe('b-1:9098');
   });
+
+  // Lambda developer guide, "Using Lambda with Amazon MSK" (example event): records grouped under "topic-partition" keys.
+  it('groups records by topic and partition, keeping their order, however they interleave', () => {
+    const at = (topic: string, partition: number, offset: number): BrokerRecord => ({ topic, partition, offset });
+    const event = buildKafkaEvent([at('a', 0, 1), at('a', 0, 2), at('a', 1, 7), at('b', 1, 3), at('a', 0, 3), at('b', 1, 4)]);
+    const offsets = Object.fromEntries(Object.entries(event.records).map(([id, records]) => [id, records.map((r) => `${r.topic}-${r.partition}@${r.offset}`)]));
+    expect(offsets).toEqual({ 'a-0': ['a-0@1', 'a-0@2', 'a-0@3'], 'a-1': ['a-1@7'], 'b-1': ['b-1@3', 'b-1@4'] });
+  });
 });
 
 // The emulator sums these sizes to keep each invocation under Lambda's 6 MB payload (docs/aws-contracts.md §1):

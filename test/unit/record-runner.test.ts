@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DeadLetters } from '../../functions/runtime/dead-letters';
 import { resolveDeserializer } from '../../functions/runtime/deserializers';
 import { NonRetryableError } from '../../functions/runtime/errors';
-import { decodeEvent, recordAt } from '../../functions/runtime/event';
+import { decodeEvent } from '../../functions/runtime/event';
 import { OutcomeLedger } from '../../functions/runtime/outcome-ledger';
 import type { KafkaRecord } from '../../functions/runtime/record';
 import { RecordRunner } from '../../functions/runtime/record-runner';
@@ -32,66 +32,78 @@ function setUp(n: number, { retry = new RetryPolicy({ maxAttempts: 3, baseDelayM
   const runner = new RecordRunner(config);
   runner.begin(lambdaContext(), ledger, deadLetters, deadline);
   const partition = event.partitions[0]!;
-  const record = (i: number) => recordAt(partition, partition.entries[i]!);
-  return { runner, ledger, deadLettered, partition, record, stats: ledger.topicStats('t') };
+  const stats = ledger.topicStats('t');
+  /** Runs the first record alone; resolves true once it finished (processed or dead-lettered), false when it is to be redelivered. */
+  const runFirst = (call: Parameters<RecordRunner['runInOrder']>[2]) =>
+    runner.runInOrder(partition, partition.entries.slice(0, 1), call, stats).then(() => ledger.response(true).batchItemFailures.length === 0);
+  return { runner, ledger, deadLettered, partition, runFirst, stats };
 }
 
-describe('RecordRunner.run', () => {
-  it('counts a record processed at once when the function returns without a promise', () => {
-    const { runner, record, stats } = setUp(1);
+describe('RecordRunner: one record', () => {
+  it('counts a record processed at once when the function returns without a promise', async () => {
+    const { runFirst, stats } = setUp(1);
     const seen: unknown[] = [];
-    expect(runner.run(record(0), (r) => void seen.push(r.value, r.key), stats)).toBe(true);
+    const finished = runFirst((r) => void seen.push(r.value, r.key));
+    expect(stats).toMatchObject({ processed: 1, retried: 0 }); // before any await: no promise was waited for
+    expect(await finished).toBe(true);
     expect(seen).toEqual([{ offset: 0 }, Buffer.from('k0')]);
-    expect(stats).toMatchObject({ processed: 1, retried: 0 });
+  });
+
+  it('waits for a thenable that is not a native promise, and retries when it rejects', async () => {
+    const { runFirst, stats } = setUp(1);
+    let calls = 0;
+    const thenable = (fail: boolean): PromiseLike<void> => ({ then: (resolve, reject) => void setTimeout(() => (fail ? reject?.(new Error('flaky')) : resolve?.()), 1) as unknown as PromiseLike<never> });
+    expect(await runFirst(() => thenable(++calls < 2))).toBe(true);
+    expect([calls, stats.processed, stats.retried]).toEqual([2, 1, 1]);
   });
 
   it('deserializes keys too when a key deserializer is set', async () => {
-    const { runner, record, stats } = setUp(1, { keys: true });
+    const { runFirst, stats } = setUp(1, { keys: true });
     const keys: unknown[] = [];
-    expect(await runner.run(record(0), async (r) => void keys.push(r.key), stats)).toBe(true);
+    expect(await runFirst(async (r) => void keys.push(r.key))).toBe(true);
     expect(keys).toEqual(['k0']);
     expect(stats.processed).toBe(1);
   });
 
   it('retries a function that throws or rejects, counting the retries, then succeeds', async () => {
     for (const fail of [(e: Error) => { throw e; }, (e: Error) => Promise.reject(e)]) {
-      const { runner, record, stats, deadLettered } = setUp(1);
+      const { runFirst, stats, deadLettered } = setUp(1);
       let calls = 0;
-      expect(await runner.run(record(0), () => (++calls < 3 ? fail(new Error('flaky')) : undefined), stats)).toBe(true);
+      expect(await runFirst(() => (++calls < 3 ? fail(new Error('flaky')) : undefined))).toBe(true);
       expect([calls, stats.processed, stats.retried, deadLettered.length]).toEqual([3, 1, 2, 0]);
     }
   });
 
   it('dead-letters after the last attempt with the last error, the attempts and when it first failed', async () => {
     vi.useFakeTimers({ now: 7_000, toFake: ['Date'] });
-    const { runner, record, stats, deadLettered } = setUp(1);
+    const { runFirst, stats, deadLettered } = setUp(1);
     let calls = 0;
-    expect(await runner.run(record(0), () => { throw new Error(`failure ${++calls}`); }, stats)).toBe(true);
+    expect(await runFirst(() => { throw new Error(`failure ${++calls}`); })).toBe(true);
     expect(deadLettered.map((d) => [d.offset, (d.error as Error).message, d.attempts, d.firstFailureAt])).toEqual([[0, 'failure 3', 3, 7_000]]);
     expect(stats).toMatchObject({ processed: 0, retried: 2 });
   });
 
   it('dead-letters a non-retryable error after one attempt', async () => {
-    const { runner, record, stats, deadLettered } = setUp(1);
-    expect(await runner.run(record(0), async () => { throw new NonRetryableError('no'); }, stats)).toBe(true);
+    const { runFirst, stats, deadLettered } = setUp(1);
+    expect(await runFirst(async () => { throw new NonRetryableError('no'); })).toBe(true);
     expect(deadLettered.map((d) => d.attempts)).toEqual([1]);
     expect(stats.retried).toBe(0);
   });
 
-  it('starts nothing at or after the deadline', () => {
+  it('starts nothing at or after the deadline', async () => {
     vi.useFakeTimers({ now: 1_000, toFake: ['Date'] });
-    const { runner, record, stats } = setUp(1, { deadline: 1_000 });
+    const { runFirst } = setUp(1, { deadline: 1_000 });
     let calls = 0;
-    expect(runner.run(record(0), () => void calls++, stats)).toBe(false);
+    expect(await runFirst(() => void calls++)).toBe(false);
     expect(calls).toBe(0);
   });
 
   it('gives up retrying when the next delay would end at the deadline: the record is not finished', async () => {
     vi.useFakeTimers({ now: 0 });
     const retry = new RetryPolicy({ maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 100 }, () => 0.5); // 50 ms each
-    const { runner, record, stats, deadLettered } = setUp(1, { retry, deadline: 100 });
+    const { runFirst, stats, deadLettered } = setUp(1, { retry, deadline: 100 });
     const attemptsAt: number[] = [];
-    const done = runner.run(record(0), () => { attemptsAt.push(Date.now()); throw new Error('down'); }, stats);
+    const done = runFirst(() => { attemptsAt.push(Date.now()); throw new Error('down'); });
     await vi.runAllTimersAsync();
     expect(await done).toBe(false);
     expect(attemptsAt).toEqual([0, 50]); // a third at 100 would start at the deadline
@@ -101,8 +113,8 @@ describe('RecordRunner.run', () => {
 
   it('logs each retry at debug level with the record and the error', async () => {
     const lines = captureOutput();
-    const { runner, record, stats } = setUp(1, { retry: new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }) });
-    await runner.run(record(0), () => { throw new Error('flaky'); }, stats);
+    const { runFirst } = setUp(1, { retry: new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }) });
+    await runFirst(() => { throw new Error('flaky'); });
     expect(lines.filter((l) => l.message === 'retrying record').map(({ topic, partition, offset, attempt, error }) => ({ topic, partition, offset, attempt, error }))).toEqual([
       { topic: 't', partition: 0, offset: 0, attempt: 1, error: 'flaky' },
     ]);
@@ -142,8 +154,8 @@ describe('RecordRunner, more', () => {
 
   it('retries a function that throws something other than an Error', async () => {
     captureOutput();
-    const { runner, record, stats, deadLettered } = setUp(1);
-    expect(await runner.run(record(0), () => { throw undefined; }, stats)).toBe(true);
+    const { runFirst, deadLettered } = setUp(1);
+    expect(await runFirst(() => { throw undefined; })).toBe(true);
     expect(deadLettered.map((d) => [d.error, d.attempts])).toEqual([[undefined, 3]]);
   });
 });

@@ -1,6 +1,6 @@
 import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
 import { OffsetRanges } from '../offset-ranges';
-import type { BrokerRecord } from './lambda-event';
+import { partitionIds, type BrokerRecord } from './lambda-event';
 
 /** What the runtime reported during one invocation (dead letters written, records retried). */
 export interface InvocationReport {
@@ -87,14 +87,9 @@ export class EmulatorStats {
         run = { id, start: offset, end: offset + 1 };
       }
     };
-    let topic: string | undefined;
-    let partition = -1;
-    let id = '';
+    const idOf = partitionIds();
     for (const r of records) {
-      if (r.partition !== partition || r.topic !== topic) {
-        ({ topic, partition } = r);
-        id = `${topic}-${partition}`;
-      }
+      const id = idOf(r);
       const from = reported.get(id);
       if (from !== undefined && r.offset >= from) {
         if (honoured) this.redelivered++;

@@ -44,22 +44,30 @@ function encodeRecord(r: BrokerRecord): KafkaEventRecord {
 export function buildKafkaEvent(records: Iterable<BrokerRecord>, source: EventSource = {}): KafkaEvent {
   const eventSource = source.eventSource ?? 'aws:kafka';
   const grouped: Record<string, KafkaEventRecord[]> = {};
-  // Records come partition by partition: the key is built once per run of one partition.
-  let list: KafkaEventRecord[] = [];
-  let topic: string | undefined;
-  let partition = -1;
-  for (const r of records) {
-    if (r.partition !== partition || r.topic !== topic) {
-      ({ topic, partition } = r);
-      list = grouped[`${topic}-${partition}`] ??= [];
-    }
-    list.push(encodeRecord(r));
-  }
+  const idOf = partitionIds();
+  for (const r of records) (grouped[idOf(r)] ??= []).push(encodeRecord(r));
   return {
     eventSource,
     ...(eventSource === 'aws:kafka' ? { eventSourceArn: source.eventSourceArn ?? DEMO_CLUSTER_ARN } : {}),
     bootstrapServers: source.bootstrapServers ?? '127.0.0.1:9092',
     records: grouped,
+  };
+}
+
+/**
+ * A function giving each record's `topic-partition`. Records come in runs of one partition, so
+ * it builds the string once per run, not once per record.
+ */
+export function partitionIds(): (record: Pick<BrokerRecord, 'topic' | 'partition'>) => string {
+  let topic: string | undefined;
+  let partition = -1;
+  let id = '';
+  return (r) => {
+    if (r.partition !== partition || r.topic !== topic) {
+      ({ topic, partition } = r);
+      id = `${topic}-${partition}`;
+    }
+    return id;
   };
 }
 

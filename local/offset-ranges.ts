@@ -21,6 +21,13 @@ export class OffsetRanges {
 
   /** Adds one offset; false when it was already there. */
   add(offset: number): boolean {
+    // The common case, offsets in order: the one after the last range extends it.
+    const last = this.#ends.length - 1;
+    if (this.#ends[last] === offset) {
+      this.#ends[last]++;
+      this.#size++;
+      return true;
+    }
     return this.addRange(offset, offset + 1) > 0;
   }
 

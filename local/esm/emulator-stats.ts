@@ -52,14 +52,9 @@ export class EmulatorStats {
   }
 
   decide(id: string, offset: number): void {
-    this.#decideRange(id, offset, offset + 1);
-  }
-
-  /** Decides [start, end) of one partition. */
-  #decideRange(id: string, start: number, end: number): void {
     let partition = this.outcomes.get(id);
     if (!partition) this.outcomes.set(id, (partition = new OffsetRanges()));
-    this.duplicates += end - start - partition.addRange(start, end);
+    if (!partition.add(offset)) this.duplicates++;
   }
 
   get decided(): number {
@@ -78,15 +73,6 @@ export class EmulatorStats {
     for (const d of report.deadLetters) this.decide(`${d.record.topic}-${d.record.partition}`, d.record.offset);
     this.deadLettered += report.deadLetters.length;
     const dead = new Set(report.deadLetters.map((d) => `${d.record.topic}-${d.record.partition}@${d.record.offset}`));
-    // Consecutive offsets of one partition are decided as one range (an invocation holds runs of them).
-    let run = { id: '', start: 0, end: 0 };
-    const decide = (id: string, offset: number) => {
-      if (id === run.id && offset === run.end) run.end++;
-      else {
-        if (run.end > run.start) this.#decideRange(run.id, run.start, run.end);
-        run = { id, start: offset, end: offset + 1 };
-      }
-    };
     const idOf = partitionIds();
     for (const r of records) {
       const id = idOf(r);
@@ -95,13 +81,12 @@ export class EmulatorStats {
         if (honoured) this.redelivered++;
         else {
           this.lost++;
-          decide(id, r.offset);
+          this.decide(id, r.offset);
         }
       } else if (dead.size === 0 || !dead.has(`${id}@${r.offset}`)) {
         this.processed++;
-        decide(id, r.offset);
+        this.decide(id, r.offset);
       }
     }
-    if (run.end > run.start) this.#decideRange(run.id, run.start, run.end);
   }
 }

@@ -20,4 +20,13 @@ describe('OffsetRanges', () => {
     expect(set.size).toBe(1_000_000);
     expect([...set.ranges()]).toEqual([[0, 1_000_000]]);
   });
+
+  it('extends only the last range with the offset right after it, and never counts an offset twice', () => {
+    const set = new OffsetRanges();
+    for (const offset of [0, 1, 5, 6, 2, 7, 6]) set.add(offset);
+    expect([...set.ranges()]).toEqual([[0, 3], [5, 8]]);
+    expect(set.size).toBe(6);
+    expect(set.add(3)).toBe(true); // after [0, 3), which is not the last range
+    expect([...set.ranges()]).toEqual([[0, 4], [5, 8]]);
+  });
 });

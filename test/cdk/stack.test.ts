@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -145,8 +145,8 @@ describe('KafkaConsumersStack', () => {
 });
 
 describe('the CDK app from the command line', () => {
+  // Under the test file's scratch directory, removed (after cfn-lint) when the file is done.
   const outDir = mkdtempSync(path.join(tmpdir(), 'cdk-app-'));
-  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
   let runs = 0;
   const cdk = (args: string[]) => {
     const dir = path.join(outDir, String(runs++));

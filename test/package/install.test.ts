@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles } from '../support/cfn-lint';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string; devDependencies: Record<string, string> };
@@ -75,6 +76,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
+  if (!cfnLintInstalled()) console.warn(`${CFN_LINT_INSTALL_HINT}. Skipped: "synthesizes a template cfn-lint accepts".`);
 });
 
 /** The staged asset directory of the stack's function whose logical id starts with `prefix`. */
@@ -119,6 +121,11 @@ describe(`${name} installed from its tarball`, () => {
     }));
     expect(() => run(path.join(repo, 'node_modules/.bin/tsc'), ['-p', '.'], app)).not.toThrow();
   }, 120_000);
+
+  // The user's template, checked by AWS's CloudFormation linter as the repository's own are.
+  it.skipIf(!cfnLintInstalled())('synthesizes a template cfn-lint accepts', () => {
+    expect(lintTemplateFiles([path.join(app, 'cdk.out/Payments.template.json')])).toEqual([]);
+  });
 
   it('lets plain Node import the runtime', () => {
     const out = run('node', ['-e', `import('${name}/runtime').then((m) => console.log(typeof m.kafkaConsumer, typeof m.KafkaConsumersError))`], app);

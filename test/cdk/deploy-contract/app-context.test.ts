@@ -1,13 +1,13 @@
 // The CDK app as a user runs it (`npx cdk synth -c …`), against the acceptance of the
 // deploy-time truth issue, and the guard that keeps cdk.json's demo cluster from being deployed.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
+// Under the test file's scratch directory, removed (after cfn-lint) when the file is done.
 const out = mkdtempSync(path.join(tmpdir(), 'cdk-contract-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 // The template as JSON, read loosely: the assertions say what must be there.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

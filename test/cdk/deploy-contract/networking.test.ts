@@ -1,7 +1,7 @@
 // Item 4 and 7 of issue 17, and issue 16: the cluster's VPC, its endpoints and security group,
 // and the replay function placed in it, from props, from context, and in a user's own stack.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack, type CfnResource } from 'aws-cdk-lib';
@@ -272,19 +272,16 @@ describe('VPC context keys', () => {
   });
 
   it('synthesizes from the command line with the VPC keys: replay VpcConfig and the SQS and S3 endpoints, cdk-nag clean', () => {
+    // Under the test file's scratch directory, removed (after cfn-lint) when the file is done.
     const out = mkdtempSync(path.join(tmpdir(), 'cdk-vpc-'));
-    try {
-      const run = spawnSync('npx', ['cdk', 'synth', '-q', '--output', out, '-c', 'vpcId=vpc-0abc', '-c', 'subnetIds=subnet-0a,subnet-0b', '-c', 'securityGroupIds=sg-0c'], {
-        encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-      });
-      expect(run.status, run.stderr).toBe(0);
-      expect(run.stderr).not.toMatch(/AwsSolutions-/);
-      expect(run.stderr).not.toContain('without its vpc');
-      const t = Template.fromJSON(JSON.parse(readFileSync(`${out}/KafkaConsumers.template.json`, 'utf8')));
-      expect(replayFunction(t).VpcConfig).toEqual({ SubnetIds: ['subnet-0a', 'subnet-0b'], SecurityGroupIds: ['sg-0c'] });
-      expect(endpoints(t).map(service).sort()).toEqual(['s3', 'sqs']);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    const run = spawnSync('npx', ['cdk', 'synth', '-q', '--output', out, '-c', 'vpcId=vpc-0abc1234', '-c', 'subnetIds=subnet-0a,subnet-0b', '-c', 'securityGroupIds=sg-0c0c0c0c'], {
+      encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/AwsSolutions-/);
+    expect(run.stderr).not.toContain('without its vpc');
+    const t = Template.fromJSON(JSON.parse(readFileSync(`${out}/KafkaConsumers.template.json`, 'utf8')));
+    expect(replayFunction(t).VpcConfig).toEqual({ SubnetIds: ['subnet-0a', 'subnet-0b'], SecurityGroupIds: ['sg-0c0c0c0c'] });
+    expect(endpoints(t).map(service).sort()).toEqual(['s3', 'sqs']);
   });
 });

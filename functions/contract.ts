@@ -36,6 +36,15 @@ export const ENV = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
+/**
+ * Every variable the consumer runtime reads. The construct sets each one and refuses them in
+ * its `environment` prop: its grants, alarms and dashboard are made for the values it sets.
+ */
+export const CONSUMER_ENV = [
+  ENV.deadLetterQueueUrl, ENV.deadLetterBucket, ENV.consumerGroup, ENV.reportBatchItemFailures, ENV.serviceName, ENV.metricsNamespace,
+] as const;
+export type ConsumerEnvName = (typeof CONSUMER_ENV)[number];
+
 /** Where the consumer writes oversized dead letters in the bucket; IAM grants cover this prefix only. */
 export const DEAD_LETTER_PREFIX = 'dead-letters/';
 

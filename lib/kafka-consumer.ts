@@ -17,7 +17,7 @@ import {
   KAFKA_DESTINATION_PREFIX, MappingSettingsError, effectiveMappingSettings, isLambdaTopicName, kafkaFailureTopic, topicNameRule,
   type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
 } from './mapping-settings.js';
-import { DEAD_LETTER_PREFIX, DEFAULT_METRICS_NAMESPACE, DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../functions/contract.js';
+import { CONSUMER_ENV, DEAD_LETTER_PREFIX, DEFAULT_METRICS_NAMESPACE, DEFAULT_TIME_SAFETY_MARGIN_MS, ENV, type ConsumerEnvName } from '../functions/contract.js';
 import { RetryPolicy, type RetryOptions } from '../functions/runtime/retry.js';
 import { mappingConsumerGroupId } from '../functions/runtime/consumer-group.js';
 
@@ -130,7 +130,12 @@ export interface KafkaConsumerProps {
   readonly timeout?: Duration;
   /** @default no reservation */
   readonly reservedConcurrentExecutions?: number;
-  /** Extra environment for the handler. @default none */
+  /**
+   * Extra environment for the handler. The variables the runtime reads are the construct's
+   * (`DLQ_URL`, `DLQ_BUCKET`, `KAFKA_CONSUMER_GROUP`, `REPORT_BATCH_ITEM_FAILURES`,
+   * `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
+   * names the prop that sets each. @default none
+   */
   readonly environment?: Record<string, string>;
   /** How long dead letters are kept, 1 min – 14 days. @default 14 days */
   readonly deadLetterRetention?: Duration;
@@ -141,9 +146,16 @@ export interface KafkaConsumerProps {
   readonly deadLetterObjectExpiration?: Duration;
   /** Encrypt queues and bucket with this key. @default SQS- and S3-managed encryption */
   readonly encryptionKey?: kms.IKey;
-  /** CloudWatch namespace of the runtime's metrics. @default 'KafkaConsumer' */
+  /**
+   * CloudWatch namespace of the runtime's metrics: the function's `POWERTOOLS_METRICS_NAMESPACE`,
+   * and the namespace every alarm and dashboard widget on those metrics reads. @default 'KafkaConsumer'
+   */
   readonly metricsNamespace?: string;
-  /** Service name (metrics dimension, log field). @default the construct's id */
+  /**
+   * Service name: the function's `POWERTOOLS_SERVICE_NAME` (the metrics' `service` dimension and
+   * the logs' `service` field), and the `service` every alarm and dashboard widget on those metrics reads.
+   * @default the construct's id
+   */
   readonly serviceName?: string;
   /** @default see {@link ConsumerAlarmThresholds} */
   readonly alarmThresholds?: ConsumerAlarmThresholds;
@@ -199,6 +211,41 @@ export function deadLetterObjectsAck(bucket: s3.IBucket) {
     id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${DEAD_LETTER_PREFIX}*]`,
     reason: 'Dead letters are objects with per-record keys under one prefix of the one dead-letter bucket.',
   };
+}
+
+/**
+ * What each variable the runtime reads is for, and the prop that sets it (none: the construct
+ * owns the resource). Typed by the runtime's list, so that a variable added there needs an entry here.
+ */
+const RESERVED_ENVIRONMENT: Record<ConsumerEnvName, { readonly for: string; readonly prop?: string }> = {
+  [ENV.deadLetterQueueUrl]: { for: 'the dead-letter queue it creates, grants the function and alarms on' },
+  [ENV.deadLetterBucket]: { for: 'the dead-letter bucket it creates and grants the function' },
+  [ENV.consumerGroup]: { for: 'the consumer groups its mappings read with', prop: 'consumerGroupId' },
+  [ENV.reportBatchItemFailures]: { for: 'whether its mappings honour partial batch responses', prop: 'reportBatchItemFailures' },
+  [ENV.serviceName]: { for: 'the service its alarms and dashboard watch', prop: 'serviceName' },
+  [ENV.metricsNamespace]: { for: 'the namespace its alarms and dashboard watch', prop: 'metricsNamespace' },
+};
+
+/** Refuses the variables the construct sets, naming the prop to use. */
+function validateEnvironment(environment: Readonly<Record<string, string>> | undefined): void {
+  for (const name of CONSUMER_ENV) {
+    if (environment?.[name] === undefined) continue;
+    const { for: purpose, prop } = RESERVED_ENVIRONMENT[name];
+    throw new MappingSettingsError(`environment.${name} is set, but KafkaConsumer sets ${name} itself, to ${purpose}: ${prop ? `give the prop ${prop} instead` : 'leave it out'}.`);
+  }
+}
+
+/**
+ * CloudWatch's PutMetricData: a namespace is 1–255 characters, does not start with `:` or
+ * `AWS/`; a dimension value (the service) is 1–1,024 characters.
+ */
+function validateTelemetryNames(namespace: string, serviceName: string): void {
+  if (namespace.length < 1 || namespace.length > 255 || namespace.startsWith(':') || namespace.startsWith('AWS/')) {
+    throw new MappingSettingsError(`metricsNamespace is "${namespace}"; CloudWatch takes 1–255 characters that do not start with ":" or "AWS/" (reserved for AWS services).`);
+  }
+  if (serviceName.length < 1 || serviceName.length > 1_024) {
+    throw new MappingSettingsError(`serviceName is ${serviceName.length} characters; a CloudWatch dimension value takes 1–1024.`);
+  }
 }
 
 /** The props that carry each shared setting, so that synth errors name what the user wrote. */
@@ -313,6 +360,7 @@ export class KafkaConsumer extends Construct {
     super(scope, id);
     this.settings = effectiveMappingSettings(mappingSettingsOf(props), propNames(props));
     validateCapabilities(props);
+    validateEnvironment(props.environment);
     if (!props.entry || !existsSync(props.entry)) {
       throw new MappingSettingsError(`entry is ${props.entry ? `"${props.entry}", which does not exist` : 'not set'}: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url)).`);
     }
@@ -347,6 +395,7 @@ export class KafkaConsumer extends Construct {
     this.network = this.#network(props, id);
     this.cluster = this.network ? { ...props.cluster, securityGroup: this.network.securityGroup } : props.cluster;
     this.serviceName = props.serviceName ?? id;
+    validateTelemetryNames(this.metricsNamespace, this.serviceName);
 
     const queueEncryption = props.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
@@ -391,9 +440,8 @@ export class KafkaConsumer extends Construct {
         [ENV.metricsNamespace]: this.metricsNamespace,
         ...nodeOptions(),
         ...(props.consumerGroupId ? { [ENV.consumerGroup]: props.consumerGroupId } : {}),
-        ...props.environment,
-        // Last, so nothing overrides it: Lambda ignores partial responses of a mapping without
-        // them, and the runtime must then fail the batch instead.
+        ...props.environment, // none of the construct's own: validateEnvironment refused them
+        // Lambda ignores partial responses of a mapping without them: the runtime must then fail the batch instead.
         [ENV.reportBatchItemFailures]: String(this.settings.reportBatchItemFailures),
       },
     });

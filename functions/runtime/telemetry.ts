@@ -36,8 +36,22 @@ export class Telemetry {
 
   constructor(options: TelemetryOptions = {}) {
     const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
+    const namespace = options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE;
     this.logger = new Logger({ serviceName });
-    this.metrics = new Metrics({ namespace: options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE, serviceName });
+    this.metrics = new Metrics({ namespace, serviceName });
+    this.#warnIfUnwatched('serviceName', serviceName, ENV.serviceName);
+    this.#warnIfUnwatched('namespace', namespace, ENV.metricsNamespace);
+  }
+
+  /**
+   * The KafkaConsumer construct sets these variables and alarms on (and graphs) what is
+   * published under them: an option that differs would leave the alarms blind, so say so once,
+   * at cold start.
+   */
+  #warnIfUnwatched(option: keyof TelemetryOptions, effective: string, variable: string): void {
+    const watched = process.env[variable];
+    if (watched === undefined || watched === effective) return;
+    this.logger.warn(`kafkaConsumer's telemetry.${option} is "${effective}", but ${variable} (which the KafkaConsumer construct sets, and its alarms and dashboard watch) is "${watched}": metrics published under "${effective}" reach no alarm. Leave telemetry.${option} out, or give the construct ${option === 'namespace' ? 'metricsNamespace' : 'serviceName'}: "${effective}".`);
   }
 
   /** One EMF line per topic; when the event could not even be read, one line without a topic. */

@@ -99,6 +99,31 @@ describe('Telemetry', () => {
     expect(lines.map((l) => l.service)).toEqual(['svc', 'env-svc']);
   });
 
+  // Issue 29: a telemetry option that differs from what the construct set (and alarms on)
+  // says so once, when the handler is created (cold start), naming both values and the fix.
+  it('warns once at cold start when a telemetry option differs from what the construct set', () => {
+    const logged: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) vi.spyOn(stream, 'write').mockImplementation((chunk) => logged.push(String(chunk)) > 0);
+    const warnings = () => logged.join('').split('\n').filter((l) => l.includes('"WARN"')).map((l) => (JSON.parse(l) as { message: string }).message);
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'Orders');
+    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'orders');
+    const telemetry = new Telemetry({ namespace: 'Other', serviceName: 'orders' });
+    telemetry.publish('r', new Map(), 1, false);
+    telemetry.publish('r', new Map(), 1, false);
+    expect(warnings()).toEqual([
+      'kafkaConsumer\'s telemetry.namespace is "Other", but POWERTOOLS_METRICS_NAMESPACE (which the KafkaConsumer construct sets, and its alarms and dashboard watch) is "Orders": metrics published under "Other" reach no alarm. Leave telemetry.namespace out, or give the construct metricsNamespace: "Other".',
+    ]);
+    logged.length = 0;
+    new Telemetry({ serviceName: 'billing' });
+    expect(warnings()).toEqual([expect.stringContaining('telemetry.serviceName is "billing", but POWERTOOLS_SERVICE_NAME')]);
+    logged.length = 0;
+    new Telemetry({ namespace: 'Orders', serviceName: 'orders' }); // the same values
+    new Telemetry();
+    vi.unstubAllEnvs();
+    new Telemetry({ namespace: 'Other', serviceName: 'billing' }); // no construct: nothing to differ from
+    expect(warnings()).toEqual([]);
+  });
+
   it('publishes each invocation\'s stats to local tools', () => {
     captureEmf();
     const seen: unknown[] = [];

@@ -1,0 +1,76 @@
+// Item 1 of issue 29: no setting can silence the alarms. CloudWatch identifies a metric by its
+// namespace, name and dimensions (CloudWatch User Guide, "Metrics concepts":
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Metric):
+// an alarm on namespace A and service B sees nothing the function publishes under another
+// namespace or service. Powertools takes both from POWERTOOLS_METRICS_NAMESPACE and
+// POWERTOOLS_SERVICE_NAME (Powertools for AWS Lambda (TypeScript), Metrics, "Environment variables":
+// https://docs.powertools.aws.dev/lambda/typescript/latest/core/metrics/), so those, and every
+// other variable the runtime reads, are the construct's alone.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CONSUMER_ENV, ENV } from '../../../functions/contract';
+import { resourcesOf, synth } from './support';
+
+const runtimeDir = fileURLToPath(new URL('../../../functions/runtime/', import.meta.url));
+
+/** The dashboard's metric lines, its tokens (function names, region) replaced by a placeholder. */
+function dashboardMetrics(body: unknown): unknown[][] {
+  const parts = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  const json = parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  const widgets = (JSON.parse(json) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> }).widgets;
+  return widgets.flatMap((w) => w.properties.metrics ?? []);
+}
+
+describe('the settings the alarms watch (deploy contract)', () => {
+  it.each([
+    [ENV.serviceName, 'give the prop serviceName instead'],
+    [ENV.metricsNamespace, 'give the prop metricsNamespace instead'],
+    [ENV.consumerGroup, 'give the prop consumerGroupId instead'],
+    [ENV.reportBatchItemFailures, 'give the prop reportBatchItemFailures instead'],
+    [ENV.deadLetterQueueUrl, 'leave it out'],
+    [ENV.deadLetterBucket, 'leave it out'],
+  ])('refuses environment.%s, naming what to do instead', (name, fix) => {
+    expect(() => synth({ environment: { FEATURE_FLAG: 'on', [name]: 'x' } })).toThrow(`environment.${name} is set, but KafkaConsumer sets ${name} itself`);
+    expect(() => synth({ environment: { [name]: 'x' } })).toThrow(fix);
+  });
+
+  it('refuses every variable the runtime reads: each ENV name in functions/runtime is in CONSUMER_ENV', () => {
+    const read = new Set<string>();
+    for (const file of readdirSync(runtimeDir).filter((f) => f.endsWith('.ts'))) {
+      for (const [, key] of readFileSync(path.join(runtimeDir, file), 'utf8').matchAll(/\bENV\.(\w+)/g)) read.add(ENV[key as keyof typeof ENV]);
+    }
+    expect([...read].sort()).toEqual([...CONSUMER_ENV].sort());
+  });
+
+  it('with serviceName and metricsNamespace, the function, every alarm and every dashboard widget on the runtime\'s metrics use them', () => {
+    const t = synth({ topics: ['orders', 'payments'], serviceName: 'x', metricsNamespace: 'Payments', environment: { FEATURE_FLAG: 'on' } });
+    const consumer = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties).includes('DLQ_BUCKET'))!;
+    expect((consumer.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'x', POWERTOOLS_METRICS_NAMESPACE: 'Payments', FEATURE_FLAG: 'on',
+    });
+
+    interface Stat { Metric: { Namespace: string; Dimensions: Array<{ Name: string; Value: unknown }> } }
+    const alarmed = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
+      .flatMap((a) => ((a.Properties.Metrics ?? []) as Array<{ MetricStat?: Stat }>).flatMap((q) => (q.MetricStat ? [q.MetricStat.Metric] : [])))
+      .filter((m) => !m.Namespace.startsWith('AWS/'));
+    expect(alarmed).toHaveLength(2); // RecordsDeadLettered, per topic
+    for (const m of alarmed) {
+      expect(m.Namespace).toBe('Payments');
+      expect(m.Dimensions.find((d) => d.Name === 'service')?.Value).toBe('x');
+    }
+
+    const graphed = dashboardMetrics(Object.values(resourcesOf(t, 'AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody)
+      .filter(([namespace]) => !String(namespace).startsWith('AWS/'));
+    expect(graphed).toHaveLength(2 * 9); // nine of the runtime's metrics, per topic
+    for (const [namespace, , dimension, value] of graphed) expect([namespace, dimension, value]).toEqual(['Payments', 'service', 'x']);
+  });
+
+  // CloudWatch API reference, PutMetricData / MetricDatum: a namespace is 1–255 characters and
+  // may not start with "AWS/" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
+  it('refuses a namespace CloudWatch reserves or cannot take', () => {
+    expect(() => synth({ metricsNamespace: 'AWS/Lambda' })).toThrow('metricsNamespace is "AWS/Lambda"; CloudWatch takes 1–255 characters that do not start with ":" or "AWS/"');
+    expect(() => synth({ metricsNamespace: '' })).toThrow('metricsNamespace is ""');
+  });
+});

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Annotations, Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token, TokenComparison, Validations } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -566,7 +566,7 @@ export class KafkaConsumer extends Construct {
       throw new MappingSettingsError(`schemaRegistryConfig's schemaValidationConfigs is [${attributes.join(', ')}]; CloudFormation takes one or two distinct attributes: give [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }], KEY, or both.`);
     }
     if (registry instanceof sources.GlueSchemaRegistry) {
-      this.#grantGlueSchemas(config.schemaRegistryUri!);
+      this.#grantGlueSchemas(config.schemaRegistryUri!, registry);
     } else if (registry instanceof sources.ConfluentSchemaRegistry) {
       // The secret is the user's, given to the registry; aws-cdk-lib keeps it in the registry's
       // private props (read here by name; a test fails if that changes).
@@ -580,21 +580,29 @@ export class KafkaConsumer extends Construct {
   }
 
   /**
-   * aws-cdk-lib grants glue:GetSchemaVersion on schemas in the stack's region and account; a
-   * registry elsewhere (arn:…:glue:<region>:<account>:registry/<name>) has its schemas in its own.
+   * Glue-framed records carry only their schema version id, which the mapping looks up with
+   * glue:GetSchemaVersion. Glue's IAM example for deserializers grants that action on "*", and
+   * the Glue Schema Registry maintainers say it takes no narrower resource (awslabs/aws-glue-schema-registry
+   * issues 68 and 151): aws-cdk-lib's grant on the registry's schemas alone is refused. glue:GetRegistry
+   * stays on the one registry, as aws-cdk-lib grants it.
    */
-  #grantGlueSchemas(registryArn: string) {
-    if (Token.isUnresolved(registryArn)) return; // a registry of this stack
-    const arn = Arn.split(registryArn, ArnFormat.SLASH_RESOURCE_NAME);
-    const stack = Stack.of(this);
-    const same = (a: string | undefined, b: string) => Token.compareStrings(a ?? '', b) === TokenComparison.SAME;
-    if (same(arn.region, stack.region) && same(arn.account, stack.account)) return;
-    const schemas = `arn:${arn.partition}:glue:${arn.region}:${arn.account}:schema/${arn.resourceName}/*`;
-    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['glue:GetSchemaVersion'], resources: [schemas] }));
+  #grantGlueSchemas(registryArn: string, registry: sources.GlueSchemaRegistry) {
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['glue:GetSchemaVersion'], resources: ['*'] }));
+    const reason = 'glue:GetSchemaVersion takes no resource narrower than "*": a record names only its schema version id (Glue developer guide, "Getting started with schema registry", IAM examples for deserializers; awslabs/aws-glue-schema-registry issues 68, 151).';
+    Validations.of(this.function).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason });
+    // aws-cdk-lib's own grant, on the registry's schemas (its props are private, read by name; the cdk-nag test fails if that changes).
+    const props = (registry as unknown as { props: sources.GlueSchemaRegistryProps }).props;
+    const name = props.schemaRegistry?.name ?? Arn.split(registryArn, ArnFormat.SLASH_RESOURCE_NAME).resourceName;
     Validations.of(this.function).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${schemas}]`,
-      reason: 'The schemas of the one Glue registry the mapping validates with, as aws-cdk-lib grants them for a registry in the stack\'s own region and account.',
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::["arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:schema/\${registryName}/*",{"registryName":"${name}"}]]`,
+      reason: `aws-cdk-lib's grant on the schemas of the one registry; ${reason}`,
     });
+    if (Token.isUnresolved(registryArn)) return; // a registry of this stack
+    const { account } = Arn.split(registryArn, ArnFormat.SLASH_RESOURCE_NAME);
+    const stackAccount = Stack.of(this).account;
+    if (account && !Token.isUnresolved(stackAccount) && account !== stackAccount) {
+      Annotations.of(this).addWarningV2('kafka-consumers:glueRegistryInAnotherAccount', `schemaRegistryConfig names a Glue registry of account ${account}, but the mapping reads it with the function's role in account ${stackAccount}: Glue schema registries take no resource-based policy, and glue:GetSchemaVersion looks a schema version id up in the caller's own account, so the mapping cannot look their schemas up. Use a registry in the function's account (README, "Event source mapping capabilities").`);
+    }
   }
 
   /**

@@ -4,7 +4,8 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 // to the embedded broker and SQS/S3 over real sockets, and the package as a user installs it.
 export const unit: TestProjectInlineConfiguration = { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } };
 export const cdk: TestProjectInlineConfiguration = {
-  test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], setupFiles: ['test/cdk/scratch-tmpdir.ts'], testTimeout: 120_000 },
+  // hookTimeout: a test file's templates are linted (cfn-lint) in its afterAll hook.
+  test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], setupFiles: ['test/cdk/scratch-tmpdir.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 };
 export const integration: TestProjectInlineConfiguration = {
   test: {

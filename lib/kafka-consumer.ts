@@ -70,6 +70,12 @@ export interface ConsumerAlarmThresholds {
    * age exhausted) and skipped; the queue holds their offsets, not their records. @default 1
    */
   readonly skippedBatches?: number;
+  /**
+   * OffsetLag (records) at which `StalledMappingAlarm` counts records as waiting while no
+   * invocation starts. Raise it for topics whose lag never reaches 0 when caught up (transactional
+   * producers' commit markers occupy offsets no record is delivered for). @default 1
+   */
+  readonly stalledLag?: number;
 }
 
 export interface KafkaConsumerProps {
@@ -201,6 +207,9 @@ export interface KafkaConsumerProps {
 
 /** S3 expires objects at the first midnight UTC after their age is reached: up to a day late, never early. */
 const OBJECT_EXPIRY_MARGIN = Duration.days(1);
+/** The period of the stall alarm's data points, and the fewest of them that make a stall (15 minutes). */
+const STALL_PERIOD = Duration.minutes(5);
+const MIN_STALL_PERIODS = 3;
 /** Metrics one CloudWatch alarm's metric math may read (CloudWatch alarm limits). */
 export const MAX_ALARM_METRICS = 10;
 
@@ -490,7 +499,7 @@ export class KafkaConsumer extends Construct {
         this.network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [secret.secretArn]));
       }
     }
-    this.#alarms(props.topics, props.alarmThresholds ?? {}, props.alarmTopic);
+    this.#alarms(props, props.alarmThresholds ?? {}, props.alarmTopic);
   }
 
   /** The first mapping as synthesized: aws-cdk-lib's destination and registry classes keep what they bind private. */
@@ -711,14 +720,30 @@ export class KafkaConsumer extends Construct {
   }
 
   /** The mappings' OffsetLag, by topic. */
-  offsetLagMetric(): cloudwatch.IMetric {
+  offsetLagMetric(): cloudwatch.Metric {
     return new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: this.function.functionName }, statistic: 'Maximum', period: Duration.minutes(1) });
   }
 
-  #alarms(topics: string[], t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined) {
-    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING) => {
+  /**
+   * "Records are waiting and nothing is consumed", for `StalledMappingAlarm`: 1 in each 5-minute
+   * period where the mappings published no OffsetLag (a mapping that cannot poll, in state PROBLEM,
+   * publishes none), or where OffsetLag is at least `stalledLag` and no invocation started
+   * (Lambda sends Invocations only when nonzero: missing counts as none).
+   */
+  stalledMappingMetric(stalledLag = 1): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: `IF(FILL(lag, -1) < 0 OR (FILL(lag, -1) >= ${stalledLag} AND FILL(invocations, 0) == 0), 1, 0)`,
+      usingMetrics: { lag: this.offsetLagMetric().with({ period: STALL_PERIOD }), invocations: this.function.metricInvocations({ statistic: 'Sum', period: STALL_PERIOD }) },
+      period: STALL_PERIOD,
+      label: 'Stalled mapping',
+    });
+  }
+
+  #alarms(props: KafkaConsumerProps, t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined) {
+    const topics = props.topics;
+    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING, evaluationPeriods = 1) => {
       const alarm = new cloudwatch.Alarm(this, id, {
-        metric, threshold, evaluationPeriods: 1, alarmDescription: description, treatMissingData,
+        metric, threshold, evaluationPeriods, datapointsToAlarm: evaluationPeriods, alarmDescription: description, treatMissingData,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       });
       if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
@@ -743,6 +768,21 @@ export class KafkaConsumer extends Construct {
       'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
     add('ThrottlesAlarm', this.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');
     add('OffsetLagAlarm', this.offsetLagMetric(), t.offsetLag ?? 10_000, 'The consumer is falling behind its topics.');
+    // A paused mapping (enabled: false) polls and reports nothing by design: no stall alarm for it.
+    if (props.enabled !== false) {
+      if (t.stalledLag !== undefined && !(Number.isInteger(t.stalledLag) && t.stalledLag >= 1)) {
+        // At 0, an idle, healthy consumer (lag 0, no invocations) would alarm for ever.
+        throw new MappingSettingsError(`alarmThresholds.stalledLag is ${t.stalledLag}; it must be a whole number ≥ 1.`);
+      }
+      // Long enough that a healthy consumer always starts an invocation within it: the longest
+      // invocation, plus the batching window, plus a period for alignment; never under 15 minutes.
+      const window = (props.timeout ?? Duration.seconds(60)).toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 1);
+      const periods = Math.max(MIN_STALL_PERIODS, Math.ceil(window / STALL_PERIOD.toSeconds()) + 1);
+      add('StalledMappingAlarm', this.stalledMappingMetric(t.stalledLag), 1,
+        `Records are waiting and nothing is consumed: for ${periods * STALL_PERIOD.toMinutes()} minutes the mappings published no OffsetLag (a mapping that cannot poll publishes none), or the lag stayed at ${t.stalledLag ?? 1} or more while no invocation started. Check each mapping's State and LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (README, "Operations").`,
+        // No data at all (no OffsetLag, no Invocations) is what a stalled mapping looks like.
+        cloudwatch.TreatMissingData.BREACHING, periods);
+    }
     // Alarms refuse SEARCH: sum the per-topic metrics by name, at most MAX_ALARM_METRICS per alarm.
     for (let i = 0; i < topics.length; i += MAX_ALARM_METRICS) {
       const group = topics.slice(i, i + MAX_ALARM_METRICS);

@@ -1,10 +1,12 @@
 // Item 1 of issue 17: every alarm is one CloudWatch accepts.
+import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { MAX_ALARM_METRICS } from '../../../lib/kafka-consumer';
+import { MAX_ALARM_METRICS, type KafkaConsumerProps } from '../../../lib/kafka-consumer';
 import { resourcesOf, synth } from './support';
 
-interface MetricQuery { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Name: string; Value: string }> } } }
-const alarms = (topics: string[]) => Object.values(resourcesOf(synth({ topics }), 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+interface MetricQuery { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> }; Stat: string; Period: number } }
+const alarms = (topics: string[], props: Partial<KafkaConsumerProps> = {}) => Object.values(resourcesOf(synth({ topics, ...props }), 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+const stalled = (props: Partial<KafkaConsumerProps> = {}) => alarms(['orders'], props).filter((a) => String(a.AlarmDescription).startsWith('Records are waiting and nothing is consumed'));
 
 describe('alarms CloudWatch accepts', () => {
   // aws-cdk-lib, "class MathExpression" (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.MathExpression.html),
@@ -57,6 +59,42 @@ describe('alarms CloudWatch accepts', () => {
       .filter((a) => JSON.stringify(a.Dimensions ?? []).includes(queueId));
     expect(skipped).toHaveLength(1);
     expect(skipped[0]).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' });
+  });
+
+  // Issue 29, item 3: a stalled mapping alarms. A mapping that cannot poll (IAM, network, a
+  // rotated secret; LastProcessingResult "PROBLEM: …") invokes nothing and publishes no OffsetLag;
+  // Lambda sends Invocations only when nonzero (Lambda guide, "Working with Lambda function
+  // metrics": https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html); CloudWatch
+  // treats missing data as the alarm says (User Guide, "Configuring how CloudWatch alarms treat
+  // missing data": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data),
+  // and FILL and IF work as in "Metric math syntax and functions"
+  // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
+  // So: 1 where OffsetLag is missing, or lag >= stalledLag with no invocation; no data at all breaches.
+  it('alarms when the mappings publish no OffsetLag, or the lag stays while no invocation starts, for 15 minutes', () => {
+    const [alarm, ...more] = stalled();
+    expect(more).toEqual([]);
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching' });
+    const queries = alarm!.Metrics as MetricQuery[];
+    const metric = (name: string) => queries.find((q) => q.MetricStat?.Metric.MetricName === name)!;
+    const lag = metric('OffsetLag');
+    const invocations = metric('Invocations');
+    expect(lag.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName' }] }, Stat: 'Maximum', Period: 300 });
+    expect(invocations.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName' }] }, Stat: 'Sum', Period: 300 });
+    expect(lag.MetricStat!.Metric.Dimensions).toEqual(invocations.MetricStat!.Metric.Dimensions); // this consumer's function
+    expect(queries.find((q) => q.Expression)!.Expression)
+      .toBe(`IF(FILL(${lag.Id}, -1) < 0 OR (FILL(${lag.Id}, -1) >= 1 AND FILL(${invocations.Id}, 0) == 0), 1, 0)`);
+  });
+
+  // A healthy consumer starts an invocation at least once per function timeout plus batching
+  // window (Lambda guide, "Configuring Amazon MSK event sources": functions of at most 14 minutes):
+  // the stall window is longer, or a slow, healthy consumer would alarm. A paused mapping
+  // (enabled: false) polls and publishes nothing by design; a stalledLag of 0 would alarm on
+  // every idle consumer.
+  it('waits longer than the longest invocation, skips paused mappings, and refuses a stalledLag that always fires', () => {
+    expect(stalled({ timeout: Duration.minutes(14), maxBatchingWindow: Duration.minutes(5) })[0]).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 5 });
+    expect(stalled({ alarmThresholds: { stalledLag: 3 } })[0]!.Metrics).toEqual(expect.arrayContaining([expect.objectContaining({ Expression: expect.stringContaining('>= 3 AND') })]));
+    expect(stalled({ enabled: false })).toEqual([]);
+    expect(() => stalled({ alarmThresholds: { stalledLag: 0 } })).toThrow('alarmThresholds.stalledLag is 0; it must be a whole number ≥ 1.');
   });
 
   // The bucket of oversized dead letters is retained; the queues holding the dead letters and

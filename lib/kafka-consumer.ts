@@ -726,8 +726,8 @@ export class KafkaConsumer extends Construct {
 
   /**
    * "Records are waiting and nothing is consumed", for `StalledMappingAlarm`: 1 in each 5-minute
-   * period where the mappings published no OffsetLag (a mapping that cannot poll, in state PROBLEM,
-   * publishes none), or where OffsetLag is at least `stalledLag` and no invocation started
+   * period where the mappings published no OffsetLag (a mapping that cannot poll, its
+   * LastProcessingResult "PROBLEM: …", publishes none), or where OffsetLag is at least `stalledLag` and no invocation started
    * (Lambda sends Invocations only when nonzero: missing counts as none).
    */
   stalledMappingMetric(stalledLag = 1): cloudwatch.MathExpression {

@@ -726,13 +726,13 @@ export class KafkaConsumer extends Construct {
 
   /**
    * "Records are waiting and nothing is consumed", for `StalledMappingAlarm`: 1 in each 5-minute
-   * period where the mappings published no OffsetLag (a mapping that cannot poll, its
-   * LastProcessingResult "PROBLEM: …", publishes none), or where OffsetLag is at least `stalledLag` and no invocation started
-   * (Lambda sends Invocations only when nonzero: missing counts as none).
+   * period in which no invocation started (Lambda sends Invocations only when nonzero: missing
+   * counts as none) and the mappings either published no OffsetLag (a mapping that cannot poll,
+   * its LastProcessingResult "PROBLEM: …", publishes none) or an OffsetLag of at least `stalledLag`.
    */
   stalledMappingMetric(stalledLag = 1): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      expression: `IF(FILL(lag, -1) < 0 OR (FILL(lag, -1) >= ${stalledLag} AND FILL(invocations, 0) == 0), 1, 0)`,
+      expression: `IF(FILL(invocations, 0) == 0 AND (FILL(lag, -1) < 0 OR FILL(lag, -1) >= ${stalledLag}), 1, 0)`,
       usingMetrics: { lag: this.offsetLagMetric().with({ period: STALL_PERIOD }), invocations: this.function.metricInvocations({ statistic: 'Sum', period: STALL_PERIOD }) },
       period: STALL_PERIOD,
       label: 'Stalled mapping',
@@ -779,7 +779,7 @@ export class KafkaConsumer extends Construct {
       const window = (props.timeout ?? Duration.seconds(60)).toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 1);
       const periods = Math.max(MIN_STALL_PERIODS, Math.ceil(window / STALL_PERIOD.toSeconds()) + 1);
       add('StalledMappingAlarm', this.stalledMappingMetric(t.stalledLag), 1,
-        `Records are waiting and nothing is consumed: for ${periods * STALL_PERIOD.toMinutes()} minutes the mappings published no OffsetLag (a mapping that cannot poll publishes none), or the lag stayed at ${t.stalledLag ?? 1} or more while no invocation started. Check each mapping's State and LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (README, "Operations").`,
+        `Records are waiting and nothing is consumed: for ${periods * STALL_PERIOD.toMinutes()} minutes no invocation started, and the mappings published either no OffsetLag (a mapping that cannot poll publishes none) or a lag of ${t.stalledLag ?? 1} or more. Check each mapping's State and LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (README, "Operations").`,
         // No data at all (no OffsetLag, no Invocations) is what a stalled mapping looks like.
         cloudwatch.TreatMissingData.BREACHING, periods);
     }

@@ -69,8 +69,8 @@ describe('alarms CloudWatch accepts', () => {
   // missing data": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data),
   // and FILL and IF work as in "Metric math syntax and functions"
   // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
-  // So: 1 where OffsetLag is missing, or lag >= stalledLag with no invocation; no data at all breaches.
-  it('alarms when the mappings publish no OffsetLag, or the lag stays while no invocation starts, for 15 minutes', () => {
+  // So: 1 where no invocation started and OffsetLag is missing or >= stalledLag; no data at all breaches.
+  it('alarms when no invocation starts for 15 minutes while the mappings publish no OffsetLag, or a lag', () => {
     const [alarm, ...more] = stalled();
     expect(more).toEqual([]);
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching' });
@@ -82,7 +82,7 @@ describe('alarms CloudWatch accepts', () => {
     expect(invocations.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName' }] }, Stat: 'Sum', Period: 300 });
     expect(lag.MetricStat!.Metric.Dimensions).toEqual(invocations.MetricStat!.Metric.Dimensions); // this consumer's function
     expect(queries.find((q) => q.Expression)!.Expression)
-      .toBe(`IF(FILL(${lag.Id}, -1) < 0 OR (FILL(${lag.Id}, -1) >= 1 AND FILL(${invocations.Id}, 0) == 0), 1, 0)`);
+      .toBe(`IF(FILL(${invocations.Id}, 0) == 0 AND (FILL(${lag.Id}, -1) < 0 OR FILL(${lag.Id}, -1) >= 1), 1, 0)`);
   });
 
   // A healthy consumer starts an invocation at least once per function timeout plus batching
@@ -92,7 +92,7 @@ describe('alarms CloudWatch accepts', () => {
   // every idle consumer.
   it('waits longer than the longest invocation, skips paused mappings, and refuses a stalledLag that always fires', () => {
     expect(stalled({ timeout: Duration.minutes(14), maxBatchingWindow: Duration.minutes(5) })[0]).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 5 });
-    expect(stalled({ alarmThresholds: { stalledLag: 3 } })[0]!.Metrics).toEqual(expect.arrayContaining([expect.objectContaining({ Expression: expect.stringContaining('>= 3 AND') })]));
+    expect(stalled({ alarmThresholds: { stalledLag: 3 } })[0]!.Metrics).toEqual(expect.arrayContaining([expect.objectContaining({ Expression: expect.stringContaining('>= 3)') })]));
     expect(stalled({ enabled: false })).toEqual([]);
     expect(() => stalled({ alarmThresholds: { stalledLag: 0 } })).toThrow('alarmThresholds.stalledLag is 0; it must be a whole number ≥ 1.');
   });

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { KafkaJSConnectionClosedError, KafkaJSNonRetriableError } from 'kafkajs';
 
 // patches/kafkajs+2.2.4.patch, consumer/index.js: a consumer that crashed while its group
 // coordinator was out of reach (it could not leave the group) rejoins, on its restart, as the
@@ -15,6 +14,10 @@ interface Consumer {
   events: { CRASH: string };
 }
 const createConsumer = require('kafkajs/src/consumer') as (options: Record<string, unknown>) => Consumer;
+const { KafkaJSConnectionClosedError, KafkaJSNonRetriableError } = require('kafkajs/src/errors') as {
+  KafkaJSConnectionClosedError: new (message: string, options: { host: string; port: number }) => Error;
+  KafkaJSNonRetriableError: new (message: string) => Error;
+};
 
 const quiet = { namespace: () => quiet, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const topic = 'orders';

@@ -51,6 +51,8 @@ export interface BrokerOutagesSummary {
   /** Invocations, and those that ran past the timeout. */
   readonly invocations: number;
   readonly timeouts: number;
+  /** The longest time no new record was processed while some remained. */
+  readonly longestStallMs: number;
   /** From the first record to the last one processed (or to giving up). */
   readonly durationMs: number;
   /** The emulator's own error, when it stopped for good. */
@@ -94,7 +96,7 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
             await new Promise((resolve) => signal.addEventListener('abort', resolve));
             return undefined;
           }
-          await sleep(options.invocationMs ?? Number(process.env.INV_MS ?? 500));
+          await sleep(options.invocationMs ?? 500);
           for (const records of Object.values((event as KafkaEvent).records)) for (const r of records) processed.add(`${r.partition}@${r.offset}`);
           return { batchItemFailures: [] };
         },
@@ -108,6 +110,12 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
     const done = () => processed.size >= options.records;
     const outagesUntil = started + (options.outagesForMs ?? 600_000);
     const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1_000)} s: ${processed.size} of ${options.records} processed, ${outages} outages, ${crashes} crashes`), 5_000);
+    let longestStallMs = 0;
+    let [seen, movedAt] = [0, started];
+    const stalls = setInterval(() => {
+      if (processed.size !== seen || done()) [seen, movedAt] = [processed.size, Date.now()];
+      longestStallMs = Math.max(longestStallMs, Date.now() - movedAt);
+    }, 100);
     try {
       while (!done() && Date.now() < outagesUntil) {
         const broker = 1 + Math.floor(random() * brokerCount);
@@ -129,9 +137,10 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
       while (!done() && !emulator.error && Date.now() < giveUpAt) await sleep(100);
     } finally {
       clearInterval(progress);
+      clearInterval(stalls);
     }
     const error = emulator.error?.message;
-    return { produced: options.records, processed: processed.size, complete: done(), outages, crashes, invocations, timeouts, durationMs: Date.now() - started, ...(error ? { error } : {}) };
+    return { produced: options.records, processed: processed.size, complete: done(), outages, crashes, invocations, timeouts, longestStallMs, durationMs: Date.now() - started, ...(error ? { error } : {}) };
   } finally {
     await emulator?.stop().catch(() => undefined);
     await cluster.stop();

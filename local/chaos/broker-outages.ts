@@ -53,7 +53,7 @@ export interface BrokerOutagesSummary {
   readonly timeouts: number;
   /** The longest time no new record was processed while some remained. */
   readonly longestStallMs: number;
-  /** From the first record to the last one processed (or to giving up). */
+  /** From the emulator's start to the last record processed (or to giving up). */
   readonly durationMs: number;
   /** The emulator's own error, when it stopped for good. */
   readonly error?: string;

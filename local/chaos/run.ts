@@ -51,7 +51,10 @@ export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
   onFailure: number;
   /** Times kafkajs stopped the mapping's consumer for good over the cluster's trouble, and the run started it again. */
   consumerCrashes: number;
-  /** Times the healed drain made no progress for {@link STALL_MS} and the run started the mapping's consumer again. */
+  /**
+   * Times the healed drain made no progress for {@link STALL_MS}: the first ends the run, cut
+   * short (the mapping must carry on by itself, as Lambda's pollers do; nothing restarts it).
+   */
   consumerStalls: number;
   faults: FaultCountsByKind;
   /** The consumer process's resident memory when 20% of the records had been processed, and at 100%. */
@@ -244,26 +247,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     phase = 'drain';
     await schedule.stop();
     await startNewEmulator();
-    // Faults healed, a partition can only stand still because kafkajs stopped fetching it (seen
-    // after a run of broker outages: a new member assigned partitions it never fetches). Lambda's
-    // pollers would carry on; the run starts the consumer again and counts it.
+    // Faults healed, a partition can only stand still because the consumer stopped fetching it.
+    // Lambda's pollers carry on by themselves, and so must the emulator: a stall fails the run.
     let consumerStalls = 0;
     let seen = waitingFor;
     let movedAt = Date.now();
-    const caughtUpOrRestarted = async () => {
+    const caughtUpOrStalled = async () => {
       if (await caughtUp()) return true;
       if (waitingFor !== seen) [seen, movedAt] = [waitingFor, Date.now()];
-      else if (Date.now() - movedAt > STALL_MS && !replacing) {
+      else if (Date.now() - movedAt > STALL_MS) {
         consumerStalls++;
-        log(`no progress for ${STALL_MS / 1_000} s (${waitingFor}); healing the brokers and starting the mapping's consumer again`);
-        await schedule.healBrokers();
-        await replaceEmulator();
-        movedAt = Date.now();
+        log(`the mapping's consumer made no progress for ${STALL_MS / 1_000} s with every fault healed (${waitingFor}): the run fails`);
       }
       return false;
     };
-    complete = complete && (await until(caughtUpOrRestarted, failed, giveUpAt));
-    if (!complete) log(`the deadline passed waiting for ${waitingFor}`);
+    complete = complete && (await until(caughtUpOrStalled, failed, giveUpAt, () => consumerStalls > 0));
+    if (!complete && consumerStalls === 0) log(`the deadline passed waiting for ${waitingFor}`);
     await emulator.stop();
     await sandboxes.close();
 
@@ -288,12 +287,12 @@ function directSqs(services: LocalServices): SQSClient {
   return new SQSClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey }, useQueueUrlAsEndpoint: false });
 }
 
-/** Polls `done` until it holds, or the deadline passes (false); `failed` ends the wait with its error. */
-async function until(done: () => Promise<boolean>, failed: () => Error | undefined, giveUpAt: number): Promise<boolean> {
+/** Polls `done` until it holds, or the deadline passes or `cutShort` holds (false); `failed` ends the wait with its error. */
+async function until(done: () => Promise<boolean>, failed: () => Error | undefined, giveUpAt: number, cutShort = () => false): Promise<boolean> {
   while (!(await done())) {
     const error = failed();
     if (error) throw error;
-    if (Date.now() > giveUpAt) return false;
+    if (Date.now() > giveUpAt || cutShort()) return false;
     await sleep(500);
   }
   return true;

@@ -10,17 +10,19 @@ source_pkg=node-rdkafka@3.6.1 # ships librdkafka 2.12 under deps/librdkafka
 # The mock keeps only the newest 5 MiB of each partition and drops the rest without a word;
 # a local broker must not lose what it was given, so the build raises that to 1 GiB.
 retention='mpart->max_size = 1024 * 1024 * 1024;'
-stamp="$source_pkg $(sha256sum "$here/kafka-mock.c" | cut -c1-16) $retention"
+# The mock's consumer groups answer as Kafka's do where kafkajs depends on it (see the patch).
+mock_patch="$here/librdkafka-mock.patch"
+stamp="$source_pkg $(cat "$here/kafka-mock.c" "$mock_patch" | sha256sum | cut -c1-16) $retention"
 
 if [ -x "$cache/kafka-mock" ] && [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ]; then
   exit 0
 fi
 
 missing=()
-for tool in cc make tar npm perl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in cc make tar npm perl patch; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "kafka-mock: cannot build the embedded broker: missing ${missing[*]}." >&2
-  echo "Install them (Debian: apt-get install build-essential perl), or set KAFKA_BROKERS to a running cluster." >&2
+  echo "Install them (Debian: apt-get install build-essential perl patch), or set KAFKA_BROKERS to a running cluster." >&2
   exit 1
 fi
 
@@ -30,6 +32,7 @@ rm -rf "$cache" && mkdir -p "$cache/src"
 lib="$cache/src/package/deps/librdkafka"
 sed -i "s|mpart->max_size = 1024 \* 1024 \* 5;|$retention|" "$lib/src/rdkafka_mock.c"
 grep -qF "$retention" "$lib/src/rdkafka_mock.c" || { echo "kafka-mock: could not raise the mock's partition size limit" >&2; exit 1; }
+patch --quiet -p1 -d "$lib" <"$mock_patch" || { echo "kafka-mock: could not apply $mock_patch" >&2; exit 1; }
 # Without zstd (and the rest) the mock still takes every codec: it stores produced record
 # batches as they come and serves them unchanged; only clients decompress.
 ( cd "$lib" && ./configure --disable-ssl --disable-gssapi --disable-zstd --disable-curl --disable-sasl \

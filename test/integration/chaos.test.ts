@@ -51,21 +51,12 @@ describe('npm run chaos', () => {
   it('loses no record under every kind of fault, and leaves no process behind', async () => {
     // Its own embedded cluster (3 brokers) and SQS/S3. About a minute here; its deadline makes a
     // stuck run report what it could not account for instead of running on.
-    // Known, not understood: in about one run in twenty here, one partition stops being served
-    // during consumption (from the first offset of a later produce request, consumer restarts
-    // included), so the run is cut short at its deadline with that partition's records still in
-    // the topic, uncommitted. A run cut short proves neither loss nor its absence: it is run
-    // again from scratch, up to three runs. A run that completes with records missing fails at once.
-    let run = await runChaos(150);
-    for (let attempt = 2; attempt <= 3 && !run.summary.complete; attempt++) {
-      console.warn(`chaos run cut short at its deadline, run ${attempt} of 3 follows:\n${run.log}`);
-      expect(run.left).toEqual([]);
-      run = await runChaos(150);
-    }
-    const { code, summary, left, log } = run;
+    // A run cut short at its deadline, or stalled with every fault healed, fails: the mapping must
+    // carry on through broker outages by itself, as Lambda's pollers do (nothing restarts it).
+    const { code, summary, left, log } = await runChaos(150);
+    expect({ complete: summary.complete, consumerStalls: summary.consumerStalls }, log).toEqual({ complete: true, consumerStalls: 0 });
     expect({ code, lost: summary.lost, lostRecords: summary.lostRecords }, log).toEqual({ code: 0, lost: 0, lostRecords: undefined });
     expect(summary.produced).toBe(2000);
-    expect(summary.complete).toBe(true);
     expect(summary.processed + summary.deadLettered).toBeGreaterThanOrEqual(summary.produced);
     for (const kind of FAULT_KINDS) expect(summary.faults[kind], kind).toBeGreaterThan(0);
     expect(left).toEqual([]);

@@ -90,6 +90,9 @@ describe('alarms CloudWatch accepts', () => {
       });
       expect(String(alarm!.AlarmDescription)).toContain(`The mapping of ${(m.Properties.Topics as string[])[0]} has not polled for 15 minutes`);
     }
+    // The dashboard shows what the alarms watch.
+    const dashboard = JSON.stringify(resourcesOf(t, 'AWS::CloudWatch::Dashboard'));
+    for (const name of ['PolledEventCount', 'PollingErrorCount', 'EventSourceMappingUUID']) expect(dashboard).toContain(name);
   });
 
   // aws-cdk-lib's MetricType (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.MetricType.html)

@@ -821,7 +821,6 @@ export class KafkaConsumer extends Construct {
     addSums('RecordsDeadLetteredAlarm', (name) => this.runtimeMetric('RecordsDeadLettered', name), 'RecordsDeadLettered', t.recordsDeadLettered ?? 1,
       (group) => `Records of ${group.join(', ')} exhausted their retries and were dead-lettered.`);
   }
-
 }
 
 /**

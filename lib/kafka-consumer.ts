@@ -70,12 +70,8 @@ export interface ConsumerAlarmThresholds {
    * age exhausted) and skipped; the queue holds their offsets, not their records. @default 1
    */
   readonly skippedBatches?: number;
-  /**
-   * OffsetLag (records) at which `StalledMappingAlarm` counts records as waiting while no
-   * invocation starts. Raise it for topics whose lag never reaches 0 when caught up (transactional
-   * producers' commit markers occupy offsets no record is delivered for). @default 1
-   */
-  readonly stalledLag?: number;
+  /** Errors of the mappings' pollers (`PollingErrorCount`, summed over the topics) in 5 minutes; provisioned mode. @default 1 */
+  readonly pollingErrors?: number;
 }
 
 export interface KafkaConsumerProps {
@@ -192,7 +188,15 @@ export interface KafkaConsumerProps {
    * (each record, to a topic of the same cluster; provisioned mode only). @default the construct's own queue (`onFailureQueue`), metadata only
    */
   readonly onFailure?: lambda.IEventSourceDlq;
-  /** The mapping's own metrics (`lambda.MetricType`: EVENT_COUNT, ERROR_COUNT, KAFKA_METRICS). Provisioned mode only. @default none */
+  /**
+   * The mapping's own metrics (`lambda.MetricType`: EVENT_COUNT, ERROR_COUNT, KAFKA_METRICS).
+   * Provisioned mode only. In provisioned mode the construct always adds EVENT_COUNT and
+   * ERROR_COUNT to what is given here: `StalledMappingAlarm` watches each mapping's
+   * `PolledEventCount` (0 on an empty poll, nothing from a mapping that cannot poll) and
+   * `PollingErrorsAlarm` its `PollingErrorCount`, and Lambda publishes neither without them.
+   * These metrics are billed as CloudWatch metrics, per mapping (Amazon CloudWatch pricing).
+   * @default EVENT_COUNT and ERROR_COUNT in provisioned mode; none on demand (Lambda takes none)
+   */
   readonly metricsConfig?: lambda.MetricsConfig;
   /** The pollers' system logs (`lambda.EventSourceMappingLogLevel`). Provisioned mode only. @default no logs */
   readonly logLevel?: lambda.EventSourceMappingLogLevel;
@@ -210,6 +214,8 @@ const OBJECT_EXPIRY_MARGIN = Duration.days(1);
 /** The period of the stall alarm's data points, and the fewest of them that make a stall (15 minutes). */
 const STALL_PERIOD = Duration.minutes(5);
 const MIN_STALL_PERIODS = 3;
+/** The mapping metric groups the alarms read (Lambda guide, "Event source mapping metrics"): PolledEventCount, PollingErrorCount. */
+const ALARMED_MAPPING_METRICS = [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT];
 /** Metrics one CloudWatch alarm's metric math may read (CloudWatch alarm limits). */
 export const MAX_ALARM_METRICS = 10;
 
@@ -246,7 +252,7 @@ function validateEnvironment(environment: Readonly<Record<string, string>> | und
 
 /**
  * CloudWatch's PutMetricData: a namespace is 1–255 characters, does not start with `:` or
- * `AWS/`; a dimension value (the service) is 1–1,024 characters.
+ * `AWS/`; a dimension value (the service) is 1–1,024 ASCII characters, no control characters.
  */
 function validateTelemetryNames(namespace: string, serviceName: string): void {
   if (namespace.length < 1 || namespace.length > 255 || namespace.startsWith(':') || namespace.startsWith('AWS/')) {
@@ -254,6 +260,10 @@ function validateTelemetryNames(namespace: string, serviceName: string): void {
   }
   if (serviceName.length < 1 || serviceName.length > 1_024) {
     throw new MappingSettingsError(`serviceName is ${serviceName.length} characters; a CloudWatch dimension value takes 1–1024.`);
+  }
+  if (!/^[\x20-\x7E]+$/.test(serviceName)) {
+    // Metrics with such a dimension value are refused: the alarms would watch a series nobody publishes.
+    throw new MappingSettingsError(`serviceName is ${JSON.stringify(serviceName)}; a CloudWatch dimension value takes printable ASCII characters only (no accents, no control characters): give serviceName in ASCII.`);
   }
 }
 
@@ -364,6 +374,8 @@ export class KafkaConsumer extends Construct {
   /** The cluster's VPC, security group and endpoints. @default none when the cluster has no VPC */
   readonly network?: ClusterNetwork;
   readonly encryptionKey?: kms.IKey;
+  /** Each topic's mapping id (CloudFormation `Ref`, the UUID). */
+  readonly #mappingIds = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
@@ -464,6 +476,8 @@ export class KafkaConsumer extends Construct {
       this.function.addEventSource(source);
       this.eventSources.push(source);
     }
+    // aws-cdk-lib exposes the mapping's id on ManagedKafkaEventSource only: read it from the mappings.
+    for (const mapping of this.#mappings()) this.#mappingIds.set(mapping.topics![0]!, mapping.ref);
     if (props.cluster.kind === 'msk') this.#grantMskRead(props.cluster.clusterArn, props.topics, props.consumerGroupId);
     this.onFailureBucket = this.#allowOnFailureDestination(props);
     this.#allowSchemaRegistry(props.schemaRegistryConfig);
@@ -502,9 +516,14 @@ export class KafkaConsumer extends Construct {
     this.#alarms(props, props.alarmThresholds ?? {}, props.alarmTopic);
   }
 
-  /** The first mapping as synthesized: aws-cdk-lib's destination and registry classes keep what they bind private. */
+  /** The mappings as synthesized: aws-cdk-lib's destination and registry classes keep what they bind private. */
+  #mappings(): lambda.CfnEventSourceMapping[] {
+    return this.function.node.findAll().filter((c): c is lambda.CfnEventSourceMapping => c instanceof lambda.CfnEventSourceMapping);
+  }
+
+  /** The first mapping as synthesized. */
   #boundMapping(): lambda.CfnEventSourceMapping {
-    return this.function.node.findAll().find((c): c is lambda.CfnEventSourceMapping => c instanceof lambda.CfnEventSourceMapping)!;
+    return this.#mappings()[0]!;
   }
 
   /**
@@ -659,7 +678,7 @@ export class KafkaConsumer extends Construct {
     // or ignore it (validation above already refused any the user asked for).
     const provisioned = s.pollerMode === 'provisioned' ? {
       provisionedPollerConfig: { minimumPollers: s.minPollers, maximumPollers: s.maxPollers, ...(s.pollerGroupName ? { pollerGroupName: s.pollerGroupName } : {}) },
-      ...(props.metricsConfig ? { metricsConfig: props.metricsConfig } : {}),
+      metricsConfig: { metrics: [...new Set([...(props.metricsConfig?.metrics ?? []), ...ALARMED_MAPPING_METRICS])] },
       ...(props.logLevel ? { logLevel: props.logLevel } : {}),
       ...(props.schemaRegistryConfig ? { schemaRegistryConfig: props.schemaRegistryConfig } : {}),
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
@@ -725,36 +744,44 @@ export class KafkaConsumer extends Construct {
   }
 
   /**
-   * "Records are waiting and nothing is consumed", for `StalledMappingAlarm`: 1 in each 5-minute
-   * period in which no invocation started (Lambda sends Invocations only when nonzero: missing
-   * counts as none) and the mappings either published no OffsetLag (a mapping that cannot poll,
-   * its LastProcessingResult "PROBLEM: …", publishes none) or an OffsetLag of at least `stalledLag`.
+   * A metric of one topic's mapping (Lambda guide, "Event source mapping metrics": AWS/Lambda,
+   * dimension EventSourceMappingUUID), published only for the groups in its MetricsConfig.
    */
-  stalledMappingMetric(stalledLag = 1): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      expression: `IF(FILL(invocations, 0) == 0 AND (FILL(lag, -1) < 0 OR FILL(lag, -1) >= ${stalledLag}), 1, 0)`,
-      usingMetrics: { lag: this.offsetLagMetric().with({ period: STALL_PERIOD }), invocations: this.function.metricInvocations({ statistic: 'Sum', period: STALL_PERIOD }) },
-      period: STALL_PERIOD,
-      label: 'Stalled mapping',
-    });
+  mappingMetric(topic: string, name: string, statistic = 'Sum'): cloudwatch.Metric {
+    const id = this.#mappingIds.get(topic);
+    if (id === undefined) throw new MappingSettingsError(`mappingMetric: "${topic}" is not one of this consumer's topics (${[...this.#mappingIds.keys()].join(', ')}).`);
+    return new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: name, dimensionsMap: { EventSourceMappingUUID: id }, statistic, period: Duration.minutes(5) });
   }
 
   #alarms(props: KafkaConsumerProps, t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined) {
     const topics = props.topics;
-    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING, evaluationPeriods = 1) => {
+    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, options: {
+      treatMissingData?: cloudwatch.TreatMissingData; evaluationPeriods?: number; comparisonOperator?: cloudwatch.ComparisonOperator;
+    } = {}) => {
+      const evaluationPeriods = options.evaluationPeriods ?? 1;
       const alarm = new cloudwatch.Alarm(this, id, {
-        metric, threshold, evaluationPeriods, datapointsToAlarm: evaluationPeriods, alarmDescription: description, treatMissingData,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        metric, threshold, evaluationPeriods, datapointsToAlarm: evaluationPeriods, alarmDescription: description,
+        treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
+        comparisonOperator: options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       });
       if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
       this.alarms.push(alarm);
     };
+    // Alarms refuse SEARCH: sum a per-topic metric by name, at most MAX_ALARM_METRICS per alarm.
+    const addSums = (id: string, metricOf: (topic: string) => cloudwatch.Metric, label: string, threshold: number, describe: (group: string[]) => string) => {
+      for (let i = 0; i < topics.length; i += MAX_ALARM_METRICS) {
+        const group = topics.slice(i, i + MAX_ALARM_METRICS);
+        const usingMetrics = Object.fromEntries(group.map((name, j) => [`t${j}`, metricOf(name)]));
+        const sum = new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(',')}])`, usingMetrics, period: Duration.minutes(5), label });
+        add(`${id}${i ? i / MAX_ALARM_METRICS + 1 : ''}`, sum, threshold, describe(group));
+      }
+    };
     add('DeadLettersAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.deadLetters ?? 1,
       'Records are waiting in the dead-letter queue: fix the cause, then invoke the replay function.',
       // SQS publishes queue metrics only while the queue is active: a quiet queue keeps its state.
-      cloudwatch.TreatMissingData.IGNORE);
+      { treatMissingData: cloudwatch.TreatMissingData.IGNORE });
     add('OldestDeadLetterAlarm', this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), (t.oldestDeadLetterAge ?? Duration.hours(1)).toSeconds(),
-      'A dead letter has waited too long; it is deleted when the queue retention runs out.', cloudwatch.TreatMissingData.IGNORE);
+      'A dead letter has waited too long; it is deleted when the queue retention runs out.', { treatMissingData: cloudwatch.TreatMissingData.IGNORE });
     // Lambda caps infinite retries at 10 when there is an on-failure destination, and sends an SQS
     // destination the batch's offsets only (Lambda guide, "kafka-on-failure"): those records are
     // skipped, and only this queue says which.
@@ -762,34 +789,37 @@ export class KafkaConsumer extends Construct {
     if (this.onFailureQueue) {
       add('SkippedBatchesAlarm', this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.skippedBatches ?? 1,
         'The event source mapping gave up on batches and skipped them: the on-failure queue names their offsets. Fix the cause, then re-read those offsets (see the README).',
-        cloudwatch.TreatMissingData.IGNORE);
+        { treatMissingData: cloudwatch.TreatMissingData.IGNORE });
     }
     add('FunctionErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), t.functionErrors ?? 1,
       'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
     add('ThrottlesAlarm', this.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');
     add('OffsetLagAlarm', this.offsetLagMetric(), t.offsetLag ?? 10_000, 'The consumer is falling behind its topics.');
-    // A paused mapping (enabled: false) polls and reports nothing by design: no stall alarm for it.
-    if (props.enabled !== false) {
-      if (t.stalledLag !== undefined && !(Number.isInteger(t.stalledLag) && t.stalledLag >= 1)) {
-        // At 0, an idle, healthy consumer (lag 0, no invocations) would alarm for ever.
-        throw new MappingSettingsError(`alarmThresholds.stalledLag is ${t.stalledLag}; it must be a whole number ≥ 1.`);
-      }
-      // Long enough that a healthy consumer always starts an invocation within it: the longest
-      // invocation, plus the batching window, plus a period for alignment; never under 15 minutes.
+    // A stalled mapping: Lambda publishes PolledEventCount on every poll, 0 on an empty one, once
+    // MetricsConfig has EventCount ("Use this metric to detect whether your event source mapping
+    // is correctly polling"); a mapping that cannot poll publishes nothing. So one alarm per
+    // mapping on its samples, missing data breaching; and PollingErrorCount (published only when
+    // a poll fails, with ErrorCount). Lambda guide, "Event source mapping metrics". A disabled
+    // mapping publishes none of them by design: no alarm for it.
+    if (props.enabled !== false && this.settings.pollerMode === 'on-demand') {
+      Annotations.of(this).addWarningV2('kafka-consumers:noStallAlarmOnDemand', 'pollerMode is on-demand, so a stalled mapping cannot alarm: only a mapping\'s own metrics (PolledEventCount, PollingErrorCount) tell a mapping that cannot poll from an idle one, and Lambda publishes them for Kafka only in provisioned mode (MetricsConfig). No StalledMappingAlarm or PollingErrorsAlarm is created. Use pollerMode \'provisioned\' (the default) to have them, or watch each mapping\'s State and LastProcessingResult yourself (README, "Operations").');
+    } else if (props.enabled !== false) {
+      // Long enough that a healthy mapping polls within it even behind the longest invocation:
+      // the function's timeout plus the batching window, plus two periods for alignment and
+      // CloudWatch's delay; never under 15 minutes.
       const window = (props.timeout ?? Duration.seconds(60)).toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 1);
-      const periods = Math.max(MIN_STALL_PERIODS, Math.ceil(window / STALL_PERIOD.toSeconds()) + 1);
-      add('StalledMappingAlarm', this.stalledMappingMetric(t.stalledLag), 1,
-        `Records are waiting and nothing is consumed: for ${periods * STALL_PERIOD.toMinutes()} minutes no invocation started, and the mappings published either no OffsetLag (a mapping that cannot poll publishes none) or a lag of ${t.stalledLag ?? 1} or more. Check each mapping's State and LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (README, "Operations").`,
-        // No data at all (no OffsetLag, no Invocations) is what a stalled mapping looks like.
-        cloudwatch.TreatMissingData.BREACHING, periods);
+      const periods = Math.max(MIN_STALL_PERIODS, Math.ceil(window / STALL_PERIOD.toSeconds()) + 2);
+      for (const name of topics) {
+        add(`StalledMappingAlarm-${name}`, this.mappingMetric(name, 'PolledEventCount', 'SampleCount').with({ period: STALL_PERIOD }), 1,
+          `The mapping of ${name} has not polled for ${periods * STALL_PERIOD.toMinutes()} minutes: it published no PolledEventCount (a healthy mapping publishes one on every poll, 0 when the topic is quiet). Check its State, LastProcessingResult and StateTransitionReason: aws lambda get-event-source-mapping --uuid <id> (README, "Operations").`,
+          // Samples exist whenever the mapping polls: only missing data (no poll) can breach.
+          { treatMissingData: cloudwatch.TreatMissingData.BREACHING, evaluationPeriods: periods, comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD });
+      }
+      addSums('PollingErrorsAlarm', (name) => this.mappingMetric(name, 'PollingErrorCount'), 'PollingErrorCount', t.pollingErrors ?? 1,
+        (group) => `The mappings of ${group.join(', ')} failed to poll their topics (PollingErrorCount). Check each mapping's LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (README, "Operations").`);
     }
-    // Alarms refuse SEARCH: sum the per-topic metrics by name, at most MAX_ALARM_METRICS per alarm.
-    for (let i = 0; i < topics.length; i += MAX_ALARM_METRICS) {
-      const group = topics.slice(i, i + MAX_ALARM_METRICS);
-      const usingMetrics = Object.fromEntries(group.map((name, j) => [`t${j}`, this.runtimeMetric('RecordsDeadLettered', name)]));
-      const sum = new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(',')}])`, usingMetrics, period: Duration.minutes(5), label: 'RecordsDeadLettered' });
-      add(`RecordsDeadLetteredAlarm${i ? i / MAX_ALARM_METRICS + 1 : ''}`, sum, t.recordsDeadLettered ?? 1, `Records of ${group.join(', ')} exhausted their retries and were dead-lettered.`);
-    }
+    addSums('RecordsDeadLetteredAlarm', (name) => this.runtimeMetric('RecordsDeadLettered', name), 'RecordsDeadLettered', t.recordsDeadLettered ?? 1,
+      (group) => `Records of ${group.join(', ')} exhausted their retries and were dead-lettered.`);
   }
 }
 

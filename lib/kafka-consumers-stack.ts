@@ -123,6 +123,14 @@ export class KafkaConsumersStack extends Stack {
           new cloudwatch.GraphWidget({ title: 'Duration', left: [fn.metricDuration({ statistic: 'p99' }), ...topics.map((t) => consumer.runtimeMetric('BatchDuration', t, 'p99'))] }),
           new cloudwatch.GraphWidget({ title: 'Batch size', left: topics.map((t) => consumer.runtimeMetric('BatchSize', t, 'Average')), right: topics.map((t) => consumer.runtimeMetric('BatchBytes', t, 'Average')) }),
         ],
+        // What StalledMappingAlarm and PollingErrorsAlarm watch: Lambda publishes them in provisioned mode only.
+        ...(consumer.settings.pollerMode === 'provisioned' ? [[
+          new cloudwatch.GraphWidget({
+            title: 'Mapping polls (none at all: stalled) and polling errors',
+            left: topics.map((t) => consumer.mappingMetric(t, 'PolledEventCount', 'SampleCount').with({ label: `polls ${t}` })),
+            right: topics.map((t) => consumer.mappingMetric(t, 'PollingErrorCount').with({ label: `polling errors ${t}` })),
+          }),
+        ]] : []),
       ],
     });
   }

@@ -100,11 +100,11 @@ describe('KafkaConsumersStack', () => {
     expect(replay).not.toContain('kafka-cluster:ReadData');
   });
 
-  it('creates the eight alarms (with an SNS action when given) and the dashboard', () => {
+  it('creates the nine alarms (with an SNS action when given) and the dashboard', () => {
     const app = new App();
     const stack = new KafkaConsumersStack(app, 'Alarmed', { consumer: base });
     const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Namespace: 'AWS/Lambda', Threshold: 10_000 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });

@@ -1,12 +1,13 @@
 // Item 1 of issue 17: every alarm is one CloudWatch accepts.
 import { Duration } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MAX_ALARM_METRICS, type KafkaConsumerProps } from '../../../lib/kafka-consumer';
-import { resourcesOf, synth } from './support';
+import { resourcesOf, synth, synthStack } from './support';
 
 interface MetricQuery { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> }; Stat: string; Period: number } }
 const alarms = (topics: string[], props: Partial<KafkaConsumerProps> = {}) => Object.values(resourcesOf(synth({ topics, ...props }), 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-const stalled = (props: Partial<KafkaConsumerProps> = {}) => alarms(['orders'], props).filter((a) => String(a.AlarmDescription).startsWith('Records are waiting and nothing is consumed'));
 
 describe('alarms CloudWatch accepts', () => {
   // aws-cdk-lib, "class MathExpression" (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.MathExpression.html),
@@ -61,40 +62,81 @@ describe('alarms CloudWatch accepts', () => {
     expect(skipped[0]).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' });
   });
 
-  // Issue 29, item 3: a stalled mapping alarms. A mapping that cannot poll (IAM, network, a
-  // rotated secret; LastProcessingResult "PROBLEM: …") invokes nothing and publishes no OffsetLag;
-  // Lambda sends Invocations only when nonzero (Lambda guide, "Working with Lambda function
-  // metrics": https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html); CloudWatch
-  // treats missing data as the alarm says (User Guide, "Configuring how CloudWatch alarms treat
-  // missing data": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data),
-  // and FILL and IF work as in "Metric math syntax and functions"
-  // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
-  // So: 1 where no invocation started and OffsetLag is missing or >= stalledLag; no data at all breaches.
-  it('alarms when no invocation starts for 15 minutes while the mappings publish no OffsetLag, or a lag', () => {
-    const [alarm, ...more] = stalled();
-    expect(more).toEqual([]);
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching' });
-    const queries = alarm!.Metrics as MetricQuery[];
-    const metric = (name: string) => queries.find((q) => q.MetricStat?.Metric.MetricName === name)!;
-    const lag = metric('OffsetLag');
-    const invocations = metric('Invocations');
-    expect(lag.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName' }] }, Stat: 'Maximum', Period: 300 });
-    expect(invocations.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName' }] }, Stat: 'Sum', Period: 300 });
-    expect(lag.MetricStat!.Metric.Dimensions).toEqual(invocations.MetricStat!.Metric.Dimensions); // this consumer's function
-    expect(queries.find((q) => q.Expression)!.Expression)
-      .toBe(`IF(FILL(${invocations.Id}, 0) == 0 AND (FILL(${lag.Id}, -1) < 0 OR FILL(${lag.Id}, -1) >= 1), 1, 0)`);
+  // Issue 29, item 3: a stalled mapping alarms. Lambda guide, "Types of metrics for Lambda
+  // functions", "Event source mapping metrics" (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics):
+  // "PolledEventCount – … If Lambda polls for events but receives an empty poll (no new records),
+  // Lambda emits a 0 value for this metric. Use this metric to detect whether your event source
+  // mapping is correctly polling for new events." (EventCount group); "PollingErrorCount – …
+  // Lambda only emits this metric data when error happened." (ErrorCount group, MSK and
+  // self-managed Kafka); "You must opt-in the metric group". "Viewing metrics for Lambda functions"
+  // (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-view.html): namespace AWS/Lambda,
+  // dimension "By Event Source Mapping UUID (EventSourceMappingUUID) – View metrics for an event
+  // source mapping" (CloudFormation's Ref of AWS::Lambda::EventSourceMapping is its UUID).
+  // So: a mapping that polls always has samples (SampleCount >= 1, even of zeros); only missing
+  // data, which breaches, makes the alarm fire. Not OffsetLag: Lambda documents it per
+  // invocation ("Performance metrics … about a single function invocation"), so an idle healthy
+  // consumer may publish none.
+  it('alarms per mapping when it publishes no PolledEventCount for 15 minutes, enabling the metric groups it reads', () => {
+    const t = synth({ topics: ['orders', 'payments'] });
+    const mappings = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
+    const stalls = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties).filter((a) => a.MetricName === 'PolledEventCount');
+    expect(stalls).toHaveLength(2);
+    for (const [id, m] of Object.entries(mappings)) {
+      expect(m.Properties.MetricsConfig, id).toEqual({ Metrics: ['EventCount', 'ErrorCount'] });
+      const alarm = stalls.find((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'EventSourceMappingUUID', Value: { Ref: id } }]));
+      expect(alarm, id).toMatchObject({
+        Namespace: 'AWS/Lambda', Statistic: 'SampleCount', Period: 300, Threshold: 1, ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching',
+      });
+      expect(String(alarm!.AlarmDescription)).toContain(`The mapping of ${(m.Properties.Topics as string[])[0]} has not polled for 15 minutes`);
+    }
+    // The dashboard shows what the alarms watch.
+    const dashboard = JSON.stringify(resourcesOf(t, 'AWS::CloudWatch::Dashboard'));
+    for (const name of ['PolledEventCount', 'PollingErrorCount', 'EventSourceMappingUUID']) expect(dashboard).toContain(name);
   });
 
-  // A healthy consumer starts an invocation at least once per function timeout plus batching
-  // window (Lambda guide, "Configuring Amazon MSK event sources": functions of at most 14 minutes):
-  // the stall window is longer, or a slow, healthy consumer would alarm. A paused mapping
-  // (enabled: false) polls and publishes nothing by design; a stalledLag of 0 would alarm on
-  // every idle consumer.
-  it('waits longer than the longest invocation, skips paused mappings, and refuses a stalledLag that always fires', () => {
-    expect(stalled({ timeout: Duration.minutes(14), maxBatchingWindow: Duration.minutes(5) })[0]).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 5 });
-    expect(stalled({ alarmThresholds: { stalledLag: 3 } })[0]!.Metrics).toEqual(expect.arrayContaining([expect.objectContaining({ Expression: expect.stringContaining('>= 3)') })]));
-    expect(stalled({ enabled: false })).toEqual([]);
-    expect(() => stalled({ alarmThresholds: { stalledLag: 0 } })).toThrow('alarmThresholds.stalledLag is 0; it must be a whole number ≥ 1.');
+  // aws-cdk-lib's MetricType (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.MetricType.html)
+  // and CloudFormation's MetricsConfig.Metrics: EventCount | ErrorCount | KafkaMetrics, at most 3.
+  it('adds the two groups to the metricsConfig given, without duplicates', () => {
+    const metricsOf = (metrics: lambda.MetricType[]) => Object.values(resourcesOf(synth({ metricsConfig: { metrics } }), 'AWS::Lambda::EventSourceMapping'))[0]!.Properties.MetricsConfig;
+    expect(metricsOf([lambda.MetricType.KAFKA_METRICS])).toEqual({ Metrics: ['KafkaMetrics', 'EventCount', 'ErrorCount'] });
+    expect(metricsOf([lambda.MetricType.ERROR_COUNT])).toEqual({ Metrics: ['ErrorCount', 'EventCount'] });
+  });
+
+  // PollingErrorCount is published only when a poll fails: missing data is no error. Summed by
+  // name over at most 10 mappings per alarm (the alarm limits above).
+  it('alarms on the first polling error of any mapping, at most 10 mappings per alarm', () => {
+    const topics = Array.from({ length: 12 }, (_, i) => `topic-${i}`);
+    const polling = alarms(topics).filter((a) => String(a.AlarmDescription).includes('failed to poll'));
+    expect(polling.map((a) => (a.Metrics as MetricQuery[]).filter((q) => q.MetricStat).length)).toEqual([10, 2]);
+    for (const alarm of polling) {
+      expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+      for (const q of (alarm.Metrics as MetricQuery[]).filter((m) => m.MetricStat)) {
+        expect(q.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'PollingErrorCount', Dimensions: [{ Name: 'EventSourceMappingUUID' }] }, Stat: 'Sum', Period: 300 });
+      }
+    }
+  });
+
+  // Lambda stamps function metrics with the invocation's start and sends them when it ends
+  // ("Viewing metrics": "if your function has a 10-minute timeout, then look more than 10
+  // minutes in the past"); functions behind Kafka mappings run at most 14 minutes. The window is
+  // the timeout plus the batching window plus two periods, never under 15 minutes.
+  // "If your event source mapping is disabled, you won't receive event source mapping metrics."
+  it('waits longer than the longest invocation, and skips paused mappings', () => {
+    const stalls = (props: Partial<KafkaConsumerProps>) => alarms(['orders'], props).filter((a) => a.MetricName === 'PolledEventCount');
+    expect(stalls({ timeout: Duration.minutes(14), maxBatchingWindow: Duration.minutes(5) })[0]).toMatchObject({ EvaluationPeriods: 6, DatapointsToAlarm: 6 });
+    expect(stalls({ enabled: false })).toEqual([]);
+  });
+
+  // aws-cdk-lib README, "Kafka Observability Features": "Observability features (LogLevel and
+  // MetricsConfig) are only available when using provisioned mode". On demand nothing tells a
+  // stalled mapping from an idle one: no alarm pretends to, and synth says so.
+  it('on demand, creates no stall alarm and warns that a stalled mapping cannot alarm', () => {
+    const { stack, template } = synthStack({ pollerMode: 'on-demand' });
+    const all = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties));
+    expect(all.filter((a) => /PolledEventCount|PollingErrorCount/.test(a))).toEqual([]);
+    Annotations.fromStack(stack).hasWarning('/Test/Consumer', Match.stringLikeRegexp('pollerMode is on-demand, so a stalled mapping cannot alarm.*Use pollerMode \'provisioned\''));
+    expect(Annotations.fromStack(synthStack().stack).findWarning('*', Match.stringLikeRegexp('stalled mapping'))).toEqual([]);
   });
 
   // The bucket of oversized dead letters is retained; the queues holding the dead letters and

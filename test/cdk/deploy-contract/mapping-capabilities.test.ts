@@ -80,7 +80,7 @@ describe('mapping capabilities (deploy contract)', () => {
     const onFailure = Object.keys(queues).find((id) => id.includes('OnFailureQueue'))!;
     expect((mapping(t).DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination).toEqual({ 'Fn::GetAtt': [onFailure, 'Arn'] });
     expect(JSON.stringify(t.findResources('AWS::CloudWatch::Alarm'))).toContain(onFailure);
-    for (const key of ['FilterCriteria', 'KmsKeyArn', 'MetricsConfig', 'LoggingConfig', 'Enabled']) expect(mapping(t)[key], key).toBeUndefined();
+    for (const key of ['FilterCriteria', 'KmsKeyArn', 'LoggingConfig', 'Enabled']) expect(mapping(t)[key], key).toBeUndefined();
   });
 
   // Lambda guide, "Capturing discarded batches" (execution role): sns:Publish for SNS; s3:PutObject and s3:ListBucket for S3.

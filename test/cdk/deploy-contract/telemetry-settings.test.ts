@@ -73,4 +73,14 @@ describe('the settings the alarms watch (deploy contract)', () => {
     expect(() => synth({ metricsNamespace: 'AWS/Lambda' })).toThrow('metricsNamespace is "AWS/Lambda"; CloudWatch takes 1–255 characters that do not start with ":" or "AWS/"');
     expect(() => synth({ metricsNamespace: '' })).toThrow('metricsNamespace is ""');
   });
+
+  // CloudWatch API reference, Dimension (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html),
+  // Value: "Dimension values must contain only ASCII characters and must include at least one
+  // non-whitespace character. ASCII control characters are not supported as part of dimension values."
+  // The service is the runtime's `service` dimension: a value CloudWatch refuses would leave the alarms blind.
+  it('refuses a serviceName CloudWatch cannot take as a dimension value', () => {
+    expect(() => synth({ serviceName: 'zahlungsdienst-ü' })).toThrow('serviceName is "zahlungsdienst-ü"; a CloudWatch dimension value takes printable ASCII characters only (no accents, no control characters): give serviceName in ASCII.');
+    expect(() => synth({ serviceName: 'orders\tsvc' })).toThrow('serviceName is "orders\\tsvc"');
+    expect(() => synth({ serviceName: 'orders-svc.v2' })).not.toThrow();
+  });
 });

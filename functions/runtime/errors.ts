@@ -54,6 +54,7 @@ const STACK_LIMIT = 4_096;
 function read(value: object, key: 'name' | 'message' | 'stack' | 'constructor'): unknown {
   try {
     return (value as Record<string, unknown>)[key];
+    // Stryker disable next-line BlockStatement: an emptied catch block returns undefined as well (equivalent)
   } catch {
     return undefined;
   }
@@ -80,7 +81,7 @@ export function describeError(error: unknown): ErrorDescription {
     }
     return { type: error === null ? 'null' : typeof error, message: String(error).slice(0, MESSAGE_LIMIT) };
   } catch {
-    // String() of a null-prototype object, or a Proxy whose traps throw.
-    return { type: error === null ? 'null' : typeof error, message: 'a value that cannot be turned into text' };
+    // String() of a null-prototype object, or a Proxy whose traps throw (null never gets here).
+    return { type: typeof error, message: 'a value that cannot be turned into text' };
   }
 }

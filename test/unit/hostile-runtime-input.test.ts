@@ -123,6 +123,8 @@ describe('options and events refused with a clear error', () => {
     Object.assign(record, { eventHeaders: partition.entries[0]!.headers });
     expect(() => record.headers).toThrow(InvalidEventError);
     expect(() => eventHeaderList(record)).toThrow('Invalid Kafka event: header 1 of t-0@5 (1 characters long) is not a list of bytes from -128 to 255');
+    Object.assign(record, { eventHeaders: [{ ok: [1] }, null] });
+    expect(() => eventHeaderList(record)).toThrow('Invalid Kafka event: header 1 of t-0@5 is not a {name: [bytes]} object; Lambda sends each header as {"<name>": [bytes]}.');
   });
 
   it('takes a JSON value nested deeper than JSON.stringify can write (schema registry in JSON mode): the record runs', async () => {
@@ -130,6 +132,8 @@ describe('options and events refused with a clear error', () => {
     const text = `${'{"a":'.repeat(depth)}[1,"x"]${'}'.repeat(depth)}`;
     expect(() => JSON.stringify(JSON.parse(text))).toThrow(RangeError);
     expect(jsonText(JSON.parse(text))).toBe(text);
+    // Only depth is worked around: any other failure of JSON.stringify stays an error.
+    expect(() => jsonText({ toJSON: () => { throw new TypeError('not JSON'); } })).toThrow('not JSON');
     const event = oneRecord('{}') as { records: Record<string, Array<{ value: unknown }>> };
     event.records['t-0']![0]!.value = JSON.parse(text);
     let seen = 0;

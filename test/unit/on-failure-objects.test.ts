@@ -257,4 +257,19 @@ describe('OnFailureObjectReplayer and hostile or odd objects', () => {
     });
     expect(await replayer().run(settings(), later())).toMatchObject({ received: 0, errors: [{ reason: 'listing the bucket failed: Access Denied; the objects not reached stay in the bucket' }] });
   });
+
+  it('leaves an object holding a record of another topic than filter.topic, even beside records of it', async () => {
+    const aws = await bucketOf({ [key(1)]: objectOf([record(0), record(1, { topic: 'other' })]) });
+    const producer = fakeProducer();
+    expect(await replayer(producer).run(settings({ filter: { topic: 't' } }), later())).toMatchObject({ skipped: 2, objects: { skipped: 1 } });
+    expect(producer.batches).toEqual([]);
+    expect(aws.named('DeleteObject')).toEqual([]);
+  });
+
+  it('names every failed produce call of an object in its reason', async () => {
+    await bucketOf({ [key(1)]: objectOf([record(0), record(1, { partition: 1 })]) });
+    const producer = { sendBatch: async (batch: ProducerBatch) => { throw new Error(`partition ${batch.topicMessages![0]!.messages[0]!.partition} down`); } } as unknown as Producer;
+    const summary = await new OnFailureObjectReplayer({ bucket: BUCKET, producer: async () => producer, replayLimit: 3, retry: noDelay }).run(settings(), later());
+    expect(summary.errors).toEqual([{ objectKey: key(1), reason: 'produce failed, left in the bucket (records of it that were written will be replayed again with it): partition 0 down; partition 1 down' }]);
+  });
 });

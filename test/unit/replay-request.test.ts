@@ -13,6 +13,7 @@ describe('parseReplayRequest', () => {
     expect(parseReplayRequest(null, topics)).toEqual(defaults);
     expect(parseReplayRequest({}, topics)).toEqual(defaults);
     expect(parseReplayRequest({}, topics)).not.toHaveProperty('targetTopic');
+    expect(parseReplayRequest({ source: 's3' }, topics)).not.toHaveProperty('startAfter');
   });
 
   it('passes every field it accepts through', () => {

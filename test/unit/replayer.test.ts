@@ -390,9 +390,9 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
     const messages = [...envelopes(1, 't'), ...envelopes(2, 'payments-internal').slice(1), ...envelopes(3, 't').slice(2)].map((e, i) => sqsMessage(e, i));
     const aws = await fakeAws(messages);
     const producer = fakeProducer();
-    const summary = await replayer(producer).run(settings({ allowedTopics: ['t'] }), later());
+    const summary = await replayer(producer).run(settings({ allowedTopics: ['t', 'u'] }), later());
     expect(summary).toMatchObject({ received: 3, replayed: 2, failed: 1 });
-    expect(summary.errors).toEqual([{ messageId: 'm1', topic: 'payments-internal', partition: 0, offset: 1, reason: 'its topic "payments-internal" is not one this replay may produce to (REPLAY_ALLOWED_TOPICS: t); left in the queue' }]);
+    expect(summary.errors).toEqual([{ messageId: 'm1', topic: 'payments-internal', partition: 0, offset: 1, reason: 'its topic "payments-internal" is not one this replay may produce to (REPLAY_ALLOWED_TOPICS: t, u); left in the queue' }]);
     expect(producedKeys(producer)).toEqual(['t']);
     expect(aws.named('DeleteMessageBatch').flatMap((d) => d.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh0', 'rh2']);
     expect(aws.named('ChangeMessageVisibilityBatch').flatMap((c) => c.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh1']);

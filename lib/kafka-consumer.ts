@@ -13,6 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ClusterNetwork, MSK_BROKER_PORTS, brokerPortsOf, type ClusterVpcProps } from './cluster-network.js';
+import { leastPrivilegeOnFailure } from './on-failure-destination.js';
 import {
   KAFKA_DESTINATION_PREFIX, MappingSettingsError, effectiveMappingSettings, isLambdaTopicName, kafkaFailureTopic, topicNameRule,
   type EffectiveMappingSettings, type MappingSettings, type PollerMode, type SettingNames, type StartingPosition,
@@ -635,11 +636,14 @@ export class KafkaConsumer extends Construct {
 
   /**
    * Lambda guide, "Encryption of filter criteria": the key policy allows kms:Decrypt to the
-   * regional Lambda service principal, limited by aws:SourceArn. aws-cdk-lib adds the global
-   * lambda.amazonaws.com to a key it owns; the regional one is added here, for this account's
-   * mappings (the mapping's own ARN would make the key and the mapping depend on each other).
+   * regional Lambda service principal, limited by aws:SourceArn. Given `filterEncryption`,
+   * aws-cdk-lib would also allow kms:Decrypt to the global lambda.amazonaws.com, unconditioned,
+   * on a key it owns: so the key is set on the mappings here (KmsKeyArn) instead, and the key
+   * policy gets only the regional statement, for this account's mappings (the mapping's own ARN
+   * would make the key and the mapping depend on each other).
    */
   #allowFilterDecryption(key: kms.IKey, id: string) {
+    for (const mapping of this.function.node.findAll()) if (mapping instanceof lambda.CfnEventSourceMapping) mapping.kmsKeyArn = key.keyArn;
     const stack = Stack.of(this);
     const mappings = stack.formatArn({ service: 'lambda', resource: 'event-source-mapping', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
@@ -695,9 +699,8 @@ export class KafkaConsumer extends Construct {
       ...(s.consumerGroupId ? { consumerGroupId: mappingConsumerGroupId(s.consumerGroupId, topic) } : {}),
       ...provisioned,
       ...(props.filters ? { filters: [...props.filters] as Array<Record<string, unknown>> } : {}),
-      ...(props.filterEncryption ? { filterEncryption: props.filterEncryption } : {}),
       ...(props.enabled !== undefined ? { enabled: props.enabled } : {}),
-      onFailure: props.onFailure ?? new sources.SqsDlq(this.onFailureQueue!),
+      onFailure: props.onFailure ? leastPrivilegeOnFailure(props.onFailure) : new sources.SqsDlq(this.onFailureQueue!),
     };
     const cluster = props.cluster;
     if (cluster.kind === 'msk') return new sources.ManagedKafkaEventSource({ ...common, clusterArn: cluster.clusterArn });

@@ -3,23 +3,22 @@
 // JSON string (Lambda guide, "Capturing discarded batches for an Amazon MSK event source").
 // An object is replayed whole or left whole: it is deleted only once Kafka acknowledged every
 // one of its records, and left as it is otherwise, so nothing in it can be lost.
+import type { ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import type { CompressionTypes, Producer } from 'kafkajs';
 import { ON_FAILURE_PREFIX } from '../contract.js';
 import { loadS3 } from '../runtime/aws-clients.js';
 import { replayableRecord, type ReplayableRecord } from '../runtime/envelope.js';
-import { KafkaConsumersError } from '../runtime/errors.js';
+import { KafkaConsumersError, describeError } from '../runtime/errors.js';
 import { decodeEvent, recordAt } from '../runtime/event.js';
 import { decodeField } from '../runtime/record.js';
 import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
-import { topicMessagesOf, type ReplaySummary } from './replayer.js';
+import { notAllowed, produceByPartition, type ReplaySummary } from './replayer.js';
 import type { ReplaySettings } from './request.js';
 
 /** An object under the on-failure prefix that is not a readable on-failure record: the message says what is wrong. */
 export class MalformedOnFailureObjectError extends KafkaConsumersError {
   override name = 'MalformedOnFailureObjectError';
 }
-
-const isByte = (b: unknown) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255;
 
 /**
  * The records of an S3 on-failure object, partition by partition in the event's order, with their
@@ -40,17 +39,15 @@ export function parseOnFailureObject(body: string): ReplayableRecord[] {
   for (const partition of partitions) {
     for (const entry of partition.entries) {
       const record = recordAt(partition, entry);
-      const where = `${record.partitionKey}@${record.offset}`;
-      if (!(entry.headers ?? []).every((h) => typeof h === 'object' && h !== null && Object.values(h).every((v) => Array.isArray(v) && v.every(isByte)))) {
-        throw new MalformedOnFailureObjectError(`the headers of ${where} must be {name: [bytes]} objects`);
-      }
       try {
         decodeField(record, 'key');
         decodeField(record, 'value');
+        // Header bytes as Lambda writes them, Java signed bytes (-128..127), or 0..255 (the local emulator's).
+        records.push(replayableRecord(record));
       } catch (error) {
-        throw new MalformedOnFailureObjectError((error as Error).message);
+        if (!(error instanceof KafkaConsumersError)) throw error; // DeserializationError (base64) or InvalidEventError (headers)
+        throw new MalformedOnFailureObjectError(error.message);
       }
-      records.push(replayableRecord(record));
     }
   }
   if (records.length === 0) throw new MalformedOnFailureObjectError('"payload" holds no records');
@@ -91,24 +88,38 @@ export class OnFailureObjectReplayer {
   }
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
-    const objects = { received: 0, replayed: 0, skipped: 0, failed: 0 };
+    const objects: NonNullable<ReplaySummary['objects']> = { received: 0, replayed: 0, skipped: 0, failed: 0 };
     const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, objects, errors: [] };
-    for await (const key of this.#keys(settings.maxMessages, deadline)) {
-      objects.received++;
-      objects[await this.#replay(key, settings, summary, deadline)]++;
+    try {
+      for await (const key of this.#keys(settings, deadline)) {
+        objects.received++;
+        objects.lastKey = key;
+        objects[await this.#replay(key, settings, summary, deadline)]++;
+      }
+    } catch (error) {
+      // A listing that failed (after its retries) ends the run, not the answer: what was done is reported.
+      summary.errors.push({ reason: `listing the bucket failed: ${describeError(error).message}; the objects not reached stay in the bucket` });
     }
     return summary;
   }
 
-  /** Keys under the on-failure prefix, `max` at most, listed page by page until the deadline. */
-  async *#keys(max: number, deadline: number): AsyncGenerator<string> {
+  /**
+   * Keys under the on-failure prefix, `maxMessages` at most, listed page by page until the
+   * deadline, after `startAfter` when given (a run that left objects at the head goes on past them).
+   */
+  async *#keys(settings: ReplaySettings, deadline: number): AsyncGenerator<string> {
     const { sdk, client } = await loadS3();
+    const max = settings.maxMessages;
     let listed = 0;
     let token: string | undefined;
     do {
-      const page = await client.send(new sdk.ListObjectsV2Command({
-        Bucket: this.options.bucket, Prefix: ON_FAILURE_PREFIX, MaxKeys: Math.min(1_000, max - listed), ...(token ? { ContinuationToken: token } : {}),
-      }));
+      const request = {
+        Bucket: this.options.bucket, Prefix: ON_FAILURE_PREFIX, MaxKeys: Math.min(1_000, max - listed),
+        ...(token ? { ContinuationToken: token } : settings.startAfter ? { StartAfter: settings.startAfter } : {}),
+      };
+      let page: ListObjectsV2CommandOutput = {} as ListObjectsV2CommandOutput;
+      const [failure] = await sendWithPartialRetries([request], async () => ((page = await client.send(new sdk.ListObjectsV2Command(request))), []), this.#retry, deadline);
+      if (failure) throw failure.error;
       for (const { Key } of page.Contents ?? []) {
         if (listed === max || Date.now() >= deadline) return; // no new object this close to the deadline
         listed++;
@@ -120,7 +131,7 @@ export class OnFailureObjectReplayer {
 
   /** Replays one object's records and deletes it; says which count the object goes to. */
   async #replay(key: string, settings: ReplaySettings, summary: ReplaySummary, deadline: number): Promise<'replayed' | 'skipped' | 'failed'> {
-    const records = await this.#read(key).then(parseOnFailureObject, (error: Error) => new Error(`could not be read: ${error.message}`)).catch((error: Error) => error);
+    const records = await this.#read(key).then(parseOnFailureObject, (error: unknown) => new Error(`could not be read from S3: ${describeError(error).message}`)).catch((error: unknown) => error as Error);
     if (records instanceof Error) {
       summary.errors.push({ objectKey: key, reason: `${records instanceof MalformedOnFailureObjectError ? 'malformed on-failure object: ' : ''}${records.message}; left in the bucket` });
       return 'failed';
@@ -138,22 +149,33 @@ export class OnFailureObjectReplayer {
       summary.errors.push({ objectKey: key, topic: at, partition, offset, reason: `a record replayed ${spent.replayCount} times already (limit ${this.options.replayLimit}); its object is replayed whole or not at all, so it stays in the bucket` });
       return 'skipped';
     }
+    // Checked for every record: whoever can write under aws/lambda/ names the topics.
+    const refused = records.map((r) => ({ r, reason: notAllowed(r, settings) })).find((x) => x.reason);
+    if (refused) {
+      summary.failed += records.length;
+      const { topic: at, partition, offset } = refused.r.record;
+      summary.errors.push({ objectKey: key, topic: at, partition, offset, reason: `${refused.reason}; its object is replayed whole or not at all, so it stays in the bucket` });
+      return 'failed';
+    }
     if (settings.dryRun) {
       summary.replayed += records.length;
       return 'replayed';
     }
+    let failures;
     try {
-      const producer = await this.options.producer();
-      await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: topicMessagesOf(records, settings.targetTopic) });
+      failures = await produceByPartition(await this.options.producer(), records, (r) => r, settings, this.options.compression);
     } catch (error) {
+      failures = [{ items: records, error }]; // no producer
+    }
+    if (failures.length > 0) {
       summary.failed += records.length;
-      summary.errors.push({ objectKey: key, reason: `produce failed, left in the bucket: ${(error as Error).message}` });
+      summary.errors.push({ objectKey: key, reason: `produce failed, left in the bucket (records of it that were written will be replayed again with it): ${failures.map((f) => describeError(f.error).message).join('; ')}` });
       return 'failed';
     }
     summary.replayed += records.length;
     const [notDeleted] = await this.#delete(key, deadline);
     if (!notDeleted) return 'replayed';
-    summary.errors.push({ objectKey: key, reason: `replayed, but not deleted from the bucket (it may be replayed again): ${(notDeleted.error as Error).message}` });
+    summary.errors.push({ objectKey: key, reason: `replayed, but not deleted from the bucket (it may be replayed again): ${describeError(notDeleted.error).message}` });
     return 'failed';
   }
 

@@ -7,6 +7,7 @@ import {
   type DeadLetterEnvelope, type ReplayableRecord,
 } from '../runtime/envelope.js';
 import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
+import { describeError } from '../runtime/errors.js';
 import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
 import type { ReplaySettings } from './request.js';
 
@@ -20,8 +21,11 @@ export interface ReplaySummary {
   /** Left in the queue (or bucket) because something went wrong: see `errors`. */
   failed: number;
   dryRun: boolean;
-  /** Source `s3` only: the on-failure objects read, deleted after their records were replayed, left on purpose, left after an error. */
-  objects?: { received: number; replayed: number; skipped: number; failed: number };
+  /**
+   * Source `s3` only: the on-failure objects read, deleted after their records were replayed, left
+   * on purpose, left after an error; and the last key read, to give as `startAfter` to go on past them.
+   */
+  objects?: { received: number; replayed: number; skipped: number; failed: number; lastKey?: string };
   errors: ReplayError[];
 }
 
@@ -45,7 +49,7 @@ export interface ReplayerOptions {
   readonly compression?: CompressionTypes;
   /** ReceiveMessage loops in parallel. @default 4 */
   readonly receivers?: number;
-  /** Retries of DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
+  /** Retries of ReceiveMessage calls and DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
   readonly retry?: RetryPolicy;
 }
 
@@ -103,24 +107,59 @@ export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean): 
   const original: Array<[string, number]> = [[ORIGINAL_OFFSET_HEADER, record.offset], [ORIGINAL_PARTITION_HEADER, record.partition], [ORIGINAL_TIMESTAMP_HEADER, record.timestamp]];
   for (const [name, value] of original) if (!has.has(name)) orderedHeaders.push({ key: name, value: Buffer.from(String(value)) });
   // `headers` too (grouped by name): a kafkajs without the patch ignores `orderedHeaders`, and
-  // must still write every header, the replay count above all (the loop guard reads it).
-  const headers: Record<string, Buffer[]> = {};
+  // must still write every header, the replay count above all (the loop guard reads it). No
+  // prototype: `__proto__`, `constructor` and `toString` are header names like any other.
+  const headers: Record<string, Buffer[]> = Object.create(null) as Record<string, Buffer[]>;
   for (const h of orderedHeaders) if (h.value !== null) (headers[h.key] ??= []).push(h.value);
   const message: KafkaMessage = { key: b64(record.key), value: b64(record.value), orderedHeaders, headers };
   if (toOwnTopic) message.partition = record.partition; // same place, same order relative to its key
   return message;
 }
 
-/** The records as one `sendBatch` takes them: by topic (`targetTopic`, or each record's own), in order. */
-export function topicMessagesOf(records: readonly ReplayableRecord[], targetTopic: string | undefined) {
-  const byTopic = new Map<string, KafkaMessage[]>();
-  for (const replayable of records) {
-    const topic = targetTopic ?? replayable.record.topic;
-    let list = byTopic.get(topic);
-    if (!list) byTopic.set(topic, (list = []));
-    list.push(replayMessage(replayable, topic === replayable.record.topic));
+/** The topic a record is replayed to: `targetTopic`, or its own. */
+export const destinationOf = (record: ReplayableRecord, settings: ReplaySettings) => settings.targetTopic ?? record.record.topic;
+
+/**
+ * Why a record may not be replayed to its destination, or undefined when it may. Every record is
+ * checked, not just `targetTopic`: whoever can write a dead letter (or an on-failure object) names
+ * its topic, and the replay's credentials may reach far more topics than the stack consumes.
+ */
+export function notAllowed(record: ReplayableRecord, settings: ReplaySettings): string | undefined {
+  const topic = destinationOf(record, settings);
+  if (settings.allowedTopics.includes(topic)) return undefined;
+  return `its topic ${JSON.stringify(topic)} is not one this replay may produce to (REPLAY_ALLOWED_TOPICS: ${settings.allowedTopics.join(', ')})`;
+}
+
+/** What a produce left unwritten: the items of one call that failed, and why. */
+export interface ProduceFailure<T> {
+  readonly items: T[];
+  readonly error: unknown;
+}
+
+/**
+ * Produces records with one call per topic-partition (per topic for `targetTopic`, where the
+ * producer picks the partitions), all at once, in order within each. One call over several topics
+ * fails whole though some of them were written: so a failure is attributed to exactly the records
+ * it left unwritten, and the others are not replayed twice.
+ */
+export async function produceByPartition<T>(
+  producer: Producer, items: readonly T[], recordOf: (item: T) => ReplayableRecord, settings: ReplaySettings, compression: CompressionTypes | undefined,
+): Promise<Array<ProduceFailure<T>>> {
+  const groups = new Map<string, { topic: string; items: T[]; messages: KafkaMessage[] }>();
+  for (const item of items) {
+    const replayable = recordOf(item);
+    const topic = destinationOf(replayable, settings);
+    const own = topic === replayable.record.topic;
+    // Stryker disable next-line ArrayDeclaration: with a foreign targetTopic every such group has that one topic (equivalent)
+    const id = JSON.stringify(own ? [topic, replayable.record.partition] : [topic]);
+    let group = groups.get(id);
+    if (!group) groups.set(id, (group = { topic, items: [], messages: [] }));
+    group.items.push(item);
+    group.messages.push(replayMessage(replayable, own));
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  const calls = [...groups.values()];
+  const results = await Promise.allSettled(calls.map(({ topic, messages }) => producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic, messages }] })));
+  return results.flatMap((result, i) => (result.status === 'rejected' ? [{ items: calls[i]!.items, error: result.reason }] : []));
 }
 
 /**
@@ -143,19 +182,36 @@ export class DlqReplayer {
       while (reserved < settings.maxMessages && Date.now() < deadline) {
         const want = Math.min(10, settings.maxMessages - reserved);
         reserved += want;
-        const messages = await this.#receive(want, deadline);
-        reserved -= want - messages.length;
+        let messages: SqsMessage[] = [];
+        try {
+          messages = await this.#receive(want, deadline);
+        } finally {
+          reserved -= want - messages.length;
+        }
         if (messages.length === 0) return; // drained
         summary.received += messages.length;
         await this.#handle(messages, settings, summary, left, deadline);
       }
     };
-    await Promise.all(Array.from({ length: this.options.receivers ?? 4 }, receiver));
+    // Every receiver settles before the run leaves what it leaves and answers: one that gave up
+    // (SQS throttling past the retries, say) stops alone, and says so in the summary.
+    const receivers = await Promise.allSettled(Array.from({ length: this.options.receivers ?? 4 }, receiver));
+    for (const r of receivers) {
+      if (r.status === 'rejected') summary.errors.push({ reason: `a receiver stopped: ${describeError(r.reason).message}; what it had not received stays in the queue` });
+    }
     await this.#leave(left, summary);
     return summary;
   }
 
+  /** ReceiveMessage, retried with backoff while the error is transient (throttling, 5xx, network). */
   async #receive(max: number, deadline: number): Promise<SqsMessage[]> {
+    let messages: SqsMessage[] = [];
+    const [failure] = await sendWithPartialRetries([max], async () => ((messages = await this.#receiveOnce(max, deadline)), []), this.#retry, deadline);
+    if (failure) throw failure.error;
+    return messages;
+  }
+
+  async #receiveOnce(max: number, deadline: number): Promise<SqsMessage[]> {
     const { sdk, client } = await loadSqs();
     const secondsLeft = Math.max(1, Math.ceil((deadline - Date.now()) / 1_000));
     const out = await client.send(new sdk.ReceiveMessageCommand({
@@ -178,18 +234,25 @@ export class DlqReplayer {
         candidate = await this.#candidateOf(message);
       } catch (error) {
         summary.failed++;
-        summary.errors.push({ messageId: message.MessageId ?? '?', reason: `malformed dead letter: ${(error as Error).message}` });
+        // A pointer's envelope S3 could not give is not a malformed dead letter: it may be read next time.
+        const reason = error instanceof MalformedDeadLetterError ? `malformed dead letter: ${error.message}` : `could not read the envelope its pointer names from S3: ${describeError(error).message}`;
+        summary.errors.push({ messageId: message.MessageId ?? '?', reason });
         leave({ message });
         continue;
       }
       const { envelope } = candidate;
       const { filter } = settings;
+      const refused = notAllowed(envelope, settings);
       if ((filter.topic && envelope.record.topic !== filter.topic) || (filter.errorType && envelope.error.type !== filter.errorType)) {
         summary.skipped++;
         leave(candidate);
       } else if (envelope.replayCount >= this.options.replayLimit) {
         summary.skipped++;
         summary.errors.push({ ...this.#where(message, envelope), reason: `replayed ${envelope.replayCount} times already (limit ${this.options.replayLimit}); left in the queue` });
+        leave(candidate);
+      } else if (refused) {
+        summary.failed++;
+        summary.errors.push({ ...this.#where(message, envelope), reason: `${refused}; left in the queue` });
         leave(candidate);
       } else {
         candidates.push(candidate);
@@ -201,18 +264,26 @@ export class DlqReplayer {
       candidates.forEach(leave);
       return;
     }
+    let failures: Array<ProduceFailure<Candidate>>;
     try {
       const producer = await this.options.producer();
-      await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: topicMessagesOf(candidates.map((c) => c.envelope), settings.targetTopic) });
+      failures = await produceByPartition(producer, candidates, (c) => c.envelope, settings, this.options.compression);
     } catch (error) {
-      summary.failed += candidates.length;
-      for (const c of candidates) summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${(error as Error).message}` });
-      candidates.forEach(leave);
-      return;
+      failures = [{ items: candidates, error }]; // no producer
     }
-    summary.replayed += candidates.length;
-    for (const { entry, error } of await this.#delete(candidates, deadline)) {
-      summary.errors.push({ ...this.#where(entry.message, entry.envelope), reason: `replayed, but not deleted from the queue (it may be replayed again): ${(error as Error).message}` });
+    const unwritten = new Set<Candidate>();
+    for (const { items, error } of failures) {
+      for (const c of items) {
+        unwritten.add(c);
+        summary.failed++;
+        summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${describeError(error).message}` });
+        leave(c);
+      }
+    }
+    const produced = candidates.filter((c) => !unwritten.has(c));
+    summary.replayed += produced.length;
+    for (const { entry, error } of await this.#delete(produced, deadline)) {
+      summary.errors.push({ ...this.#where(entry.message, entry.envelope), reason: `replayed, but not deleted from the queue (it may be replayed again): ${describeError(error).message}` });
       left.push({ message: entry.message, renewable: false });
     }
   }

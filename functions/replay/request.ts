@@ -20,6 +20,12 @@ export interface ReplayRequest {
    * `s3`: `topic` only (objects holding a record of another topic stay in the bucket). @default all
    */
   readonly filter?: { readonly topic?: string; readonly errorType?: string };
+  /**
+   * Source `s3`: list the objects after this key (the `objects.lastKey` of a previous run's
+   * summary), to get past objects a run left (over the replay limit, filtered out, malformed).
+   * @default the first key under aws/lambda/
+   */
+  readonly startAfter?: string;
 }
 
 export interface ReplaySettings {
@@ -28,6 +34,9 @@ export interface ReplaySettings {
   readonly dryRun: boolean;
   readonly targetTopic?: string;
   readonly filter: { readonly topic?: string; readonly errorType?: string };
+  readonly startAfter?: string;
+  /** The topics the replay may produce to (`REPLAY_ALLOWED_TOPICS`), checked for every record. */
+  readonly allowedTopics: readonly string[];
 }
 
 export const MAX_MESSAGES_LIMIT = 10_000;
@@ -37,7 +46,7 @@ export class ReplayRequestError extends KafkaConsumersError {
   override name = 'ReplayRequestError';
 }
 
-const KNOWN_FIELDS = new Set(['source', 'maxMessages', 'dryRun', 'targetTopic', 'filter']);
+const KNOWN_FIELDS = new Set(['source', 'maxMessages', 'dryRun', 'targetTopic', 'filter', 'startAfter']);
 
 /** Validates a request against the topics this stack consumes (`REPLAY_ALLOWED_TOPICS`). */
 export function parseReplayRequest(payload: unknown, allowedTopics: readonly string[]): ReplaySettings {
@@ -45,7 +54,7 @@ export function parseReplayRequest(payload: unknown, allowedTopics: readonly str
   if (typeof request !== 'object' || Array.isArray(request)) throw new ReplayRequestError('The payload must be a JSON object like {"maxMessages": 100, "dryRun": true}.');
   const unknown = Object.keys(request).filter((k) => !KNOWN_FIELDS.has(k));
   if (unknown.length) throw new ReplayRequestError(`Unknown field(s) ${unknown.join(', ')}; allowed: ${[...KNOWN_FIELDS].join(', ')}.`);
-  const { source = 'dlq', maxMessages = 100, dryRun = false, targetTopic, filter = {} } = request;
+  const { source = 'dlq', maxMessages = 100, dryRun = false, targetTopic, filter = {}, startAfter } = request;
   if (!REPLAY_SOURCES.includes(source as ReplaySource)) {
     throw new ReplayRequestError(`source must be one of ${REPLAY_SOURCES.map((s) => JSON.stringify(s)).join(', ')}, got ${JSON.stringify(source)}.`);
   }
@@ -64,6 +73,12 @@ export function parseReplayRequest(payload: unknown, allowedTopics: readonly str
   }
   for (const field of ['topic', 'errorType'] as const) {
     if (f[field] !== undefined && typeof f[field] !== 'string') throw new ReplayRequestError(`filter.${field} must be a string, got ${JSON.stringify(f[field])}.`);
+    // An empty string used to match everything (it is falsy): refused, not read as "no filter".
+    if (f[field] === '') throw new ReplayRequestError(`filter.${field} is empty; name ${field === 'topic' ? 'a topic' : 'an error type'}, or leave filter.${field} out to replay them all.`);
+  }
+  if (startAfter !== undefined) {
+    if (source !== 's3') throw new ReplayRequestError('startAfter is for source "s3" only (a queue has no keys to list after); remove it.');
+    if (typeof startAfter !== 'string' || startAfter === '') throw new ReplayRequestError(`startAfter must be an object key (the objects.lastKey of a previous run's summary), got ${JSON.stringify(startAfter)}.`);
   }
   if (source === 's3' && f.errorType !== undefined) {
     throw new ReplayRequestError('filter.errorType has no equivalent for source "s3": an on-failure object records why Lambda gave up on the whole batch, not an error per record. Remove it, or filter by topic.');
@@ -74,11 +89,21 @@ export function parseReplayRequest(payload: unknown, allowedTopics: readonly str
     dryRun,
     ...(targetTopic !== undefined ? { targetTopic: targetTopic as string } : {}),
     filter: f as ReplaySettings['filter'],
+    ...(startAfter !== undefined ? { startAfter: startAfter as string } : {}),
+    allowedTopics,
   };
 }
 
+/**
+ * The topics the replay may produce to, from `REPLAY_ALLOWED_TOPICS` (comma separated).
+ * @throws ConfigurationError when it names none: every record is checked against it
+ */
 export function allowedTopicsFrom(env: NodeJS.ProcessEnv): string[] {
-  return (env[ENV.replayAllowedTopics] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const topics = (env[ENV.replayAllowedTopics] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (topics.length === 0) {
+    throw new ConfigurationError(`${ENV.replayAllowedTopics} is not set: the replay produces only to the topics it names (comma separated), checked for every record. DeadLetterReplay sets it to the topics the consumer reads.`);
+  }
+  return topics;
 }
 
 export function replayLimitFrom(env: NodeJS.ProcessEnv): number {

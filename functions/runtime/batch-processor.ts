@@ -4,7 +4,7 @@ import type { KafkaRecord } from './record.js';
 import { resolveDeserializer, type Deserializer } from './deserializers.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
 import type { DeadLetterTransport } from './dead-letter-writer.js';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, describeError } from './errors.js';
 import { Telemetry, type TelemetryOptions } from './telemetry.js';
 import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger.js';
 import { DeadLetters } from './dead-letters.js';
@@ -91,9 +91,14 @@ class ProcessorConfig implements RecordRunnerConfig {
     }
     const concurrency = options.concurrency ?? 16;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigurationError(`concurrency must be a whole number ≥ 1, got ${concurrency}.`);
+    const margin = options.timeSafetyMarginMs;
+    if (margin !== undefined && !(Number.isFinite(margin) && margin >= 0)) {
+      throw new ConfigurationError(`timeSafetyMarginMs must be a finite number of milliseconds ≥ 0, got ${margin}; leave it out for the default ${DEFAULT_TIME_SAFETY_MARGIN_MS}.`);
+    }
     this.retry = new RetryPolicy(options.retry);
     this.deserializeValue = resolveDeserializer(options.deserializer ?? 'json', 'value');
-    this.deserializeKey = options.keyDeserializer ? resolveDeserializer(options.keyDeserializer, 'key') : undefined;
+    // Any given value, '' included, is resolved (and refused when unknown), never taken as "none".
+    this.deserializeKey = options.keyDeserializer === undefined ? undefined : resolveDeserializer(options.keyDeserializer, 'key');
     this.telemetry = new Telemetry(options.telemetry);
     this.logger = this.telemetry.logger;
     this.reportBatchItemFailures = options.reportBatchItemFailures ?? reportBatchItemFailuresFrom(process.env);
@@ -194,7 +199,8 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       for (const r of records) runner.deserialize(r);
       await processBatch(records, context);
     } catch (error) {
-      this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', { error: (error as Error)?.message });
+      // The error's type only: its message may quote a record, and each record's own failure is reported on its own.
+      this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', { errorType: describeError(error).type });
       return false;
     }
     for (const p of partitions) ledger.topicStats(p.topic).processed += p.entries.length;

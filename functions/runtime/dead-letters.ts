@@ -6,6 +6,7 @@ import { buildEnvelope, type DeadLetterEnvelope } from './envelope.js';
 import { DeadLetterWriter, type DeadLetterTransport } from './dead-letter-writer.js';
 import { mappingConsumerGroupId } from './consumer-group.js';
 import type { OutcomeLedger } from './outcome-ledger.js';
+import { describeError } from './errors.js';
 
 /** Dead letters detailed in an invocation's log line; the queue has them all. */
 const LOGGED_DEAD_LETTERS = 20;
@@ -83,7 +84,8 @@ export class DeadLetters {
     for (const { envelope, error } of unsent) {
       failed.add(envelope);
       this.#undeliverable(envelope);
-      this.logger.error('dead letter could not be written; the record will be redelivered', { ...coordinates(envelope.record), error: (error as Error)?.message });
+      // SQS's and S3's errors name the problem, never the body.
+      this.logger.error('dead letter could not be written; the record will be redelivered', { ...coordinates(envelope.record), error: describeError(error).message });
     }
     const written = failed.size === 0 ? this.#envelopes : this.#envelopes.filter((e) => !failed.has(e));
     for (const e of written) this.ledger.topicStats(e.record.topic).deadLettered++;
@@ -106,8 +108,8 @@ export class DeadLetters {
       records: written.slice(0, LOGGED_DEAD_LETTERS).map((e) => ({
         ...coordinates(e.record),
         attempts: e.attempts,
-        error: { name: e.error.type, message: e.error.message },
-        ...(logRecordContents ? { key: e.record.key, value: e.record.value } : {}),
+        // An error message may quote the record (user code's, a library's): only with logRecordContents.
+        ...(logRecordContents ? { error: { name: e.error.type, message: e.error.message }, key: e.record.key, value: e.record.value } : { error: { name: e.error.type } }),
       })),
       ...(written.length > LOGGED_DEAD_LETTERS ? { recordsNotListed: written.length - LOGGED_DEAD_LETTERS } : {}),
     });

@@ -1,5 +1,5 @@
-import { KafkaConsumersError } from './errors.js';
-import type { KafkaRecord, SchemaMetadata } from './record.js';
+import { KafkaConsumersError, describeError, type ErrorDescription } from './errors.js';
+import { eventHeaderList, type KafkaRecord, type SchemaMetadata } from './record.js';
 
 /**
  * The dead-letter format, version 1: one SQS message body per record that exhausted its
@@ -24,7 +24,7 @@ export interface DeadLetterEnvelope {
     readonly keySchemaMetadata?: SchemaMetadata;
     readonly valueSchemaMetadata?: SchemaMetadata;
   };
-  readonly error: { readonly type: string; readonly message: string; readonly stack?: string };
+  readonly error: ErrorDescription;
   readonly attempts: number;
   readonly firstFailureAt: string;
   readonly lastFailureAt: string;
@@ -57,9 +57,6 @@ export const ORIGINAL_PARTITION_HEADER = 'x-dlq-original-partition';
 /** Header the replay adds: the record's original Kafka timestamp (the replayed record gets a fresh one). */
 export const ORIGINAL_TIMESTAMP_HEADER = 'x-dlq-original-timestamp';
 
-const STACK_LIMIT = 4_096;
-const MESSAGE_LIMIT = 8_192;
-
 export interface FailureContext {
   readonly error: unknown;
   readonly attempts: number;
@@ -68,23 +65,16 @@ export interface FailureContext {
   readonly source: DeadLetterEnvelope['source'];
 }
 
-export function describeError(error: unknown): DeadLetterEnvelope['error'] {
-  if (error instanceof Error) {
-    return {
-      type: error.name || error.constructor.name,
-      message: error.message.slice(0, MESSAGE_LIMIT),
-      ...(error.stack ? { stack: error.stack.slice(0, STACK_LIMIT) } : {}),
-    };
-  }
-  return { type: typeof error, message: String(error).slice(0, MESSAGE_LIMIT) };
-}
-
 /** What the replay needs of a record to put it back on its topic: the record and how often it was replayed. */
 export type ReplayableRecord = Pick<DeadLetterEnvelope, 'record' | 'replayCount'>;
 
-/** A record as the envelope holds it, with its replay count read from its own headers. */
+/**
+ * A record as the envelope holds it, as it arrived (its headers decoded afresh from the event,
+ * whatever user code did to `record.headers`), with its replay count read from its own headers.
+ */
 export function replayableRecord(record: KafkaRecord<unknown, unknown>): ReplayableRecord {
-  const replayed = Number(record.headers.getString(REPLAY_COUNT_HEADER));
+  const headers = eventHeaderList(record);
+  const replayed = Number(headers.find((h) => h.name === REPLAY_COUNT_HEADER)?.value.toString('utf8'));
   return {
     record: {
       topic: record.topic,
@@ -94,7 +84,7 @@ export function replayableRecord(record: KafkaRecord<unknown, unknown>): Replaya
       timestampType: record.timestampType,
       key: record.encodedKey,
       value: record.encodedValue,
-      headers: record.headers.all.map((h) => ({ name: h.name, value: h.value.toString('base64') })),
+      headers: headers.map((h) => ({ name: h.name, value: h.value.toString('base64') })),
       ...(record.keySchemaMetadata ? { keySchemaMetadata: record.keySchemaMetadata } : {}),
       ...(record.valueSchemaMetadata ? { valueSchemaMetadata: record.valueSchemaMetadata } : {}),
     },

@@ -45,8 +45,51 @@ export function recordAt(p: PartitionBatch, r: KafkaEventRecord): KafkaRecord {
   let value: string | null;
   if (r.value === undefined || r.value === null) value = null;
   else if (typeof r.value === 'string') value = r.value;
-  else value = Buffer.from(JSON.stringify(r.value)).toString('base64'); // schema registry in JSON mode: JSON already
+  else value = Buffer.from(jsonText(r.value)).toString('base64'); // schema registry in JSON mode: JSON already
   return new KafkaRecord(p.topic, p.partition, r.offset, r.timestamp, r.timestampType, r.key ?? null, value, r.headers ?? NO_HEADERS, r.keySchemaMetadata, r.valueSchemaMetadata);
+}
+
+/**
+ * A JSON value of the event (schema registry in JSON mode) as text. JSON.stringify recurses and
+ * throws a RangeError on a value nested a few thousand levels deep, which the event's own
+ * (iterative) parser took: such a value is written out with an explicit stack instead, the same
+ * text, so that its record runs, and fails or is dead-lettered, like any other.
+ */
+export function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return deepJsonText(value);
+  }
+}
+
+// Parsed JSON only (objects, arrays, strings, numbers, booleans, null), as JSON.stringify writes it.
+function deepJsonText(root: unknown): string {
+  let text = '';
+  const todo: Array<{ value: unknown } | string> = [{ value: root }];
+  while (todo.length > 0) {
+    const next = todo.pop()!;
+    if (typeof next === 'string') {
+      text += next;
+      continue;
+    }
+    const { value } = next;
+    if (typeof value !== 'object' || value === null) {
+      text += JSON.stringify(value);
+      continue;
+    }
+    const isArray = Array.isArray(value);
+    const entries = isArray ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+    todo.push(isArray ? ']' : '}');
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [name, v] = entries[i]!;
+      todo.push({ value: v });
+      todo.push(`${i > 0 ? ',' : ''}${isArray ? '' : `${JSON.stringify(name)}:`}`);
+    }
+    todo.push(isArray ? '[' : '{');
+  }
+  return text;
 }
 
 export interface DecodedEvent {
@@ -105,7 +148,7 @@ export function decodeEvent(event: unknown): DecodedEvent {
       const key = r.key ?? null;
       if (key !== null && typeof key !== 'string') fail(`${at(id, i)}.key must be a base64 string or null, got ${typeof key}.`);
       if (r.headers !== undefined && r.headers !== null && !Array.isArray(r.headers)) fail(`${at(id, i)}.headers must be an array of {name: [bytes]} objects.`);
-      byteCount += (key === null ? 0 : base64ByteLength(key)) + (typeof r.value === 'string' ? base64ByteLength(r.value) : r.value == null ? 0 : Buffer.byteLength(JSON.stringify(r.value)));
+      byteCount += (key === null ? 0 : base64ByteLength(key)) + (typeof r.value === 'string' ? base64ByteLength(r.value) : r.value == null ? 0 : Buffer.byteLength(jsonText(r.value)));
     }
     partitions.push({ id, topic, partition, entries: list as KafkaEventRecord[], byteCount });
   }

@@ -6,6 +6,7 @@ import { sleep, type RetryPolicy } from './retry.js';
 import type { TopicStats } from './telemetry.js';
 import type { OutcomeLedger } from './outcome-ledger.js';
 import type { DeadLetters } from './dead-letters.js';
+import { describeError } from './errors.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
@@ -110,7 +111,7 @@ export class RecordRunner {
       }
       const delay = retry.delayMs(attempt);
       if (Date.now() + delay >= this.#deadline) return false;
-      logger.debug('retrying record', { topic: record.topic, partition: record.partition, offset: record.offset, attempt, error: (error as Error)?.message });
+      logger.debug('retrying record', { topic: record.topic, partition: record.partition, offset: record.offset, attempt, errorType: describeError(error).type });
       await sleep(delay);
       stats.retried++;
       try {

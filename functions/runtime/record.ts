@@ -1,4 +1,4 @@
-import { DeserializationError } from './errors.js';
+import { DeserializationError, InvalidEventError } from './errors.js';
 
 /** One Kafka header. The same name may appear more than once; order is kept. */
 export interface KafkaHeader {
@@ -52,7 +52,8 @@ export function decodeField(record: KafkaRecord<unknown, unknown>, field: 'key' 
   if (text === null) return null;
   const bytes = Buffer.from(text, 'base64');
   if (bytes.length !== base64ByteLength(text)) {
-    throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters starting "${text.slice(0, 16)}").`);
+    // Its length only: the text is the record's content, which stays out of errors and logs.
+    throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters).`);
   }
   return bytes;
 }
@@ -62,6 +63,33 @@ export function base64ByteLength(text: string): number {
   const end = text.length;
   const padding = text.charCodeAt(end - 1) !== 61 ? 0 : text.charCodeAt(end - 2) !== 61 ? 1 : 2; // '='
   return (end / 4) * 3 - padding;
+}
+
+/**
+ * A record's headers decoded afresh from the event, as it arrived (dead letters carry these, not
+ * the decoded ones user code may have changed). Lambda writes header bytes as Java signed bytes
+ * (-128..127), an S3 on-failure object too, so -128..255 are taken and masked to a byte.
+ * @throws InvalidEventError naming the record and the header when one is not `{name: [bytes]}`
+ */
+export function eventHeaderList(record: KafkaRecord<unknown, unknown>): KafkaHeader[] {
+  const list: KafkaHeader[] = [];
+  const headers = record.eventHeaders;
+  for (let i = 0; i < headers.length; i++) {
+    const entry = headers[i];
+    if (typeof entry !== 'object' || entry === null) throw invalidHeader(record, i, 'is not a {name: [bytes]} object');
+    // Object.entries: own keys only, so names like `__proto__` or `toString` are headers like any other.
+    for (const [name, bytes] of Object.entries(entry)) {
+      if (!Array.isArray(bytes) || !bytes.every(isEventByte)) throw invalidHeader(record, i, `(${name.length} characters long) is not a list of bytes from -128 to 255`);
+      list.push({ name, value: Buffer.from(bytes) }); // Buffer.from masks each number with 0xff
+    }
+  }
+  return list;
+}
+
+const isEventByte = (b: unknown) => Number.isInteger(b) && (b as number) >= -128 && (b as number) <= 255;
+
+function invalidHeader(record: KafkaRecord<unknown, unknown>, index: number, what: string): InvalidEventError {
+  return new InvalidEventError(`Invalid Kafka event: header ${index} of ${record.partitionKey}@${record.offset} ${what}; Lambda sends each header as {"<name>": [bytes]}.`);
 }
 
 const NOT_DESERIALIZED: unique symbol = Symbol('not deserialized');
@@ -121,11 +149,12 @@ export class KafkaRecord<V = unknown, K = Buffer | null> {
     this.deserializedKey = key;
   }
 
-  /** Headers in order, duplicates kept. Decoded on first use. */
+  /**
+   * Headers in order, duplicates kept. Decoded on first use.
+   * @throws InvalidEventError when the event's headers are not `{name: [bytes]}` objects
+   */
   get headers(): RecordHeaders {
-    return (this.decodedHeaders ??= new RecordHeaders(
-      this.eventHeaders.flatMap((entry) => Object.entries(entry).map(([name, bytes]) => ({ name, value: Buffer.from(bytes) }))),
-    ));
+    return (this.decodedHeaders ??= new RecordHeaders(eventHeaderList(this)));
   }
 
   /** The `"<topic>-<partition>"` key Lambda uses for this record's partition. */

@@ -15,7 +15,15 @@ export interface PutCall {
 }
 
 /**
- * An in-memory stand-in for SQS and S3 that records every call. `answer` decides each
+ * What SQS takes in a body or attribute value (SendMessage, API reference): #x9 #xA #xD
+ * #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. Anything else is refused, entry by entry.
+ */
+const SQS_REFUSES = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const refusedBySqs = (e: OutgoingMessage) => SQS_REFUSES.test(e.MessageBody) || Object.values(e.MessageAttributes).some((a) => SQS_REFUSES.test(a.StringValue));
+
+/**
+ * An in-memory stand-in for SQS and S3 that records every call. Like SQS, it refuses an entry
+ * holding a character outside SQS's set (InvalidMessageContents), whatever `answer` says. `answer` decides each
  * SendMessageBatch call's `Failed[]` (by call number, 1-based); `put` may throw to fail a PutObject.
  */
 export function fakeTransport(
@@ -30,6 +38,7 @@ export function fakeTransport(
     async sendMessageBatch(queueUrl, entries, signal) {
       sends.push({ queueUrl, entries, signal });
       const failed = answer(sends.length, entries);
+      for (const e of entries) if (refusedBySqs(e) && !failed.some((f) => f.Id === e.Id)) failed.push({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' });
       const refused = new Set(failed.map((f) => f.Id));
       accepted.push(...entries.filter((e) => !refused.has(e.Id)).map((e) => JSON.parse(e.MessageBody) as DeadLetterEnvelope));
       return { failed };

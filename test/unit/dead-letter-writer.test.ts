@@ -27,7 +27,7 @@ const noDelay = (maxAttempts = 3, isRetryable?: (e: unknown) => boolean) =>
 // SQS counts a message's size as its body plus each attribute's name, type and value
 // (docs/aws-contracts.md §4); the writer sets two String attributes, topic and errorType.
 const sqsSize = (e: DeadLetterEnvelope) =>
-  Buffer.byteLength(JSON.stringify(e)) + 'topic'.length + 'String'.length + e.record.topic.length + 'errorType'.length + 'String'.length + e.error.type.length;
+  Buffer.byteLength(JSON.stringify(e)) + 'topic'.length + 'String'.length + Buffer.byteLength(e.record.topic) + 'errorType'.length + 'String'.length + Buffer.byteLength(e.error.type);
 
 /** An envelope (no stack) whose SQS size is exactly `bytes`, padded with `fill` characters. */
 function envelopeOfSize(offset: number, bytes: number, fill = 'm'): DeadLetterEnvelope {
@@ -315,6 +315,49 @@ describe('DeadLetterWriter S3 offload', () => {
     expect(puts).toHaveLength(2);
     expect(JSON.parse(sends[0]!.entries[0]!.MessageBody).kind).toBe('kafka-dead-letter-pointer');
   });
+});
+
+// Issue 28, class 2: SQS refuses U+FFFE, U+FFFF (and control characters, lone surrogates) in a
+// body or attribute (SendMessage, API reference); JSON.stringify leaves U+FFFE and U+FFFF as they
+// are. An error message quoting a record made its dead letter unwritable, and the record jammed
+// its partition. The fake transport refuses such entries as SQS does (InvalidMessageContents).
+describe('DeadLetterWriter and the characters SQS refuses', () => {
+  it('escapes them after JSON.stringify: SQS takes the body, and it parses to the exact envelope', async () => {
+    const { transport, sends } = fakeTransport();
+    const writer = new DeadLetterWriter({ queueUrl: 'q', transport, retry: noDelay(1) });
+    const base = envelopes(1)[0]!;
+    const odd = '\uFFFF\uFFFE\uD800\uDC00\uDBFF\u0001\u0000 \\uFFFF \\\uFFFF é 😀';
+    const envelope = { ...base, record: { ...base.record, headers: [{ name: odd, value: '' }] }, error: { type: `Bad${odd}`, message: `Unexpected token '${odd}'`, stack: odd } };
+    writer.add(envelope);
+    expect(await writer.flush()).toMatchObject({ sent: 1, unsent: [] });
+    const [entry] = sends[0]!.entries;
+    expect(entry!.MessageBody).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(JSON.parse(entry!.MessageBody)).toEqual(envelope);
+    expect(entry!.MessageAttributes.errorType!.StringValue).toBe('Bad\\uffff\\ufffe\\ud800\\udc00\\udbff\\u0001\\u0000 \\uFFFF \\\\uffff é 😀'.replace('\\ud800\\udc00', '\uD800\uDC00'));
+  });
+
+  it('escapes them in the pointer of an offloaded dead letter too', async () => {
+    const { transport, sends } = fakeTransport();
+    const writer = new DeadLetterWriter({ queueUrl: 'q', bucket: 'b', transport, retry: noDelay(1) });
+    const big = envelopeOfSize(0, SQS_MAX_BYTES + 10, '\uFFFF');
+    writer.add(big);
+    expect(await writer.flush()).toMatchObject({ sent: 1, unsent: [] });
+    expect((JSON.parse(sends[0]!.entries[0]!.MessageBody) as DeadLetterPointer).error.message).toBe('\uFFFF'.repeat(1_024));
+  });
+});
+
+// Issue 28, class 9: SQS counts attributes in bytes. Counted in UTF-16 units, a dead letter just
+// under 1 MiB with a long multi-byte error name went inline and was refused, forever.
+it('counts the attributes in bytes: a multi-byte error type can push a dead letter to S3', async () => {
+  const { transport, puts } = fakeTransport();
+  const writer = new DeadLetterWriter({ queueUrl: 'q', bucket: 'b', transport });
+  const sizeLimit = SQS_MAX_BYTES - RENEWAL_ATTRIBUTES_BYTES;
+  const base = { ...envelopeOfSize(0, sizeLimit - 300), error: { type: 'é'.repeat(200), message: '' } };
+  const envelope = { ...base, error: { ...base.error, message: 'm'.repeat(sizeLimit - sqsSize(base) + 1) } };
+  expect(sqsSize(envelope)).toBe(sizeLimit + 1); // in UTF-16 units it would be 200 fewer, and fit
+  writer.add(envelope);
+  expect(await writer.flush()).toMatchObject({ sent: 1, unsent: [] });
+  expect(puts).toHaveLength(1);
 });
 
 describe('awsDeadLetterTransport', () => {

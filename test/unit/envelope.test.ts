@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, describeError, parseDeadLetter, MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
+import { describeError } from '../../functions/runtime/errors';
+import { buildEnvelope, parseDeadLetter, MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
 import { partitionOf } from '../support/records';
 import type { BrokerRecord } from '../../local/esm/lambda-event';
 import { fresh } from '../support/fresh';

@@ -138,7 +138,7 @@ describe('decodeEvent', () => {
     expect(good!.rawValue).toEqual(Buffer.from('1'));
     expect(() => bad!.rawKey).toThrow(DeserializationError);
     expect(() => bad!.key).toThrow('The key of t-0@1 is not valid base64');
-    expect(() => bad!.rawValue).toThrow('The value of t-0@1 is not valid base64 (11 characters starting "not base64!")');
+    expect(() => bad!.rawValue).toThrow('The value of t-0@1 is not valid base64 (11 characters)');
     expect([bad!.encodedKey, bad!.encodedValue]).toEqual(['abc', 'not base64!']); // kept as they came, for the dead letter
   });
 });

@@ -39,14 +39,15 @@ async function bucketOf(objects: Record<string, string>, answer: (call: Call) =>
   return fakeAws([], stored, (call) => {
     const scripted = answer(call);
     if (scripted !== undefined || call.name !== 'ListObjectsV2') return scripted;
-    const from = Number(call.input.ContinuationToken ?? 0);
+    const after = call.input.StartAfter as string | undefined;
+    const from = call.input.ContinuationToken ? Number(call.input.ContinuationToken) : after ? keys.filter((k) => k <= after).length : 0;
     const page = keys.slice(from, from + Math.min(pageSize, call.input.MaxKeys as number));
     const next = from + page.length;
     return { Contents: page.map((Key) => ({ Key })), IsTruncated: next < keys.length, ...(next < keys.length ? { NextContinuationToken: String(next) } : {}) };
   });
 }
 
-const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({ source: 's3', maxMessages: 100, dryRun: false, filter: {}, ...s });
+const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({ source: 's3', maxMessages: 100, dryRun: false, filter: {}, allowedTopics: ['t', 'other', 'retry-topic'], ...s });
 const noDelay = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 });
 const replayer = (producer = fakeProducer(), replayLimit = 3) => new OnFailureObjectReplayer({ bucket: BUCKET, producer: producer.connect, replayLimit, retry: noDelay });
 const later = () => Date.now() + 60_000;
@@ -85,9 +86,10 @@ describe('parseOnFailureObject', () => {
     const [r] = event.records['t-0']!;
     fails(withPayload({ ...event, records: { 't-0': [{ ...r, value: 'no base64!' }] } }), expect.stringContaining('The value of t-0@0 is not valid base64'));
     fails(withPayload({ ...event, records: { 't-0': [{ ...r, key: 'a' }] } }), expect.stringContaining('The key of t-0@0 is not valid base64'));
-    fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers: [{ h: 'text' }] }] } }), 'the headers of t-0@0 must be {name: [bytes]} objects');
-    for (const headers of [[{ h: [256] }], [{ h: [-1] }], [{ h: [1.5] }], [{ h: [1, 300] }], [{ h: [1], g: 'text' }], [null], ['h']]) {
-      fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers }] } }), 'the headers of t-0@0 must be {name: [bytes]} objects');
+    fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers: [{ h: 'text' }] }] } }), expect.stringMatching(/^Invalid Kafka event: header 0 of t-0@0 .*is not a list of bytes from -128 to 255/));
+    // -128..255: Lambda writes Java signed bytes, the local emulator unsigned ones (issue 28, class 3).
+    for (const headers of [[{ h: [256] }], [{ h: [-129] }], [{ h: [1.5] }], [{ h: [1, 300] }], [{ h: [1], g: 'text' }], [null], ['h']]) {
+      fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers }] } }), expect.stringContaining('Invalid Kafka event: header 0 of t-0@0'));
     }
     fails(withPayload({ ...event, records: { 't-0': [{ ...r, headers: { h: [1] } }] } }), expect.stringContaining('records["t-0"][0].headers must be an array of {name: [bytes]} objects'));
   });
@@ -98,7 +100,7 @@ describe('OnFailureObjectReplayer', () => {
     const aws = await bucketOf({ [key(1)]: objectOf([record(0), record(1)]), [key(2)]: objectOf([record(2, { partition: 1 })]) });
     const producer = fakeProducer();
     const summary = await replayer(producer).run(settings(), later());
-    expect(summary).toEqual({ received: 3, replayed: 3, skipped: 0, failed: 0, dryRun: false, objects: { received: 2, replayed: 2, skipped: 0, failed: 0 }, errors: [] });
+    expect(summary).toEqual({ received: 3, replayed: 3, skipped: 0, failed: 0, dryRun: false, objects: { received: 2, replayed: 2, skipped: 0, failed: 0, lastKey: key(2) }, errors: [] });
     expect(aws.named('ListObjectsV2')[0]).toEqual({ Bucket: BUCKET, Prefix: 'aws/lambda/', MaxKeys: 100 });
     expect(producer.batches.map((b) => b.acks)).toEqual([-1, -1]); // one sendBatch per object
     expect(sent(producer)).toEqual([['t', 0, 'k0', 'v0'], ['t', 0, 'k1', 'v1'], ['t', 1, 'k2', 'v2']]);
@@ -121,7 +123,7 @@ describe('OnFailureObjectReplayer', () => {
   it('reads maxMessages objects at most, page by page', async () => {
     const aws = await bucketOf(Object.fromEntries([1, 2, 3, 4, 5].map((n) => [key(n), objectOf([record(n)])])), undefined, 2);
     const summary = await replayer().run(settings({ maxMessages: 3 }), later());
-    expect(summary.objects).toEqual({ received: 3, replayed: 3, skipped: 0, failed: 0 });
+    expect(summary.objects).toEqual({ received: 3, replayed: 3, skipped: 0, failed: 0, lastKey: key(3) });
     expect(aws.named('ListObjectsV2').map((l) => [l.MaxKeys, l.ContinuationToken])).toEqual([[3, undefined], [1, '2']]);
     expect(aws.named('DeleteObject').map((d) => d.Key)).toEqual([key(1), key(2), key(3)]);
   });
@@ -139,7 +141,7 @@ describe('OnFailureObjectReplayer', () => {
       if (call.name === 'GetObject') throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
     });
     const summary = await replayer().run(settings(), later());
-    expect(summary.errors).toEqual([{ objectKey: key(1), reason: 'could not be read: Access Denied; left in the bucket' }]);
+    expect(summary.errors).toEqual([{ objectKey: key(1), reason: 'could not be read from S3: Access Denied; left in the bucket' }]);
     expect(summary.objects).toMatchObject({ failed: 1 });
     expect(aws.named('DeleteObject')).toEqual([]);
   });
@@ -164,7 +166,7 @@ describe('OnFailureObjectReplayer', () => {
     const aws = await bucketOf({ [key(1)]: objectOf([record(0), record(1)]) });
     const producer = fakeProducer();
     const summary = await replayer(producer).run(settings({ dryRun: true }), later());
-    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, objects: { received: 1, replayed: 1, skipped: 0, failed: 0 }, errors: [] });
+    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, objects: { received: 1, replayed: 1, skipped: 0, failed: 0, lastKey: key(1) }, errors: [] });
     expect(producer.batches).toEqual([]);
     expect(aws.named('DeleteObject')).toEqual([]);
   });
@@ -173,7 +175,7 @@ describe('OnFailureObjectReplayer', () => {
     const aws = await bucketOf({ [key(1)]: objectOf([record(0), record(1)]) });
     const summary = await replayer(fakeProducer(new Error('broker down'))).run(settings(), later());
     expect(summary).toMatchObject({ received: 2, replayed: 0, failed: 2, objects: { failed: 1 } });
-    expect(summary.errors).toEqual([{ objectKey: key(1), reason: 'produce failed, left in the bucket: broker down' }]);
+    expect(summary.errors).toEqual([{ objectKey: key(1), reason: 'produce failed, left in the bucket (records of it that were written will be replayed again with it): broker down' }]);
     expect(aws.named('DeleteObject')).toEqual([]);
   });
 
@@ -197,7 +199,77 @@ describe('OnFailureObjectReplayer', () => {
       if (call.name === 'DeleteObject') vi.setSystemTime(10_000); // the first object took until the deadline
     });
     const summary = await replayer().run(settings(), 10_000);
-    expect(summary.objects).toEqual({ received: 1, replayed: 1, skipped: 0, failed: 0 });
+    expect(summary.objects).toEqual({ received: 1, replayed: 1, skipped: 0, failed: 0, lastKey: key(1) });
     expect(aws.named('GetObject').map((g) => g.Key)).toEqual([key(1)]);
+  });
+});
+
+// Issue 28: the S3 source fed what an attacker with write access under aws/lambda/ (the consumer's
+// own role has it), or Lambda itself, can put there.
+describe('OnFailureObjectReplayer and hostile or odd objects', () => {
+  // Class 1: REPLAY_ALLOWED_TOPICS was checked against targetTopic only.
+  it('leaves an object holding a record of a topic outside the allowlist, naming the topic, and replays the others', async () => {
+    const aws = await bucketOf({
+      [key(1)]: objectOf([record(0), record(1, { topic: 'payments-internal', partition: 3 })]),
+      [key(2)]: objectOf([record(2)]),
+    });
+    const producer = fakeProducer();
+    const summary = await replayer(producer).run(settings({ allowedTopics: ['t'] }), later());
+    expect(summary).toMatchObject({ received: 3, replayed: 1, failed: 2, objects: { received: 2, replayed: 1, failed: 1 } });
+    expect(summary.errors).toEqual([{
+      objectKey: key(1), topic: 'payments-internal', partition: 3, offset: 1,
+      reason: 'its topic "payments-internal" is not one this replay may produce to (REPLAY_ALLOWED_TOPICS: t); its object is replayed whole or not at all, so it stays in the bucket',
+    }]);
+    expect(sent(producer)).toEqual([['t', 0, 'k2', 'v2']]);
+    expect(aws.named('DeleteObject').map((d) => d.Key)).toEqual([key(2)]);
+  });
+
+  // Class 3: Lambda writes header bytes as Java signed bytes; the reader took 0..255 only.
+  it('replays header bytes Lambda wrote as Java signed bytes (-128..127) as the original bytes', async () => {
+    const event = buildKafkaEvent([record(0)]);
+    event.records['t-0']![0]!.headers = [{ name: [-61, -85] }, { raw: [0, 127, -128, -1, 255] }];
+    await bucketOf({ [key(1)]: withPayload(event) });
+    const producer = fakeProducer();
+    expect(await replayer(producer).run(settings(), later())).toMatchObject({ replayed: 1, failed: 0 });
+    const headers = producer.batches[0]!.topicMessages![0]!.messages[0]!.orderedHeaders!;
+    expect(headers.slice(0, 2).map((h) => [h.key, [...h.value!]])).toEqual([['name', [0xc3, 0xab]], ['raw', [0, 127, 128, 255, 255]]]);
+    expect(String(headers[0]!.value)).toBe('ë');
+  });
+
+  // Class 8: every run listed from the first key, so objects left at the head stalled it.
+  it('lists after startAfter, and reports the last key it read to go on from', async () => {
+    const aws = await bucketOf(Object.fromEntries([1, 2, 3, 4].map((n) => [key(n), objectOf([record(n)])])));
+    const producer = fakeProducer();
+    const summary = await replayer(producer).run(settings({ startAfter: key(2), maxMessages: 1 }), later());
+    expect(aws.named('ListObjectsV2')[0]).toMatchObject({ StartAfter: key(2) });
+    expect(sent(producer)).toEqual([['t', 0, 'k3', 'v3']]);
+    expect(summary.objects).toMatchObject({ received: 1, lastKey: key(3) });
+  });
+
+  it('retries a throttled listing, and answers with what it did when the listing fails for good', async () => {
+    let lists = 0;
+    await bucketOf({ [key(1)]: objectOf([record(0)]) }, (call) => {
+      if (call.name === 'ListObjectsV2' && ++lists <= 1) throw Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    });
+    expect(await replayer().run(settings(), later())).toMatchObject({ replayed: 1, errors: [] });
+    await bucketOf({}, (call) => {
+      if (call.name === 'ListObjectsV2') throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    });
+    expect(await replayer().run(settings(), later())).toMatchObject({ received: 0, errors: [{ reason: 'listing the bucket failed: Access Denied; the objects not reached stay in the bucket' }] });
+  });
+
+  it('leaves an object holding a record of another topic than filter.topic, even beside records of it', async () => {
+    const aws = await bucketOf({ [key(1)]: objectOf([record(0), record(1, { topic: 'other' })]) });
+    const producer = fakeProducer();
+    expect(await replayer(producer).run(settings({ filter: { topic: 't' } }), later())).toMatchObject({ skipped: 2, objects: { skipped: 1 } });
+    expect(producer.batches).toEqual([]);
+    expect(aws.named('DeleteObject')).toEqual([]);
+  });
+
+  it('names every failed produce call of an object in its reason', async () => {
+    await bucketOf({ [key(1)]: objectOf([record(0), record(1, { partition: 1 })]) });
+    const producer = { sendBatch: async (batch: ProducerBatch) => { throw new Error(`partition ${batch.topicMessages![0]!.messages[0]!.partition} down`); } } as unknown as Producer;
+    const summary = await new OnFailureObjectReplayer({ bucket: BUCKET, producer: async () => producer, replayLimit: 3, retry: noDelay }).run(settings(), later());
+    expect(summary.errors).toEqual([{ objectKey: key(1), reason: 'produce failed, left in the bucket (records of it that were written will be replayed again with it): partition 0 down; partition 1 down' }]);
   });
 });

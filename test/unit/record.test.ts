@@ -21,12 +21,12 @@ describe('decodeField', () => {
 
   it.each(['YQ', 'YWJ', 'Y===', 'YW!=', 'a b='])('refuses %j, which Lambda would never write', (text) => {
     expect(() => decodeField(record(text, null), 'key')).toThrow(DeserializationError);
-    expect(() => decodeField(record(null, text), 'value')).toThrow(`The value of orders-3@42 is not valid base64 (${text.length} characters starting "${text}").`);
+    expect(() => decodeField(record(null, text), 'value')).toThrow(`The value of orders-3@42 is not valid base64 (${text.length} characters).`);
   });
 
-  it('quotes only the first 16 characters of what it refuses', () => {
+  it('quotes none of what it refuses (record contents stay out of errors and logs), only its length', () => {
     const text = `${'A'.repeat(20)}!===`;
-    expect(() => decodeField(record(text, null), 'key')).toThrow(`The key of orders-3@42 is not valid base64 (24 characters starting "${'A'.repeat(16)}").`);
+    expect(() => decodeField(record(text, null), 'key')).toThrow(/^The key of orders-3@42 is not valid base64 \(24 characters\)\.$/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/replay/index';
 import { lambdaContext } from '../../local/esm/lambda-context';
 import { envelopes } from '../support/dead-letter-transport';
@@ -6,6 +6,10 @@ import { fakeAws, sqsMessage } from '../support/fake-aws';
 import { captureOutput } from '../support/output';
 import { fresh } from '../support/fresh';
 import type * as IndexModule from '../../functions/replay/index';
+
+beforeEach(() => {
+  vi.stubEnv('REPLAY_ALLOWED_TOPICS', 't');
+});
 
 afterEach(() => {
   vi.useRealTimers();

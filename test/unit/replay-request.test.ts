@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../functions/runtime/errors';
 import { allowedTopicsFrom, MAX_MESSAGES_LIMIT, parseReplayRequest, replayLimitFrom } from '../../functions/replay/request';
 
 const topics = ['orders', 'payments'];
@@ -7,17 +8,19 @@ const rejects = (payload: unknown, message: string, allowed: readonly string[] =
 
 describe('parseReplayRequest', () => {
   it('fills the documented defaults for an empty or missing payload', () => {
-    const defaults = { source: 'dlq', maxMessages: 100, dryRun: false, filter: {} };
+    const defaults = { source: 'dlq', maxMessages: 100, dryRun: false, filter: {}, allowedTopics: topics };
     expect(parseReplayRequest(undefined, topics)).toEqual(defaults);
     expect(parseReplayRequest(null, topics)).toEqual(defaults);
     expect(parseReplayRequest({}, topics)).toEqual(defaults);
     expect(parseReplayRequest({}, topics)).not.toHaveProperty('targetTopic');
+    expect(parseReplayRequest({ source: 's3' }, topics)).not.toHaveProperty('startAfter');
   });
 
   it('passes every field it accepts through', () => {
     expect(parseReplayRequest({ source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' } }, topics)).toEqual({
-      source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' },
+      source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' }, allowedTopics: topics,
     });
+    expect(parseReplayRequest({ source: 's3', startAfter: 'aws/lambda/u/k' }, topics)).toMatchObject({ source: 's3', startAfter: 'aws/lambda/u/k' });
   });
 
   it('accepts maxMessages from 1 to 10,000 and names anything else', () => {
@@ -35,7 +38,18 @@ describe('parseReplayRequest', () => {
   });
 
   it('names unknown fields and lists the allowed ones', () => {
-    rejects({ maxMessage: 5, dry: true, dryRun: true }, 'Unknown field(s) maxMessage, dry; allowed: source, maxMessages, dryRun, targetTopic, filter.');
+    rejects({ maxMessage: 5, dry: true, dryRun: true }, 'Unknown field(s) maxMessage, dry; allowed: source, maxMessages, dryRun, targetTopic, filter, startAfter.');
+  });
+
+  // Issue 28, class 9: an empty filter string is falsy, so it matched every dead letter.
+  it('refuses an empty filter.topic or filter.errorType, saying to name one or leave it out', () => {
+    rejects({ filter: { topic: '' } }, 'filter.topic is empty; name a topic, or leave filter.topic out to replay them all.');
+    rejects({ filter: { errorType: '' } }, 'filter.errorType is empty; name an error type, or leave filter.errorType out to replay them all.');
+  });
+
+  it('takes startAfter for source "s3" only, as a key', () => {
+    rejects({ startAfter: 'k' }, 'startAfter is for source "s3" only (a queue has no keys to list after); remove it.');
+    for (const bad of ['', 5, null]) rejects({ source: 's3', startAfter: bad }, `startAfter must be an object key (the objects.lastKey of a previous run's summary), got ${JSON.stringify(bad)}.`);
   });
 
   it('refuses a dryRun that is not a boolean', () => {
@@ -62,7 +76,7 @@ describe('parseReplayRequest', () => {
 describe('parseReplayRequest, source', () => {
   it('reads the S3 on-failure destination with source "s3", keeping the fields that mean the same there', () => {
     expect(parseReplayRequest({ source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' } }, topics)).toEqual({
-      source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' },
+      source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' }, allowedTopics: topics,
     });
   });
 
@@ -77,8 +91,8 @@ describe('parseReplayRequest, source', () => {
 
 describe('allowedTopicsFrom', () => {
   it('reads REPLAY_ALLOWED_TOPICS as a comma-separated list, blanks dropped', () => {
-    expect(allowedTopicsFrom({})).toEqual([]);
-    expect(allowedTopicsFrom({ REPLAY_ALLOWED_TOPICS: '' })).toEqual([]);
+    expect(() => allowedTopicsFrom({})).toThrow('REPLAY_ALLOWED_TOPICS is not set: the replay produces only to the topics it names');
+    expect(() => allowedTopicsFrom({ REPLAY_ALLOWED_TOPICS: ' , ' })).toThrow(ConfigurationError);
     expect(allowedTopicsFrom({ REPLAY_ALLOWED_TOPICS: ' orders, payments ,,audit ' })).toEqual(['orders', 'payments', 'audit']);
   });
 });

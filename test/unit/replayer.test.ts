@@ -27,7 +27,7 @@ function fakeProducer(fail?: Error) {
 /** Dead letters t-0@0..n-1 (value "{}", error type "Error"), as messages m0.., replayed `replayCount` times before. */
 const deadLetters = (n: number, replayCount = 0, topic = 't') => envelopes(n, topic).map((e, i) => sqsMessage({ ...e, replayCount }, i));
 
-const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({ source: 'dlq', maxMessages: 100, dryRun: false, filter: {}, ...s });
+const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({ source: 'dlq', maxMessages: 100, dryRun: false, filter: {}, allowedTopics: ['t', 'a', 'b', 'retry-topic'], ...s });
 const noDelay = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 });
 const replayer = (producer = fakeProducer(), options: { replayLimit?: number; receivers?: number } = {}) =>
   new DlqReplayer({ queueUrl: 'https://sqs/dlq', producer: producer.connect, replayLimit: options.replayLimit ?? 3, receivers: options.receivers ?? 1, retry: noDelay });
@@ -94,12 +94,12 @@ describe('DlqReplayer', () => {
     expect(producer.batches[0]!.topicMessages!.map((t) => [t.topic, t.messages.map((m) => m.partition)])).toEqual([['retry-topic', [undefined, undefined]]]);
   });
 
-  it('keeps a record on its own partition when targetTopic is its own topic, grouping messages by topic', async () => {
+  it('keeps a record on its own partition when targetTopic is its own topic, one produce call per topic-partition', async () => {
     const messages = [...envelopes(1, 'a'), ...envelopes(1, 'b'), ...envelopes(2, 'a').slice(1)].map((e, i) => sqsMessage(e, i));
     await fakeAws(messages);
     const producer = fakeProducer();
     await replayer(producer).run(settings(), later());
-    expect(producer.batches[0]!.topicMessages!.map((t) => [t.topic, t.messages.length])).toEqual([['a', 2], ['b', 1]]);
+    expect(producer.batches.map((b) => b.topicMessages!.map((t) => [t.topic, t.messages.length]))).toEqual([[['a', 2]], [['b', 1]]]);
     const own = fakeProducer();
     await fakeAws(deadLetters(1, 0, 'a'));
     await replayer(own).run(settings({ targetTopic: 'a' }), later());
@@ -377,5 +377,84 @@ describe('DlqReplayer, edge cases', () => {
   it('names the re-sent attribute dlqFirstSentAt', async () => {
     expect(FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
     expect((await fresh<typeof ReplayerModule>('../../functions/replay/replayer')).FIRST_SENT_ATTRIBUTE).toBe('dlqFirstSentAt');
+  });
+});
+
+// Issue 28: the queue source fed what anyone who can send to the DLQ (the consumer's own role can)
+// puts there, and an SQS and a Kafka that fail part of the time.
+describe('DlqReplayer and hostile or odd dead letters', () => {
+  const producedKeys = (producer: ReturnType<typeof fakeProducer>) => producer.batches.flatMap((b) => b.topicMessages!.map((t) => t.topic));
+
+  // Class 1: REPLAY_ALLOWED_TOPICS was checked against targetTopic only.
+  it('leaves a dead letter whose topic is outside the allowlist, naming the topic, and replays the others of its batch', async () => {
+    const messages = [...envelopes(1, 't'), ...envelopes(2, 'payments-internal').slice(1), ...envelopes(3, 't').slice(2)].map((e, i) => sqsMessage(e, i));
+    const aws = await fakeAws(messages);
+    const producer = fakeProducer();
+    const summary = await replayer(producer).run(settings({ allowedTopics: ['t', 'u'] }), later());
+    expect(summary).toMatchObject({ received: 3, replayed: 2, failed: 1 });
+    expect(summary.errors).toEqual([{ messageId: 'm1', topic: 'payments-internal', partition: 0, offset: 1, reason: 'its topic "payments-internal" is not one this replay may produce to (REPLAY_ALLOWED_TOPICS: t, u); left in the queue' }]);
+    expect(producedKeys(producer)).toEqual(['t']);
+    expect(aws.named('DeleteMessageBatch').flatMap((d) => d.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh0', 'rh2']);
+    expect(aws.named('ChangeMessageVisibilityBatch').flatMap((c) => c.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh1']);
+  });
+
+  // Class 7: one sendBatch over two topics failed whole, though one of them was written.
+  it('produces each topic-partition on its own: a failure leaves exactly the records it did not write', async () => {
+    const messages = [...envelopes(1, 'a'), ...envelopes(1, 'b')].map((e, i) => sqsMessage(e, i));
+    const aws = await fakeAws(messages);
+    const batches: ProducerBatch[] = [];
+    const producer = { sendBatch: async (batch: ProducerBatch) => {
+      if (batch.topicMessages!.some((t) => t.topic === 'b')) throw new Error('TOPIC_AUTHORIZATION_FAILED');
+      batches.push(batch);
+      return [];
+    } } as unknown as Producer;
+    const summary = await new DlqReplayer({ queueUrl: 'q', producer: async () => producer, replayLimit: 3, receivers: 1, retry: noDelay }).run(settings(), later());
+    expect(summary).toMatchObject({ received: 2, replayed: 1, failed: 1, errors: [{ messageId: 'm1', topic: 'b', reason: 'produce failed, left in the queue: TOPIC_AUTHORIZATION_FAILED' }] });
+    expect(batches.map((b) => b.topicMessages![0]!.topic)).toEqual(['a']);
+    expect(aws.named('DeleteMessageBatch').flatMap((d) => d.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh0']);
+  });
+
+  // Class 7: one throttled ReceiveMessage made the run throw without a summary.
+  it('retries a throttled receive with backoff', async () => {
+    let receives = 0;
+    await fakeAws(deadLetters(2), {}, (call) => {
+      if (call.name === 'ReceiveMessage' && ++receives === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    });
+    expect(await replayer().run(settings(), later())).toEqual(summaryOf({ received: 2, replayed: 2 }));
+  });
+
+  it('answers with a summary and leaves what it leaves when a receiver gives up, while the others finish', async () => {
+    let receives = 0;
+    const aws = await fakeAws(deadLetters(12, 0, 'x'), {}, (call) => {
+      if (call.name === 'ReceiveMessage' && ++receives > 1) throw Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    });
+    const summary = await replayer(fakeProducer(), { receivers: 2 }).run(settings(), later());
+    expect(summary).toMatchObject({ received: 10, failed: 10 }); // topic x: outside the allowlist, all left
+    expect(summary.errors.filter((e) => e.reason.startsWith('a receiver stopped'))).toEqual([
+      { reason: 'a receiver stopped: Access to the resource is denied; what it had not received stays in the queue' },
+      { reason: 'a receiver stopped: Access to the resource is denied; what it had not received stays in the queue' },
+    ]);
+    expect(aws.named('ChangeMessageVisibilityBatch').flatMap((c) => c.Entries!)).toHaveLength(10);
+  });
+
+  // Class 4: header names that are Object.prototype keys broke the grouping of headers by name.
+  it('replays headers named __proto__, constructor and toString, in order', async () => {
+    const [base] = envelopes(1);
+    const headers = ['__proto__', 'constructor', 'toString', '__proto__'].map((name, i) => ({ name, value: Buffer.from([i]).toString('base64') }));
+    await fakeAws([sqsMessage({ ...base!, record: { ...base!.record, headers } }, 0)]);
+    const producer = fakeProducer();
+    expect(await replayer(producer).run(settings(), later())).toMatchObject({ replayed: 1, failed: 0 });
+    const message = producer.batches[0]!.topicMessages![0]!.messages[0]!;
+    expect(message.orderedHeaders!.slice(0, 4).map((h) => [h.key, [...h.value!]])).toEqual([['__proto__', [0]], ['constructor', [1]], ['toString', [2]], ['__proto__', [3]]]);
+    expect(Object.keys(message.headers!)).toEqual(['__proto__', 'constructor', 'toString', 'x-dlq-replay-count', 'x-dlq-original-offset', 'x-dlq-original-partition', 'x-dlq-original-timestamp']);
+  });
+
+  // Class 9: S3 read errors were reported as "malformed dead letter".
+  it('names a pointer whose envelope S3 could not give a read error, not a malformed dead letter', async () => {
+    const pointer: DeadLetterPointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key: 'k' }, record: { topic: 't', partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0 };
+    await fakeAws([sqsMessage(pointer, 0)], {}, (call) => {
+      if (call.name === 'GetObject') throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+    });
+    expect(await replayer().run(settings(), later())).toMatchObject({ failed: 1, errors: [{ messageId: 'm0', reason: 'could not read the envelope its pointer names from S3: Service Unavailable' }] });
   });
 });

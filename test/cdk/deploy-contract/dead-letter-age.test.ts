@@ -31,7 +31,7 @@ const envelope = (offset: number, replayCount = 0) => JSON.stringify({
   error: { type: 'Error', message: 'boom' }, source: { functionName: 'consumer', requestId: 'r', eventSource: 'aws:kafka' },
 });
 const noProducer = () => Promise.reject(new Error('a dry run produces nothing'));
-const dryRun = (queueUrl: string) => new DlqReplayer({ queueUrl, producer: noProducer, replayLimit: 3 }).run({ source: 'dlq', maxMessages: 10, dryRun: true, filter: {} }, Date.now() + 20_000);
+const dryRun = (queueUrl: string) => new DlqReplayer({ queueUrl, producer: noProducer, replayLimit: 3 }).run({ source: 'dlq', maxMessages: 10, dryRun: true, filter: {}, allowedTopics: ['orders'] }, Date.now() + 20_000);
 async function peek(queueUrl: string) {
   const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
   return out.Messages ?? [];

@@ -84,7 +84,7 @@ describe('mapping capabilities (deploy contract)', () => {
   });
 
   // Lambda guide, "Capturing discarded batches" (execution role): sns:Publish for SNS; s3:PutObject and s3:ListBucket for S3.
-  // aws-cdk-lib's S3OnFailureDestination grants read-write, deletes included: the role is denied them on the destination.
+  // S3 destination: s3:PutObject and s3:ListBucket (see least-privilege.test.ts); deletes are denied on it too.
   it('grants publish to an SNS destination and writes to an S3 destination, with no queue of its own', () => {
     const viaSns = synth({ onFailure: new sources.SnsDlq(sns.Topic.fromTopicArn(imports, 'Failures', TOPIC_ARN)) });
     expect(mapping(viaSns).DestinationConfig).toEqual({ OnFailure: { Destination: TOPIC_ARN } });

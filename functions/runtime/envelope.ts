@@ -114,6 +114,13 @@ export class MalformedDeadLetterError extends KafkaConsumersError {
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNullableBase64 = (v: unknown) => v === null || (isString(v) && /^[A-Za-z0-9+/]*={0,2}$/.test(v));
+/** A field of a body anyone with SendMessage wrote, as a reason may show it: short, never a whole value. */
+const SHOWN_FIELD_LIMIT = 64;
+function shown(v: unknown): string {
+  if (isString(v)) return JSON.stringify(v.length > SHOWN_FIELD_LIMIT ? `${v.slice(0, SHOWN_FIELD_LIMIT)}…` : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'a list' : 'an object';
+}
 
 /** Parses and checks an SQS body written by the dead-letter writer. */
 export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPointer {
@@ -125,7 +132,7 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
   }
   const m = parsed as Record<string, unknown>;
   if (typeof m !== 'object' || m === null) throw new MalformedDeadLetterError('the body is not a JSON object');
-  if (m.version !== 1) throw new MalformedDeadLetterError(`unsupported envelope version ${JSON.stringify(m.version)} (this code reads version 1)`);
+  if (m.version !== 1) throw new MalformedDeadLetterError(`unsupported envelope version ${shown(m.version)} (this code reads version 1)`);
   const r = m.record as Record<string, unknown> | undefined;
   if (typeof r !== 'object' || r === null || !isString(r.topic) || !Number.isInteger(r.partition) || !Number.isInteger(r.offset)) {
     throw new MalformedDeadLetterError('"record" must hold topic, partition and offset');
@@ -135,7 +142,7 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
     if (!s3 || !isString(s3.bucket) || !isString(s3.key)) throw new MalformedDeadLetterError('"s3" must hold bucket and key');
     return m as unknown as DeadLetterPointer;
   }
-  if (m.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`unknown kind ${JSON.stringify(m.kind)}`);
+  if (m.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`unknown kind ${shown(m.kind)}`);
   if (!isNullableBase64(r.key) || !isNullableBase64(r.value)) throw new MalformedDeadLetterError('record.key and record.value must be base64 or null');
   if (typeof r.timestamp !== 'number') throw new MalformedDeadLetterError('record.timestamp must be a number');
   const headers = r.headers;

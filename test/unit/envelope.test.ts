@@ -94,6 +94,14 @@ describe('dead-letter envelope', () => {
     expect(() => parseDeadLetter(text)).toThrow(message);
   });
 
+  it('shows a sender-written version or kind shortly, never a whole value', () => {
+    const secret = 'card-4111111111111111-'.repeat(10);
+    const record = { topic: 't', partition: 0, offset: 1 };
+    expect(() => parseDeadLetter(JSON.stringify({ version: 1, kind: secret, record }))).toThrow(`unknown kind "${secret.slice(0, 64)}…"`);
+    expect(() => parseDeadLetter(JSON.stringify({ version: { secret }, record }))).toThrow('unsupported envelope version an object (this code reads version 1)');
+    expect(() => parseDeadLetter(JSON.stringify({ version: [secret], record }))).toThrow('unsupported envelope version a list (this code reads version 1)');
+  });
+
   it('names its error class', () => {
     expect(new MalformedDeadLetterError('m').name).toBe('MalformedDeadLetterError');
   });

@@ -80,6 +80,8 @@ interface Left {
  * second receive is sent again as a new message, so the age alarm keeps seeing it.
  */
 export const RENEW_AT_RECEIVE_COUNT = 2;
+/** Dead letters received (10 at a time) before a round produces them: bounds memory (1 MiB bodies at most) per receiver. */
+const ROUND_MESSAGES = 50;
 /** Message attribute of a re-sent dead letter: epoch ms of its first enqueue (SentTimestamp of the original). */
 export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
 
@@ -179,18 +181,33 @@ export class DlqReplayer {
     const left: Left[] = [];
     let reserved = 0;
     const receiver = async () => {
-      while (reserved < settings.maxMessages && Date.now() < deadline) {
-        const want = Math.min(10, settings.maxMessages - reserved);
-        reserved += want;
-        let messages: SqsMessage[] = [];
-        try {
-          messages = await this.#receive(want, deadline);
-        } finally {
-          reserved -= want - messages.length;
+      let drained = false;
+      while (!drained && reserved < settings.maxMessages && Date.now() < deadline) {
+        // Several receives make one round, so that a round's produce calls (one per
+        // topic-partition) each carry several records rather than one.
+        const round: SqsMessage[] = [];
+        let failure: unknown;
+        while (round.length < ROUND_MESSAGES && reserved < settings.maxMessages && Date.now() < deadline) {
+          const want = Math.min(10, settings.maxMessages - reserved);
+          reserved += want;
+          let messages: SqsMessage[] = [];
+          try {
+            messages = await this.#receive(want, deadline);
+          } catch (error) {
+            failure = error;
+            break;
+          } finally {
+            reserved -= want - messages.length;
+          }
+          round.push(...messages);
+          drained = messages.length === 0;
+          if (messages.length < want) break; // no more waiting now: replay what came
         }
-        if (messages.length === 0) return; // drained
-        summary.received += messages.length;
-        await this.#handle(messages, settings, summary, left, deadline);
+        if (round.length > 0) {
+          summary.received += round.length;
+          await this.#handle(round, settings, summary, left, deadline);
+        }
+        if (failure !== undefined) throw failure; // after what it received is replayed or left
       }
     };
     // Every receiver settles before the run leaves what it leaves and answers: one that gave up
@@ -301,6 +318,12 @@ export class DlqReplayer {
   }
 
   async #delete(candidates: Candidate[], deadline: number) {
+    // DeleteMessageBatch takes at most 10 entries.
+    const chunks = Array.from({ length: Math.ceil(candidates.length / 10) }, (_, i) => candidates.slice(i * 10, i * 10 + 10));
+    return (await Promise.all(chunks.map((chunk) => this.#deleteBatch(chunk, deadline)))).flat();
+  }
+
+  async #deleteBatch(candidates: Candidate[], deadline: number) {
     const { sdk, client } = await loadSqs();
     return sendWithPartialRetries(
       candidates,

@@ -415,6 +415,26 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
   });
 
   // Class 7: one throttled ReceiveMessage made the run throw without a summary.
+  it('produces several receives as one round: one call per topic-partition carrying them all, deletes 10 a call', async () => {
+    const aws = await fakeAws(deadLetters(25));
+    const producer = fakeProducer();
+    expect(await replayer(producer).run(settings(), later())).toEqual(summaryOf({ received: 25, replayed: 25 }));
+    expect(aws.named('ReceiveMessage').map((i) => i.MaxNumberOfMessages)).toEqual([10, 10, 10, 10]); // 10, 10, 5: the round; then none
+    expect(producer.batches.map((b) => b.topicMessages!.map((t) => t.messages.length))).toEqual([[25]]);
+    expect(aws.named('DeleteMessageBatch').map((c) => c.Entries!.length)).toEqual([10, 10, 5]);
+  });
+
+  it('replays what a round received before a receive gave up, then says the receiver stopped', async () => {
+    let receives = 0;
+    const aws = await fakeAws(deadLetters(30), {}, (call) => {
+      if (call.name === 'ReceiveMessage' && ++receives >= 3) throw Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    });
+    const summary = await replayer().run(settings(), later());
+    expect(summary).toMatchObject({ received: 20, replayed: 20, failed: 0 });
+    expect(summary.errors).toEqual([{ reason: 'a receiver stopped: Access to the resource is denied; what it had not received stays in the queue' }]);
+    expect(aws.named('DeleteMessageBatch').flatMap((c) => c.Entries!)).toHaveLength(20);
+  });
+
   it('retries a throttled receive with backoff', async () => {
     let receives = 0;
     await fakeAws(deadLetters(2), {}, (call) => {

@@ -424,6 +424,20 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
     expect(aws.named('DeleteMessageBatch').map((c) => c.Entries!.length)).toEqual([10, 10, 5]);
   });
 
+  it('ends a round at 50 dead letters, and at the deadline', async () => {
+    const producer = fakeProducer();
+    await fakeAws(deadLetters(120));
+    await replayer(producer).run(settings({ maxMessages: 200 }), later());
+    expect(producer.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([50, 50, 20]);
+
+    vi.useFakeTimers({ now: 0, toFake: ['Date'] });
+    const aws = await fakeAws(deadLetters(100), {}, (call) => {
+      if (call.name === 'ReceiveMessage') vi.setSystemTime(Date.now() + 1_000); // each receive takes a second
+    });
+    expect(await replayer().run(settings(), 3_000)).toMatchObject({ received: 30, replayed: 30 });
+    expect(aws.named('ReceiveMessage')).toHaveLength(3); // at 0, 1 and 2 s; none at the deadline
+  });
+
   it('replays what a round received before a receive gave up, then says the receiver stopped', async () => {
     let receives = 0;
     const aws = await fakeAws(deadLetters(30), {}, (call) => {

@@ -12,7 +12,8 @@ import { KafkaConsumersError, describeError } from '../runtime/errors.js';
 import { decodeEvent, recordAt } from '../runtime/event.js';
 import { decodeField } from '../runtime/record.js';
 import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
-import { notAllowed, produceByPartition, type ReplaySummary } from './replayer.js';
+import { notAllowed, produceByPartition } from './produce.js';
+import type { ReplaySummary } from './replayer.js';
 import type { ReplaySettings } from './request.js';
 
 /** An object under the on-failure prefix that is not a readable on-failure record: the message says what is wrong. */

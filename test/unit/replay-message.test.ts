@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import '../../functions/replay/kafka-headers';
-import { replayMessage } from '../../functions/replay/replayer';
+import { replayMessage } from '../../functions/replay/produce';
 import { buildEnvelope, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../functions/runtime/envelope';
 import { partitionOf } from '../support/records';
 

@@ -1,7 +1,7 @@
 // Item 9 of issue 17: a replayed record is not "too old" the moment it arrives.
 import { describe, expect, it } from 'vitest';
 import { ORIGINAL_TIMESTAMP_HEADER, type DeadLetterEnvelope } from '../../../functions/runtime/envelope';
-import { replayMessage } from '../../../functions/replay/replayer';
+import { replayMessage } from '../../../functions/replay/produce';
 import '../../../functions/replay/kafka-headers';
 
 const header = (m: ReturnType<typeof replayMessage>, name: string) => (m.orderedHeaders ?? []).filter((h) => h.key === name).map((h) => h.value);

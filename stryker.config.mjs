@@ -1,7 +1,7 @@
 // `npm run test:mutation` runs this (the runtime and the replay, judged by the unit tests), then
 // stryker.emulator.config.mjs (the ESM emulator, judged by the unit and the emulator's e2e tests).
 // Too slow for `npm test` or CI; run it before calling a change to those folders done. One file:
-// `npm exec -- stryker run --mutate functions/runtime/retry.ts` (Stryker needs the project's Node 24).
+// `npm exec -- stryker run --mutate src/runtime/retry.ts` (Stryker needs the project's Node 24).
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -12,7 +12,7 @@ export default {
   // Type-checks mutants (those that cannot compile are left out of the score) against the mutated
   // folders and their tests only: the whole project, aws-cdk-lib included, is several times slower.
   tsconfigFile: 'tsconfig.mutation.json',
-  mutate: ['functions/runtime/**/*.ts', 'functions/replay/**/*.ts'],
+  mutate: ['src/runtime/**/*.ts', 'src/replay/**/*.ts', 'src/kafka/**/*.ts'],
   // Each mutant runs only the tests that reached it in the first (unmutated) run.
   coverageAnalysis: 'perTest',
   // 2 cores, and the e2e tests share one embedded broker per test-runner process.

@@ -4,8 +4,8 @@
 // SQS in the same region as a Lambda function, instead of loopback's fraction of a millisecond.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedAws } from '../local/aws-emulator';
-import { startFaultProxy } from '../local/fault-proxy';
+import { startEmbeddedAws } from '../local/aws-emulator.js';
+import { startFaultProxy } from '../local/fault-proxy.js';
 
 export interface RemoteAws {
   readonly endpoint: string;

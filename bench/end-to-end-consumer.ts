@@ -4,11 +4,11 @@
 // Argument: `emulator` or `kafkajs`; the topic, group and count come in the environment, with the
 // embedded services' (KAFKA_BROKERS, ...). Posts `{ ms, steadyMs, invocations }` to the parent.
 import cdkJson from '../cdk.json' with { type: 'json' };
-import { createKafka } from '../functions/replay/kafka-connection';
-import { mappingSettingsFromContext } from '../lib/mapping-settings';
-import { EventSourceMappingEmulator } from '../local/esm/emulator';
-import { consumeWithKafkajs } from './baselines/kafkajs-each-batch';
-import { timeMs } from './measure';
+import { createKafka } from '../src/kafka/kafka-connection.js';
+import { mappingSettingsFromContext } from '../src/mapping/mapping-settings.js';
+import { EventSourceMappingEmulator } from '../local/esm/emulator.js';
+import { consumeWithKafkajs } from './baselines/kafkajs-each-batch.js';
+import { timeMs } from './measure.js';
 
 export interface ConsumerRun {
   /** From connect to the last record handled. */
@@ -35,7 +35,7 @@ async function emulatorRun(): Promise<ConsumerRun> {
   const kafka = await createKafka(process.env, group);
   // The mapping tuned as `cdk deploy` tunes it (cdk.json).
   const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: group };
-  const { handler } = await import('../functions/consumer/index');
+  const { handler } = await import('../app/consumer/index.js');
   const emulator = new EventSourceMappingEmulator({ kafka, topic, settings, bootstrapServers: process.env.KAFKA_BROKERS!, handler: (event, context) => handler(event, context) });
   let first = 0;
   const ms = await timeMs(async () => {

@@ -1,6 +1,6 @@
-import { buildKafkaEvent, type BrokerRecord } from '../local/esm/lambda-event';
+import { buildKafkaEvent, type BrokerRecord } from '../local/esm/lambda-event.js';
 import type { Context } from 'aws-lambda';
-import type { KafkaEvent } from '../functions/runtime/event';
+import type { KafkaEvent } from '../src/runtime/event.js';
 
 export const BENCH_TOPIC = 'orders';
 

@@ -1,4 +1,4 @@
-import type { ScenarioResult } from './results';
+import type { ScenarioResult } from './results.js';
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 

@@ -5,8 +5,8 @@ import { fork } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { OUT_DIR } from './bundles';
-import { markdownTable, report, type ScenarioResult } from './results';
+import { OUT_DIR } from './bundles.js';
+import { markdownTable, report, type ScenarioResult } from './results.js';
 
 const SCENARIOS = ['handler-throughput', 'schema-decoding', 'failure-path', 'cold-start', 'replay', 'end-to-end', 'memory'];
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });

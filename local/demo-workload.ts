@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { GroundTruth } from './ground-truth';
+import type { GroundTruth } from './ground-truth.js';
 
 /** The demo's records: mostly good orders, with failures of every kind mixed in. */
 export type DemoKind = 'ok' | 'transient-failure' | 'permanent-failure' | 'not-json' | 'tombstone';

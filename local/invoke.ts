@@ -6,15 +6,15 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { lambdaContext } from './esm/lambda-context';
-import { startLocalServices, type LocalServices } from './services';
-import type { DeadLetterEnvelope } from '../functions/runtime/envelope';
-import { CHANNELS } from '../functions/contract';
+import { lambdaContext } from './esm/lambda-context.js';
+import { startLocalServices, type LocalServices } from './services.js';
+import type { DeadLetterEnvelope } from '../src/runtime/envelope.js';
+import { CHANNELS } from '../src/contract/index.js';
 
 const usage = 'usage: npm run invoke -- consumer --event FILE [--timeout SECONDS]\n       npm run invoke -- replay [--payload JSON] [--timeout SECONDS]';
 const functions = {
-  consumer: { load: () => import('../functions/consumer/index'), needsKafka: false, defaultTimeout: 30 },
-  replay: { load: () => import('../functions/replay/index'), needsKafka: true, defaultTimeout: 60 },
+  consumer: { load: () => import('../app/consumer/index.js'), needsKafka: false, defaultTimeout: 30 },
+  replay: { load: () => import('../src/replay/index.js'), needsKafka: true, defaultTimeout: 60 },
 } as const;
 
 async function main(): Promise<number> {

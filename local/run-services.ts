@@ -1,6 +1,6 @@
 // `npm run services`: the local infrastructure in the foreground, like `docker compose up`.
 // Prints NAME=value lines for a shell (`eval` them or copy them), then READY.
-import { startLocalServices } from './services';
+import { startLocalServices } from './services.js';
 
 const services = await startLocalServices();
 for (const [name, value] of Object.entries(services.env)) console.log(`${name}=${value}`);

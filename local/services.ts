@@ -1,14 +1,14 @@
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { startEmbeddedKafka, type EmbeddedKafka } from './kafka/embedded-kafka';
-import { startEmbeddedAws, LOCAL_AWS_CREDENTIALS, type EmbeddedAws } from './aws-emulator';
-import { createKafka } from '../functions/replay/kafka-connection';
+import { startEmbeddedKafka, type EmbeddedKafka } from './kafka/embedded-kafka.js';
+import { startEmbeddedAws, LOCAL_AWS_CREDENTIALS, type EmbeddedAws } from './aws-emulator.js';
+import { createKafka } from '../src/kafka/kafka-connection.js';
 
 /** The environment every local command and a user's shell need, printed by `npm run services`. */
 export interface LocalEnvironment {
   KAFKA_BROKERS: string;
   KAFKA_TOPIC: string;
-  /** How to reach the brokers, when given (see functions/replay/kafka-connection.ts). */
+  /** How to reach the brokers, when given (see src/kafka/kafka-connection.ts). */
   KAFKA_AUTH?: string;
   KAFKA_SASL_SECRET_ARN?: string;
   /** `false` for the embedded broker, which cannot serve an idempotent producer; as given otherwise. */

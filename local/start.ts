@@ -8,16 +8,16 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalServices } from './services';
-import { produceDemoRecords } from './demo-workload';
-import { GroundTruth, RECORD_FINISHED_CHANNEL } from './ground-truth';
-import { EventSourceMappingEmulator } from './esm/emulator';
-import { sqsOnFailureDestination } from './esm/on-failure-destinations';
-import { lambdaContext } from './esm/lambda-context';
-import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox';
-import { createKafka } from '../functions/replay/kafka-connection';
-import { ENV } from '../functions/contract';
-import { effectiveMappingSettings, mappingSettingsFromContext } from '../lib/mapping-settings';
+import { startLocalServices } from './services.js';
+import { produceDemoRecords } from './demo-workload.js';
+import { GroundTruth, RECORD_FINISHED_CHANNEL } from './ground-truth.js';
+import { EventSourceMappingEmulator } from './esm/emulator.js';
+import { sqsOnFailureDestination } from './esm/on-failure-destinations.js';
+import { lambdaContext } from './esm/lambda-context.js';
+import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox.js';
+import { createKafka } from '../src/kafka/kafka-connection.js';
+import { ENV } from '../src/contract/index.js';
+import { effectiveMappingSettings, mappingSettingsFromContext } from '../src/mapping/mapping-settings.js';
 import cdkJson from '../cdk.json' with { type: 'json' };
 
 const { values } = parseArgs({
@@ -112,7 +112,7 @@ try {
   let replayed = 0;
   if (complete) {
     emulator.pause();
-    const { handler: replay } = await import('../functions/replay/index');
+    const { handler: replay } = await import('../src/replay/index.js');
     replayed = (await replay({ maxMessages: 10_000 }, lambdaContext(Math.max(1_000, giveUpAt - Date.now()), 'replay'))).replayed;
     log(`\nreplayed ${replayed} dead letters onto ${topic}; consuming them again`);
     emulator.resume();

@@ -6,7 +6,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import type { KafkaEvent } from '../../functions/runtime/event';
+import type { KafkaEvent } from '../../src/runtime/event.js';
 
 const logger = new Logger({ serviceName: 'kafka-consumer' });
 const metrics = new Metrics({ namespace: 'KafkaConsumer', serviceName: 'kafka-consumer' });

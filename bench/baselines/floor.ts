@@ -1,5 +1,5 @@
-import type { KafkaBatchResponse } from '../../functions/runtime';
-import type { KafkaEvent } from '../../functions/runtime/event';
+import type { KafkaBatchResponse } from '../../src/runtime/index.js';
+import type { KafkaEvent } from '../../src/runtime/event.js';
 
 /** The floor: the least any handler must do, base64-decode and `JSON.parse` each value. */
 export function floorHandler(fn: (value: unknown) => void) {

@@ -1,4 +1,4 @@
-import type { KafkaBatchResponse } from '../../functions/runtime';
+import type { KafkaBatchResponse } from '../../src/runtime/index.js';
 
 export interface LoopRecord {
   readonly topic: string;

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import eventNormalizer from '@middy/event-normalizer';
 import type { Context } from 'aws-lambda';
-import type { KafkaEvent, KafkaEventRecord } from '../../functions/runtime/event';
-import { handLoop } from './hand-loop';
+import type { KafkaEvent, KafkaEventRecord } from '../../src/runtime/event.js';
+import { handLoop } from './hand-loop.js';
 
 /** @middy/event-normalizer (base64 and JSON in place) with the hand-written loop. */
 export function middyHandler(fn: (value: unknown) => void) {

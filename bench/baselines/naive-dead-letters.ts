@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { KafkaBatchResponse } from '../../functions/runtime';
-import type { KafkaEvent } from '../../functions/runtime/event';
+import type { KafkaBatchResponse } from '../../src/runtime/index.js';
+import type { KafkaEvent } from '../../src/runtime/event.js';
 
 /** The usual hand-written dead-letter path: one SendMessage per failed record, in line. */
 export function naiveDeadLetterHandler(fn: (value: unknown) => void, sqs: SQSClient, queueUrl: string) {

@@ -1,6 +1,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Producer } from 'kafkajs';
-import { parseDeadLetter } from '../../functions/runtime/envelope';
+import { parseDeadLetter } from '../../src/runtime/envelope.js';
 
 const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, 'base64'));
 

@@ -1,8 +1,8 @@
 import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import type { MSKEvent, SchemaConfigValue } from '@aws-lambda-powertools/kafka/types';
 import type { Context } from 'aws-lambda';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import { handLoop } from './hand-loop';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import { handLoop } from './hand-loop.js';
 
 /** Powertools for AWS Lambda's Kafka consumer utility (JSON values unless told) with the hand-written loop. */
 export function powertoolsHandler(fn: (value: unknown) => void, value: SchemaConfigValue = { type: 'json' }) {

@@ -2,15 +2,15 @@
 // first invocation in fresh Node processes, next to the same handler written the usual way.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OUT_DIR, bundle, runProbe } from '../bundles';
-import { orderEventText } from '../fixtures';
-import { median, progress, runScenario } from '../measure';
-import { scenario } from '../results';
+import { OUT_DIR, bundle, runProbe } from '../bundles.js';
+import { orderEventText } from '../fixtures.js';
+import { median, progress, runScenario } from '../measure.js';
+import { scenario } from '../results.js';
 
 const PROCESSES = 15;
 
 runScenario(async () => {
-  const ours = await bundle('functions/consumer/index.ts', 'consumer');
+  const ours = await bundle('app/consumer/index.ts', 'consumer');
   const eager = await bundle('bench/baselines/eager-handler.ts', 'eager-consumer');
   mkdirSync(OUT_DIR, { recursive: true });
   const eventFile = path.join(OUT_DIR, 'cold-start-event.json');

@@ -3,13 +3,13 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import cdkJson from '../../cdk.json' with { type: 'json' };
-import { createKafka } from '../../functions/replay/kafka-connection';
-import { mappingSettingsFromContext } from '../../lib/mapping-settings';
-import { startLocalServices } from '../../local/services';
-import type { ConsumerRun } from '../end-to-end-consumer';
-import { orderJson } from '../fixtures';
-import { median, progress, runScenario } from '../measure';
-import { scenario } from '../results';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import { mappingSettingsFromContext } from '../../src/mapping/mapping-settings.js';
+import { startLocalServices } from '../../local/services.js';
+import type { ConsumerRun } from '../end-to-end-consumer.js';
+import { orderJson } from '../fixtures.js';
+import { median, progress, runScenario } from '../measure.js';
+import { scenario } from '../results.js';
 
 const RECORDS = 100_000;
 const PARTITIONS = 10;

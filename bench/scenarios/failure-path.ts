@@ -4,17 +4,17 @@
 // sees it (SQS_RTT_MS per call), `failure-path-loopback` without one.
 import { createRequire } from 'node:module';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import { bundlingOptions } from '../../lib/kafka-consumer';
-import { lambdaContext } from '../../local/esm/lambda-context';
-import { startLocalServices } from '../../local/services';
-import { startRemoteAws } from '../aws-server';
-import { naiveDeadLetterHandler } from '../baselines/naive-dead-letters';
-import { bundle } from '../bundles';
-import { orderEventText, type BenchHandler } from '../fixtures';
-import { progress, runScenario, timeMs } from '../measure';
-import { rejectMarked } from '../rejecting-consumer';
-import { scenario } from '../results';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import { bundlingOptions } from '../../src/constructs/kafka-consumer.js';
+import { lambdaContext } from '../../local/esm/lambda-context.js';
+import { startLocalServices } from '../../local/services.js';
+import { startRemoteAws } from '../aws-server.js';
+import { naiveDeadLetterHandler } from '../baselines/naive-dead-letters.js';
+import { bundle } from '../bundles.js';
+import { orderEventText, type BenchHandler } from '../fixtures.js';
+import { progress, runScenario, timeMs } from '../measure.js';
+import { rejectMarked } from '../rejecting-consumer.js';
+import { scenario } from '../results.js';
 
 const RECORDS = 10_000;
 const PARTITIONS = 10;

@@ -1,14 +1,14 @@
 // Scenario 1: one event of N ~1 KB JSON records over 10 partitions and a no-op user
 // function, through our handler and its peers, best of several runs after warm-up.
-import { kafkaConsumer } from '../../functions/runtime';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import { lambdaContext } from '../../local/esm/lambda-context';
-import { floorHandler } from '../baselines/floor';
-import { middyHandler } from '../baselines/middy-normalizer';
-import { powertoolsHandler } from '../baselines/powertools-kafka';
-import { noop, orderEventText, type BenchHandler } from '../fixtures';
-import { progress, runScenario, timeMs } from '../measure';
-import { scenario } from '../results';
+import { kafkaConsumer } from '../../src/runtime/index.js';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import { lambdaContext } from '../../local/esm/lambda-context.js';
+import { floorHandler } from '../baselines/floor.js';
+import { middyHandler } from '../baselines/middy-normalizer.js';
+import { powertoolsHandler } from '../baselines/powertools-kafka.js';
+import { noop, orderEventText, type BenchHandler } from '../fixtures.js';
+import { progress, runScenario, timeMs } from '../measure.js';
+import { scenario } from '../results.js';
 
 const PARTITIONS = 10;
 const RECORD_BYTES = 1_024;

@@ -2,11 +2,11 @@
 // of a fresh process running the consumer bundle, as a multiple of the batch's size.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAX_PAYLOAD_BYTES } from '../../local/esm/invocation-batcher';
-import { OUT_DIR, bundle, runProbe } from '../bundles';
-import { orderEventText } from '../fixtures';
-import { progress, runScenario } from '../measure';
-import { scenario } from '../results';
+import { MAX_PAYLOAD_BYTES } from '../../local/esm/invocation-batcher.js';
+import { OUT_DIR, bundle, runProbe } from '../bundles.js';
+import { orderEventText } from '../fixtures.js';
+import { progress, runScenario } from '../measure.js';
+import { scenario } from '../results.js';
 
 const PARTITIONS = 10;
 
@@ -31,7 +31,7 @@ function largestEvent(): string {
 }
 
 runScenario(async () => {
-  const ours = await bundle('functions/consumer/index.ts', 'consumer');
+  const ours = await bundle('app/consumer/index.ts', 'consumer');
   const floor = await bundle('bench/baselines/floor-handler.ts', 'floor');
   const warmupFile = path.join(OUT_DIR, 'memory-warmup.json');
   const eventFile = path.join(OUT_DIR, 'memory-event.json');

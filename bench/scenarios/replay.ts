@@ -1,15 +1,15 @@
 // Scenario 4: 5,000 dead letters from the embedded SQS back onto the embedded broker, by our
 // replay function and by a receive-one, produce-one, delete-one loop.
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NonRetryableError, kafkaConsumer } from '../../functions/runtime';
-import { createKafka } from '../../functions/replay/kafka-connection';
-import { lambdaContext } from '../../local/esm/lambda-context';
-import { startLocalServices } from '../../local/services';
-import { startRemoteAws } from '../aws-server';
-import { naiveReplay } from '../baselines/naive-replay';
-import { orderEventText } from '../fixtures';
-import { progress, runScenario, timeMs } from '../measure';
-import { scenario } from '../results';
+import { NonRetryableError, kafkaConsumer } from '../../src/runtime/index.js';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import { lambdaContext } from '../../local/esm/lambda-context.js';
+import { startLocalServices } from '../../local/services.js';
+import { startRemoteAws } from '../aws-server.js';
+import { naiveReplay } from '../baselines/naive-replay.js';
+import { orderEventText } from '../fixtures.js';
+import { progress, runScenario, timeMs } from '../measure.js';
+import { scenario } from '../results.js';
 
 const DEAD_LETTERS = 5_000;
 const PARTITIONS = 10;
@@ -47,7 +47,7 @@ runScenario(async () => {
 
     const oursQueue = await deadLetterQueue('ours');
     process.env.DLQ_URL = oursQueue;
-    const { handler: replay } = await import('../../functions/replay/index');
+    const { handler: replay } = await import('../../src/replay/index.js');
     let oursReplayed = 0;
     const oursMs = await timeMs(async () => {
       oursReplayed = (await replay({ maxMessages: DEAD_LETTERS }, lambdaContext(900_000, 'replay'))).replayed;

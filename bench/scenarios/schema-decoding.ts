@@ -4,16 +4,16 @@
 // function; ours, Powertools' Kafka utility and a bare decoding loop decode the same records.
 import protobuf from 'protobufjs';
 import avsc from 'avsc';
-import { kafkaConsumer, type DeserializerFn } from '../../functions/runtime';
-import { avroDeserializer } from '../../functions/runtime/avro';
-import { protobufDeserializer } from '../../functions/runtime/protobuf';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import { buildKafkaEvent } from '../../local/esm/lambda-event';
-import { lambdaContext } from '../../local/esm/lambda-context';
-import { powertoolsHandler } from '../baselines/powertools-kafka';
-import { noop, orderRecords, type BenchHandler } from '../fixtures';
-import { progress, runScenario, timeMs } from '../measure';
-import { scenario } from '../results';
+import { kafkaConsumer, type DeserializerFn } from '../../src/runtime/index.js';
+import { avroDeserializer } from '../../src/runtime/avro.js';
+import { protobufDeserializer } from '../../src/runtime/protobuf.js';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import { buildKafkaEvent } from '../../local/esm/lambda-event.js';
+import { lambdaContext } from '../../local/esm/lambda-context.js';
+import { powertoolsHandler } from '../baselines/powertools-kafka.js';
+import { noop, orderRecords, type BenchHandler } from '../fixtures.js';
+import { progress, runScenario, timeMs } from '../measure.js';
+import { scenario } from '../results.js';
 
 const RECORDS = 10_000;
 const PARTITIONS = 10;

@@ -3,7 +3,7 @@
 // replaced once); prints its summary as JSON. Exit code 0 only when every record was processed.
 import { parseArgs } from 'node:util';
 import { logLevel } from 'kafkajs';
-import { runBrokerOutages } from './broker-outages';
+import { runBrokerOutages } from './broker-outages.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '20000' }, seed: { type: 'string', default: '1' }, verbose: { type: 'boolean', default: false } } });
 const wholeNumber = (name: string, value: string) => {

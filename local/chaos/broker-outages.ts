@@ -6,8 +6,8 @@
 // processed within `settleMs` of the last outage.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
-import { EventSourceMappingEmulator } from '../esm/emulator';
-import { startEmbeddedKafka } from '../kafka/embedded-kafka';
+import { EventSourceMappingEmulator } from '../esm/emulator.js';
+import { startEmbeddedKafka } from '../kafka/embedded-kafka.js';
 
 export interface BrokerOutagesOptions {
   readonly records: number;

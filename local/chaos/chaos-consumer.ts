@@ -2,8 +2,8 @@
 // consumer, with invocation faults the chaos run steers through shared memory.
 import { workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
-import { handler as consumer } from '../recorded-consumer';
-import { HandlerFaults } from './handler-faults';
+import { handler as consumer } from '../recorded-consumer.js';
+import { HandlerFaults } from './handler-faults.js';
 
 /** What the chaos run passes to each sandbox (`SandboxOptions.data`). */
 export interface ChaosConsumerData {

@@ -3,8 +3,8 @@
 // can inject (see run.ts, schedule.ts); prints the ground truth's summary. Exit code 0 only
 // when no record was lost and every record was accounted for before the deadline.
 import { parseArgs } from 'node:util';
-import { runChaos, type ChaosSummary } from './run';
-import { FAULT_KINDS } from './schedule';
+import { runChaos, type ChaosSummary } from './run.js';
+import { FAULT_KINDS } from './schedule.js';
 
 const usage = 'usage: npm run chaos -- [--records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline SECONDS] [--json]';
 

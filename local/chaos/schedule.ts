@@ -3,9 +3,9 @@
 // invocation faults all along. Stopping it heals everything (brokers up, no latency, no
 // injected SQS/S3 errors, no invocation faults), as a Jepsen run heals before its final reads.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EmbeddedKafka } from '../kafka/embedded-kafka';
-import type { FaultProxy } from '../fault-proxy';
-import type { HandlerFaults } from './handler-faults';
+import type { EmbeddedKafka } from '../kafka/embedded-kafka.js';
+import type { FaultProxy } from '../fault-proxy.js';
+import type { HandlerFaults } from './handler-faults.js';
 
 /** The kinds of fault, as the summary counts them. */
 export const FAULT_KINDS = ['brokerDown', 'brokerLatency', 'sqsThrottled', 'sqsErrors', 'sqsSlow', 'handlerErrors', 'handlerTimeouts', 'consumerRestarts', 'replayCrashes'] as const;

@@ -1,6 +1,6 @@
-import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
-import { OffsetRanges } from '../offset-ranges';
-import { partitionIds, type BrokerRecord } from './lambda-event';
+import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
+import { OffsetRanges } from '../offset-ranges.js';
+import { partitionIds, type BrokerRecord } from './lambda-event.js';
 
 /** What the runtime reported during one invocation (dead letters written, records retried). */
 export interface InvocationReport {

@@ -1,18 +1,18 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Context } from 'aws-lambda';
-import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event';
-import { InvocationBatcher, type Fetch, type Invocation } from './invocation-batcher';
-import { EmulatorStats, type InvocationReport } from './emulator-stats';
-import { lambdaContext } from './lambda-context';
-import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings, type MappingSettings } from '../../lib/mapping-settings';
-import { mappingUuidOf, type FailureCondition, type OnFailureDestination } from './on-failure-destinations';
-import { mappingConsumerGroupId } from '../../functions/runtime/consumer-group';
-import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
-import type { TopicStats } from '../../functions/runtime/telemetry';
-import { headersInOrder } from '../../functions/replay/kafka-headers';
-import { CHANNELS } from '../../functions/contract';
-import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../lib/event-filter';
+import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event.js';
+import { InvocationBatcher, type Fetch, type Invocation } from './invocation-batcher.js';
+import { EmulatorStats, type InvocationReport } from './emulator-stats.js';
+import { lambdaContext } from './lambda-context.js';
+import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings, type MappingSettings } from '../../src/mapping/mapping-settings.js';
+import { mappingUuidOf, type FailureCondition, type OnFailureDestination } from './on-failure-destinations.js';
+import { mappingConsumerGroupId } from '../../src/runtime/consumer-group.js';
+import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
+import type { TopicStats } from '../../src/runtime/telemetry.js';
+import { headersInOrder } from '../../src/kafka/kafka-headers.js';
+import { CHANNELS } from '../../src/contract/index.js';
+import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../src/mapping/event-filter.js';
 
 /**
  * kafkajs fetches only from the brokers its cached metadata lists, and a broker that was down

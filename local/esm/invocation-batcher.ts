@@ -1,4 +1,4 @@
-import { encodedSize, type BrokerRecord } from './lambda-event';
+import { encodedSize, type BrokerRecord } from './lambda-event.js';
 
 /** Lambda's synchronous invocation payload limit (docs/aws-contracts.md §1). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;

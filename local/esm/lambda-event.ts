@@ -1,4 +1,4 @@
-import type { KafkaEvent, KafkaEventRecord } from '../../functions/runtime/event';
+import type { KafkaEvent, KafkaEventRecord } from '../../src/runtime/event.js';
 
 /** A record as a broker hands it over, before Lambda encodes it. */
 export interface BrokerRecord {

@@ -6,11 +6,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Kafka } from 'kafkajs';
-import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import { connectProducer } from '../../functions/replay/kafka-connection';
-import { KAFKA_DESTINATION_PREFIX } from '../../lib/mapping-settings';
-import { ON_FAILURE_PREFIX } from '../../functions/contract';
+import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event.js';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import { connectProducer } from '../../src/kafka/kafka-connection.js';
+import { KAFKA_DESTINATION_PREFIX } from '../../src/mapping/mapping-settings.js';
+import { ON_FAILURE_PREFIX } from '../../src/contract/index.js';
 
 /**
  * Why Lambda gave up on records. The Lambda guide names RetryAttemptsExhausted and

@@ -5,8 +5,8 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { lambdaContext } from './lambda-context';
-import type { SandboxInvoke, SandboxReply, SandboxWorkerData } from './sandbox';
+import { lambdaContext } from './lambda-context.js';
+import type { SandboxInvoke, SandboxReply, SandboxWorkerData } from './sandbox.js';
 
 const { module, exportName, channels } = workerData as SandboxWorkerData;
 const port = parentPort!;

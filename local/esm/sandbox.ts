@@ -7,7 +7,7 @@ import { channel } from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
-import { CHANNELS } from '../../functions/contract';
+import { CHANNELS } from '../../src/contract/index.js';
 
 /** The runtime's channels, which the emulator and local tools listen to. */
 export const RUNTIME_CHANNELS = Object.values(CHANNELS);

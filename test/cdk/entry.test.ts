@@ -2,10 +2,10 @@
 // only this repository's KafkaConsumersStack falls back to the example consumer.
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { KafkaConsumer, type KafkaConsumerProps } from '../../lib/kafka-consumer';
-import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack } from '../../lib/kafka-consumers-stack';
-import { MappingSettingsError } from '../../lib/mapping-settings';
-import { base } from './deploy-contract/support';
+import { KafkaConsumer, type KafkaConsumerProps } from '../../src/constructs/kafka-consumer.js';
+import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack } from '../../app/kafka-consumers-stack.js';
+import { MappingSettingsError } from '../../src/mapping/mapping-settings.js';
+import { base } from './deploy-contract/support.js';
 
 const unbundled = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'User');
 
@@ -24,6 +24,6 @@ describe('KafkaConsumer entry', () => {
     const { entry: _omitted, ...withoutEntry } = base;
     // Without the default, the consumer's own check above would throw.
     expect(() => new KafkaConsumersStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Repo', { consumer: withoutEntry })).not.toThrow();
-    expect(EXAMPLE_CONSUMER_ENTRY).toMatch(/functions\/consumer\/index\.ts$/);
+    expect(EXAMPLE_CONSUMER_ENTRY).toMatch(/app\/consumer\/index\.ts$/);
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, expect } from 'vitest';
-import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles, templateFilesUnder } from '../support/cfn-lint';
+import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles, templateFilesUnder } from '../support/cfn-lint.js';
 
 const systemTmp = tmpdir();
 const scratch = mkdtempSync(path.join(systemTmp, 'cdk-test-'));

@@ -7,9 +7,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { KafkaConsumersStack } from '../../lib/kafka-consumers-stack';
-import type { KafkaConsumerProps } from '../../lib/kafka-consumer';
-import { CLUSTER, base, synth } from './deploy-contract/support';
+import { KafkaConsumersStack } from '../../app/kafka-consumers-stack.js';
+import type { KafkaConsumerProps } from '../../src/constructs/kafka-consumer.js';
+import { CLUSTER, base, synth } from './deploy-contract/support.js';
 const mappings = (t: Template) => Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
 
 describe('KafkaConsumersStack', () => {

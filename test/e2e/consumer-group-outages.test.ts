@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBrokerOutages } from '../../local/chaos/broker-outages';
+import { runBrokerOutages } from '../../local/chaos/broker-outages.js';
 
 // Issue 30: a broker of three down for 1.5 s every 4 s, and the mapping's pollers replaced once,
 // stopped consumption for good: each crash of the consumer while its group coordinator was down

@@ -1,8 +1,8 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventSourceMappingEmulator } from '../../local/esm/emulator';
-import { startEmbeddedKafka, type EmbeddedKafka } from '../../local/kafka/embedded-kafka';
-import { produce, uniqueTopic } from '../support/kafka';
+import { EventSourceMappingEmulator } from '../../local/esm/emulator.js';
+import { startEmbeddedKafka, type EmbeddedKafka } from '../../local/kafka/embedded-kafka.js';
+import { produce, uniqueTopic } from '../support/kafka.js';
 
 let cluster: EmbeddedKafka | undefined;
 let emulator: EventSourceMappingEmulator | undefined;

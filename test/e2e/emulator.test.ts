@@ -1,17 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { createKafka } from '../../functions/replay/kafka-connection';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator';
-import { MAX_PAYLOAD_BYTES } from '../../local/esm/invocation-batcher';
-import { recordingDestination } from '../support/on-failure';
-import type { MappingSettings } from '../../lib/mapping-settings';
-import { produce, uniqueTopic } from '../support/kafka';
-import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../functions/runtime';
-import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
-import { startFaultProxy } from '../../local/fault-proxy';
-import { drain, freshQueue, sqsClient } from '../support/sqs';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator.js';
+import { MAX_PAYLOAD_BYTES } from '../../local/esm/invocation-batcher.js';
+import { recordingDestination } from '../support/on-failure.js';
+import type { MappingSettings } from '../../src/mapping/mapping-settings.js';
+import { produce, uniqueTopic } from '../support/kafka.js';
+import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../src/runtime/index.js';
+import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
+import { startFaultProxy } from '../../local/fault-proxy.js';
+import { drain, freshQueue, sqsClient } from '../support/sqs.js';
 
 const env = inject('localEnv');
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:111122223333:cluster/e2e/11111111-2222-3333-4444-555555555555-1';

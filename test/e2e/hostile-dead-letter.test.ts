@@ -6,12 +6,12 @@
 // invocation and the record redelivered, forever: its partition jammed.
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
-import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
-import type { DeadLetterEnvelope } from '../../functions/runtime/envelope';
-import { headersInOrder } from '../../functions/replay/kafka-headers';
-import { invoke } from '../support/invoke';
-import { freshQueue, queueDepth, sqsClient } from '../support/sqs';
-import { produce, readTopic, uniqueTopic } from '../support/kafka';
+import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event.js';
+import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
+import { headersInOrder } from '../../src/kafka/kafka-headers.js';
+import { invoke } from '../support/invoke.js';
+import { freshQueue, queueDepth, sqsClient } from '../support/sqs.js';
+import { produce, readTopic, uniqueTopic } from '../support/kafka.js';
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);

@@ -1,12 +1,12 @@
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../functions/replay/kafka-connection';
-import { KAFKA_COMPRESSION_CODECS } from '../../functions/contract';
-import { kafkaConsumer } from '../../functions/runtime';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator';
-import { kcatConsume, kcatProduce } from '../support/kcat';
-import { produce } from '../support/kafka';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import { KAFKA_COMPRESSION_CODECS } from '../../src/contract/index.js';
+import { kafkaConsumer } from '../../src/runtime/index.js';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator.js';
+import { kcatConsume, kcatProduce } from '../support/kcat.js';
+import { produce } from '../support/kafka.js';
 
 const env = inject('localEnv');
 const HEADERS = [['a', '1'], ['b', '2'], ['a', '3']] as const;

@@ -3,17 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../functions/replay/kafka-connection';
-import type { KafkaEvent, KafkaEventRecord } from '../../functions/runtime/event';
-import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import type { KafkaEvent, KafkaEventRecord } from '../../src/runtime/event.js';
+import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator.js';
 import {
   kafkaOnFailureDestination, s3OnFailureDestination, sqsOnFailureDestination,
   type KafkaOnFailureRecord, type OnFailureDestination, type OnFailureRecord, type S3OnFailureRecord,
-} from '../../local/esm/on-failure-destinations';
-import { MappingSettingsError, type MappingSettings } from '../../lib/mapping-settings';
-import { readTopic, uniqueTopic } from '../support/kafka';
-import { failAlways, produceOneBatch, startEmulator, until, type SourceRecord } from '../support/on-failure';
-import { drain, freshQueue, sqsClient } from '../support/sqs';
+} from '../../local/esm/on-failure-destinations.js';
+import { MappingSettingsError, type MappingSettings } from '../../src/mapping/mapping-settings.js';
+import { readTopic, uniqueTopic } from '../support/kafka.js';
+import { failAlways, produceOneBatch, startEmulator, until, type SourceRecord } from '../support/on-failure.js';
+import { drain, freshQueue, sqsClient } from '../support/sqs.js';
 
 const env = inject('localEnv');
 const cleanup: Array<() => Promise<unknown>> = [];

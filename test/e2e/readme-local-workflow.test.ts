@@ -2,12 +2,12 @@
 // its printed lines as the environment of `npm run invoke -- consumer` and `-- replay`.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaEvent } from '../../functions/runtime/event';
-import type { LocalEnvironment } from '../../local/services';
-import { invoke } from '../support/invoke';
-import { startServicesProcess, type ServicesProcess } from '../support/services-process';
-import { freshQueue, queueDepth, sqsClient } from '../support/sqs';
-import { readTopic, topicRecordCount } from '../support/kafka';
+import type { KafkaEvent } from '../../src/runtime/event.js';
+import type { LocalEnvironment } from '../../local/services.js';
+import { invoke } from '../support/invoke.js';
+import { startServicesProcess, type ServicesProcess } from '../support/services-process.js';
+import { freshQueue, queueDepth, sqsClient } from '../support/sqs.js';
+import { readTopic, topicRecordCount } from '../support/kafka.js';
 
 const SAMPLE_EVENT = 'local/events/permanent-failures.json'; // the README's example event
 const run = Date.now();

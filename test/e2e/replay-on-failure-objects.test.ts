@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { headersInOrder } from '../../functions/replay/kafka-headers';
-import { s3OnFailureDestination } from '../../local/esm/on-failure-destinations';
-import { invoke } from '../support/invoke';
-import { readTopic, topicRecordCount, uniqueTopic } from '../support/kafka';
-import { failAlways, produceOneBatch, startEmulator, until, type SourceRecord } from '../support/on-failure';
+import { headersInOrder } from '../../src/kafka/kafka-headers.js';
+import { s3OnFailureDestination } from '../../local/esm/on-failure-destinations.js';
+import { invoke } from '../support/invoke.js';
+import { readTopic, topicRecordCount, uniqueTopic } from '../support/kafka.js';
+import { failAlways, produceOneBatch, startEmulator, until, type SourceRecord } from '../support/on-failure.js';
 
 const env = inject('localEnv');
 const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });

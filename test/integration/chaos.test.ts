@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAULT_KINDS } from '../../local/chaos/schedule';
-import type { ChaosSummary } from '../../local/chaos/run';
+import { FAULT_KINDS } from '../../local/chaos/schedule.js';
+import type { ChaosSummary } from '../../local/chaos/run.js';
 
 /** Whether any process is left in a process group (the command's own, since it was started detached). */
 function groupAlive(pgid: number): boolean {

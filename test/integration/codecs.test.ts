@@ -1,8 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../functions/replay/kafka-connection';
-import { compressionFrom } from '../../functions/replay/kafka-codecs';
-import { KAFKA_COMPRESSION_CODECS } from '../../functions/contract';
-import { kcatConsume } from '../support/kcat';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import { compressionFrom } from '../../src/kafka/kafka-codecs.js';
+import { KAFKA_COMPRESSION_CODECS } from '../../src/contract/index.js';
+import { kcatConsume } from '../support/kcat.js';
 
 const env = inject('localEnv');
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event';
-import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runtime/envelope';
-import { invoke } from '../support/invoke';
-import { drain, freshQueue, sqsClient } from '../support/sqs';
-import { startFaultProxy } from '../../local/fault-proxy';
-import { closedPort } from '../support/net';
+import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event.js';
+import type { DeadLetterEnvelope, DeadLetterPointer } from '../../src/runtime/envelope.js';
+import { invoke } from '../support/invoke.js';
+import { drain, freshQueue, sqsClient } from '../support/sqs.js';
+import { startFaultProxy } from '../../local/fault-proxy.js';
+import { closedPort } from '../support/net.js';
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);

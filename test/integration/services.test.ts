@@ -1,10 +1,10 @@
 import { describe, expect, inject, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createKafka } from '../../functions/replay/kafka-connection';
-import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka';
-import { freshQueue, sqsClient } from '../support/sqs';
-import { readTopic, uniqueTopic } from '../support/kafka';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka.js';
+import { freshQueue, sqsClient } from '../support/sqs.js';
+import { readTopic, uniqueTopic } from '../support/kafka.js';
 
 const env = inject('localEnv');
 /** Far beyond a group join and 30 records: only a consumer that never gets them all reaches it. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles } from '../support/cfn-lint';
+import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles } from '../support/cfn-lint.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string; devDependencies: Record<string, string> };
@@ -19,7 +19,7 @@ const run = (command: string, args: string[], cwd: string) => execFileSync(comma
 /** The bundle Lambda runs is a handler's; the acceptance bound, well above what it needs. */
 const MAX_HANDLER_ASSET_BYTES = 100 * 1024;
 const USER_MARKER = 'user-handler: payment accepted';
-const EXAMPLE_MARKER = 'simulated permanent failure'; // in functions/consumer only
+const EXAMPLE_MARKER = 'simulated permanent failure'; // in app/consumer only
 
 const handlerSource = `import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '${name}/runtime';
 
@@ -94,11 +94,11 @@ describe(`${name} installed from its tarball`, () => {
   it('ships compiled ES modules, their declarations and the bundled replay handler, nothing of the repository else', () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining([
-      'package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/functions/runtime/index.js', 'dist/functions/runtime/index.d.ts', 'dist/functions/replay/index.cjs',
-      'dist/functions/runtime/avro.js', 'dist/functions/runtime/avro.d.ts', 'dist/functions/runtime/protobuf.js', 'dist/functions/runtime/protobuf.d.ts',
+      'package.json', 'dist/constructs/index.js', 'dist/constructs/index.d.ts', 'dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/replay/index.cjs',
+      'dist/runtime/avro.js', 'dist/runtime/avro.d.ts', 'dist/runtime/protobuf.js', 'dist/runtime/protobuf.d.ts',
     ]));
     expect(files.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
-    expect(files.filter((f) => f.startsWith('dist/functions/consumer/'))).toEqual([]); // the example stays in the repository
+    expect(files.filter((f) => f.startsWith('dist/consumer/'))).toEqual([]); // the example stays in the repository
   });
 
   it("bundles the user's handler, not the example consumer, into a small asset", () => {

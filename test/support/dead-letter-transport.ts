@@ -1,6 +1,6 @@
-import type { DeadLetterTransport, FailedEntry, OutgoingMessage } from '../../functions/runtime/dead-letter-writer';
-import { buildEnvelope, type DeadLetterEnvelope } from '../../functions/runtime/envelope';
-import { partitionOf } from './records';
+import type { DeadLetterTransport, FailedEntry, OutgoingMessage } from '../../src/runtime/dead-letter-writer.js';
+import { buildEnvelope, type DeadLetterEnvelope } from '../../src/runtime/envelope.js';
+import { partitionOf } from './records.js';
 
 export interface SendCall {
   readonly queueUrl: string;

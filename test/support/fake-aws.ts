@@ -2,7 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { vi } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetterEnvelope, DeadLetterPointer } from '../../functions/runtime/envelope';
+import type { DeadLetterEnvelope, DeadLetterPointer } from '../../src/runtime/envelope.js';
 
 export type Input = Record<string, unknown> & { Entries?: Array<Record<string, unknown>> };
 export interface Call { readonly name: string; readonly input: Input }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
-import { createKafka } from '../../functions/replay/kafka-connection';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
 
 // New on every run, so that a second run against a long-lived KAFKA_BROKERS cluster sees none of
 // the first run's records or committed offsets (consumer groups are named after their topic).

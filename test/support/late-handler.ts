@@ -1,7 +1,7 @@
 // A function for the sandbox test: each record's work outlasts the invocation's timeout
 // (TEST_LATE_MS), then "ok" records succeed and "bad" ones fail for good (a dead letter).
-import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../functions/runtime';
-import { recording } from '../../local/ground-truth';
+import { kafkaConsumer, NonRetryableError, type KafkaRecord } from '../../src/runtime/index.js';
+import { recording } from '../../local/ground-truth.js';
 
 const lateMs = Number(process.env.TEST_LATE_MS);
 

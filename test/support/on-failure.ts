@@ -1,8 +1,8 @@
 import type { IHeaders } from 'kafkajs';
-import { createKafka } from '../../functions/replay/kafka-connection';
-import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator';
-import { onFailureRecord, type OnFailureDestination, type OnFailureRecord } from '../../local/esm/on-failure-destinations';
-import type { MappingSettings } from '../../lib/mapping-settings';
+import { createKafka } from '../../src/kafka/kafka-connection.js';
+import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator.js';
+import { onFailureRecord, type OnFailureDestination, type OnFailureRecord } from '../../local/esm/on-failure-destinations.js';
+import type { MappingSettings } from '../../src/mapping/mapping-settings.js';
 
 /**
  * A destination that keeps, in memory, the metadata record an SQS destination would get: for

@@ -1,5 +1,5 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import type { LocalEnvironment } from '../../local/services';
+import type { LocalEnvironment } from '../../local/services.js';
 
 export function sqsClient(env: LocalEnvironment, endpoint = env.AWS_ENDPOINT_URL) {
   return new SQSClient({ endpoint, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });

@@ -2,8 +2,8 @@
 // (Confluent: "Wire format" in the Schema Registry serdes docs; Glue: the header the
 // aws-glue-schema-registry serializers write), independently of the runtime's decoder.
 import { deflateSync } from 'node:zlib';
-import { resolveDeserializer, type DeserializerFn } from '../../functions/runtime/deserializers';
-import { KafkaRecord, type SchemaMetadata } from '../../functions/runtime/record';
+import { resolveDeserializer, type DeserializerFn } from '../../src/runtime/deserializers.js';
+import { KafkaRecord, type SchemaMetadata } from '../../src/runtime/record.js';
 
 /** A zigzag varint, as Confluent writes Protobuf message indexes. */
 function zigzagVarint(n: number): number[] {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourcesOf, synthStack } from './support';
+import { resourcesOf, synthStack } from './support.js';
 
 const REPO_SDK = path.resolve('node_modules/@aws-sdk');
 const CLIENT = /^@aws-sdk\/client-[a-z0-9-]+$/;

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cfnLintInstalled, lintTemplateFiles } from '../../support/cfn-lint';
+import { cfnLintInstalled, lintTemplateFiles } from '../../support/cfn-lint.js';
 
 // Not a *.template.json: the scratch directory's own lint must not see these on purpose-broken templates.
 const dir = mkdtempSync(path.join(tmpdir(), 'cfn-lint-contract-'));

@@ -1,8 +1,8 @@
 // Kafka mappings' consumer groups: AWS rules, with where they are documented.
 import { describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { mappingConsumerGroupId } from '../../../functions/runtime/consumer-group';
-import { synth as synthStack } from './support';
+import { mappingConsumerGroupId } from '../../../src/runtime/consumer-group.js';
+import { synth as synthStack } from './support.js';
 
 const synth = (topics: string[], consumerGroupId: string) => synthStack({ topics, consumerGroupId });
 const groupIds = (t: Template) =>

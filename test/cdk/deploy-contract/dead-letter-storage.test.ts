@@ -1,7 +1,7 @@
 // Item 5 of issue 17: no pointer in the dead-letter queue outlives its S3 object.
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { synth } from './support';
+import { synth } from './support.js';
 
 describe('dead-letter storage lifetimes', () => {
   // Amazon S3 User Guide, "Lifecycle configuration elements" / "Expiring objects": S3 "calculates

@@ -17,8 +17,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { KafkaConsumer } from '../../../lib/kafka-consumer';
-import { CLOUDFORMATION_SCHEMAS, base, resourcesOf } from './support';
+import { KafkaConsumer } from '../../../src/constructs/kafka-consumer.js';
+import { CLOUDFORMATION_SCHEMAS, base, resourcesOf } from './support.js';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: unknown };
 

@@ -14,10 +14,10 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { KafkaConsumer, type KafkaConsumerProps } from '../../../lib/kafka-consumer';
-import { KafkaConsumersStack } from '../../../lib/kafka-consumers-stack';
-import { mappingSettingsFromContext, validateMappingSettings } from '../../../lib/mapping-settings';
-import { CLOUDFORMATION_SCHEMAS, CLUSTER, base, resourcesOf, synth, synthStack } from './support';
+import { KafkaConsumer, type KafkaConsumerProps } from '../../../src/constructs/kafka-consumer.js';
+import { KafkaConsumersStack } from '../../../app/kafka-consumers-stack.js';
+import { mappingSettingsFromContext, validateMappingSettings } from '../../../src/mapping/mapping-settings.js';
+import { CLOUDFORMATION_SCHEMAS, CLUSTER, base, resourcesOf, synth, synthStack } from './support.js';
 
 const REGISTRY = 'arn:aws:glue:us-east-1:123456789012:registry/orders-registry';
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';

@@ -12,10 +12,10 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { DeadLetterReplay } from '../../../lib/dead-letter-replay';
-import { KafkaConsumer } from '../../../lib/kafka-consumer';
-import { clusterVpcIdsFromContext } from '../../../lib/kafka-consumers-stack';
-import { CLOUDFORMATION_SCHEMAS, CLUSTER, base, resourcesOf, synth, synthStack } from './support';
+import { DeadLetterReplay } from '../../../src/constructs/dead-letter-replay.js';
+import { KafkaConsumer } from '../../../src/constructs/kafka-consumer.js';
+import { clusterVpcIdsFromContext } from '../../../app/kafka-consumers-stack.js';
+import { CLOUDFORMATION_SCHEMAS, CLUSTER, base, resourcesOf, synth, synthStack } from './support.js';
 
 const ids = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'] };
 /** An MSK cluster's VPC comes with the cluster's own security group. */

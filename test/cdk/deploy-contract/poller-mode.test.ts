@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Duration } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Kafka } from 'kafkajs';
-import { EventSourceMappingEmulator } from '../../../local/esm/emulator';
-import { synth } from './support';
+import { EventSourceMappingEmulator } from '../../../local/esm/emulator.js';
+import { synth } from './support.js';
 
 const mapping = (t: Template) => Object.values(t.findResources('AWS::Lambda::EventSourceMapping'))[0]!.Properties as Record<string, unknown>;
 const consumerEnv = (t: Template) => {

@@ -10,9 +10,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { DeadLetterReplay } from '../../../lib/dead-letter-replay';
-import { KafkaConsumer } from '../../../lib/kafka-consumer';
-import { CLOUDFORMATION_SCHEMAS, base, resourcesOf, synth } from './support';
+import { DeadLetterReplay } from '../../../src/constructs/dead-letter-replay.js';
+import { KafkaConsumer } from '../../../src/constructs/kafka-consumer.js';
+import { CLOUDFORMATION_SCHEMAS, base, resourcesOf, synth } from './support.js';
 
 const BUCKET_ARN = 'arn:aws:s3:::orders-failures';
 /** Imported resources live in a scope of their own: their ARNs are literals, usable in any stack. */

@@ -1,6 +1,6 @@
 // Item 8 of issue 17: a SCRAM secret encrypted with a customer-managed key is readable by the mapping and the replay.
 import { describe, expect, it } from 'vitest';
-import { resourcesOf, synth } from './support';
+import { resourcesOf, synth } from './support.js';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf';
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';

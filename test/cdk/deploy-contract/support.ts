@@ -1,8 +1,8 @@
 // Synthesizing the stack under test: shared by the CDK tests.
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack, type KafkaConsumersStackProps } from '../../../lib/kafka-consumers-stack';
-import type { KafkaConsumerProps } from '../../../lib/kafka-consumer';
+import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack, type KafkaConsumersStackProps } from '../../../app/kafka-consumers-stack.js';
+import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer.js';
 
 export const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
 export const base: KafkaConsumerProps = { entry: EXAMPLE_CONSUMER_ENTRY, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };

@@ -10,10 +10,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CONSUMER_ENV, ENV } from '../../../functions/contract';
-import { resourcesOf, synth } from './support';
+import { CONSUMER_ENV, ENV } from '../../../src/contract/index.js';
+import { resourcesOf, synth } from './support.js';
 
-const runtimeDir = fileURLToPath(new URL('../../../functions/runtime/', import.meta.url));
+const runtimeDir = fileURLToPath(new URL('../../../src/runtime/', import.meta.url));
 
 /** The dashboard's metric lines, its tokens (function names, region) replaced by a placeholder. */
 function dashboardMetrics(body: unknown): unknown[][] {
@@ -36,7 +36,7 @@ describe('the settings the alarms watch (deploy contract)', () => {
     expect(() => synth({ environment: { [name]: 'x' } })).toThrow(fix);
   });
 
-  it('refuses every variable the runtime reads: each ENV name in functions/runtime is in CONSUMER_ENV', () => {
+  it('refuses every variable the runtime reads: each ENV name in src/runtime is in CONSUMER_ENV', () => {
     const read = new Set<string>();
     for (const file of readdirSync(runtimeDir).filter((f) => f.endsWith('.ts'))) {
       for (const [, key] of readFileSync(path.join(runtimeDir, file), 'utf8').matchAll(/\bENV\.(\w+)/g)) read.add(ENV[key as keyof typeof ENV]);

@@ -1,0 +1,48 @@
+// The CDK app. Tuning comes from context (cdk.json carries demo defaults):
+//   npx cdk synth -c batchSize=250 -c maxBatchingWindowSeconds=5
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { KafkaConsumersStack, clusterVpcIdsFromContext } from './kafka-consumers-stack.js';
+import { mappingSettingsFromContext, validateMappingSettings } from '../src/mapping/mapping-settings.js';
+import { guardDemoValues } from './demo-values.js';
+
+const app = new App();
+const context = (key: string) => app.node.tryGetContext(key) as unknown;
+const settings = mappingSettingsFromContext(context);
+validateMappingSettings(settings); // here, so that errors name the context keys as given
+const bootstrapServers = String(context('bootstrapServers') ?? '').split(',').filter(Boolean);
+const clusterArn = context('clusterArn') as string | undefined;
+const authSecretArn = context('authSecretArn') as string | undefined;
+const pollers = {
+  ...(settings.minPollers !== undefined ? { minimumPollers: settings.minPollers } : {}),
+  ...(settings.maxPollers !== undefined ? { maximumPollers: settings.maxPollers } : {}),
+  ...(settings.pollerGroupName !== undefined ? { pollerGroupName: settings.pollerGroupName } : {}),
+};
+const authSecretKeyArn = context('authSecretKeyArn') as string | undefined;
+const vpcIds = clusterVpcIdsFromContext(context);
+
+const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
+  consumer: {
+    cluster: clusterArn
+      ? { kind: 'msk', clusterArn, bootstrapServers }
+      : { kind: 'self-managed', bootstrapServers },
+    topics: [...settings.topics],
+    ...(settings.consumerGroupId ? { consumerGroupId: settings.consumerGroupId } : {}),
+    ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
+    ...(settings.maxBatchingWindowSeconds !== undefined ? { maxBatchingWindow: Duration.millis(settings.maxBatchingWindowSeconds * 1_000) } : {}),
+    ...(settings.startingPosition ? { startingPosition: settings.startingPosition } : {}),
+    ...(settings.startingPositionTimestamp !== undefined ? { startingPositionTimestamp: settings.startingPositionTimestamp } : {}),
+    ...(settings.pollerMode !== undefined ? { pollerMode: settings.pollerMode } : {}),
+    ...(Object.keys(pollers).length > 0 ? { provisionedPollerConfig: pollers } : {}),
+    ...(settings.retryAttempts !== undefined ? { retryAttempts: settings.retryAttempts } : {}),
+    ...(settings.maxRecordAgeSeconds !== undefined ? { maxRecordAge: Duration.seconds(settings.maxRecordAgeSeconds) } : {}),
+    ...(settings.bisectBatchOnError !== undefined ? { bisectBatchOnError: settings.bisectBatchOnError } : {}),
+    ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
+    ...(settings.filters ? { filters: [...settings.filters] } : {}),
+  },
+  ...(authSecretArn ? { authSecretArn } : {}),
+  ...(authSecretKeyArn ? { authSecretKeyArn } : {}),
+  ...(vpcIds ? { clusterVpcIds: vpcIds } : {}),
+});
+guardDemoValues(stack, clusterArn);
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,0 +1,229 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { MappingSettingsError } from '../mapping/mapping-settings.js';
+
+/** Where a cluster's brokers are reached: its VPC, shared by the mapping, its on-failure destination and the replay function. */
+export interface ClusterVpcProps {
+  /**
+   * The VPC the brokers live in. With it, the replay function runs in this VPC, a self-managed
+   * cluster's mapping reaches the brokers through it, and (unless `vpcReachesAwsServices`) the
+   * construct adds the VPC endpoints the on-failure destination and the replay need.
+   * @default none: the brokers are reachable without a VPC (public)
+   */
+  readonly vpc?: ec2.IVpc;
+  /** @default the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * The group of the replay function (and of a self-managed cluster's mapping). For MSK, give
+   * the cluster's group: the mapping's network interfaces use it too, so the endpoints admit both.
+   * @default one created, with egress to the brokers' ports, to HTTPS on the endpoints (and on
+   * S3's prefix list with a gateway endpoint) and to a Confluent schema registry's port
+   */
+  readonly securityGroup?: ec2.ISecurityGroup;
+  /**
+   * The VPC already reaches SQS, S3 and Secrets Manager (a NAT gateway, or endpoints of its own):
+   * the construct adds no endpoints.
+   * @default false
+   */
+  readonly vpcReachesAwsServices?: boolean;
+}
+
+/** The VPC endpoints each stack's networks create, by VPC and service: who created each. */
+const ENDPOINT_CLAIMS = new WeakMap<Stack, Map<string, string>>();
+
+export interface ClusterNetworkProps extends ClusterVpcProps {
+  readonly vpc: ec2.IVpc;
+  /** The brokers' ports, for the created group's egress. */
+  readonly brokerPorts: number[];
+}
+
+/** The AWS services the mapping and the replay function call from inside the cluster's VPC. */
+export type EndpointService = 'sqs' | 'sns' | 's3' | 'secretsmanager' | 'lambda' | 'sts';
+
+/**
+ * The network side of a cluster in a VPC: the security group and, unless the VPC already has
+ * a way out, one endpoint per AWS service used (created on first use), each with a policy that
+ * allows exactly the statements added through {@link allow}.
+ */
+export class ClusterNetwork extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The group created here when none was given: its egress is this construct's to add to. */
+  readonly #createdGroup?: ec2.SecurityGroup;
+  readonly #reachesAwsServices: boolean;
+  #endpointGroup?: ec2.SecurityGroup;
+  readonly #policies = new Map<EndpointService, iam.PolicyDocument>();
+
+  constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
+    super(scope, id);
+    this.vpc = props.vpc;
+    this.vpcSubnets = props.vpcSubnets ?? {};
+    this.#reachesAwsServices = props.vpcReachesAwsServices ?? false;
+    if (props.securityGroup) {
+      this.securityGroup = props.securityGroup;
+    } else {
+      const group = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: this.vpc, allowAllOutbound: false, description: 'Kafka clients: the brokers and the AWS service endpoints' });
+      for (const port of props.brokerPorts) group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Kafka brokers, port ${port}`);
+      if (this.#reachesAwsServices) group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.HTTPS, 'AWS services through the VPC\'s NAT or endpoints');
+      this.securityGroup = this.#createdGroup = group;
+    }
+  }
+
+  /**
+   * Admits HTTPS from `securityGroup` to the interface endpoints. @default none until an
+   * interface endpoint is created (never when the VPC reaches AWS services itself)
+   */
+  get endpointSecurityGroup(): ec2.SecurityGroup | undefined {
+    return this.#endpointGroup;
+  }
+
+  /**
+   * Lets the created security group reach `port` anywhere (a service outside AWS, such as a
+   * schema registry). A group that was given is its owner's: nothing is added to it.
+   */
+  addClientEgress(port: number, description: string): void {
+    this.#createdGroup?.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `${description}, port ${port}`);
+  }
+
+  /**
+   * Lets `statement` (principal any, resources and actions as narrow as the caller's IAM grant)
+   * through the VPC endpoint of `service`, creating that endpoint on first use. Nothing to do
+   * when the VPC reaches AWS services itself.
+   */
+  allow(service: EndpointService, statement: iam.PolicyStatement): void {
+    if (this.#reachesAwsServices) return;
+    let policy = this.#policies.get(service);
+    if (!policy) {
+      this.#claimEndpoint(service);
+      policy = new iam.PolicyDocument();
+      this.#policies.set(service, policy);
+      this.#endpoint(service, policy);
+    }
+    policy.addStatements(statement);
+  }
+
+  /**
+   * A VPC takes one S3 gateway endpoint per route table and one private-DNS interface endpoint per
+   * service (VPC guide: endpoint routes and private DNS): a second network in the same VPC and
+   * stack creating the same endpoint would fail the deployment, so synth refuses it.
+   */
+  #claimEndpoint(service: EndpointService) {
+    const stack = Stack.of(this);
+    const claims = ENDPOINT_CLAIMS.get(stack) ?? new Map<string, string>();
+    ENDPOINT_CLAIMS.set(stack, claims);
+    const key = `${this.vpc.vpcId} ${service}`;
+    const owner = claims.get(key);
+    if (owner !== undefined && owner !== this.node.path) {
+      throw new MappingSettingsError(`${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`);
+    }
+    claims.set(key, this.node.path);
+  }
+
+  #endpoint(service: EndpointService, policy: iam.PolicyDocument) {
+    const subnets = this.vpc.selectSubnets(this.vpcSubnets).subnets;
+    const routeTableIds = subnets.map((s) => s.routeTable?.routeTableId);
+    if (service === 's3' && routeTableIds.every(Boolean)) {
+      // A gateway endpoint is a route: it needs the subnets' route tables.
+      new ec2.CfnVPCEndpoint(this, 'S3Endpoint', {
+        vpcId: this.vpc.vpcId, serviceName: `com.amazonaws.${Stack.of(this).region}.s3`, vpcEndpointType: 'Gateway',
+        routeTableIds: [...new Set(routeTableIds as string[])], policyDocument: policy,
+      });
+      // VPC guide, "Gateway endpoints for Amazon S3" (Considerations): the security groups must
+      // allow traffic to S3, by S3's prefix list.
+      this.#createdGroup?.addEgressRule(ec2.Peer.prefixList(this.#s3PrefixListId()), ec2.Port.HTTPS, 'Amazon S3 through the gateway endpoint');
+      return;
+    }
+    // Subnets imported without route tables: S3 through an interface endpoint instead. Built from
+    // the L1 resource because the L2 one reads each subnet's availability zone, which an offline
+    // import does not know.
+    const [name, aws] = INTERFACE_SERVICES[service];
+    new ec2.CfnVPCEndpoint(this, `${name}Endpoint`, {
+      vpcId: this.vpc.vpcId, serviceName: aws.name, vpcEndpointType: 'Interface',
+      subnetIds: onePerZone(subnets).map((s) => s.subnetId), securityGroupIds: [this.#interfaceEndpointGroup().securityGroupId],
+      privateDnsEnabled: true, policyDocument: policy,
+      // Private DNS for S3 everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
+      ...(service === 's3' ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
+    });
+  }
+
+  /** The interface endpoints' group, made with the first of them: HTTPS from `securityGroup`. */
+  #interfaceEndpointGroup(): ec2.SecurityGroup {
+    if (!this.#endpointGroup) {
+      this.#endpointGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+        vpc: this.vpc, allowAllOutbound: false, description: 'VPC endpoints of the Kafka consumer: HTTPS from its security group',
+      });
+      this.#endpointGroup.addIngressRule(this.securityGroup, ec2.Port.HTTPS, 'Kafka consumer and replay');
+      this.#createdGroup?.addEgressRule(this.#endpointGroup, ec2.Port.HTTPS, 'VPC endpoints');
+    }
+    return this.#endpointGroup;
+  }
+
+  /**
+   * The id of the region's AWS-managed S3 prefix list (`com.amazonaws.<region>.s3`), looked up at
+   * deploy: its id differs by region and synth stays offline.
+   */
+  #s3PrefixListId(): string {
+    const lookup = new cr.AwsCustomResource(this, 'S3PrefixList', {
+      onUpdate: {
+        service: 'EC2', action: 'describeManagedPrefixLists',
+        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${Stack.of(this).region}.s3`] }] },
+        physicalResourceId: cr.PhysicalResourceId.of(`${Stack.of(this).region}-s3-prefix-list`),
+        outputPaths: ['PrefixLists.0.PrefixListId'],
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
+      installLatestAwsSdk: false,
+    });
+    Validations.of(lookup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'ec2:DescribeManagedPrefixLists takes no resource-level scope; the lookup only reads the S3 prefix list id.',
+    });
+    return lookup.getResponseField('PrefixLists.0.PrefixListId');
+  }
+}
+
+/**
+ * An interface endpoint takes at most one subnet per availability zone (aws-cdk-lib
+ * `InterfaceVpcEndpointProps.subnets`: "At most one per availability zone"; CloudFormation
+ * refuses more), while a VPC with several private tiers has several per zone. Subnets imported
+ * by id alone have no known zone: they are kept as given (the README asks for one per zone).
+ */
+function onePerZone(subnets: ec2.ISubnet[]): ec2.ISubnet[] {
+  const zones = new Set<string>();
+  return subnets.filter((subnet) => {
+    const zone = knownZone(subnet);
+    if (zone === undefined) return true;
+    if (zones.has(zone)) return false;
+    zones.add(zone);
+    return true;
+  });
+}
+
+/** The subnet's zone (a token in an environment-agnostic stack: the same token for the same zone). */
+function knownZone(subnet: ec2.ISubnet): string | undefined {
+  try {
+    return subnet.availabilityZone; // throws for a subnet imported without its zone
+  } catch {
+    return undefined;
+  }
+}
+
+const INTERFACE_SERVICES: Record<EndpointService, [string, ec2.InterfaceVpcEndpointAwsService]> = {
+  sqs: ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
+  sns: ['Sns', ec2.InterfaceVpcEndpointAwsService.SNS],
+  s3: ['S3', ec2.InterfaceVpcEndpointAwsService.S3],
+  secretsmanager: ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+  lambda: ['Lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA],
+  sts: ['Sts', ec2.InterfaceVpcEndpointAwsService.STS],
+};
+
+/** MSK's broker port for each way the functions authenticate (MSK developer guide, "Port information"). */
+export const MSK_BROKER_PORTS = { iam: 9098, scram: 9096, tls: 9094 } as const;
+
+/** The ports in `host:port` bootstrap servers; `fallback` when none names one. */
+export function brokerPortsOf(bootstrapServers: readonly string[] | undefined, fallback: number): number[] {
+  const ports = (bootstrapServers ?? []).map((s) => Number(/:(\d+)$/.exec(s)?.[1])).filter((p) => Number.isInteger(p) && p > 0);
+  return ports.length ? [...new Set(ports)] : [fallback];
+}

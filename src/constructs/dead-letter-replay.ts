@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer.js';
+import { MappingSettingsError } from '../mapping/mapping-settings.js';
+import { ConfigurationError } from '../contract/errors.js';
+import { DEAD_LETTER_PREFIX, ENV, KAFKA_COMPRESSION_CODECS, ON_FAILURE_PREFIX, type KafkaCompression } from '../contract/index.js';
+
+export interface DeadLetterReplayProps {
+  /** The consumer whose dead-letter queue this function replays, onto the consumer's cluster (in its VPC, when it has one). */
+  readonly consumer: KafkaConsumer;
+  /** Replays allowed per record before the replay function leaves it in the queue. @default 3 */
+  readonly replayLimit?: number;
+  /**
+   * The codec the replay compresses the record batches it produces with: `'none'`, `'gzip'`,
+   * `'snappy'`, `'lz4'` or `'zstd'` (consumers read every one). @default 'none'
+   */
+  readonly compression?: KafkaCompression;
+  /** @default 1024 MB */
+  readonly memorySize?: number;
+  /** @default 5 minutes */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The replay function of a {@link KafkaConsumer}: moves its dead letters back onto their topics,
+ * and, when the consumer's `onFailure` is an `S3OnFailureDestination`, the records of the objects
+ * Lambda wrote there (`{"source": "s3"}`).
+ * It runs where the consumer's cluster is reached: in the cluster's VPC, subnets and security
+ * group when the cluster has a VPC, and lets its own calls through that VPC's endpoints.
+ */
+export class DeadLetterReplay extends Construct {
+  readonly function: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: DeadLetterReplayProps) {
+    super(scope, id);
+    const { consumer } = props;
+    const { cluster, network, onFailureBucket } = consumer;
+    const topics = [...consumer.settings.topics];
+    if (!cluster.bootstrapServers?.length) {
+      throw new MappingSettingsError('cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
+    }
+    const compression = props.compression ?? 'none';
+    if (!KAFKA_COMPRESSION_CODECS.includes(compression)) {
+      throw new MappingSettingsError(`compression is "${compression}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`);
+    }
+    if (cluster.kind === 'msk' && !network) {
+      Annotations.of(this).addWarningV2('kafka-consumers:replayWithoutVpc', `${id}: the MSK cluster was given without its vpc, so the replay function runs outside it and reaches only publicly accessible brokers. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…).`);
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: replayEntry(),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.minutes(5),
+      bundling: bundlingOptions(),
+      ...(network ? { vpc: network.vpc, vpcSubnets: network.vpcSubnets, securityGroups: [network.securityGroup] } : {}),
+      environment: {
+        [ENV.deadLetterQueueUrl]: consumer.deadLetterQueue.queueUrl,
+        [ENV.kafkaBrokers]: cluster.bootstrapServers.join(','),
+        [ENV.kafkaAuth]: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
+        ...(cluster.kind === 'self-managed' && cluster.authSecret ? { [ENV.kafkaSaslSecretArn]: cluster.authSecret.secretArn } : {}),
+        ...(onFailureBucket ? { [ENV.onFailureBucket]: onFailureBucket.bucketName } : {}),
+        [ENV.replayAllowedTopics]: topics.join(','),
+        [ENV.replayMaxCount]: String(props.replayLimit ?? 3),
+        [ENV.kafkaCompression]: compression,
+        [ENV.serviceName]: `${consumer.serviceName}-replay`,
+        [ENV.metricsNamespace]: consumer.metricsNamespace,
+        ...nodeOptions(),
+      },
+    });
+    const fn = this.function;
+    // Receive and delete what it replays; send and put again what it re-enqueues (see DlqReplayer).
+    consumer.deadLetterQueue.grantConsumeMessages(fn);
+    consumer.deadLetterQueue.grantSendMessages(fn);
+    const objects = consumer.deadLetterBucket.arnForObjects(`${DEAD_LETTER_PREFIX}*`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
+    consumer.encryptionKey?.grantEncryptDecrypt(fn);
+    Validations.of(fn).acknowledge(deadLetterObjectsAck(consumer.deadLetterBucket));
+    network?.allow('sqs', endpointStatement(
+      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+      [consumer.deadLetterQueue.queueArn],
+    ));
+    network?.allow('s3', endpointStatement(['s3:GetObject', 's3:PutObject'], [objects]));
+    if (onFailureBucket) {
+      // Source "s3": list the objects Lambda filed under aws/lambda/, read each, delete it once its records are back on Kafka.
+      const listOnFailureObjects = { actions: ['s3:ListBucket'], resources: [onFailureBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${ON_FAILURE_PREFIX}*` } } };
+      const moveOnFailureObjects = { actions: ['s3:GetObject', 's3:DeleteObject'], resources: [onFailureBucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)] };
+      for (const statement of [listOnFailureObjects, moveOnFailureObjects]) {
+        fn.addToRolePolicy(new iam.PolicyStatement(statement));
+        network?.allow('s3', endpointStatement(statement.actions, statement.resources));
+      }
+      // Objects under SSE-KMS with the bucket's own key: GetObject needs kms:Decrypt on it.
+      onFailureBucket.encryptionKey?.grantDecrypt(fn);
+    }
+    if (cluster.kind === 'msk') {
+      const arns = mskResourceArns(cluster.clusterArn);
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [cluster.clusterArn] }));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: topics.map(arns.topic) }));
+    } else if (cluster.authSecret) {
+      cluster.authSecret.grantRead(fn);
+      grantSecretKeyDecrypt(cluster.authSecret, fn);
+      network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [cluster.authSecret.secretArn]));
+    }
+  }
+}
+
+/**
+ * The replay handler next to this module: in the published package, dist/replay/index.cjs,
+ * bundled at `npm pack` with its dependencies (kafkajs as patches/ patches it: headers in record
+ * order), so a user's install needs none of them; in this repository, the TypeScript source.
+ */
+function replayEntry(): string {
+  const candidates = ['.cjs', '.ts'].map((ext) => fileURLToPath(new URL(`../replay/index${ext}`, import.meta.url)));
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new ConfigurationError(`The replay handler is missing: none of ${candidates.join(', ')} exists; reinstall the package.`);
+  return found;
+}
+
+function scramOf(method: string | undefined): string {
+  if (!method || method === 'SASL_SCRAM_512_AUTH') return 'scram-sha-512';
+  if (method === 'SASL_SCRAM_256_AUTH') return 'scram-sha-256';
+  throw new MappingSettingsError(`authenticationMethod ${method} is not supported by the replay function; use SASL_SCRAM_512_AUTH or SASL_SCRAM_256_AUTH.`);
+}

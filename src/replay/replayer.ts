@@ -1,0 +1,350 @@
+import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
+import type { CompressionTypes, Producer } from 'kafkajs';
+import { loadS3, loadSqs } from '../runtime/aws-clients.js';
+import { MalformedDeadLetterError, parseDeadLetter, type DeadLetterEnvelope } from '../runtime/envelope.js';
+import { notAllowed, produceByPartition, type ProduceFailure } from './produce.js';
+import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
+import { describeError } from '../contract/errors.js';
+import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
+import type { ReplaySettings } from './request.js';
+
+/** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
+export interface ReplaySummary {
+  received: number;
+  /** Produced and acknowledged (in a dry run: would have been). */
+  replayed: number;
+  /** Left in the queue (or bucket) on purpose: at the replay limit, or not matching the filter. */
+  skipped: number;
+  /** Left in the queue (or bucket) because something went wrong: see `errors`. */
+  failed: number;
+  dryRun: boolean;
+  /**
+   * Source `s3` only: the on-failure objects read, deleted after their records were replayed, left
+   * on purpose, left after an error; and the last key read, to give as `startAfter` to go on past them.
+   */
+  objects?: { received: number; replayed: number; skipped: number; failed: number; lastKey?: string };
+  errors: ReplayError[];
+}
+
+/** Something a run left behind, and why: a queue message (`messageId`) or an S3 object (`objectKey`). */
+export interface ReplayError {
+  messageId?: string;
+  objectKey?: string;
+  reason: string;
+  topic?: string;
+  partition?: number;
+  offset?: number;
+}
+
+export interface ReplayerOptions {
+  readonly queueUrl: string;
+  /** Connected on first use; never in a dry run. */
+  readonly producer: () => Promise<Producer>;
+  /** Dead letters replayed this many times already stay in the queue. */
+  readonly replayLimit: number;
+  /** The codec record batches are produced with (`KAFKA_COMPRESSION`). @default none */
+  readonly compression?: CompressionTypes;
+  /** ReceiveMessage loops in parallel. @default 4 */
+  readonly receivers?: number;
+  /** Retries of ReceiveMessage calls and DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
+  readonly retry?: RetryPolicy;
+}
+
+interface Candidate {
+  readonly message: SqsMessage;
+  readonly envelope: DeadLetterEnvelope;
+  /** The S3 object a pointer message named, as read. */
+  readonly object?: StoredObject;
+}
+
+interface StoredObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: string;
+}
+
+/** A message this run leaves in the queue. */
+interface Left {
+  readonly message: SqsMessage;
+  readonly object?: StoredObject;
+  /** False once its record was produced: a copy would replay it once more. */
+  readonly renewable: boolean;
+}
+
+/**
+ * SQS leaves a message out of ApproximateAgeOfOldestMessage once it has been received three
+ * times (SQS developer guide, CloudWatch metrics): a dead letter this run leaves after its
+ * second receive is sent again as a new message, so the age alarm keeps seeing it.
+ */
+export const RENEW_AT_RECEIVE_COUNT = 2;
+/** Dead letters received (10 at a time) before a round produces them: bounds memory (1 MiB bodies at most) per receiver. */
+const ROUND_MESSAGES = 50;
+/** Message attribute of a re-sent dead letter: epoch ms of its first enqueue (SentTimestamp of the original). */
+export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
+
+
+/**
+ * Moves dead letters from SQS back onto Kafka. A message is deleted only after the brokers
+ * acknowledged its record (acks from all in-sync replicas), so a crash in between can
+ * duplicate a record but never lose one.
+ */
+export class DlqReplayer {
+  readonly #retry: RetryPolicy;
+
+  constructor(private readonly options: ReplayerOptions) {
+    this.#retry = options.retry ?? new RetryPolicy({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
+  }
+
+  async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
+    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, errors: [] };
+    const left: Left[] = [];
+    let reserved = 0;
+    const receiver = async () => {
+      let drained = false;
+      while (!drained && reserved < settings.maxMessages && Date.now() < deadline) {
+        // Several receives make one round, so that a round's produce calls (one per
+        // topic-partition) each carry several records rather than one.
+        const round: SqsMessage[] = [];
+        let failure: unknown;
+        while (round.length < ROUND_MESSAGES && reserved < settings.maxMessages && Date.now() < deadline) {
+          const want = Math.min(10, settings.maxMessages - reserved);
+          reserved += want;
+          let messages: SqsMessage[] = [];
+          try {
+            messages = await this.#receive(want, deadline);
+          } catch (error) {
+            failure = error;
+            break;
+          } finally {
+            reserved -= want - messages.length;
+          }
+          round.push(...messages);
+          drained = messages.length === 0;
+          if (messages.length < want) break; // no more waiting now: replay what came
+        }
+        summary.received += round.length;
+        await this.#handle(round, settings, summary, left, deadline); // nothing to do for an empty round
+        if (failure !== undefined) throw failure; // after what it received is replayed or left
+      }
+    };
+    // Every receiver settles before the run leaves what it leaves and answers: one that gave up
+    // (SQS throttling past the retries, say) stops alone, and says so in the summary.
+    const receivers = await Promise.allSettled(Array.from({ length: this.options.receivers ?? 4 }, receiver));
+    for (const r of receivers) {
+      if (r.status === 'rejected') summary.errors.push({ reason: `a receiver stopped: ${describeError(r.reason).message}; what it had not received stays in the queue` });
+    }
+    await this.#leave(left, summary);
+    return summary;
+  }
+
+  /** ReceiveMessage, retried with backoff while the error is transient (throttling, 5xx, network). */
+  async #receive(max: number, deadline: number): Promise<SqsMessage[]> {
+    let messages: SqsMessage[] = [];
+    const [failure] = await sendWithPartialRetries([max], async () => ((messages = await this.#receiveOnce(max, deadline)), []), this.#retry, deadline);
+    if (failure) throw failure.error;
+    return messages;
+  }
+
+  async #receiveOnce(max: number, deadline: number): Promise<SqsMessage[]> {
+    const { sdk, client } = await loadSqs();
+    const secondsLeft = Math.max(1, Math.ceil((deadline - Date.now()) / 1_000));
+    const out = await client.send(new sdk.ReceiveMessageCommand({
+      QueueUrl: this.options.queueUrl,
+      MaxNumberOfMessages: max,
+      WaitTimeSeconds: Math.min(1, secondsLeft),
+      VisibilityTimeout: secondsLeft + 30, // not seen again by this run's other receivers
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      MessageAttributeNames: ['All'],
+    }));
+    return out.Messages ?? [];
+  }
+
+  async #handle(messages: SqsMessage[], settings: ReplaySettings, summary: ReplaySummary, left: Left[], deadline: number) {
+    const candidates: Candidate[] = [];
+    const leave = (c: { message: SqsMessage; object?: StoredObject }) => left.push({ message: c.message, ...(c.object ? { object: c.object } : {}), renewable: true });
+    for (const message of messages) {
+      let candidate: Candidate;
+      try {
+        candidate = await this.#candidateOf(message);
+      } catch (error) {
+        summary.failed++;
+        // A pointer's envelope S3 could not give is not a malformed dead letter: it may be read next time.
+        const reason = error instanceof MalformedDeadLetterError ? `malformed dead letter: ${error.message}` : `could not read the envelope its pointer names from S3: ${describeError(error).message}`;
+        summary.errors.push({ messageId: message.MessageId ?? '?', reason });
+        leave({ message });
+        continue;
+      }
+      const { envelope } = candidate;
+      const { filter } = settings;
+      const refused = notAllowed(envelope, settings);
+      if ((filter.topic && envelope.record.topic !== filter.topic) || (filter.errorType && envelope.error.type !== filter.errorType)) {
+        summary.skipped++;
+        leave(candidate);
+      } else if (envelope.replayCount >= this.options.replayLimit) {
+        summary.skipped++;
+        summary.errors.push({ ...this.#where(message, envelope), reason: `replayed ${envelope.replayCount} times already (limit ${this.options.replayLimit}); left in the queue` });
+        leave(candidate);
+      } else if (refused) {
+        summary.failed++;
+        summary.errors.push({ ...this.#where(message, envelope), reason: `${refused}; left in the queue` });
+        leave(candidate);
+      } else {
+        candidates.push(candidate);
+      }
+    }
+    if (candidates.length === 0) return;
+    if (settings.dryRun) {
+      summary.replayed += candidates.length;
+      candidates.forEach(leave);
+      return;
+    }
+    let failures: Array<ProduceFailure<Candidate>>;
+    try {
+      const producer = await this.options.producer();
+      failures = await produceByPartition(producer, candidates, (c) => c.envelope, settings, this.options.compression);
+    } catch (error) {
+      failures = [{ items: candidates, error }]; // no producer
+    }
+    const unwritten = new Set<Candidate>();
+    for (const { items, error } of failures) {
+      for (const c of items) {
+        unwritten.add(c);
+        summary.failed++;
+        summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${describeError(error).message}` });
+        leave(c);
+      }
+    }
+    const produced = candidates.filter((c) => !unwritten.has(c));
+    summary.replayed += produced.length;
+    for (const { entry, error } of await this.#delete(produced, deadline)) {
+      summary.errors.push({ ...this.#where(entry.message, entry.envelope), reason: `replayed, but not deleted from the queue (it may be replayed again): ${describeError(error).message}` });
+      left.push({ message: entry.message, renewable: false });
+    }
+  }
+
+  async #candidateOf(message: SqsMessage): Promise<Candidate> {
+    const parsed = parseDeadLetter(message.Body ?? '');
+    if (parsed.kind === 'kafka-dead-letter') return { message, envelope: parsed };
+    const { bucket, key } = parsed.s3;
+    const { sdk, client } = await loadS3();
+    const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
+    const body = await object.Body!.transformToString();
+    const full = parseDeadLetter(body);
+    if (full.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`s3://${bucket}/${key} holds another pointer`);
+    return { message, envelope: full, object: { bucket, key, body } };
+  }
+
+  async #delete(candidates: Candidate[], deadline: number) {
+    // DeleteMessageBatch takes at most 10 entries.
+    // Stryker disable next-line ArithmeticOperator: more chunks would be empty ones, which send nothing (equivalent)
+    const chunks = Array.from({ length: Math.ceil(candidates.length / 10) }, (_, i) => candidates.slice(i * 10, i * 10 + 10));
+    return (await Promise.all(chunks.map((chunk) => this.#deleteBatch(chunk, deadline)))).flat();
+  }
+
+  async #deleteBatch(candidates: Candidate[], deadline: number) {
+    const { sdk, client } = await loadSqs();
+    return sendWithPartialRetries(
+      candidates,
+      async (batch) => {
+        const out = await client.send(new sdk.DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: batch.map((c, i) => ({ Id: String(i), ReceiptHandle: c.message.ReceiptHandle! })),
+        }));
+        return (out.Failed ?? []).map((f) => ({ index: Number(f.Id), error: batchEntryError(f.Code ?? 'Unknown', f.Message, f.SenderFault ?? false) }));
+      },
+      this.#retry,
+      deadline,
+    );
+  }
+
+  // What this run leaves in the queue: re-sent when SQS would stop counting its age, else visible again at once.
+  async #leave(left: Left[], summary: ReplaySummary): Promise<void> {
+    const renew = left.filter((l) => l.renewable && Number(l.message.Attributes?.ApproximateReceiveCount) >= RENEW_AT_RECEIVE_COUNT);
+    const release = left.filter((l) => !renew.includes(l)).map((l) => l.message);
+    // SendMessageBatch: at most 10 entries and 1 MiB in all (the writer leaves room in each body for the attribute added here).
+    let batch: Left[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      const kept = await this.#renew(batch);
+      for (const message of kept) summary.errors.push({ messageId: message.MessageId ?? '?', reason: 'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm' });
+      release.push(...kept);
+      batch = [];
+      bytes = 0;
+    };
+    for (const l of renew) {
+      const attributes = Object.entries(l.message.MessageAttributes ?? {}).reduce((n, [name, a]) => n + name.length + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? ''), 0);
+      const size = Buffer.byteLength(l.message.Body ?? '') + attributes + RENEWAL_ATTRIBUTES_BYTES;
+      if (batch.length === 10 || (batch.length > 0 && bytes + size > SQS_MAX_BYTES)) await flush();
+      batch.push(l);
+      bytes += size;
+    }
+    if (batch.length > 0) await flush();
+    await this.#makeVisible(release);
+  }
+
+  /**
+   * Sends up to 10 dead letters again as new messages (an offloaded one's S3 object put again
+   * first, so its expiry restarts with the pointer's retention), then deletes the originals.
+   * Returns the originals that must instead be made visible; a failed delete leaves a copy
+   * and its original: a duplicate dead letter, never a lost one.
+   */
+  async #renew(batch: Left[]): Promise<SqsMessage[]> {
+    const keep: SqsMessage[] = [];
+    const ready: Left[] = [];
+    for (const l of batch) {
+      if (l.object) {
+        const { sdk, client } = await loadS3();
+        const put = await client.send(new sdk.PutObjectCommand({ Bucket: l.object.bucket, Key: l.object.key, Body: l.object.body, ContentType: 'application/json' })).then(() => true, () => false);
+        if (!put) {
+          keep.push(l.message);
+          continue;
+        }
+      }
+      ready.push(l);
+    }
+    if (ready.length === 0) return keep;
+    const { sdk, client } = await loadSqs();
+    const sent = await client
+      .send(new sdk.SendMessageBatchCommand({
+        QueueUrl: this.options.queueUrl,
+        Entries: ready.map(({ message }, i) => ({
+          Id: String(i),
+          MessageBody: message.Body!,
+          MessageAttributes: {
+            ...message.MessageAttributes,
+            [FIRST_SENT_ATTRIBUTE]: message.MessageAttributes?.[FIRST_SENT_ATTRIBUTE] ?? { DataType: 'Number', StringValue: message.Attributes?.SentTimestamp ?? String(Date.now()) },
+          },
+        })),
+      }))
+      .then((out) => new Set((out.Successful ?? []).map((s) => Number(s.Id))), () => new Set<number>());
+    const copied = ready.filter((_, i) => sent.has(i));
+    keep.push(...ready.filter((_, i) => !sent.has(i)).map((l) => l.message));
+    if (copied.length) {
+      const out = await client
+        .send(new sdk.DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: copied.map((l, i) => ({ Id: String(i), ReceiptHandle: l.message.ReceiptHandle! })) }))
+        .catch(() => ({ Failed: copied.map((_, i) => ({ Id: String(i) })) }));
+      keep.push(...(out.Failed ?? []).map((f) => copied[Number(f.Id)]!.message));
+    }
+    return keep;
+  }
+
+  // Messages this run leaves in the queue become visible again at once, not after the long timeout.
+  async #makeVisible(messages: SqsMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const { sdk, client } = await loadSqs();
+    for (let i = 0; i < messages.length; i += 10) {
+      const batch = messages.slice(i, i + 10);
+      await client
+        .send(new sdk.ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+        }))
+        .catch(() => undefined); // best effort: they become visible after the timeout anyway
+    }
+  }
+
+  #where(message: SqsMessage, envelope: DeadLetterEnvelope) {
+    const { topic, partition, offset } = envelope.record;
+    return { messageId: message.MessageId ?? '?', topic, partition, offset };
+  }
+}

@@ -1,0 +1,209 @@
+import type { Context } from 'aws-lambda';
+import { decodeEvent, recordAt, type KafkaEventRecord, type PartitionBatch } from './event.js';
+import type { KafkaRecord } from './record.js';
+import { resolveDeserializer, type Deserializer } from './deserializers.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
+import type { DeadLetterTransport } from './dead-letter-writer.js';
+import { ConfigurationError, describeError } from '../contract/errors.js';
+import { Telemetry, type TelemetryOptions } from './telemetry.js';
+import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger.js';
+import { DeadLetters } from './dead-letters.js';
+import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner.js';
+import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
+
+export type { KafkaBatchResponse } from './outcome-ledger.js';
+
+export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
+  /** Business logic for one record. Throw to fail it. Give this or `processBatch`. */
+  readonly processRecord?: (record: KafkaRecord<V, K>, context: Context) => unknown;
+  /**
+   * Business logic for all the records of an invocation at once (one database write, say).
+   * When it throws, the runtime falls back to calling it with one record at a time, in
+   * order, to isolate the records that fail. Give this or `processRecord`.
+   */
+  readonly processBatch?: (records: KafkaRecord<V, K>[], context: Context) => unknown;
+  /** How values are deserialized. A value that cannot be is dead-lettered without retries. @default 'json' */
+  readonly deserializer?: Deserializer<V>;
+  /** How keys are deserialized. @default none: `record.key` is the key's Buffer (or null) */
+  readonly keyDeserializer?: Deserializer<K>;
+  /** Retries of a failing record within the invocation. @default 3 attempts, 100 ms to 2 s, full jitter */
+  readonly retry?: RetryOptions;
+  /**
+   * `partition`: strictly in offset order within a topic-partition, partitions in parallel.
+   * `key`: records with the same key in order, different keys of a partition in parallel.
+   * @default 'partition'
+   */
+  readonly ordering?: 'partition' | 'key';
+  /** Partitions (or keys) processed at once. @default 16 */
+  readonly concurrency?: number;
+  /**
+   * Time kept back before the Lambda deadline to flush dead letters and answer; no record or
+   * retry starts after it. At most half the time the invocation has. @default 3000 ms
+   */
+  readonly timeSafetyMarginMs?: number;
+  /**
+   * Whether the mapping honours partial batch responses (Lambda's Kafka mappings do only in
+   * provisioned mode, with ReportBatchItemFailures). When it does not, an invocation that
+   * would report records for redelivery throws a `WholeBatchRetryError` instead, so that the
+   * whole batch is retried rather than committed. @default `REPORT_BATCH_ITEM_FAILURES`, else true
+   */
+  readonly reportBatchItemFailures?: boolean;
+  /** The SQS dead-letter queue. @default `DLQ_URL` */
+  readonly deadLetterQueueUrl?: string;
+  /** The bucket for dead letters over SQS's 1 MiB. @default `DLQ_BUCKET` */
+  readonly deadLetterBucket?: string;
+  /**
+   * The construct's `consumerGroupId`; dead letters record the group of the record's mapping,
+   * `<consumerGroupId>-<topic>`. @default `KAFKA_CONSUMER_GROUP`
+   */
+  readonly consumerGroupId?: string;
+  /** Metrics namespace and service name. */
+  readonly telemetry?: TelemetryOptions;
+  /** Log record keys and values on failures. @default false */
+  readonly logRecordContents?: boolean;
+  /** Where dead letters are written. @default SQS and S3 through the AWS SDK */
+  readonly deadLetterTransport?: DeadLetterTransport;
+}
+
+function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
+  const value = env[ENV.reportBatchItemFailures];
+  if (value === undefined || value === '' || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigurationError(`${ENV.reportBatchItemFailures} is "${value}"; it must be true or false (the CDK construct sets it from the mapping's reportBatchItemFailures).`);
+}
+
+/** Validated options, shared by every invocation of a handler. */
+class ProcessorConfig implements RecordRunnerConfig {
+  readonly retry: RetryPolicy;
+  readonly deserializeValue;
+  readonly deserializeKey;
+  readonly telemetry: Telemetry;
+  readonly logger;
+  readonly reportBatchItemFailures: boolean;
+  readonly deadLetters;
+
+  constructor(readonly options: KafkaConsumerOptions<unknown, unknown>) {
+    if (!options.processRecord === !options.processBatch) {
+      throw new ConfigurationError('kafkaConsumer needs exactly one of processRecord or processBatch.');
+    }
+    if (options.ordering && options.ordering !== 'partition' && options.ordering !== 'key') {
+      throw new ConfigurationError(`ordering must be 'partition' or 'key', got "${options.ordering}".`);
+    }
+    const concurrency = options.concurrency ?? 16;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigurationError(`concurrency must be a whole number ≥ 1, got ${concurrency}.`);
+    const margin = options.timeSafetyMarginMs;
+    if (margin !== undefined && !(Number.isFinite(margin) && margin >= 0)) {
+      throw new ConfigurationError(`timeSafetyMarginMs must be a finite number of milliseconds ≥ 0, got ${margin}; leave it out for the default ${DEFAULT_TIME_SAFETY_MARGIN_MS}.`);
+    }
+    this.retry = new RetryPolicy(options.retry);
+    this.deserializeValue = resolveDeserializer(options.deserializer ?? 'json', 'value');
+    // Any given value, '' included, is resolved (and refused when unknown), never taken as "none".
+    this.deserializeKey = options.keyDeserializer === undefined ? undefined : resolveDeserializer(options.keyDeserializer, 'key');
+    this.telemetry = new Telemetry(options.telemetry);
+    this.logger = this.telemetry.logger;
+    this.reportBatchItemFailures = options.reportBatchItemFailures ?? reportBatchItemFailuresFrom(process.env);
+    const queueUrl = options.deadLetterQueueUrl ?? process.env[ENV.deadLetterQueueUrl];
+    const bucket = options.deadLetterBucket ?? process.env[ENV.deadLetterBucket];
+    const consumerGroupId = options.consumerGroupId ?? process.env[ENV.consumerGroup];
+    this.deadLetters = {
+      ...(queueUrl ? { queueUrl } : {}),
+      ...(bucket ? { bucket } : {}),
+      ...(options.deadLetterTransport ? { transport: options.deadLetterTransport } : {}),
+      ...(consumerGroupId ? { consumerGroupId } : {}),
+      logRecordContents: options.logRecordContents ?? false,
+    };
+  }
+}
+
+/** Runs tasks with at most `limit` at once. */
+async function runConcurrently(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+function keyGroups(partition: PartitionBatch): KafkaEventRecord[][] {
+  const groups = new Map<string | null, KafkaEventRecord[]>();
+  for (const entry of partition.entries) {
+    const key = entry.key ?? null;
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  return [...groups.values()];
+}
+
+/** Processes Kafka events: the engine behind {@link kafkaConsumer}. */
+export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
+  readonly #config: ProcessorConfig;
+  /** The runner kept between invocations (see RecordRunner); undefined while one is using it. */
+  #idleRunner: RecordRunner | undefined;
+
+  constructor(options: KafkaConsumerOptions<V, K>) {
+    this.#config = new ProcessorConfig(options as KafkaConsumerOptions<unknown, unknown>);
+    this.#idleRunner = new RecordRunner(this.#config);
+  }
+
+  async process(event: unknown, context: Context): Promise<KafkaBatchResponse> {
+    const started = Date.now();
+    const config = this.#config;
+    config.logger.addContext(context);
+    let ledger: OutcomeLedger | undefined;
+    let failed = true;
+    // Invocations at once (only outside Lambda) each get a runner of their own.
+    const runner = this.#idleRunner ?? new RecordRunner(config);
+    this.#idleRunner = undefined;
+    try {
+      const decoded = decodeEvent(event);
+      ledger = new OutcomeLedger(decoded, started);
+      // No record or retry starts after `deadline`; dead letters must be in SQS by `flushBy`.
+      const remaining = context.getRemainingTimeInMillis();
+      const margin = Math.min(config.options.timeSafetyMarginMs ?? DEFAULT_TIME_SAFETY_MARGIN_MS, remaining / 2);
+      const deadline = Math.floor(started + remaining - margin);
+      const flushBy = Math.floor(started + remaining - margin / 4);
+      const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);
+      runner.begin(context, ledger, deadLetters, deadline);
+      const { processBatch } = config.options;
+      if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch))) {
+        const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
+        await this.#runRecords(runner, ledger, call);
+      }
+      await deadLetters.flush();
+      const response = ledger.response(config.reportBatchItemFailures);
+      if (response.batchItemFailures.length > 0) config.logger.warn('reporting partitions for redelivery', { batchItemFailures: response.batchItemFailures });
+      failed = false;
+      return response;
+    } finally {
+      runner.end();
+      this.#idleRunner ??= runner;
+      config.telemetry.publish(context.awsRequestId, ledger?.stats ?? new Map(), Date.now() - started, failed);
+    }
+  }
+
+  async #runRecords(runner: RecordRunner, ledger: OutcomeLedger, call: RecordCall): Promise<void> {
+    const byKey = this.#config.options.ordering === 'key';
+    const tasks = ledger.event.partitions.flatMap((p) =>
+      (byKey ? keyGroups(p) : [p.entries]).map((entries) => () => runner.runInOrder(p, entries, call, ledger.topicStats(p.topic))),
+    );
+    await runConcurrently(tasks, this.#config.options.concurrency ?? 16);
+  }
+
+  // The whole batch in one call; false when it threw and the records must be isolated.
+  async #batchSucceeded(runner: RecordRunner, ledger: OutcomeLedger, context: Context, processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>): Promise<boolean> {
+    const { partitions } = ledger.event;
+    const records: KafkaRecord<unknown, unknown>[] = [];
+    for (const p of partitions) for (const r of p.entries) records.push(recordAt(p, r));
+    try {
+      for (const r of records) runner.deserialize(r);
+      await processBatch(records, context);
+    } catch (error) {
+      // The error's type only: its message may quote a record, and each record's own failure is reported on its own.
+      this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', { errorType: describeError(error).type });
+      return false;
+    }
+    for (const p of partitions) ledger.topicStats(p.topic).processed += p.entries.length;
+    return true;
+  }
+}

@@ -1,0 +1,83 @@
+import { channel } from 'node:diagnostics_channel';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CHANNELS, DEFAULT_METRICS_NAMESPACE, ENV } from '../contract/index.js';
+
+/** Each invocation's `{requestId, stats}` (per topic), for local tools (a no-op without subscribers). */
+export const invocationStats = channel(CHANNELS.invocationStats);
+
+/** What one invocation did for one topic. Counted in plain fields; published once. */
+export interface TopicStats {
+  received: number;
+  processed: number;
+  /** Attempts after the first, across records. */
+  retried: number;
+  deadLettered: number;
+  redelivered: number;
+  deadLetterErrors: number;
+  bytes: number;
+  maxRecordAgeMs: number;
+}
+
+/** Zeroed stats. The record runner keeps the last ones it counted in, for their layout (see record-runner.ts). */
+export const emptyTopicStats = (): TopicStats => ({ received: 0, processed: 0, retried: 0, deadLettered: 0, redelivered: 0, deadLetterErrors: 0, bytes: 0, maxRecordAgeMs: 0 });
+
+export interface TelemetryOptions {
+  /** CloudWatch namespace. @default `POWERTOOLS_METRICS_NAMESPACE`, else 'KafkaConsumer' */
+  readonly namespace?: string;
+  /** The `service` dimension and log field. @default `POWERTOOLS_SERVICE_NAME`, else 'kafka-consumer' */
+  readonly serviceName?: string;
+}
+
+/** Powertools Metrics (EMF) and Logger, with dimensions kept to service and topic. */
+export class Telemetry {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+
+  constructor(options: TelemetryOptions = {}) {
+    const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
+    const namespace = options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE;
+    this.logger = new Logger({ serviceName });
+    this.metrics = new Metrics({ namespace, serviceName });
+    this.#warnIfUnwatched('serviceName', serviceName, ENV.serviceName);
+    this.#warnIfUnwatched('namespace', namespace, ENV.metricsNamespace);
+  }
+
+  /**
+   * The KafkaConsumer construct sets these variables and alarms on (and graphs) what is
+   * published under them: an option that differs would leave the alarms blind, so say so once,
+   * at cold start.
+   */
+  #warnIfUnwatched(option: keyof TelemetryOptions, effective: string, variable: string): void {
+    const watched = process.env[variable];
+    if (watched === undefined || watched === effective) return;
+    this.logger.warn(`kafkaConsumer's telemetry.${option} is "${effective}", but ${variable} (which the KafkaConsumer construct sets, and its alarms and dashboard watch) is "${watched}": metrics published under "${effective}" reach no alarm. Leave telemetry.${option} out, or give the construct ${option === 'namespace' ? 'metricsNamespace' : 'serviceName'}: "${effective}".`);
+  }
+
+  /** One EMF line per topic; when the event could not even be read, one line without a topic. */
+  publish(requestId: string, stats: ReadonlyMap<string, TopicStats>, durationMs: number, handlerFailed: boolean): void {
+    if (invocationStats.hasSubscribers) invocationStats.publish({ requestId, stats });
+    const m = this.metrics;
+    if (stats.size === 0) {
+      m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);
+      if (handlerFailed) m.addMetric('HandlerErrors', MetricUnit.Count, 1);
+      m.publishStoredMetrics();
+      return;
+    }
+    for (const [topic, s] of stats) {
+      m.addDimension('topic', topic);
+      m.addMetric('RecordsReceived', MetricUnit.Count, s.received);
+      m.addMetric('RecordsProcessed', MetricUnit.Count, s.processed);
+      m.addMetric('RecordsRetried', MetricUnit.Count, s.retried);
+      m.addMetric('RecordsDeadLettered', MetricUnit.Count, s.deadLettered);
+      m.addMetric('RecordsRedelivered', MetricUnit.Count, s.redelivered);
+      m.addMetric('DeadLetterSendErrors', MetricUnit.Count, s.deadLetterErrors);
+      m.addMetric('BatchSize', MetricUnit.Count, s.received);
+      m.addMetric('BatchBytes', MetricUnit.Bytes, s.bytes);
+      m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);
+      m.addMetric('RecordAge', MetricUnit.Milliseconds, s.maxRecordAgeMs);
+      if (handlerFailed) m.addMetric('HandlerErrors', MetricUnit.Count, 1);
+      m.publishStoredMetrics();
+    }
+  }
+}

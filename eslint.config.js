@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.cache/', 'bench/.out/', 'bench/results.json', '.stryker-tmp/', 'reports/', 'dist/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.cache/', 'bench/.out/', 'bench/results.json', '.stryker-tmp/', 'reports/', 'dist/', 'docs/api/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // The bench probes: plain JavaScript for Node (no loader in the processes they measure).

@@ -34,7 +34,7 @@ export function report(scenarios: ScenarioResult[]): BenchReport {
   return { node: process.version, cpu: `${cpus[0]?.model.trim() ?? 'unknown'} × ${cpus.length}`, date: new Date().toISOString(), scenarios };
 }
 
-/** What each ratio must be (DEVELOPERS.md), shown beside it in the table. */
+/** What each ratio must be (docs/performance.md), shown beside it in the table. */
 export const TARGETS: Record<string, Record<string, { op: '≥' | '≤'; value: number }>> = {
   'handler-throughput-10000': { floor: { op: '≥', value: 0.9 }, middy: { op: '≥', value: 1 }, powertools: { op: '≥', value: 2 } },
   'failure-path': { naive: { op: '≥', value: 20 } },
@@ -51,7 +51,7 @@ export const LIMITS: Record<string, { op: '≤'; value: number }> = {
 
 const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : String(round(n, 3)));
 
-/** The table `npm run bench` prints and the README shows (Markdown, readable as plain text). */
+/** The table `npm run bench` prints and docs/results.md shows (Markdown, readable as plain text). */
 export function markdownTable(r: BenchReport): string {
   const lines = [
     `Node ${r.node} · ${r.cpu} · ${r.date.slice(0, 10)}`,

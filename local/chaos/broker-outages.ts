@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { EventSourceMappingEmulator } from '../esm/emulator.js';
 import { startEmbeddedKafka } from '../kafka/embedded-kafka.js';
+import { assertKafkajsPatched } from '../../src/kafka/kafkajs-patches.js';
 
 export interface BrokerOutagesOptions {
   readonly records: number;
@@ -70,6 +71,7 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
   let crashes = 0;
   try {
     await cluster.createTopic(topic, partitions);
+    assertKafkajsPatched(); // its own client (for its logger), not createKafka's: patches 006 and 007 are what it exercises
     const kafka = new Kafka({
       clientId: 'broker-outages', brokers: cluster.brokers, logLevel: options.kafkaLogLevel ?? logLevel.NOTHING,
       logCreator: () => ({ namespace, label, log: entry }: LogEntry) => {

@@ -5,15 +5,12 @@
 // consumer drains, and the ground truth (what the user function finished, what the DLQ holds)
 // is compared with what was produced.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Admin } from 'kafkajs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { effectiveMappingSettings, mappingSettingsFromContext } from '../../src/mapping/mapping-settings.js';
 import { createKafka } from '../../src/kafka/kafka-connection.js';
 import { ENV } from '../../src/contract/index.js';
-import type { ReplaySummary } from '../../src/replay/replayer.js';
 import { startLocalServices, type LocalServices } from '../services.js';
 import { startFaultProxy } from '../fault-proxy.js';
 import { produceDemoRecords } from '../demo-workload.js';
@@ -24,6 +21,8 @@ import { RUNTIME_CHANNELS, SandboxPool } from '../esm/sandbox.js';
 import { HandlerFaults } from './handler-faults.js';
 import { FaultSchedule, FAULT_KINDS, type FaultCountsByKind } from './schedule.js';
 import type { ChaosConsumerData } from './chaos-consumer.js';
+import { ReplayRuns } from './replay-runs.js';
+import { behind, isClusterTrouble, until } from './consumer-progress.js';
 
 export interface ChaosOptions {
   readonly records: number;
@@ -76,7 +75,6 @@ const TIMEOUT_EVERY = 23;
 const REPLAY_MAX_RUNS = 20;
 /** Short, so that a restarted consumer's rebalance takes seconds, not half a minute. */
 const SESSION_TIMEOUT_MS = 6_000;
-const REPLAY_TIMEOUT_S = 60;
 /** In the healed drain, this long without a partition moving means kafkajs stopped fetching. */
 const STALL_MS = 20_000;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -285,89 +283,4 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 function directSqs(services: LocalServices): SQSClient {
   const { AWS_ENDPOINT_URL: endpoint, AWS_REGION: region, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = services.env;
   return new SQSClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey }, useQueueUrlAsEndpoint: false });
-}
-
-/** Polls `done` until it holds, or the deadline passes or `cutShort` holds (false); `failed` ends the wait with its error. */
-async function until(done: () => Promise<boolean>, failed: () => Error | undefined, giveUpAt: number, cutShort = () => false): Promise<boolean> {
-  while (!(await done())) {
-    const error = failed();
-    if (error) throw error;
-    if (Date.now() > giveUpAt || cutShort()) return false;
-    await sleep(500);
-  }
-  return true;
-}
-
-/** Kafka errors that come from the cluster's state (an error answer, a broker out of reach), not from the records. */
-const CLUSTER_TROUBLE = new Set(['KafkaJSProtocolError', 'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSNumberOfRetriesExceeded']);
-
-/** True when the emulator stopped over the cluster's trouble: some error in its chain of causes is one of {@link CLUSTER_TROUBLE}. */
-function isClusterTrouble(error: Error): boolean {
-  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) if (CLUSTER_TROUBLE.has(cause.name)) return true;
-  return false;
-}
-
-/**
- * What keeps the group from having caught up: the partitions whose committed offset is short of
- * their end, or the error that kept the question from being answered; undefined when every
- * record has been decided.
- */
-async function behind(admin: Admin, groupId: string, topic: string): Promise<string | undefined> {
-  try {
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    const short = ends.filter((p) => Number(p.high) > 0 && at.get(p.partition) !== Number(p.high)).map((p) => `partition ${p.partition} committed ${at.get(p.partition)} of ${p.high}`);
-    return short.length ? short.join(', ') : undefined;
-  } catch (error) {
-    return `cannot tell: ${(error as Error).message}`; // e.g. a broker is down: ask again
-  }
-}
-
-/** The replay function, one invocation per child process (`npm run invoke -- replay`), so that it can be killed. */
-class ReplayRuns {
-  child: ChildProcess | undefined;
-  runs = 0;
-  /** Receipt handles the replay received in the current run. */
-  readonly #received = new Set<string>();
-
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-    proxy: { plan: { observe?: (api: string, body: Buffer) => void } },
-  ) {
-    proxy.plan.observe = (api, body) => {
-      if (api !== 'AmazonSQS.ReceiveMessage') return;
-      for (const m of (JSON.parse(body.toString()) as { Messages?: Array<{ ReceiptHandle: string }> }).Messages ?? []) this.#received.add(m.ReceiptHandle);
-    };
-  }
-
-  /** One invocation; its summary, or undefined when it failed or was killed. */
-  async run(): Promise<ReplaySummary | undefined> {
-    this.runs++;
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../invoke.ts', import.meta.url)), 'replay', '--payload', '{"maxMessages":10000}', '--timeout', String(REPLAY_TIMEOUT_S)], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    this.child = child;
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), (REPLAY_TIMEOUT_S + 30) * 1_000);
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    clearTimeout(killer);
-    this.child = undefined;
-    await this.#releaseReceived();
-    if (code !== 0) return undefined;
-    const last = out.trim().split('\n').at(-1) ?? '{}';
-    return (JSON.parse(last) as { response?: ReplaySummary }).response;
-  }
-
-  // What a dead (or failed) replay held stays invisible for its visibility timeout (minutes);
-  // its end is fast-forwarded here, so the next run and the final count see those messages.
-  async #releaseReceived() {
-    const handles = [...this.#received];
-    this.#received.clear();
-    for (let i = 0; i < handles.length; i += 10) {
-      const Entries = handles.slice(i, i + 10).map((ReceiptHandle, j) => ({ Id: String(j), ReceiptHandle, VisibilityTimeout: 0 }));
-      await this.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries })).catch(() => undefined); // deleted ones fail: fine
-    }
-  }
 }

@@ -1,18 +1,22 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { Context } from 'aws-lambda';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event.js';
 import { InvocationBatcher, type Fetch, type Invocation } from './invocation-batcher.js';
 import { EmulatorStats, type InvocationReport } from './emulator-stats.js';
 import { lambdaContext } from './lambda-context.js';
-import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings, type MappingSettings } from '../../src/mapping/mapping-settings.js';
-import { mappingUuidOf, type FailureCondition, type OnFailureDestination } from './on-failure-destinations.js';
+import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings } from '../../src/mapping/mapping-settings.js';
+import { mappingUuidOf, type FailureCondition } from './on-failure-destinations.js';
+import type { EmulatorOptions } from './emulator-options.js';
+import { firstOffsets, toBrokerRecord } from './broker-records.js';
+import { ignoredResponse, parseResponse } from './lambda-response.js';
+import { EmulatorError, InvocationTimeoutError } from '../errors.js';
 import { mappingConsumerGroupId } from '../../src/runtime/consumer-group.js';
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 import type { TopicStats } from '../../src/runtime/telemetry.js';
-import { headersInOrder } from '../../src/kafka/kafka-headers.js';
 import { CHANNELS } from '../../src/contract/index.js';
 import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../src/mapping/event-filter.js';
+
+export type { EmulatorOptions, Handler } from './emulator-options.js';
 
 /**
  * kafkajs fetches only from the brokers its cached metadata lists, and a broker that was down
@@ -22,43 +26,6 @@ import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../
  * bounds that pause after a broker comes back, for one Metadata request per interval.
  */
 const METADATA_MAX_AGE_MS = 5_000;
-
-/**
- * The function. `signal` is aborted when the invocation times out: a handler that runs in a
- * sandbox ({@link SandboxPool}) stops it then, as Lambda stops a timed-out sandbox.
- */
-export type Handler = (event: unknown, context: Context, signal: AbortSignal) => Promise<unknown>;
-
-export interface EmulatorOptions {
-  readonly kafka: Kafka;
-  readonly topic: string;
-  /** The mapping's settings, as the CDK app reads them. */
-  readonly settings: MappingSettings;
-  readonly handler: Handler;
-  /** @default 60 s */
-  readonly functionTimeoutMs?: number;
-  /** @default 'consumer' */
-  readonly functionName?: string;
-  readonly bootstrapServers: string;
-  /** The cluster's ARN in events and on-failure records. @default a demo MSK cluster ARN */
-  readonly eventSourceArn?: string;
-  /**
-   * Where discarded batches go, in the shape Lambda gives that kind of destination
-   * (`sqsOnFailureDestination`, `s3OnFailureDestination`, `kafkaOnFailureDestination` in
-   * ./on-failure-destinations). A batch the destination could not take stays uncommitted, and
-   * the emulator stops consuming ({@link EventSourceMappingEmulator.error} says why).
-   * @default none: discarded batches are dropped, as by a mapping without a destination
-   */
-  readonly onFailure?: OnFailureDestination;
-  /** Delay between retries of a failed invocation. @default 500 ms */
-  readonly retryDelayMs?: number;
-  /**
-   * The consumer's group session timeout. A member that left is replaced only after a
-   * rebalance, which the embedded broker holds open for this long less a second.
-   * @default 30 s (kafkajs)
-   */
-  readonly sessionTimeoutMs?: number;
-}
 
 /**
  * An emulation of Lambda's Kafka event source mapping: a kafkajs consumer in the mapping's
@@ -114,7 +81,7 @@ export class EventSourceMappingEmulator {
     // kafkajs stops a consumer for good (no restart) on an error it cannot retry, such as a
     // fetched batch it cannot decode; the emulator must not then wait for records forever.
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.#error = new Error(`The event source mapping emulator for ${options.topic} stopped: ${payload.error.message}`, { cause: payload.error });
+      if (!payload.restart) this.#error = new EmulatorError(`The event source mapping emulator for ${options.topic} stopped: ${payload.error.message}`, { cause: payload.error });
     });
   }
 
@@ -129,7 +96,7 @@ export class EventSourceMappingEmulator {
 
   /** Joins the mapping's group and consumes; once stopped, an emulator stays stopped (start a new one). */
   async start(): Promise<void> {
-    if (this.#stopping) throw new Error(`This event source mapping emulator for ${this.options.topic} was stopped${this.#error ? ` (${this.#error.message})` : ''}: create a new EventSourceMappingEmulator to consume again; it resumes from the group's committed offsets.`);
+    if (this.#stopping) throw new EmulatorError(`This event source mapping emulator for ${this.options.topic} was stopped${this.#error ? ` (${this.#error.message})` : ''}: create a new EventSourceMappingEmulator to consume again; it resumes from the group's committed offsets.`);
     const position = this.#settings.startingPosition;
     subscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
     subscribe(CHANNELS.invocationStats, this.#onStats);
@@ -301,7 +268,7 @@ export class EventSourceMappingEmulator {
       const response = await Promise.race([
         this.options.handler(event, context, sandbox.signal),
         new Promise<never>((_, reject) => (timer = setTimeout(() => {
-          const error = new TimeoutError(timeoutMs);
+          const error = new InvocationTimeoutError(timeoutMs);
           sandbox.abort(error);
           reject(error);
         }, timeoutMs))),
@@ -313,7 +280,7 @@ export class EventSourceMappingEmulator {
       return { ok: true, redeliverFrom: honoured ? reported : new Map() };
     } catch (error) {
       // middy answers its own TimeoutError just before the deadline: a time-out all the same.
-      if (error instanceof TimeoutError || (error as Error)?.name === 'TimeoutError') this.stats.timeouts++;
+      if (error instanceof InvocationTimeoutError || (error as Error)?.name === 'TimeoutError') this.stats.timeouts++;
       return { ok: false };
     } finally {
       clearTimeout(timer);
@@ -337,7 +304,7 @@ export class EventSourceMappingEmulator {
       });
     } catch (error) {
       const where = [...firstOffsets(records)].map(([id, offset]) => `${id} from offset ${offset}`).join(', ');
-      this.#error ??= new Error(
+      this.#error ??= new EmulatorError(
         `The event source mapping emulator for ${this.options.topic} could not write ${records.length} discarded record(s) (${where}) to its on-failure destination ${destination!.target}: ${(error as Error).message}. ` +
           'They stay uncommitted and the emulator stopped consuming: make the destination writable (an existing bucket or queue; for kafka://, a topic that exists on the mapping\'s cluster) and start a new emulator (npm start: run it again); it resumes from the committed offsets.',
         { cause: error },
@@ -352,58 +319,3 @@ export class EventSourceMappingEmulator {
   }
 }
 
-class TimeoutError extends Error {
-  constructor(ms: number) {
-    super(`Task timed out after ${(ms / 1_000).toFixed(2)} seconds`);
-  }
-}
-
-// Headers in record order, as Lambda's event keeps them. A null header value (Kafka allows
-// one; how Lambda encodes it is not documented) becomes an empty one.
-function toBrokerRecord(topic: string, partition: number, m: KafkaMessage): BrokerRecord {
-  const ordered = headersInOrder(m);
-  const headers = ordered.length === 0 ? NO_HEADERS : ordered.map(({ key, value }) => [key, value ?? Buffer.alloc(0)] as const);
-  return { topic, partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key, value: m.value, headers };
-}
-const NO_HEADERS: BrokerRecord['headers'] = Object.freeze([]);
-
-/** What a response would have redelivered, for a mapping that ignores it (malformed answers included). */
-function ignoredResponse(response: unknown, records: BrokerRecord[]): Map<string, number> {
-  try {
-    return parseResponse(response, records);
-  } catch {
-    return new Map();
-  }
-}
-
-/**
- * Applies Lambda's rules to a response: empty or null means success; each identifier must
- * name a partition and offset of this invocation, else the whole batch failed.
- */
-export function parseResponse(response: unknown, records: BrokerRecord[]): Map<string, number> {
-  const result = new Map<string, number>();
-  if (response === null || response === undefined) return result;
-  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
-  if (failures === undefined || failures === null) return result;
-  if (!Array.isArray(failures)) throw new Error('batchItemFailures is not a list');
-  if (failures.length === 0) return result;
-  const present = new Set(records.map((r) => `${r.topic}-${r.partition}@${r.offset}`));
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: { partition?: unknown; offset?: unknown } })?.itemIdentifier;
-    if (!id || typeof id.partition !== 'string' || typeof id.offset !== 'number' || !present.has(`${id.partition}@${id.offset}`)) {
-      throw new Error(`invalid itemIdentifier ${JSON.stringify(id)}: the whole batch counts as failed`);
-    }
-    result.set(id.partition, Math.min(result.get(id.partition) ?? id.offset, id.offset));
-  }
-  return result;
-}
-
-/** Each partition's first offset among `records`: where to redeliver them all from. */
-function firstOffsets(records: BrokerRecord[]): Map<string, number> {
-  const first = new Map<string, number>();
-  for (const r of records) {
-    const id = `${r.topic}-${r.partition}`;
-    if (!first.has(id)) first.set(id, r.offset);
-  }
-  return first;
-}

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { lambdaContext } from './lambda-context.js';
 import type { SandboxInvoke, SandboxReply, SandboxWorkerData } from './sandbox.js';
+import { EmulatorError } from '../errors.js';
 
 const { module, exportName, channels } = workerData as SandboxWorkerData;
 const port = parentPort!;
@@ -15,7 +16,7 @@ for (const name of channels) subscribe(name, (message) => port.postMessage({ typ
 
 const loaded = import(pathToFileURL(module).href).then((m: Record<string, unknown>) => {
   const handler = m[exportName];
-  if (typeof handler !== 'function') throw new Error(`${module} does not export a function named "${exportName}"`);
+  if (typeof handler !== 'function') throw new EmulatorError(`${module} does not export a function named "${exportName}"`);
   return handler as (event: unknown, context: unknown) => Promise<unknown>;
 });
 // Reported to each invocation below; unhandled until the first one, it would end the thread

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import { CHANNELS } from '../../src/contract/index.js';
+import { EmulatorError } from '../errors.js';
 
 /** The runtime's channels, which the emulator and local tools listen to. */
 export const RUNTIME_CHANNELS = Object.values(CHANNELS);
@@ -74,7 +75,7 @@ export class SandboxPool {
   readonly handler = (event: unknown, context: Context, signal?: AbortSignal) => this.invoke(event, context, signal);
 
   invoke(event: unknown, context: Context, signal?: AbortSignal): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new Error('the sandbox pool is closed'));
+    if (this.#closed) return Promise.reject(new EmulatorError('the sandbox pool is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const worker = this.#idle.pop() ?? this.#spawn();
     return new Promise((resolve, reject) => {
@@ -93,12 +94,14 @@ export class SandboxPool {
         // A failed invocation's sandbox is stopped too: middy answers a TimeoutError just before
         // the deadline, and what the function still has running must not outlive the failure.
         this.#discard(worker);
+        // Deliberately a plain Error: it stands for the function's own error (its name, message
+        // and stack, copied across the thread), not one of the emulator's.
         reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
       };
       // An uncaught error or process.exit in the function ends the sandbox and the invocation.
       const onExit = (code: number) => {
         settle();
-        reject(new Error(`the sandbox exited (code ${code}) during the invocation`));
+        reject(new EmulatorError(`the sandbox exited (code ${code}) during the invocation`));
       };
       const onAbort = () => {
         settle();

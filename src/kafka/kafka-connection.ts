@@ -2,6 +2,7 @@ import { Kafka, logLevel, type KafkaConfig, type Producer, type SASLOptions, typ
 import { ENV } from '../contract/index.js';
 import { ConfigurationError } from '../contract/errors.js';
 import { registerKafkaCodecs } from './kafka-codecs.js';
+import { assertKafkajsPatched } from './kafkajs-patches.js';
 
 /** How the functions authenticate to the brokers (`KAFKA_AUTH`). */
 export type KafkaAuth = 'iam' | 'scram-sha-512' | 'scram-sha-256' | 'tls' | 'none';
@@ -30,6 +31,7 @@ export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId
   if (!AUTH_MODES.includes(auth)) {
     throw new ConfigurationError(`${ENV.kafkaAuth} is "${auth}"; it must be one of ${AUTH_MODES.join(', ')}.`);
   }
+  assertKafkajsPatched(); // every client here relies on patches/: a kafkajs without them fails here, not on a record
   registerKafkaCodecs(); // every client here reads (and the replay writes) all of Kafka's codecs
   const config: KafkaConfig = { clientId, brokers, logLevel: logLevel.WARN, logCreator: stderrLog, ssl: auth !== 'none' };
   if (auth === 'iam') config.sasl = await iamSasl(env);

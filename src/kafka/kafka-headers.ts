@@ -1,9 +1,10 @@
 import type { KafkaMessage } from 'kafkajs';
 
 // Kafka headers are an ordered list in which a name may repeat; kafkajs's `headers` is an
-// object keyed by name, which groups `a, b, a` into `a, a, b`. patches/kafkajs+2.2.4.patch
-// (applied by `npm install`'s prepare script, patch-package) keeps the list as the record batch
-// holds it, on consumed messages, and writes one given in order when producing.
+// object keyed by name, which groups `a, b, a` into `a, a, b`. Patches 001 and 002 in patches/
+// (applied by `npm install`'s prepare script, patch-package) keep the list as the record batch
+// holds it, on consumed messages, and write one given in order when producing; createKafka
+// checks that they are applied (kafkajs-patches.ts).
 
 /** One record header as kafkajs reads and writes it. */
 export interface KafkajsHeader {
@@ -25,8 +26,5 @@ declare module 'kafkajs' {
 /** A consumed message's headers in record order; an old-format (v0/v1) message has none. */
 export function headersInOrder(message: KafkaMessage): KafkajsHeader[] {
   if (message.size !== undefined) return [];
-  if (!Array.isArray(message.orderedHeaders)) {
-    throw new Error('kafkajs is not patched (no orderedHeaders on a consumed record): run `npm install`, whose prepare script applies patches/kafkajs+2.2.4.patch.');
-  }
   return message.orderedHeaders;
 }

@@ -9,7 +9,7 @@ import { runBrokerOutages } from '../../local/chaos/broker-outages.js';
 // restarts it. The same rhythm as the 20,000-record run, at 3,000 records. On the
 // unpatched embedded broker the replacement alone stalls it for 30 s (the mock held every
 // rebalance open for the session timeout); the kafkajs side (rejoining as the same member after
-// a crash) is pinned by test/unit/kafkajs-consumer-rejoin.test.ts, as a crash is rare at this size.
+// a crash) is pinned by test/unit/kafka/kafkajs-consumer-rejoin.test.ts, as a crash is rare at this size.
 describe('event source mapping emulator, a random broker down 1.5 s every 4 s', () => {
   it('processes every record and never stops for long, through outages and a replacement of its pollers', async () => {
     const summary = await runBrokerOutages({ records: 3_000, outagesForMs: 40_000, settleMs: 15_000, seed: 30 });

@@ -1,4 +1,4 @@
-// README "Running locally", step by step, as a user runs it: `npm run services` in one process,
+// docs/local-development.md "Running locally", step by step, as a user runs it: `npm run services` in one process,
 // its printed lines as the environment of `npm run invoke -- consumer` and `-- replay`.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { startServicesProcess, type ServicesProcess } from '../support/services-
 import { freshQueue, queueDepth, sqsClient } from '../support/sqs.js';
 import { readTopic, topicRecordCount } from '../support/kafka.js';
 
-const SAMPLE_EVENT = 'local/events/permanent-failures.json'; // the README's example event
+const SAMPLE_EVENT = 'local/events/permanent-failures.json'; // the example event of docs/local-development.md
 const run = Date.now();
 
 /** The sample event, its records moved to a topic of this run's own. */
@@ -26,7 +26,7 @@ let services: ServicesProcess;
 let env: LocalEnvironment;
 
 beforeAll(async () => {
-  // The user's shell: a cluster of their own in KAFKA_BROKERS stays (the README allows it);
+  // The user's shell: a cluster of their own in KAFKA_BROKERS stays (docs/local-development.md allows it);
   // SQS/S3 are always the embedded ones, so the queues are this run's own.
   const shell: NodeJS.ProcessEnv = { ...process.env, KAFKA_TOPIC: `readme-${run}` };
   for (const name of ['AWS_ENDPOINT_URL', 'DLQ_URL', 'ON_FAILURE_QUEUE_URL', 'DLQ_BUCKET', 'REPLAY_ALLOWED_TOPICS']) delete shell[name];
@@ -37,7 +37,7 @@ afterAll(async () => {
   await services?.stop();
 });
 
-describe('README: Running locally (npm run services, then npm run invoke)', () => {
+describe('docs/local-development.md: Running locally (npm run services, then npm run invoke)', () => {
   it('prints every setting the local commands need', () => {
     const names: Array<keyof LocalEnvironment> = ['KAFKA_BROKERS', 'KAFKA_TOPIC', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DLQ_URL', 'ON_FAILURE_QUEUE_URL', 'DLQ_BUCKET', 'REPLAY_ALLOWED_TOPICS'];
     for (const name of names) expect(services.env[name], name).toBeTruthy();
@@ -81,7 +81,8 @@ describe('README: Running locally (npm run services, then npm run invoke)', () =
       expect(originalTimestamp!.toString()).toBe(String(original.timestamp));
       expect(count!.toString()).toBe('1');
       expect(originalPartition!.toString()).toBe(String(original.partition));
-      // The sample's headers do not interleave names, so kafkajs keeps their order (README: Known limit).
+      // The sample's headers do not interleave names, so kafkajs's grouped `headers`, read here, keep
+      // their order (an interleaved order needs patch 001's orderedHeaders: patches/README.md).
       const got = Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, Buffer.from(v!).toString('hex')]));
       expect(got).toEqual((original.headers ?? []).map((h) => Object.entries(h).map(([name, bytes]) => [name, Buffer.from(bytes).toString('hex')])[0]));
     }

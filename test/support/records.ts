@@ -1,6 +1,6 @@
 import { decodeEvent, recordAt } from '../../src/runtime/event.js';
 import type { KafkaRecord } from '../../src/runtime/record.js';
-import { buildKafkaEvent, type BrokerRecord } from '../../local/esm/lambda-event.js';
+import { buildKafkaEvent, type BrokerRecord } from './kafka-event.js';
 
 /** The runtime's records for broker records of one topic-partition, as a handler would see them. */
 export function partitionOf(records: BrokerRecord[]): KafkaRecord[] {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
-// patches/kafkajs+2.2.4.patch, consumer/index.js: a consumer that crashed while its group
+// patches/kafkajs+2.2.4+007+crashed-member-rejoins-as-itself.patch, consumer/index.js: a consumer that crashed while its group
 // coordinator was out of reach (it could not leave the group) rejoins, on its restart, as the
 // member it was. Unpatched kafkajs rejoins as a new member: the coordinator then waits, up to the
 // session timeout, for the old member to rejoin or expire, and under brokers going down every few

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
-// patches/kafkajs+2.2.4.patch, fetchManager.js: a consumer stopped while its fetchers were being
+// patches/kafkajs+2.2.4+005+stopped-consumer-starts-no-fetchers.patch, fetchManager.js: a consumer stopped while its fetchers were being
 // rebuilt (the cluster's brokers changed, as when one goes down) must not start new fetchers.
 // Unpatched kafkajs starts them; they call the stopped runner's fetch, which answers [] at once,
 // forever, without yielding to the event loop: the process hangs with no timer ever firing (seen

@@ -1,5 +1,5 @@
-// patches/kafkajs+2.2.4.patch, the request queue: kafkajs 2.2.4 schedules its pending-request
-// check even when nothing is pending, at a delay far below zero; Node 24 prints a
+// patches/kafkajs+2.2.4+004+idle-request-queue-sets-no-timer.patch, the request queue: kafkajs
+// 2.2.4 schedules its pending-request check even when nothing is pending, at a delay far below zero; Node 24 prints a
 // TimeoutNegativeWarning for it, and the check reschedules itself every millisecond while idle.
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';

@@ -7,7 +7,7 @@ import { DeserializationError } from '../../../src/runtime/errors.js';
 import { MAX_INFLATED_BYTES } from '../../../src/runtime/wire-format.js';
 import type * as WireFormatModule from '../../../src/runtime/wire-format.js';
 import { fresh } from '../../support/fresh.js';
-import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { fakeQueue } from '../../support/dead-letter-transport.js';
 import { GLUE_SCHEMA_VERSION, confluentFrame, deserialize, glueFrame } from '../../support/wire-format.js';

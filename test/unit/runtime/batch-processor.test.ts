@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
 import { NonRetryableError } from '../../../src/runtime/errors.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
-import { buildKafkaEvent, type BrokerRecord } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent, type BrokerRecord } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../support/output.js';
 import { fakeQueue, fakeTransport, refuseAll } from '../../support/dead-letter-transport.js';

@@ -5,7 +5,7 @@ import type { DeadLetterTransport } from '../../../src/runtime/dead-letter-write
 import type { DeadLetterPointer } from '../../../src/runtime/envelope.js';
 import { decodeEvent, recordAt, type DecodedEvent } from '../../../src/runtime/event.js';
 import { OutcomeLedger } from '../../../src/runtime/outcome-ledger.js';
-import { buildKafkaEvent, type BrokerRecord, type EventSource } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent, type BrokerRecord, type EventSource } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { fakeTransport, refuseAll } from '../../support/dead-letter-transport.js';
 import { captureOutput } from '../../support/output.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeError } from '../../../src/contract/errors.js';
 import { buildEnvelope, parseDeadLetter, MalformedDeadLetterError, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../../src/runtime/envelope.js';
 import { partitionOf } from '../../support/records.js';
-import type { BrokerRecord } from '../../../local/esm/lambda-event.js';
+import type { BrokerRecord } from '../../support/kafka-event.js';
 import { fresh } from '../../support/fresh.js';
 import type * as EnvelopeModule from '../../../src/runtime/envelope.js';
 

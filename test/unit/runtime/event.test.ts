@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, recordAt } from '../../../src/runtime/event.js';
 import { DeserializationError, InvalidEventError } from '../../../src/runtime/errors.js';
-import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 
 describe('decodeEvent', () => {
   it('decodes null keys, tombstones, duplicate binary headers and keeps their order', () => {

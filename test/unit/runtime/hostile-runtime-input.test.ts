@@ -7,7 +7,7 @@ import { ConfigurationError, describeError } from '../../../src/contract/errors.
 import { InvalidEventError } from '../../../src/runtime/errors.js';
 import { decodeEvent, jsonText } from '../../../src/runtime/event.js';
 import { eventHeaderList, type KafkaRecord } from '../../../src/runtime/record.js';
-import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../support/output.js';
 import { fakeQueue } from '../../support/dead-letter-transport.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as runtime from '../../../src/runtime/index.js';
-import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { fakeTransport } from '../../support/dead-letter-transport.js';
 

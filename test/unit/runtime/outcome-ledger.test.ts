@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeEvent } from '../../../src/runtime/event.js';
 import { WholeBatchRetryError } from '../../../src/runtime/errors.js';
 import { OutcomeLedger } from '../../../src/runtime/outcome-ledger.js';
-import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 
 const event = () =>
   decodeEvent(buildKafkaEvent([0, 1, 2, 3].flatMap((offset) => [

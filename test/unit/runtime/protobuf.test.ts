@@ -4,7 +4,7 @@ import { kafkaConsumer } from '../../../src/runtime/index.js';
 import { protobufDeserializer } from '../../../src/runtime/protobuf.js';
 import { ConfigurationError } from '../../../src/contract/errors.js';
 import { DeserializationError } from '../../../src/runtime/errors.js';
-import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { fakeQueue } from '../../support/dead-letter-transport.js';
 import { GLUE_SCHEMA_VERSION, confluentFrame, deserialize, glueFrame } from '../../support/wire-format.js';

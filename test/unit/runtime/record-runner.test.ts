@@ -8,7 +8,7 @@ import { OutcomeLedger } from '../../../src/runtime/outcome-ledger.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
 import { RecordRunner } from '../../../src/runtime/record-runner.js';
 import { RetryPolicy } from '../../../src/runtime/retry.js';
-import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../support/output.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResponse } from '../../../../local/esm/emulator.js';
+import { parseResponse } from '../../../../local/esm/lambda-response.js';
 
 const records = [0, 1, 2].map((offset) => ({ topic: 'orders', partition: 0, offset }));
 

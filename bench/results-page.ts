@@ -2,7 +2,7 @@
 // so that no figure is typed twice or goes stale in prose. `npm run docs:results` writes it; a unit
 // test fails when the page no longer matches the JSON.
 import { readFileSync } from 'node:fs';
-import { markdownTable, type BenchReport } from './results';
+import { markdownTable, type BenchReport } from './results.js';
 
 export const RESULTS_PAGE = 'docs/results.md';
 export const BENCH_RESULTS = 'bench/results.json';

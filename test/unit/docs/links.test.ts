@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docPages, ROOT } from './pages';
+import { docPages, ROOT } from './pages.js';
 
 /** Markdown links outside code: fenced blocks and inline code spans are left out. */
 export function relativeLinks(text: string): string[] {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { docPages, ROOT } from './pages';
+import { docPages, ROOT } from './pages.js';
 
 interface Snippet {
   readonly page: string;

@@ -1,9 +1,10 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { MappingSettingsError } from '../mapping/mapping-settings.js';
+import { acknowledgePrefixListLookup } from './cdk-nag-acknowledgements.js';
+import { ConstructPropsError } from './errors.js';
 
 /** Where a cluster's brokers are reached: its VPC, shared by the mapping, its on-failure destination and the replay function. */
 export interface ClusterVpcProps {
@@ -118,7 +119,7 @@ export class ClusterNetwork extends Construct {
     const key = `${this.vpc.vpcId} ${service}`;
     const owner = claims.get(key);
     if (owner !== undefined && owner !== this.node.path) {
-      throw new MappingSettingsError(`${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`);
+      throw new ConstructPropsError('vpcReachesAwsServices', `${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`);
     }
     claims.set(key, this.node.path);
   }
@@ -177,9 +178,7 @@ export class ClusterNetwork extends Construct {
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
       installLatestAwsSdk: false,
     });
-    Validations.of(lookup).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'ec2:DescribeManagedPrefixLists takes no resource-level scope; the lookup only reads the S3 prefix list id.',
-    });
+    acknowledgePrefixListLookup(lookup);
     return lookup.getResponseField('PrefixLists.0.PrefixListId');
   }
 }

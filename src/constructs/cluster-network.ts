@@ -35,7 +35,9 @@ export interface ClusterVpcProps {
 /** The VPC endpoints each stack's networks create, by VPC and service: who created each. */
 const ENDPOINT_CLAIMS = new WeakMap<Stack, Map<string, string>>();
 
+/** A {@link ClusterNetwork}'s VPC (required here) and the brokers' ports. */
 export interface ClusterNetworkProps extends ClusterVpcProps {
+  /** The cluster's VPC. */
   readonly vpc: ec2.IVpc;
   /** The brokers' ports, for the created group's egress. */
   readonly brokerPorts: number[];
@@ -47,11 +49,14 @@ export type EndpointService = 'sqs' | 'sns' | 's3' | 'secretsmanager' | 'lambda'
 /**
  * The network side of a cluster in a VPC: the security group and, unless the VPC already has
  * a way out, one endpoint per AWS service used (created on first use), each with a policy that
- * allows exactly the statements added through {@link allow}.
+ * allows exactly the statements added through {@link ClusterNetwork.allow}.
  */
 export class ClusterNetwork extends Construct {
+  /** The cluster's VPC. */
   readonly vpc: ec2.IVpc;
+  /** The subnets the mappings and the replay function run in. */
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** The group given, or the one created here with egress to the brokers and the endpoints. */
   readonly securityGroup: ec2.ISecurityGroup;
   /** The group created here when none was given: its egress is this construct's to add to. */
   readonly #createdGroup?: ec2.SecurityGroup;

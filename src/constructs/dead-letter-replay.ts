@@ -13,6 +13,7 @@ import type { KafkaConsumer } from './kafka-consumer.js';
 import { validateReplayProps } from './validation.js';
 import { DEAD_LETTER_PREFIX, ENV, ON_FAILURE_PREFIX, type KafkaCompression } from '../contract/index.js';
 
+/** The consumer to replay, and how the replay function runs and produces. */
 export interface DeadLetterReplayProps {
   /** The consumer whose dead-letter queue this function replays, onto the consumer's cluster (in its VPC, when it has one). */
   readonly consumer: KafkaConsumer;
@@ -37,6 +38,7 @@ export interface DeadLetterReplayProps {
  * group when the cluster has a VPC, and lets its own calls through that VPC's endpoints.
  */
 export class DeadLetterReplay extends Construct {
+  /** The replay function: invoke it with `{}` (dead letters) or `{"source": "s3"}` (on-failure objects). */
   readonly function: nodejs.NodejsFunction;
 
   constructor(scope: Construct, id: string, props: DeadLetterReplayProps) {

@@ -14,7 +14,15 @@ export { MappingSettingsError } from '../mapping/mapping-settings.js';
 export class ConstructPropsError extends KafkaConsumersError {
   override name = 'ConstructPropsError';
 
-  constructor(readonly prop: string, message: string) {
+  /**
+   * @param prop the prop as the user wrote it, e.g. `memorySize`, `cluster.clusterArn`
+   * @param message what is wrong and how to fix it
+   */
+  constructor(
+    /** The prop as the user wrote it, e.g. `memorySize`, `cluster.clusterArn`. */
+    readonly prop: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -9,7 +9,9 @@ import type { ClusterVpcProps } from './cluster-network.js';
 import type { PollerMode, StartingPosition } from '../mapping/mapping-settings.js';
 import type { RetryOptions } from '../runtime/retry.js';
 
+/** An Amazon MSK cluster, reached with IAM auth; give its `vpc` unless the brokers are public. */
 export interface MskCluster extends ClusterVpcProps {
+  /** Tells the cluster kinds apart. */
   readonly kind: 'msk';
   /** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` */
   readonly clusterArn: string;
@@ -19,6 +21,7 @@ export interface MskCluster extends ClusterVpcProps {
 
 /** A self-managed Apache Kafka cluster (or Redpanda, Confluent, …). */
 export interface SelfManagedCluster extends ClusterVpcProps {
+  /** Tells the cluster kinds apart. */
   readonly kind: 'self-managed';
   /** The brokers, `host:port`, for the mappings and the replay function. */
   readonly bootstrapServers: string[];

@@ -29,12 +29,17 @@ import { validateConsumerProps, validateFailureTopic, validateSchemaValidationAt
 import { effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
 import { ENV } from '../contract/index.js';
 
-export type { ConsumerAlarmThresholds, KafkaCluster, KafkaConsumerProps, MskCluster, SelfManagedCluster } from './kafka-consumer-props.js';
-export { MAX_ALARM_METRICS } from './alarms.js';
-
+/**
+ * A Kafka consumer on Lambda: the function (bundled with esbuild, Node.js 24, ARM64), one
+ * event source mapping per topic, the dead-letter queue and its overflow bucket, the
+ * mapping's on-failure queue, least-privilege IAM, and alarms.
+ */
 export class KafkaConsumer extends Construct {
+  /** The consumer function, with the user's handler. */
   readonly function: nodejs.NodejsFunction;
+  /** Where the runtime sends the records it gave up on; `DeadLetterReplay` replays them. */
   readonly deadLetterQueue: sqs.Queue;
+  /** Where the runtime puts dead letters too large for SQS (the queue holds a pointer). */
   readonly deadLetterBucket: s3.Bucket;
   /**
    * Where the mapping sends metadata of batches it discarded, unless `onFailure` names another
@@ -47,16 +52,21 @@ export class KafkaConsumer extends Construct {
    * @default none, when `onFailure` is not an S3 destination
    */
   readonly onFailureBucket?: s3.IBucket;
+  /** The alarms created (docs/operations.md, "The alarms"). */
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The CloudWatch namespace of the runtime's metrics. */
   readonly metricsNamespace: string;
+  /** The `service` dimension of the runtime's metrics. */
   readonly serviceName: string;
   /** What the mappings do, defaults filled in. */
   readonly settings: EffectiveMappingSettings;
+  /** One event source per topic, in the order of `topics`. */
   readonly eventSources: Array<sources.ManagedKafkaEventSource | sources.SelfManagedKafkaEventSource> = [];
   /** The cluster as given, with the security group created for its VPC when none was. */
   readonly cluster: KafkaCluster;
   /** The cluster's VPC, security group and endpoints. @default none when the cluster has no VPC */
   readonly network?: ClusterNetwork;
+  /** The key of the queues and bucket. @default none: SQS- and S3-managed encryption */
   readonly encryptionKey?: kms.IKey;
   /** Each topic's mapping id (CloudFormation `Ref`, the UUID). */
   readonly #mappingIds = new Map<string, string>();

@@ -2,7 +2,8 @@
 // only this repository's KafkaConsumersStack falls back to the example consumer.
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { KafkaConsumer, type KafkaConsumerProps } from '../../src/constructs/kafka-consumer.js';
+import { KafkaConsumer } from '../../src/constructs/kafka-consumer.js';
+import type { KafkaConsumerProps } from '../../src/constructs/kafka-consumer-props.js';
 import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack } from '../../app/kafka-consumers-stack.js';
 import { ConstructPropsError } from '../../src/constructs/errors.js';
 import { base } from './deploy-contract/support.js';

@@ -3,7 +3,8 @@
 // naming the prop; both are KafkaConsumersError.
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { KafkaConsumer, type KafkaConsumerProps } from '../../src/constructs/kafka-consumer.js';
+import { KafkaConsumer } from '../../src/constructs/kafka-consumer.js';
+import type { KafkaConsumerProps } from '../../src/constructs/kafka-consumer-props.js';
 import { ConstructPropsError, KafkaConsumersError, MappingSettingsError } from '../../src/constructs/errors.js';
 import { base } from './deploy-contract/support.js';
 

@@ -26,7 +26,7 @@ try {
   const changed = Object.entries(ENTRY_POINTS).filter(([name, file]) => !extract(name, join(declarations, file)));
   if (changed.length) {
     console.error(check
-      ? `The public API changed: ${changed.map(([name]) => `api/${name}.api.md`).join(', ')} differ from the declarations. If the change is meant, run \`npm run api\` and commit the reports.`
+      ? `The public API changed: ${changed.map(([name]) => `api/${name}.api.md`).join(', ')} do not match the declarations. If the change is meant, run \`npm run api\` and commit the reports.`
       : `Updated ${changed.map(([name]) => `api/${name}.api.md`).join(', ')}: review and commit.`);
     if (check) process.exitCode = 1;
   }
@@ -57,6 +57,7 @@ function extract(name: string, entryPoint: string): boolean {
     },
   });
   const result = Extractor.invoke(config, { localBuild: !check, showVerboseMessages: false });
-  if (!result.succeeded && !result.apiReportChanged) throw new Error(`api-extractor failed on ${entryPoint}: ${result.errorCount} errors.`);
+  // Warnings (a type used but not exported, a link that resolves to nothing) are printed and kept in the report.
+  if (result.errorCount > 0) throw new Error(`api-extractor failed on ${entryPoint}: ${result.errorCount} errors (printed above).`);
   return !result.apiReportChanged;
 }

@@ -15,7 +15,7 @@ export interface ClusterVpcProps {
    * @default none: the brokers are reachable without a VPC (public)
    */
   readonly vpc?: ec2.IVpc;
-  /** @default the VPC's private subnets */
+  /** The subnets of the replay function, the VPC endpoints and a self-managed cluster's mappings. @default the VPC's private subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * The group of the replay function (and of a self-managed cluster's mapping). For MSK, give

@@ -3,7 +3,7 @@ import { Annotations, CfnParameter, CfnRule, Fn, type Stack } from 'aws-cdk-lib'
 /** The account of cdk.json's demo cluster: AWS's documentation placeholder, never a real one. */
 export const DEMO_ACCOUNT = '123456789012';
 
-const HOW_TO_DEPLOY = 'give your cluster: npx cdk deploy -c clusterArn=arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> -c bootstrapServers=<the IAM bootstrap string> -c topics=<topics> (README, "Deploying")';
+const HOW_TO_DEPLOY = 'give your cluster: npx cdk deploy -c clusterArn=arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> -c bootstrapServers=<the IAM bootstrap string> -c topics=<topics> (docs/deploying.md)';
 
 /**
  * cdk.json's demo cluster lets `cdk synth` run offline, but a deploy with it would create the

@@ -7,7 +7,8 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DeadLetterReplay } from '../src/constructs/dead-letter-replay.js';
-import { KafkaConsumer, type KafkaConsumerProps } from '../src/constructs/kafka-consumer.js';
+import { KafkaConsumer } from '../src/constructs/kafka-consumer.js';
+import type { KafkaConsumerProps } from '../src/constructs/kafka-consumer-props.js';
 import { MappingSettingsError } from '../src/mapping/mapping-settings.js';
 import type { KafkaCompression } from '../src/contract/index.js';
 

@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { build } from 'esbuild';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundlingOptions, nodeOptions } from '../src/constructs/kafka-consumer.js';
+import { bundlingOptions, nodeOptions } from '../src/constructs/bundling.js';
 
 /** Where bundles and the scenarios' logs go (ignored by git). Inside the repo, so a bundle's
  * external `@aws-sdk/*` resolves from node_modules, as it does from the Lambda runtime. */

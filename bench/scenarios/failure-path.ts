@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { KafkaEvent } from '../../src/runtime/event.js';
-import { bundlingOptions } from '../../src/constructs/kafka-consumer.js';
+import { bundlingOptions } from '../../src/constructs/bundling.js';
 import { lambdaContext } from '../../local/esm/lambda-context.js';
 import { startLocalServices } from '../../local/services.js';
 import { startRemoteAws } from '../aws-server.js';

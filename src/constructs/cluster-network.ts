@@ -1,9 +1,10 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { MappingSettingsError } from '../mapping/mapping-settings.js';
+import { acknowledgePrefixListLookup } from './cdk-nag-acknowledgements.js';
+import { ConstructPropsError } from './errors.js';
 
 /** Where a cluster's brokers are reached: its VPC, shared by the mapping, its on-failure destination and the replay function. */
 export interface ClusterVpcProps {
@@ -14,7 +15,7 @@ export interface ClusterVpcProps {
    * @default none: the brokers are reachable without a VPC (public)
    */
   readonly vpc?: ec2.IVpc;
-  /** @default the VPC's private subnets */
+  /** The subnets of the replay function, the VPC endpoints and a self-managed cluster's mappings. @default the VPC's private subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * The group of the replay function (and of a self-managed cluster's mapping). For MSK, give
@@ -34,7 +35,9 @@ export interface ClusterVpcProps {
 /** The VPC endpoints each stack's networks create, by VPC and service: who created each. */
 const ENDPOINT_CLAIMS = new WeakMap<Stack, Map<string, string>>();
 
+/** A {@link ClusterNetwork}'s VPC (required here) and the brokers' ports. */
 export interface ClusterNetworkProps extends ClusterVpcProps {
+  /** The cluster's VPC. */
   readonly vpc: ec2.IVpc;
   /** The brokers' ports, for the created group's egress. */
   readonly brokerPorts: number[];
@@ -46,11 +49,14 @@ export type EndpointService = 'sqs' | 'sns' | 's3' | 'secretsmanager' | 'lambda'
 /**
  * The network side of a cluster in a VPC: the security group and, unless the VPC already has
  * a way out, one endpoint per AWS service used (created on first use), each with a policy that
- * allows exactly the statements added through {@link allow}.
+ * allows exactly the statements added through {@link ClusterNetwork.allow}.
  */
 export class ClusterNetwork extends Construct {
+  /** The cluster's VPC. */
   readonly vpc: ec2.IVpc;
+  /** The subnets the mappings and the replay function run in. */
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** The group given, or the one created here with egress to the brokers and the endpoints. */
   readonly securityGroup: ec2.ISecurityGroup;
   /** The group created here when none was given: its egress is this construct's to add to. */
   readonly #createdGroup?: ec2.SecurityGroup;
@@ -118,7 +124,7 @@ export class ClusterNetwork extends Construct {
     const key = `${this.vpc.vpcId} ${service}`;
     const owner = claims.get(key);
     if (owner !== undefined && owner !== this.node.path) {
-      throw new MappingSettingsError(`${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`);
+      throw new ConstructPropsError('vpcReachesAwsServices', `${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`);
     }
     claims.set(key, this.node.path);
   }
@@ -177,9 +183,7 @@ export class ClusterNetwork extends Construct {
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
       installLatestAwsSdk: false,
     });
-    Validations.of(lookup).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'ec2:DescribeManagedPrefixLists takes no resource-level scope; the lookup only reads the S3 prefix list id.',
-    });
+    acknowledgePrefixListLookup(lookup);
     return lookup.getResponseField('PrefixLists.0.PrefixListId');
   }
 }

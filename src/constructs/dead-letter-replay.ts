@@ -5,11 +5,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { SECRET_READ_ACTIONS, bundlingOptions, deadLetterObjectsAck, endpointStatement, grantSecretKeyDecrypt, mskResourceArns, nodeOptions, type KafkaConsumer } from './kafka-consumer.js';
-import { MappingSettingsError } from '../mapping/mapping-settings.js';
-import { ConfigurationError } from '../contract/errors.js';
-import { DEAD_LETTER_PREFIX, ENV, KAFKA_COMPRESSION_CODECS, ON_FAILURE_PREFIX, type KafkaCompression } from '../contract/index.js';
+import { bundlingOptions, nodeOptions } from './bundling.js';
+import { deadLetterObjectsAck } from './cdk-nag-acknowledgements.js';
+import { ConfigurationError } from './errors.js';
+import { SECRET_READ_ACTIONS, endpointStatement, grantSecretKeyDecrypt, mskResourceArns } from './grants.js';
+import type { KafkaConsumer } from './kafka-consumer.js';
+import { validateReplayProps } from './validation.js';
+import { DEAD_LETTER_PREFIX, ENV, ON_FAILURE_PREFIX, type KafkaCompression } from '../contract/index.js';
 
+/** The consumer to replay, and how the replay function runs and produces. */
 export interface DeadLetterReplayProps {
   /** The consumer whose dead-letter queue this function replays, onto the consumer's cluster (in its VPC, when it has one). */
   readonly consumer: KafkaConsumer;
@@ -34,6 +38,7 @@ export interface DeadLetterReplayProps {
  * group when the cluster has a VPC, and lets its own calls through that VPC's endpoints.
  */
 export class DeadLetterReplay extends Construct {
+  /** The replay function: invoke it with `{}` (dead letters) or `{"source": "s3"}` (on-failure objects). */
   readonly function: nodejs.NodejsFunction;
 
   constructor(scope: Construct, id: string, props: DeadLetterReplayProps) {
@@ -41,13 +46,8 @@ export class DeadLetterReplay extends Construct {
     const { consumer } = props;
     const { cluster, network, onFailureBucket } = consumer;
     const topics = [...consumer.settings.topics];
-    if (!cluster.bootstrapServers?.length) {
-      throw new MappingSettingsError('cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
-    }
     const compression = props.compression ?? 'none';
-    if (!KAFKA_COMPRESSION_CODECS.includes(compression)) {
-      throw new MappingSettingsError(`compression is "${compression}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`);
-    }
+    validateReplayProps(cluster, compression);
     if (cluster.kind === 'msk' && !network) {
       Annotations.of(this).addWarningV2('kafka-consumers:replayWithoutVpc', `${id}: the MSK cluster was given without its vpc, so the replay function runs outside it and reaches only publicly accessible brokers. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…).`);
     }
@@ -62,7 +62,7 @@ export class DeadLetterReplay extends Construct {
       ...(network ? { vpc: network.vpc, vpcSubnets: network.vpcSubnets, securityGroups: [network.securityGroup] } : {}),
       environment: {
         [ENV.deadLetterQueueUrl]: consumer.deadLetterQueue.queueUrl,
-        [ENV.kafkaBrokers]: cluster.bootstrapServers.join(','),
+        [ENV.kafkaBrokers]: cluster.bootstrapServers!.join(','),
         [ENV.kafkaAuth]: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
         ...(cluster.kind === 'self-managed' && cluster.authSecret ? { [ENV.kafkaSaslSecretArn]: cluster.authSecret.secretArn } : {}),
         ...(onFailureBucket ? { [ENV.onFailureBucket]: onFailureBucket.bucketName } : {}),
@@ -122,8 +122,7 @@ function replayEntry(): string {
   return found;
 }
 
+/** The SASL mechanism of a SCRAM secret (validateReplayProps refused any other method). */
 function scramOf(method: string | undefined): string {
-  if (!method || method === 'SASL_SCRAM_512_AUTH') return 'scram-sha-512';
-  if (method === 'SASL_SCRAM_256_AUTH') return 'scram-sha-256';
-  throw new MappingSettingsError(`authenticationMethod ${method} is not supported by the replay function; use SASL_SCRAM_512_AUTH or SASL_SCRAM_256_AUTH.`);
+  return method === 'SASL_SCRAM_256_AUTH' ? 'scram-sha-256' : 'scram-sha-512';
 }

@@ -1,14 +1,14 @@
 // The construct library: `import { KafkaConsumer, DeadLetterReplay } from '<package>'`.
-// The consumer runtime, for handlers, is `<package>/runtime`.
-export {
-  KafkaConsumer, type KafkaConsumerProps, type KafkaCluster, type MskCluster, type SelfManagedCluster, type ConsumerAlarmThresholds,
-} from './kafka-consumer.js';
+// The consumer runtime, for handlers, is `<package>/runtime`. What is exported here is the public
+// surface recorded in api/constructs.api.md (`npm run api`).
+export { KafkaConsumer } from './kafka-consumer.js';
+export type { KafkaConsumerProps, KafkaCluster, MskCluster, SelfManagedCluster, ConsumerAlarmThresholds } from './kafka-consumer-props.js';
 export { DeadLetterReplay, type DeadLetterReplayProps } from './dead-letter-replay.js';
 export { ClusterNetwork, type ClusterNetworkProps, type ClusterVpcProps, type EndpointService } from './cluster-network.js';
-export {
-  MappingSettingsError, type MappingSettings, type EffectiveMappingSettings, type PollerMode, type StartingPosition,
-} from '../mapping/mapping-settings.js';
-export { FilterPatternError, compileFilters, recordPassesFilters, type RecordFilter, type FilterableRecord, type CompiledFilter } from '../mapping/event-filter.js';
+// The errors synth throws, to catch as a family (KafkaConsumersError) or one by one.
+export { KafkaConsumersError, ConfigurationError, ConstructPropsError, MappingSettingsError } from './errors.js';
+// The types of `KafkaConsumer.settings` and of the props.
+export type { MappingSettings, EffectiveMappingSettings, PollerMode, StartingPosition } from '../mapping/mapping-settings.js';
+export type { RecordFilter } from '../mapping/event-filter.js';
 export type { RetryOptions } from '../runtime/retry.js';
-export { KafkaConsumersError } from '../contract/errors.js';
 export { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../contract/index.js';

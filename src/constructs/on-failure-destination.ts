@@ -2,7 +2,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { onFailureBucketOf } from './cdk-internals.js';
 
 /**
  * `onFailure` as the mapping binds it. aws-cdk-lib's `S3OnFailureDestination` grants the
@@ -16,8 +16,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
  */
 export function leastPrivilegeOnFailure(onFailure: lambda.IEventSourceDlq): lambda.IEventSourceDlq {
   if (!(onFailure instanceof sources.S3OnFailureDestination)) return onFailure;
-  // aws-cdk-lib keeps the bucket private in the destination; read by name (a deploy-contract test fails if that changes).
-  const { bucket } = onFailure as unknown as { bucket: s3.IBucket };
+  const bucket = onFailureBucketOf(onFailure);
   return {
     bind(_target, handler) {
       handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));

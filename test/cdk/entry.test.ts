@@ -2,9 +2,10 @@
 // only this repository's KafkaConsumersStack falls back to the example consumer.
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { KafkaConsumer, type KafkaConsumerProps } from '../../src/constructs/kafka-consumer.js';
+import { KafkaConsumer } from '../../src/constructs/kafka-consumer.js';
+import type { KafkaConsumerProps } from '../../src/constructs/kafka-consumer-props.js';
 import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack } from '../../app/kafka-consumers-stack.js';
-import { MappingSettingsError } from '../../src/mapping/mapping-settings.js';
+import { ConstructPropsError } from '../../src/constructs/errors.js';
 import { base } from './deploy-contract/support.js';
 
 const unbundled = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'User');
@@ -13,7 +14,7 @@ describe('KafkaConsumer entry', () => {
   it('is required: synth names it and how to give it', () => {
     const { entry: _omitted, ...withoutEntry } = base;
     expect(() => new KafkaConsumer(unbundled(), 'Consumer', withoutEntry as KafkaConsumerProps))
-      .toThrow(new MappingSettingsError("entry is not set: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url))."));
+      .toThrow(new ConstructPropsError('entry', "entry is not set: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url))."));
   });
 
   it('must name an existing file', () => {

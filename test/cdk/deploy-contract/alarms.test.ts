@@ -3,7 +3,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { MAX_ALARM_METRICS, type KafkaConsumerProps } from '../../../src/constructs/kafka-consumer.js';
+import { MAX_ALARM_METRICS } from '../../../src/constructs/alarms.js';
+import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer-props.js';
 import { resourcesOf, synth, synthStack } from './support.js';
 
 interface MetricQuery { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> }; Stat: string; Period: number } }

@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack, type KafkaConsumersStackProps } from '../../../app/kafka-consumers-stack.js';
-import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer.js';
+import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer-props.js';
 
 export const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
 export const base: KafkaConsumerProps = { entry: EXAMPLE_CONSUMER_ENTRY, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };

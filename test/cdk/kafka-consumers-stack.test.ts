@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { KafkaConsumersStack } from '../../app/kafka-consumers-stack.js';
-import type { KafkaConsumerProps } from '../../src/constructs/kafka-consumer.js';
+import type { KafkaConsumerProps } from '../../src/constructs/kafka-consumer-props.js';
 import { CLUSTER, base, synth } from './deploy-contract/support.js';
 const mappings = (t: Template) => Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
 

@@ -1,0 +1,204 @@
+// The props of KafkaConsumer and the cluster it reads, every optional one with its @default.
+import type { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { ClusterVpcProps } from './cluster-network.js';
+import type { PollerMode, StartingPosition } from '../mapping/mapping-settings.js';
+import type { RetryOptions } from '../runtime/retry.js';
+
+/** An Amazon MSK cluster, reached with IAM auth; give its `vpc` unless the brokers are public. */
+export interface MskCluster extends ClusterVpcProps {
+  /** Tells the cluster kinds apart. */
+  readonly kind: 'msk';
+  /** `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>` */
+  readonly clusterArn: string;
+  /** The cluster's IAM bootstrap servers, for the replay function (the mapping finds them itself). @default none */
+  readonly bootstrapServers?: string[];
+}
+
+/** A self-managed Apache Kafka cluster (or Redpanda, Confluent, …). */
+export interface SelfManagedCluster extends ClusterVpcProps {
+  /** Tells the cluster kinds apart. */
+  readonly kind: 'self-managed';
+  /** The brokers, `host:port`, for the mappings and the replay function. */
+  readonly bootstrapServers: string[];
+  /**
+   * Secrets Manager secret with the mapping's credentials: `{"username","password"}` for
+   * SASL/SCRAM and BASIC_AUTH, or the client certificate and key for CLIENT_CERTIFICATE_TLS_AUTH
+   * (mTLS). aws-cdk-lib's `secret`. @default no authentication (only with a `vpc`)
+   */
+  readonly authSecret?: secretsmanager.ISecret;
+  /** What `authSecret` holds. aws-cdk-lib's type. @default SASL_SCRAM_512_AUTH when a secret is given */
+  readonly authenticationMethod?: sources.AuthenticationMethod;
+  /**
+   * Secrets Manager secret with the root CA certificate of brokers whose TLS certificates a
+   * private CA signed (SERVER_ROOT_CA_CERTIFICATE). aws-cdk-lib's name. @default the brokers' certificates are publicly trusted
+   */
+  readonly rootCACertificate?: secretsmanager.ISecret;
+}
+
+/** The cluster a consumer reads, told apart by `kind`. */
+export type KafkaCluster = MskCluster | SelfManagedCluster;
+
+/** Thresholds of the alarms the construct creates. */
+export interface ConsumerAlarmThresholds {
+  /** Visible dead letters that raise the alarm. @default 1 */
+  readonly deadLetters?: number;
+  /** Age of the oldest dead letter. @default 1 hour */
+  readonly oldestDeadLetterAge?: Duration;
+  /** Function errors (whole-batch failures) in 5 minutes. @default 1 */
+  readonly functionErrors?: number;
+  /** Throttled invocations in 5 minutes. @default 1 */
+  readonly throttles?: number;
+  /** The mapping's OffsetLag (records behind the head). @default 10,000 */
+  readonly offsetLag?: number;
+  /** Records dead-lettered in 5 minutes (the runtime's own metric). @default 1 */
+  readonly recordsDeadLettered?: number;
+  /**
+   * Visible messages in the on-failure queue: batches the mapping gave up on (retries or record
+   * age exhausted) and skipped; the queue holds their offsets, not their records. @default 1
+   */
+  readonly skippedBatches?: number;
+  /** Errors of the mappings' pollers (`PollingErrorCount`, summed over the topics) in 5 minutes; provisioned mode. @default 1 */
+  readonly pollingErrors?: number;
+}
+
+/** What a `KafkaConsumer` reads, how its mappings and function run, and where its dead letters and alarms go. */
+export interface KafkaConsumerProps {
+  /** The cluster the mappings read: {@link MskCluster} or {@link SelfManagedCluster}. */
+  readonly cluster: KafkaCluster;
+  /** Topics to consume; one event source mapping per topic. */
+  readonly topics: string[];
+  /**
+   * The consumer groups' base name: each topic's mapping reads as `<consumerGroupId>-<topic>`,
+   * because Lambda requires a group id unique among all Kafka mappings. Immutable once created.
+   * @default Lambda generates one per mapping
+   */
+  readonly consumerGroupId?: string;
+  /** Records per invocation, 1–10,000. @default 100 */
+  readonly batchSize?: number;
+  /** Batching window, whole seconds 0–300. @default unset: Lambda's Kafka default, 500 ms */
+  readonly maxBatchingWindow?: Duration;
+  /** Where a new mapping starts reading: TRIM_HORIZON, LATEST or AT_TIMESTAMP. @default 'TRIM_HORIZON' */
+  readonly startingPosition?: StartingPosition;
+  /** Epoch seconds, with AT_TIMESTAMP. @default none */
+  readonly startingPositionTimestamp?: number;
+  /**
+   * How Lambda runs the mappings' pollers. Provisioned mode is the only one in which Lambda
+   * honours partial batch responses, retries, bisection and record age for Kafka; its pollers
+   * are billed while they run. On demand, Lambda commits whole batches, so the runtime fails the
+   * invocation (and the batch is retried whole) rather than answer with a partial response.
+   * @default 'provisioned'
+   */
+  readonly pollerMode?: PollerMode;
+  /**
+   * Provisioned mode: pollers per mapping (one handles up to 5 MB/s or 5 concurrent invocations),
+   * and `pollerGroupName` to let several mappings share them. aws-cdk-lib's type.
+   * @default 1–10 pollers of the mapping's own
+   */
+  readonly provisionedPollerConfig?: sources.ProvisionedPollerConfig;
+  /** Retries of a failed invocation (-1 infinite, 0–10,000); provisioned mode. @default -1: until the record's age or 10 retries, Lambda's cap with an on-failure destination */
+  readonly retryAttempts?: number;
+  /** Records older than this (60 s – 7 days) go to the on-failure queue without being processed; provisioned mode. @default no limit */
+  readonly maxRecordAge?: Duration;
+  /** Split a failing batch and retry the halves; provisioned mode. @default false */
+  readonly bisectBatchOnError?: boolean;
+  /** Partial batch responses; provisioned mode only. @default true in provisioned mode, false on demand */
+  readonly reportBatchItemFailures?: boolean;
+  /**
+   * Your handler's file (TypeScript or JavaScript), written with `kafkaConsumer()` from
+   * `<package>/runtime`; esbuild bundles it with what it imports.
+   */
+  readonly entry: string;
+  /** The handler's exported name in `entry`. @default 'handler' */
+  readonly handler?: string;
+  /**
+   * The retry policy the handler's `kafkaConsumer({ retry })` uses, so synth can check that the
+   * timeout leaves room for it. @default the runtime's defaults (3 attempts, 100 ms – 2 s)
+   */
+  readonly recordRetry?: RetryOptions;
+  /** The function's memory, 128–10,240 MB. @default 1024 MB */
+  readonly memorySize?: number;
+  /** The function's timeout, at most 14 minutes, with room for `recordRetry`'s backoff. @default 60 s */
+  readonly timeout?: Duration;
+  /** The function's reserved concurrency. @default no reservation */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Extra environment for the handler. The variables the runtime reads are the construct's
+   * (`DLQ_URL`, `DLQ_BUCKET`, `KAFKA_CONSUMER_GROUP`, `REPORT_BATCH_ITEM_FAILURES`,
+   * `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
+   * names the prop that sets each. @default none
+   */
+  readonly environment?: Record<string, string>;
+  /** How long dead letters are kept, 1 min – 14 days. @default 14 days */
+  readonly deadLetterRetention?: Duration;
+  /**
+   * Expiry of oversized dead letters in S3: at least `deadLetterRetention` plus a day, so that no
+   * pointer in the queue outlives its object. @default 30 days
+   */
+  readonly deadLetterObjectExpiration?: Duration;
+  /** Encrypt queues and bucket with this key. @default SQS- and S3-managed encryption */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * CloudWatch namespace of the runtime's metrics: the function's `POWERTOOLS_METRICS_NAMESPACE`,
+   * and the namespace every alarm and dashboard widget on those metrics reads. @default 'KafkaConsumer'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * Service name: the function's `POWERTOOLS_SERVICE_NAME` (the metrics' `service` dimension and
+   * the logs' `service` field), and the `service` every alarm and dashboard widget on those metrics reads.
+   * @default the construct's id
+   */
+  readonly serviceName?: string;
+  /** Thresholds of the alarms. @default see {@link ConsumerAlarmThresholds} */
+  readonly alarmThresholds?: ConsumerAlarmThresholds;
+  /** Where alarms notify. @default no action */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Event filters, ORed; a record that matches none is committed without invoking the function.
+   * Kafka mappings filter on `value` only: `lambda.FilterCriteria.filter({ value: { kind: lambda.FilterRule.isEqual('order') } })`.
+   * aws-cdk-lib's name and type. @default every record is sent
+   */
+  readonly filters?: ReadonlyArray<{ readonly [key: string]: unknown }>;
+  /**
+   * Customer-managed KMS key that encrypts the filters. The construct adds kms:Decrypt for Lambda's
+   * regional service principal to the policy of a key it owns; an imported key's policy is yours
+   * (docs/deploying.md, "Event source mapping capabilities"). @default an AWS-owned key
+   */
+  readonly filterEncryption?: kms.IKey;
+  /**
+   * A schema registry that validates and decodes Avro, Protobuf or JSON Schema records:
+   * `new sources.GlueSchemaRegistry(…)` or `new sources.ConfluentSchemaRegistry(…)`, with one or
+   * two `schemaValidationConfigs` (KEY, VALUE). Provisioned mode only.
+   * @default records arrive as produced
+   */
+  readonly schemaRegistryConfig?: lambda.ISchemaRegistry;
+  /**
+   * Where the mapping sends batches it gave up on: `sources.SqsDlq`, `sources.SnsDlq` (metadata
+   * only), `sources.S3OnFailureDestination` (metadata and the records), `sources.KafkaDlq`
+   * (each record, to a topic of the same cluster; provisioned mode only). @default the construct's own queue (`onFailureQueue`), metadata only
+   */
+  readonly onFailure?: lambda.IEventSourceDlq;
+  /**
+   * The mapping's own metrics (`lambda.MetricType`: EVENT_COUNT, ERROR_COUNT, KAFKA_METRICS).
+   * Provisioned mode only. In provisioned mode the construct always adds EVENT_COUNT and
+   * ERROR_COUNT to what is given here: `StalledMappingAlarm` watches each mapping's
+   * `PolledEventCount` (0 on an empty poll, nothing from a mapping that cannot poll) and
+   * `PollingErrorsAlarm` its `PollingErrorCount`, and Lambda publishes neither without them.
+   * These metrics are billed as CloudWatch metrics, per mapping (Amazon CloudWatch pricing).
+   * @default EVENT_COUNT and ERROR_COUNT in provisioned mode; none on demand (Lambda takes none)
+   */
+  readonly metricsConfig?: lambda.MetricsConfig;
+  /** The pollers' system logs (`lambda.EventSourceMappingLogLevel`). Provisioned mode only. @default no logs */
+  readonly logLevel?: lambda.EventSourceMappingLogLevel;
+  /** Whether the mappings poll. @default true */
+  readonly enabled?: boolean;
+  /**
+   * Shorthand for `provisionedPollerConfig.pollerGroupName`: mappings with the same name share
+   * provisioned pollers. Provisioned mode only. @default pollers of the mapping's own
+   */
+  readonly pollerGroupName?: string;
+}

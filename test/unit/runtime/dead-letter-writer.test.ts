@@ -3,12 +3,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadS3, loadSqs } from '../../../src/runtime/aws-clients.js';
 import {
   DeadLetterWriter,
-  RENEWAL_ATTRIBUTES_BYTES,
   SQS_MAX_BYTES,
   awsDeadLetterTransport,
   deadLetterSent,
   type DeadLetterTransport,
 } from '../../../src/runtime/dead-letter-writer.js';
+import { RENEWAL_ATTRIBUTES_BYTES } from '../../../src/contract/index.js';
 import type { DeadLetterEnvelope, DeadLetterPointer } from '../../../src/runtime/envelope.js';
 import { RetryPolicy } from '../../../src/runtime/retry.js';
 import { envelopes, fakeTransport, refuseAll } from '../../support/dead-letter-transport.js';

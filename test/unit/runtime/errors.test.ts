@@ -12,12 +12,19 @@ describe('error classes', () => {
     [DeserializationError, 'DeserializationError'],
     [WholeBatchRetryError, 'WholeBatchRetryError'],
   ])('%o is named %s', (type, name) => {
-    const error = new type('m');
+    // Facts a class takes (WholeBatchRetryError's redeliveries) go with the message; the others ignore them.
+    const error = new (type as new (message: string, options: { redeliveries: [] }) => Error)('m', { redeliveries: [] });
     expect(error.name).toBe(name);
     expect(String(error)).toBe(`${name}: m`);
   });
 
   it('a DeserializationError is a NonRetryableError', () => {
     expect(new DeserializationError('m')).toBeInstanceOf(NonRetryableError);
+  });
+
+  it('a DeserializationError user code throws without facts has none, and keeps its cause', () => {
+    const cause = new Error('c');
+    const error = new DeserializationError('m', { cause });
+    expect([Object.hasOwn(error, 'field'), Object.hasOwn(error, 'record'), error.cause]).toEqual([false, false, cause]);
   });
 });

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../../../src/runtime/retry.js';
-import { BatchEntryError } from '../../../src/runtime/errors.js';
-import { ConfigurationError } from '../../../src/contract/errors.js';
-import { DeserializationError, NonRetryableError } from '../../../src/runtime/errors.js';
+import { ConfigurationError, KafkaConsumersError } from '../../../src/contract/errors.js';
+import { BatchEntryError, DeserializationError, NonRetryableError } from '../../../src/runtime/errors.js';
 
 afterEach(() => vi.useRealTimers());
 
@@ -178,6 +177,8 @@ describe('BatchEntryError', () => {
     expect([own.name, own.message, (own as unknown as { $metadata: unknown }).$metadata]).toEqual(['InternalFailure', 'InternalFailure', { httpStatusCode: 500 }]);
     expect(isTransientAwsError(own)).toBe(true);
     expect(new BatchEntryError('X', '', false).message).toBe('X');
+    expect([sender.code, sender.senderFault, own.code, own.senderFault]).toEqual(['InvalidMessageContents', true, 'InternalFailure', false]);
+    expect(own).toBeInstanceOf(KafkaConsumersError);
   });
 });
 

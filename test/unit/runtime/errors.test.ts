@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, KafkaConsumersError } from '../../../src/contract/errors.js';
-import { DeserializationError, InvalidEventError, NonRetryableError, WholeBatchRetryError } from '../../../src/runtime/errors.js';
+import {
+  DeserializationError, InvalidEventError, MalformedDataError, MalformedDeadLetterError, NonRetryableError, WholeBatchRetryError,
+} from '../../../src/runtime/errors.js';
 
 // Logs, dead letters (error.type) and the Lambda error response show the name: it must be the class's.
 describe('error classes', () => {
@@ -11,6 +13,8 @@ describe('error classes', () => {
     [NonRetryableError, 'NonRetryableError'],
     [DeserializationError, 'DeserializationError'],
     [WholeBatchRetryError, 'WholeBatchRetryError'],
+    [MalformedDataError, 'MalformedDataError'],
+    [MalformedDeadLetterError, 'MalformedDeadLetterError'],
   ])('%o is named %s', (type, name) => {
     // Facts a class takes (WholeBatchRetryError's redeliveries) go with the message; the others ignore them.
     const error = new (type as new (message: string, options: { redeliveries: [] }) => Error)('m', { redeliveries: [] });

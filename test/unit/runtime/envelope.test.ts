@@ -100,6 +100,9 @@ describe('dead-letter envelope', () => {
     expect(() => parseDeadLetter(JSON.stringify({ version: 1, kind: secret, record }))).toThrow(`unknown kind "${secret.slice(0, 64)}…"`);
     expect(() => parseDeadLetter(JSON.stringify({ version: { secret }, record }))).toThrow('unsupported envelope version an object (this code reads version 1)');
     expect(() => parseDeadLetter(JSON.stringify({ version: [secret], record }))).toThrow('unsupported envelope version a list (this code reads version 1)');
+    // 64 characters are shown whole, null as null (not as an object).
+    expect(() => parseDeadLetter(JSON.stringify({ version: 1, kind: 'k'.repeat(64), record }))).toThrow(`unknown kind "${'k'.repeat(64)}"`);
+    expect(() => parseDeadLetter(JSON.stringify({ version: null, record }))).toThrow('unsupported envelope version null (this code reads version 1)');
   });
 
   it('names its error class', () => {

@@ -12,7 +12,8 @@ export default {
   // Type-checks mutants (those that cannot compile are left out of the score) against the mutated
   // folders and their tests only: the whole project, aws-cdk-lib included, is several times slower.
   tsconfigFile: 'tsconfig.mutation.json',
-  mutate: ['src/runtime/**/*.ts', 'src/replay/**/*.ts', 'src/kafka/**/*.ts'],
+  // src/contract too: describeError and the names the replay and the runtime share were the runtime's.
+  mutate: ['src/contract/**/*.ts', 'src/runtime/**/*.ts', 'src/replay/**/*.ts', 'src/kafka/**/*.ts'],
   // Each mutant runs only the tests that reached it in the first (unmutated) run.
   coverageAnalysis: 'perTest',
   // 2 cores, and the e2e tests share one embedded broker per test-runner process.

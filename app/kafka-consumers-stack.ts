@@ -9,7 +9,7 @@ import type { Construct } from 'constructs';
 import { DeadLetterReplay } from '../src/constructs/dead-letter-replay.js';
 import { KafkaConsumer } from '../src/constructs/kafka-consumer.js';
 import type { KafkaConsumerProps } from '../src/constructs/kafka-consumer-props.js';
-import { MappingSettingsError } from '../src/mapping/mapping-settings.js';
+import { MappingSettingsError } from '../src/mapping/errors.js';
 import type { KafkaCompression } from '../src/contract/index.js';
 
 /** The cluster's VPC by id, for apps configured from context: imported offline (no lookups), so synth needs no account. */

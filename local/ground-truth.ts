@@ -3,7 +3,8 @@
 // Kept per partition as offset ranges, so a million records in order cost a few ranges.
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
+import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER } from '../src/contract/index.js';
+import { parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
 import { OffsetRanges } from './offset-ranges.js';
 
 interface Coordinates {

@@ -4,7 +4,7 @@ import { KafkaConsumersError } from '../contract/errors.js';
 
 export { KafkaConsumersError, ConfigurationError } from '../contract/errors.js';
 /** A mapping setting is wrong: the rules the emulator applies too (src/mapping). */
-export { MappingSettingsError } from '../mapping/mapping-settings.js';
+export { MappingSettingsError } from '../mapping/errors.js';
 
 /**
  * A construct prop that is not a mapping setting is wrong: the function (`entry`, `timeout`,

@@ -1,7 +1,8 @@
 // What the constructs (lib/), the functions (functions/) and the local tools (local/) must agree
 // on, in one place: the environment the constructs set and the functions read, where dead letters
 // live in the bucket, the time kept back before a deadline, the diagnostics channels local tools
-// subscribe to, and the replay's codec names. Constants only: nothing here loads a library, so the
+// subscribe to, the replay's codec names, and the names of what a replayed record and a re-sent
+// dead letter carry (the replay writes them, the runtime and the local tools read them back). Constants only: nothing here loads a library, so the
 // constructs can use it at synth and the handler bundles keep only what they read.
 
 /** The environment variables the constructs set and the functions read. */
@@ -71,3 +72,22 @@ export const CHANNELS = {
 /** The codecs Kafka defines, as `KAFKA_COMPRESSION` and the replay's `compression` prop name them. */
 export const KAFKA_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSION_CODECS)[number];
+
+/**
+ * The headers the replay adds to each record it puts back on Kafka: the runtime reads the count
+ * back (a record replayed `REPLAY_MAX_COUNT` times stays in the queue), local tools the original
+ * coordinates. Replayed records carry them on the topic and the README documents them.
+ */
+export const REPLAY_COUNT_HEADER = 'x-dlq-replay-count';
+export const ORIGINAL_OFFSET_HEADER = 'x-dlq-original-offset';
+export const ORIGINAL_PARTITION_HEADER = 'x-dlq-original-partition';
+/** The record's original Kafka timestamp (the replayed record gets a fresh one). */
+export const ORIGINAL_TIMESTAMP_HEADER = 'x-dlq-original-timestamp';
+
+/** Message attribute of a dead letter the replay sends again: epoch ms of its first enqueue (SentTimestamp of the original). */
+export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
+/**
+ * Room the runtime keeps in each dead letter under SQS's limit for {@link FIRST_SENT_ATTRIBUTE},
+ * so that one the replay re-enqueues still fits.
+ */
+export const RENEWAL_ATTRIBUTES_BYTES = 64;

@@ -5,6 +5,7 @@ import snappyCodec from 'kafkajs-snappy';
 import * as lz4 from 'lz4js';
 import { ENV, KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../contract/index.js';
 import { ConfigurationError } from '../contract/errors.js';
+import { UnsupportedCompressionError } from './errors.js';
 
 // kafkajs reads and writes gzip itself and throws "not implemented" for the other codecs
 // Kafka defines; every Kafka client of the project gets them here, from pure JavaScript
@@ -41,7 +42,7 @@ let zstd: Codec | undefined;
 function zstdCodec(): Codec {
   if (zstd) return zstd;
   if (typeof zlib.zstdCompress !== 'function') {
-    throw new Error(`zstd needs Node.js 22.15 or newer (node:zlib zstd); this is ${process.version}`);
+    throw new UnsupportedCompressionError(`zstd needs Node.js 22.15 or newer (node:zlib zstd); this is ${process.version}`, { codec: CompressionTypes.ZSTD });
   }
   const compress = promisify(zlib.zstdCompress);
   const decompress = promisify(zlib.zstdDecompress);
@@ -50,7 +51,7 @@ function zstdCodec(): Codec {
 
 // Kafka defines codecs 0–4; kafkajs would read a batch naming any other as uncompressed garbage.
 const unknownCodec = (id: number) => () => {
-  throw new Error(`unknown compression codec ${id} in the record batch attributes (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)`);
+  throw new UnsupportedCompressionError(`unknown compression codec ${id} in the record batch attributes (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)`, { codec: id });
 };
 
 let registered = false;

@@ -5,7 +5,7 @@
 // reach the function. No kept npm library implements the rule language (searched: event
 // pattern matchers on npm are EventBridge plugins or unmaintained), so this stays small.
 
-import { KafkaConsumersError } from '../contract/errors.js';
+import { FilterPatternError } from './errors.js';
 
 /** One filter, as `lambda.FilterCriteria.filter()` returns it (CloudFormation `FilterCriteria.Filters[].Pattern`). */
 // A type, not an interface: it must fit aws-cdk-lib's `filters` type (objects with an index signature).
@@ -18,11 +18,6 @@ export type RecordFilter = {
 export interface FilterableRecord {
   /** The record's value as the broker holds it; null or missing for a tombstone. */
   readonly value?: Buffer | string | null;
-}
-
-/** A filter pattern Lambda would refuse; the message names the pattern and the rule. */
-export class FilterPatternError extends KafkaConsumersError {
-  override name = 'FilterPatternError';
 }
 
 /**

@@ -1,8 +1,8 @@
 // The event source mapping's tuning: one definition, validated the same way for
 // `cdk deploy` and for the local emulator, read from CDK context by both.
 
-import { KafkaConsumersError } from '../contract/errors.js';
-import { FilterPatternError, compileFilters, type RecordFilter } from './event-filter.js';
+import { compileFilters, type RecordFilter } from './event-filter.js';
+import { FilterPatternError, MappingSettingsError } from './errors.js';
 
 export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 
@@ -125,11 +125,6 @@ export function effectiveMappingSettings(s: MappingSettings, names?: SettingName
     maxRecordAgeSeconds: s.maxRecordAgeSeconds ?? -1,
     bisectBatchOnError: s.bisectBatchOnError ?? false,
   };
-}
-
-/** A setting that is out of range or inconsistent; the message names it, its value and what is allowed. */
-export class MappingSettingsError extends KafkaConsumersError {
-  override name = 'MappingSettingsError';
 }
 
 const CONSUMER_GROUP = /^[a-zA-Z0-9\-/*:_+=.@-]{1,200}$/;

@@ -9,17 +9,13 @@ import { ON_FAILURE_PREFIX } from '../contract/index.js';
 import { loadS3 } from '../runtime/aws-clients.js';
 import { replayableRecord, type ReplayableRecord } from '../runtime/envelope.js';
 import { KafkaConsumersError, describeError } from '../contract/errors.js';
+import { MalformedOnFailureObjectError } from './errors.js';
 import { decodeEvent, recordAt } from '../runtime/event.js';
 import { decodeField } from '../runtime/record.js';
 import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
 import { notAllowed, produceByPartition } from './produce.js';
 import type { ReplaySummary } from './replayer.js';
 import type { ReplaySettings } from './request.js';
-
-/** An object under the on-failure prefix that is not a readable on-failure record: the message says what is wrong. */
-export class MalformedOnFailureObjectError extends KafkaConsumersError {
-  override name = 'MalformedOnFailureObjectError';
-}
 
 /**
  * The records of an S3 on-failure object, partition by partition in the event's order, with their
@@ -132,9 +128,9 @@ export class OnFailureObjectReplayer {
 
   /** Replays one object's records and deletes it; says which count the object goes to. */
   async #replay(key: string, settings: ReplaySettings, summary: ReplaySummary, deadline: number): Promise<'replayed' | 'skipped' | 'failed'> {
-    const records = await this.#read(key).then(parseOnFailureObject, (error: unknown) => new Error(`could not be read from S3: ${describeError(error).message}`)).catch((error: unknown) => error as Error);
-    if (records instanceof Error) {
-      summary.errors.push({ objectKey: key, reason: `${records instanceof MalformedOnFailureObjectError ? 'malformed on-failure object: ' : ''}${records.message}; left in the bucket` });
+    const records = await this.#records(key);
+    if (typeof records === 'string') {
+      summary.errors.push({ objectKey: key, reason: `${records}; left in the bucket` });
       return 'failed';
     }
     summary.received += records.length;
@@ -180,10 +176,21 @@ export class OnFailureObjectReplayer {
     return 'failed';
   }
 
-  async #read(key: string): Promise<string> {
-    const { sdk, client } = await loadS3();
-    const object = await client.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
-    return object.Body!.transformToString();
+  /** The object's records, or why there are none to replay. */
+  async #records(key: string): Promise<ReplayableRecord[] | string> {
+    let body: string;
+    try {
+      const { sdk, client } = await loadS3();
+      const object = await client.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      body = await object.Body!.transformToString();
+    } catch (error) {
+      return `could not be read from S3: ${describeError(error).message}`;
+    }
+    try {
+      return parseOnFailureObject(body);
+    } catch (error) {
+      return `${error instanceof MalformedOnFailureObjectError ? 'malformed on-failure object: ' : ''}${describeError(error).message}`;
+    }
   }
 
   async #delete(key: string, deadline: number) {

@@ -1,9 +1,8 @@
 // How dead letters become Kafka messages and are produced: the record path both sources share.
 import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkajs';
 import type { KafkajsHeader } from '../kafka/kafka-headers.js';
-import {
-  ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER, type ReplayableRecord,
-} from '../runtime/envelope.js';
+import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../contract/index.js';
+import type { ReplayableRecord } from '../runtime/envelope.js';
 import type { ReplaySettings } from './request.js';
 
 const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, 'base64'));

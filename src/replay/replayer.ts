@@ -1,11 +1,13 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
 import type { CompressionTypes, Producer } from 'kafkajs';
 import { loadS3, loadSqs } from '../runtime/aws-clients.js';
-import { MalformedDeadLetterError, parseDeadLetter, type DeadLetterEnvelope } from '../runtime/envelope.js';
+import { parseDeadLetter, type DeadLetterEnvelope } from '../runtime/envelope.js';
+import { BatchEntryError, MalformedDeadLetterError } from '../runtime/errors.js';
 import { notAllowed, produceByPartition, type ProduceFailure } from './produce.js';
-import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
+import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
 import { describeError } from '../contract/errors.js';
-import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
+import { SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
+import { FIRST_SENT_ATTRIBUTE, RENEWAL_ATTRIBUTES_BYTES } from '../contract/index.js';
 import type { ReplaySettings } from './request.js';
 
 /** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
@@ -79,9 +81,6 @@ interface Left {
 export const RENEW_AT_RECEIVE_COUNT = 2;
 /** Dead letters received (10 at a time) before a round produces them: bounds memory (1 MiB bodies at most) per receiver. */
 const ROUND_MESSAGES = 50;
-/** Message attribute of a re-sent dead letter: epoch ms of its first enqueue (SentTimestamp of the original). */
-export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
-
 
 /**
  * Moves dead letters from SQS back onto Kafka. A message is deleted only after the brokers
@@ -250,7 +249,7 @@ export class DlqReplayer {
           QueueUrl: this.options.queueUrl,
           Entries: batch.map((c, i) => ({ Id: String(i), ReceiptHandle: c.message.ReceiptHandle! })),
         }));
-        return (out.Failed ?? []).map((f) => ({ index: Number(f.Id), error: batchEntryError(f.Code ?? 'Unknown', f.Message, f.SenderFault ?? false) }));
+        return (out.Failed ?? []).map((f) => ({ index: Number(f.Id), error: new BatchEntryError(f.Code ?? 'Unknown', f.Message, f.SenderFault ?? false) }));
       },
       this.#retry,
       deadline,

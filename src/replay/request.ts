@@ -1,4 +1,5 @@
-import { ConfigurationError, KafkaConsumersError } from '../contract/errors.js';
+import { ConfigurationError } from '../contract/errors.js';
+import { ReplayRequestError } from './errors.js';
 import { ENV } from '../contract/index.js';
 
 /** Where the replay reads: the runtime's dead-letter queue, or the bucket of the consumer's S3 on-failure destination. */
@@ -41,11 +42,6 @@ export interface ReplaySettings {
 
 export const MAX_MESSAGES_LIMIT = 10_000;
 
-/** A replay request that cannot be served; nothing has been read when this is thrown. */
-export class ReplayRequestError extends KafkaConsumersError {
-  override name = 'ReplayRequestError';
-}
-
 const KNOWN_FIELDS = new Set(['source', 'maxMessages', 'dryRun', 'targetTopic', 'filter', 'startAfter']);
 
 /** Validates a request against the topics this stack consumes (`REPLAY_ALLOWED_TOPICS`). */
@@ -53,35 +49,35 @@ export function parseReplayRequest(payload: unknown, allowedTopics: readonly str
   const request = (payload ?? {}) as Record<string, unknown>;
   if (typeof request !== 'object' || Array.isArray(request)) throw new ReplayRequestError('The payload must be a JSON object like {"maxMessages": 100, "dryRun": true}.');
   const unknown = Object.keys(request).filter((k) => !KNOWN_FIELDS.has(k));
-  if (unknown.length) throw new ReplayRequestError(`Unknown field(s) ${unknown.join(', ')}; allowed: ${[...KNOWN_FIELDS].join(', ')}.`);
+  if (unknown.length) throw new ReplayRequestError(`Unknown field(s) ${unknown.join(', ')}; allowed: ${[...KNOWN_FIELDS].join(', ')}.`, { fields: unknown });
   const { source = 'dlq', maxMessages = 100, dryRun = false, targetTopic, filter = {}, startAfter } = request;
   if (!REPLAY_SOURCES.includes(source as ReplaySource)) {
-    throw new ReplayRequestError(`source must be one of ${REPLAY_SOURCES.map((s) => JSON.stringify(s)).join(', ')}, got ${JSON.stringify(source)}.`);
+    throw new ReplayRequestError(`source must be one of ${REPLAY_SOURCES.map((s) => JSON.stringify(s)).join(', ')}, got ${JSON.stringify(source)}.`, { fields: ['source'] });
   }
   if (!Number.isInteger(maxMessages) || (maxMessages as number) < 1 || (maxMessages as number) > MAX_MESSAGES_LIMIT) {
-    throw new ReplayRequestError(`maxMessages must be a whole number from 1 to ${MAX_MESSAGES_LIMIT}, got ${JSON.stringify(maxMessages)}.`);
+    throw new ReplayRequestError(`maxMessages must be a whole number from 1 to ${MAX_MESSAGES_LIMIT}, got ${JSON.stringify(maxMessages)}.`, { fields: ['maxMessages'] });
   }
-  if (typeof dryRun !== 'boolean') throw new ReplayRequestError(`dryRun must be true or false, got ${JSON.stringify(dryRun)}.`);
+  if (typeof dryRun !== 'boolean') throw new ReplayRequestError(`dryRun must be true or false, got ${JSON.stringify(dryRun)}.`, { fields: ['dryRun'] });
   if (targetTopic !== undefined) {
     if (typeof targetTopic !== 'string' || !allowedTopics.includes(targetTopic)) {
-      throw new ReplayRequestError(`targetTopic ${JSON.stringify(targetTopic)} is not one of the topics this stack consumes (${allowedTopics.join(', ') || 'none configured: set REPLAY_ALLOWED_TOPICS'}).`);
+      throw new ReplayRequestError(`targetTopic ${JSON.stringify(targetTopic)} is not one of the topics this stack consumes (${allowedTopics.join(', ') || 'none configured: set REPLAY_ALLOWED_TOPICS'}).`, { fields: ['targetTopic'] });
     }
   }
   const f = filter as Record<string, unknown>;
   if (typeof f !== 'object' || f === null || Array.isArray(f) || Object.keys(f).some((k) => k !== 'topic' && k !== 'errorType')) {
-    throw new ReplayRequestError('filter must be an object with optional string fields "topic" and "errorType".');
+    throw new ReplayRequestError('filter must be an object with optional string fields "topic" and "errorType".', { fields: ['filter'] });
   }
   for (const field of ['topic', 'errorType'] as const) {
-    if (f[field] !== undefined && typeof f[field] !== 'string') throw new ReplayRequestError(`filter.${field} must be a string, got ${JSON.stringify(f[field])}.`);
+    if (f[field] !== undefined && typeof f[field] !== 'string') throw new ReplayRequestError(`filter.${field} must be a string, got ${JSON.stringify(f[field])}.`, { fields: [`filter.${field}`] });
     // An empty string used to match everything (it is falsy): refused, not read as "no filter".
-    if (f[field] === '') throw new ReplayRequestError(`filter.${field} is empty; name ${field === 'topic' ? 'a topic' : 'an error type'}, or leave filter.${field} out to replay them all.`);
+    if (f[field] === '') throw new ReplayRequestError(`filter.${field} is empty; name ${field === 'topic' ? 'a topic' : 'an error type'}, or leave filter.${field} out to replay them all.`, { fields: [`filter.${field}`] });
   }
   if (startAfter !== undefined) {
-    if (source !== 's3') throw new ReplayRequestError('startAfter is for source "s3" only (a queue has no keys to list after); remove it.');
-    if (typeof startAfter !== 'string' || startAfter === '') throw new ReplayRequestError(`startAfter must be an object key (the objects.lastKey of a previous run's summary), got ${JSON.stringify(startAfter)}.`);
+    if (source !== 's3') throw new ReplayRequestError('startAfter is for source "s3" only (a queue has no keys to list after); remove it.', { fields: ['startAfter'] });
+    if (typeof startAfter !== 'string' || startAfter === '') throw new ReplayRequestError(`startAfter must be an object key (the objects.lastKey of a previous run's summary), got ${JSON.stringify(startAfter)}.`, { fields: ['startAfter'] });
   }
   if (source === 's3' && f.errorType !== undefined) {
-    throw new ReplayRequestError('filter.errorType has no equivalent for source "s3": an on-failure object records why Lambda gave up on the whole batch, not an error per record. Remove it, or filter by topic.');
+    throw new ReplayRequestError('filter.errorType has no equivalent for source "s3": an on-failure object records why Lambda gave up on the whole batch, not an error per record. Remove it, or filter by topic.', { fields: ['filter.errorType'] });
   }
   return {
     source: source as ReplaySource,

@@ -4,6 +4,7 @@ import type avsc from 'avsc';
 import avscTypes from 'avsc/lib/types.js'; // the type system alone: a third of avsc's bundle
 import type { DeserializerFn } from './deserializers.js';
 import { ConfigurationError } from '../contract/errors.js';
+import { MalformedDataError } from './errors.js';
 import { framedDeserializer, type WireFormat } from './wire-format.js';
 
 export type { WireFormat } from './wire-format.js';
@@ -33,7 +34,7 @@ export function avroDeserializer<T = unknown>(options: AvroDeserializerOptions):
     try {
       return type.fromBuffer(body) as T;
     } catch (error) {
-      throw new Error(`it does not decode as ${name} (${(error as Error).message})`, { cause: error });
+      throw new MalformedDataError(`it does not decode as ${name} (${(error as Error).message})`, { cause: error });
     }
   });
 }

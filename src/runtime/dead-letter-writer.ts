@@ -1,17 +1,14 @@
 import { channel } from 'node:diagnostics_channel';
 import { loadS3, loadSqs } from './aws-clients.js';
 import type { DeadLetterEnvelope, DeadLetterPointer } from './envelope.js';
-import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from './retry.js';
-import { CHANNELS, DEAD_LETTER_PREFIX } from '../contract/index.js';
+import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from './retry.js';
+import { BatchEntryError } from './errors.js';
+import { ConfigurationError } from '../contract/errors.js';
+import { CHANNELS, DEAD_LETTER_PREFIX, ENV, RENEWAL_ATTRIBUTES_BYTES } from '../contract/index.js';
 
 /** SQS's limit for one message and for one SendMessageBatch call. */
 export const SQS_MAX_BYTES = 1_048_576;
 const SQS_MAX_BATCH_ENTRIES = 10;
-/**
- * Room each message keeps under SQS's limit for the attribute the replay adds when it sends a
- * dead letter again (`dlqFirstSentAt`, epoch ms), so that a re-enqueued one still fits.
- */
-export const RENEWAL_ATTRIBUTES_BYTES = 64;
 
 /**
  * Every envelope SQS accepted is published here (a no-op without subscribers), so local
@@ -205,7 +202,7 @@ export class DeadLetterWriter {
         const failedIds = new Set(failed.map((f) => f.Id));
         this.#sent += batch.length - failedIds.size;
         if (deadLetterSent.hasSubscribers) batch.forEach((e, i) => failedIds.has(String(i)) || deadLetterSent.publish(e.envelope));
-        return failed.map((f) => ({ index: Number(f.Id), error: batchEntryError(f.Code, f.Message, f.SenderFault) }));
+        return failed.map((f) => ({ index: Number(f.Id), error: new BatchEntryError(f.Code, f.Message, f.SenderFault) }));
       },
       this.#options.retry,
       this.#options.deadline,
@@ -216,7 +213,7 @@ export class DeadLetterWriter {
   async #offload(entry: Entry): Promise<void> {
     const { bucket } = this.#options;
     const { record } = entry.envelope;
-    if (!bucket) throw new Error(`The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no DLQ_BUCKET is set to hold it.`);
+    if (!bucket) throw new ConfigurationError(`The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no ${ENV.deadLetterBucket} is set to hold it.`);
     const key = `${DEAD_LETTER_PREFIX}${encodeURIComponent(record.topic)}/${record.partition}/${record.offset}-${Date.now()}.json`;
     const [failure] = await sendWithPartialRetries(
       [entry.body],

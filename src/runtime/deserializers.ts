@@ -48,7 +48,7 @@ export function resolveDeserializer<T>(option: Deserializer<T>, what: 'key' | 'v
       if (error instanceof DeserializationError) throw error; // already names the field and the record
       throw new DeserializationError(
         `Cannot deserialize the ${what} of ${record.partitionKey}@${record.offset}: ${describeError(error).message}`,
-        { cause: error },
+        { cause: error, field: what, record },
       );
     }
   };

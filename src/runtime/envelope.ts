@@ -1,4 +1,6 @@
-import { KafkaConsumersError, describeError, type ErrorDescription } from '../contract/errors.js';
+import { describeError, type ErrorDescription } from '../contract/errors.js';
+import { MalformedDeadLetterError } from './errors.js';
+import { REPLAY_COUNT_HEADER } from '../contract/index.js';
 import { eventHeaderList, type KafkaRecord, type SchemaMetadata } from './record.js';
 
 /**
@@ -50,13 +52,6 @@ export interface DeadLetterPointer {
   readonly replayCount: number;
 }
 
-/** Header the replay adds (and the consumer reads back) to count replays of a record. */
-export const REPLAY_COUNT_HEADER = 'x-dlq-replay-count';
-export const ORIGINAL_OFFSET_HEADER = 'x-dlq-original-offset';
-export const ORIGINAL_PARTITION_HEADER = 'x-dlq-original-partition';
-/** Header the replay adds: the record's original Kafka timestamp (the replayed record gets a fresh one). */
-export const ORIGINAL_TIMESTAMP_HEADER = 'x-dlq-original-timestamp';
-
 export interface FailureContext {
   readonly error: unknown;
   readonly attempts: number;
@@ -107,11 +102,6 @@ export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: Fa
   };
 }
 
-/** A dead-letter body that is not one of ours, or is damaged: the message says which field. */
-export class MalformedDeadLetterError extends KafkaConsumersError {
-  override name = 'MalformedDeadLetterError';
-}
-
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNullableBase64 = (v: unknown) => v === null || (isString(v) && /^[A-Za-z0-9+/]*={0,2}$/.test(v));
 /** A field of a body anyone with SendMessage wrote, as a reason may show it: short, never a whole value. */
@@ -132,23 +122,23 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
   }
   const m = parsed as Record<string, unknown>;
   if (typeof m !== 'object' || m === null) throw new MalformedDeadLetterError('the body is not a JSON object');
-  if (m.version !== 1) throw new MalformedDeadLetterError(`unsupported envelope version ${shown(m.version)} (this code reads version 1)`);
+  if (m.version !== 1) throw new MalformedDeadLetterError(`unsupported envelope version ${shown(m.version)} (this code reads version 1)`, { fields: ['version'] });
   const r = m.record as Record<string, unknown> | undefined;
   if (typeof r !== 'object' || r === null || !isString(r.topic) || !Number.isInteger(r.partition) || !Number.isInteger(r.offset)) {
-    throw new MalformedDeadLetterError('"record" must hold topic, partition and offset');
+    throw new MalformedDeadLetterError('"record" must hold topic, partition and offset', { fields: ['record'] });
   }
   if (m.kind === 'kafka-dead-letter-pointer') {
     const s3 = m.s3 as Record<string, unknown> | undefined;
-    if (!s3 || !isString(s3.bucket) || !isString(s3.key)) throw new MalformedDeadLetterError('"s3" must hold bucket and key');
+    if (!s3 || !isString(s3.bucket) || !isString(s3.key)) throw new MalformedDeadLetterError('"s3" must hold bucket and key', { fields: ['s3'] });
     return m as unknown as DeadLetterPointer;
   }
-  if (m.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`unknown kind ${shown(m.kind)}`);
-  if (!isNullableBase64(r.key) || !isNullableBase64(r.value)) throw new MalformedDeadLetterError('record.key and record.value must be base64 or null');
-  if (typeof r.timestamp !== 'number') throw new MalformedDeadLetterError('record.timestamp must be a number');
+  if (m.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`unknown kind ${shown(m.kind)}`, { fields: ['kind'] });
+  if (!isNullableBase64(r.key) || !isNullableBase64(r.value)) throw new MalformedDeadLetterError('record.key and record.value must be base64 or null', { fields: ['record.key', 'record.value'] });
+  if (typeof r.timestamp !== 'number') throw new MalformedDeadLetterError('record.timestamp must be a number', { fields: ['record.timestamp'] });
   const headers = r.headers;
   if (!Array.isArray(headers) || !headers.every((h: { name?: unknown; value?: unknown }) => isString(h?.name) && isNullableBase64(h.value))) {
-    throw new MalformedDeadLetterError('record.headers must be a list of {name, value: base64}');
+    throw new MalformedDeadLetterError('record.headers must be a list of {name, value: base64}', { fields: ['record.headers'] });
   }
-  if (!Number.isInteger(m.replayCount) || (m.replayCount as number) < 0) throw new MalformedDeadLetterError('replayCount must be a whole number ≥ 0');
+  if (!Number.isInteger(m.replayCount) || (m.replayCount as number) < 0) throw new MalformedDeadLetterError('replayCount must be a whole number ≥ 0', { fields: ['replayCount'] });
   return m as unknown as DeadLetterEnvelope;
 }

@@ -10,9 +10,12 @@ export type { Deserializer, DeserializerFn } from './deserializers.js';
 export type { RetryOptions } from './retry.js';
 export type { TelemetryOptions } from './telemetry.js';
 export type { DeadLetterTransport, OutgoingMessage, FailedEntry } from './dead-letter-writer.js';
-export { KafkaConsumersError, ConfigurationError } from '../contract/errors.js';
-export { NonRetryableError, DeserializationError, InvalidEventError, WholeBatchRetryError } from './errors.js';
-export { MalformedDeadLetterError, type DeadLetterEnvelope, type DeadLetterPointer } from './envelope.js';
+export { KafkaConsumersError, ConfigurationError, type ErrorDescription } from '../contract/errors.js';
+export {
+  NonRetryableError, DeserializationError, InvalidEventError, WholeBatchRetryError, MalformedDeadLetterError,
+  type DeserializationErrorOptions, type RecordCoordinates, type Redelivery,
+} from './errors.js';
+export type { DeadLetterEnvelope, DeadLetterPointer } from './envelope.js';
 
 /**
  * Turns per-record (or per-batch) business logic into a Lambda handler for MSK and

@@ -49,9 +49,11 @@ export class OutcomeLedger {
     }
     if (reportBatchItemFailures || batchItemFailures.length === 0) return { batchItemFailures };
     for (const s of this.stats.values()) s.redelivered = s.received;
-    const where = batchItemFailures.map(({ itemIdentifier: i }) => `${i.partition} from offset ${i.offset}`).join(', ');
+    const redeliveries = batchItemFailures.map(({ itemIdentifier }) => itemIdentifier);
+    const where = redeliveries.map((r) => `${r.partition} from offset ${r.offset}`).join(', ');
     throw new WholeBatchRetryError(
       `Records of ${where} must be delivered again, but this mapping has partial batch responses off (REPORT_BATCH_ITEM_FAILURES=false), so Lambda would commit them: failing the invocation so that the whole batch is retried. Turn partial batch responses on (provisioned mode) to redeliver only these.`,
+      { redeliveries },
     );
   }
 }

@@ -3,6 +3,7 @@
 // brings protobufjs), so a handler that does not import it bundles nothing more.
 import type { DeserializerFn } from './deserializers.js';
 import { ConfigurationError } from '../contract/errors.js';
+import { MalformedDataError } from './errors.js';
 import { framedDeserializer, type WireFormat } from './wire-format.js';
 
 export type { WireFormat } from './wire-format.js';
@@ -25,11 +26,11 @@ function readVarint(bytes: Buffer, at: number): [value: number, next: number] {
   let value = 0;
   for (let shift = 0, i = at; shift < 35; shift += 7, i++) {
     const byte = bytes[i];
-    if (byte === undefined) throw new Error(`its message index is cut short at byte ${i}`);
+    if (byte === undefined) throw new MalformedDataError(`its message index is cut short at byte ${i}`);
     value += (byte & 0x7f) * 2 ** shift;
     if (byte < 0x80) return [value, i + 1];
   }
-  throw new Error(`its message index has a varint longer than 5 bytes at byte ${at}`);
+  throw new MalformedDataError(`its message index has a varint longer than 5 bytes at byte ${at}`);
 }
 
 const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
@@ -44,7 +45,7 @@ function messageStart(body: Buffer, wireFormat: WireFormat): number {
   if (wireFormat === 'glue') return readVarint(body, 0)[1];
   const [zigzagCount, first] = readVarint(body, 0);
   const count = unzigzag(zigzagCount);
-  if (count < 0 || count > body.length - first) throw new Error(`its message-index count is ${count}, with ${body.length - first} bytes left`);
+  if (count < 0 || count > body.length - first) throw new MalformedDataError(`its message-index count is ${count}, with ${body.length - first} bytes left`);
   let at = first;
   for (let i = 0; i < count; i++) at = readVarint(body, at)[1];
   return at;
@@ -68,7 +69,7 @@ export function protobufDeserializer<T = unknown>(options: ProtobufDeserializerO
     try {
       return type.decode(data) as T;
     } catch (error) {
-      throw new Error(`it does not decode as ${name} (${(error as Error).message})`, { cause: error });
+      throw new MalformedDataError(`it does not decode as ${name} (${(error as Error).message})`, { cause: error });
     }
   });
 }

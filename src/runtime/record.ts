@@ -53,7 +53,7 @@ export function decodeField(record: KafkaRecord<unknown, unknown>, field: 'key' 
   const bytes = Buffer.from(text, 'base64');
   if (bytes.length !== base64ByteLength(text)) {
     // Its length only: the text is the record's content, which stays out of errors and logs.
-    throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters).`);
+    throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters).`, { field, record });
   }
   return bytes;
 }

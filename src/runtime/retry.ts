@@ -121,11 +121,3 @@ export async function sendWithPartialRetries<T>(
   }
   return givenUp;
 }
-
-/** An error for an entry a batch API reported as failed; `senderFault` ones are not worth retrying. */
-export function batchEntryError(code: string, message: string | undefined, senderFault: boolean): Error {
-  return Object.assign(new Error(`${code}${message ? `: ${message}` : ''}`), {
-    name: code,
-    $metadata: { httpStatusCode: senderFault ? 400 : 500 },
-  });
-}

@@ -3,7 +3,7 @@
 import { inflateSync } from 'node:zlib';
 import type { DeserializerFn } from './deserializers.js';
 import { ConfigurationError } from '../contract/errors.js';
-import { DeserializationError } from './errors.js';
+import { DeserializationError, MalformedDataError } from './errors.js';
 
 /**
  * How the producer framed the bytes.
@@ -37,25 +37,25 @@ function uuid(bytes: Buffer): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** The bytes after the header. @throws Error saying why the header is not the wire format's */
+/** The bytes after the header. @throws MalformedDataError saying why the header is not the wire format's */
 function unframe(bytes: Buffer, wireFormat: WireFormat): Buffer {
   if (wireFormat === 'raw') return bytes;
   if (wireFormat === 'confluent') {
-    if (bytes.length < CONFLUENT_HEADER_BYTES) throw new Error(`${bytes.length} bytes, fewer than the ${CONFLUENT_HEADER_BYTES}-byte header`);
-    if (bytes[0] !== CONFLUENT_MAGIC_BYTE) throw new Error(`magic byte ${hex(bytes[0])}, expected ${hex(CONFLUENT_MAGIC_BYTE)}`);
+    if (bytes.length < CONFLUENT_HEADER_BYTES) throw new MalformedDataError(`${bytes.length} bytes, fewer than the ${CONFLUENT_HEADER_BYTES}-byte header`);
+    if (bytes[0] !== CONFLUENT_MAGIC_BYTE) throw new MalformedDataError(`magic byte ${hex(bytes[0])}, expected ${hex(CONFLUENT_MAGIC_BYTE)}`);
     return bytes.subarray(CONFLUENT_HEADER_BYTES);
   }
-  if (bytes.length < GLUE_HEADER_BYTES) throw new Error(`${bytes.length} bytes, fewer than the ${GLUE_HEADER_BYTES}-byte header`);
-  if (bytes[0] !== GLUE_HEADER_VERSION) throw new Error(`header version byte ${hex(bytes[0])}, expected ${hex(GLUE_HEADER_VERSION)}`);
+  if (bytes.length < GLUE_HEADER_BYTES) throw new MalformedDataError(`${bytes.length} bytes, fewer than the ${GLUE_HEADER_BYTES}-byte header`);
+  if (bytes[0] !== GLUE_HEADER_VERSION) throw new MalformedDataError(`header version byte ${hex(bytes[0])}, expected ${hex(GLUE_HEADER_VERSION)}`);
   const data = bytes.subarray(GLUE_HEADER_BYTES);
   if (bytes[1] === GLUE_COMPRESSION_NONE) return data;
   if (bytes[1] !== GLUE_COMPRESSION_ZLIB) {
-    throw new Error(`compression byte ${hex(bytes[1])}, expected ${hex(GLUE_COMPRESSION_NONE)} (none) or ${hex(GLUE_COMPRESSION_ZLIB)} (zlib)`);
+    throw new MalformedDataError(`compression byte ${hex(bytes[1])}, expected ${hex(GLUE_COMPRESSION_NONE)} (none) or ${hex(GLUE_COMPRESSION_ZLIB)} (zlib)`);
   }
   try {
     return inflateSync(data, { maxOutputLength: MAX_INFLATED_BYTES });
   } catch (error) {
-    throw new Error(`its zlib-compressed data does not inflate (${(error as Error).message})`, { cause: error });
+    throw new MalformedDataError(`its zlib-compressed data does not inflate (${(error as Error).message})`, { cause: error });
   }
 }
 
@@ -83,7 +83,7 @@ export function framedDeserializer<T>(codec: 'Avro' | 'Protobuf', wireFormat: Wi
     try {
       if (metadata) { // delivered in SOURCE format: Lambda took the header off
         if (metadata.dataFormat !== undefined && metadata.dataFormat.toUpperCase() !== upperCodec) {
-          throw new Error(`the mapping's schema registry says the data format is ${metadata.dataFormat}`);
+          throw new MalformedDataError(`the mapping's schema registry says the data format is ${metadata.dataFormat}`);
         }
         return decode(bytes);
       }
@@ -94,7 +94,7 @@ export function framedDeserializer<T>(codec: 'Avro' | 'Protobuf', wireFormat: Wi
       const format = metadata
         ? `${codec} delivered by Lambda's schema registry integration (data format ${metadata.dataFormat ?? 'not given'}, schema ${metadata.schemaId ?? 'not given'})`
         : `${expected}${headerRead ? schemaOf(bytes, wireFormat) : ''}`;
-      throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not ${format}: ${(error as Error).message}`, { cause: error });
+      throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not ${format}: ${(error as Error).message}`, { cause: error, field, record });
     }
   };
 }

@@ -10,7 +10,8 @@ import {
   kafkaOnFailureDestination, s3OnFailureDestination, sqsOnFailureDestination,
   type KafkaOnFailureRecord, type OnFailureDestination, type OnFailureRecord, type S3OnFailureRecord,
 } from '../../local/esm/on-failure-destinations.js';
-import { MappingSettingsError, type MappingSettings } from '../../src/mapping/mapping-settings.js';
+import { MappingSettingsError } from '../../src/mapping/errors.js';
+import type { MappingSettings } from '../../src/mapping/mapping-settings.js';
 import { readTopic, uniqueTopic } from '../support/kafka.js';
 import { failAlways, produceOneBatch, startEmulator, until, type SourceRecord } from '../support/on-failure.js';
 import { drain, freshQueue, sqsClient } from '../support/sqs.js';

@@ -5,7 +5,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DlqReplayer, FIRST_SENT_ATTRIBUTE, RENEW_AT_RECEIVE_COUNT } from '../../../src/replay/replayer.js';
+import { FIRST_SENT_ATTRIBUTE } from '../../../src/contract/index.js';
+import { DlqReplayer, RENEW_AT_RECEIVE_COUNT } from '../../../src/replay/replayer.js';
 import { startLocalServices, type LocalServices } from '../../../local/services.js';
 import { freshQueue, sqsClient } from '../../support/sqs.js';
 import { synth } from './support.js';

@@ -1,10 +1,20 @@
+import type * as Zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { KAFKA_COMPRESSION_CODECS, compressionFrom, registerKafkaCodecs } from '../../../src/kafka/kafka-codecs.js';
+import { KafkaConsumersError } from '../../../src/contract/errors.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 type Codec = { compress(encoder: { buffer: Buffer }): Promise<Buffer>; decompress(buffer: Buffer): Promise<Buffer> };
 const codec = (id: number) => (CompressionCodecs as Record<number, () => Codec>)[id]!();
+const thrown = (fn: () => unknown): unknown => {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('did not throw');
+};
 
 describe('KAFKA_COMPRESSION', () => {
   it('names a codec Kafka defines; anything else is refused with the allowed values', () => {
@@ -42,6 +52,8 @@ describe('registerKafkaCodecs', () => {
     expect(() => (CompressionCodecs as Record<number, () => Codec>)[id]!()).toThrow(
       `unknown compression codec ${id} in the record batch attributes (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)`,
     );
+    expect(thrown(() => codec(id))).toMatchObject({ name: 'UnsupportedCompressionError', codec: id });
+    expect(thrown(() => codec(id))).toBeInstanceOf(KafkaConsumersError);
   });
 });
 
@@ -58,5 +70,22 @@ describe('registerKafkaCodecs on a fresh process', () => {
     expect(() => codec(5)).toThrow('unknown compression codec 5');
     expect(() => codec(7)).toThrow('unknown compression codec 7');
     expect(typeof codecs[2]).toBe('function');
+  });
+});
+
+describe('zstd on a Node.js without it', () => {
+  it('refuses the batch, naming the version needed and the codec', async () => {
+    const codecs = CompressionCodecs as Record<number, unknown>;
+    const registered = codecs[CompressionTypes.ZSTD];
+    vi.resetModules();
+    vi.doMock('node:zlib', async (original) => ({ ...(await original<typeof Zlib>()), zstdCompress: undefined }));
+    try {
+      (await import('../../../src/kafka/kafka-codecs.js')).registerKafkaCodecs();
+      expect(() => codec(CompressionTypes.ZSTD)).toThrow(`zstd needs Node.js 22.15 or newer (node:zlib zstd); this is ${process.version}`);
+      expect(thrown(() => codec(CompressionTypes.ZSTD))).toMatchObject({ name: 'UnsupportedCompressionError', codec: CompressionTypes.ZSTD });
+    } finally {
+      vi.doUnmock('node:zlib');
+      codecs[CompressionTypes.ZSTD] = registered;
+    }
   });
 });

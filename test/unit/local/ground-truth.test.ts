@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GroundTruth, recording } from '../../../local/ground-truth.js';
-import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, type DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
+import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER } from '../../../src/contract/index.js';
+import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
 
 const record = (partition: number, offset: number, headers: Record<string, string> = {}) => ({ topic: 't', partition, offset, headers: { getString: (name: string) => headers[name] } });
 

@@ -4,7 +4,8 @@
 // and "Filtering events from Amazon MSK and self-managed Apache Kafka event sources"
 // (https://docs.aws.amazon.com/lambda/latest/dg/kafka-filtering.html).
 import { describe, expect, it } from 'vitest';
-import { FilterPatternError, compileFilters, recordPassesFilters } from '../../../src/mapping/event-filter.js';
+import { compileFilters, recordPassesFilters } from '../../../src/mapping/event-filter.js';
+import { FilterPatternError } from '../../../src/mapping/errors.js';
 
 /** The filter rule under `value`, as a Kafka mapping takes it. */
 const onValue = (rules: object) => [{ pattern: JSON.stringify({ value: rules }) }];

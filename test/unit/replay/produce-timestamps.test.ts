@@ -1,6 +1,7 @@
 // Item 9 of issue 17: a replayed record is not "too old" the moment it arrives.
 import { describe, expect, it } from 'vitest';
-import { ORIGINAL_TIMESTAMP_HEADER, type DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
+import { ORIGINAL_TIMESTAMP_HEADER } from '../../../src/contract/index.js';
+import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
 import { replayMessage } from '../../../src/replay/produce.js';
 import '../../../src/kafka/kafka-headers.js';
 

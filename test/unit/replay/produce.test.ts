@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import '../../../src/kafka/kafka-headers.js';
 import { replayMessage } from '../../../src/replay/produce.js';
-import { buildEnvelope, ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../../src/runtime/envelope.js';
+import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../../src/contract/index.js';
+import { buildEnvelope } from '../../../src/runtime/envelope.js';
 import { partitionOf } from '../../support/records.js';
 
 const failure = { error: new Error('x'), attempts: 1, firstFailureAt: 0, lastFailureAt: 0, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };

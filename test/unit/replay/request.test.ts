@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../src/contract/errors.js';
+import type { ReplayRequestError } from '../../../src/replay/errors.js';
 import { allowedTopicsFrom, MAX_MESSAGES_LIMIT, parseReplayRequest, replayLimitFrom } from '../../../src/replay/request.js';
 
 const topics = ['orders', 'payments'];
@@ -29,6 +30,24 @@ describe('parseReplayRequest', () => {
     for (const bad of [0, -1, 10_001, 1.5, '10', null]) {
       rejects({ maxMessages: bad }, `maxMessages must be a whole number from 1 to 10000, got ${JSON.stringify(bad)}.`);
     }
+  });
+
+  it('names the request fields at fault in `fields`, none when the payload as a whole is', () => {
+    const fieldsOf = (payload: unknown) => {
+      try {
+        parseReplayRequest(payload, topics);
+      } catch (error) {
+        return (error as ReplayRequestError).fields;
+      }
+      throw new Error('accepted');
+    };
+    expect([
+      'replay', { maxMessage: 5, dry: true }, { source: 'sqs' }, { maxMessages: 0 }, { dryRun: 1 }, { targetTopic: 'other' }, { filter: [] },
+      { filter: { topic: 1 } }, { filter: { errorType: '' } }, { startAfter: 'k' }, { source: 's3', startAfter: '' }, { source: 's3', filter: { errorType: 'E' } },
+    ].map(fieldsOf)).toEqual([
+      [], ['maxMessage', 'dry'], ['source'], ['maxMessages'], ['dryRun'], ['targetTopic'], ['filter'],
+      ['filter.topic'], ['filter.errorType'], ['startAfter'], ['startAfter'], ['filter.errorType'],
+    ]);
   });
 
   it('refuses a payload that is not a JSON object', () => {

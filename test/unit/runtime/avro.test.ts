@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkaConsumer } from '../../../src/runtime/index.js';
 import { avroDeserializer } from '../../../src/runtime/avro.js';
 import { ConfigurationError } from '../../../src/contract/errors.js';
-import { DeserializationError } from '../../../src/runtime/errors.js';
+import { DeserializationError, MalformedDataError } from '../../../src/runtime/errors.js';
 import { MAX_INFLATED_BYTES } from '../../../src/runtime/wire-format.js';
 import type * as WireFormatModule from '../../../src/runtime/wire-format.js';
 import { fresh } from '../../support/fresh.js';
@@ -65,6 +65,7 @@ describe('avroDeserializer', () => {
     const fn = avroDeserializer({ schema, wireFormat });
     expect(() => deserialize(fn, field, bytes, metadata)).toThrow(DeserializationError);
     expect(() => deserialize(fn, field, bytes, metadata)).toThrow(message);
+    expect(() => deserialize(fn, field, bytes, metadata)).toThrow(expect.objectContaining({ field, record: { topic: 'orders', partition: 0, offset: 42 }, cause: expect.any(MalformedDataError) }));
   });
 
   it('takes a record that is only its header as a header with an empty body', () => {

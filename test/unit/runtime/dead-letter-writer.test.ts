@@ -3,12 +3,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadS3, loadSqs } from '../../../src/runtime/aws-clients.js';
 import {
   DeadLetterWriter,
-  RENEWAL_ATTRIBUTES_BYTES,
   SQS_MAX_BYTES,
   awsDeadLetterTransport,
   deadLetterSent,
   type DeadLetterTransport,
 } from '../../../src/runtime/dead-letter-writer.js';
+import { RENEWAL_ATTRIBUTES_BYTES } from '../../../src/contract/index.js';
+import { ConfigurationError } from '../../../src/contract/errors.js';
 import type { DeadLetterEnvelope, DeadLetterPointer } from '../../../src/runtime/envelope.js';
 import { RetryPolicy } from '../../../src/runtime/retry.js';
 import { envelopes, fakeTransport, refuseAll } from '../../support/dead-letter-transport.js';
@@ -290,6 +291,7 @@ describe('DeadLetterWriter S3 offload', () => {
     expect((unsent[0]!.error as Error).message).toBe(
       `The dead letter of t-0@1 is ${sizeLimit + 1} bytes, over SQS's 1048576, and no DLQ_BUCKET is set to hold it.`,
     );
+    expect(unsent[0]!.error).toBeInstanceOf(ConfigurationError);
     expect(sends.map((s) => offsetsOf(s.entries))).toEqual([[0]]);
   });
 

@@ -39,6 +39,9 @@ describe('resolveDeserializer', () => {
     expect(thrown).toBeInstanceOf(NonRetryableError);
     expect((thrown as Error).message).toBe('Cannot deserialize the key of orders-2@7: not valid JSON (8 bytes)');
     expect((thrown as Error).cause).toBeInstanceOf(SyntaxError);
+    // The record's coordinates, not the record: its key and value stay out of errors.
+    expect(thrown).toMatchObject({ field: 'key', record: { topic: 'orders', partition: 2, offset: 7 } });
+    expect(Object.keys((thrown as DeserializationError).record!)).toEqual(['topic', 'partition', 'offset']);
   });
 
   // Issue 28, class 5: V8's JSON errors quote the input around the bad token ("Unexpected token

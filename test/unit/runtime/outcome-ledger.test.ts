@@ -40,6 +40,7 @@ describe('OutcomeLedger', () => {
     expect(thrown).toBeInstanceOf(WholeBatchRetryError);
     expect((thrown as Error).message).toContain('orders-0 from offset 1, orders-1 from offset 3');
     expect((thrown as Error).message).toContain('REPORT_BATCH_ITEM_FAILURES=false');
+    expect((thrown as WholeBatchRetryError).redeliveries).toEqual([{ partition: 'orders-0', offset: 1 }, { partition: 'orders-1', offset: 3 }]);
     expect(ledger.stats.get('orders')!.redelivered).toBe(8);
   });
 });

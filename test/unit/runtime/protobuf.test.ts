@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkaConsumer } from '../../../src/runtime/index.js';
 import { protobufDeserializer } from '../../../src/runtime/protobuf.js';
 import { ConfigurationError } from '../../../src/contract/errors.js';
-import { DeserializationError } from '../../../src/runtime/errors.js';
+import { DeserializationError, MalformedDataError } from '../../../src/runtime/errors.js';
 import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { fakeQueue } from '../../support/dead-letter-transport.js';
@@ -65,6 +65,7 @@ describe('protobufDeserializer', () => {
     const fn = protobufDeserializer({ type: Order, wireFormat });
     expect(() => deserialize(fn, field, bytes)).toThrow(DeserializationError);
     expect(() => deserialize(fn, field, bytes)).toThrow(message);
+    expect(() => deserialize(fn, field, bytes)).toThrow(expect.objectContaining({ field, record: { topic: 'orders', partition: 0, offset: 42 }, cause: expect.any(MalformedDataError) }));
   });
 
   it('reads past message indexes of several bytes, and a count of more than 63', () => {

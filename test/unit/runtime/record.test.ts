@@ -22,6 +22,7 @@ describe('decodeField', () => {
   it.each(['YQ', 'YWJ', 'Y===', 'YW!=', 'a b='])('refuses %j, which Lambda would never write', (text) => {
     expect(() => decodeField(record(text, null), 'key')).toThrow(DeserializationError);
     expect(() => decodeField(record(null, text), 'value')).toThrow(`The value of orders-3@42 is not valid base64 (${text.length} characters).`);
+    expect(() => decodeField(record(text, null), 'key')).toThrow(expect.objectContaining({ field: 'key', record: { topic: 'orders', partition: 3, offset: 42 } }));
   });
 
   it('quotes none of what it refuses (record contents stay out of errors and logs), only its length', () => {

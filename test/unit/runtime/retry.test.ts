@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetries } from '../../../src/runtime/retry.js';
-import { ConfigurationError } from '../../../src/contract/errors.js';
-import { DeserializationError, NonRetryableError } from '../../../src/runtime/errors.js';
+import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../../../src/runtime/retry.js';
+import { ConfigurationError, KafkaConsumersError } from '../../../src/contract/errors.js';
+import { BatchEntryError, DeserializationError, NonRetryableError } from '../../../src/runtime/errors.js';
 
 afterEach(() => vi.useRealTimers());
 
@@ -168,15 +168,17 @@ describe('sendWithPartialRetries', () => {
   });
 });
 
-describe('batchEntryError', () => {
+describe('BatchEntryError', () => {
   it('is named by the code, with the message when there is one, and an HTTP status that says whose fault it was', () => {
-    const sender = batchEntryError('InvalidMessageContents', 'bad body', true);
+    const sender = new BatchEntryError('InvalidMessageContents', 'bad body', true);
     expect([sender.name, sender.message, (sender as unknown as { $metadata: unknown }).$metadata]).toEqual(['InvalidMessageContents', 'InvalidMessageContents: bad body', { httpStatusCode: 400 }]);
     expect(isTransientAwsError(sender)).toBe(false);
-    const own = batchEntryError('InternalFailure', undefined, false);
+    const own = new BatchEntryError('InternalFailure', undefined, false);
     expect([own.name, own.message, (own as unknown as { $metadata: unknown }).$metadata]).toEqual(['InternalFailure', 'InternalFailure', { httpStatusCode: 500 }]);
     expect(isTransientAwsError(own)).toBe(true);
-    expect(batchEntryError('X', '', false).message).toBe('X');
+    expect(new BatchEntryError('X', '', false).message).toBe('X');
+    expect([sender.code, sender.senderFault, own.code, own.senderFault]).toEqual(['InvalidMessageContents', true, 'InternalFailure', false]);
+    expect(own).toBeInstanceOf(KafkaConsumersError);
   });
 });
 

@@ -8,6 +8,7 @@ import { MalformedDataError } from './errors.js';
 import { framedDeserializer, type WireFormat } from './wire-format.js';
 
 export type { WireFormat } from './wire-format.js';
+export type { DeserializerFn } from './deserializers.js';
 
 export interface AvroDeserializerOptions {
   /** The writer's schema: Avro schema JSON (parsed), or a type built with avsc's `Type.forSchema`. */

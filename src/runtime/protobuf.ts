@@ -7,6 +7,7 @@ import { MalformedDataError } from './errors.js';
 import { framedDeserializer, type WireFormat } from './wire-format.js';
 
 export type { WireFormat } from './wire-format.js';
+export type { DeserializerFn } from './deserializers.js';
 
 /** What the deserializer uses of a protobufjs `Type` (`root.lookupType('shop.Order')`) or a generated static message class. */
 export interface ProtobufMessageType {

@@ -7,6 +7,8 @@ import { RetryPolicy, batchEntryError, isTransientAwsError, sendWithPartialRetri
 import { describeError } from '../contract/errors.js';
 import { RENEWAL_ATTRIBUTES_BYTES, SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
 import type { ReplaySettings } from './request.js';
+import { countDeadLetter, emptyContents } from './dry-run-report.js';
+import type { DlqContents } from '../contract/dlq-contents.js';
 
 /** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
 export interface ReplaySummary {
@@ -24,6 +26,8 @@ export interface ReplaySummary {
    */
   objects?: { received: number; replayed: number; skipped: number; failed: number; lastKey?: string };
   errors: ReplayError[];
+  /** Dry runs from the queue only: what the run received, by topic, error type and age. */
+  contents?: DlqContents;
 }
 
 /** Something a run left behind, and why: a queue message (`messageId`) or an S3 object (`objectKey`). */
@@ -82,7 +86,6 @@ const ROUND_MESSAGES = 50;
 /** Message attribute of a re-sent dead letter: epoch ms of its first enqueue (SentTimestamp of the original). */
 export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
 
-
 /**
  * Moves dead letters from SQS back onto Kafka. A message is deleted only after the brokers
  * acknowledged its record (acks from all in-sync replicas), so a crash in between can
@@ -96,7 +99,7 @@ export class DlqReplayer {
   }
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
-    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, errors: [] };
+    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, errors: [], ...(settings.dryRun ? { contents: emptyContents() } : {}) };
     const left: Left[] = [];
     let reserved = 0;
     const receiver = async () => {
@@ -174,8 +177,8 @@ export class DlqReplayer {
         leave({ message });
         continue;
       }
-      const { envelope } = candidate;
-      const { filter } = settings;
+      const { envelope } = candidate, { filter } = settings;
+      if (summary.contents) countDeadLetter(summary.contents, message, envelope);
       const refused = notAllowed(envelope, settings);
       if ((filter.topic && envelope.record.topic !== filter.topic) || (filter.errorType && envelope.error.type !== filter.errorType)) {
         summary.skipped++;
@@ -295,10 +298,7 @@ export class DlqReplayer {
       if (l.object) {
         const { sdk, client } = await loadS3();
         const put = await client.send(new sdk.PutObjectCommand({ Bucket: l.object.bucket, Key: l.object.key, Body: l.object.body, ContentType: 'application/json' })).then(() => true, () => false);
-        if (!put) {
-          keep.push(l.message);
-          continue;
-        }
+        if (!put) { keep.push(l.message); continue; } // its copy could not be stored: made visible instead
       }
       ready.push(l);
     }

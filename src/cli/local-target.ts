@@ -51,6 +51,7 @@ export async function localInvoker(env: NodeJS.ProcessEnv, timeoutSeconds: numbe
   }
   env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   const handler = await loadHandler();
   return async (payload) => {

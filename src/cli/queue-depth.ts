@@ -13,8 +13,9 @@ export interface QueueDepth {
 
 export type ReadDepth = () => Promise<QueueDepth | { readonly unknown: string }>;
 
-export function queueDepthReader(queueUrl: string, region?: string): ReadDepth {
-  const client = new SQSClient(region ? { region } : {});
+/** `endpoint`: a local SQS's (the SDK would otherwise warn that the queue URL's host differs from it). */
+export function queueDepthReader(queueUrl: string, region?: string, endpoint?: string): ReadDepth {
+  const client = new SQSClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) });
   return async () => {
     try {
       const { Attributes = {} } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));

@@ -37,9 +37,10 @@ export function reportOf(answer: ReplayAnswer, source: 'dlq' | 's3', queue?: Rep
 
 const n = (value: number) => value.toLocaleString('en-US');
 
-/** Rows of `name  count`, largest first, names padded to one column. */
-function table(title: string, counts: Record<string, number>): string[] {
-  const rows = Object.entries(counts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+/** Rows of `name  count` (largest first, unless `inOrder`), names padded to one column. */
+function table(title: string, counts: Record<string, number>, inOrder = false): string[] {
+  const rows = Object.entries(counts);
+  if (!inOrder) rows.sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
   if (rows.length === 0) return [];
   const width = Math.max(title.length, ...rows.map(([name]) => name.length));
   const countWidth = Math.max(5, ...rows.map(([, c]) => n(c).length));
@@ -57,7 +58,7 @@ export function renderReport(report: Report, now = Date.now()): string {
   const { contents } = report;
   if (contents) {
     lines.push(...table('Topic', contents.byTopic), ...table('Error type', contents.byErrorType));
-    lines.push(...table('Age (since first enqueued)', { 'under 1 hour': contents.byAge.underHour, '1 hour to 1 day': contents.byAge.underDay, '1 to 7 days': contents.byAge.underWeek, '7 days or more': contents.byAge.older }));
+    lines.push(...table('Age (since first enqueued)', { 'under 1 hour': contents.byAge.underHour, '1 hour to 1 day': contents.byAge.underDay, '1 to 7 days': contents.byAge.underWeek, '7 days or more': contents.byAge.older }, true));
     const { oldest } = contents;
     if (oldest) {
       lines.push('', `Oldest: ${oldest.enqueuedAt} (${duration(now - Date.parse(oldest.enqueuedAt))} ago), ${oldest.topic} partition ${oldest.partition} offset ${oldest.offset}, ${oldest.errorType}`);

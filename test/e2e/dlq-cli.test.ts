@@ -1,7 +1,7 @@
 // Issue 33, acceptance: `kafka-lambda-consumers dlq report|replay --local`, run as a user runs it
 // (a subprocess, no terminal) against the embedded broker and SQS of the e2e setup (what
 // `npm run services` starts): the report counts a seeded queue by topic and error type; a replay
-// of many dead letters in several invocations drains the queue onto Kafka; Ctrl-C mid-run stops
+// of 25,000 dead letters in several invocations drains the queue onto Kafka; Ctrl-C mid-run stops
 // after the invocation in flight with nothing half-done; the output off a terminal is plain lines.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
@@ -71,7 +71,7 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
   });
 
   it('drains many dead letters onto Kafka in several invocations', async () => {
-    const total = Number(process.env.DLQ_CLI_E2E_DEAD_LETTERS ?? 5_000);
+    const total = 25_000;
     const topic = await topicOnBroker('drain');
     const url = await queueWith('drain', deadLetters(topic, 'TimeoutError', total));
 

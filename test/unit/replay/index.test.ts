@@ -33,7 +33,7 @@ describe('replay handler', () => {
     const lines = captureOutput();
     const aws = await fakeAws(envelopes(2).map((e, i) => sqsMessage(e, i)));
     const summary = await handler({ dryRun: true, maxMessages: 5 }, lambdaContext(60_000, 'replay'));
-    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, errors: [] });
+    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, errors: [], contents: expect.objectContaining({ byErrorType: { Error: 2 } }) });
     expect(aws.named('ReceiveMessage')[0]).toMatchObject({ QueueUrl: 'https://sqs/dlq', MaxNumberOfMessages: 5 });
     expect(lines.find((l) => l.message === 'replay finished')).toMatchObject({ level: 'INFO', received: 2, replayed: 2, dryRun: true, errors: [] });
     expect(lines.find((l) => l._aws)).toMatchObject({ ReplayReceived: 2, ReplayReplayed: 2, ReplaySkipped: 0, ReplayFailed: 0 });

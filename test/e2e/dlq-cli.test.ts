@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 import { envelopes } from '../support/dead-letter-transport.js';
-import { runDlq, seedDeadLetters } from '../support/dlq-cli.js';
+import { redrawsALine, runDlq, seedDeadLetters } from '../support/dlq-cli.js';
 import { produce, topicRecordCount, uniqueTopic } from '../support/kafka.js';
 import { freshQueue, sqsClient } from '../support/sqs.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -63,7 +63,7 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
     // Without a terminal: the table as plain lines, nothing redrawn.
     const text = await runDlq(['report', '--local'], localEnv(url, [orders, payments]));
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).not.toMatch(/[\r\x1b]/);
+    expect(redrawsALine(text.stdout)).toBe(false);
     expect(text.stdout).toMatch(new RegExp(`^${orders} +10$`, 'm'));
     expect(text.stdout).toMatch(/^TimeoutError +9$/m);
     expect(text.stdout).toMatch(/^Queue: ~17 dead letters/m);
@@ -106,7 +106,7 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
     expect(await depth(url)).toEqual({ visible: total - replayed, inFlight: 0 });
     expect(await topicRecordCount(env.KAFKA_BROKERS, topic)).toBe(replayed + 1);
     // Off a terminal: one plain progress line per invocation, nothing redrawn.
-    expect(run.stdout).not.toMatch(/[\r\x1b]/);
+    expect(redrawsALine(run.stdout)).toBe(false);
     expect(run.stdout.split('\n').filter((l) => l.startsWith('replayed '))).toHaveLength(1);
   });
 });

@@ -46,3 +46,6 @@ export async function seedDeadLetters(sqs: SQSClient, queueUrl: string, envelope
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
+
+/** What redraws a terminal's line (a carriage return, an escape sequence): never in plain output. */
+export const redrawsALine = (text: string) => text.includes('\r') || text.includes('\u001b');

@@ -57,13 +57,14 @@ const REASONS_SHOWN = 5;
 
 async function replay(command: Extract<ParsedCommand, { name: 'replay' }>, connection: Connection, io: Io): Promise<number> {
   const started = Date.now();
-  const progress = createProgress({ write: command.json ? io.err : io.out, isTTY: command.json ? io.errIsTTY : io.outIsTTY });
+  const write = command.json ? io.err : io.out;
   const left = async () => {
     const depth = await connection.readDepth?.();
     return depth && !('unknown' in depth) ? depth.visible + depth.inFlight : undefined;
   };
   const before = await left();
-  (command.json ? io.err : io.out)(`replaying through ${connection.name}${before !== undefined ? `: ~${n(before)} dead letters in the queue` : ''}\n`);
+  write(`replaying through ${connection.name}${before !== undefined ? `: ~${n(before)} dead letters in the queue` : ''}\n`);
+  const progress = createProgress({ write, isTTY: command.json ? io.errIsTTY : io.outIsTTY });
   const summary = await replayUntilDone(
     connection.invoke,
     { payload: command.payload, stop: io.stop, ...(command.max ? { max: command.max } : {}), ...(command.maxFailed ? { maxFailed: command.maxFailed } : {}) },

@@ -1,5 +1,10 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+// docs/aws-contracts.md §10: Invoke answers a function error with FunctionError and the error as
+// its payload (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html); DescribeStacks of a
+// missing stack fails with a ValidationError
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html); the
+// SDK retries throttling with backoff (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AWS_MAX_ATTEMPTS, lambdaInvoker, resolveAwsTarget } from '../../../src/cli/aws-target.js';
 import { CliError } from '../../../src/cli/exit-codes.js';

@@ -30,6 +30,11 @@ describe('the replay function and queue of a stack', () => {
     expect(await resolveAwsTarget({ stack: 'Payments' })).toEqual({ functionName: 'replay-fn', queueUrl: 'https://sqs/dlq' });
   });
 
+  it('prefer the output named exactly so to others whose keys contain the name', async () => {
+    outputs({ ReplayFunctionName: 'replay-fn', LegacyReplayFunctionName1A2B: 'old-fn', DeadLetterQueueUrl: 'https://sqs/dlq' });
+    expect(await resolveAwsTarget({ stack: 'S' })).toEqual({ functionName: 'replay-fn', queueUrl: 'https://sqs/dlq' });
+  });
+
   it('give way to --function and --queue-url', async () => {
     outputs({ ReplayFunctionName: 'replay-fn', DeadLetterQueueUrl: 'https://sqs/dlq' });
     expect(await resolveAwsTarget({ stack: 'S', function: 'mine', queueUrl: 'https://sqs/mine' })).toEqual({ functionName: 'mine', queueUrl: 'https://sqs/mine' });

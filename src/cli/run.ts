@@ -91,7 +91,8 @@ async function report(command: Extract<ParsedCommand, { name: 'report' }>, conne
   const answer = await connection.invoke(command.payload);
   const result = reportOf(answer, source, queue);
   io.out(command.json ? `${JSON.stringify(result)}\n` : renderReport(result));
-  return EXIT.ok;
+  // Nothing read, and errors: the queue could not be read (the reasons say why), not an empty queue.
+  return answer.received === 0 && answer.errors.length > 0 ? EXIT.error : EXIT.ok;
 }
 
 export async function runCommand(command: Exclude<ParsedCommand, { name: 'exit' }>, io: Io, connectTo: Connect = connect): Promise<number> {

@@ -111,6 +111,13 @@ describe('dlq report, run', () => {
     expect(out).toMatch(/\nOldest: 2026-12-07T10:00:00.000Z \(.+ ago\), orders partition 2 offset 41, TimeoutError\n/);
   });
 
+  it('exits 1 when the dry run read nothing and says why (the queue could not be read), 0 for an empty queue', async () => {
+    const unreadable = await runWith(report(false), [{ dryRun: true, errors: [{ reason: 'a receiver stopped: AccessDenied' }] }]);
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.out).toContain('Left by the dry run:\n  a receiver stopped: AccessDenied\n');
+    expect((await runWith(report(false), [{ dryRun: true }])).code).toBe(0);
+  });
+
   it('with --json, prints the report as one JSON line', async () => {
     const { out } = await runWith(report(true), [{ received: 8, replayed: 8, dryRun: true, contents }], { depths: [8] });
     expect(JSON.parse(out)).toEqual({ source: 'dlq', queue: { visible: 8, inFlight: 0 }, read: 8, replayable: 8, skipped: 0, failed: 0, contents: JSON.parse(JSON.stringify(contents)), reasons: [] });

@@ -21,7 +21,8 @@ if (command.name === 'exit') {
       err('\nCtrl-C: stopping after the invocation in flight (Ctrl-C again to quit now)…\n');
       return;
     }
-    err('\nquitting now: the invocation in flight goes on; what it received stays in the queue until its visibility timeout ends, or is replayed and deleted.\n');
+    // Nothing is lost either way: a dead letter is deleted only once Kafka acknowledged its record.
+    err('\nquitting now: an invocation on AWS runs on to its end; a local one stops here, and what it had received and not deleted comes back to the queue when its visibility timeout ends.\n');
     process.exit(EXIT.interrupted);
   });
   code = await runCommand(command, { out: (text) => void out(text), err: (text) => void err(text), outIsTTY: process.stdout.isTTY === true, errIsTTY: process.stderr.isTTY === true, env: process.env, stop: stop.signal });

@@ -55,6 +55,9 @@ export function renderReport(report: Report, now = Date.now()): string {
   else if (queue) lines.push(`Queue: ~${n(queue.visible + queue.inFlight)} dead letters (${n(queue.visible)} visible, ${n(queue.inFlight)} in flight)`);
   const what = report.source === 's3' ? 'records of the S3 on-failure objects' : 'dead letters';
   lines.push(`A dry run read ${n(report.read)} ${what}: ${n(report.replayable)} replayable, ${n(report.skipped)} skipped, ${n(report.failed)} unreadable or not replayable here.`);
+  if (queue && !('unknown' in queue) && report.read < queue.visible + queue.inFlight) {
+    lines.push(`The counts below are of that sample (the first the queue handed out), not of the whole queue: --sample reads up to 10,000.`);
+  }
   const { contents } = report;
   if (contents) {
     lines.push(...table('Topic', contents.byTopic), ...table('Error type', contents.byErrorType));

@@ -111,6 +111,12 @@ describe('dlq report, run', () => {
     expect(out).toMatch(/\nOldest: 2026-12-07T10:00:00.000Z \(.+ ago\), orders partition 2 offset 41, TimeoutError\n/);
   });
 
+  it('says when the counts are of a sample, not of the whole queue', async () => {
+    const { out } = await runWith(report(false), [{ received: 8, replayed: 8, dryRun: true, contents }], { depths: [20_000] });
+    expect(out).toContain('A dry run read 8 dead letters: 8 replayable, 0 skipped, 0 unreadable or not replayable here.\nThe counts below are of that sample (the first the queue handed out), not of the whole queue: --sample reads up to 10,000.\n');
+    expect((await runWith(report(false), [{ received: 8, replayed: 8, dryRun: true, contents }], { depths: [8] })).out).not.toContain('sample');
+  });
+
   it('exits 1 when the dry run read nothing and says why (the queue could not be read), 0 for an empty queue', async () => {
     const unreadable = await runWith(report(false), [{ dryRun: true, errors: [{ reason: 'a receiver stopped: AccessDenied' }] }]);
     expect(unreadable.code).toBe(1);

@@ -14,7 +14,7 @@ export interface Report {
   readonly replayable: number;
   readonly skipped: number;
   readonly failed: number;
-  /** By topic, error type and age: dry runs of the queue only. */
+  /** By topic, error type and age (absent from an older replay function's answer). */
   readonly contents?: DlqContents;
   /** The first reasons the dry run gave for what it left. */
   readonly reasons: readonly string[];
@@ -61,13 +61,13 @@ export function renderReport(report: Report, now = Date.now()): string {
   const { contents } = report;
   if (contents) {
     lines.push(...table('Topic', contents.byTopic), ...table('Error type', contents.byErrorType));
-    lines.push(...table('Age (since first enqueued)', { 'under 1 hour': contents.byAge.underHour, '1 hour to 1 day': contents.byAge.underDay, '1 to 7 days': contents.byAge.underWeek, '7 days or more': contents.byAge.older }, true));
+    lines.push(...table(report.source === 's3' ? 'Age (since Lambda wrote the object)' : 'Age (since first enqueued)', { 'under 1 hour': contents.byAge.underHour, '1 hour to 1 day': contents.byAge.underDay, '1 to 7 days': contents.byAge.underWeek, '7 days or more': contents.byAge.older }, true));
     const { oldest } = contents;
     if (oldest) {
       lines.push('', `Oldest: ${oldest.enqueuedAt} (${duration(now - Date.parse(oldest.enqueuedAt))} ago), ${oldest.topic} partition ${oldest.partition} offset ${oldest.offset}, ${oldest.errorType}`);
     }
-  } else if (report.source === 's3') {
-    lines.push('(By topic, error type and age: for the dead-letter queue only.)');
+  } else {
+    lines.push('(No counts by topic, error type and age: the replay function answered without them; deploy this version\'s.)');
   }
   if (report.reasons.length) lines.push('', 'Left by the dry run:', ...report.reasons.map((r) => `  ${r}`));
   return `${lines.join('\n')}\n`;

@@ -15,6 +15,7 @@ import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../run
 import { notAllowed, produceByPartition } from './produce.js';
 import type { ReplaySummary } from './replayer.js';
 import type { ReplaySettings } from './request.js';
+import { countOnFailureObject, emptyContents } from './dry-run-report.js';
 
 /** An object under the on-failure prefix that is not a readable on-failure record: the message says what is wrong. */
 export class MalformedOnFailureObjectError extends KafkaConsumersError {
@@ -90,7 +91,7 @@ export class OnFailureObjectReplayer {
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
     const objects: NonNullable<ReplaySummary['objects']> = { received: 0, replayed: 0, skipped: 0, failed: 0 };
-    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, objects, errors: [] };
+    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, objects, errors: [], ...(settings.dryRun ? { contents: emptyContents() } : {}) };
     try {
       for await (const key of this.#keys(settings, deadline)) {
         objects.received++;
@@ -132,12 +133,14 @@ export class OnFailureObjectReplayer {
 
   /** Replays one object's records and deletes it; says which count the object goes to. */
   async #replay(key: string, settings: ReplaySettings, summary: ReplaySummary, deadline: number): Promise<'replayed' | 'skipped' | 'failed'> {
-    const records = await this.#read(key).then(parseOnFailureObject, (error: unknown) => new Error(`could not be read from S3: ${describeError(error).message}`)).catch((error: unknown) => error as Error);
+    let body = '';
+    const records = await this.#read(key).then((text) => parseOnFailureObject((body = text)), (error: unknown) => new Error(`could not be read from S3: ${describeError(error).message}`)).catch((error: unknown) => error as Error);
     if (records instanceof Error) {
       summary.errors.push({ objectKey: key, reason: `${records instanceof MalformedOnFailureObjectError ? 'malformed on-failure object: ' : ''}${records.message}; left in the bucket` });
       return 'failed';
     }
     summary.received += records.length;
+    if (summary.contents) countOnFailureObject(summary.contents, body, records);
     const { topic } = settings.filter;
     if (topic && records.some((r) => r.record.topic !== topic)) {
       summary.skipped += records.length;

@@ -26,7 +26,7 @@ export interface ReplaySummary {
    */
   objects?: { received: number; replayed: number; skipped: number; failed: number; lastKey?: string };
   errors: ReplayError[];
-  /** Dry runs from the queue only: what the run received, by topic, error type and age. */
+  /** Dry runs only: what the run read, by topic, error type (from S3: Lambda's condition) and age. */
   contents?: DlqContents;
 }
 

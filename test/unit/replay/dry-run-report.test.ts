@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { countDeadLetter, emptyContents } from '../../../src/replay/dry-run-report.js';
+import { countDeadLetter, countOnFailureObject, emptyContents } from '../../../src/replay/dry-run-report.js';
+import { parseOnFailureObject } from '../../../src/replay/on-failure-objects.js';
+import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
 import { DlqReplayer } from '../../../src/replay/replayer.js';
 import type { ReplaySettings } from '../../../src/replay/request.js';
 import { RetryPolicy } from '../../../src/runtime/retry.js';
@@ -54,5 +56,22 @@ describe('what a dry run counts of the queue', () => {
     vi.restoreAllMocks();
     await fakeAws(messages());
     expect(await replayer().run(settings({}), Date.now() + 60_000)).not.toHaveProperty('contents');
+  });
+
+  it('counts the records of an S3 on-failure object by topic, by the condition Lambda gave up with, and by the object\'s age', () => {
+    const body = (condition: unknown, timestamp: unknown, topics: string[]) => JSON.stringify({
+      requestContext: { condition }, timestamp, version: '1.0',
+      payload: JSON.stringify(buildKafkaEvent(topics.map((topic, offset) => ({ topic, partition: 1, offset, timestamp: 0, key: null, value: 'v' })))),
+    });
+    const contents = emptyContents();
+    for (const b of [
+      body('RetryAttemptsExhausted', new Date(NOW - 2 * HOUR).toISOString(), ['orders', 'orders', 'payments']),
+      body('MaximumPayloadSizeExceeded', new Date(NOW - 8 * 24 * HOUR).toISOString(), ['orders']),
+      body(42, 'yesterday', ['payments']), // not as Lambda writes them: an unknown condition, written now
+    ]) countOnFailureObject(contents, b, parseOnFailureObject(b), NOW);
+    expect({ ...contents.byTopic }).toEqual({ orders: 3, payments: 2 });
+    expect({ ...contents.byErrorType }).toEqual({ RetryAttemptsExhausted: 3, MaximumPayloadSizeExceeded: 1, 'unknown condition': 1 });
+    expect(contents.byAge).toEqual({ underHour: 1, underDay: 3, underWeek: 0, older: 1 });
+    expect(contents.oldest).toEqual({ enqueuedAt: new Date(NOW - 8 * 24 * HOUR).toISOString(), topic: 'orders', partition: 1, offset: 0, errorType: 'MaximumPayloadSizeExceeded' });
   });
 });

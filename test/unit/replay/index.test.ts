@@ -88,7 +88,7 @@ describe('replay handler, source "s3"', () => {
     captureOutput();
     const aws = await fakeAws([], {}, (call) => (call.name === 'ListObjectsV2' ? { Contents: [] } : undefined));
     const summary = await handler({ source: 's3', dryRun: true }, lambdaContext(60_000, 'replay'));
-    expect(summary).toEqual({ received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: true, objects: { received: 0, replayed: 0, skipped: 0, failed: 0 }, errors: [] });
+    expect(summary).toEqual({ received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: true, objects: { received: 0, replayed: 0, skipped: 0, failed: 0 }, errors: [], contents: expect.objectContaining({ byTopic: {} }) });
     expect(aws.calls.map((c) => [c.name, c.input.Bucket])).toEqual([['ListObjectsV2', 'failures']]);
   });
 });

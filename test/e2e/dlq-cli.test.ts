@@ -10,12 +10,16 @@ import { redrawsALine, runDlq, seedDeadLetters } from '../support/dlq-cli.js';
 import { produce, topicRecordCount, uniqueTopic } from '../support/kafka.js';
 import { freshQueue, sqsClient } from '../support/sqs.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { buildKafkaEvent } from '../../local/esm/lambda-event.js';
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);
+const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
 const removals: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   await Promise.allSettled(removals.map((remove) => remove()));
+  s3.destroy();
 });
 
 /** Dead letters of `topic` failed with `errorType`, offsets from `first`. */
@@ -68,6 +72,27 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
     expect(text.stdout).toMatch(/^TimeoutError +9$/m);
     expect(text.stdout).toMatch(/^Queue: ~17 dead letters/m);
     expect((await depth(url)).visible).toBe(17); // a report replays nothing and leaves every dead letter
+  });
+
+  it('reports an S3 on-failure destination by topic, the condition Lambda gave up with, and age', async () => {
+    const [orders, payments] = [uniqueTopic('report-s3-orders'), uniqueTopic('report-s3-payments')];
+    const bucket = uniqueTopic('report-s3').toLowerCase();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    // Objects as Lambda writes them (the failure metadata, abridged, and the invocation event as a JSON string).
+    const object = (n: number, condition: string, topics: string[]) => s3.send(new PutObjectCommand({
+      Bucket: bucket, Key: `aws/lambda/uuid/t-0/2026/12/07/2026-12-07T00.00.0${n}-id`,
+      Body: JSON.stringify({ requestContext: { condition }, timestamp: new Date().toISOString(), version: '1.0', payload: JSON.stringify(buildKafkaEvent(topics.map((topic, offset) => ({ topic, partition: 0, offset, timestamp: 0, key: null, value: 'v' })))) }),
+    }));
+    await object(1, 'RetryAttemptsExhausted', [orders, orders, orders]);
+    await object(2, 'MaximumPayloadSizeExceeded', [payments]);
+
+    const run = await runDlq(['report', '--local', '--source', 's3', '--json'], { ...localEnv('unused', [orders, payments]), ON_FAILURE_BUCKET: bucket });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!);
+    expect(report).toMatchObject({ source: 's3', read: 4, replayable: 4, contents: { byAge: { underHour: 4, underDay: 0, underWeek: 0, older: 0 } } });
+    expect(report).not.toHaveProperty('queue'); // a bucket has no queue attributes
+    expect(report.contents.byTopic).toEqual({ [orders]: 3, [payments]: 1 });
+    expect(report.contents.byErrorType).toEqual({ RetryAttemptsExhausted: 3, MaximumPayloadSizeExceeded: 1 });
   });
 
   it('drains many dead letters onto Kafka in several invocations', async () => {

@@ -9,8 +9,9 @@ import { ENV } from '../contract/index.js';
 import { CliError } from './exit-codes.js';
 import { replayAnswerOf, type ReplayAnswer, type ReplayPayload } from './replay-answer.js';
 
-/** What the local replay reads from the environment `npm run services` prints. */
-export const LOCAL_ENV = [ENV.kafkaBrokers, ENV.deadLetterQueueUrl, ENV.replayAllowedTopics, 'AWS_ENDPOINT_URL'] as const;
+/** What the local replay reads from the environment `npm run services` prints, and by source where it reads. */
+export const LOCAL_ENV = [ENV.kafkaBrokers, ENV.replayAllowedTopics, 'AWS_ENDPOINT_URL'] as const;
+const SOURCE_ENV = { dlq: ENV.deadLetterQueueUrl, s3: ENV.onFailureBucket } as const;
 
 type Handler = (payload: unknown, context: Context) => Promise<unknown>;
 
@@ -44,8 +45,8 @@ function context(timeoutMs: number): Context {
  * which is the tool's own output: its logs go to stderr from now on, warnings and errors only,
  * and its metrics are off (they mean nothing locally) unless the environment says otherwise.
  */
-export async function localInvoker(env: NodeJS.ProcessEnv, timeoutSeconds: number): Promise<(payload: ReplayPayload) => Promise<ReplayAnswer>> {
-  const missing = LOCAL_ENV.filter((name) => !env[name]);
+export async function localInvoker(env: NodeJS.ProcessEnv, timeoutSeconds: number, source: 'dlq' | 's3' = 'dlq'): Promise<(payload: ReplayPayload) => Promise<ReplayAnswer>> {
+  const missing = [...LOCAL_ENV, SOURCE_ENV[source]].filter((name) => !env[name]);
   if (missing.length > 0) {
     throw new CliError(`--local replays against the services \`npm run services\` started, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: start it and export the NAME=value lines it prints in this shell.`);
   }

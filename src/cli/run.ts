@@ -34,7 +34,7 @@ export type Connect = (target: Target, source: 'dlq' | 's3', env: NodeJS.Process
 
 export const connect: Connect = async (target, source, env) => {
   if (target.kind === 'local') {
-    const invoke = await localInvoker(env, target.timeoutSeconds);
+    const invoke = await localInvoker(env, target.timeoutSeconds, source);
     return { name: 'the local replay', invoke, ...(source === 'dlq' ? { readDepth: queueDepthReader(env[ENV.deadLetterQueueUrl]!, undefined, env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL) } : {}) };
   }
   const { functionName, queueUrl } = await resolveAwsTarget(target);

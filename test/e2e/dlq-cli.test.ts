@@ -86,7 +86,7 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
     await object(1, 'RetryAttemptsExhausted', [orders, orders, orders]);
     await object(2, 'MaximumPayloadSizeExceeded', [payments]);
 
-    const run = await runDlq(['report', '--local', '--source', 's3', '--json'], { ...localEnv('unused', [orders, payments]), ON_FAILURE_BUCKET: bucket });
+    const run = await runDlq(['report', '--local', '--source', 's3', '--json'], { ...env, REPLAY_ALLOWED_TOPICS: [orders, payments].join(','), KAFKA_IDEMPOTENT_PRODUCER: 'false', ON_FAILURE_BUCKET: bucket });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!);
     expect(report).toMatchObject({ source: 's3', read: 4, replayable: 4, contents: { byAge: { underHour: 4, underDay: 0, underWeek: 0, older: 0 } } });

@@ -48,7 +48,9 @@ const WHY: Record<StopReason, (s: LoopSummary, max?: number, maxFailed?: number)
   'only-failures-left': (s) => `only dead letters that fail are left (${n(s.last?.failed ?? 0)} in the last invocation; the reasons are below).`,
   'max-reached': (_s, max) => `--max ${n(max ?? 0)} reached; more may be left.`,
   'max-failed': (_s, _max, maxFailed) => `--max-failed ${n(maxFailed ?? 0)} reached.`,
-  interrupted: (s) => `interrupted (Ctrl-C) after invocation ${s.invocations}, which had finished: nothing is half-done, every dead letter was replayed and deleted, or is still in the queue.`,
+  interrupted: (s) => s.invocations === 0
+    ? 'interrupted (Ctrl-C) before the first invocation: nothing was done.'
+    : `interrupted (Ctrl-C) after invocation ${s.invocations}, which had finished: nothing is half-done, every dead letter was replayed and deleted, or is still in the queue.`,
   'dry-run': (s) => `dry run: nothing was produced or deleted; ${n(s.replayed)} would have been replayed.`,
   error: (s) => `an invocation failed: ${describeError(s.error).message}`,
 };
@@ -58,12 +60,15 @@ const REASONS_SHOWN = 5;
 async function replay(command: Extract<ParsedCommand, { name: 'replay' }>, connection: Connection, io: Io): Promise<number> {
   const started = Date.now();
   const write = command.json ? io.err : io.out;
+  let unknown: string | undefined;
   const left = async () => {
     const depth = await connection.readDepth?.();
+    if (depth && 'unknown' in depth) unknown = depth.unknown;
     return depth && !('unknown' in depth) ? depth.visible + depth.inFlight : undefined;
   };
   const before = await left();
   write(`replaying through ${connection.name}${before !== undefined ? `: ~${n(before)} dead letters in the queue` : ''}\n`);
+  if (unknown) write(`(what is left, and so the ETA, unknown: ${unknown})\n`);
   const progress = createProgress({ write, isTTY: command.json ? io.errIsTTY : io.outIsTTY });
   const summary = await replayUntilDone(
     connection.invoke,

@@ -71,6 +71,17 @@ describe('dlq replay, run', () => {
     expect(out).toContain('Stopped: interrupted (Ctrl-C) after invocation 2, which had finished: nothing is half-done, every dead letter was replayed and deleted, or is still in the queue.');
   });
 
+  it('says once why what is left is unknown, and before the first invocation that nothing was done', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    let out = '';
+    const connection: Connection = { name: 'replay-fn', invoke: async () => answer({}), readDepth: async () => ({ unknown: 'AccessDenied: no sqs:GetQueueAttributes' }) };
+    const code = await runCommand(replay(), { out: (t) => void (out += t), err: () => undefined, outIsTTY: false, errIsTTY: false, env: {}, stop: stop.signal }, async () => connection);
+    expect(code).toBe(130);
+    expect(out).toBe('replaying through replay-fn\n(what is left, and so the ETA, unknown: AccessDenied: no sqs:GetQueueAttributes)\n'
+      + 'Replayed 0, skipped 0, failed 0 in 0 invocations (0s).\nStopped: interrupted (Ctrl-C) before the first invocation: nothing was done.\n');
+  });
+
   it('exits 4 when only failing dead letters are left, and shows why they fail', async () => {
     const { code, out } = await runWith(replay(), [{ received: 100, replayed: 99, failed: 1 }, { received: 1, failed: 1, errors: [{ reason: 'malformed dead letter: record.topic is missing' }] }]);
     expect(code).toBe(4);

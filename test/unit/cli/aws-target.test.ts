@@ -5,11 +5,17 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 // missing stack fails with a ValidationError
 // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html); the
 // SDK retries throttling with backoff (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+import { Readable } from 'node:stream';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AWS_MAX_ATTEMPTS, lambdaInvoker, resolveAwsTarget } from '../../../src/cli/aws-target.js';
+import { lambdaInvoker, resolveAwsTarget } from '../../../src/cli/aws-target.js';
 import { CliError } from '../../../src/cli/exit-codes.js';
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
 
 const awsError = (name: string, message: string, attempts = 1) => Object.assign(new Error(message), { name, $metadata: { attempts } });
 const outputs = (o: Record<string, string>) => vi.spyOn(CloudFormationClient.prototype, 'send').mockResolvedValue({ Stacks: [{ Outputs: Object.entries(o).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] } as never);
@@ -86,11 +92,24 @@ describe('invoking the deployed replay function', () => {
     await expect(lambdaInvoker('hello-fn')({ maxMessages: 5 })).rejects.toThrow(`hello-fn is not a replay function: its answer lacks ${lacking}. Name the DeadLetterReplay's function (the stack output ReplayFunctionName).`);
   });
 
-  it('lets the SDK retry throttling with backoff, then says it was throttled', async () => {
-    expect(AWS_MAX_ATTEMPTS).toBe(8);
-    const invoke = lambdaInvoker('replay-fn', 'eu-west-1');
-    invokeAnswers(awsError('TooManyRequestsException', 'Rate Exceeded.', 8));
-    await expect(invoke({ maxMessages: 5 })).rejects.toThrow('AWS throttled invoking the replay function replay-fn 8 times in a row, with backoff between tries (TooManyRequestsException: Rate Exceeded.). Try again later, or with fewer invocations at once elsewhere.');
+  it('lets the SDK retry throttling with backoff, 8 tries, then says it was throttled', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    vi.useFakeTimers({ now: 0 });
+    // Lambda's answer at the HTTP layer, under the SDK's retry middleware: 429 TooManyRequestsException.
+    const tries: number[] = [];
+    vi.spyOn(NodeHttpHandler.prototype, 'handle').mockImplementation(async () => {
+      tries.push(Date.now());
+      const body = Readable.from([Buffer.from('{"message":"Rate Exceeded.","Reason":"ReservedFunctionConcurrentInvocationLimitExceeded"}')]);
+      return { response: { statusCode: 429, headers: { 'x-amzn-errortype': 'TooManyRequestsException', 'content-type': 'application/json' }, body } } as never;
+    });
+    let error: unknown;
+    const invocation = lambdaInvoker('replay-fn', 'eu-west-1')({ maxMessages: 5 }).catch((e: unknown) => (error = e));
+    for (let s = 0; s < 600 && error === undefined; s++) await vi.advanceTimersByTimeAsync(1_000);
+    await invocation;
+    expect(tries).toHaveLength(8);
+    expect(tries.at(-1)! - tries[0]!).toBeGreaterThan(0); // waited between tries
+    expect(error).toEqual(new CliError('AWS throttled invoking the replay function replay-fn 8 times in a row, with backoff between tries (TooManyRequestsException: Rate Exceeded.). Try again later, or with fewer invocations at once elsewhere.'));
   });
 
   it('names the missing permission, and a function that is not there', async () => {

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 import { envelopes } from '../support/dead-letter-transport.js';
-import { redrawsALine, runDlq, seedDeadLetters } from '../support/dlq-cli.js';
+import { redrawsALine, runDlq, runDlqThroughNpm, seedDeadLetters } from '../support/dlq-cli.js';
 import { produce, topicRecordCount, uniqueTopic } from '../support/kafka.js';
 import { freshQueue, sqsClient } from '../support/sqs.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -117,10 +117,10 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
 
     let sent = false;
     // Ctrl-C as soon as the run has started its first invocation (the first line says so).
-    const run = await runDlq(['replay', '--local', '--max-per-invocation', '200'], localEnv(url, [topic]), (stdout, child) => {
+    const run = await runDlq(['replay', '--local', '--max-per-invocation', '200'], localEnv(url, [topic]), (stdout, signal) => {
       if (!sent && stdout.includes('\n')) {
         sent = true;
-        child.kill('SIGINT');
+        signal('SIGINT');
       }
     });
     expect(run.code, run.stderr).toBe(130);
@@ -133,5 +133,25 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
     // Off a terminal: one plain progress line per invocation, nothing redrawn.
     expect(redrawsALine(run.stdout)).toBe(false);
     expect(run.stdout.split('\n').filter((l) => l.startsWith('replayed '))).toHaveLength(1);
+  });
+
+  it('stops the same way under npm run dlq, where Ctrl-C reaches npm, its shell and node (and npm forwards it)', async () => {
+    const total = 2_000;
+    const topic = await topicOnBroker('interrupt-npm');
+    const url = await queueWith('interrupt-npm', deadLetters(topic, 'TimeoutError', total));
+
+    let sent = false;
+    // As a terminal does: SIGINT to the whole process group (npm, its shell, node); npm forwards it to node again.
+    const run = await runDlqThroughNpm(['replay', '--local', '--max-per-invocation', '200'], localEnv(url, [topic]), (stdout, signal) => {
+      if (!sent && stdout.includes('\n')) {
+        sent = true;
+        signal('SIGINT');
+      }
+    });
+    expect(run.stderr).not.toContain('quitting now'); // not taken for a second Ctrl-C
+    expect(run.stdout).toMatch(/Stopped: interrupted \(Ctrl-C\) after invocation 1,/);
+    const replayed = Number(/^Replayed (\d+),/m.exec(run.stdout)![1]);
+    expect(await depth(url)).toEqual({ visible: total - replayed, inFlight: 0 });
+    expect(await topicRecordCount(env.KAFKA_BROKERS, topic)).toBe(replayed + 1);
   });
 });

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 
@@ -17,13 +18,26 @@ const EXIT_DEADLINE_MS = 120_000;
  * node with tsx's loader, one process; no terminal: stdout is a pipe). `onStdout` sees the output
  * so far, and may signal the process.
  */
-export async function runDlq(args: string[], env: Record<string, string>, onStdout: (stdout: string, child: { kill: (signal: NodeJS.Signals) => void }) => void = () => undefined): Promise<DlqRun> {
+export async function runDlq(args: string[], env: Record<string, string>, onStdout: (stdout: string, signal: (signal: NodeJS.Signals) => void) => void = () => undefined): Promise<DlqRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dlq', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return outcome(child, args, (text) => onStdout(text, (signal) => child.kill(signal)));
+}
+
+/**
+ * `npm run -s dlq -- …` in a process group of its own, as a terminal runs it: `signal` reaches
+ * the whole group (npm, its shell, node), as Ctrl-C does, and npm forwards it to its child too.
+ */
+export async function runDlqThroughNpm(args: string[], env: Record<string, string>, onStdout: (stdout: string, signal: (signal: NodeJS.Signals) => void) => void): Promise<DlqRun> {
+  const child = spawn('npm', ['run', '-s', 'dlq', '--', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return outcome(child, args, (text) => onStdout(text, (signal) => process.kill(-child.pid!, signal)));
+}
+
+async function outcome(child: ChildProcessByStdio<null, Readable, Readable>, args: string[], onStdout: (stdout: string) => void): Promise<DlqRun> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
     stdout += d;
-    onStdout(stdout, child);
+    onStdout(stdout);
   });
   child.stderr.on('data', (d) => (stderr += d));
   let timer: NodeJS.Timeout | undefined;

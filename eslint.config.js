@@ -17,6 +17,8 @@ export const LAYERS = {
   'src/runtime': ['src/contract'],
   'src/replay': ['src/contract', 'src/kafka', 'src/runtime'],
   'src/constructs': ['src/contract', 'src/mapping', 'src/runtime'],
+  // The command-line tool: --local loads the replay handler by a path computed at run time (src/cli/local-target.ts).
+  'src/cli': ['src/contract'],
   app: ['src/contract', 'src/mapping', 'src/constructs', 'src/runtime'],
   local: ['src/contract', 'src/kafka', 'src/mapping', 'src/runtime', 'src/replay', 'src/constructs', 'app'],
   bench: ['src/contract', 'src/kafka', 'src/mapping', 'src/runtime', 'src/replay', 'src/constructs', 'app', 'local'],

@@ -16,6 +16,7 @@ import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../run
 import { notAllowed, produceByPartition } from './produce.js';
 import type { ReplaySummary } from './replayer.js';
 import type { ReplaySettings } from './request.js';
+import { countOnFailureObject, emptyContents } from './dry-run-report.js';
 
 /**
  * The records of an S3 on-failure object, partition by partition in the event's order, with their
@@ -86,7 +87,7 @@ export class OnFailureObjectReplayer {
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
     const objects: NonNullable<ReplaySummary['objects']> = { received: 0, replayed: 0, skipped: 0, failed: 0 };
-    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, objects, errors: [] };
+    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, objects, errors: [], ...(settings.dryRun ? { contents: emptyContents() } : {}) };
     try {
       for await (const key of this.#keys(settings, deadline)) {
         objects.received++;
@@ -128,12 +129,14 @@ export class OnFailureObjectReplayer {
 
   /** Replays one object's records and deletes it; says which count the object goes to. */
   async #replay(key: string, settings: ReplaySettings, summary: ReplaySummary, deadline: number): Promise<'replayed' | 'skipped' | 'failed'> {
-    const records = await this.#records(key);
-    if (typeof records === 'string') {
-      summary.errors.push({ objectKey: key, reason: `${records}; left in the bucket` });
+    const read = await this.#records(key);
+    if (typeof read === 'string') {
+      summary.errors.push({ objectKey: key, reason: `${read}; left in the bucket` });
       return 'failed';
     }
+    const { records, body } = read;
     summary.received += records.length;
+    if (summary.contents) countOnFailureObject(summary.contents, body, records);
     const { topic } = settings.filter;
     if (topic && records.some((r) => r.record.topic !== topic)) {
       summary.skipped += records.length;
@@ -176,8 +179,8 @@ export class OnFailureObjectReplayer {
     return 'failed';
   }
 
-  /** The object's records, or why there are none to replay. */
-  async #records(key: string): Promise<ReplayableRecord[] | string> {
+  /** The object's records and its text (a dry run counts both), or why there are none to replay. */
+  async #records(key: string): Promise<{ records: ReplayableRecord[]; body: string } | string> {
     let body: string;
     try {
       const { sdk, client } = await loadS3();
@@ -187,7 +190,7 @@ export class OnFailureObjectReplayer {
       return `could not be read from S3: ${describeError(error).message}`;
     }
     try {
-      return parseOnFailureObject(body);
+      return { records: parseOnFailureObject(body), body };
     } catch (error) {
       return `${error instanceof MalformedOnFailureObjectError ? 'malformed on-failure object: ' : ''}${describeError(error).message}`;
     }

@@ -9,6 +9,8 @@ import { describeError } from '../contract/errors.js';
 import { SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
 import { FIRST_SENT_ATTRIBUTE, RENEWAL_ATTRIBUTES_BYTES } from '../contract/index.js';
 import type { ReplaySettings } from './request.js';
+import { countDeadLetter, emptyContents } from './dry-run-report.js';
+import type { DlqContents } from '../contract/dlq-contents.js';
 
 /** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
 export interface ReplaySummary {
@@ -26,6 +28,8 @@ export interface ReplaySummary {
    */
   objects?: { received: number; replayed: number; skipped: number; failed: number; lastKey?: string };
   errors: ReplayError[];
+  /** Dry runs only: what the run read, by topic, error type (from S3: Lambda's condition) and age. */
+  contents?: DlqContents;
 }
 
 /** Something a run left behind, and why: a queue message (`messageId`) or an S3 object (`objectKey`). */
@@ -95,7 +99,7 @@ export class DlqReplayer {
   }
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
-    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, errors: [] };
+    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, errors: [], ...(settings.dryRun ? { contents: emptyContents() } : {}) };
     const left: Left[] = [];
     let reserved = 0;
     const receiver = async () => {
@@ -173,8 +177,8 @@ export class DlqReplayer {
         leave({ message });
         continue;
       }
-      const { envelope } = candidate;
-      const { filter } = settings;
+      const { envelope } = candidate, { filter } = settings;
+      if (summary.contents) countDeadLetter(summary.contents, message, envelope);
       const refused = notAllowed(envelope, settings);
       if ((filter.topic && envelope.record.topic !== filter.topic) || (filter.errorType && envelope.error.type !== filter.errorType)) {
         summary.skipped++;
@@ -294,10 +298,7 @@ export class DlqReplayer {
       if (l.object) {
         const { sdk, client } = await loadS3();
         const put = await client.send(new sdk.PutObjectCommand({ Bucket: l.object.bucket, Key: l.object.key, Body: l.object.body, ContentType: 'application/json' })).then(() => true, () => false);
-        if (!put) {
-          keep.push(l.message);
-          continue;
-        }
+        if (!put) { keep.push(l.message); continue; } // its copy could not be stored: made visible instead
       }
       ready.push(l);
     }

@@ -1,7 +1,7 @@
 // The package as a user gets it: `npm pack`, the tarball installed into a fresh CDK app outside
 // the repository (with aws-cdk-lib, constructs, esbuild and tsx, from the npm cache when it has
 // them), an ES-module app and handler written against the published entry points, synthesized.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -126,6 +126,15 @@ describe(`${name} installed from its tarball`, () => {
   it.skipIf(!cfnLintInstalled())('synthesizes a template cfn-lint accepts', () => {
     expect(lintTemplateFiles([path.join(app, 'cdk.out/Payments.template.json')])).toEqual([]);
   });
+
+  it('installs the dlq command (npx kafka-lambda-consumers), which runs the bundled replay handler with --local', () => {
+    expect(run('npx', ['--no-install', name, 'dlq', 'replay', '--help'], app)).toContain(`Usage: ${name} dlq replay [options]`);
+    // --local against nothing listening: the bundle loads and runs, its receives fail, the report says so.
+    const nowhere = { KAFKA_BROKERS: '127.0.0.1:9', DLQ_URL: 'http://127.0.0.1:9/000000000000/dlq', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', REPLAY_ALLOWED_TOPICS: 't', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+    const report = spawnSync('npx', ['--no-install', name, 'dlq', 'report', '--local', '--json'], { cwd: app, env: { ...env, ...nowhere }, encoding: 'utf8' });
+    expect(report.status, report.stderr).toBe(1); // it could not read the queue
+    expect(JSON.parse(report.stdout.trimEnd().split('\n').at(-1)!)).toMatchObject({ source: 'dlq', read: 0, reasons: expect.arrayContaining([expect.stringMatching(/^a receiver stopped: connect ECONNREFUSED/)]) });
+  }, 120_000);
 
   it('lets plain Node import the runtime', () => {
     const out = run('node', ['-e', `import('${name}/runtime').then((m) => console.log(typeof m.kafkaConsumer, typeof m.KafkaConsumersError))`], app);

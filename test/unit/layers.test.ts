@@ -13,6 +13,7 @@ describe('the layers', () => {
     ['src/kafka/x.ts', "import { RetryPolicy } from '../runtime/retry.js';\nexport const x = RetryPolicy;\n"],
     ['src/constructs/x.ts', "import { createKafka } from '../kafka/kafka-connection.js';\nexport const x = createKafka;\n"],
     ['app/x.ts', "import { startLocalServices } from '../local/services.js';\nexport const x = startLocalServices;\n"],
+    ['src/cli/x.ts', "import { DlqReplayer } from '../replay/replayer.js';\nexport const x = DlqReplayer;\n"],
   ])('refuses an import against the direction in %s', async (file, code) => {
     expect(await lint(file, code)).toContain('import-x/no-restricted-paths');
   });

@@ -33,7 +33,7 @@ describe('replay handler', () => {
     const lines = captureOutput();
     const aws = await fakeAws(envelopes(2).map((e, i) => sqsMessage(e, i)));
     const summary = await handler({ dryRun: true, maxMessages: 5 }, lambdaContext(60_000, 'replay'));
-    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, errors: [] });
+    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, errors: [], contents: expect.objectContaining({ byErrorType: { Error: 2 } }) });
     expect(aws.named('ReceiveMessage')[0]).toMatchObject({ QueueUrl: 'https://sqs/dlq', MaxNumberOfMessages: 5 });
     expect(lines.find((l) => l.message === 'replay finished')).toMatchObject({ level: 'INFO', received: 2, replayed: 2, dryRun: true, errors: [] });
     expect(lines.find((l) => l._aws)).toMatchObject({ ReplayReceived: 2, ReplayReplayed: 2, ReplaySkipped: 0, ReplayFailed: 0 });
@@ -88,7 +88,7 @@ describe('replay handler, source "s3"', () => {
     captureOutput();
     const aws = await fakeAws([], {}, (call) => (call.name === 'ListObjectsV2' ? { Contents: [] } : undefined));
     const summary = await handler({ source: 's3', dryRun: true }, lambdaContext(60_000, 'replay'));
-    expect(summary).toEqual({ received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: true, objects: { received: 0, replayed: 0, skipped: 0, failed: 0 }, errors: [] });
+    expect(summary).toEqual({ received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: true, objects: { received: 0, replayed: 0, skipped: 0, failed: 0 }, errors: [], contents: expect.objectContaining({ byTopic: {} }) });
     expect(aws.calls.map((c) => [c.name, c.input.Bucket])).toEqual([['ListObjectsV2', 'failures']]);
   });
 });

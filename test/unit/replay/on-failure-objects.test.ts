@@ -166,7 +166,7 @@ describe('OnFailureObjectReplayer', () => {
     const aws = await bucketOf({ [key(1)]: objectOf([record(0), record(1)]) });
     const producer = fakeProducer();
     const summary = await replayer(producer).run(settings({ dryRun: true }), later());
-    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, objects: { received: 1, replayed: 1, skipped: 0, failed: 0, lastKey: key(1) }, errors: [] });
+    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, objects: { received: 1, replayed: 1, skipped: 0, failed: 0, lastKey: key(1) }, errors: [], contents: expect.objectContaining({ byTopic: { t: 2 }, byErrorType: { RetryAttemptsExhausted: 2 } }) });
     expect(producer.batches).toEqual([]);
     expect(aws.named('DeleteObject')).toEqual([]);
   });

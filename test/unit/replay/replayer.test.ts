@@ -153,7 +153,7 @@ describe('DlqReplayer', () => {
   it('in a dry run, counts what it would replay, connects to nothing, deletes nothing, and leaves everything visible', async () => {
     const aws = await fakeAws(deadLetters(2));
     const producer = fakeProducer();
-    expect(await replayer(producer).run(settings({ dryRun: true }), later())).toEqual(summaryOf({ received: 2, replayed: 2, dryRun: true }));
+    expect(await replayer(producer).run(settings({ dryRun: true }), later())).toEqual(summaryOf({ received: 2, replayed: 2, dryRun: true, contents: expect.objectContaining({ byTopic: { t: 2 } }) }));
     expect(producer.connects()).toBe(0);
     expect(aws.named('DeleteMessageBatch')).toEqual([]);
     expect(aws.named('ChangeMessageVisibilityBatch')[0]!.Entries).toHaveLength(2);

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `kafka-lambda-consumers dlq replay|report …` (`npm run dlq -- …` in the repository).
+// Ctrl-C once: stop after the invocation in flight; twice: quit at once.
+import { parseCommandLine } from './command-line.js';
+import { EXIT } from './exit-codes.js';
+import { runCommand } from './run.js';
+
+// Bound now: --local sends the replay handler's own logs to stderr by replacing process.stdout.write.
+const out = process.stdout.write.bind(process.stdout);
+const err = process.stderr.write.bind(process.stderr);
+
+const command = parseCommandLine(process.argv.slice(2), { writeOut: (text) => void out(text), writeErr: (text) => void err(text) });
+let code: number;
+if (command.name === 'exit') {
+  code = command.code;
+} else {
+  const stop = new AbortController();
+  process.on('SIGINT', () => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      err('\nCtrl-C: stopping after the invocation in flight (Ctrl-C again to quit now)…\n');
+      return;
+    }
+    // Nothing is lost either way: a dead letter is deleted only once Kafka acknowledged its record.
+    err('\nquitting now: an invocation on AWS runs on to its end; a local one stops here, and what it had received and not deleted comes back to the queue when its visibility timeout ends.\n');
+    process.exit(EXIT.interrupted);
+  });
+  code = await runCommand(command, { out: (text) => void out(text), err: (text) => void err(text), outIsTTY: process.stdout.isTTY === true, errIsTTY: process.stderr.isTTY === true, env: process.env, stop: stop.signal });
+}
+process.exitCode = code;
+// What a local replay leaves open (a Kafka socket winding down) must not keep the command alive.
+setTimeout(() => process.exit(code), 2_000).unref();

@@ -31,7 +31,19 @@ const layerZones = Object.entries(LAYERS).map(([target, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.cache/', 'bench/.out/', 'bench/results.json', '.stryker-tmp/', 'reports/', 'dist/', 'docs/api/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      '.cache/',
+      'bench/.out/',
+      'bench/results.json',
+      '.stryker-tmp/',
+      'reports/',
+      'dist/',
+      'docs/api/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // The bench probes: plain JavaScript for Node (no loader in the processes they measure).
@@ -50,7 +62,10 @@ export default tseslint.config(
     rules: {
       'import-x/no-restricted-paths': ['error', { zones: layerZones }],
       // One import style: relative imports name the emitted file (`./record.js`), as Node's ESM needs.
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\.?/(?!.*\\.(js|json|mjs|cjs)$)', message: 'Name the emitted file: `./record.js` for record.ts.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\.?/(?!.*\\.(js|json|mjs|cjs)$)', message: 'Name the emitted file: `./record.js` for record.ts.' }] },
+      ],
       'import-x/no-unresolved': 'error',
     },
   },

@@ -8,13 +8,25 @@ const LOCAL_SERVICES = ['test/support/global-setup.ts'];
 export const unit: TestProjectInlineConfiguration = { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } };
 export const cdk: TestProjectInlineConfiguration = {
   // hookTimeout: a test file's templates are linted (cfn-lint) in its afterAll hook.
-  test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], setupFiles: ['test/cdk/scratch-tmpdir.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+  test: {
+    name: 'cdk',
+    include: ['test/cdk/**/*.test.ts'],
+    setupFiles: ['test/cdk/scratch-tmpdir.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
 };
 const onLocalServices = { globalSetup: LOCAL_SERVICES, testTimeout: 120_000, hookTimeout: 300_000, fileParallelism: false };
-export const integration: TestProjectInlineConfiguration = { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...onLocalServices } };
+export const integration: TestProjectInlineConfiguration = {
+  test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...onLocalServices },
+};
 // After the others (groupOrder): a second set of brokers beside the integration suite's would
 // starve both on a small machine.
-export const e2e: TestProjectInlineConfiguration = { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...onLocalServices, sequence: { groupOrder: 1 } } };
-export const packageTest: TestProjectInlineConfiguration = { test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 } };
+export const e2e: TestProjectInlineConfiguration = {
+  test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...onLocalServices, sequence: { groupOrder: 1 } },
+};
+export const packageTest: TestProjectInlineConfiguration = {
+  test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 },
+};
 
 export default defineConfig({ test: { projects: [unit, cdk, integration, e2e, packageTest] } });

@@ -9,7 +9,18 @@ export default defineConfig({
   test: {
     projects: [
       unit,
-      { test: { ...e2e.test, include: ['test/e2e/emulator.test.ts', 'test/e2e/on-failure-destinations.test.ts', 'test/e2e/emulator-broker-outage.test.ts', 'test/e2e/sandbox.test.ts', 'test/e2e/kafka-fidelity.test.ts'] } },
+      {
+        test: {
+          ...e2e.test,
+          include: [
+            'test/e2e/emulator.test.ts',
+            'test/e2e/on-failure-destinations.test.ts',
+            'test/e2e/emulator-broker-outage.test.ts',
+            'test/e2e/sandbox.test.ts',
+            'test/e2e/kafka-fidelity.test.ts',
+          ],
+        },
+      },
     ],
   },
 });

@@ -12,8 +12,8 @@ import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-ex
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Each entry point of package.json's `exports` (".", "./runtime", …), by the declaration file it points at under dist/. */
 const ENTRY_POINTS = {
-  'constructs': 'constructs/index.d.ts',
-  'runtime': 'runtime/index.d.ts',
+  constructs: 'constructs/index.d.ts',
+  runtime: 'runtime/index.d.ts',
   'runtime-avro': 'runtime/avro.d.ts',
   'runtime-protobuf': 'runtime/protobuf.d.ts',
 } as const;
@@ -22,12 +22,17 @@ const check = process.argv.includes('--check');
 const declarations = mkdtempSync(join(tmpdir(), 'api-'));
 try {
   // Declarations only, into a directory of their own: dist/ stays what `npm run build` made.
-  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--outDir', declarations], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--outDir', declarations], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   const changed = Object.entries(ENTRY_POINTS).filter(([name, file]) => !extract(name, join(declarations, file)));
   if (changed.length) {
-    console.error(check
-      ? `The public API changed: ${changed.map(([name]) => `api/${name}.api.md`).join(', ')} do not match the declarations. If the change is meant, run \`npm run api\` and commit the reports.`
-      : `Updated ${changed.map(([name]) => `api/${name}.api.md`).join(', ')}: review and commit.`);
+    console.error(
+      check
+        ? `The public API changed: ${changed.map(([name]) => `api/${name}.api.md`).join(', ')} do not match the declarations. If the change is meant, run \`npm run api\` and commit the reports.`
+        : `Updated ${changed.map(([name]) => `api/${name}.api.md`).join(', ')}: review and commit.`,
+    );
     if (check) process.exitCode = 1;
   }
 } finally {
@@ -42,14 +47,23 @@ function extract(name: string, entryPoint: string): boolean {
     configObject: {
       projectFolder: ROOT,
       mainEntryPointFilePath: entryPoint,
-      compiler: { overrideTsconfig: { compilerOptions: { lib: ['ES2023'], types: ['node'], skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext' }, files: [entryPoint] } },
+      compiler: {
+        overrideTsconfig: {
+          compilerOptions: { lib: ['ES2023'], types: ['node'], skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext' },
+          files: [entryPoint],
+        },
+      },
       apiReport: { enabled: true, reportFileName: name, reportFolder: join(ROOT, 'api'), reportTempFolder: join(declarations, 'report') },
       docModel: { enabled: false },
       dtsRollup: { enabled: false },
       tsdocMetadata: { enabled: false },
       messages: {
         // No release tags (@public, @beta): everything exported is public.
-        extractorMessageReporting: { 'default': { logLevel: ExtractorLogLevel.Warning }, 'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None }, 'ae-undocumented': { logLevel: ExtractorLogLevel.None } },
+        extractorMessageReporting: {
+          default: { logLevel: ExtractorLogLevel.Warning },
+          'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None },
+          'ae-undocumented': { logLevel: ExtractorLogLevel.None },
+        },
         // The JSDoc is written for TypeDoc and editors, not checked as TSDoc.
         tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
         compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Warning } },

@@ -10,7 +10,9 @@ const app = new App();
 const context = (key: string) => app.node.tryGetContext(key) as unknown;
 const settings = mappingSettingsFromContext(context);
 validateMappingSettings(settings); // here, so that errors name the context keys as given
-const bootstrapServers = String(context('bootstrapServers') ?? '').split(',').filter(Boolean);
+const bootstrapServers = String(context('bootstrapServers') ?? '')
+  .split(',')
+  .filter(Boolean);
 const clusterArn = context('clusterArn') as string | undefined;
 const authSecretArn = context('authSecretArn') as string | undefined;
 const pollers = {
@@ -23,13 +25,13 @@ const vpcIds = clusterVpcIdsFromContext(context);
 
 const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
-    cluster: clusterArn
-      ? { kind: 'msk', clusterArn, bootstrapServers }
-      : { kind: 'self-managed', bootstrapServers },
+    cluster: clusterArn ? { kind: 'msk', clusterArn, bootstrapServers } : { kind: 'self-managed', bootstrapServers },
     topics: [...settings.topics],
     ...(settings.consumerGroupId ? { consumerGroupId: settings.consumerGroupId } : {}),
     ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
-    ...(settings.maxBatchingWindowSeconds !== undefined ? { maxBatchingWindow: Duration.millis(settings.maxBatchingWindowSeconds * 1_000) } : {}),
+    ...(settings.maxBatchingWindowSeconds !== undefined
+      ? { maxBatchingWindow: Duration.millis(settings.maxBatchingWindowSeconds * 1_000) }
+      : {}),
     ...(settings.startingPosition ? { startingPosition: settings.startingPosition } : {}),
     ...(settings.startingPositionTimestamp !== undefined ? { startingPositionTimestamp: settings.startingPositionTimestamp } : {}),
     ...(settings.pollerMode !== undefined ? { pollerMode: settings.pollerMode } : {}),

@@ -63,14 +63,26 @@ export class KafkaConsumersStack extends Stack {
     super(scope, id, props);
     let cluster = props.consumer.cluster;
     if (props.authSecretKeyArn && !(props.authSecretArn && cluster.kind === 'self-managed')) {
-      throw new MappingSettingsError('authSecretKeyArn is the KMS key of a self-managed cluster\'s SCRAM secret: give it with authSecretArn (and no clusterArn), or leave it out.');
+      throw new MappingSettingsError(
+        "authSecretKeyArn is the KMS key of a self-managed cluster's SCRAM secret: give it with authSecretArn (and no clusterArn), or leave it out.",
+      );
     }
     if (props.authSecretArn && cluster.kind === 'self-managed') {
       const encryptionKey = props.authSecretKeyArn ? kms.Key.fromKeyArn(this, 'KafkaAuthSecretKey', props.authSecretKeyArn) : undefined;
-      cluster = { ...cluster, authSecret: secretsmanager.Secret.fromSecretAttributes(this, 'KafkaAuthSecret', { secretCompleteArn: props.authSecretArn, encryptionKey }) };
+      cluster = {
+        ...cluster,
+        authSecret: secretsmanager.Secret.fromSecretAttributes(this, 'KafkaAuthSecret', {
+          secretCompleteArn: props.authSecretArn,
+          encryptionKey,
+        }),
+      };
     }
     if (props.clusterVpcIds) cluster = { ...cluster, ...this.#importVpc(props.clusterVpcIds) };
-    const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', { ...props.consumer, entry: props.consumer.entry ?? EXAMPLE_CONSUMER_ENTRY, cluster }));
+    const consumer = (this.consumer = new KafkaConsumer(this, 'Consumer', {
+      ...props.consumer,
+      entry: props.consumer.entry ?? EXAMPLE_CONSUMER_ENTRY,
+      cluster,
+    }));
     this.replayFunction = new DeadLetterReplay(this, 'Replay', {
       consumer,
       ...(props.replayLimit !== undefined ? { replayLimit: props.replayLimit } : {}),
@@ -78,7 +90,10 @@ export class KafkaConsumersStack extends Stack {
     }).function;
 
     if (props.dashboard ?? true) this.#dashboard(consumer, props.consumer.topics);
-    new CfnOutput(this, 'ReplayFunctionName', { value: this.replayFunction.functionName, description: 'aws lambda invoke --function-name <this> --payload \'{"dryRun":true}\' out.json' });
+    new CfnOutput(this, 'ReplayFunctionName', {
+      value: this.replayFunction.functionName,
+      description: 'aws lambda invoke --function-name <this> --payload \'{"dryRun":true}\' out.json',
+    });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: consumer.deadLetterQueue.queueUrl });
     if (consumer.onFailureQueue) new CfnOutput(this, 'OnFailureQueueUrl', { value: consumer.onFailureQueue.queueUrl });
     this.#acknowledgeFindings();
@@ -86,25 +101,40 @@ export class KafkaConsumersStack extends Stack {
 
   #importVpc(ids: ClusterVpcIds) {
     const { vpcId, subnetIds, routeTableIds, securityGroupIds = [] } = ids;
-    if (!subnetIds.length) throw new MappingSettingsError(`subnetIds is empty: with vpcId ${vpcId}, give the subnets to run in (comma separated).`);
+    if (!subnetIds.length)
+      throw new MappingSettingsError(`subnetIds is empty: with vpcId ${vpcId}, give the subnets to run in (comma separated).`);
     if (routeTableIds && routeTableIds.length !== subnetIds.length) {
-      throw new MappingSettingsError(`routeTableIds has ${routeTableIds.length} entries for ${subnetIds.length} subnetIds; give one route table per subnet, in the same order.`);
+      throw new MappingSettingsError(
+        `routeTableIds has ${routeTableIds.length} entries for ${subnetIds.length} subnetIds; give one route table per subnet, in the same order.`,
+      );
     }
     if (securityGroupIds.length > 1) {
-      throw new MappingSettingsError(`securityGroupIds has ${securityGroupIds.length} groups (${securityGroupIds.join(', ')}); give one (a self-managed cluster's mapping takes one), or none to have one created.`);
+      throw new MappingSettingsError(
+        `securityGroupIds has ${securityGroupIds.length} groups (${securityGroupIds.join(', ')}); give one (a self-managed cluster's mapping takes one), or none to have one created.`,
+      );
     }
-    const subnets = subnetIds.map((subnetId, i) => ec2.Subnet.fromSubnetAttributes(this, `Subnet${i}`, { subnetId, ...(routeTableIds ? { routeTableId: routeTableIds[i] } : {}) }));
+    const subnets = subnetIds.map((subnetId, i) =>
+      ec2.Subnet.fromSubnetAttributes(this, `Subnet${i}`, { subnetId, ...(routeTableIds ? { routeTableId: routeTableIds[i] } : {}) }),
+    );
     if (!routeTableIds) {
       for (const subnet of subnets) {
-        Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'Without routeTableIds, S3 gets an interface endpoint, which needs no route table.');
+        Annotations.of(subnet).acknowledgeWarning(
+          '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+          'Without routeTableIds, S3 gets an interface endpoint, which needs no route table.',
+        );
       }
     }
     const vpc = ec2.Vpc.fromVpcAttributes(this, 'ClusterVpc', { vpcId, availabilityZones: Fn.getAzs() });
-    Annotations.of(vpc).acknowledgeWarning('@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones', 'The subnets are given by id; nothing selects them by zone.');
+    Annotations.of(vpc).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
+      'The subnets are given by id; nothing selects them by zone.',
+    );
     return {
       vpc,
       vpcSubnets: { subnets },
-      ...(securityGroupIds[0] ? { securityGroup: ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', securityGroupIds[0]) } : {}),
+      ...(securityGroupIds[0]
+        ? { securityGroup: ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', securityGroupIds[0]) }
+        : {}),
       ...(ids.vpcReachesAwsServices ? { vpcReachesAwsServices: true } : {}),
     };
   }
@@ -115,34 +145,61 @@ export class KafkaConsumersStack extends Stack {
     new cloudwatch.Dashboard(this, 'Dashboard', {
       widgets: [
         [
-          new cloudwatch.GraphWidget({ title: 'Throughput (records)', left: [...byTopic('RecordsReceived'), ...byTopic('RecordsProcessed')] }),
-          new cloudwatch.GraphWidget({ title: 'Failures', left: [...byTopic('RecordsRetried'), ...byTopic('RecordsRedelivered'), ...byTopic('DeadLetterSendErrors'), fn.metricErrors()] }),
-          new cloudwatch.GraphWidget({ title: 'Dead letters', left: [...byTopic('RecordsDeadLettered')], right: [consumer.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ depth' })] }),
+          new cloudwatch.GraphWidget({
+            title: 'Throughput (records)',
+            left: [...byTopic('RecordsReceived'), ...byTopic('RecordsProcessed')],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Failures',
+            left: [...byTopic('RecordsRetried'), ...byTopic('RecordsRedelivered'), ...byTopic('DeadLetterSendErrors'), fn.metricErrors()],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Dead letters',
+            left: [...byTopic('RecordsDeadLettered')],
+            right: [consumer.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ depth' })],
+          }),
         ],
         [
           new cloudwatch.GraphWidget({ title: 'Offset lag', left: [consumer.offsetLagMetric()] }),
-          new cloudwatch.GraphWidget({ title: 'Duration', left: [fn.metricDuration({ statistic: 'p99' }), ...topics.map((t) => consumer.runtimeMetric('BatchDuration', t, 'p99'))] }),
-          new cloudwatch.GraphWidget({ title: 'Batch size', left: topics.map((t) => consumer.runtimeMetric('BatchSize', t, 'Average')), right: topics.map((t) => consumer.runtimeMetric('BatchBytes', t, 'Average')) }),
+          new cloudwatch.GraphWidget({
+            title: 'Duration',
+            left: [fn.metricDuration({ statistic: 'p99' }), ...topics.map((t) => consumer.runtimeMetric('BatchDuration', t, 'p99'))],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Batch size',
+            left: topics.map((t) => consumer.runtimeMetric('BatchSize', t, 'Average')),
+            right: topics.map((t) => consumer.runtimeMetric('BatchBytes', t, 'Average')),
+          }),
         ],
         // What StalledMappingAlarm and PollingErrorsAlarm watch: Lambda publishes them in provisioned mode only.
-        ...(consumer.settings.pollerMode === 'provisioned' ? [[
-          new cloudwatch.GraphWidget({
-            title: 'Mapping polls (none at all: stalled) and polling errors',
-            left: topics.map((t) => consumer.mappingMetric(t, 'PolledEventCount', 'SampleCount').with({ label: `polls ${t}` })),
-            right: topics.map((t) => consumer.mappingMetric(t, 'PollingErrorCount').with({ label: `polling errors ${t}` })),
-          }),
-        ]] : []),
+        ...(consumer.settings.pollerMode === 'provisioned'
+          ? [
+              [
+                new cloudwatch.GraphWidget({
+                  title: 'Mapping polls (none at all: stalled) and polling errors',
+                  left: topics.map((t) => consumer.mappingMetric(t, 'PolledEventCount', 'SampleCount').with({ label: `polls ${t}` })),
+                  right: topics.map((t) => consumer.mappingMetric(t, 'PollingErrorCount').with({ label: `polling errors ${t}` })),
+                }),
+              ],
+            ]
+          : []),
       ],
     });
   }
 
   // The cdk-nag (AwsSolutions) findings that remain, each with why it is acceptable.
   #acknowledgeFindings() {
-    const managed = (policy: string, reason: string) => ({ id: `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`, reason });
+    const managed = (policy: string, reason: string) => ({
+      id: `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
+      reason,
+    });
     for (const a of [
       managed('AWSLambdaBasicExecutionRole', 'Lets the functions write their own logs, nothing more.'),
-      managed('AWSLambdaMSKExecutionRole', 'Attached by aws-cdk-lib\'s ManagedKafkaEventSource: the ENI and MSK describe calls the event source mapping itself makes.'),
-      managed('AWSLambdaVPCAccessExecutionRole', 'Lets the replay function place its ENIs in the brokers\' VPC.'),
+      managed(
+        'AWSLambdaMSKExecutionRole',
+        "Attached by aws-cdk-lib's ManagedKafkaEventSource: the ENI and MSK describe calls the event source mapping itself makes.",
+      ),
+      managed('AWSLambdaVPCAccessExecutionRole', "Lets the replay function place its ENIs in the brokers' VPC."),
     ]) {
       Validations.of(this).acknowledge(a);
     }
@@ -151,18 +208,29 @@ export class KafkaConsumersStack extends Stack {
 
 /** Reads `vpcId`, `subnetIds`, `routeTableIds`, `securityGroupIds` (comma separated) and `vpcReachesAwsServices` from CDK context. */
 export function clusterVpcIdsFromContext(get: (key: string) => unknown): ClusterVpcIds | undefined {
-  const list = (key: string) => String(get(key) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const list = (key: string) =>
+    String(get(key) ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
   const vpcId = String(get('vpcId') ?? '').trim();
   const reaches = String(get('vpcReachesAwsServices') ?? 'false');
-  if (reaches !== 'true' && reaches !== 'false') throw new MappingSettingsError(`context vpcReachesAwsServices is "${reaches}"; use true or false.`);
+  if (reaches !== 'true' && reaches !== 'false')
+    throw new MappingSettingsError(`context vpcReachesAwsServices is "${reaches}"; use true or false.`);
   if (!vpcId) {
     const stray = ['subnetIds', 'routeTableIds', 'securityGroupIds'].filter((k) => list(k).length);
-    if (stray.length || reaches === 'true') throw new MappingSettingsError(`context ${[...stray, ...(reaches === 'true' ? ['vpcReachesAwsServices'] : [])].join(', ')} given without vpcId: give -c vpcId=vpc-… too.`);
+    if (stray.length || reaches === 'true')
+      throw new MappingSettingsError(
+        `context ${[...stray, ...(reaches === 'true' ? ['vpcReachesAwsServices'] : [])].join(', ')} given without vpcId: give -c vpcId=vpc-… too.`,
+      );
     return undefined;
   }
   const routeTableIds = list('routeTableIds');
   return {
-    vpcId, subnetIds: list('subnetIds'), securityGroupIds: list('securityGroupIds'), vpcReachesAwsServices: reaches === 'true',
+    vpcId,
+    subnetIds: list('subnetIds'),
+    securityGroupIds: list('securityGroupIds'),
+    vpcReachesAwsServices: reaches === 'true',
     ...(routeTableIds.length ? { routeTableIds } : {}),
   };
 }

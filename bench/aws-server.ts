@@ -17,15 +17,19 @@ export interface RemoteAws {
 type Message = { endpoint: string } | { requests: Record<string, number> };
 
 export async function startRemoteAws(options: { rttMs?: number } = {}): Promise<RemoteAws> {
-  const child = fork(fileURLToPath(import.meta.url), [String(options.rttMs ?? 0)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const next = () => new Promise<Message>((resolve, reject) => {
-    const exited = (code: number | null) => reject(new Error(`the SQS/S3 emulator exited (${code})`));
-    child.once('exit', exited);
-    child.once('message', (m) => {
-      child.off('exit', exited);
-      resolve(m as Message);
-    });
+  const child = fork(fileURLToPath(import.meta.url), [String(options.rttMs ?? 0)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  const next = () =>
+    new Promise<Message>((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`the SQS/S3 emulator exited (${code})`));
+      child.once('exit', exited);
+      child.once('message', (m) => {
+        child.off('exit', exited);
+        resolve(m as Message);
+      });
+    });
   const ready = await next();
   if (!('endpoint' in ready)) throw new Error('the SQS/S3 emulator did not say where it listens');
   return {

@@ -43,7 +43,12 @@ export function runProbe<T>(name: string, args: string[], execArgv: string[] = [
   return new Promise((resolve, reject) => {
     const child = fork(path.resolve(`bench/probes/${name}.mjs`), args, {
       execArgv: [...execArgv, ...(nodeOptions().NODE_OPTIONS?.split(' ') ?? [])], // NODE_OPTIONS as the CDK app sets it
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/unused', AWS_LAMBDA_FUNCTION_NAME: 'consumer' },
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/unused',
+        AWS_LAMBDA_FUNCTION_NAME: 'consumer',
+      },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';

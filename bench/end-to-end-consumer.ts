@@ -34,9 +34,19 @@ async function emulatorRun(): Promise<ConsumerRun> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // as npm start: no EMF lines on a laptop
   const kafka = await createKafka(process.env, group);
   // The mapping tuned as `cdk deploy` tunes it (cdk.json).
-  const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: group };
+  const settings = {
+    ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]),
+    topics: [topic],
+    consumerGroupId: group,
+  };
   const { handler } = await import('../app/consumer/index.js');
-  const emulator = new EventSourceMappingEmulator({ kafka, topic, settings, bootstrapServers: process.env.KAFKA_BROKERS!, handler: (event, context) => handler(event, context) });
+  const emulator = new EventSourceMappingEmulator({
+    kafka,
+    topic,
+    settings,
+    bootstrapServers: process.env.KAFKA_BROKERS!,
+    handler: (event, context) => handler(event, context),
+  });
   let first = 0;
   const ms = await timeMs(async () => {
     await emulator.start();
@@ -48,11 +58,13 @@ async function emulatorRun(): Promise<ConsumerRun> {
   });
   const steadyMs = performance.now() - first;
   const { processed, deadLettered, invocations } = emulator.stats;
-  if (processed !== records || deadLettered !== 0) throw new Error(`the emulator processed ${processed} and dead-lettered ${deadLettered} of ${records}`);
+  if (processed !== records || deadLettered !== 0)
+    throw new Error(`the emulator processed ${processed} and dead-lettered ${deadLettered} of ${records}`);
   return { ms, steadyMs, invocations };
 }
 
-if (consumer !== 'emulator' && consumer !== 'kafkajs') throw new Error(`end-to-end-consumer: expected "emulator" or "kafkajs", got ${consumer}`);
+if (consumer !== 'emulator' && consumer !== 'kafkajs')
+  throw new Error(`end-to-end-consumer: expected "emulator" or "kafkajs", got ${consumer}`);
 const run = await (consumer === 'emulator' ? emulatorRun() : kafkajsRun());
 // The process ends with the run: each run has a group of its own, which nothing reads again.
 process.send!(run, () => process.exit(0));

@@ -90,7 +90,12 @@ function chaosSection(c: ChaosResults): string[] {
   lines.push('');
   for (const run of c.runs) {
     const facts = [`faults ${run.faults}`, run.machine];
-    if (run.faultsInjected) facts.push(`faults injected: ${Object.entries(run.faultsInjected).map(([k, n]) => `\`${k}\` ${count(n)}`).join(', ')}`);
+    if (run.faultsInjected)
+      facts.push(
+        `faults injected: ${Object.entries(run.faultsInjected)
+          .map(([k, n]) => `\`${k}\` ${count(n)}`)
+          .join(', ')}`,
+      );
     if (run.consumerCrashes !== undefined) facts.push(`\`consumerCrashes\` ${run.consumerCrashes}`);
     if (run.consumerStalls !== undefined) facts.push(`\`consumerStalls\` ${run.consumerStalls}`);
     if (run.exitCode !== undefined) facts.push(`exit code ${run.exitCode}`);

@@ -22,7 +22,12 @@ export interface BenchReport {
 const round = (n: number, digits: number) => Number(n.toPrecision(digits));
 
 export function scenario(
-  id: string, unit: string, higherIsBetter: boolean, ours: number, baselines: Record<string, number>, inputs: Record<string, unknown>,
+  id: string,
+  unit: string,
+  higherIsBetter: boolean,
+  ours: number,
+  baselines: Record<string, number>,
+  inputs: Record<string, unknown>,
 ): ScenarioResult {
   const ratios = Object.fromEntries(Object.entries(baselines).map(([name, value]) => [name, round(ours / value, 3)]));
   const rounded = Object.fromEntries(Object.entries(baselines).map(([name, value]) => [name, round(value, 4)]));
@@ -31,7 +36,12 @@ export function scenario(
 
 export function report(scenarios: ScenarioResult[]): BenchReport {
   const cpus = os.cpus();
-  return { node: process.version, cpu: `${cpus[0]?.model.trim() ?? 'unknown'} × ${cpus.length}`, date: new Date().toISOString(), scenarios };
+  return {
+    node: process.version,
+    cpu: `${cpus[0]?.model.trim() ?? 'unknown'} × ${cpus.length}`,
+    date: new Date().toISOString(),
+    scenarios,
+  };
 }
 
 /** What each ratio must be (docs/performance.md), shown beside it in the table. */
@@ -39,9 +49,9 @@ export const TARGETS: Record<string, Record<string, { op: '≥' | '≤'; value: 
   'handler-throughput-10000': { floor: { op: '≥', value: 0.9 }, middy: { op: '≥', value: 1 }, powertools: { op: '≥', value: 2 } },
   'failure-path': { naive: { op: '≥', value: 20 } },
   'cold-start-ms': { powertools: { op: '≤', value: 0.5 } },
-  'replay': { naive: { op: '≥', value: 8 } },
+  replay: { naive: { op: '≥', value: 8 } },
   'end-to-end': { kafkajs: { op: '≥', value: 0.8 } },
-  'memory': { 'batch-bytes': { op: '≤', value: 3 } },
+  memory: { 'batch-bytes': { op: '≤', value: 3 } },
 };
 
 /** Absolute limits that are not ratios. */
@@ -70,7 +80,9 @@ export function markdownTable(r: BenchReport): string {
         : limit
           ? `ours ${limit.op} ${fmt(limit.value)} ${s.ours <= limit.value ? '✓' : '✗'}`
           : '';
-      lines.push(`| ${i === 0 ? s.id : ''} | ${i === 0 ? s.unit : ''} | ${i === 0 ? fmt(s.ours) : ''} | ${name} | ${fmt(s.baselines[name]!)} | ${ratio.toFixed(2)}× | ${verdict} |`);
+      lines.push(
+        `| ${i === 0 ? s.id : ''} | ${i === 0 ? s.unit : ''} | ${i === 0 ? fmt(s.ours) : ''} | ${name} | ${fmt(s.baselines[name]!)} | ${ratio.toFixed(2)}× | ${verdict} |`,
+      );
     });
   }
   return lines.join('\n');

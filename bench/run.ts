@@ -44,9 +44,25 @@ for (const name of chosen) {
   results.push(...(await runInFreshProcess(name)));
   process.stderr.write(`  (${((Date.now() - t) / 1_000).toFixed(0)} s)\n`);
 }
-const order = (id: string) => ['handler-throughput-100', 'handler-throughput-1000', 'handler-throughput-10000', 'schema-decoding-avro', 'schema-decoding-protobuf', 'failure-path', 'failure-path-loopback', 'cold-start-bytes', 'cold-start-ms', 'replay', 'end-to-end', 'memory'].indexOf(id);
+const order = (id: string) =>
+  [
+    'handler-throughput-100',
+    'handler-throughput-1000',
+    'handler-throughput-10000',
+    'schema-decoding-avro',
+    'schema-decoding-protobuf',
+    'failure-path',
+    'failure-path-loopback',
+    'cold-start-bytes',
+    'cold-start-ms',
+    'replay',
+    'end-to-end',
+    'memory',
+  ].indexOf(id);
 results.sort((a, b) => order(a.id) - order(b.id));
 const out = report(results);
 if (!values.only) writeFileSync('bench/results.json', `${JSON.stringify(out, null, 2)}\n`);
 console.log(markdownTable(out));
-process.stderr.write(`\n${values.only ? 'bench/results.json left as it was (--only)' : 'wrote bench/results.json'} in ${((Date.now() - started) / 1_000).toFixed(0)} s\n`);
+process.stderr.write(
+  `\n${values.only ? 'bench/results.json left as it was (--only)' : 'wrote bench/results.json'} in ${((Date.now() - started) / 1_000).toFixed(0)} s\n`,
+);

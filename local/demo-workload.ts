@@ -32,17 +32,28 @@ const PRODUCE_CHUNK = 1_000;
  * thrown; copies a failed send may have left are not counted as produced (they prove nothing).
  * @default retryUntil 0: the first failure is thrown
  */
-export async function produceDemoRecords(kafka: Kafka, topic: string, partitions: number, total: number, truth: GroundTruth, retryUntil = 0): Promise<void> {
+export async function produceDemoRecords(
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+  total: number,
+  truth: GroundTruth,
+  retryUntil = 0,
+): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {
     for (let i = 0; i < total; i += PRODUCE_CHUNK) {
-      const messages = Array.from({ length: Math.min(PRODUCE_CHUNK, total - i) }, (_, j) => ({ ...demoRecord(i + j), partition: (i + j) % partitions }));
+      const messages = Array.from({ length: Math.min(PRODUCE_CHUNK, total - i) }, (_, j) => ({
+        ...demoRecord(i + j),
+        partition: (i + j) % partitions,
+      }));
       const counts = new Map<number, number>();
       for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
       for (;;) {
         try {
-          for (const { partition, baseOffset } of await producer.send({ topic, acks: -1, messages })) truth.produced(topic, partition, Number(baseOffset), counts.get(partition)!);
+          for (const { partition, baseOffset } of await producer.send({ topic, acks: -1, messages }))
+            truth.produced(topic, partition, Number(baseOffset), counts.get(partition)!);
           break;
         } catch (error) {
           if (Date.now() > retryUntil) throw error;

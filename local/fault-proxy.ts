@@ -71,11 +71,20 @@ export async function startFaultProxy(target: string, plan: FaultPlan = {}): Pro
   const counts: FaultCounts = { sendMessageBatch: 0, throttled: 0, serverErrors: 0, failedEntries: 0, slowAnswers: 0, dropped: 0 };
   const forward = (req: IncomingMessage, body: Buffer) =>
     new Promise<Answer>((resolve, reject) => {
-      const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': body.length } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
+      const out = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, 'content-length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
       out.on('error', reject);
       out.end(body);
     });
@@ -119,7 +128,10 @@ export async function startFaultProxy(target: string, plan: FaultPlan = {}): Pro
     if (dropped.length > 0 && r.status === 200) {
       counts.failedEntries += dropped.length;
       const response = JSON.parse(r.body.toString()) as { Successful?: unknown[]; Failed?: unknown[] };
-      response.Failed = [...(response.Failed ?? []), ...dropped.map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'injected' }))];
+      response.Failed = [
+        ...(response.Failed ?? []),
+        ...dropped.map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'injected' })),
+      ];
       r = { ...r, body: Buffer.from(JSON.stringify(response)) };
     }
     if (slow) {

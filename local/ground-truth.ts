@@ -32,7 +32,9 @@ const recordFinished = channel(RECORD_FINISHED_CHANNEL);
 export function originalCoordinates(record: Coordinates, headers: HeaderSource): Coordinates {
   const partition = headers.getString(ORIGINAL_PARTITION_HEADER);
   const offset = headers.getString(ORIGINAL_OFFSET_HEADER);
-  return partition !== undefined && offset !== undefined ? { topic: record.topic, partition: Number(partition), offset: Number(offset) } : { topic: record.topic, partition: record.partition, offset: record.offset };
+  return partition !== undefined && offset !== undefined
+    ? { topic: record.topic, partition: Number(partition), offset: Number(offset) }
+    : { topic: record.topic, partition: record.partition, offset: record.offset };
 }
 
 /** The same for a dead letter (an envelope's headers are base64; a pointer has none). */
@@ -122,7 +124,9 @@ export class GroundTruth {
    */
   async readDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }),
+      );
       if (Messages.length === 0) return;
       for (const m of Messages) {
         let letter: DeadLetterEnvelope | DeadLetterPointer;

@@ -11,7 +11,8 @@ import { startLocalServices, type LocalServices } from './services.js';
 import type { DeadLetterEnvelope } from '../src/runtime/envelope.js';
 import { CHANNELS } from '../src/contract/index.js';
 
-const usage = 'usage: npm run invoke -- consumer --event FILE [--timeout SECONDS]\n       npm run invoke -- replay [--payload JSON] [--timeout SECONDS]';
+const usage =
+  'usage: npm run invoke -- consumer --event FILE [--timeout SECONDS]\n       npm run invoke -- replay [--payload JSON] [--timeout SECONDS]';
 const functions = {
   consumer: { load: () => import('../app/consumer/index.js'), needsKafka: false, defaultTimeout: 30 },
   replay: { load: () => import('../src/replay/index.js'), needsKafka: true, defaultTimeout: 60 },
@@ -79,6 +80,8 @@ process.exitCode = code;
 // Lambda freezes the process once the handler has answered; here, anything the handler left
 // open (a socket, a timer) would keep the command running. Name it and exit anyway.
 setTimeout(() => {
-  console.error(`invoke: still running ${EXIT_GRACE_MS} ms after the handler answered (open: ${process.getActiveResourcesInfo().join(', ')}); exiting`);
+  console.error(
+    `invoke: still running ${EXIT_GRACE_MS} ms after the handler answered (open: ${process.getActiveResourcesInfo().join(', ')}); exiting`,
+  );
   process.exit(code);
 }, EXIT_GRACE_MS).unref();

@@ -66,7 +66,11 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     let kafka: EmbeddedKafka | undefined;
     let brokers = given.KAFKA_BROKERS ?? '';
     if (!brokers && options.withKafka !== false) {
-      kafka = await startEmbeddedKafka({ brokers: options.brokers ?? 1, topics: { [topic]: partitions }, ...(options.initialRebalanceDelayMs !== undefined ? { initialRebalanceDelayMs: options.initialRebalanceDelayMs } : {}) });
+      kafka = await startEmbeddedKafka({
+        brokers: options.brokers ?? 1,
+        topics: { [topic]: partitions },
+        ...(options.initialRebalanceDelayMs !== undefined ? { initialRebalanceDelayMs: options.initialRebalanceDelayMs } : {}),
+      });
       started.push(kafka);
       brokers = kafka.brokers.join(',');
     }
@@ -94,7 +98,11 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
     });
-    const kafkaSettings = { KAFKA_AUTH: given.KAFKA_AUTH, KAFKA_SASL_SECRET_ARN: given.KAFKA_SASL_SECRET_ARN, KAFKA_IDEMPOTENT_PRODUCER: kafka ? 'false' : given.KAFKA_IDEMPOTENT_PRODUCER };
+    const kafkaSettings = {
+      KAFKA_AUTH: given.KAFKA_AUTH,
+      KAFKA_SASL_SECRET_ARN: given.KAFKA_SASL_SECRET_ARN,
+      KAFKA_IDEMPOTENT_PRODUCER: kafka ? 'false' : given.KAFKA_IDEMPOTENT_PRODUCER,
+    };
     const env: LocalEnvironment = {
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC: topic,

@@ -22,8 +22,11 @@ import cdkJson from '../cdk.json' with { type: 'json' };
 
 const { values } = parseArgs({
   options: {
-    records: { type: 'string', default: '10000' }, partitions: { type: 'string', default: '6' }, deadline: { type: 'string', default: '300' },
-    json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false },
+    records: { type: 'string', default: '10000' },
+    partitions: { type: 'string', default: '6' },
+    deadline: { type: 'string', default: '300' },
+    json: { type: 'boolean', default: false },
+    watch: { type: 'boolean', default: false },
   },
 });
 const wholeNumber = (name: string, value: string | undefined) => {
@@ -76,22 +79,35 @@ try {
   log(`produced ${total} records`);
 
   // Same tuning as `cdk deploy` (cdk.json context), pointed at the demo topic.
-  const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: `${topic}-consumer` };
+  const settings = {
+    ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]),
+    topics: [topic],
+    consumerGroupId: `${topic}-consumer`,
+  };
   if (settings.filters?.length) {
     // The demo accounts for every record it produces; a filter drops some by design.
-    throw new Error('cdk.json\'s context has filters, which would drop demo records that npm start then counts as lost: remove them for npm start (the emulator applies filters; test/e2e/emulator.test.ts shows it).');
+    throw new Error(
+      "cdk.json's context has filters, which would drop demo records that npm start then counts as lost: remove them for npm start (the emulator applies filters; test/e2e/emulator.test.ts shows it).",
+    );
   }
   // What the construct puts in the function's environment.
   process.env[ENV.reportBatchItemFailures] = String(effectiveMappingSettings(settings).reportBatchItemFailures);
   // The example consumer, its own logic observed from outside the runtime, in sandboxes (worker
   // threads) that the emulator stops at a timeout, as Lambda does.
-  const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL], warm: partitions });
+  const sandboxes = new SandboxPool({
+    module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)),
+    channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL],
+    warm: partitions,
+  });
   stopAll.push(() => sandboxes.close());
   // Route by the configured endpoint, not the queue URL's host (fauxqs names hosts the SDK cannot parse).
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   stopAll.push(async () => sqs.destroy());
   const emulator = new EventSourceMappingEmulator({
-    kafka, topic, settings, bootstrapServers: services.env.KAFKA_BROKERS,
+    kafka,
+    topic,
+    settings,
+    bootstrapServers: services.env.KAFKA_BROKERS,
     handler: sandboxes.handler,
     onFailure: sqsOnFailureDestination(sqs, services.env.ON_FAILURE_QUEUE_URL),
   });
@@ -102,10 +118,15 @@ try {
 
   const progress = setInterval(() => {
     if (!process.stderr.isTTY) return;
-    process.stderr.write(`\r${s.decided} accounted · ${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · lag ${s.offsetLag}   `);
+    process.stderr.write(
+      `\r${s.decided} accounted · ${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · lag ${s.offsetLag}   `,
+    );
   }, 250);
   stopAll.push(async () => clearInterval(progress));
-  let complete = await until(() => s.decided >= total, () => emulator.error);
+  let complete = await until(
+    () => s.decided >= total,
+    () => emulator.error,
+  );
   const firstPassMs = Date.now() - consumeStarted;
 
   // As in production: the consumer is paused (fixed, redeployed), the DLQ replayed, the consumer resumed.
@@ -116,7 +137,10 @@ try {
     replayed = (await replay({ maxMessages: 10_000 }, lambdaContext(Math.max(1_000, giveUpAt - Date.now()), 'replay'))).replayed;
     log(`\nreplayed ${replayed} dead letters onto ${topic}; consuming them again`);
     emulator.resume();
-    complete = await until(() => s.decided >= total + replayed, () => emulator.error);
+    complete = await until(
+      () => s.decided >= total + replayed,
+      () => emulator.error,
+    );
   }
   clearInterval(progress);
   if (!complete) log(`\nthe deadline (--deadline ${deadlineMs / 1_000} s) passed with records still unaccounted for; stopping`);
@@ -151,9 +175,16 @@ try {
   };
   log('');
   const rows: Array<[string, string | number]> = [
-    ['produced', summary.produced], ['processed', summary.processed], ['dead-lettered', summary.deadLettered], ['lost', summary.lost],
-    ['duplicates', summary.duplicates], ['retried', summary.retried], ['replayed', summary.replayed], ['redelivered', summary.redelivered],
-    ['duration', `${(durationMs / 1_000).toFixed(1)} s`], ['records/s', summary.recordsPerSecond],
+    ['produced', summary.produced],
+    ['processed', summary.processed],
+    ['dead-lettered', summary.deadLettered],
+    ['lost', summary.lost],
+    ['duplicates', summary.duplicates],
+    ['retried', summary.retried],
+    ['replayed', summary.replayed],
+    ['redelivered', summary.redelivered],
+    ['duration', `${(durationMs / 1_000).toFixed(1)} s`],
+    ['records/s', summary.recordsPerSecond],
   ];
   for (const [name, value] of rows) console.log(`${name.padEnd(14)} ${String(value).padStart(10)}`);
   if (t.lost > 0) log(`lost (neither processed nor dead-lettered), first ${t.lostRecords.length}: ${t.lostRecords.join(', ')}`);

@@ -21,8 +21,18 @@ export const handler = middy(async (event: KafkaEvent) => {
         if (order?.simulate === 'permanent-failure') throw new Error('order cannot be processed');
         processed++;
       } catch (error) {
-        logger.warn('dead-lettering a record', { topic: record.topic, partition: record.partition, offset: record.offset, error: (error as Error).message });
-        await sqs.send(new SendMessageCommand({ QueueUrl: process.env.DLQ_URL, MessageBody: JSON.stringify({ record, error: (error as Error).message }) }));
+        logger.warn('dead-lettering a record', {
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          error: (error as Error).message,
+        });
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: process.env.DLQ_URL,
+            MessageBody: JSON.stringify({ record, error: (error as Error).message }),
+          }),
+        );
       }
     }
   }

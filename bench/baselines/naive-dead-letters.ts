@@ -11,7 +11,9 @@ export function naiveDeadLetterHandler(fn: (value: unknown) => void, sqs: SQSCli
           fn(JSON.parse(Buffer.from(record.value as string, 'base64').toString()));
         } catch (error) {
           const { name, message, stack } = error as Error;
-          await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ record, error: { name, message, stack } }) }));
+          await sqs.send(
+            new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ record, error: { name, message, stack } }) }),
+          );
         }
       }
     }

@@ -15,7 +15,11 @@ export async function naiveReplay(sqs: SQSClient, queueUrl: string, producer: Pr
     if (envelope.kind !== 'kafka-dead-letter') throw new Error('the naive replay does not follow S3 pointers');
     const { record } = envelope;
     const headers = Object.fromEntries(record.headers.map((h) => [h.name, b64(h.value)!]));
-    await producer.send({ topic: record.topic, acks: -1, messages: [{ partition: record.partition, key: b64(record.key), value: b64(record.value), headers }] });
+    await producer.send({
+      topic: record.topic,
+      acks: -1,
+      messages: [{ partition: record.partition, key: b64(record.key), value: b64(record.value), headers }],
+    });
     await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
     replayed++;
   }

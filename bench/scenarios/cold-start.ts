@@ -25,11 +25,24 @@ runScenario(async () => {
   const oursMs = median(times.ours!);
   const eagerMs = median(times.eager!);
   progress(`bundle ${ours.bytes} bytes (eager ${eager.bytes}); cold start median ${oursMs.toFixed(1)} ms (eager ${eagerMs.toFixed(1)} ms)`);
-  const shared = { baseline: 'Powertools Logger + Metrics middlewares, middy, SQS client built at load', bundling: 'esbuild as the CDK app: minified, CJS, node24, @aws-sdk/client-* external, no source maps' };
+  const shared = {
+    baseline: 'Powertools Logger + Metrics middlewares, middy, SQS client built at load',
+    bundling: 'esbuild as the CDK app: minified, CJS, node24, @aws-sdk/client-* external, no source maps',
+  };
   return [
     scenario('cold-start-bytes', 'bytes', false, ours.bytes, { powertools: eager.bytes }, shared),
-    scenario('cold-start-ms', 'ms', false, oursMs, { powertools: eagerMs }, {
-      ...shared, processes: PROCESSES, statistic: 'median', measured: 'require() of the bundle + first invocation (10 records), NODE_OPTIONS as the CDK app sets it',
-    }),
+    scenario(
+      'cold-start-ms',
+      'ms',
+      false,
+      oursMs,
+      { powertools: eagerMs },
+      {
+        ...shared,
+        processes: PROCESSES,
+        statistic: 'median',
+        measured: 'require() of the bundle + first invocation (10 records), NODE_OPTIONS as the CDK app sets it',
+      },
+    ),
   ];
 });

@@ -35,7 +35,12 @@ runScenario(async () => {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   // Kafka's (and MSK's) 3 s initial rebalance delay, not the 0 of local runs: a mapping's pollers
   // pay that join, and so does every consumer measured here.
-  const services = await startLocalServices({ topic: TOPIC, partitions: PARTITIONS, environment: {}, initialRebalanceDelayMs: REBALANCE_DELAY_MS });
+  const services = await startLocalServices({
+    topic: TOPIC,
+    partitions: PARTITIONS,
+    environment: {},
+    initialRebalanceDelayMs: REBALANCE_DELAY_MS,
+  });
   try {
     Object.assign(process.env, services.env); // for the consumers' processes too
     const kafka = await createKafka(process.env, 'end-to-end-bench');
@@ -44,7 +49,11 @@ runScenario(async () => {
     // 500 records per partition per request: the mock broker serves one record batch per partition per fetch.
     const perRequest = 500 * PARTITIONS;
     for (let i = 0; i < RECORDS; i += perRequest) {
-      const messages = Array.from({ length: Math.min(perRequest, RECORDS - i) }, (_, j) => ({ key: `order-${(i + j) % 1_000}`, value: orderJson(i + j), partition: (i + j) % PARTITIONS }));
+      const messages = Array.from({ length: Math.min(perRequest, RECORDS - i) }, (_, j) => ({
+        key: `order-${(i + j) % 1_000}`,
+        value: orderJson(i + j),
+        partition: (i + j) % PARTITIONS,
+      }));
       await producer.send({ topic: TOPIC, acks: -1, messages });
     }
     await producer.disconnect();
@@ -63,21 +72,40 @@ runScenario(async () => {
       for (const consumer of order) runs.set(consumer, await runConsumer(consumer, `${consumer}-bench-${round}`));
       const [o, k] = [runs.get('emulator')!, runs.get('kafkajs')!];
       invocations = o.invocations;
-      const r = { ours: perSecond(o.ms), kafkajs: perSecond(k.ms), oursSteady: perSecond(o.steadyMs), kafkajsSteady: perSecond(k.steadyMs) };
+      const r = {
+        ours: perSecond(o.ms),
+        kafkajs: perSecond(k.ms),
+        oursSteady: perSecond(o.steadyMs),
+        kafkajsSteady: perSecond(k.steadyMs),
+      };
       rounds.push(r);
-      progress(`round ${round} (${order[0]} first): emulator ${Math.round(r.ours)} records/s in ${invocations} invocations (steady ${Math.round(r.oursSteady)}); kafkajs ${Math.round(r.kafkajs)} records/s (steady ${Math.round(r.kafkajsSteady)})`);
+      progress(
+        `round ${round} (${order[0]} first): emulator ${Math.round(r.ours)} records/s in ${invocations} invocations (steady ${Math.round(r.oursSteady)}); kafkajs ${Math.round(r.kafkajs)} records/s (steady ${Math.round(r.kafkajsSteady)})`,
+      );
     }
 
     const of = (key: keyof (typeof rounds)[number]) => median(rounds.map((r) => r[key]));
     return [
-      scenario('end-to-end', 'records/s', true, of('ours'), { kafkajs: of('kafkajs') }, {
-        records: RECORDS, partitions: PARTITIONS, recordBytes: 1_024, batchSize: mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]).batchSize, invocations,
-        broker: 'librdkafka mock cluster (1 broker)', initialRebalanceDelayMs: REBALANCE_DELAY_MS,
-        measured: `from connect to the last record handled, group join included; each run in a fresh process, each consumer's median of ${ROUNDS} rounds, alternating which goes first`,
-        steadyRecordsPerSecond: { ours: Math.round(of('oursSteady')), kafkajs: Math.round(of('kafkajsSteady')) },
-        steadyRatio: Number((of('oursSteady') / of('kafkajsSteady')).toFixed(3)),
-        steadyRounds: rounds.map((r) => ({ ours: Math.round(r.oursSteady), kafkajs: Math.round(r.kafkajsSteady) })),
-      }),
+      scenario(
+        'end-to-end',
+        'records/s',
+        true,
+        of('ours'),
+        { kafkajs: of('kafkajs') },
+        {
+          records: RECORDS,
+          partitions: PARTITIONS,
+          recordBytes: 1_024,
+          batchSize: mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]).batchSize,
+          invocations,
+          broker: 'librdkafka mock cluster (1 broker)',
+          initialRebalanceDelayMs: REBALANCE_DELAY_MS,
+          measured: `from connect to the last record handled, group join included; each run in a fresh process, each consumer's median of ${ROUNDS} rounds, alternating which goes first`,
+          steadyRecordsPerSecond: { ours: Math.round(of('oursSteady')), kafkajs: Math.round(of('kafkajsSteady')) },
+          steadyRatio: Number((of('oursSteady') / of('kafkajsSteady')).toFixed(3)),
+          steadyRounds: rounds.map((r) => ({ ours: Math.round(r.oursSteady), kafkajs: Math.round(r.kafkajsSteady) })),
+        },
+      ),
     ];
   } finally {
     await services.stop();

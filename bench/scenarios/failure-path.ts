@@ -35,7 +35,7 @@ async function failurePath(id: string, sqsRttMs: number) {
     // Every envelope reads error.stack: source-mapped only when the deployed functions are
     // (tsx turned source maps on for this process; the bundle must be loaded after the switch).
     process.setSourceMapsEnabled(Boolean(bundlingOptions().sourceMap));
-    const { file } = await bundle('bench/rejecting-consumer.ts', `failure-consumer-${id}`) // a module of its own: its SQS client is built for this endpoint;
+    const { file } = await bundle('bench/rejecting-consumer.ts', `failure-consumer-${id}`); // a module of its own: its SQS client is built for this endpoint;
     const { handler: ours } = createRequire(import.meta.url)(file) as { handler: BenchHandler };
     const handlers: Record<string, BenchHandler> = {
       ours: (event, context) => ours(event, context),
@@ -59,18 +59,39 @@ async function failurePath(id: string, sqsRttMs: number) {
         calls[name] = (await sqsCalls()) - before;
         best[name] = Math.min(best[name]!, ms);
         // A fast path that lost dead letters would be no result at all.
-        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        );
         const queued = Number(Attributes?.ApproximateNumberOfMessages);
         if (queued !== failures) throw new Error(`${name}: ${queued} dead letters in the queue, expected ${failures}`);
       }
     }
     sqs.destroy();
     const perSecond = (name: string) => (RECORDS / best[name]!) * 1_000;
-    progress(`${id}: ours ${Math.round(perSecond('ours'))} records/s with ${calls.ours} SQS calls; naive ${Math.round(perSecond('naive'))} records/s with ${calls.naive}`);
-    return scenario(id, 'records/s', true, perSecond('ours'), { naive: perSecond('naive') }, {
-      records: RECORDS, partitions: PARTITIONS, sourceMaps: Boolean(bundlingOptions().sourceMap), failedRecords: failures, sqsCalls: calls, runs: RUNS, statistic: 'best run',
-      sqsRttMs, sqs: sqsRttMs > 0 ? `fauxqs in another process, every answer ${sqsRttMs} ms late (local/fault-proxy.ts)` : 'fauxqs in another process, on loopback',
-    });
+    progress(
+      `${id}: ours ${Math.round(perSecond('ours'))} records/s with ${calls.ours} SQS calls; naive ${Math.round(perSecond('naive'))} records/s with ${calls.naive}`,
+    );
+    return scenario(
+      id,
+      'records/s',
+      true,
+      perSecond('ours'),
+      { naive: perSecond('naive') },
+      {
+        records: RECORDS,
+        partitions: PARTITIONS,
+        sourceMaps: Boolean(bundlingOptions().sourceMap),
+        failedRecords: failures,
+        sqsCalls: calls,
+        runs: RUNS,
+        statistic: 'best run',
+        sqsRttMs,
+        sqs:
+          sqsRttMs > 0
+            ? `fauxqs in another process, every answer ${sqsRttMs} ms late (local/fault-proxy.ts)`
+            : 'fauxqs in another process, on loopback',
+      },
+    );
   } finally {
     await services.stop();
     aws.stop();

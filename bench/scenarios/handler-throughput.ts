@@ -44,14 +44,27 @@ async function measure(records: number) {
     }
   }
   const perSecond = (name: string) => (RECORDS_PER_SAMPLE / best[name]!) * 1_000;
-  progress(`${records} records: ${Object.keys(handlers).map((n) => `${n} ${Math.round(perSecond(n))}/s`).join(', ')}`);
+  progress(
+    `${records} records: ${Object.keys(handlers)
+      .map((n) => `${n} ${Math.round(perSecond(n))}/s`)
+      .join(', ')}`,
+  );
   return scenario(
     `handler-throughput-${records}`,
     'records/s',
     true,
     perSecond('ours'),
     { floor: perSecond('floor'), powertools: perSecond('powertools'), middy: perSecond('middy') },
-    { records, partitions: PARTITIONS, recordBytes: RECORD_BYTES, userFunction: 'no-op', invocationsPerSample: invocations, timedSamples: TIMED_SAMPLES, warmupSamples: WARMUP_SAMPLES, statistic: 'best sample' },
+    {
+      records,
+      partitions: PARTITIONS,
+      recordBytes: RECORD_BYTES,
+      userFunction: 'no-op',
+      invocationsPerSample: invocations,
+      timedSamples: TIMED_SAMPLES,
+      warmupSamples: WARMUP_SAMPLES,
+      statistic: 'best sample',
+    },
   );
 }
 

@@ -46,12 +46,24 @@ runScenario(async () => {
   const o = await runProbe<Probe>('memory', [ours.file, warmupFile, eventFile], ['--expose-gc']);
   const f = await runProbe<Probe>('memory', [floor.file, warmupFile, eventFile], ['--expose-gc']);
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-  progress(`${records} records, ${o.batchBytes} bytes: handler +${mib(handlerRaise(o))} (floor +${mib(handlerRaise(f))}), runtime's payload +${mib(runtimeRaise(o))}`);
+  progress(
+    `${records} records, ${o.batchBytes} bytes: handler +${mib(handlerRaise(o))} (floor +${mib(handlerRaise(f))}), runtime's payload +${mib(runtimeRaise(o))}`,
+  );
   return [
-    scenario('memory', 'bytes', false, handlerRaise(o), { 'batch-bytes': o.batchBytes, floor: handlerRaise(f) }, {
-      records, partitions: PARTITIONS, batchBytes: o.batchBytes,
-      measured: "peak RSS of a fresh, warmed-up process while the handler runs, minus its RSS with the event already parsed (the Lambda runtime's part, payload text and parsed event, is runtimeBytes)",
-      runtimeBytes: runtimeRaise(o),
-    }),
+    scenario(
+      'memory',
+      'bytes',
+      false,
+      handlerRaise(o),
+      { 'batch-bytes': o.batchBytes, floor: handlerRaise(f) },
+      {
+        records,
+        partitions: PARTITIONS,
+        batchBytes: o.batchBytes,
+        measured:
+          "peak RSS of a fresh, warmed-up process while the handler runs, minus its RSS with the event already parsed (the Lambda runtime's part, payload text and parsed event, is runtimeBytes)",
+        runtimeBytes: runtimeRaise(o),
+      },
+    ),
   ];
 });

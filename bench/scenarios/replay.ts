@@ -22,17 +22,26 @@ runScenario(async () => {
     Object.assign(process.env, services.env, { REPLAY_ALLOWED_TOPICS: TOPIC, KAFKA_IDEMPOTENT_PRODUCER: 'false' });
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false }); // fauxqs' queue URLs are not endpoints
     const queued = async (queueUrl: string) => {
-      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
       return Number(Attributes?.ApproximateNumberOfMessages);
     };
     // Real dead letters, written by our consumer into a queue of each contender's own.
     // (The consumer reads its queue when it is built.)
-    const rejectAllInto = (queueUrl: string) => kafkaConsumer({ deadLetterQueueUrl: queueUrl, processRecord: () => { throw new NonRetryableError('dead-lettered for the replay benchmark'); } });
+    const rejectAllInto = (queueUrl: string) =>
+      kafkaConsumer({
+        deadLetterQueueUrl: queueUrl,
+        processRecord: () => {
+          throw new NonRetryableError('dead-lettered for the replay benchmark');
+        },
+      });
     const deadLetterQueue = async (name: string) => {
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `replay-bench-${name}` }));
       await rejectAllInto(QueueUrl!)(JSON.parse(orderEventText(DEAD_LETTERS, PARTITIONS, { topic: TOPIC })), lambdaContext(300_000));
       const filled = await queued(QueueUrl!);
-      if (filled !== DEAD_LETTERS) throw new Error(`could not fill the ${name} queue with ${DEAD_LETTERS} dead letters: it holds ${filled}`);
+      if (filled !== DEAD_LETTERS)
+        throw new Error(`could not fill the ${name} queue with ${DEAD_LETTERS} dead letters: it holds ${filled}`);
       return QueueUrl!;
     };
 
@@ -53,18 +62,35 @@ runScenario(async () => {
       oursReplayed = (await replay({ maxMessages: DEAD_LETTERS }, lambdaContext(900_000, 'replay'))).replayed;
     });
 
-    for (const [name, count, queueUrl] of [['naive', naiveReplayed, naiveQueue], ['ours', oursReplayed, oursQueue]] as const) {
+    for (const [name, count, queueUrl] of [
+      ['naive', naiveReplayed, naiveQueue],
+      ['ours', oursReplayed, oursQueue],
+    ] as const) {
       const left = await queued(queueUrl);
-      if (count !== DEAD_LETTERS || left !== 0) throw new Error(`${name} replayed ${count} of ${DEAD_LETTERS} and left ${left} in the queue`);
+      if (count !== DEAD_LETTERS || left !== 0)
+        throw new Error(`${name} replayed ${count} of ${DEAD_LETTERS} and left ${left} in the queue`);
     }
     sqs.destroy();
     const perSecond = (ms: number) => (DEAD_LETTERS / ms) * 1_000;
-    progress(`ours ${Math.round(perSecond(oursMs))} messages/s (${Math.round(oursMs)} ms), naive ${Math.round(perSecond(naiveMs))} messages/s (${Math.round(naiveMs)} ms)`);
+    progress(
+      `ours ${Math.round(perSecond(oursMs))} messages/s (${Math.round(oursMs)} ms), naive ${Math.round(perSecond(naiveMs))} messages/s (${Math.round(naiveMs)} ms)`,
+    );
     return [
-      scenario('replay', 'messages/s', true, perSecond(oursMs), { naive: perSecond(naiveMs) }, {
-        deadLetters: DEAD_LETTERS, partitions: PARTITIONS, broker: 'librdkafka mock cluster (1 broker)', sqs: 'fauxqs in another process, on loopback', acks: 'all',
-        statistic: 'one run each, producer connection included',
-      }),
+      scenario(
+        'replay',
+        'messages/s',
+        true,
+        perSecond(oursMs),
+        { naive: perSecond(naiveMs) },
+        {
+          deadLetters: DEAD_LETTERS,
+          partitions: PARTITIONS,
+          broker: 'librdkafka mock cluster (1 broker)',
+          sqs: 'fauxqs in another process, on loopback',
+          acks: 'all',
+          statistic: 'one run each, producer connection included',
+        },
+      ),
     ];
   } finally {
     await services.stop();

@@ -22,12 +22,38 @@ const TIMED_SAMPLES = 10;
 const SCHEMA_ID = '7';
 
 const avroSchema = {
-  type: 'record', name: 'Order', namespace: 'shop',
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
   fields: [
-    { name: 'id', type: 'string' }, { name: 'customerId', type: 'string' }, { name: 'amount', type: 'int' },
-    { name: 'currency', type: 'string' }, { name: 'createdAt', type: 'string' },
-    { name: 'items', type: { type: 'array', items: { type: 'record', name: 'Item', fields: [{ name: 'sku', type: 'string' }, { name: 'quantity', type: 'int' }, { name: 'price', type: 'double' }] } } },
-    { name: 'shipping', type: { type: 'record', name: 'Address', fields: ['street', 'city', 'postcode', 'country'].map((name) => ({ name, type: 'string' })) } },
+    { name: 'id', type: 'string' },
+    { name: 'customerId', type: 'string' },
+    { name: 'amount', type: 'int' },
+    { name: 'currency', type: 'string' },
+    { name: 'createdAt', type: 'string' },
+    {
+      name: 'items',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Item',
+          fields: [
+            { name: 'sku', type: 'string' },
+            { name: 'quantity', type: 'int' },
+            { name: 'price', type: 'double' },
+          ],
+        },
+      },
+    },
+    {
+      name: 'shipping',
+      type: {
+        type: 'record',
+        name: 'Address',
+        fields: ['street', 'city', 'postcode', 'country'].map((name) => ({ name, type: 'string' })),
+      },
+    },
     { name: 'note', type: 'string' },
   ],
 } satisfies avsc.Schema;
@@ -68,7 +94,8 @@ function floor(decode: (bytes: Buffer) => unknown): BenchHandler {
 async function measure(codec: 'avro' | 'protobuf', text: string, handlers: Record<string, BenchHandler>) {
   const best: Record<string, number> = Object.fromEntries(Object.keys(handlers).map((name) => [name, Infinity]));
   for (let sample = 0; sample < WARMUP_SAMPLES + TIMED_SAMPLES; sample++) {
-    for (const [name, handler] of Object.entries(handlers)) { // interleaved: a slow moment hits each alike
+    for (const [name, handler] of Object.entries(handlers)) {
+      // interleaved: a slow moment hits each alike
       const event = JSON.parse(text) as KafkaEvent; // the Lambda runtime's parse, not timed
       const context = lambdaContext(60_000);
       const ms = await timeMs(() => handler(event, context));
@@ -76,23 +103,47 @@ async function measure(codec: 'avro' | 'protobuf', text: string, handlers: Recor
     }
   }
   const perSecond = (name: string) => (RECORDS / best[name]!) * 1_000;
-  progress(`${codec}: ${Object.keys(handlers).map((n) => `${n} ${Math.round(perSecond(n))}/s`).join(', ')}`);
+  progress(
+    `${codec}: ${Object.keys(handlers)
+      .map((n) => `${n} ${Math.round(perSecond(n))}/s`)
+      .join(', ')}`,
+  );
   return scenario(
-    `schema-decoding-${codec}`, 'records/s', true, perSecond('ours'),
+    `schema-decoding-${codec}`,
+    'records/s',
+    true,
+    perSecond('ours'),
     { floor: perSecond('floor'), powertools: perSecond('powertools') },
-    { records: RECORDS, partitions: PARTITIONS, valueBytes: Buffer.from(JSON.parse(text).records['orders-0'][0].value, 'base64').length, delivery: 'SOURCE, Confluent schema registry', userFunction: 'no-op', timedSamples: TIMED_SAMPLES, warmupSamples: WARMUP_SAMPLES, statistic: 'best sample' },
+    {
+      records: RECORDS,
+      partitions: PARTITIONS,
+      valueBytes: Buffer.from(JSON.parse(text).records['orders-0'][0].value, 'base64').length,
+      delivery: 'SOURCE, Confluent schema registry',
+      userFunction: 'no-op',
+      timedSamples: TIMED_SAMPLES,
+      warmupSamples: WARMUP_SAMPLES,
+      statistic: 'best sample',
+    },
   );
 }
 
 runScenario(async () => [
-  await measure('avro', eventText('AVRO', (order) => AvroOrder.toBuffer(order)), {
-    ours: ours(avroDeserializer({ schema: avroSchema, wireFormat: 'confluent' })),
-    floor: floor((bytes) => AvroOrder.fromBuffer(bytes)),
-    powertools: powertoolsHandler(noop, { type: 'avro', schema: JSON.stringify(avroSchema) }),
-  }),
-  await measure('protobuf', eventText('PROTOBUF', (order) => Buffer.concat([Buffer.from([0]), ProtoOrder.encode(ProtoOrder.fromObject(order as object)).finish()])), {
-    ours: ours(protobufDeserializer({ type: ProtoOrder, wireFormat: 'confluent' })),
-    floor: floor((bytes) => ProtoOrder.decode(bytes.subarray(1))),
-    powertools: powertoolsHandler(noop, { type: 'protobuf', schema: ProtoOrder }),
-  }),
+  await measure(
+    'avro',
+    eventText('AVRO', (order) => AvroOrder.toBuffer(order)),
+    {
+      ours: ours(avroDeserializer({ schema: avroSchema, wireFormat: 'confluent' })),
+      floor: floor((bytes) => AvroOrder.fromBuffer(bytes)),
+      powertools: powertoolsHandler(noop, { type: 'avro', schema: JSON.stringify(avroSchema) }),
+    },
+  ),
+  await measure(
+    'protobuf',
+    eventText('PROTOBUF', (order) => Buffer.concat([Buffer.from([0]), ProtoOrder.encode(ProtoOrder.fromObject(order as object)).finish()])),
+    {
+      ours: ours(protobufDeserializer({ type: ProtoOrder, wireFormat: 'confluent' })),
+      floor: floor((bytes) => ProtoOrder.decode(bytes.subarray(1))),
+      powertools: powertoolsHandler(noop, { type: 'protobuf', schema: ProtoOrder }),
+    },
+  ),
 ]);

@@ -73,12 +73,16 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
     await cluster.createTopic(topic, partitions);
     assertKafkajsPatched(); // its own client (for its logger), not createKafka's: patches 006 and 007 are what it exercises
     const kafka = new Kafka({
-      clientId: 'broker-outages', brokers: cluster.brokers, logLevel: options.kafkaLogLevel ?? logLevel.NOTHING,
-      logCreator: () => ({ namespace, label, log: entry }: LogEntry) => {
-        if (entry.message.startsWith('Crash:')) crashes++;
-        const { message, timestamp: _, logger: __, ...extra } = entry;
-        log(`kafkajs ${label} ${namespace}: ${message} ${JSON.stringify(extra)}`);
-      },
+      clientId: 'broker-outages',
+      brokers: cluster.brokers,
+      logLevel: options.kafkaLogLevel ?? logLevel.NOTHING,
+      logCreator:
+        () =>
+        ({ namespace, label, log: entry }: LogEntry) => {
+          if (entry.message.startsWith('Crash:')) crashes++;
+          const { message, timestamp: _, logger: __, ...extra } = entry;
+          log(`kafkajs ${label} ${namespace}: ${message} ${JSON.stringify(extra)}`);
+        },
     });
     await produceAll(kafka, topic, partitions, options.records);
     log(`produced ${options.records} records to ${topic} (${partitions} partitions, ${brokerCount} brokers)`);
@@ -88,7 +92,10 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
     let timeouts = 0;
     const newEmulator = () =>
       new EventSourceMappingEmulator({
-        kafka, topic, bootstrapServers: cluster.brokers.join(','), functionTimeoutMs: options.functionTimeoutMs ?? 2_000,
+        kafka,
+        topic,
+        bootstrapServers: cluster.brokers.join(','),
+        functionTimeoutMs: options.functionTimeoutMs ?? 2_000,
         ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
         settings: { topics: [topic], batchSize: 100 },
         handler: async (event, _context, signal) => {
@@ -99,7 +106,8 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
             return undefined;
           }
           await sleep(options.invocationMs ?? 500);
-          for (const records of Object.values((event as KafkaEvent).records)) for (const r of records) processed.add(`${r.partition}@${r.offset}`);
+          for (const records of Object.values((event as KafkaEvent).records))
+            for (const r of records) processed.add(`${r.partition}@${r.offset}`);
           return { batchItemFailures: [] };
         },
       });
@@ -111,7 +119,13 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
     let replaced = false;
     const done = () => processed.size >= options.records;
     const outagesUntil = started + (options.outagesForMs ?? 600_000);
-    const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1_000)} s: ${processed.size} of ${options.records} processed, ${outages} outages, ${crashes} crashes`), 5_000);
+    const progress = setInterval(
+      () =>
+        log(
+          `${Math.round((Date.now() - started) / 1_000)} s: ${processed.size} of ${options.records} processed, ${outages} outages, ${crashes} crashes`,
+        ),
+      5_000,
+    );
     let longestStallMs = 0;
     let [seen, movedAt] = [0, started];
     const stalls = setInterval(() => {
@@ -142,7 +156,18 @@ export async function runBrokerOutages(options: BrokerOutagesOptions): Promise<B
       clearInterval(stalls);
     }
     const error = emulator.error?.message;
-    return { produced: options.records, processed: processed.size, complete: done(), outages, crashes, invocations, timeouts, longestStallMs, durationMs: Date.now() - started, ...(error ? { error } : {}) };
+    return {
+      produced: options.records,
+      processed: processed.size,
+      complete: done(),
+      outages,
+      crashes,
+      invocations,
+      timeouts,
+      longestStallMs,
+      durationMs: Date.now() - started,
+      ...(error ? { error } : {}),
+    };
   } finally {
     await emulator?.stop().catch(() => undefined);
     await cluster.stop();

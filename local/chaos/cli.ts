@@ -15,8 +15,12 @@ function fail(message: string): never {
 
 const { values } = parseArgs({
   options: {
-    records: { type: 'string', default: '30000' }, partitions: { type: 'string', default: '6' }, faults: { type: 'string', default: 'all' },
-    timeout: { type: 'string', default: '4000' }, deadline: { type: 'string' }, json: { type: 'boolean', default: false },
+    records: { type: 'string', default: '30000' },
+    partitions: { type: 'string', default: '6' },
+    faults: { type: 'string', default: 'all' },
+    timeout: { type: 'string', default: '4000' },
+    deadline: { type: 'string' },
+    json: { type: 'boolean', default: false },
   },
 });
 const wholeNumber = (name: string, value: string | undefined) => {
@@ -44,15 +48,26 @@ try {
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const rows: Array<[string, string | number]> = [
-  ['produced', summary.produced], ['processed', summary.processed], ['dead-lettered', summary.deadLettered], ['lost', summary.lost],
-  ['duplicates', summary.duplicates], ['max processed', `${summary.maxProcessedTimes}×`], ['replayed', summary.replayed], ['on-failure', summary.onFailure], ['consumer crashes', summary.consumerCrashes], ['consumer stalls', summary.consumerStalls],
+  ['produced', summary.produced],
+  ['processed', summary.processed],
+  ['dead-lettered', summary.deadLettered],
+  ['lost', summary.lost],
+  ['duplicates', summary.duplicates],
+  ['max processed', `${summary.maxProcessedTimes}×`],
+  ['replayed', summary.replayed],
+  ['on-failure', summary.onFailure],
+  ['consumer crashes', summary.consumerCrashes],
+  ['consumer stalls', summary.consumerStalls],
   ['faults injected', ''],
   ...FAULT_KINDS.map((k): [string, number] => [`  ${k}`, summary.faults[k]]),
-  ['rss at 20%', mb(summary.rssStartBytes)], ['rss at 100%', mb(summary.rssEndBytes)],
-  ['duration', `${(summary.durationMs / 1_000).toFixed(1)} s`], ['records/s', summary.recordsPerSecond],
+  ['rss at 20%', mb(summary.rssStartBytes)],
+  ['rss at 100%', mb(summary.rssEndBytes)],
+  ['duration', `${(summary.durationMs / 1_000).toFixed(1)} s`],
+  ['records/s', summary.recordsPerSecond],
 ];
 for (const [name, value] of rows) console.log(`${name.padEnd(16)} ${String(value).padStart(10)}`);
 if (!summary.complete) log('the deadline passed with records still unaccounted for');
-if (summary.lost > 0) log(`lost (neither processed nor dead-lettered), first ${summary.lostRecords!.length}: ${summary.lostRecords!.join(', ')}`);
+if (summary.lost > 0)
+  log(`lost (neither processed nor dead-lettered), first ${summary.lostRecords!.length}: ${summary.lostRecords!.join(', ')}`);
 if (values.json) console.log(JSON.stringify(summary));
 process.exit(summary.lost === 0 && summary.complete ? 0 : 1);

@@ -22,16 +22,30 @@ export class ReplayRuns {
   ) {
     proxy.plan.observe = (api, body) => {
       if (api !== 'AmazonSQS.ReceiveMessage') return;
-      for (const m of (JSON.parse(body.toString()) as { Messages?: Array<{ ReceiptHandle: string }> }).Messages ?? []) this.#received.add(m.ReceiptHandle);
+      for (const m of (JSON.parse(body.toString()) as { Messages?: Array<{ ReceiptHandle: string }> }).Messages ?? [])
+        this.#received.add(m.ReceiptHandle);
     };
   }
 
   /** One invocation; its summary, or undefined when it failed or was killed. */
   async run(): Promise<ReplaySummary | undefined> {
     this.runs++;
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../invoke.ts', import.meta.url)), 'replay', '--payload', '{"maxMessages":10000}', '--timeout', String(REPLAY_TIMEOUT_S)], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../invoke.ts', import.meta.url)),
+        'replay',
+        '--payload',
+        '{"maxMessages":10000}',
+        '--timeout',
+        String(REPLAY_TIMEOUT_S),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     this.child = child;
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

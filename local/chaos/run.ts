@@ -94,14 +94,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     cleanup.push(() => services.stop());
     const proxy = await startFaultProxy(services.env.AWS_ENDPOINT_URL, { apis: [] });
     cleanup.push(() => proxy.stop());
-    const settings = { ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]), topics: [topic], consumerGroupId: `${topic}-consumer` };
+    const settings = {
+      ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]),
+      topics: [topic],
+      consumerGroupId: `${topic}-consumer`,
+    };
     // What the sandboxes and the replay see: the proxy in front of SQS/S3, quiet logs.
     Object.assign(process.env, services.env, {
-      KAFKA_TOPIC: topic, REPLAY_ALLOWED_TOPICS: topic, AWS_ENDPOINT_URL: proxy.endpoint,
+      KAFKA_TOPIC: topic,
+      REPLAY_ALLOWED_TOPICS: topic,
+      AWS_ENDPOINT_URL: proxy.endpoint,
       [ENV.reportBatchItemFailures]: String(effectiveMappingSettings(settings).reportBatchItemFailures),
-      POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
     });
-    log(`kafka ${services.env.KAFKA_BROKERS} (${BROKERS} brokers) · sqs/s3 ${services.env.AWS_ENDPOINT_URL} behind ${proxy.endpoint} · topic ${topic} (${partitions} partitions)`);
+    log(
+      `kafka ${services.env.KAFKA_BROKERS} (${BROKERS} brokers) · sqs/s3 ${services.env.AWS_ENDPOINT_URL} behind ${proxy.endpoint} · topic ${topic} (${partitions} partitions)`,
+    );
     // The harness's own reads and writes go around the proxy.
     const sqs = directSqs(services);
     cleanup.push(async () => sqs.destroy());
@@ -113,7 +123,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       module: here('./chaos-consumer.ts'),
       channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL],
       warm: partitions,
-      data: { errorEvery: handlerFaults.errorEvery, timeoutEvery: handlerFaults.timeoutEvery, buffer: handlerFaults.buffer } satisfies ChaosConsumerData,
+      data: {
+        errorEvery: handlerFaults.errorEvery,
+        timeoutEvery: handlerFaults.timeoutEvery,
+        buffer: handlerFaults.buffer,
+      } satisfies ChaosConsumerData,
     });
     cleanup.push(() => sandboxes.close());
     const kafka = await createKafka(process.env, 'chaos');
@@ -125,12 +139,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const onFailureQueue = sqsOnFailureDestination(sqs, services.env.ON_FAILURE_QUEUE_URL);
     const newEmulator = () =>
       new EventSourceMappingEmulator({
-        kafka, topic, settings, bootstrapServers: services.env.KAFKA_BROKERS, handler: sandboxes.handler, functionTimeoutMs: options.functionTimeoutMs ?? 4_000, sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        kafka,
+        topic,
+        settings,
+        bootstrapServers: services.env.KAFKA_BROKERS,
+        handler: sandboxes.handler,
+        functionTimeoutMs: options.functionTimeoutMs ?? 4_000,
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
         // Counted across the emulators a run replaces (each one's stats start at zero).
-        onFailure: { target: onFailureQueue.target, send: async (batch) => {
-          await onFailureQueue.send(batch);
-          onFailure += batch.records.length;
-        } },
+        onFailure: {
+          target: onFailureQueue.target,
+          send: async (batch) => {
+            await onFailureQueue.send(batch);
+            onFailure += batch.records.length;
+          },
+        },
       });
     let emulator!: EventSourceMappingEmulator;
     /** Starts a new emulator (a stopped one stays stopped), again after each failed start, until one is up. */
@@ -158,7 +181,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         await startNewEmulator();
       })().finally(() => (replacing = undefined)));
     const schedule = new FaultSchedule({
-      kafka: services.kafka!, brokers: BROKERS, proxy, handlerFaults,
+      kafka: services.kafka!,
+      brokers: BROKERS,
+      proxy,
+      handlerFaults,
       // The mapping's pollers restart during consumption only: the replay phase has them stopped.
       restartConsumer: async () => {
         if (phase !== 'consume' || replacing) return false;
@@ -200,7 +226,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const progress = setInterval(() => {
       const { invocations, failedInvocations, offsetLag } = emulator.stats;
       const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(0);
-      log(`${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${invocations} invocations (${failedInvocations} failed) · lag ${offsetLag} · rss ${rss} MB · ${phase}${waitingFor ? ` · waiting for ${waitingFor}` : ''}${emulator.error ? ` · ${emulator.error.message}` : ''}`);
+      log(
+        `${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${invocations} invocations (${failedInvocations} failed) · lag ${offsetLag} · rss ${rss} MB · ${phase}${waitingFor ? ` · waiting for ${waitingFor}` : ''}${emulator.error ? ` · ${emulator.error.message}` : ''}`,
+      );
     }, 5_000);
     cleanup.push(async () => clearInterval(progress));
 
@@ -267,10 +295,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await truth.readDeadLetters(sqs, services.env.DLQ_URL, topic);
     const t = truth.summary();
     return {
-      produced: t.produced, processed: t.processed, deadLettered: t.deadLettered, lost: t.lost,
-      duplicates: t.duplicates, maxProcessedTimes: t.maxProcessedTimes, replayed, onFailure, consumerCrashes, consumerStalls,
+      produced: t.produced,
+      processed: t.processed,
+      deadLettered: t.deadLettered,
+      lost: t.lost,
+      duplicates: t.duplicates,
+      maxProcessedTimes: t.maxProcessedTimes,
+      replayed,
+      onFailure,
+      consumerCrashes,
+      consumerStalls,
       faults: withFaults ? schedule.counts : (Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCountsByKind),
-      rssStartBytes, rssEndBytes, complete,
+      rssStartBytes,
+      rssEndBytes,
+      complete,
       durationMs: Date.now() - started,
       recordsPerSecond: Math.round((records / (consumedAt - started)) * 1_000),
       ...(t.lost > 0 ? { lostRecords: t.lostRecords } : {}),
@@ -281,6 +319,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 }
 
 function directSqs(services: LocalServices): SQSClient {
-  const { AWS_ENDPOINT_URL: endpoint, AWS_REGION: region, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = services.env;
+  const {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+  } = services.env;
   return new SQSClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey }, useQueueUrlAsEndpoint: false });
 }

@@ -8,7 +8,17 @@ import type { FaultProxy } from '../fault-proxy.js';
 import type { HandlerFaults } from './handler-faults.js';
 
 /** The kinds of fault, as the summary counts them. */
-export const FAULT_KINDS = ['brokerDown', 'brokerLatency', 'sqsThrottled', 'sqsErrors', 'sqsSlow', 'handlerErrors', 'handlerTimeouts', 'consumerRestarts', 'replayCrashes'] as const;
+export const FAULT_KINDS = [
+  'brokerDown',
+  'brokerLatency',
+  'sqsThrottled',
+  'sqsErrors',
+  'sqsSlow',
+  'handlerErrors',
+  'handlerTimeouts',
+  'consumerRestarts',
+  'replayCrashes',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultCountsByKind = Record<FaultKind, number>;
 
@@ -47,7 +57,12 @@ export class FaultSchedule {
 
   constructor(options: FaultScheduleOptions) {
     this.#options = options;
-    this.#episodes = [() => this.#brokerOutage(), async () => this.spoilSqsCalls(), () => this.#brokerSlowness(), () => this.#consumerRestart()];
+    this.#episodes = [
+      () => this.#brokerOutage(),
+      async () => this.spoilSqsCalls(),
+      () => this.#brokerSlowness(),
+      () => this.#consumerRestart(),
+    ];
   }
 
   start(): void {
@@ -128,7 +143,8 @@ export class FaultSchedule {
   spoilSqsCalls(): void {
     const { plan } = this.#options.proxy;
     plan.apis = 'all';
-    for (const budget of ['throttle', 'serverErrors', 'partialFailures', 'slow'] as const) plan[budget] = Math.max(plan[budget] ?? 0, SQS_FAULTS_PER_EPISODE);
+    for (const budget of ['throttle', 'serverErrors', 'partialFailures', 'slow'] as const)
+      plan[budget] = Math.max(plan[budget] ?? 0, SQS_FAULTS_PER_EPISODE);
   }
 
   // A new member waits for a rebalance (seconds): one restart in the first rotation, then one in every few.

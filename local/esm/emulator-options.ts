@@ -41,4 +41,3 @@ export interface EmulatorOptions {
    */
   readonly sessionTimeoutMs?: number;
 }
-

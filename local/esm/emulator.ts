@@ -4,7 +4,13 @@ import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-e
 import { InvocationBatcher, type Fetch, type Invocation } from './invocation-batcher.js';
 import { EmulatorStats, type InvocationReport } from './emulator-stats.js';
 import { lambdaContext } from './lambda-context.js';
-import { MAPPING_DEFAULTS, MAX_RETRIES_WITH_DESTINATION, effectiveMappingSettings, kafkaFailureTopic, type EffectiveMappingSettings } from '../../src/mapping/mapping-settings.js';
+import {
+  MAPPING_DEFAULTS,
+  MAX_RETRIES_WITH_DESTINATION,
+  effectiveMappingSettings,
+  kafkaFailureTopic,
+  type EffectiveMappingSettings,
+} from '../../src/mapping/mapping-settings.js';
 import { mappingUuidOf, type FailureCondition } from './on-failure-destinations.js';
 import type { EmulatorOptions } from './emulator-options.js';
 import { firstOffsets, toBrokerRecord } from './broker-records.js';
@@ -67,8 +73,13 @@ export class EventSourceMappingEmulator {
     this.groupId = consumerGroupId ? mappingConsumerGroupId(consumerGroupId, options.topic) : `lambda-esm-${options.topic}`;
     this.mappingUuid = mappingUuidOf(this.groupId);
     const windowMs = (this.#settings.maxBatchingWindowSeconds ?? MAPPING_DEFAULTS.maxBatchingWindowSeconds) * 1_000;
-    this.#batcher = new InvocationBatcher({ batchSize: this.#settings.batchSize, windowMs }, (fetches, invocations) => this.#deliver(fetches, invocations));
-    this.#source = { bootstrapServers: options.bootstrapServers, ...(options.eventSourceArn ? { eventSourceArn: options.eventSourceArn } : {}) };
+    this.#batcher = new InvocationBatcher({ batchSize: this.#settings.batchSize, windowMs }, (fetches, invocations) =>
+      this.#deliver(fetches, invocations),
+    );
+    this.#source = {
+      bootstrapServers: options.bootstrapServers,
+      ...(options.eventSourceArn ? { eventSourceArn: options.eventSourceArn } : {}),
+    };
     if (options.onFailure) kafkaFailureTopic(options.onFailure.target, [...this.#settings.topics, options.topic]);
     this.#consumer = options.kafka.consumer({
       groupId: this.groupId,
@@ -81,7 +92,10 @@ export class EventSourceMappingEmulator {
     // kafkajs stops a consumer for good (no restart) on an error it cannot retry, such as a
     // fetched batch it cannot decode; the emulator must not then wait for records forever.
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.#error = new EmulatorError(`The event source mapping emulator for ${options.topic} stopped: ${payload.error.message}`, { cause: payload.error });
+      if (!payload.restart)
+        this.#error = new EmulatorError(`The event source mapping emulator for ${options.topic} stopped: ${payload.error.message}`, {
+          cause: payload.error,
+        });
     });
   }
 
@@ -96,7 +110,10 @@ export class EventSourceMappingEmulator {
 
   /** Joins the mapping's group and consumes; once stopped, an emulator stays stopped (start a new one). */
   async start(): Promise<void> {
-    if (this.#stopping) throw new EmulatorError(`This event source mapping emulator for ${this.options.topic} was stopped${this.#error ? ` (${this.#error.message})` : ''}: create a new EventSourceMappingEmulator to consume again; it resumes from the group's committed offsets.`);
+    if (this.#stopping)
+      throw new EmulatorError(
+        `This event source mapping emulator for ${this.options.topic} was stopped${this.#error ? ` (${this.#error.message})` : ''}: create a new EventSourceMappingEmulator to consume again; it resumes from the group's committed offsets.`,
+      );
     const position = this.#settings.startingPosition;
     subscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
     subscribe(CHANNELS.invocationStats, this.#onStats);
@@ -139,7 +156,8 @@ export class EventSourceMappingEmulator {
     await admin.disconnect();
     const committed = await this.#committedOffsets();
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
-      for (const o of offsets) if (!committed.has(o.partition)) this.#consumer.seek({ topic: this.options.topic, partition: o.partition, offset: o.offset });
+      for (const o of offsets)
+        if (!committed.has(o.partition)) this.#consumer.seek({ topic: this.options.topic, partition: o.partition, offset: o.offset });
     });
   }
 
@@ -267,11 +285,14 @@ export class EventSourceMappingEmulator {
     try {
       const response = await Promise.race([
         this.options.handler(event, context, sandbox.signal),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => {
-          const error = new InvocationTimeoutError(timeoutMs);
-          sandbox.abort(error);
-          reject(error);
-        }, timeoutMs))),
+        new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(() => {
+              const error = new InvocationTimeoutError(timeoutMs);
+              sandbox.abort(error);
+              reject(error);
+            }, timeoutMs)),
+        ),
       ]);
       // Without partial batch responses Lambda commits the whole batch, whatever the answer says.
       const honoured = this.#settings.reportBatchItemFailures;
@@ -297,16 +318,20 @@ export class EventSourceMappingEmulator {
     const destination = this.options.onFailure;
     try {
       await destination?.send({
-        records, condition, approximateInvokeCount: invokeCount,
+        records,
+        condition,
+        approximateInvokeCount: invokeCount,
         functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}:$LATEST`,
         source: this.#source,
-        mappingUuid: this.mappingUuid, kafka: this.options.kafka, discardedAt: new Date(),
+        mappingUuid: this.mappingUuid,
+        kafka: this.options.kafka,
+        discardedAt: new Date(),
       });
     } catch (error) {
       const where = [...firstOffsets(records)].map(([id, offset]) => `${id} from offset ${offset}`).join(', ');
       this.#error ??= new EmulatorError(
         `The event source mapping emulator for ${this.options.topic} could not write ${records.length} discarded record(s) (${where}) to its on-failure destination ${destination!.target}: ${(error as Error).message}. ` +
-          'They stay uncommitted and the emulator stopped consuming: make the destination writable (an existing bucket or queue; for kafka://, a topic that exists on the mapping\'s cluster) and start a new emulator (npm start: run it again); it resumes from the committed offsets.',
+          "They stay uncommitted and the emulator stopped consuming: make the destination writable (an existing bucket or queue; for kafka://, a topic that exists on the mapping's cluster) and start a new emulator (npm start: run it again); it resumes from the committed offsets.",
         { cause: error },
       );
       this.#stopping = true;
@@ -318,4 +343,3 @@ export class EventSourceMappingEmulator {
     return new Map();
   }
 }
-

@@ -60,7 +60,10 @@ export interface OnFailureRecord extends InvocationContext {
     /** Bytes of the invocation payload. */
     payloadSize: number;
     /** By `<topic>-<partition>`; offsets are strings, timestamps ISO. */
-    recordsInfo: Record<string, { firstRecordOffset: string; lastRecordOffset: string; firstRecordTimestamp: string; lastRecordTimestamp: string }>;
+    recordsInfo: Record<
+      string,
+      { firstRecordOffset: string; lastRecordOffset: string; firstRecordTimestamp: string; lastRecordTimestamp: string }
+    >;
   };
 }
 
@@ -97,9 +100,15 @@ const isoTimestamp = (r: BrokerRecord) => new Date(r.timestamp ?? 0).toISOString
 
 function invocationContext(batch: DiscardedBatch): InvocationContext {
   return {
-    requestContext: { requestId: randomUUID(), functionArn: batch.functionArn, condition: batch.condition, approximateInvokeCount: batch.approximateInvokeCount },
+    requestContext: {
+      requestId: randomUUID(),
+      functionArn: batch.functionArn,
+      condition: batch.condition,
+      approximateInvokeCount: batch.approximateInvokeCount,
+    },
     // A thrown error and a time-out both reach the destination as the token "Unhandled".
-    responseContext: batch.approximateInvokeCount === 0 ? null : { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    responseContext:
+      batch.approximateInvokeCount === 0 ? null : { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
     version: '1.0',
     timestamp: batch.discardedAt.toISOString(),
   };
@@ -109,8 +118,14 @@ function invocationContext(batch: DiscardedBatch): InvocationContext {
 export function onFailureRecord(batch: DiscardedBatch): OnFailureRecord {
   const recordsInfo: OnFailureRecord['KafkaBatchInfo']['recordsInfo'] = {};
   for (const r of batch.records) {
-    // Stryker disable next-line StringLiteral: the last offset and timestamp are set just below, for every record
-    const info = (recordsInfo[`${r.topic}-${r.partition}`] ??= { firstRecordOffset: String(r.offset), lastRecordOffset: '', firstRecordTimestamp: isoTimestamp(r), lastRecordTimestamp: '' });
+    // Stryker disable StringLiteral: the last offset and timestamp are set just below, for every record
+    const info = (recordsInfo[`${r.topic}-${r.partition}`] ??= {
+      firstRecordOffset: String(r.offset),
+      lastRecordOffset: '',
+      firstRecordTimestamp: isoTimestamp(r),
+      lastRecordTimestamp: '',
+    });
+    // Stryker restore StringLiteral
     info.lastRecordOffset = String(r.offset);
     info.lastRecordTimestamp = isoTimestamp(r);
   }
@@ -182,7 +197,8 @@ export function mappingUuidOf(groupId: string): string {
 export function sqsOnFailureDestination(sqs: SQSClient, queueUrl: string): OnFailureDestination {
   return {
     target: queueUrl,
-    send: async (batch) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(onFailureRecord(batch)) }))),
+    send: async (batch) =>
+      void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(onFailureRecord(batch)) }))),
   };
 }
 
@@ -191,7 +207,14 @@ export function s3OnFailureDestination(s3: S3Client, bucket: string): OnFailureD
   return {
     target: `arn:aws:s3:::${bucket}`,
     send: async (batch) =>
-      void (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: s3OnFailureKey(batch), Body: JSON.stringify(s3OnFailureRecord(batch)), ContentType: 'application/json' }))),
+      void (await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: s3OnFailureKey(batch),
+          Body: JSON.stringify(s3OnFailureRecord(batch)),
+          ContentType: 'application/json',
+        }),
+      )),
   };
 }
 

@@ -112,7 +112,10 @@ export class SandboxPool {
       worker.on('exit', onExit);
       signal?.addEventListener('abort', onAbort, { once: true });
       const deadline = Date.now() + context.getRemainingTimeInMillis();
-      worker.postMessage({ event, context: { awsRequestId: context.awsRequestId, functionName: context.functionName, deadline } } satisfies SandboxInvoke);
+      worker.postMessage({
+        event,
+        context: { awsRequestId: context.awsRequestId, functionName: context.functionName, deadline },
+      } satisfies SandboxInvoke);
     });
   }
 
@@ -126,7 +129,10 @@ export class SandboxPool {
   #spawn(): Worker {
     const { module, exportName = 'handler', channels = RUNTIME_CHANNELS, data } = this.#options;
     // The function's TypeScript loads as in the parent (tsx), whatever started the parent.
-    const worker = new Worker(workerFile, { execArgv: ['--import', 'tsx'], workerData: { module, exportName, channels, data } satisfies SandboxWorkerData });
+    const worker = new Worker(workerFile, {
+      execArgv: ['--import', 'tsx'],
+      workerData: { module, exportName, channels, data } satisfies SandboxWorkerData,
+    });
     const forward = new Map(channels.map((name) => [name, channel(name)]));
     worker.on('message', (reply: SandboxReply) => {
       if (reply.type === 'channel') forward.get(reply.name)?.publish(reply.message);

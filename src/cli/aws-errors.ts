@@ -2,7 +2,16 @@
 import { describeError } from '../contract/errors.js';
 import { CliError } from './exit-codes.js';
 
-const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException']);
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthorizationError',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+]);
 const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'ThrottledException']);
 
 /**
@@ -13,11 +22,18 @@ export function explainAwsError(error: unknown, doing: string, permission: strin
   if (error instanceof CliError) return error;
   const { type, message } = describeError(error);
   const attempts = (error as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts;
-  if (ACCESS_DENIED.has(type)) return new CliError(`no permission for ${doing} (${type}: ${message}). The credentials in use need ${permission}.`);
+  if (ACCESS_DENIED.has(type))
+    return new CliError(`no permission for ${doing} (${type}: ${message}). The credentials in use need ${permission}.`);
   if (THROTTLED.has(type)) {
-    return new CliError(`AWS throttled ${doing}${attempts ? ` ${attempts} times in a row, with backoff between tries` : ''} (${type}: ${message}). Try again later, or with fewer invocations at once elsewhere.`);
+    return new CliError(
+      `AWS throttled ${doing}${attempts ? ` ${attempts} times in a row, with backoff between tries` : ''} (${type}: ${message}). Try again later, or with fewer invocations at once elsewhere.`,
+    );
   }
-  if (type === 'CredentialsProviderError') return new CliError(`no AWS credentials for ${doing}: ${message} Set AWS_PROFILE, or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair, or run aws sso login.`);
-  if (type === 'ResourceNotFoundException') return new CliError(`${doing}: not found (${message}). Check the name and the region (--region, AWS_REGION).`);
+  if (type === 'CredentialsProviderError')
+    return new CliError(
+      `no AWS credentials for ${doing}: ${message} Set AWS_PROFILE, or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair, or run aws sso login.`,
+    );
+  if (type === 'ResourceNotFoundException')
+    return new CliError(`${doing}: not found (${message}). Check the name and the region (--region, AWS_REGION).`);
   return new CliError(`${doing} failed: ${type}: ${message}`);
 }

@@ -32,7 +32,11 @@ export async function resolveAwsTarget(options: AwsTargetOptions): Promise<AwsTa
   }
   const outputs = await stackOutputs(options.stack, options.region);
   const functionName = options.function ?? outputNamed(outputs, STACK_OUTPUTS.functionName, options.stack, '--function NAME');
-  const queueUrl = options.queueUrl ?? (outputs.some((o) => o.OutputKey?.includes(STACK_OUTPUTS.queueUrl)) ? outputNamed(outputs, STACK_OUTPUTS.queueUrl, options.stack, '--queue-url URL') : undefined);
+  const queueUrl =
+    options.queueUrl ??
+    (outputs.some((o) => o.OutputKey?.includes(STACK_OUTPUTS.queueUrl))
+      ? outputNamed(outputs, STACK_OUTPUTS.queueUrl, options.stack, '--queue-url URL')
+      : undefined);
   return { functionName, ...(queueUrl ? { queueUrl } : {}) };
 }
 
@@ -44,7 +48,9 @@ async function stackOutputs(stack: string, region?: string): Promise<Output[]> {
   } catch (error) {
     // CloudFormation answers a missing stack with a ValidationError "Stack with id X does not exist".
     if (describeError(error).type === 'ValidationError' && /does not exist/.test(describeError(error).message)) {
-      throw new CliError(`there is no stack ${stack} in region ${await client.config.region()}: check the name and the region (--region, AWS_REGION).`);
+      throw new CliError(
+        `there is no stack ${stack} in region ${await client.config.region()}: check the name and the region (--region, AWS_REGION).`,
+      );
     }
     throw explainAwsError(error, `reading the outputs of stack ${stack}`, 'cloudformation:DescribeStacks on it');
   } finally {
@@ -58,7 +64,10 @@ function outputNamed(outputs: Output[], key: string, stack: string, option: stri
   const found = exact.length ? exact : outputs.filter((o) => o.OutputKey?.includes(key));
   if (found.length === 1 && found[0]!.OutputValue) return found[0]!.OutputValue;
   const keys = outputs.map((o) => o.OutputKey).join(', ') || 'none';
-  const problem = found.length === 0 ? `has no output named ${key}` : `has ${found.length} outputs named like ${key} (${found.map((o) => o.OutputKey).join(', ')})`;
+  const problem =
+    found.length === 0
+      ? `has no output named ${key}`
+      : `has ${found.length} outputs named like ${key} (${found.map((o) => o.OutputKey).join(', ')})`;
   throw new CliError(`stack ${stack} ${problem}; its outputs: ${keys}. Give ${option} instead.`);
 }
 
@@ -68,7 +77,9 @@ export function lambdaInvoker(functionName: string, region?: string): (payload: 
   return async (payload) => {
     let out;
     try {
-      out = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+      out = await client.send(
+        new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+      );
     } catch (error) {
       throw explainAwsError(error, `invoking the replay function ${functionName}`, 'lambda:InvokeFunction on it');
     }
@@ -82,7 +93,9 @@ export function lambdaInvoker(functionName: string, region?: string): (payload: 
     if (out.FunctionError) {
       // Lambda's error payload: {errorType, errorMessage, trace}.
       const { errorType = out.FunctionError, errorMessage = '' } = (answer ?? {}) as { errorType?: string; errorMessage?: string };
-      throw new CliError(`the replay function ${functionName} failed (${out.FunctionError}): ${errorType}: ${errorMessage}. Its log group has the details.`);
+      throw new CliError(
+        `the replay function ${functionName} failed (${out.FunctionError}): ${errorType}: ${errorMessage}. Its log group has the details.`,
+      );
     }
     return replayAnswerOf(answer, functionName);
   };

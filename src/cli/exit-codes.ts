@@ -19,7 +19,10 @@ export const EXIT = {
 /** An error the tool explains in one message, without a stack trace, and exits with `exitCode`. */
 export class CliError extends KafkaConsumersError {
   override name = 'CliError';
-  constructor(message: string, readonly exitCode: number = EXIT.error) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.error,
+  ) {
     super(message);
   }
 }

@@ -23,7 +23,10 @@ type Handler = (payload: unknown, context: Context) => Promise<unknown>;
 async function loadHandler(): Promise<Handler> {
   const candidates = ['.cjs', '.ts'].map((ext) => new URL(`../replay/index${ext}`, import.meta.url));
   const found = candidates.find((url) => existsSync(fileURLToPath(url)));
-  if (!found) throw new CliError(`the replay handler is missing: none of ${candidates.map((u) => fileURLToPath(u)).join(', ')} exists; reinstall the package.`);
+  if (!found)
+    throw new CliError(
+      `the replay handler is missing: none of ${candidates.map((u) => fileURLToPath(u)).join(', ')} exists; reinstall the package.`,
+    );
   const module = (await import(pathToFileURL(fileURLToPath(found)).href)) as { handler?: Handler; default?: { handler?: Handler } };
   return (module.handler ?? module.default?.handler)!;
 }
@@ -34,9 +37,18 @@ function context(timeoutMs: number): Context {
   const name = 'local-replay';
   const nothing = () => undefined;
   return {
-    callbackWaitsForEmptyEventLoop: false, functionName: name, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '1024', awsRequestId: randomUUID(), logGroupName: `/aws/lambda/${name}`, logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), done: nothing, fail: nothing, succeed: nothing,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: nothing,
+    fail: nothing,
+    succeed: nothing,
   };
 }
 
@@ -45,10 +57,16 @@ function context(timeoutMs: number): Context {
  * which is the tool's own output: its logs go to stderr from now on, warnings and errors only,
  * and its metrics are off (they mean nothing locally) unless the environment says otherwise.
  */
-export async function localInvoker(env: NodeJS.ProcessEnv, timeoutSeconds: number, source: 'dlq' | 's3' = 'dlq'): Promise<(payload: ReplayPayload) => Promise<ReplayAnswer>> {
+export async function localInvoker(
+  env: NodeJS.ProcessEnv,
+  timeoutSeconds: number,
+  source: 'dlq' | 's3' = 'dlq',
+): Promise<(payload: ReplayPayload) => Promise<ReplayAnswer>> {
   const missing = [...LOCAL_ENV, SOURCE_ENV[source]].filter((name) => !env[name]);
   if (missing.length > 0) {
-    throw new CliError(`--local replays against the services \`npm run services\` started, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: start it and export the NAME=value lines it prints in this shell.`);
+    throw new CliError(
+      `--local replays against the services \`npm run services\` started, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: start it and export the NAME=value lines it prints in this shell.`,
+    );
   }
   env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';

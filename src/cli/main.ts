@@ -22,10 +22,19 @@ if (command.name === 'exit') {
       return;
     }
     // Nothing is lost either way: a dead letter is deleted only once Kafka acknowledged its record.
-    err('\nquitting now: an invocation on AWS runs on to its end; a local one stops here, and what it had received and not deleted comes back to the queue when its visibility timeout ends.\n');
+    err(
+      '\nquitting now: an invocation on AWS runs on to its end; a local one stops here, and what it had received and not deleted comes back to the queue when its visibility timeout ends.\n',
+    );
     process.exit(EXIT.interrupted);
   });
-  code = await runCommand(command, { out: (text) => void out(text), err: (text) => void err(text), outIsTTY: process.stdout.isTTY === true, errIsTTY: process.stderr.isTTY === true, env: process.env, stop: stop.signal });
+  code = await runCommand(command, {
+    out: (text) => void out(text),
+    err: (text) => void err(text),
+    outIsTTY: process.stdout.isTTY === true,
+    errIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    stop: stop.signal,
+  });
 }
 process.exitCode = code;
 // What a local replay leaves open (a Kafka socket winding down) must not keep the command alive.

@@ -21,13 +21,22 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 export function duration(ms: number): string {
   const s = Math.round(ms / 1_000);
-  return s < 60 ? `${s}s` : s < 3_600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3_600)}h${String(Math.floor((s % 3_600) / 60)).padStart(2, '0')}m`;
+  return s < 60
+    ? `${s}s`
+    : s < 3_600
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${Math.floor(s / 3_600)}h${String(Math.floor((s % 3_600) / 60)).padStart(2, '0')}m`;
 }
 
 /** The progress line: counts, rate, what is left and when it should be done. */
 export function progressLine(totals: LoopTotals, elapsedMs: number, left?: number): string {
   const rate = elapsedMs > 0 ? totals.replayed / (elapsedMs / 1_000) : 0;
-  const parts = [`replayed ${count(totals.replayed)}`, `skipped ${count(totals.skipped)}`, `failed ${count(totals.failed)}`, `${count(Math.round(rate))}/s`];
+  const parts = [
+    `replayed ${count(totals.replayed)}`,
+    `skipped ${count(totals.skipped)}`,
+    `failed ${count(totals.failed)}`,
+    `${count(Math.round(rate))}/s`,
+  ];
   if (left !== undefined) parts.push(`~${count(left)} left`, rate > 0 ? `ETA ${duration((left / rate) * 1_000)}` : 'ETA unknown');
   parts.push(`${totals.invocations} invocation${totals.invocations === 1 ? '' : 's'}`, duration(elapsedMs));
   return parts.join(' | ');

@@ -18,8 +18,16 @@ export function queueDepthReader(queueUrl: string, region?: string, endpoint?: s
   const client = new SQSClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) });
   return async () => {
     try {
-      const { Attributes = {} } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return { visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
+      const { Attributes = {} } = await client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return {
+        visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
     } catch (error) {
       const { type, message } = describeError(error);
       return { unknown: `${type}: ${message} (sqs:GetQueueAttributes on ${queueUrl})` };

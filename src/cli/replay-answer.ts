@@ -32,13 +32,18 @@ const COUNTS = ['received', 'replayed', 'skipped', 'failed'] as const;
 /** The answer, checked; `fn` names the function in the error when it is not a replay function's. */
 export function replayAnswerOf(answer: unknown, fn: string): ReplayAnswer {
   const a = answer as Record<string, unknown> | null;
-  const lacking = typeof a !== 'object' || a === null ? [...COUNTS, 'dryRun', 'errors'] : [
-    ...COUNTS.filter((k) => !Number.isInteger(a[k]) || (a[k] as number) < 0),
-    ...(typeof a.dryRun === 'boolean' ? [] : ['dryRun']),
-    ...(Array.isArray(a.errors) ? [] : ['errors']),
-  ];
+  const lacking =
+    typeof a !== 'object' || a === null
+      ? [...COUNTS, 'dryRun', 'errors']
+      : [
+          ...COUNTS.filter((k) => !Number.isInteger(a[k]) || (a[k] as number) < 0),
+          ...(typeof a.dryRun === 'boolean' ? [] : ['dryRun']),
+          ...(Array.isArray(a.errors) ? [] : ['errors']),
+        ];
   if (lacking.length > 0) {
-    throw new CliError(`${fn} is not a replay function: its answer lacks ${lacking.join(', ')}. Name the DeadLetterReplay's function (the stack output ReplayFunctionName).`);
+    throw new CliError(
+      `${fn} is not a replay function: its answer lacks ${lacking.join(', ')}. Name the DeadLetterReplay's function (the stack output ReplayFunctionName).`,
+    );
   }
   return a as unknown as ReplayAnswer;
 }

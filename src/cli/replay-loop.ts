@@ -48,7 +48,11 @@ export interface LoopSummary extends LoopTotals {
   error?: unknown;
 }
 
-export async function replayUntilDone(invoke: Invoke, options: LoopOptions, onInvocation: (totals: LoopTotals, answer: ReplayAnswer) => void | Promise<void> = () => undefined): Promise<LoopSummary> {
+export async function replayUntilDone(
+  invoke: Invoke,
+  options: LoopOptions,
+  onInvocation: (totals: LoopTotals, answer: ReplayAnswer) => void | Promise<void> = () => undefined,
+): Promise<LoopSummary> {
   const totals: LoopTotals = { received: 0, replayed: 0, skipped: 0, failed: 0, invocations: 0 };
   const { max = Number.POSITIVE_INFINITY, maxFailed = Number.POSITIVE_INFINITY } = options;
   let payload = options.payload;

@@ -35,22 +35,35 @@ export type Connect = (target: Target, source: 'dlq' | 's3', env: NodeJS.Process
 export const connect: Connect = async (target, source, env) => {
   if (target.kind === 'local') {
     const invoke = await localInvoker(env, target.timeoutSeconds, source);
-    return { name: 'the local replay', invoke, ...(source === 'dlq' ? { readDepth: queueDepthReader(env[ENV.deadLetterQueueUrl]!, undefined, env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL) } : {}) };
+    return {
+      name: 'the local replay',
+      invoke,
+      ...(source === 'dlq'
+        ? { readDepth: queueDepthReader(env[ENV.deadLetterQueueUrl]!, undefined, env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL) }
+        : {}),
+    };
   }
   const { functionName, queueUrl } = await resolveAwsTarget(target);
-  return { name: functionName, invoke: lambdaInvoker(functionName, target.region), ...(source === 'dlq' && queueUrl ? { readDepth: queueDepthReader(queueUrl, target.region) } : {}) };
+  return {
+    name: functionName,
+    invoke: lambdaInvoker(functionName, target.region),
+    ...(source === 'dlq' && queueUrl ? { readDepth: queueDepthReader(queueUrl, target.region) } : {}),
+  };
 };
 
 const n = (value: number) => value.toLocaleString('en-US');
 
 const WHY: Record<StopReason, (s: LoopSummary, max?: number, maxFailed?: number) => string> = {
-  drained: (s) => `drained: nothing replayable is left${s.last?.skipped ? ` (${n(s.last.skipped)} stay in the queue on purpose: filtered out, or replayed REPLAY_MAX_COUNT times already)` : ''}.`,
-  'only-failures-left': (s) => `only dead letters that fail are left (${n(s.last?.failed ?? 0)} in the last invocation; the reasons are below).`,
+  drained: (s) =>
+    `drained: nothing replayable is left${s.last?.skipped ? ` (${n(s.last.skipped)} stay in the queue on purpose: filtered out, or replayed REPLAY_MAX_COUNT times already)` : ''}.`,
+  'only-failures-left': (s) =>
+    `only dead letters that fail are left (${n(s.last?.failed ?? 0)} in the last invocation; the reasons are below).`,
   'max-reached': (_s, max) => `--max ${n(max ?? 0)} reached; more may be left.`,
   'max-failed': (_s, _max, maxFailed) => `--max-failed ${n(maxFailed ?? 0)} reached.`,
-  interrupted: (s) => s.invocations === 0
-    ? 'interrupted (Ctrl-C) before the first invocation: nothing was done.'
-    : `interrupted (Ctrl-C) after invocation ${s.invocations}, which had finished: nothing is half-done, every dead letter was replayed and deleted, or is still in the queue.`,
+  interrupted: (s) =>
+    s.invocations === 0
+      ? 'interrupted (Ctrl-C) before the first invocation: nothing was done.'
+      : `interrupted (Ctrl-C) after invocation ${s.invocations}, which had finished: nothing is half-done, every dead letter was replayed and deleted, or is still in the queue.`,
   'dry-run': (s) => `dry run: nothing was produced or deleted; ${n(s.replayed)} would have been replayed.`,
   error: (s) => `an invocation failed: ${describeError(s.error).message}`,
 };
@@ -72,18 +85,35 @@ async function replay(command: Extract<ParsedCommand, { name: 'replay' }>, conne
   const progress = createProgress({ write, isTTY: command.json ? io.errIsTTY : io.outIsTTY });
   const summary = await replayUntilDone(
     connection.invoke,
-    { payload: command.payload, stop: io.stop, ...(command.max ? { max: command.max } : {}), ...(command.maxFailed ? { maxFailed: command.maxFailed } : {}) },
+    {
+      payload: command.payload,
+      stop: io.stop,
+      ...(command.max ? { max: command.max } : {}),
+      ...(command.maxFailed ? { maxFailed: command.maxFailed } : {}),
+    },
     async (totals) => progress.update(totals, await left()),
   );
   progress.finish();
   const after = await left();
   const { received, replayed, skipped, failed, invocations, stoppedBecause } = summary;
-  const result = { replayed, skipped, failed, received, invocations, stoppedBecause, ...(after !== undefined ? { left: after } : {}), durationMs: Date.now() - started, ...(summary.error ? { error: describeError(summary.error).message } : {}) };
+  const result = {
+    replayed,
+    skipped,
+    failed,
+    received,
+    invocations,
+    stoppedBecause,
+    ...(after !== undefined ? { left: after } : {}),
+    durationMs: Date.now() - started,
+    ...(summary.error ? { error: describeError(summary.error).message } : {}),
+  };
   if (command.json) {
     io.out(`${JSON.stringify(result)}\n`);
   } else {
     const reasons = [...new Set(summary.last?.errors.map((e) => e.reason))].slice(0, REASONS_SHOWN);
-    io.out(`Replayed ${n(replayed)}, skipped ${n(skipped)}, failed ${n(failed)} in ${invocations} invocation${invocations === 1 ? '' : 's'} (${duration(result.durationMs)})${after !== undefined ? `; ~${n(after)} left in the queue` : ''}.\n`);
+    io.out(
+      `Replayed ${n(replayed)}, skipped ${n(skipped)}, failed ${n(failed)} in ${invocations} invocation${invocations === 1 ? '' : 's'} (${duration(result.durationMs)})${after !== undefined ? `; ~${n(after)} left in the queue` : ''}.\n`,
+    );
     io.out(`Stopped: ${WHY[stoppedBecause](summary, command.max, command.maxFailed)}\n`);
     if (reasons.length) io.out(`Left by the last invocation:\n${reasons.map((r) => `  ${r}\n`).join('')}`);
   }

@@ -25,7 +25,13 @@ export function runtimeMetric(namespace: string, service: string, name: string, 
 
 /** The mappings' OffsetLag of one function, by topic. */
 export function offsetLagMetric(fn: lambda.IFunction): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'OffsetLag', dimensionsMap: { FunctionName: fn.functionName }, statistic: 'Maximum', period: Duration.minutes(1) });
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Lambda',
+    metricName: 'OffsetLag',
+    dimensionsMap: { FunctionName: fn.functionName },
+    statistic: 'Maximum',
+    period: Duration.minutes(1),
+  });
 }
 
 /**
@@ -33,7 +39,13 @@ export function offsetLagMetric(fn: lambda.IFunction): cloudwatch.Metric {
  * EventSourceMappingUUID), published only for the groups in its MetricsConfig.
  */
 export function mappingMetric(mappingId: string, name: string, statistic = 'Sum'): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: name, dimensionsMap: { EventSourceMappingUUID: mappingId }, statistic, period: Duration.minutes(5) });
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Lambda',
+    metricName: name,
+    dimensionsMap: { EventSourceMappingUUID: mappingId },
+    statistic,
+    period: Duration.minutes(5),
+  });
 }
 
 /** What the alarms watch: the consumer's parts and its metrics. */
@@ -49,14 +61,31 @@ export interface AlarmedConsumer extends Construct {
 }
 
 /** Creates the consumer's alarms (into `consumer.alarms`), each notifying `topic` when given. */
-export function addConsumerAlarms(consumer: AlarmedConsumer, props: KafkaConsumerProps, t: ConsumerAlarmThresholds, topic: sns.ITopic | undefined): void {
+export function addConsumerAlarms(
+  consumer: AlarmedConsumer,
+  props: KafkaConsumerProps,
+  t: ConsumerAlarmThresholds,
+  topic: sns.ITopic | undefined,
+): void {
   const topics = props.topics;
-  const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, options: {
-    treatMissingData?: cloudwatch.TreatMissingData; evaluationPeriods?: number; comparisonOperator?: cloudwatch.ComparisonOperator;
-  } = {}) => {
+  const add = (
+    id: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    description: string,
+    options: {
+      treatMissingData?: cloudwatch.TreatMissingData;
+      evaluationPeriods?: number;
+      comparisonOperator?: cloudwatch.ComparisonOperator;
+    } = {},
+  ) => {
     const evaluationPeriods = options.evaluationPeriods ?? 1;
     const alarm = new cloudwatch.Alarm(consumer, id, {
-      metric, threshold, evaluationPeriods, datapointsToAlarm: evaluationPeriods, alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      alarmDescription: description,
       treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       comparisonOperator: options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
@@ -64,32 +93,65 @@ export function addConsumerAlarms(consumer: AlarmedConsumer, props: KafkaConsume
     consumer.alarms.push(alarm);
   };
   // Alarms refuse SEARCH: sum a per-topic metric by name, at most MAX_ALARM_METRICS per alarm.
-  const addSums = (id: string, metricOf: (topic: string) => cloudwatch.Metric, label: string, threshold: number, describe: (group: string[]) => string) => {
+  const addSums = (
+    id: string,
+    metricOf: (topic: string) => cloudwatch.Metric,
+    label: string,
+    threshold: number,
+    describe: (group: string[]) => string,
+  ) => {
     for (let i = 0; i < topics.length; i += MAX_ALARM_METRICS) {
       const group = topics.slice(i, i + MAX_ALARM_METRICS);
       const usingMetrics = Object.fromEntries(group.map((name, j) => [`t${j}`, metricOf(name)]));
-      const sum = new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(',')}])`, usingMetrics, period: Duration.minutes(5), label });
+      const sum = new cloudwatch.MathExpression({
+        expression: `SUM([${Object.keys(usingMetrics).join(',')}])`,
+        usingMetrics,
+        period: Duration.minutes(5),
+        label,
+      });
       add(`${id}${i ? i / MAX_ALARM_METRICS + 1 : ''}`, sum, threshold, describe(group));
     }
   };
-  add('DeadLettersAlarm', consumer.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.deadLetters ?? 1,
+  add(
+    'DeadLettersAlarm',
+    consumer.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    t.deadLetters ?? 1,
     'Records are waiting in the dead-letter queue: fix the cause, then invoke the replay function.',
     // SQS publishes queue metrics only while the queue is active: a quiet queue keeps its state.
-    { treatMissingData: cloudwatch.TreatMissingData.IGNORE });
-  add('OldestDeadLetterAlarm', consumer.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), (t.oldestDeadLetterAge ?? Duration.hours(1)).toSeconds(),
-    'A dead letter has waited too long; it is deleted when the queue retention runs out.', { treatMissingData: cloudwatch.TreatMissingData.IGNORE });
+    { treatMissingData: cloudwatch.TreatMissingData.IGNORE },
+  );
+  add(
+    'OldestDeadLetterAlarm',
+    consumer.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    (t.oldestDeadLetterAge ?? Duration.hours(1)).toSeconds(),
+    'A dead letter has waited too long; it is deleted when the queue retention runs out.',
+    { treatMissingData: cloudwatch.TreatMissingData.IGNORE },
+  );
   // Lambda caps infinite retries at 10 when there is an on-failure destination, and sends an SQS
   // destination the batch's offsets only (Lambda guide, "kafka-on-failure"): those records are
   // skipped, and only this queue says which.
   // Only for the construct's own queue: another destination is the user's to watch.
   if (consumer.onFailureQueue) {
-    add('SkippedBatchesAlarm', consumer.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), t.skippedBatches ?? 1,
+    add(
+      'SkippedBatchesAlarm',
+      consumer.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      t.skippedBatches ?? 1,
       'The event source mapping gave up on batches and skipped them: the on-failure queue names their offsets. Fix the cause, then re-read those offsets (docs/operations.md, "The alarms").',
-      { treatMissingData: cloudwatch.TreatMissingData.IGNORE });
+      { treatMissingData: cloudwatch.TreatMissingData.IGNORE },
+    );
   }
-  add('FunctionErrorsAlarm', consumer.function.metricErrors({ period: Duration.minutes(5) }), t.functionErrors ?? 1,
-    'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.');
-  add('ThrottlesAlarm', consumer.function.metricThrottles({ period: Duration.minutes(5) }), t.throttles ?? 1, 'The consumer is throttled: raise reserved concurrency or account limits.');
+  add(
+    'FunctionErrorsAlarm',
+    consumer.function.metricErrors({ period: Duration.minutes(5) }),
+    t.functionErrors ?? 1,
+    'The consumer failed whole batches (thrown errors or timeouts): the mapping retries them.',
+  );
+  add(
+    'ThrottlesAlarm',
+    consumer.function.metricThrottles({ period: Duration.minutes(5) }),
+    t.throttles ?? 1,
+    'The consumer is throttled: raise reserved concurrency or account limits.',
+  );
   add('OffsetLagAlarm', consumer.offsetLagMetric(), t.offsetLag ?? 10_000, 'The consumer is falling behind its topics.');
   // A stalled mapping: Lambda publishes PolledEventCount on every poll, 0 on an empty one, once
   // MetricsConfig has EventCount ("Use this metric to detect whether your event source mapping
@@ -98,7 +160,10 @@ export function addConsumerAlarms(consumer: AlarmedConsumer, props: KafkaConsume
   // a poll fails, with ErrorCount). Lambda guide, "Event source mapping metrics". A disabled
   // mapping publishes none of them by design: no alarm for it.
   if (props.enabled !== false && consumer.settings.pollerMode === 'on-demand') {
-    Annotations.of(consumer).addWarningV2('kafka-consumers:noStallAlarmOnDemand', 'pollerMode is on-demand, so a stalled mapping cannot alarm: only a mapping\'s own metrics (PolledEventCount, PollingErrorCount) tell a mapping that cannot poll from an idle one, and Lambda publishes them for Kafka only in provisioned mode (MetricsConfig). No StalledMappingAlarm or PollingErrorsAlarm is created. Use pollerMode \'provisioned\' (the default) to have them, or watch each mapping\'s State and LastProcessingResult yourself (docs/operations.md, "How far to trust StalledMappingAlarm").');
+    Annotations.of(consumer).addWarningV2(
+      'kafka-consumers:noStallAlarmOnDemand',
+      "pollerMode is on-demand, so a stalled mapping cannot alarm: only a mapping's own metrics (PolledEventCount, PollingErrorCount) tell a mapping that cannot poll from an idle one, and Lambda publishes them for Kafka only in provisioned mode (MetricsConfig). No StalledMappingAlarm or PollingErrorsAlarm is created. Use pollerMode 'provisioned' (the default) to have them, or watch each mapping's State and LastProcessingResult yourself (docs/operations.md, \"How far to trust StalledMappingAlarm\").",
+    );
   } else if (props.enabled !== false) {
     // Long enough that a healthy mapping polls within it even behind the longest invocation:
     // the function's timeout plus the batching window, plus two periods for alignment and
@@ -106,14 +171,33 @@ export function addConsumerAlarms(consumer: AlarmedConsumer, props: KafkaConsume
     const window = (props.timeout ?? Duration.seconds(60)).toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 1);
     const periods = Math.max(MIN_STALL_PERIODS, Math.ceil(window / STALL_PERIOD.toSeconds()) + 2);
     for (const name of topics) {
-      add(`StalledMappingAlarm-${name}`, consumer.mappingMetric(name, 'PolledEventCount', 'SampleCount').with({ period: STALL_PERIOD }), 1,
+      add(
+        `StalledMappingAlarm-${name}`,
+        consumer.mappingMetric(name, 'PolledEventCount', 'SampleCount').with({ period: STALL_PERIOD }),
+        1,
         `The mapping of ${name} has not polled for ${periods * STALL_PERIOD.toMinutes()} minutes: it published no PolledEventCount (a healthy mapping publishes one on every poll, 0 when the topic is quiet). Check its State, LastProcessingResult and StateTransitionReason: aws lambda get-event-source-mapping --uuid <id> (docs/operations.md, "The alarms").`,
         // Samples exist whenever the mapping polls: only missing data (no poll) can breach.
-        { treatMissingData: cloudwatch.TreatMissingData.BREACHING, evaluationPeriods: periods, comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD });
+        {
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+          evaluationPeriods: periods,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        },
+      );
     }
-    addSums('PollingErrorsAlarm', (name) => consumer.mappingMetric(name, 'PollingErrorCount'), 'PollingErrorCount', t.pollingErrors ?? 1,
-      (group) => `The mappings of ${group.join(', ')} failed to poll their topics (PollingErrorCount). Check each mapping's LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (docs/operations.md, "The alarms").`);
+    addSums(
+      'PollingErrorsAlarm',
+      (name) => consumer.mappingMetric(name, 'PollingErrorCount'),
+      'PollingErrorCount',
+      t.pollingErrors ?? 1,
+      (group) =>
+        `The mappings of ${group.join(', ')} failed to poll their topics (PollingErrorCount). Check each mapping's LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (docs/operations.md, "The alarms").`,
+    );
   }
-  addSums('RecordsDeadLetteredAlarm', (name) => consumer.runtimeMetric('RecordsDeadLettered', name), 'RecordsDeadLettered', t.recordsDeadLettered ?? 1,
-    (group) => `Records of ${group.join(', ')} exhausted their retries and were dead-lettered.`);
+  addSums(
+    'RecordsDeadLetteredAlarm',
+    (name) => consumer.runtimeMetric('RecordsDeadLettered', name),
+    'RecordsDeadLettered',
+    t.recordsDeadLettered ?? 1,
+    (group) => `Records of ${group.join(', ')} exhausted their retries and were dead-lettered.`,
+  );
 }

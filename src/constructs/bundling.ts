@@ -8,7 +8,14 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
  * `error.stack`, which each dead letter does (measured in `npm run bench`, failure-path).
  */
 export function bundlingOptions(): nodejs.BundlingOptions {
-  return { minify: true, sourceMap: false, target: 'node24', externalModules: ['@aws-sdk/client-*'], format: nodejs.OutputFormat.CJS, forceDockerBundling: false };
+  return {
+    minify: true,
+    sourceMap: false,
+    target: 'node24',
+    externalModules: ['@aws-sdk/client-*'],
+    format: nodejs.OutputFormat.CJS,
+    forceDockerBundling: false,
+  };
 }
 
 /** The functions' NODE_OPTIONS: source maps read only when the bundles carry them. */

@@ -41,7 +41,9 @@ export function onFailureTargetOf(mapping: lambda.CfnEventSourceMapping): string
 }
 
 /** The schema registry configuration the mapping was bound with (MSK or self-managed). */
-export function schemaRegistryConfigOf(mapping: lambda.CfnEventSourceMapping): lambda.CfnEventSourceMapping.SchemaRegistryConfigProperty | undefined {
+export function schemaRegistryConfigOf(
+  mapping: lambda.CfnEventSourceMapping,
+): lambda.CfnEventSourceMapping.SchemaRegistryConfigProperty | undefined {
   const kafkaConfig = (mapping.amazonManagedKafkaEventSourceConfig ?? mapping.selfManagedKafkaEventSourceConfig) as
     { schemaRegistryConfig?: lambda.CfnEventSourceMapping.SchemaRegistryConfigProperty } | undefined;
   return kafkaConfig?.schemaRegistryConfig;

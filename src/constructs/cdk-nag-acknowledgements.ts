@@ -17,11 +17,15 @@ export function deadLetterObjectsAck(bucket: s3.IBucket) {
 /** The dead-letter queues need no queue behind them, and the bucket no access-log bucket. */
 export function acknowledgeDeadLetterStorage(queues: readonly IConstruct[], bucket: IConstruct): void {
   for (const queue of queues) {
-    Validations.of(queue).acknowledge({ id: 'AwsSolutions::AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter destination; nothing consumes it in a loop that could need one behind it.' });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter destination; nothing consumes it in a loop that could need one behind it.',
+    });
   }
   Validations.of(bucket).acknowledge({
     id: 'AwsSolutions::AwsSolutions-S1',
-    reason: 'Only the consumer writes and only the replay function reads, under IAM; CloudTrail data events audit object access where required, without a second logging bucket.',
+    reason:
+      'Only the consumer writes and only the replay function reads, under IAM; CloudTrail data events audit object access where required, without a second logging bucket.',
   });
 }
 
@@ -37,13 +41,15 @@ export function acknowledgeAnyMskGroup(fn: IConstruct, groupArn: string): void {
 export function acknowledgeVpcNetworkInterfaces(fn: IConstruct): void {
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-    reason: 'EC2 network-interface and describe actions the self-managed Kafka mapping needs in the VPC take no resource-level scope for these calls (as in AWSLambdaVPCAccessExecutionRole).',
+    reason:
+      'EC2 network-interface and describe actions the self-managed Kafka mapping needs in the VPC take no resource-level scope for these calls (as in AWSLambdaVPCAccessExecutionRole).',
   });
 }
 
 /** glue:GetSchemaVersion on "*", and aws-cdk-lib's own grant on the schemas of the registry named `registryName`. */
 export function acknowledgeGlueSchemaVersion(fn: IConstruct, registryName: string | undefined): void {
-  const reason = 'glue:GetSchemaVersion takes no resource narrower than "*": a record names only its schema version id (Glue developer guide, "Getting started with schema registry", IAM examples for deserializers; awslabs/aws-glue-schema-registry issues 68, 151).';
+  const reason =
+    'glue:GetSchemaVersion takes no resource narrower than "*": a record names only its schema version id (Glue developer guide, "Getting started with schema registry", IAM examples for deserializers; awslabs/aws-glue-schema-registry issues 68, 151).';
   Validations.of(fn).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason });
   Validations.of(fn).acknowledge({
     id: `AwsSolutions::AwsSolutions-IAM5[Resource::["arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:schema/\${registryName}/*",{"registryName":"${registryName}"}]]`,
@@ -54,6 +60,7 @@ export function acknowledgeGlueSchemaVersion(fn: IConstruct, registryName: strin
 /** The S3 prefix-list lookup of ClusterNetwork. */
 export function acknowledgePrefixListLookup(lookup: IConstruct): void {
   Validations.of(lookup).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'ec2:DescribeManagedPrefixLists takes no resource-level scope; the lookup only reads the S3 prefix list id.',
+    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    reason: 'ec2:DescribeManagedPrefixLists takes no resource-level scope; the lookup only reads the S3 prefix list id.',
   });
 }

@@ -72,9 +72,14 @@ export class ClusterNetwork extends Construct {
     if (props.securityGroup) {
       this.securityGroup = props.securityGroup;
     } else {
-      const group = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: this.vpc, allowAllOutbound: false, description: 'Kafka clients: the brokers and the AWS service endpoints' });
+      const group = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: this.vpc,
+        allowAllOutbound: false,
+        description: 'Kafka clients: the brokers and the AWS service endpoints',
+      });
       for (const port of props.brokerPorts) group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Kafka brokers, port ${port}`);
-      if (this.#reachesAwsServices) group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.HTTPS, 'AWS services through the VPC\'s NAT or endpoints');
+      if (this.#reachesAwsServices)
+        group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.HTTPS, "AWS services through the VPC's NAT or endpoints");
       this.securityGroup = this.#createdGroup = group;
     }
   }
@@ -124,7 +129,10 @@ export class ClusterNetwork extends Construct {
     const key = `${this.vpc.vpcId} ${service}`;
     const owner = claims.get(key);
     if (owner !== undefined && owner !== this.node.path) {
-      throw new ConstructPropsError('vpcReachesAwsServices', `${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`);
+      throw new ConstructPropsError(
+        'vpcReachesAwsServices',
+        `${owner.replace(/\/Network$/, '')} and ${this.node.path.replace(/\/Network$/, '')} would both create the ${service} VPC endpoint in VPC ${stack.resolve(this.vpc.vpcId) as string}, and a VPC takes only one (a second fails to deploy). Create the endpoints once yourself (policies allowing both consumers' resources, HTTPS from both security groups) and set vpcReachesAwsServices: true on both consumers.`,
+      );
     }
     claims.set(key, this.node.path);
   }
@@ -135,12 +143,19 @@ export class ClusterNetwork extends Construct {
     if (service === 's3' && routeTableIds.every(Boolean)) {
       // A gateway endpoint is a route: it needs the subnets' route tables.
       new ec2.CfnVPCEndpoint(this, 'S3Endpoint', {
-        vpcId: this.vpc.vpcId, serviceName: `com.amazonaws.${Stack.of(this).region}.s3`, vpcEndpointType: 'Gateway',
-        routeTableIds: [...new Set(routeTableIds as string[])], policyDocument: policy,
+        vpcId: this.vpc.vpcId,
+        serviceName: `com.amazonaws.${Stack.of(this).region}.s3`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: [...new Set(routeTableIds as string[])],
+        policyDocument: policy,
       });
       // VPC guide, "Gateway endpoints for Amazon S3" (Considerations): the security groups must
       // allow traffic to S3, by S3's prefix list.
-      this.#createdGroup?.addEgressRule(ec2.Peer.prefixList(this.#s3PrefixListId()), ec2.Port.HTTPS, 'Amazon S3 through the gateway endpoint');
+      this.#createdGroup?.addEgressRule(
+        ec2.Peer.prefixList(this.#s3PrefixListId()),
+        ec2.Port.HTTPS,
+        'Amazon S3 through the gateway endpoint',
+      );
       return;
     }
     // Subnets imported without route tables: S3 through an interface endpoint instead. Built from
@@ -148,9 +163,13 @@ export class ClusterNetwork extends Construct {
     // import does not know.
     const [name, aws] = INTERFACE_SERVICES[service];
     new ec2.CfnVPCEndpoint(this, `${name}Endpoint`, {
-      vpcId: this.vpc.vpcId, serviceName: aws.name, vpcEndpointType: 'Interface',
-      subnetIds: onePerZone(subnets).map((s) => s.subnetId), securityGroupIds: [this.#interfaceEndpointGroup().securityGroupId],
-      privateDnsEnabled: true, policyDocument: policy,
+      vpcId: this.vpc.vpcId,
+      serviceName: aws.name,
+      vpcEndpointType: 'Interface',
+      subnetIds: onePerZone(subnets).map((s) => s.subnetId),
+      securityGroupIds: [this.#interfaceEndpointGroup().securityGroupId],
+      privateDnsEnabled: true,
+      policyDocument: policy,
       // Private DNS for S3 everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
       ...(service === 's3' ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
     });
@@ -160,7 +179,9 @@ export class ClusterNetwork extends Construct {
   #interfaceEndpointGroup(): ec2.SecurityGroup {
     if (!this.#endpointGroup) {
       this.#endpointGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
-        vpc: this.vpc, allowAllOutbound: false, description: 'VPC endpoints of the Kafka consumer: HTTPS from its security group',
+        vpc: this.vpc,
+        allowAllOutbound: false,
+        description: 'VPC endpoints of the Kafka consumer: HTTPS from its security group',
       });
       this.#endpointGroup.addIngressRule(this.securityGroup, ec2.Port.HTTPS, 'Kafka consumer and replay');
       this.#createdGroup?.addEgressRule(this.#endpointGroup, ec2.Port.HTTPS, 'VPC endpoints');
@@ -175,7 +196,8 @@ export class ClusterNetwork extends Construct {
   #s3PrefixListId(): string {
     const lookup = new cr.AwsCustomResource(this, 'S3PrefixList', {
       onUpdate: {
-        service: 'EC2', action: 'describeManagedPrefixLists',
+        service: 'EC2',
+        action: 'describeManagedPrefixLists',
         parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${Stack.of(this).region}.s3`] }] },
         physicalResourceId: cr.PhysicalResourceId.of(`${Stack.of(this).region}-s3-prefix-list`),
         outputPaths: ['PrefixLists.0.PrefixListId'],

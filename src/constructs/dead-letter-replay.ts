@@ -49,7 +49,10 @@ export class DeadLetterReplay extends Construct {
     const compression = props.compression ?? 'none';
     validateReplayProps(cluster, compression);
     if (cluster.kind === 'msk' && !network) {
-      Annotations.of(this).addWarningV2('kafka-consumers:replayWithoutVpc', `${id}: the MSK cluster was given without its vpc, so the replay function runs outside it and reaches only publicly accessible brokers. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…).`);
+      Annotations.of(this).addWarningV2(
+        'kafka-consumers:replayWithoutVpc',
+        `${id}: the MSK cluster was given without its vpc, so the replay function runs outside it and reaches only publicly accessible brokers. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…).`,
+      );
     }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -82,15 +85,32 @@ export class DeadLetterReplay extends Construct {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
     consumer.encryptionKey?.grantEncryptDecrypt(fn);
     Validations.of(fn).acknowledge(deadLetterObjectsAck(consumer.deadLetterBucket));
-    network?.allow('sqs', endpointStatement(
-      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-      [consumer.deadLetterQueue.queueArn],
-    ));
+    network?.allow(
+      'sqs',
+      endpointStatement(
+        [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:SendMessage',
+        ],
+        [consumer.deadLetterQueue.queueArn],
+      ),
+    );
     network?.allow('s3', endpointStatement(['s3:GetObject', 's3:PutObject'], [objects]));
     if (onFailureBucket) {
       // Source "s3": list the objects Lambda filed under aws/lambda/, read each, delete it once its records are back on Kafka.
-      const listOnFailureObjects = { actions: ['s3:ListBucket'], resources: [onFailureBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${ON_FAILURE_PREFIX}*` } } };
-      const moveOnFailureObjects = { actions: ['s3:GetObject', 's3:DeleteObject'], resources: [onFailureBucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)] };
+      const listOnFailureObjects = {
+        actions: ['s3:ListBucket'],
+        resources: [onFailureBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': `${ON_FAILURE_PREFIX}*` } },
+      };
+      const moveOnFailureObjects = {
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resources: [onFailureBucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)],
+      };
       for (const statement of [listOnFailureObjects, moveOnFailureObjects]) {
         fn.addToRolePolicy(new iam.PolicyStatement(statement));
         network?.allow('s3', endpointStatement(statement.actions, statement.resources));
@@ -100,8 +120,15 @@ export class DeadLetterReplay extends Construct {
     }
     if (cluster.kind === 'msk') {
       const arns = mskResourceArns(cluster.clusterArn);
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [cluster.clusterArn] }));
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: topics.map(arns.topic) }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+          resources: [cluster.clusterArn],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: topics.map(arns.topic) }),
+      );
     } else if (cluster.authSecret) {
       cluster.authSecret.grantRead(fn);
       grantSecretKeyDecrypt(cluster.authSecret, fn);
@@ -118,7 +145,8 @@ export class DeadLetterReplay extends Construct {
 function replayEntry(): string {
   const candidates = ['.cjs', '.ts'].map((ext) => fileURLToPath(new URL(`../replay/index${ext}`, import.meta.url)));
   const found = candidates.find((file) => existsSync(file));
-  if (!found) throw new ConfigurationError(`The replay handler is missing: none of ${candidates.join(', ')} exists; reinstall the package.`);
+  if (!found)
+    throw new ConfigurationError(`The replay handler is missing: none of ${candidates.join(', ')} exists; reinstall the package.`);
   return found;
 }
 

@@ -20,19 +20,31 @@ export function onFailureService(onFailure: lambda.IEventSourceDlq | undefined):
  * The event source of one topic. `onFailureQueue` is the construct's own queue, the destination
  * when `props.onFailure` names none.
  */
-export function kafkaEventSource(props: KafkaConsumerProps, s: EffectiveMappingSettings, topic: string, onFailureQueue: sqs.IQueue | undefined) {
+export function kafkaEventSource(
+  props: KafkaConsumerProps,
+  s: EffectiveMappingSettings,
+  topic: string,
+  onFailureQueue: sqs.IQueue | undefined,
+) {
   // On demand, every provisioned-only setting stays out of the template: Lambda would refuse
   // or ignore it (the shared settings already refused any the user asked for).
-  const provisioned = s.pollerMode === 'provisioned' ? {
-    provisionedPollerConfig: { minimumPollers: s.minPollers, maximumPollers: s.maxPollers, ...(s.pollerGroupName ? { pollerGroupName: s.pollerGroupName } : {}) },
-    metricsConfig: { metrics: [...new Set([...(props.metricsConfig?.metrics ?? []), ...ALARMED_MAPPING_METRICS])] },
-    ...(props.logLevel ? { logLevel: props.logLevel } : {}),
-    ...(props.schemaRegistryConfig ? { schemaRegistryConfig: props.schemaRegistryConfig } : {}),
-    ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
-    ...(props.maxRecordAge ? { maxRecordAge: props.maxRecordAge } : {}),
-    ...(props.bisectBatchOnError !== undefined ? { bisectBatchOnError: props.bisectBatchOnError } : {}),
-    reportBatchItemFailures: s.reportBatchItemFailures,
-  } : {};
+  const provisioned =
+    s.pollerMode === 'provisioned'
+      ? {
+          provisionedPollerConfig: {
+            minimumPollers: s.minPollers,
+            maximumPollers: s.maxPollers,
+            ...(s.pollerGroupName ? { pollerGroupName: s.pollerGroupName } : {}),
+          },
+          metricsConfig: { metrics: [...new Set([...(props.metricsConfig?.metrics ?? []), ...ALARMED_MAPPING_METRICS])] },
+          ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+          ...(props.schemaRegistryConfig ? { schemaRegistryConfig: props.schemaRegistryConfig } : {}),
+          ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+          ...(props.maxRecordAge ? { maxRecordAge: props.maxRecordAge } : {}),
+          ...(props.bisectBatchOnError !== undefined ? { bisectBatchOnError: props.bisectBatchOnError } : {}),
+          reportBatchItemFailures: s.reportBatchItemFailures,
+        }
+      : {};
   const common = {
     topic,
     batchSize: s.batchSize,
@@ -50,8 +62,19 @@ export function kafkaEventSource(props: KafkaConsumerProps, s: EffectiveMappingS
   return new sources.SelfManagedKafkaEventSource({
     ...common,
     bootstrapServers: cluster.bootstrapServers,
-    ...(cluster.authSecret ? { secret: cluster.authSecret, authenticationMethod: cluster.authenticationMethod ?? sources.AuthenticationMethod.SASL_SCRAM_512_AUTH } : {}),
+    ...(cluster.authSecret
+      ? {
+          secret: cluster.authSecret,
+          authenticationMethod: cluster.authenticationMethod ?? sources.AuthenticationMethod.SASL_SCRAM_512_AUTH,
+        }
+      : {}),
     ...(cluster.rootCACertificate ? { rootCACertificate: cluster.rootCACertificate } : {}),
-    ...(cluster.vpc ? { vpc: cluster.vpc, vpcSubnets: cluster.vpcSubnets ?? {}, ...(cluster.securityGroup ? { securityGroup: cluster.securityGroup } : {}) } : {}),
+    ...(cluster.vpc
+      ? {
+          vpc: cluster.vpc,
+          vpcSubnets: cluster.vpcSubnets ?? {},
+          ...(cluster.securityGroup ? { securityGroup: cluster.securityGroup } : {}),
+        }
+      : {}),
   });
 }

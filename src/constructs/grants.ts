@@ -13,7 +13,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { confluentRegistrySecretOf, glueRegistryPropsOf, mappingsUnder } from './cdk-internals.js';
 import {
-  acknowledgeAnyMskGroup, acknowledgeGlueSchemaVersion, acknowledgeVpcNetworkInterfaces, deadLetterObjectsAck,
+  acknowledgeAnyMskGroup,
+  acknowledgeGlueSchemaVersion,
+  acknowledgeVpcNetworkInterfaces,
+  deadLetterObjectsAck,
 } from './cdk-nag-acknowledgements.js';
 import type { ClusterNetwork } from './cluster-network.js';
 import type { KafkaCluster, SelfManagedCluster } from './kafka-consumer-props.js';
@@ -59,10 +62,13 @@ export function mskResourceArns(clusterArn: string) {
  */
 export function grantSecretKeyDecrypt(secret: secretsmanager.ISecret, grantee: iam.IGrantable): void {
   if (!secret.encryptionKey) return;
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['kms:Decrypt'], resources: [secret.encryptionKey.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(secret).region}.amazonaws.com` } },
-  }));
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [secret.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(secret).region}.amazonaws.com` } },
+    }),
+  );
 }
 
 /** The runtime sends dead letters to the queue and puts oversized ones under the bucket's prefix. */
@@ -76,18 +82,24 @@ export function grantDeadLetterWrite({ function: fn }: Grantee, queue: sqs.IQueu
 /** The mapping reads with the function's role: MSK IAM actions on exactly this cluster, its topics and group. */
 export function grantMskRead({ function: fn }: Grantee, clusterArn: string, topics: readonly string[], groupId: string | undefined): void {
   const arns = mskResourceArns(clusterArn);
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
-    resources: [clusterArn],
-  }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-    resources: topics.map(arns.topic),
-  }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
-    resources: groupId ? topics.map((topic) => arns.group(mappingConsumerGroupId(groupId, topic))) : [arns.group('*')],
-  }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
+      resources: [clusterArn],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      resources: topics.map(arns.topic),
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+      resources: groupId ? topics.map((topic) => arns.group(mappingConsumerGroupId(groupId, topic))) : [arns.group('*')],
+    }),
+  );
   if (!groupId) acknowledgeAnyMskGroup(fn, arns.group('*'));
 }
 
@@ -100,10 +112,19 @@ export function grantMskRead({ function: fn }: Grantee, clusterArn: string, topi
  */
 export function grantSelfManagedAccess({ function: fn, network }: Grantee, cluster: SelfManagedCluster): void {
   if (cluster.vpc) {
-    fn.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DeleteNetworkInterface', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-      resources: ['*'],
-    }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeVpcs',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+        ],
+        resources: ['*'],
+      }),
+    );
     acknowledgeVpcNetworkInterfaces(fn);
   }
   cluster.rootCACertificate?.grantRead(fn);
@@ -151,9 +172,12 @@ export function allowOnFailureDestination({ function: fn, network }: Grantee, se
 export function grantFailureTopicWrite({ function: fn }: Grantee, cluster: KafkaCluster, topic: string): void {
   if (cluster.kind !== 'msk') return;
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeCluster'], resources: [cluster.clusterArn] }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [mskResourceArns(cluster.clusterArn).topic(topic)],
-  }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      resources: [mskResourceArns(cluster.clusterArn).topic(topic)],
+    }),
+  );
 }
 
 /**
@@ -163,7 +187,12 @@ export function grantFailureTopicWrite({ function: fn }: Grantee, cluster: Kafka
  * issues 68 and 151): aws-cdk-lib's grant on the registry's schemas alone is refused. glue:GetRegistry
  * stays on the one registry, as aws-cdk-lib grants it.
  */
-export function grantGlueSchemas(scope: Construct, { function: fn }: Grantee, registryArn: string, registry: sources.GlueSchemaRegistry): void {
+export function grantGlueSchemas(
+  scope: Construct,
+  { function: fn }: Grantee,
+  registryArn: string,
+  registry: sources.GlueSchemaRegistry,
+): void {
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['glue:GetSchemaVersion'], resources: ['*'] }));
   const name = glueRegistryPropsOf(registry).schemaRegistry?.name ?? Arn.split(registryArn, ArnFormat.SLASH_RESOURCE_NAME).resourceName;
   acknowledgeGlueSchemaVersion(fn, name);
@@ -171,7 +200,10 @@ export function grantGlueSchemas(scope: Construct, { function: fn }: Grantee, re
   const { account } = Arn.split(registryArn, ArnFormat.SLASH_RESOURCE_NAME);
   const stackAccount = Stack.of(scope).account;
   if (account && !Token.isUnresolved(stackAccount) && account !== stackAccount) {
-    Annotations.of(scope).addWarningV2('kafka-consumers:glueRegistryInAnotherAccount', `schemaRegistryConfig names a Glue registry of account ${account}, but the mapping reads it with the function's role in account ${stackAccount}: Glue schema registries take no resource-based policy, and glue:GetSchemaVersion looks a schema version id up in the caller's own account, so the mapping cannot look their schemas up. Use a registry in the function's account (docs/deploying.md, "Event source mapping capabilities").`);
+    Annotations.of(scope).addWarningV2(
+      'kafka-consumers:glueRegistryInAnotherAccount',
+      `schemaRegistryConfig names a Glue registry of account ${account}, but the mapping reads it with the function's role in account ${stackAccount}: Glue schema registries take no resource-based policy, and glue:GetSchemaVersion looks a schema version id up in the caller's own account, so the mapping cannot look their schemas up. Use a registry in the function's account (docs/deploying.md, "Event source mapping capabilities").`,
+    );
   }
 }
 
@@ -180,7 +212,11 @@ export function grantGlueSchemas(scope: Construct, { function: fn }: Grantee, re
  * read, not its imported key's decrypt. AWS does not say from which network the pollers call
  * the registry: the created security group may reach it.
  */
-export function grantConfluentRegistry({ function: fn, network }: Grantee, registryUri: string, registry: sources.ConfluentSchemaRegistry): void {
+export function grantConfluentRegistry(
+  { function: fn, network }: Grantee,
+  registryUri: string,
+  registry: sources.ConfluentSchemaRegistry,
+): void {
   const secret = confluentRegistrySecretOf(registry);
   grantSecretKeyDecrypt(secret, fn);
   network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [secret.secretArn]));
@@ -207,12 +243,24 @@ function urlPort(uri: string): number | undefined {
 export function allowFilterDecryption(scope: Construct, { function: fn }: Grantee, key: kms.IKey, id: string): void {
   for (const mapping of mappingsUnder(fn)) mapping.kmsKeyArn = key.keyArn;
   const stack = Stack.of(scope);
-  const mappings = stack.formatArn({ service: 'lambda', resource: 'event-source-mapping', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal(`lambda.${stack.region}.amazonaws.com`)], actions: ['kms:Decrypt'], resources: ['*'],
-    conditions: { ArnLike: { 'aws:SourceArn': mappings } },
-  }));
+  const mappings = stack.formatArn({
+    service: 'lambda',
+    resource: 'event-source-mapping',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  const { statementAdded } = key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`lambda.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'aws:SourceArn': mappings } },
+    }),
+  );
   if (!statementAdded) {
-    Annotations.of(scope).addWarningV2('kafka-consumers:filterEncryptionKeyPolicy', `${id}: filterEncryption is an imported key, so its key policy is yours: it must allow kms:Decrypt to Lambda's regional service principal (lambda.<region>.amazonaws.com, with aws:SourceArn the mapping's ARN), and kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt to whoever creates the mapping (the CloudFormation deployment role), or Lambda cannot encrypt and read the filters (Lambda guide, "Encryption of filter criteria").`);
+    Annotations.of(scope).addWarningV2(
+      'kafka-consumers:filterEncryptionKeyPolicy',
+      `${id}: filterEncryption is an imported key, so its key policy is yours: it must allow kms:Decrypt to Lambda's regional service principal (lambda.<region>.amazonaws.com, with aws:SourceArn the mapping's ARN), and kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt to whoever creates the mapping (the CloudFormation deployment role), or Lambda cannot encrypt and read the filters (Lambda guide, "Encryption of filter criteria").`,
+    );
   }
 }

@@ -13,7 +13,12 @@ import { Construct } from 'constructs';
 import { addConsumerAlarms, mappingMetric, offsetLagMetric, runtimeMetric } from './alarms.js';
 import { bundlingOptions, nodeOptions } from './bundling.js';
 import {
-  mappingTopicAndId, mappingsUnder, onFailureBucketOf, onFailureTargetOf, schemaRegistryConfigOf, schemaValidationAttributesOf,
+  mappingTopicAndId,
+  mappingsUnder,
+  onFailureBucketOf,
+  onFailureTargetOf,
+  schemaRegistryConfigOf,
+  schemaValidationAttributesOf,
 } from './cdk-internals.js';
 import { acknowledgeDeadLetterStorage } from './cdk-nag-acknowledgements.js';
 import { ClusterNetwork, MSK_BROKER_PORTS, brokerPortsOf } from './cluster-network.js';
@@ -21,8 +26,15 @@ import { mappingSettingsOf, propNames } from './consumer-settings.js';
 import { ConstructPropsError } from './errors.js';
 import { kafkaEventSource, onFailureService } from './event-sources.js';
 import {
-  allowFilterDecryption, allowOnDemandPollers, allowOnFailureDestination, grantConfluentRegistry, grantDeadLetterWrite,
-  grantFailureTopicWrite, grantGlueSchemas, grantMskRead, grantSelfManagedAccess,
+  allowFilterDecryption,
+  allowOnDemandPollers,
+  allowOnFailureDestination,
+  grantConfluentRegistry,
+  grantDeadLetterWrite,
+  grantFailureTopicWrite,
+  grantGlueSchemas,
+  grantMskRead,
+  grantSelfManagedAccess,
 } from './grants.js';
 import type { KafkaCluster, KafkaConsumerProps } from './kafka-consumer-props.js';
 import { validateConsumerProps, validateFailureTopic, validateSchemaValidationAttributes } from './validation.js';
@@ -87,13 +99,24 @@ export class KafkaConsumer extends Construct {
     // Both queues outlive the stack, as the bucket does: deleting a stack (or replacing a queue)
     // must not delete records nobody has replayed yet.
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      ...queueEncryption, enforceSSL: true, retentionPeriod: checked.deadLetterRetention, visibilityTimeout: Duration.minutes(15), removalPolicy: RemovalPolicy.RETAIN,
+      ...queueEncryption,
+      enforceSSL: true,
+      retentionPeriod: checked.deadLetterRetention,
+      visibilityTimeout: Duration.minutes(15),
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     if (!props.onFailure) {
-      this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', { ...queueEncryption, enforceSSL: true, retentionPeriod: Duration.days(14), removalPolicy: RemovalPolicy.RETAIN });
+      this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', {
+        ...queueEncryption,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
     }
     this.deadLetterBucket = new s3.Bucket(this, 'DeadLetterBucket', {
-      ...(props.encryptionKey ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey } : { encryption: s3.BucketEncryption.S3_MANAGED }),
+      ...(props.encryptionKey
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       lifecycleRules: [{ expiration: checked.deadLetterObjectExpiration }],
@@ -158,7 +181,11 @@ export class KafkaConsumer extends Construct {
    */
   mappingMetric(topic: string, name: string, statistic = 'Sum'): cloudwatch.Metric {
     const id = this.#mappingIds.get(topic);
-    if (id === undefined) throw new ConstructPropsError('topic', `mappingMetric: "${topic}" is not one of this consumer's topics (${[...this.#mappingIds.keys()].join(', ')}).`);
+    if (id === undefined)
+      throw new ConstructPropsError(
+        'topic',
+        `mappingMetric: "${topic}" is not one of this consumer's topics (${[...this.#mappingIds.keys()].join(', ')}).`,
+      );
     return mappingMetric(id, name, statistic);
   }
 
@@ -199,12 +226,20 @@ export class KafkaConsumer extends Construct {
       const service = onFailureService(props.onFailure);
       // A Kafka failure topic lives in the cluster and needs no way out.
       if (cluster.kind === 'msk' && service !== 'kafka') {
-        Annotations.of(this).addWarningV2('kafka-consumers:mskWithoutVpc', `${id}: the MSK cluster was given without its vpc, so nothing gives the mapping's on-failure destination (${service.toUpperCase()}) a way out of the cluster's VPC: AWS requires a VPC endpoint for it there. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…), or create the endpoint yourself.`);
+        Annotations.of(this).addWarningV2(
+          'kafka-consumers:mskWithoutVpc',
+          `${id}: the MSK cluster was given without its vpc, so nothing gives the mapping's on-failure destination (${service.toUpperCase()}) a way out of the cluster's VPC: AWS requires a VPC endpoint for it there. Give cluster.vpc (app: -c vpcId=… -c subnetIds=…), or create the endpoint yourself.`,
+        );
       }
       return undefined;
     }
-    const mtls = cluster.kind === 'self-managed' && cluster.authenticationMethod === sources.AuthenticationMethod.CLIENT_CERTIFICATE_TLS_AUTH;
+    const mtls =
+      cluster.kind === 'self-managed' && cluster.authenticationMethod === sources.AuthenticationMethod.CLIENT_CERTIFICATE_TLS_AUTH;
     const auth = cluster.kind === 'msk' ? 'iam' : cluster.authSecret && !mtls ? 'scram' : 'tls';
-    return new ClusterNetwork(this, 'Network', { ...cluster, vpc: cluster.vpc, brokerPorts: brokerPortsOf(cluster.bootstrapServers, MSK_BROKER_PORTS[auth]) });
+    return new ClusterNetwork(this, 'Network', {
+      ...cluster,
+      vpc: cluster.vpc,
+      brokerPorts: brokerPortsOf(cluster.bootstrapServers, MSK_BROKER_PORTS[auth]),
+    });
   }
 }

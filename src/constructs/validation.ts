@@ -5,9 +5,21 @@ import { existsSync } from 'node:fs';
 import { Duration, Token } from 'aws-cdk-lib';
 import { ConstructPropsError, MappingSettingsError } from './errors.js';
 import type { KafkaCluster, KafkaConsumerProps } from './kafka-consumer-props.js';
-import { KAFKA_DESTINATION_PREFIX, isLambdaTopicName, kafkaFailureTopic, topicNameRule, type PollerMode } from '../mapping/mapping-settings.js';
 import {
-  CONSUMER_ENV, DEFAULT_METRICS_NAMESPACE, DEFAULT_TIME_SAFETY_MARGIN_MS, ENV, KAFKA_COMPRESSION_CODECS, type ConsumerEnvName, type KafkaCompression,
+  KAFKA_DESTINATION_PREFIX,
+  isLambdaTopicName,
+  kafkaFailureTopic,
+  topicNameRule,
+  type PollerMode,
+} from '../mapping/mapping-settings.js';
+import {
+  CONSUMER_ENV,
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_TIME_SAFETY_MARGIN_MS,
+  ENV,
+  KAFKA_COMPRESSION_CODECS,
+  type ConsumerEnvName,
+  type KafkaCompression,
 } from '../contract/index.js';
 import { RetryPolicy } from '../runtime/retry.js';
 
@@ -41,11 +53,15 @@ export function validateConsumerProps(props: KafkaConsumerProps, id: string): Ch
 /** Rules between the mapping capabilities that the shared settings do not see. */
 function validateCapabilities(props: KafkaConsumerProps): void {
   if (props.filterEncryption && !props.filters?.length) {
-    throw new MappingSettingsError('filterEncryption is set but filters is not: the key encrypts the filters, so give filters, or leave filterEncryption out.');
+    throw new MappingSettingsError(
+      'filterEncryption is set but filters is not: the key encrypts the filters, so give filters, or leave filterEncryption out.',
+    );
   }
   const groupInConfig = props.provisionedPollerConfig?.pollerGroupName;
   if (props.pollerGroupName !== undefined && groupInConfig !== undefined && groupInConfig !== props.pollerGroupName) {
-    throw new MappingSettingsError(`pollerGroupName is "${props.pollerGroupName}" and provisionedPollerConfig.pollerGroupName is "${groupInConfig}": give one of them.`);
+    throw new MappingSettingsError(
+      `pollerGroupName is "${props.pollerGroupName}" and provisionedPollerConfig.pollerGroupName is "${groupInConfig}": give one of them.`,
+    );
   }
 }
 
@@ -67,30 +83,45 @@ function validateEnvironment(environment: Readonly<Record<string, string>> | und
   for (const name of CONSUMER_ENV) {
     if (environment?.[name] === undefined) continue;
     const { for: purpose, prop } = RESERVED_ENVIRONMENT[name];
-    throw new ConstructPropsError(`environment.${name}`, `environment.${name} is set, but KafkaConsumer sets ${name} itself, to ${purpose}: ${prop ? `give the prop ${prop} instead` : 'leave it out'}.`);
+    throw new ConstructPropsError(
+      `environment.${name}`,
+      `environment.${name} is set, but KafkaConsumer sets ${name} itself, to ${purpose}: ${prop ? `give the prop ${prop} instead` : 'leave it out'}.`,
+    );
   }
 }
 
 /** How the mapping authenticates and where it reaches the brokers from. */
 function validateCluster(cluster: KafkaCluster): void {
   if (cluster.kind === 'self-managed' && cluster.authenticationMethod && !cluster.authSecret) {
-    throw new ConstructPropsError('cluster.authenticationMethod', `cluster.authenticationMethod is ${cluster.authenticationMethod} but cluster.authSecret is not set: give the secret with the credentials (or the client certificate for CLIENT_CERTIFICATE_TLS_AUTH), or leave authenticationMethod out.`);
+    throw new ConstructPropsError(
+      'cluster.authenticationMethod',
+      `cluster.authenticationMethod is ${cluster.authenticationMethod} but cluster.authSecret is not set: give the secret with the credentials (or the client certificate for CLIENT_CERTIFICATE_TLS_AUTH), or leave authenticationMethod out.`,
+    );
   }
   if (cluster.kind === 'self-managed' && !cluster.authSecret && !cluster.vpc) {
-    throw new ConstructPropsError('cluster.authSecret', 'cluster: self-managed brokers reached over the internet need authSecret (SASL/SCRAM or BASIC_AUTH credentials, or a client certificate for CLIENT_CERTIFICATE_TLS_AUTH); give it, or the vpc they live in.');
+    throw new ConstructPropsError(
+      'cluster.authSecret',
+      'cluster: self-managed brokers reached over the internet need authSecret (SASL/SCRAM or BASIC_AUTH credentials, or a client certificate for CLIENT_CERTIFICATE_TLS_AUTH); give it, or the vpc they live in.',
+    );
   }
   if (cluster.kind === 'msk' && cluster.vpc && !cluster.securityGroup) {
     // The mapping's network interfaces use the MSK cluster's own groups (Lambda guide,
     // "Creating a Lambda event source mapping for an Amazon MSK event source"): endpoints that
     // admit a group created here would turn the mapping's on-failure sends away.
-    throw new ConstructPropsError('cluster.securityGroup', 'cluster.securityGroup is required with an MSK cluster\'s vpc: give the cluster\'s own security group (app: -c securityGroupIds=sg-…), which the mapping uses and the VPC endpoints must admit.');
+    throw new ConstructPropsError(
+      'cluster.securityGroup',
+      "cluster.securityGroup is required with an MSK cluster's vpc: give the cluster's own security group (app: -c securityGroupIds=sg-…), which the mapping uses and the VPC endpoints must admit.",
+    );
   }
 }
 
 /** The handler's file, and a timeout and memory Lambda takes behind a Kafka mapping. @returns the timeout */
 function validateFunction(props: KafkaConsumerProps): Duration {
   if (!props.entry || !existsSync(props.entry)) {
-    throw new ConstructPropsError('entry', `entry is ${props.entry ? `"${props.entry}", which does not exist` : 'not set'}: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url)).`);
+    throw new ConstructPropsError(
+      'entry',
+      `entry is ${props.entry ? `"${props.entry}", which does not exist` : 'not set'}: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url)).`,
+    );
   }
   const timeout = props.timeout ?? Duration.seconds(60);
   const retry = new RetryPolicy(props.recordRetry);
@@ -98,10 +129,16 @@ function validateFunction(props: KafkaConsumerProps): Duration {
   // Lambda guide, "Configuring Amazon MSK event sources": Kafka mappings support functions
   // with a timeout of at most 14 minutes.
   if (timeout.toSeconds() > 14 * 60) {
-    throw new ConstructPropsError('timeout', `timeout is ${timeout.toSeconds()} s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).`);
+    throw new ConstructPropsError(
+      'timeout',
+      `timeout is ${timeout.toSeconds()} s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).`,
+    );
   }
   if (timeout.toMilliseconds() < needed) {
-    throw new ConstructPropsError('timeout', `timeout is ${timeout.toSeconds()} s; with recordRetry's backoff (up to ${retry.worstCaseDelayMs()} ms per record) and the ${DEFAULT_TIME_SAFETY_MARGIN_MS / 1_000} s safety margin it must be at least ${Math.ceil(needed / 1_000)} s.`);
+    throw new ConstructPropsError(
+      'timeout',
+      `timeout is ${timeout.toSeconds()} s; with recordRetry's backoff (up to ${retry.worstCaseDelayMs()} ms per record) and the ${DEFAULT_TIME_SAFETY_MARGIN_MS / 1_000} s safety margin it must be at least ${Math.ceil(needed / 1_000)} s.`,
+    );
   }
   if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10_240)) {
     throw new ConstructPropsError('memorySize', `memorySize is ${props.memorySize}; it must be 128–10240 MB.`);
@@ -110,7 +147,9 @@ function validateFunction(props: KafkaConsumerProps): Duration {
 }
 
 /** SQS retention, and an S3 expiry that outlives every pointer in the queue. */
-function validateDeadLetterStorage(props: KafkaConsumerProps): Pick<CheckedConsumerProps, 'deadLetterRetention' | 'deadLetterObjectExpiration'> {
+function validateDeadLetterStorage(
+  props: KafkaConsumerProps,
+): Pick<CheckedConsumerProps, 'deadLetterRetention' | 'deadLetterObjectExpiration'> {
   const retention = props.deadLetterRetention ?? Duration.days(14);
   if (retention.toSeconds() < 60 || retention.toSeconds() > 1_209_600) {
     throw new ConstructPropsError('deadLetterRetention', `deadLetterRetention is ${retention.toSeconds()} s; it must be 60 s – 14 days.`);
@@ -118,7 +157,10 @@ function validateDeadLetterStorage(props: KafkaConsumerProps): Pick<CheckedConsu
   const expiration = props.deadLetterObjectExpiration ?? Duration.days(30);
   const minExpiration = Math.ceil(retention.toSeconds() / 86_400) + OBJECT_EXPIRY_MARGIN.toDays();
   if (expiration.toDays({ integral: false }) < minExpiration) {
-    throw new ConstructPropsError('deadLetterObjectExpiration', `deadLetterObjectExpiration is ${expiration.toDays({ integral: false })} days; with deadLetterRetention of ${retention.toSeconds()} s it must be at least ${minExpiration} days (the retention plus a day), or oversized dead letters would be deleted while their pointers still wait in the queue.`);
+    throw new ConstructPropsError(
+      'deadLetterObjectExpiration',
+      `deadLetterObjectExpiration is ${expiration.toDays({ integral: false })} days; with deadLetterRetention of ${retention.toSeconds()} s it must be at least ${minExpiration} days (the retention plus a day), or oversized dead letters would be deleted while their pointers still wait in the queue.`,
+    );
   }
   return { deadLetterRetention: retention, deadLetterObjectExpiration: expiration };
 }
@@ -127,16 +169,33 @@ function validateDeadLetterStorage(props: KafkaConsumerProps): Pick<CheckedConsu
  * CloudWatch's PutMetricData: a namespace is 1–255 characters, does not start with `:` or
  * `AWS/`; a dimension value (the service) is 1–1,024 ASCII characters, no control characters.
  */
-function validateTelemetryNames(metricsNamespace: string, serviceName: string): Pick<CheckedConsumerProps, 'metricsNamespace' | 'serviceName'> {
-  if (metricsNamespace.length < 1 || metricsNamespace.length > 255 || metricsNamespace.startsWith(':') || metricsNamespace.startsWith('AWS/')) {
-    throw new ConstructPropsError('metricsNamespace', `metricsNamespace is "${metricsNamespace}"; CloudWatch takes 1–255 characters that do not start with ":" or "AWS/" (reserved for AWS services).`);
+function validateTelemetryNames(
+  metricsNamespace: string,
+  serviceName: string,
+): Pick<CheckedConsumerProps, 'metricsNamespace' | 'serviceName'> {
+  if (
+    metricsNamespace.length < 1 ||
+    metricsNamespace.length > 255 ||
+    metricsNamespace.startsWith(':') ||
+    metricsNamespace.startsWith('AWS/')
+  ) {
+    throw new ConstructPropsError(
+      'metricsNamespace',
+      `metricsNamespace is "${metricsNamespace}"; CloudWatch takes 1–255 characters that do not start with ":" or "AWS/" (reserved for AWS services).`,
+    );
   }
   if (serviceName.length < 1 || serviceName.length > 1_024) {
-    throw new ConstructPropsError('serviceName', `serviceName is ${serviceName.length} characters; a CloudWatch dimension value takes 1–1024.`);
+    throw new ConstructPropsError(
+      'serviceName',
+      `serviceName is ${serviceName.length} characters; a CloudWatch dimension value takes 1–1024.`,
+    );
   }
   if (!/^[\x20-\x7E]+$/.test(serviceName)) {
     // Metrics with such a dimension value are refused: the alarms would watch a series nobody publishes.
-    throw new ConstructPropsError('serviceName', `serviceName is ${JSON.stringify(serviceName)}; a CloudWatch dimension value takes printable ASCII characters only (no accents, no control characters): give serviceName in ASCII.`);
+    throw new ConstructPropsError(
+      'serviceName',
+      `serviceName is ${JSON.stringify(serviceName)}; a CloudWatch dimension value takes printable ASCII characters only (no accents, no control characters): give serviceName in ASCII.`,
+    );
   }
   return { metricsNamespace, serviceName };
 }
@@ -155,10 +214,14 @@ export function validateFailureTopic(target: string, topics: readonly string[], 
   const topic = kafkaFailureTopic(target, [...topics])!; // refuses a source topic, as Lambda does
   // Requirements: "A Kafka on-failure destination is only available for event source mappings with provisioned mode enabled."
   if (pollerMode === 'on-demand') {
-    throw new MappingSettingsError(`onFailure is ${target} (sources.KafkaDlq), but pollerMode is on-demand: Lambda sends failed records to a Kafka topic only in provisioned mode. Use pollerMode 'provisioned' (the default), or another destination (sources.SqsDlq, sources.SnsDlq, sources.S3OnFailureDestination).`);
+    throw new MappingSettingsError(
+      `onFailure is ${target} (sources.KafkaDlq), but pollerMode is on-demand: Lambda sends failed records to a Kafka topic only in provisioned mode. Use pollerMode 'provisioned' (the default), or another destination (sources.SqsDlq, sources.SnsDlq, sources.S3OnFailureDestination).`,
+    );
   }
   if (!isLambdaTopicName(topic, MIN_FAILURE_TOPIC_LENGTH)) {
-    throw new MappingSettingsError(`onFailure is ${target}; CloudFormation takes a failure topic of ${topicNameRule(MIN_FAILURE_TOPIC_LENGTH)} (OnFailure.Destination: at least 12 characters, pattern kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))): name another topic.`);
+    throw new MappingSettingsError(
+      `onFailure is ${target}; CloudFormation takes a failure topic of ${topicNameRule(MIN_FAILURE_TOPIC_LENGTH)} (OnFailure.Destination: at least 12 characters, pattern kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))): name another topic.`,
+    );
   }
   return topic;
 }
@@ -166,28 +229,41 @@ export function validateFailureTopic(target: string, topics: readonly string[], 
 /** CloudFormation's SchemaValidationConfigs: 1–2 distinct items, as the mapping binds them. */
 export function validateSchemaValidationAttributes(attributes: readonly (string | undefined)[]): void {
   if (attributes.length === 0 || new Set(attributes).size !== attributes.length) {
-    throw new MappingSettingsError(`schemaRegistryConfig's schemaValidationConfigs is [${attributes.join(', ')}]; CloudFormation takes one or two distinct attributes: give [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }], KEY, or both.`);
+    throw new MappingSettingsError(
+      `schemaRegistryConfig's schemaValidationConfigs is [${attributes.join(', ')}]; CloudFormation takes one or two distinct attributes: give [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }], KEY, or both.`,
+    );
   }
 }
 
 /** An MSK cluster ARN, the base of its topics' and groups' ARNs for IAM. */
 export function validateMskClusterArn(clusterArn: string): void {
   if (Token.isUnresolved(clusterArn) || !/^arn:aws[a-z-]*:kafka:[^:]+:\d{12}:cluster\/[^/]+\/[^/]+$/.test(clusterArn)) {
-    throw new ConstructPropsError('cluster.clusterArn', `clusterArn "${clusterArn}" is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>).`);
+    throw new ConstructPropsError(
+      'cluster.clusterArn',
+      `clusterArn "${clusterArn}" is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>).`,
+    );
   }
 }
 
 /** The replay function's brokers, codec and authentication (it speaks SASL/SCRAM, IAM or TLS). */
 export function validateReplayProps(cluster: KafkaCluster, compression: KafkaCompression): void {
   if (!cluster.bootstrapServers?.length) {
-    throw new ConstructPropsError('cluster.bootstrapServers', 'cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).');
+    throw new ConstructPropsError(
+      'cluster.bootstrapServers',
+      'cluster.bootstrapServers is empty: the replay function produces to the brokers and needs them (for MSK, the IAM bootstrap string, port 9098).',
+    );
   }
   if (!KAFKA_COMPRESSION_CODECS.includes(compression)) {
-    throw new ConstructPropsError('compression', `compression is "${compression}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`);
+    throw new ConstructPropsError(
+      'compression',
+      `compression is "${compression}"; it must be one of ${KAFKA_COMPRESSION_CODECS.join(', ')}.`,
+    );
   }
   const method = cluster.kind === 'self-managed' && cluster.authSecret ? cluster.authenticationMethod?.toString() : undefined;
   if (method !== undefined && method !== 'SASL_SCRAM_512_AUTH' && method !== 'SASL_SCRAM_256_AUTH') {
-    throw new ConstructPropsError('cluster.authenticationMethod', `authenticationMethod ${method} is not supported by the replay function; use SASL_SCRAM_512_AUTH or SASL_SCRAM_256_AUTH.`);
+    throw new ConstructPropsError(
+      'cluster.authenticationMethod',
+      `authenticationMethod ${method} is not supported by the replay function; use SASL_SCRAM_512_AUTH or SASL_SCRAM_256_AUTH.`,
+    );
   }
 }
-

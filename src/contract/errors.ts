@@ -50,7 +50,10 @@ export function describeError(error: unknown): ErrorDescription {
       const constructor = read(error, 'constructor');
       const constructorName = typeof constructor === 'function' ? read(constructor, 'name') : undefined;
       return {
-        type: ((typeof name === 'string' && name) || (typeof constructorName === 'string' && constructorName) || 'Error').slice(0, TYPE_LIMIT),
+        type: ((typeof name === 'string' && name) || (typeof constructorName === 'string' && constructorName) || 'Error').slice(
+          0,
+          TYPE_LIMIT,
+        ),
         message: typeof message === 'string' ? message.slice(0, MESSAGE_LIMIT) : '',
         ...(typeof stack === 'string' && stack ? { stack: stack.slice(0, STACK_LIMIT) } : {}),
       };

@@ -42,7 +42,12 @@ export const ENV = {
  * its `environment` prop: its grants, alarms and dashboard are made for the values it sets.
  */
 export const CONSUMER_ENV = [
-  ENV.deadLetterQueueUrl, ENV.deadLetterBucket, ENV.consumerGroup, ENV.reportBatchItemFailures, ENV.serviceName, ENV.metricsNamespace,
+  ENV.deadLetterQueueUrl,
+  ENV.deadLetterBucket,
+  ENV.consumerGroup,
+  ENV.reportBatchItemFailures,
+  ENV.serviceName,
+  ENV.metricsNamespace,
 ] as const;
 export type ConsumerEnvName = (typeof CONSUMER_ENV)[number];
 

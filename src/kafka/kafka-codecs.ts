@@ -15,7 +15,6 @@ import { UnsupportedCompressionError } from './errors.js';
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
 
-
 const TYPES: Record<KafkaCompression, CompressionTypes> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
@@ -42,7 +41,9 @@ let zstd: Codec | undefined;
 function zstdCodec(): Codec {
   if (zstd) return zstd;
   if (typeof zlib.zstdCompress !== 'function') {
-    throw new UnsupportedCompressionError(`zstd needs Node.js 22.15 or newer (node:zlib zstd); this is ${process.version}`, { codec: CompressionTypes.ZSTD });
+    throw new UnsupportedCompressionError(`zstd needs Node.js 22.15 or newer (node:zlib zstd); this is ${process.version}`, {
+      codec: CompressionTypes.ZSTD,
+    });
   }
   const compress = promisify(zlib.zstdCompress);
   const decompress = promisify(zlib.zstdDecompress);
@@ -51,7 +52,10 @@ function zstdCodec(): Codec {
 
 // Kafka defines codecs 0–4; kafkajs would read a batch naming any other as uncompressed garbage.
 const unknownCodec = (id: number) => () => {
-  throw new UnsupportedCompressionError(`unknown compression codec ${id} in the record batch attributes (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)`, { codec: id });
+  throw new UnsupportedCompressionError(
+    `unknown compression codec ${id} in the record batch attributes (Kafka defines 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)`,
+    { codec: id },
+  );
 };
 
 let registered = false;

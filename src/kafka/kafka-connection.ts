@@ -10,10 +10,12 @@ const AUTH_MODES: readonly KafkaAuth[] = ['iam', 'scram-sha-512', 'scram-sha-256
 
 // kafkajs logs to stdout by default; ours go to stderr as JSON so stdout stays for results.
 // The level is kafkajs's `label` ("ERROR", "WARN"...): its `logLevel` has no names by number.
-const stderrLog: logCreator = () => ({ namespace, label, log }) => {
-  const { message, ...extra } = log;
-  process.stderr.write(`${JSON.stringify({ level: label, logger: `kafkajs.${namespace}`, message, ...extra })}\n`);
-};
+const stderrLog: logCreator =
+  () =>
+  ({ namespace, label, log }) => {
+    const { message, ...extra } = log;
+    process.stderr.write(`${JSON.stringify({ level: label, logger: `kafkajs.${namespace}`, message, ...extra })}\n`);
+  };
 
 /**
  * Builds a kafkajs client from the environment the CDK construct (or `npm run services`) sets:
@@ -23,7 +25,10 @@ const stderrLog: logCreator = () => ({ namespace, label, log }) => {
  * every compression codec Kafka defines (gzip, snappy, lz4, zstd).
  */
 export async function createKafka(env: NodeJS.ProcessEnv = process.env, clientId = 'kafka-lambda'): Promise<Kafka> {
-  const brokers = (env[ENV.kafkaBrokers] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (env[ENV.kafkaBrokers] ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (brokers.length === 0) {
     throw new ConfigurationError(`${ENV.kafkaBrokers} is not set: give the bootstrap servers as host:port[,host:port...].`);
   }
@@ -51,7 +56,12 @@ export async function connectProducer(kafka: Kafka, env: NodeJS.ProcessEnv = pro
     throw new ConfigurationError(`${ENV.kafkaIdempotentProducer} is "${setting}"; it must be true (the default) or false.`);
   }
   const idempotent = setting === 'true';
-  const producer = kafka.producer({ idempotent, allowAutoTopicCreation: false, retry: { retries: 3 }, ...(idempotent ? { maxInFlightRequests: 1 } : {}) });
+  const producer = kafka.producer({
+    idempotent,
+    allowAutoTopicCreation: false,
+    retry: { retries: 3 },
+    ...(idempotent ? { maxInFlightRequests: 1 } : {}),
+  });
   try {
     await producer.connect();
     return producer;
@@ -97,7 +107,10 @@ async function iamSasl(env: NodeJS.ProcessEnv): Promise<SASLOptions> {
 
 async function scramSasl(mechanism: 'scram-sha-512' | 'scram-sha-256', env: NodeJS.ProcessEnv): Promise<SASLOptions> {
   const secretId = env[ENV.kafkaSaslSecretArn];
-  if (!secretId) throw new ConfigurationError(`${ENV.kafkaAuth}=${mechanism} needs ${ENV.kafkaSaslSecretArn} (a secret holding {"username","password"}).`);
+  if (!secretId)
+    throw new ConfigurationError(
+      `${ENV.kafkaAuth}=${mechanism} needs ${ENV.kafkaSaslSecretArn} (a secret holding {"username","password"}).`,
+    );
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({});
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

@@ -33,13 +33,19 @@ type Rule = (value: Json | undefined, present: boolean) => boolean;
 type PatternNode = { kind: 'leaf'; rules: Rule[] } | { kind: 'object'; fields: Array<[string, PatternNode]>; or: PatternNode[][] };
 
 const NUMERIC_OPS: Record<string, (a: number, b: number) => boolean> = {
-  '=': (a, b) => a === b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b,
+  '=': (a, b) => a === b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
 };
 
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fail(where: string, why: string): never {
-  throw new FilterPatternError(`filter pattern at ${where}: ${why}. See the Lambda guide's filter rule syntax (equals, prefix, suffix, anything-but, numeric, exists, equals-ignore-case, $or).`);
+  throw new FilterPatternError(
+    `filter pattern at ${where}: ${why}. See the Lambda guide's filter rule syntax (equals, prefix, suffix, anything-but, numeric, exists, equals-ignore-case, $or).`,
+  );
 }
 
 /** One element of a rule list: a literal (equals, null, empty string) or an operator object. */
@@ -54,29 +60,36 @@ function parseRule(rule: unknown, where: string): Rule {
     return (v, present) => present && typeof v === 'string' && f(v, arg);
   };
   switch (op) {
-    case 'prefix': return str((v, a) => v.startsWith(a));
-    case 'suffix': return str((v, a) => v.endsWith(a));
-    case 'equals-ignore-case': return str((v, a) => v.toLowerCase() === a.toLowerCase());
+    case 'prefix':
+      return str((v, a) => v.startsWith(a));
+    case 'suffix':
+      return str((v, a) => v.endsWith(a));
+    case 'equals-ignore-case':
+      return str((v, a) => v.toLowerCase() === a.toLowerCase());
     case 'exists':
       if (typeof arg !== 'boolean') fail(where, `"exists" takes true or false, not ${JSON.stringify(arg)}`);
       return (_v, present) => present === arg;
     case 'anything-but': {
       const values = Array.isArray(arg) ? arg : [arg];
-      if (values.some((x) => typeof x !== 'string' && typeof x !== 'number')) fail(where, `"anything-but" takes strings or numbers, not ${JSON.stringify(arg)}`);
+      if (values.some((x) => typeof x !== 'string' && typeof x !== 'number'))
+        fail(where, `"anything-but" takes strings or numbers, not ${JSON.stringify(arg)}`);
       return (v, present) => present && v !== null && !isObject(v) && !values.includes(v as string | number);
     }
     case 'numeric': {
-      if (!Array.isArray(arg) || arg.length === 0 || arg.length % 2 !== 0) fail(where, `"numeric" takes operator/number pairs, not ${JSON.stringify(arg)}`);
+      if (!Array.isArray(arg) || arg.length === 0 || arg.length % 2 !== 0)
+        fail(where, `"numeric" takes operator/number pairs, not ${JSON.stringify(arg)}`);
       const checks: Array<(n: number) => boolean> = [];
       for (let i = 0; i < arg.length; i += 2) {
         const cmp = NUMERIC_OPS[String(arg[i])];
         const bound = arg[i + 1];
-        if (!cmp || typeof bound !== 'number') fail(where, `"numeric" pair ${JSON.stringify([arg[i], bound])} must be one of = < <= > >= and a number`);
+        if (!cmp || typeof bound !== 'number')
+          fail(where, `"numeric" pair ${JSON.stringify([arg[i], bound])} must be one of = < <= > >= and a number`);
         checks.push((n) => cmp(n, bound));
       }
       return (v, present) => present && typeof v === 'number' && checks.every((c) => c(v));
     }
-    default: return fail(where, `unknown operator "${op}"`);
+    default:
+      return fail(where, `unknown operator "${op}"`);
   }
 }
 
@@ -107,10 +120,12 @@ function matchNode(node: PatternNode, value: Json | undefined, present: boolean)
   }
   const obj = present && isObject(value) ? value : undefined;
   const field = (key: string) => (obj && Object.hasOwn(obj, key) ? { v: obj[key], p: true } : { v: undefined, p: false });
-  return node.fields.every(([key, sub]) => {
-    const f = field(key);
-    return matchNode(sub, f.v, f.p);
-  }) && node.or.every((alternatives) => alternatives.some((alt) => matchNode(alt, value, present)));
+  return (
+    node.fields.every(([key, sub]) => {
+      const f = field(key);
+      return matchNode(sub, f.v, f.p);
+    }) && node.or.every((alternatives) => alternatives.some((alt) => matchNode(alt, value, present)))
+  );
 }
 
 /** A parsed filter pattern: parse once, match many records. */
@@ -118,8 +133,12 @@ export class CompiledFilter {
   readonly #root: PatternNode;
 
   /** @throws {FilterPatternError} when the pattern is not valid JSON, names a key other than `value`, or uses an unknown rule */
-  constructor(readonly pattern: string, where = 'filters') {
-    if (pattern.length > MAX_PATTERN_LENGTH) fail(where, `the pattern is ${pattern.length} characters; CloudFormation takes at most ${MAX_PATTERN_LENGTH}`);
+  constructor(
+    readonly pattern: string,
+    where = 'filters',
+  ) {
+    if (pattern.length > MAX_PATTERN_LENGTH)
+      fail(where, `the pattern is ${pattern.length} characters; CloudFormation takes at most ${MAX_PATTERN_LENGTH}`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(pattern);
@@ -130,7 +149,11 @@ export class CompiledFilter {
     // Lambda guide, "Filtering events from Amazon MSK and self-managed Apache Kafka event
     // sources": Kafka mappings only support filtering on the value key.
     const other = Object.keys(parsed).filter((k) => k !== 'value');
-    if (other.length > 0) fail(where, `Kafka mappings filter on "value" only, and this pattern names ${other.map((k) => `"${k}"`).join(', ')}: put the rules under { "value": { ... } }`);
+    if (other.length > 0)
+      fail(
+        where,
+        `Kafka mappings filter on "value" only, and this pattern names ${other.map((k) => `"${k}"`).join(', ')}: put the rules under { "value": { ... } }`,
+      );
     this.#root = parseNode(parsed, where);
   }
 
@@ -159,10 +182,15 @@ function decodeValue(text: string): Json {
 /** Parses every filter, so that a bad one fails at synth (or at emulator start), naming its position. */
 export function compileFilters(filters: readonly RecordFilter[]): CompiledFilter[] {
   if (filters.length > MAX_FILTERS) {
-    throw new FilterPatternError(`filters has ${filters.length} filters; a mapping takes at most ${DEFAULT_FILTER_QUOTA} (up to ${MAX_FILTERS} with a Lambda quota increase).`);
+    throw new FilterPatternError(
+      `filters has ${filters.length} filters; a mapping takes at most ${DEFAULT_FILTER_QUOTA} (up to ${MAX_FILTERS} with a Lambda quota increase).`,
+    );
   }
   return filters.map((f, i) => {
-    if (!f || typeof f.pattern !== 'string') throw new FilterPatternError(`filters[${i}] is ${JSON.stringify(f)}; build each filter with lambda.FilterCriteria.filter({ value: { ... } }).`);
+    if (!f || typeof f.pattern !== 'string')
+      throw new FilterPatternError(
+        `filters[${i}] is ${JSON.stringify(f)}; build each filter with lambda.FilterCriteria.filter({ value: { ... } }).`,
+      );
     return new CompiledFilter(f.pattern, `filters[${i}]`);
   });
 }

@@ -86,7 +86,9 @@ export function kafkaFailureTopic(destination: string, sourceTopics: readonly st
   if (!destination.startsWith(KAFKA_DESTINATION_PREFIX)) return undefined;
   const topic = destination.slice(KAFKA_DESTINATION_PREFIX.length);
   if (sourceTopics.includes(topic)) {
-    throw new MappingSettingsError(`onFailure is ${destination}, one of the topics this consumer reads; Lambda refuses a failure topic that is a source topic: name another topic of the same cluster.`);
+    throw new MappingSettingsError(
+      `onFailure is ${destination}, one of the topics this consumer reads; Lambda refuses a failure topic that is a source topic: name another topic of the same cluster.`,
+    );
   }
   return topic;
 }
@@ -94,7 +96,18 @@ export function kafkaFailureTopic(destination: string, sourceTopics: readonly st
 /** The settings Lambda applies to Kafka mappings only in provisioned mode, and what they are called here. */
 // The observability settings: aws-cdk-lib's aws-lambda-event-sources README, "Kafka Observability
 // Features". The schema registry: Lambda guide, "Using schema registries with Kafka event sources".
-const PROVISIONED_ONLY = ['reportBatchItemFailures', 'retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError', 'minPollers', 'maxPollers', 'pollerGroupName', 'metrics', 'logLevel', 'schemaRegistry'] as const;
+const PROVISIONED_ONLY = [
+  'reportBatchItemFailures',
+  'retryAttempts',
+  'maxRecordAgeSeconds',
+  'bisectBatchOnError',
+  'minPollers',
+  'maxPollers',
+  'pollerGroupName',
+  'metrics',
+  'logLevel',
+  'schemaRegistry',
+] as const;
 
 /** The settings with the mode's defaults filled in: what Lambda will do. */
 export interface EffectiveMappingSettings extends MappingSettings {
@@ -119,7 +132,12 @@ export function effectiveMappingSettings(s: MappingSettings, names?: SettingName
     batchSize: s.batchSize ?? MAPPING_DEFAULTS.batchSize,
     startingPosition: s.startingPosition ?? MAPPING_DEFAULTS.startingPosition,
     pollerMode,
-    ...(provisioned ? { minPollers: s.minPollers ?? MAPPING_DEFAULTS.minPollers, maxPollers: s.maxPollers ?? Math.max(MAPPING_DEFAULTS.maxPollers, s.minPollers ?? 0) } : {}),
+    ...(provisioned
+      ? {
+          minPollers: s.minPollers ?? MAPPING_DEFAULTS.minPollers,
+          maxPollers: s.maxPollers ?? Math.max(MAPPING_DEFAULTS.maxPollers, s.minPollers ?? 0),
+        }
+      : {}),
     reportBatchItemFailures: s.reportBatchItemFailures ?? provisioned,
     retryAttempts: s.retryAttempts ?? -1,
     maxRecordAgeSeconds: s.maxRecordAgeSeconds ?? -1,
@@ -171,16 +189,23 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
   if (s.topics.length === 0) throw new MappingSettingsError('topics is empty; name at least one topic to consume.');
   for (const topic of s.topics) {
     if (!isLambdaTopicName(topic)) {
-      throw new MappingSettingsError(`topic "${topic}" is not a topic name Lambda takes: give ${topicNameRule()} (CloudFormation's Topics pattern ^[^.]([a-zA-Z0-9\\-_.]+)).`);
+      throw new MappingSettingsError(
+        `topic "${topic}" is not a topic name Lambda takes: give ${topicNameRule()} (CloudFormation's Topics pattern ^[^.]([a-zA-Z0-9\\-_.]+)).`,
+      );
     }
   }
   if (s.consumerGroupId !== undefined && !CONSUMER_GROUP.test(s.consumerGroupId)) {
-    throw new MappingSettingsError(`consumerGroupId "${s.consumerGroupId}" must be 1–200 characters of letters, digits and - / * : _ + = . @.`);
+    throw new MappingSettingsError(
+      `consumerGroupId "${s.consumerGroupId}" must be 1–200 characters of letters, digits and - / * : _ + = . @.`,
+    );
   }
-  if (s.batchSize !== undefined && !Number.isInteger(s.batchSize)) throw new MappingSettingsError(`batchSize is ${s.batchSize}; it must be a whole number 1–10000.`);
+  if (s.batchSize !== undefined && !Number.isInteger(s.batchSize))
+    throw new MappingSettingsError(`batchSize is ${s.batchSize}; it must be a whole number 1–10000.`);
   range('batchSize', s.batchSize, 1, 10_000);
   if (s.maxBatchingWindowSeconds !== undefined && !Number.isInteger(s.maxBatchingWindowSeconds)) {
-    throw new MappingSettingsError(`${names('maxBatchingWindowSeconds')} is ${s.maxBatchingWindowSeconds} s; CloudFormation takes whole seconds 0–300 (leave it unset for Lambda's 0.5 s default).`);
+    throw new MappingSettingsError(
+      `${names('maxBatchingWindowSeconds')} is ${s.maxBatchingWindowSeconds} s; CloudFormation takes whole seconds 0–300 (leave it unset for Lambda's 0.5 s default).`,
+    );
   }
   range(names('maxBatchingWindowSeconds'), s.maxBatchingWindowSeconds, 0, 300);
   if (s.startingPosition !== undefined && !['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP'].includes(s.startingPosition)) {
@@ -193,7 +218,8 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
     throw new MappingSettingsError(`${names('pollerMode')} is "${s.pollerMode}"; it must be provisioned or on-demand.`);
   }
   for (const key of ['minPollers', 'maxPollers', 'retryAttempts'] as const) {
-    if (s[key] !== undefined && !Number.isInteger(s[key])) throw new MappingSettingsError(`${names(key)} is ${s[key]}; it must be a whole number.`);
+    if (s[key] !== undefined && !Number.isInteger(s[key]))
+      throw new MappingSettingsError(`${names(key)} is ${s[key]}; it must be a whole number.`);
   }
   range(names('minPollers'), s.minPollers, 1, 200);
   range(names('maxPollers'), s.maxPollers, 1, 2_000);
@@ -201,13 +227,17 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
     throw new MappingSettingsError(`${names('minPollers')} (${s.minPollers}) is greater than ${names('maxPollers')} (${s.maxPollers}).`);
   }
   if (s.pollerGroupName !== undefined && !POLLER_GROUP.test(s.pollerGroupName)) {
-    throw new MappingSettingsError(`${names('pollerGroupName')} is "${s.pollerGroupName}"; it must be 1–128 characters of letters, digits, "-" and "_" (Lambda's PollerGroupName pattern [a-zA-Z0-9-_]*).`);
+    throw new MappingSettingsError(
+      `${names('pollerGroupName')} is "${s.pollerGroupName}"; it must be 1–128 characters of letters, digits, "-" and "_" (Lambda's PollerGroupName pattern [a-zA-Z0-9-_]*).`,
+    );
   }
   range(names('retryAttempts'), s.retryAttempts, 0, 10_000, -1);
   if (s.filters !== undefined && s.filters.length === 0) {
     // CloudFormation's FilterCriteria.Filters takes at least one filter; an empty list is refused
     // rather than read as "no filters", since a list computed to nothing may have meant to filter.
-    throw new MappingSettingsError(`${names('filters')} is []; CloudFormation takes at least one filter: give one, or leave ${names('filters')} out to send every record to the function.`);
+    throw new MappingSettingsError(
+      `${names('filters')} is []; CloudFormation takes at least one filter: give one, or leave ${names('filters')} out to send every record to the function.`,
+    );
   }
   if (s.filters !== undefined) {
     try {
@@ -219,10 +249,14 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
   }
   const METRICS = ['EventCount', 'ErrorCount', 'KafkaMetrics'];
   if (s.metrics !== undefined && (s.metrics.length === 0 || s.metrics.some((m) => !METRICS.includes(m)))) {
-    throw new MappingSettingsError(`${names('metrics')} is [${s.metrics.join(', ')}]; give one or more of ${METRICS.join(', ')} (lambda.MetricType), or leave it out.`);
+    throw new MappingSettingsError(
+      `${names('metrics')} is [${s.metrics.join(', ')}]; give one or more of ${METRICS.join(', ')} (lambda.MetricType), or leave it out.`,
+    );
   }
   if (s.logLevel !== undefined && !['INFO', 'DEBUG', 'WARN'].includes(s.logLevel)) {
-    throw new MappingSettingsError(`${names('logLevel')} is "${s.logLevel}"; it must be INFO, DEBUG or WARN (lambda.EventSourceMappingLogLevel).`);
+    throw new MappingSettingsError(
+      `${names('logLevel')} is "${s.logLevel}"; it must be INFO, DEBUG or WARN (lambda.EventSourceMappingLogLevel).`,
+    );
   }
   range(names('maxRecordAgeSeconds'), s.maxRecordAgeSeconds, 60, 604_800, -1);
   if (s.pollerMode === 'on-demand') {
@@ -230,7 +264,9 @@ export function validateMappingSettings(s: MappingSettings, names: SettingNames 
     // aws-lambda-event-sources README, Kafka section); on demand they would be refused or ignored.
     const given = PROVISIONED_ONLY.filter((k) => s[k] !== undefined && s[k] !== false).map(names);
     if (given.length > 0) {
-      throw new MappingSettingsError(`${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} provisioned mode, but ${names('pollerMode')} is on-demand: remove ${given.length > 1 ? 'them' : 'it'}, or use ${names('pollerMode')} provisioned.`);
+      throw new MappingSettingsError(
+        `${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} provisioned mode, but ${names('pollerMode')} is on-demand: remove ${given.length > 1 ? 'them' : 'it'}, or use ${names('pollerMode')} provisioned.`,
+      );
     }
   }
   if (s.pollerGroupName !== undefined) validatePollerGroup(s, names);
@@ -241,12 +277,16 @@ function validatePollerGroup(s: MappingSettings, names: SettingNames): void {
   const group = `${names('pollerGroupName')} "${s.pollerGroupName}"`;
   const others = 'mappings of other consumers in the same group count too';
   if (s.topics.length > POLLER_GROUP_LIMITS.mappings) {
-    throw new MappingSettingsError(`${group} would hold ${s.topics.length} mappings (one per topic); a poller group holds at most ${POLLER_GROUP_LIMITS.mappings} (${others}): split the topics across consumers with different groups.`);
+    throw new MappingSettingsError(
+      `${group} would hold ${s.topics.length} mappings (one per topic); a poller group holds at most ${POLLER_GROUP_LIMITS.mappings} (${others}): split the topics across consumers with different groups.`,
+    );
   }
   const maxPollers = s.maxPollers ?? Math.max(MAPPING_DEFAULTS.maxPollers, s.minPollers ?? 0);
   const total = s.topics.length * maxPollers;
   if (total > POLLER_GROUP_LIMITS.maxPollers) {
-    throw new MappingSettingsError(`${group}: ${s.topics.length} mappings (one per topic) × ${names('maxPollers')} ${maxPollers} = ${total} pollers; a poller group's mappings may have at most ${POLLER_GROUP_LIMITS.maxPollers} together (${others}): lower ${names('maxPollers')} to at most ${Math.floor(POLLER_GROUP_LIMITS.maxPollers / s.topics.length)}, or split the topics across groups.`);
+    throw new MappingSettingsError(
+      `${group}: ${s.topics.length} mappings (one per topic) × ${names('maxPollers')} ${maxPollers} = ${total} pollers; a poller group's mappings may have at most ${POLLER_GROUP_LIMITS.maxPollers} together (${others}): lower ${names('maxPollers')} to at most ${Math.floor(POLLER_GROUP_LIMITS.maxPollers / s.topics.length)}, or split the topics across groups.`,
+    );
   }
 }
 
@@ -270,7 +310,10 @@ export function mappingSettingsFromContext(get: (key: string) => unknown): Mappi
     return v === 'true';
   };
   const settings = {
-    topics: (text('topics') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    topics: (text('topics') ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     consumerGroupId: text('consumerGroupId'),
     batchSize: num('batchSize'),
     maxBatchingWindowSeconds: num('maxBatchingWindowSeconds'),
@@ -301,11 +344,15 @@ function filtersFromContext(v: unknown): RecordFilter[] | undefined {
     try {
       list = JSON.parse(v);
     } catch {
-      throw new MappingSettingsError(`context filters is "${v}", which is not JSON: give a list of patterns, for example [{"value":{"kind":["order"]}}].`);
+      throw new MappingSettingsError(
+        `context filters is "${v}", which is not JSON: give a list of patterns, for example [{"value":{"kind":["order"]}}].`,
+      );
     }
   }
   if (!Array.isArray(list) || list.some((p) => typeof p !== 'object' || p === null || Array.isArray(p))) {
-    throw new MappingSettingsError(`context filters is ${JSON.stringify(list)}; give a list of patterns (objects), for example [{"value":{"kind":["order"]}}].`);
+    throw new MappingSettingsError(
+      `context filters is ${JSON.stringify(list)}; give a list of patterns (objects), for example [{"value":{"kind":["order"]}}].`,
+    );
   }
   return list.map((pattern) => ({ pattern: JSON.stringify(pattern) }));
 }

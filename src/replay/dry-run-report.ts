@@ -32,12 +32,19 @@ export function countOnFailureObject(contents: DlqContents, body: string, record
   for (const { record } of records) count(contents, record, condition, Number.isFinite(written) ? written : now, now);
 }
 
-function count(contents: DlqContents, record: { topic: string; partition: number; offset: number }, errorType: string, since: number, now: number): void {
+function count(
+  contents: DlqContents,
+  record: { topic: string; partition: number; offset: number },
+  errorType: string,
+  since: number,
+  now: number,
+): void {
   const { topic, partition, offset } = record;
   contents.byTopic[topic] = (contents.byTopic[topic] ?? 0) + 1;
   contents.byErrorType[errorType] = (contents.byErrorType[errorType] ?? 0) + 1;
   const age = now - since;
-  const bucket: keyof AgeBuckets = age < HOUR_MS ? 'underHour' : age < 24 * HOUR_MS ? 'underDay' : age < 7 * 24 * HOUR_MS ? 'underWeek' : 'older';
+  const bucket: keyof AgeBuckets =
+    age < HOUR_MS ? 'underHour' : age < 24 * HOUR_MS ? 'underDay' : age < 7 * 24 * HOUR_MS ? 'underWeek' : 'older';
   contents.byAge[bucket]++;
   if (!contents.oldest || since < Date.parse(contents.oldest.enqueuedAt)) {
     contents.oldest = { enqueuedAt: new Date(since).toISOString(), topic, partition, offset, errorType };

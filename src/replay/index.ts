@@ -27,14 +27,20 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
   let producer: Promise<Producer> | undefined;
   const connect = () => (producer ??= createKafka(process.env, 'dlq-replay').then((kafka) => connectProducer(kafka, process.env)));
   const options = { producer: connect, replayLimit: replayLimitFrom(process.env), compression: compressionFrom(process.env) };
-  const replayer = settings.source === 's3' ? new OnFailureObjectReplayer({ bucket: onFailureBucket(), ...options }) : new DlqReplayer({ queueUrl: queueUrl(), ...options });
+  const replayer =
+    settings.source === 's3'
+      ? new OnFailureObjectReplayer({ bucket: onFailureBucket(), ...options })
+      : new DlqReplayer({ queueUrl: queueUrl(), ...options });
   const remaining = context.getRemainingTimeInMillis();
   const deadline = started + remaining - Math.min(SAFETY_MARGIN_MS, remaining / 4);
   let summary: ReplaySummary | undefined;
   try {
     const result = await replayer.run(settings, deadline);
     // A setting that cannot work fails the invocation, not each record (they are all back in the queue, or bucket).
-    const setupError = await producer?.then(() => undefined, (error: unknown) => error);
+    const setupError = await producer?.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     if (setupError instanceof ConfigurationError) throw setupError;
     summary = result;
     logger.info('replay finished', { ...summary, errors: summary.errors.slice(0, 20) });

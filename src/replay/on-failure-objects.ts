@@ -25,7 +25,10 @@ import { countOnFailureObject, emptyContents } from './dry-run-report.js';
  */
 export function parseOnFailureObject(body: string): ReplayableRecord[] {
   const payload = parseJson(body, 'the object')?.payload;
-  if (typeof payload !== 'string') throw new MalformedOnFailureObjectError('"payload" must be the invocation event as a JSON string, as Lambda writes it to an S3 on-failure destination');
+  if (typeof payload !== 'string')
+    throw new MalformedOnFailureObjectError(
+      '"payload" must be the invocation event as a JSON string, as Lambda writes it to an S3 on-failure destination',
+    );
   let partitions;
   try {
     partitions = decodeEvent(parseJson(payload, '"payload"')).partitions;
@@ -82,12 +85,22 @@ export class OnFailureObjectReplayer {
   readonly #retry: RetryPolicy;
 
   constructor(private readonly options: OnFailureReplayerOptions) {
-    this.#retry = options.retry ?? new RetryPolicy({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
+    this.#retry =
+      options.retry ?? new RetryPolicy({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
   }
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
     const objects: NonNullable<ReplaySummary['objects']> = { received: 0, replayed: 0, skipped: 0, failed: 0 };
-    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, objects, errors: [], ...(settings.dryRun ? { contents: emptyContents() } : {}) };
+    const summary: ReplaySummary = {
+      received: 0,
+      replayed: 0,
+      skipped: 0,
+      failed: 0,
+      dryRun: settings.dryRun,
+      objects,
+      errors: [],
+      ...(settings.dryRun ? { contents: emptyContents() } : {}),
+    };
     try {
       for await (const key of this.#keys(settings, deadline)) {
         objects.received++;
@@ -96,7 +109,9 @@ export class OnFailureObjectReplayer {
       }
     } catch (error) {
       // A listing that failed (after its retries) ends the run, not the answer: what was done is reported.
-      summary.errors.push({ reason: `listing the bucket failed: ${describeError(error).message}; the objects not reached stay in the bucket` });
+      summary.errors.push({
+        reason: `listing the bucket failed: ${describeError(error).message}; the objects not reached stay in the bucket`,
+      });
     }
     return summary;
   }
@@ -112,11 +127,18 @@ export class OnFailureObjectReplayer {
     let token: string | undefined;
     do {
       const request = {
-        Bucket: this.options.bucket, Prefix: ON_FAILURE_PREFIX, MaxKeys: Math.min(1_000, max - listed),
+        Bucket: this.options.bucket,
+        Prefix: ON_FAILURE_PREFIX,
+        MaxKeys: Math.min(1_000, max - listed),
         ...(token ? { ContinuationToken: token } : settings.startAfter ? { StartAfter: settings.startAfter } : {}),
       };
       let page: ListObjectsV2CommandOutput = {} as ListObjectsV2CommandOutput;
-      const [failure] = await sendWithPartialRetries([request], async () => ((page = await client.send(new sdk.ListObjectsV2Command(request))), []), this.#retry, deadline);
+      const [failure] = await sendWithPartialRetries(
+        [request],
+        async () => ((page = await client.send(new sdk.ListObjectsV2Command(request))), []),
+        this.#retry,
+        deadline,
+      );
       if (failure) throw failure.error;
       for (const { Key } of page.Contents ?? []) {
         if (listed === max || Date.now() >= deadline) return; // no new object this close to the deadline
@@ -128,7 +150,12 @@ export class OnFailureObjectReplayer {
   }
 
   /** Replays one object's records and deletes it; says which count the object goes to. */
-  async #replay(key: string, settings: ReplaySettings, summary: ReplaySummary, deadline: number): Promise<'replayed' | 'skipped' | 'failed'> {
+  async #replay(
+    key: string,
+    settings: ReplaySettings,
+    summary: ReplaySummary,
+    deadline: number,
+  ): Promise<'replayed' | 'skipped' | 'failed'> {
     const read = await this.#records(key);
     if (typeof read === 'string') {
       summary.errors.push({ objectKey: key, reason: `${read}; left in the bucket` });
@@ -146,7 +173,13 @@ export class OnFailureObjectReplayer {
     if (spent) {
       summary.skipped += records.length;
       const { topic: at, partition, offset } = spent.record;
-      summary.errors.push({ objectKey: key, topic: at, partition, offset, reason: `a record replayed ${spent.replayCount} times already (limit ${this.options.replayLimit}); its object is replayed whole or not at all, so it stays in the bucket` });
+      summary.errors.push({
+        objectKey: key,
+        topic: at,
+        partition,
+        offset,
+        reason: `a record replayed ${spent.replayCount} times already (limit ${this.options.replayLimit}); its object is replayed whole or not at all, so it stays in the bucket`,
+      });
       return 'skipped';
     }
     // Checked for every record: whoever can write under aws/lambda/ names the topics.
@@ -154,7 +187,13 @@ export class OnFailureObjectReplayer {
     if (refused) {
       summary.failed += records.length;
       const { topic: at, partition, offset } = refused.r.record;
-      summary.errors.push({ objectKey: key, topic: at, partition, offset, reason: `${refused.reason}; its object is replayed whole or not at all, so it stays in the bucket` });
+      summary.errors.push({
+        objectKey: key,
+        topic: at,
+        partition,
+        offset,
+        reason: `${refused.reason}; its object is replayed whole or not at all, so it stays in the bucket`,
+      });
       return 'failed';
     }
     if (settings.dryRun) {
@@ -169,13 +208,19 @@ export class OnFailureObjectReplayer {
     }
     if (failures.length > 0) {
       summary.failed += records.length;
-      summary.errors.push({ objectKey: key, reason: `produce failed, left in the bucket (records of it that were written will be replayed again with it): ${failures.map((f) => describeError(f.error).message).join('; ')}` });
+      summary.errors.push({
+        objectKey: key,
+        reason: `produce failed, left in the bucket (records of it that were written will be replayed again with it): ${failures.map((f) => describeError(f.error).message).join('; ')}`,
+      });
       return 'failed';
     }
     summary.replayed += records.length;
     const [notDeleted] = await this.#delete(key, deadline);
     if (!notDeleted) return 'replayed';
-    summary.errors.push({ objectKey: key, reason: `replayed, but not deleted from the bucket (it may be replayed again): ${describeError(notDeleted.error).message}` });
+    summary.errors.push({
+      objectKey: key,
+      reason: `replayed, but not deleted from the bucket (it may be replayed again): ${describeError(notDeleted.error).message}`,
+    });
     return 'failed';
   }
 

@@ -26,7 +26,11 @@ export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean): 
   orderedHeaders.push({ key: REPLAY_COUNT_HEADER, value: Buffer.from(String(envelope.replayCount + 1)) });
   // The first replay names the record as it was first produced; later replays keep that, so
   // a record replayed twice still points at its original, not at the previous copy.
-  const original: Array<[string, number]> = [[ORIGINAL_OFFSET_HEADER, record.offset], [ORIGINAL_PARTITION_HEADER, record.partition], [ORIGINAL_TIMESTAMP_HEADER, record.timestamp]];
+  const original: Array<[string, number]> = [
+    [ORIGINAL_OFFSET_HEADER, record.offset],
+    [ORIGINAL_PARTITION_HEADER, record.partition],
+    [ORIGINAL_TIMESTAMP_HEADER, record.timestamp],
+  ];
   for (const [name, value] of original) if (!has.has(name)) orderedHeaders.push({ key: name, value: Buffer.from(String(value)) });
   // `headers` too (grouped by name): a kafkajs without the patch ignores `orderedHeaders`, and
   // must still write every header, the replay count above all (the loop guard reads it). No
@@ -65,7 +69,11 @@ export interface ProduceFailure<T> {
  * it left unwritten, and the others are not replayed twice.
  */
 export async function produceByPartition<T>(
-  producer: Producer, items: readonly T[], recordOf: (item: T) => ReplayableRecord, settings: ReplaySettings, compression: CompressionTypes | undefined,
+  producer: Producer,
+  items: readonly T[],
+  recordOf: (item: T) => ReplayableRecord,
+  settings: ReplaySettings,
+  compression: CompressionTypes | undefined,
 ): Promise<Array<ProduceFailure<T>>> {
   const groups = new Map<string, { topic: string; items: T[]; messages: KafkaMessage[] }>();
   for (const item of items) {
@@ -80,6 +88,8 @@ export async function produceByPartition<T>(
     group.messages.push(replayMessage(replayable, own));
   }
   const calls = [...groups.values()];
-  const results = await Promise.allSettled(calls.map(({ topic, messages }) => producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic, messages }] })));
+  const results = await Promise.allSettled(
+    calls.map(({ topic, messages }) => producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic, messages }] })),
+  );
   return results.flatMap((result, i) => (result.status === 'rejected' ? [{ items: calls[i]!.items, error: result.reason }] : []));
 }

@@ -95,11 +95,20 @@ export class DlqReplayer {
   readonly #retry: RetryPolicy;
 
   constructor(private readonly options: ReplayerOptions) {
-    this.#retry = options.retry ?? new RetryPolicy({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
+    this.#retry =
+      options.retry ?? new RetryPolicy({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
   }
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {
-    const summary: ReplaySummary = { received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: settings.dryRun, errors: [], ...(settings.dryRun ? { contents: emptyContents() } : {}) };
+    const summary: ReplaySummary = {
+      received: 0,
+      replayed: 0,
+      skipped: 0,
+      failed: 0,
+      dryRun: settings.dryRun,
+      errors: [],
+      ...(settings.dryRun ? { contents: emptyContents() } : {}),
+    };
     const left: Left[] = [];
     let reserved = 0;
     const receiver = async () => {
@@ -134,7 +143,10 @@ export class DlqReplayer {
     // (SQS throttling past the retries, say) stops alone, and says so in the summary.
     const receivers = await Promise.allSettled(Array.from({ length: this.options.receivers ?? 4 }, receiver));
     for (const r of receivers) {
-      if (r.status === 'rejected') summary.errors.push({ reason: `a receiver stopped: ${describeError(r.reason).message}; what it had not received stays in the queue` });
+      if (r.status === 'rejected')
+        summary.errors.push({
+          reason: `a receiver stopped: ${describeError(r.reason).message}; what it had not received stays in the queue`,
+        });
     }
     await this.#leave(left, summary);
     return summary;
@@ -143,7 +155,12 @@ export class DlqReplayer {
   /** ReceiveMessage, retried with backoff while the error is transient (throttling, 5xx, network). */
   async #receive(max: number, deadline: number): Promise<SqsMessage[]> {
     let messages: SqsMessage[] = [];
-    const [failure] = await sendWithPartialRetries([max], async () => ((messages = await this.#receiveOnce(max, deadline)), []), this.#retry, deadline);
+    const [failure] = await sendWithPartialRetries(
+      [max],
+      async () => ((messages = await this.#receiveOnce(max, deadline)), []),
+      this.#retry,
+      deadline,
+    );
     if (failure) throw failure.error;
     return messages;
   }
@@ -151,20 +168,23 @@ export class DlqReplayer {
   async #receiveOnce(max: number, deadline: number): Promise<SqsMessage[]> {
     const { sdk, client } = await loadSqs();
     const secondsLeft = Math.max(1, Math.ceil((deadline - Date.now()) / 1_000));
-    const out = await client.send(new sdk.ReceiveMessageCommand({
-      QueueUrl: this.options.queueUrl,
-      MaxNumberOfMessages: max,
-      WaitTimeSeconds: Math.min(1, secondsLeft),
-      VisibilityTimeout: secondsLeft + 30, // not seen again by this run's other receivers
-      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-      MessageAttributeNames: ['All'],
-    }));
+    const out = await client.send(
+      new sdk.ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: Math.min(1, secondsLeft),
+        VisibilityTimeout: secondsLeft + 30, // not seen again by this run's other receivers
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
     return out.Messages ?? [];
   }
 
   async #handle(messages: SqsMessage[], settings: ReplaySettings, summary: ReplaySummary, left: Left[], deadline: number) {
     const candidates: Candidate[] = [];
-    const leave = (c: { message: SqsMessage; object?: StoredObject }) => left.push({ message: c.message, ...(c.object ? { object: c.object } : {}), renewable: true });
+    const leave = (c: { message: SqsMessage; object?: StoredObject }) =>
+      left.push({ message: c.message, ...(c.object ? { object: c.object } : {}), renewable: true });
     for (const message of messages) {
       let candidate: Candidate;
       try {
@@ -172,12 +192,16 @@ export class DlqReplayer {
       } catch (error) {
         summary.failed++;
         // A pointer's envelope S3 could not give is not a malformed dead letter: it may be read next time.
-        const reason = error instanceof MalformedDeadLetterError ? `malformed dead letter: ${error.message}` : `could not read the envelope its pointer names from S3: ${describeError(error).message}`;
+        const reason =
+          error instanceof MalformedDeadLetterError
+            ? `malformed dead letter: ${error.message}`
+            : `could not read the envelope its pointer names from S3: ${describeError(error).message}`;
         summary.errors.push({ messageId: message.MessageId ?? '?', reason });
         leave({ message });
         continue;
       }
-      const { envelope } = candidate, { filter } = settings;
+      const { envelope } = candidate,
+        { filter } = settings;
       if (summary.contents) countDeadLetter(summary.contents, message, envelope);
       const refused = notAllowed(envelope, settings);
       if ((filter.topic && envelope.record.topic !== filter.topic) || (filter.errorType && envelope.error.type !== filter.errorType)) {
@@ -185,7 +209,10 @@ export class DlqReplayer {
         leave(candidate);
       } else if (envelope.replayCount >= this.options.replayLimit) {
         summary.skipped++;
-        summary.errors.push({ ...this.#where(message, envelope), reason: `replayed ${envelope.replayCount} times already (limit ${this.options.replayLimit}); left in the queue` });
+        summary.errors.push({
+          ...this.#where(message, envelope),
+          reason: `replayed ${envelope.replayCount} times already (limit ${this.options.replayLimit}); left in the queue`,
+        });
         leave(candidate);
       } else if (refused) {
         summary.failed++;
@@ -213,14 +240,20 @@ export class DlqReplayer {
       for (const c of items) {
         unwritten.add(c);
         summary.failed++;
-        summary.errors.push({ ...this.#where(c.message, c.envelope), reason: `produce failed, left in the queue: ${describeError(error).message}` });
+        summary.errors.push({
+          ...this.#where(c.message, c.envelope),
+          reason: `produce failed, left in the queue: ${describeError(error).message}`,
+        });
         leave(c);
       }
     }
     const produced = candidates.filter((c) => !unwritten.has(c));
     summary.replayed += produced.length;
     for (const { entry, error } of await this.#delete(produced, deadline)) {
-      summary.errors.push({ ...this.#where(entry.message, entry.envelope), reason: `replayed, but not deleted from the queue (it may be replayed again): ${describeError(error).message}` });
+      summary.errors.push({
+        ...this.#where(entry.message, entry.envelope),
+        reason: `replayed, but not deleted from the queue (it may be replayed again): ${describeError(error).message}`,
+      });
       left.push({ message: entry.message, renewable: false });
     }
   }
@@ -249,11 +282,16 @@ export class DlqReplayer {
     return sendWithPartialRetries(
       candidates,
       async (batch) => {
-        const out = await client.send(new sdk.DeleteMessageBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: batch.map((c, i) => ({ Id: String(i), ReceiptHandle: c.message.ReceiptHandle! })),
+        const out = await client.send(
+          new sdk.DeleteMessageBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: batch.map((c, i) => ({ Id: String(i), ReceiptHandle: c.message.ReceiptHandle! })),
+          }),
+        );
+        return (out.Failed ?? []).map((f) => ({
+          index: Number(f.Id),
+          error: new BatchEntryError(f.Code ?? 'Unknown', f.Message, f.SenderFault ?? false),
         }));
-        return (out.Failed ?? []).map((f) => ({ index: Number(f.Id), error: new BatchEntryError(f.Code ?? 'Unknown', f.Message, f.SenderFault ?? false) }));
       },
       this.#retry,
       deadline,
@@ -269,13 +307,21 @@ export class DlqReplayer {
     let bytes = 0;
     const flush = async () => {
       const kept = await this.#renew(batch);
-      for (const message of kept) summary.errors.push({ messageId: message.MessageId ?? '?', reason: 'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm' });
+      for (const message of kept)
+        summary.errors.push({
+          messageId: message.MessageId ?? '?',
+          reason:
+            'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm',
+        });
       release.push(...kept);
       batch = [];
       bytes = 0;
     };
     for (const l of renew) {
-      const attributes = Object.entries(l.message.MessageAttributes ?? {}).reduce((n, [name, a]) => n + name.length + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? ''), 0);
+      const attributes = Object.entries(l.message.MessageAttributes ?? {}).reduce(
+        (n, [name, a]) => n + name.length + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? ''),
+        0,
+      );
       const size = Buffer.byteLength(l.message.Body ?? '') + attributes + RENEWAL_ATTRIBUTES_BYTES;
       if (batch.length === 10 || (batch.length > 0 && bytes + size > SQS_MAX_BYTES)) await flush();
       batch.push(l);
@@ -297,31 +343,54 @@ export class DlqReplayer {
     for (const l of batch) {
       if (l.object) {
         const { sdk, client } = await loadS3();
-        const put = await client.send(new sdk.PutObjectCommand({ Bucket: l.object.bucket, Key: l.object.key, Body: l.object.body, ContentType: 'application/json' })).then(() => true, () => false);
-        if (!put) { keep.push(l.message); continue; } // its copy could not be stored: made visible instead
+        const put = await client
+          .send(
+            new sdk.PutObjectCommand({ Bucket: l.object.bucket, Key: l.object.key, Body: l.object.body, ContentType: 'application/json' }),
+          )
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!put) {
+          keep.push(l.message);
+          continue;
+        } // its copy could not be stored: made visible instead
       }
       ready.push(l);
     }
     if (ready.length === 0) return keep;
     const { sdk, client } = await loadSqs();
     const sent = await client
-      .send(new sdk.SendMessageBatchCommand({
-        QueueUrl: this.options.queueUrl,
-        Entries: ready.map(({ message }, i) => ({
-          Id: String(i),
-          MessageBody: message.Body!,
-          MessageAttributes: {
-            ...message.MessageAttributes,
-            [FIRST_SENT_ATTRIBUTE]: message.MessageAttributes?.[FIRST_SENT_ATTRIBUTE] ?? { DataType: 'Number', StringValue: message.Attributes?.SentTimestamp ?? String(Date.now()) },
-          },
-        })),
-      }))
-      .then((out) => new Set((out.Successful ?? []).map((s) => Number(s.Id))), () => new Set<number>());
+      .send(
+        new sdk.SendMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: ready.map(({ message }, i) => ({
+            Id: String(i),
+            MessageBody: message.Body!,
+            MessageAttributes: {
+              ...message.MessageAttributes,
+              [FIRST_SENT_ATTRIBUTE]: message.MessageAttributes?.[FIRST_SENT_ATTRIBUTE] ?? {
+                DataType: 'Number',
+                StringValue: message.Attributes?.SentTimestamp ?? String(Date.now()),
+              },
+            },
+          })),
+        }),
+      )
+      .then(
+        (out) => new Set((out.Successful ?? []).map((s) => Number(s.Id))),
+        () => new Set<number>(),
+      );
     const copied = ready.filter((_, i) => sent.has(i));
     keep.push(...ready.filter((_, i) => !sent.has(i)).map((l) => l.message));
     if (copied.length) {
       const out = await client
-        .send(new sdk.DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: copied.map((l, i) => ({ Id: String(i), ReceiptHandle: l.message.ReceiptHandle! })) }))
+        .send(
+          new sdk.DeleteMessageBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: copied.map((l, i) => ({ Id: String(i), ReceiptHandle: l.message.ReceiptHandle! })),
+          }),
+        )
         .catch(() => ({ Failed: copied.map((_, i) => ({ Id: String(i) })) }));
       keep.push(...(out.Failed ?? []).map((f) => copied[Number(f.Id)]!.message));
     }
@@ -335,10 +404,12 @@ export class DlqReplayer {
     for (let i = 0; i < messages.length; i += 10) {
       const batch = messages.slice(i, i + 10);
       await client
-        .send(new sdk.ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
-        }))
+        .send(
+          new sdk.ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+          }),
+        )
         .catch(() => undefined); // best effort: they become visible after the timeout anyway
     }
   }

@@ -12,7 +12,10 @@ let sqs: Promise<{ sdk: SqsModule; client: InstanceType<SqsModule['SQSClient']> 
 let s3: Promise<{ sdk: S3Module; client: InstanceType<S3Module['S3Client']> }> | undefined;
 
 export function loadSqs() {
-  return (sqs ??= import('@aws-sdk/client-sqs').then((sdk) => ({ sdk, client: new sdk.SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: false }) })));
+  return (sqs ??= import('@aws-sdk/client-sqs').then((sdk) => ({
+    sdk,
+    client: new sdk.SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: false }),
+  })));
 }
 
 export function loadS3() {

@@ -69,7 +69,9 @@ function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
   const value = env[ENV.reportBatchItemFailures];
   if (value === undefined || value === '' || value === 'true') return true;
   if (value === 'false') return false;
-  throw new ConfigurationError(`${ENV.reportBatchItemFailures} is "${value}"; it must be true or false (the CDK construct sets it from the mapping's reportBatchItemFailures).`);
+  throw new ConfigurationError(
+    `${ENV.reportBatchItemFailures} is "${value}"; it must be true or false (the CDK construct sets it from the mapping's reportBatchItemFailures).`,
+  );
 }
 
 /** Validated options, shared by every invocation of a handler. */
@@ -90,10 +92,13 @@ class ProcessorConfig implements RecordRunnerConfig {
       throw new ConfigurationError(`ordering must be 'partition' or 'key', got "${options.ordering}".`);
     }
     const concurrency = options.concurrency ?? 16;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigurationError(`concurrency must be a whole number ≥ 1, got ${concurrency}.`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new ConfigurationError(`concurrency must be a whole number ≥ 1, got ${concurrency}.`);
     const margin = options.timeSafetyMarginMs;
     if (margin !== undefined && !(Number.isFinite(margin) && margin >= 0)) {
-      throw new ConfigurationError(`timeSafetyMarginMs must be a finite number of milliseconds ≥ 0, got ${margin}; leave it out for the default ${DEFAULT_TIME_SAFETY_MARGIN_MS}.`);
+      throw new ConfigurationError(
+        `timeSafetyMarginMs must be a finite number of milliseconds ≥ 0, got ${margin}; leave it out for the default ${DEFAULT_TIME_SAFETY_MARGIN_MS}.`,
+      );
     }
     this.retry = new RetryPolicy(options.retry);
     this.deserializeValue = resolveDeserializer(options.deserializer ?? 'json', 'value');
@@ -172,7 +177,8 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       }
       await deadLetters.flush();
       const response = ledger.response(config.reportBatchItemFailures);
-      if (response.batchItemFailures.length > 0) config.logger.warn('reporting partitions for redelivery', { batchItemFailures: response.batchItemFailures });
+      if (response.batchItemFailures.length > 0)
+        config.logger.warn('reporting partitions for redelivery', { batchItemFailures: response.batchItemFailures });
       failed = false;
       return response;
     } finally {
@@ -191,7 +197,12 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
   }
 
   // The whole batch in one call; false when it threw and the records must be isolated.
-  async #batchSucceeded(runner: RecordRunner, ledger: OutcomeLedger, context: Context, processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>): Promise<boolean> {
+  async #batchSucceeded(
+    runner: RecordRunner,
+    ledger: OutcomeLedger,
+    context: Context,
+    processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>,
+  ): Promise<boolean> {
     const { partitions } = ledger.event;
     const records: KafkaRecord<unknown, unknown>[] = [];
     for (const p of partitions) for (const r of p.entries) records.push(recordAt(p, r));
@@ -200,7 +211,9 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       await processBatch(records, context);
     } catch (error) {
       // The error's type only: its message may quote a record, and each record's own failure is reported on its own.
-      this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', { errorType: describeError(error).type });
+      this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', {
+        errorType: describeError(error).type,
+      });
       return false;
     }
     for (const p of partitions) ledger.topicStats(p.topic).processed += p.entries.length;

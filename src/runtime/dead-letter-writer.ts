@@ -39,11 +39,20 @@ export const awsDeadLetterTransport: DeadLetterTransport = {
   async sendMessageBatch(queueUrl, entries, signal) {
     const { sdk, client } = await loadSqs();
     const out = await client.send(new sdk.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), { abortSignal: signal });
-    return { failed: (out.Failed ?? []).map((f) => ({ Id: f.Id!, SenderFault: f.SenderFault ?? false, Code: f.Code ?? 'Unknown', ...(f.Message ? { Message: f.Message } : {}) })) };
+    return {
+      failed: (out.Failed ?? []).map((f) => ({
+        Id: f.Id!,
+        SenderFault: f.SenderFault ?? false,
+        Code: f.Code ?? 'Unknown',
+        ...(f.Message ? { Message: f.Message } : {}),
+      })),
+    };
   },
   async putObject(bucket, key, body, signal) {
     const { sdk, client } = await loadS3();
-    await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }), { abortSignal: signal });
+    await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }), {
+      abortSignal: signal,
+    });
   },
 };
 
@@ -153,7 +162,12 @@ export class DeadLetterWriter {
       errorType: { DataType: 'String' as const, StringValue: sqsSafeAttribute(envelope.error.type.slice(0, 256)) || 'Error' },
     };
     // SQS counts names, data types and values in bytes (UTF-8), towards the same 1 MiB as the body.
-    const attributeBytes = 'topic'.length + 'errorType'.length + 12 + Buffer.byteLength(attributes.topic.StringValue) + Buffer.byteLength(attributes.errorType.StringValue);
+    const attributeBytes =
+      'topic'.length +
+      'errorType'.length +
+      12 +
+      Buffer.byteLength(attributes.topic.StringValue) +
+      Buffer.byteLength(attributes.errorType.StringValue);
     const entry: Entry = { envelope, body, attributes, bytes: byteLength(body) + attributeBytes };
     if (this.#batchBytes + Math.min(entry.bytes, SQS_MAX_BYTES) > SQS_MAX_BYTES) this.#dispatch();
     this.#batch.push(entry);
@@ -191,7 +205,11 @@ export class DeadLetterWriter {
     const ready: Entry[] = [];
     for (const entry of entries) {
       if (entry.bytes + RENEWAL_ATTRIBUTES_BYTES <= SQS_MAX_BYTES) ready.push(entry);
-      else await this.#offload(entry).then(() => ready.push(entry), (error) => this.#unsent.push({ envelope: entry.envelope, error }));
+      else
+        await this.#offload(entry).then(
+          () => ready.push(entry),
+          (error) => this.#unsent.push({ envelope: entry.envelope, error }),
+        );
     }
     const unsent = await sendWithPartialRetries(
       ready,
@@ -213,7 +231,10 @@ export class DeadLetterWriter {
   async #offload(entry: Entry): Promise<void> {
     const { bucket } = this.#options;
     const { record } = entry.envelope;
-    if (!bucket) throw new ConfigurationError(`The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no ${ENV.deadLetterBucket} is set to hold it.`);
+    if (!bucket)
+      throw new ConfigurationError(
+        `The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no ${ENV.deadLetterBucket} is set to hold it.`,
+      );
     const key = `${DEAD_LETTER_PREFIX}${encodeURIComponent(record.topic)}/${record.partition}/${record.offset}-${Date.now()}.json`;
     const [failure] = await sendWithPartialRetries(
       [entry.body],

@@ -21,7 +21,11 @@ export interface DeadLetterSettings {
   readonly logRecordContents: boolean;
 }
 
-const coordinates = (r: { topic: string; partition: number; offset: number }) => ({ topic: r.topic, partition: r.partition, offset: r.offset });
+const coordinates = (r: { topic: string; partition: number; offset: number }) => ({
+  topic: r.topic,
+  partition: r.partition,
+  offset: r.offset,
+});
 
 /**
  * One invocation's dead letters: each record that failed for good becomes an envelope, sent at
@@ -66,7 +70,12 @@ export class DeadLetters {
 
   #writerFor(queueUrl: string): DeadLetterWriter {
     const { bucket, transport } = this.settings;
-    return (this.#writer ??= new DeadLetterWriter({ queueUrl, deadline: this.deadline, ...(bucket ? { bucket } : {}), ...(transport ? { transport } : {}) }));
+    return (this.#writer ??= new DeadLetterWriter({
+      queueUrl,
+      deadline: this.deadline,
+      ...(bucket ? { bucket } : {}),
+      ...(transport ? { transport } : {}),
+    }));
   }
 
   /** Waits for every dead letter; records whose dead letter is not in SQS are to be redelivered. */
@@ -74,9 +83,12 @@ export class DeadLetters {
     if (this.#envelopes.length === 0) return;
     if (!this.settings.queueUrl) {
       for (const e of this.#envelopes) this.#undeliverable(e);
-      this.logger.error(`DLQ_URL is not set, so ${this.#envelopes.length} records that failed for good could not be dead-lettered; their partitions will be redelivered from them. Set DLQ_URL (the CDK construct does).`, {
-        records: this.#envelopes.slice(0, LOGGED_DEAD_LETTERS).map((e) => coordinates(e.record)),
-      });
+      this.logger.error(
+        `DLQ_URL is not set, so ${this.#envelopes.length} records that failed for good could not be dead-lettered; their partitions will be redelivered from them. Set DLQ_URL (the CDK construct does).`,
+        {
+          records: this.#envelopes.slice(0, LOGGED_DEAD_LETTERS).map((e) => coordinates(e.record)),
+        },
+      );
       return;
     }
     const { unsent } = await this.#writer!.flush();
@@ -85,7 +97,10 @@ export class DeadLetters {
       failed.add(envelope);
       this.#undeliverable(envelope);
       // SQS's and S3's errors name the problem, never the body.
-      this.logger.error('dead letter could not be written; the record will be redelivered', { ...coordinates(envelope.record), error: describeError(error).message });
+      this.logger.error('dead letter could not be written; the record will be redelivered', {
+        ...coordinates(envelope.record),
+        error: describeError(error).message,
+      });
     }
     const written = failed.size === 0 ? this.#envelopes : this.#envelopes.filter((e) => !failed.has(e));
     for (const e of written) this.ledger.topicStats(e.record.topic).deadLettered++;
@@ -109,7 +124,9 @@ export class DeadLetters {
         ...coordinates(e.record),
         attempts: e.attempts,
         // An error message may quote the record (user code's, a library's): only with logRecordContents.
-        ...(logRecordContents ? { error: { name: e.error.type, message: e.error.message }, key: e.record.key, value: e.record.value } : { error: { name: e.error.type } }),
+        ...(logRecordContents
+          ? { error: { name: e.error.type, message: e.error.message }, key: e.record.key, value: e.record.value }
+          : { error: { name: e.error.type } }),
       })),
       ...(written.length > LOGGED_DEAD_LETTERS ? { recordsNotListed: written.length - LOGGED_DEAD_LETTERS } : {}),
     });

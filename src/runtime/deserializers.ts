@@ -33,12 +33,18 @@ function invalidJson(error: unknown, byteLength: number): string {
 }
 
 /** Resolves a deserializer option to a function that turns null into null and wraps errors. */
-export function resolveDeserializer<T>(option: Deserializer<T>, what: 'key' | 'value'): (bytes: Buffer | null, record: KafkaRecord<unknown, unknown>) => T | null {
+export function resolveDeserializer<T>(
+  option: Deserializer<T>,
+  what: 'key' | 'value',
+): (bytes: Buffer | null, record: KafkaRecord<unknown, unknown>) => T | null {
   // Own names only: 'toString' or 'constructor' would otherwise find Object's inherited methods.
-  const fn = (typeof option === 'function' ? option : Object.hasOwn(builtIn, option) ? builtIn[option] : undefined) as DeserializerFn<T> | undefined;
+  const fn = (typeof option === 'function' ? option : Object.hasOwn(builtIn, option) ? builtIn[option] : undefined) as
+    DeserializerFn<T> | undefined;
   if (!fn) {
     const setting = what === 'key' ? 'keyDeserializer' : 'deserializer';
-    throw new ConfigurationError(`Unknown ${what} deserializer ${JSON.stringify(String(option))}: set ${setting} to 'json', 'string', 'bytes' or a function, or leave it out${what === 'key' ? ' (record.key is then the key\'s bytes)' : ' (JSON)'}.`);
+    throw new ConfigurationError(
+      `Unknown ${what} deserializer ${JSON.stringify(String(option))}: set ${setting} to 'json', 'string', 'bytes' or a function, or leave it out${what === 'key' ? " (record.key is then the key's bytes)" : ' (JSON)'}.`,
+    );
   }
   return (bytes, record) => {
     if (bytes === null) return null;

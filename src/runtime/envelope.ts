@@ -122,23 +122,33 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
   }
   const m = parsed as Record<string, unknown>;
   if (typeof m !== 'object' || m === null) throw new MalformedDeadLetterError('the body is not a JSON object');
-  if (m.version !== 1) throw new MalformedDeadLetterError(`unsupported envelope version ${shown(m.version)} (this code reads version 1)`, { fields: ['version'] });
+  if (m.version !== 1)
+    throw new MalformedDeadLetterError(`unsupported envelope version ${shown(m.version)} (this code reads version 1)`, {
+      fields: ['version'],
+    });
   const r = m.record as Record<string, unknown> | undefined;
   if (typeof r !== 'object' || r === null || !isString(r.topic) || !Number.isInteger(r.partition) || !Number.isInteger(r.offset)) {
     throw new MalformedDeadLetterError('"record" must hold topic, partition and offset', { fields: ['record'] });
   }
   if (m.kind === 'kafka-dead-letter-pointer') {
     const s3 = m.s3 as Record<string, unknown> | undefined;
-    if (!s3 || !isString(s3.bucket) || !isString(s3.key)) throw new MalformedDeadLetterError('"s3" must hold bucket and key', { fields: ['s3'] });
+    if (!s3 || !isString(s3.bucket) || !isString(s3.key))
+      throw new MalformedDeadLetterError('"s3" must hold bucket and key', { fields: ['s3'] });
     return m as unknown as DeadLetterPointer;
   }
   if (m.kind !== 'kafka-dead-letter') throw new MalformedDeadLetterError(`unknown kind ${shown(m.kind)}`, { fields: ['kind'] });
-  if (!isNullableBase64(r.key) || !isNullableBase64(r.value)) throw new MalformedDeadLetterError('record.key and record.value must be base64 or null', { fields: ['record.key', 'record.value'] });
-  if (typeof r.timestamp !== 'number') throw new MalformedDeadLetterError('record.timestamp must be a number', { fields: ['record.timestamp'] });
+  if (!isNullableBase64(r.key) || !isNullableBase64(r.value))
+    throw new MalformedDeadLetterError('record.key and record.value must be base64 or null', { fields: ['record.key', 'record.value'] });
+  if (typeof r.timestamp !== 'number')
+    throw new MalformedDeadLetterError('record.timestamp must be a number', { fields: ['record.timestamp'] });
   const headers = r.headers;
-  if (!Array.isArray(headers) || !headers.every((h: { name?: unknown; value?: unknown }) => isString(h?.name) && isNullableBase64(h.value))) {
+  if (
+    !Array.isArray(headers) ||
+    !headers.every((h: { name?: unknown; value?: unknown }) => isString(h?.name) && isNullableBase64(h.value))
+  ) {
     throw new MalformedDeadLetterError('record.headers must be a list of {name, value: base64}', { fields: ['record.headers'] });
   }
-  if (!Number.isInteger(m.replayCount) || (m.replayCount as number) < 0) throw new MalformedDeadLetterError('replayCount must be a whole number ≥ 0', { fields: ['replayCount'] });
+  if (!Number.isInteger(m.replayCount) || (m.replayCount as number) < 0)
+    throw new MalformedDeadLetterError('replayCount must be a whole number ≥ 0', { fields: ['replayCount'] });
   return m as unknown as DeadLetterEnvelope;
 }

@@ -46,7 +46,18 @@ export function recordAt(p: PartitionBatch, r: KafkaEventRecord): KafkaRecord {
   if (r.value === undefined || r.value === null) value = null;
   else if (typeof r.value === 'string') value = r.value;
   else value = Buffer.from(jsonText(r.value)).toString('base64'); // schema registry in JSON mode: JSON already
-  return new KafkaRecord(p.topic, p.partition, r.offset, r.timestamp, r.timestampType, r.key ?? null, value, r.headers ?? NO_HEADERS, r.keySchemaMetadata, r.valueSchemaMetadata);
+  return new KafkaRecord(
+    p.topic,
+    p.partition,
+    r.offset,
+    r.timestamp,
+    r.timestampType,
+    r.key ?? null,
+    value,
+    r.headers ?? NO_HEADERS,
+    r.keySchemaMetadata,
+    r.valueSchemaMetadata,
+  );
 }
 
 /**
@@ -122,7 +133,9 @@ export function decodeEvent(event: unknown): DecodedEvent {
   if (typeof event !== 'object' || event === null) fail(`expected an object, got ${event === null ? 'null' : typeof event}.`);
   const e = event as Partial<KafkaEvent>;
   if (!EVENT_SOURCES.has(e.eventSource as string)) {
-    fail(`eventSource is ${JSON.stringify(e.eventSource)}; this handler takes events from a Kafka event source mapping ("aws:kafka" or "SelfManagedKafka").`);
+    fail(
+      `eventSource is ${JSON.stringify(e.eventSource)}; this handler takes events from a Kafka event source mapping ("aws:kafka" or "SelfManagedKafka").`,
+    );
   }
   if (typeof e.records !== 'object' || e.records === null || Array.isArray(e.records)) {
     fail('"records" must be an object keyed "<topic>-<partition>".');
@@ -135,20 +148,27 @@ export function decodeEvent(event: unknown): DecodedEvent {
     const topic = first?.topic;
     const partition = first?.partition;
     if (typeof topic !== 'string' || !Number.isInteger(partition) || id !== `${topic}-${partition}`) {
-      fail(`records["${id}"][0] has topic ${JSON.stringify(topic)} and partition ${JSON.stringify(partition)}, which do not match the key "${id}".`);
+      fail(
+        `records["${id}"][0] has topic ${JSON.stringify(topic)} and partition ${JSON.stringify(partition)}, which do not match the key "${id}".`,
+      );
     }
     let byteCount = 0;
     for (let i = 0; i < list.length; i++) {
       const r = list[i] as KafkaEventRecord;
       if (typeof r !== 'object' || r === null) fail(`${at(id, i)} must be an object.`);
       if (r.topic !== topic || r.partition !== partition) fail(`${at(id, i)} belongs to ${r.topic}-${r.partition}, not ${id}.`);
-      if (!Number.isSafeInteger(r.offset) || r.offset < 0) fail(`${at(id, i)}.offset must be a non-negative integer, got ${JSON.stringify(r.offset)}.`);
+      if (!Number.isSafeInteger(r.offset) || r.offset < 0)
+        fail(`${at(id, i)}.offset must be a non-negative integer, got ${JSON.stringify(r.offset)}.`);
       if (typeof r.timestamp !== 'number') fail(`${at(id, i)}.timestamp must be a number (epoch ms), got ${JSON.stringify(r.timestamp)}.`);
-      if (!isTimestampType(r.timestampType)) fail(`${at(id, i)}.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got ${JSON.stringify(r.timestampType)}.`);
+      if (!isTimestampType(r.timestampType))
+        fail(`${at(id, i)}.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got ${JSON.stringify(r.timestampType)}.`);
       const key = r.key ?? null;
       if (key !== null && typeof key !== 'string') fail(`${at(id, i)}.key must be a base64 string or null, got ${typeof key}.`);
-      if (r.headers !== undefined && r.headers !== null && !Array.isArray(r.headers)) fail(`${at(id, i)}.headers must be an array of {name: [bytes]} objects.`);
-      byteCount += (key === null ? 0 : base64ByteLength(key)) + (typeof r.value === 'string' ? base64ByteLength(r.value) : r.value == null ? 0 : Buffer.byteLength(jsonText(r.value)));
+      if (r.headers !== undefined && r.headers !== null && !Array.isArray(r.headers))
+        fail(`${at(id, i)}.headers must be an array of {name: [bytes]} objects.`);
+      byteCount +=
+        (key === null ? 0 : base64ByteLength(key)) +
+        (typeof r.value === 'string' ? base64ByteLength(r.value) : r.value == null ? 0 : Buffer.byteLength(jsonText(r.value)));
     }
     partitions.push({ id, topic, partition, entries: list as KafkaEventRecord[], byteCount });
   }

@@ -12,8 +12,14 @@ export type { TelemetryOptions } from './telemetry.js';
 export type { DeadLetterTransport, OutgoingMessage, FailedEntry } from './dead-letter-writer.js';
 export { KafkaConsumersError, ConfigurationError, type ErrorDescription } from '../contract/errors.js';
 export {
-  NonRetryableError, DeserializationError, InvalidEventError, WholeBatchRetryError, MalformedDeadLetterError,
-  type DeserializationErrorOptions, type RecordCoordinates, type Redelivery,
+  NonRetryableError,
+  DeserializationError,
+  InvalidEventError,
+  WholeBatchRetryError,
+  MalformedDeadLetterError,
+  type DeserializationErrorOptions,
+  type RecordCoordinates,
+  type Redelivery,
 } from './errors.js';
 export type { DeadLetterEnvelope, DeadLetterPointer } from './envelope.js';
 

@@ -12,7 +12,10 @@ export class OutcomeLedger {
   readonly stats = new Map<string, TopicStats>();
   readonly #redeliverFrom = new Map<string, number>();
 
-  constructor(readonly event: DecodedEvent, started: number) {
+  constructor(
+    readonly event: DecodedEvent,
+    started: number,
+  ) {
     for (const p of event.partitions) {
       const s = this.topicStats(p.topic);
       s.received += p.entries.length;

@@ -46,7 +46,8 @@ function messageStart(body: Buffer, wireFormat: WireFormat): number {
   if (wireFormat === 'glue') return readVarint(body, 0)[1];
   const [zigzagCount, first] = readVarint(body, 0);
   const count = unzigzag(zigzagCount);
-  if (count < 0 || count > body.length - first) throw new MalformedDataError(`its message-index count is ${count}, with ${body.length - first} bytes left`);
+  if (count < 0 || count > body.length - first)
+    throw new MalformedDataError(`its message-index count is ${count}, with ${body.length - first} bytes left`);
   let at = first;
   for (let i = 0; i < count; i++) at = readVarint(body, at)[1];
   return at;
@@ -62,7 +63,9 @@ function messageStart(body: Buffer, wireFormat: WireFormat): number {
 export function protobufDeserializer<T = unknown>(options: ProtobufDeserializerOptions): DeserializerFn<T> {
   const { type, wireFormat } = options;
   if (typeof type?.decode !== 'function') {
-    throw new ConfigurationError('protobufDeserializer: `type` must be a protobufjs message type (root.lookupType(name)) or a generated message class, with a decode function.');
+    throw new ConfigurationError(
+      'protobufDeserializer: `type` must be a protobufjs message type (root.lookupType(name)) or a generated message class, with a decode function.',
+    );
   }
   const name = type.fullName?.replace(/^\./, '') ?? 'the message type';
   return framedDeserializer('Protobuf', wireFormat, (body) => {

@@ -111,7 +111,13 @@ export class RecordRunner {
       }
       const delay = retry.delayMs(attempt);
       if (Date.now() + delay >= this.#deadline) return false;
-      logger.debug('retrying record', { topic: record.topic, partition: record.partition, offset: record.offset, attempt, errorType: describeError(error).type });
+      logger.debug('retrying record', {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        attempt,
+        errorType: describeError(error).type,
+      });
       await sleep(delay);
       stats.retried++;
       try {

@@ -53,7 +53,10 @@ export function decodeField(record: KafkaRecord<unknown, unknown>, field: 'key' 
   const bytes = Buffer.from(text, 'base64');
   if (bytes.length !== base64ByteLength(text)) {
     // Its length only: the text is the record's content, which stays out of errors and logs.
-    throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters).`, { field, record });
+    throw new DeserializationError(
+      `The ${field} of ${record.partitionKey}@${record.offset} is not valid base64 (${text.length} characters).`,
+      { field, record },
+    );
   }
   return bytes;
 }
@@ -79,7 +82,8 @@ export function eventHeaderList(record: KafkaRecord<unknown, unknown>): KafkaHea
     if (typeof entry !== 'object' || entry === null) throw invalidHeader(record, i, 'is not a {name: [bytes]} object');
     // Object.entries: own keys only, so names like `__proto__` or `toString` are headers like any other.
     for (const [name, bytes] of Object.entries(entry)) {
-      if (!Array.isArray(bytes) || !bytes.every(isEventByte)) throw invalidHeader(record, i, `(${name.length} characters long) is not a list of bytes from -128 to 255`);
+      if (!Array.isArray(bytes) || !bytes.every(isEventByte))
+        throw invalidHeader(record, i, `(${name.length} characters long) is not a list of bytes from -128 to 255`);
       list.push({ name, value: Buffer.from(bytes) }); // Buffer.from masks each number with 0xff
     }
   }
@@ -89,7 +93,9 @@ export function eventHeaderList(record: KafkaRecord<unknown, unknown>): KafkaHea
 const isEventByte = (b: unknown) => Number.isInteger(b) && (b as number) >= -128 && (b as number) <= 255;
 
 function invalidHeader(record: KafkaRecord<unknown, unknown>, index: number, what: string): InvalidEventError {
-  return new InvalidEventError(`Invalid Kafka event: header ${index} of ${record.partitionKey}@${record.offset} ${what}; Lambda sends each header as {"<name>": [bytes]}.`);
+  return new InvalidEventError(
+    `Invalid Kafka event: header ${index} of ${record.partitionKey}@${record.offset} ${what}; Lambda sends each header as {"<name>": [bytes]}.`,
+  );
 }
 
 const NOT_DESERIALIZED: unique symbol = Symbol('not deserialized');

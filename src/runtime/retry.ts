@@ -30,7 +30,10 @@ export class RetryPolicy {
   readonly #isRetryable: (error: unknown) => boolean;
   readonly #nonRetryable: ReadonlyArray<new (...args: never[]) => Error>;
 
-  constructor(options: RetryOptions = {}, private readonly random: () => number = Math.random) {
+  constructor(
+    options: RetryOptions = {},
+    private readonly random: () => number = Math.random,
+  ) {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 2000;
@@ -38,7 +41,9 @@ export class RetryPolicy {
       throw new ConfigurationError(`retry.maxAttempts must be a whole number ≥ 1, got ${this.maxAttempts}.`);
     }
     if (!(this.baseDelayMs >= 0) || !(this.maxDelayMs >= this.baseDelayMs)) {
-      throw new ConfigurationError(`retry delays must satisfy 0 ≤ baseDelayMs ≤ maxDelayMs, got ${this.baseDelayMs} and ${this.maxDelayMs}.`);
+      throw new ConfigurationError(
+        `retry delays must satisfy 0 ≤ baseDelayMs ≤ maxDelayMs, got ${this.baseDelayMs} and ${this.maxDelayMs}.`,
+      );
     }
     this.#isRetryable = options.isRetryable ?? (() => true);
     this.#nonRetryable = options.nonRetryableErrors ?? [];

@@ -20,7 +20,16 @@ export interface TopicStats {
 }
 
 /** Zeroed stats. The record runner keeps the last ones it counted in, for their layout (see record-runner.ts). */
-export const emptyTopicStats = (): TopicStats => ({ received: 0, processed: 0, retried: 0, deadLettered: 0, redelivered: 0, deadLetterErrors: 0, bytes: 0, maxRecordAgeMs: 0 });
+export const emptyTopicStats = (): TopicStats => ({
+  received: 0,
+  processed: 0,
+  retried: 0,
+  deadLettered: 0,
+  redelivered: 0,
+  deadLetterErrors: 0,
+  bytes: 0,
+  maxRecordAgeMs: 0,
+});
 
 export interface TelemetryOptions {
   /** CloudWatch namespace. @default `POWERTOOLS_METRICS_NAMESPACE`, else 'KafkaConsumer' */
@@ -51,7 +60,9 @@ export class Telemetry {
   #warnIfUnwatched(option: keyof TelemetryOptions, effective: string, variable: string): void {
     const watched = process.env[variable];
     if (watched === undefined || watched === effective) return;
-    this.logger.warn(`kafkaConsumer's telemetry.${option} is "${effective}", but ${variable} (which the KafkaConsumer construct sets, and its alarms and dashboard watch) is "${watched}": metrics published under "${effective}" reach no alarm. Leave telemetry.${option} out, or give the construct ${option === 'namespace' ? 'metricsNamespace' : 'serviceName'}: "${effective}".`);
+    this.logger.warn(
+      `kafkaConsumer's telemetry.${option} is "${effective}", but ${variable} (which the KafkaConsumer construct sets, and its alarms and dashboard watch) is "${watched}": metrics published under "${effective}" reach no alarm. Leave telemetry.${option} out, or give the construct ${option === 'namespace' ? 'metricsNamespace' : 'serviceName'}: "${effective}".`,
+    );
   }
 
   /** One EMF line per topic; when the event could not even be read, one line without a topic. */

@@ -41,16 +41,22 @@ function uuid(bytes: Buffer): string {
 function unframe(bytes: Buffer, wireFormat: WireFormat): Buffer {
   if (wireFormat === 'raw') return bytes;
   if (wireFormat === 'confluent') {
-    if (bytes.length < CONFLUENT_HEADER_BYTES) throw new MalformedDataError(`${bytes.length} bytes, fewer than the ${CONFLUENT_HEADER_BYTES}-byte header`);
-    if (bytes[0] !== CONFLUENT_MAGIC_BYTE) throw new MalformedDataError(`magic byte ${hex(bytes[0])}, expected ${hex(CONFLUENT_MAGIC_BYTE)}`);
+    if (bytes.length < CONFLUENT_HEADER_BYTES)
+      throw new MalformedDataError(`${bytes.length} bytes, fewer than the ${CONFLUENT_HEADER_BYTES}-byte header`);
+    if (bytes[0] !== CONFLUENT_MAGIC_BYTE)
+      throw new MalformedDataError(`magic byte ${hex(bytes[0])}, expected ${hex(CONFLUENT_MAGIC_BYTE)}`);
     return bytes.subarray(CONFLUENT_HEADER_BYTES);
   }
-  if (bytes.length < GLUE_HEADER_BYTES) throw new MalformedDataError(`${bytes.length} bytes, fewer than the ${GLUE_HEADER_BYTES}-byte header`);
-  if (bytes[0] !== GLUE_HEADER_VERSION) throw new MalformedDataError(`header version byte ${hex(bytes[0])}, expected ${hex(GLUE_HEADER_VERSION)}`);
+  if (bytes.length < GLUE_HEADER_BYTES)
+    throw new MalformedDataError(`${bytes.length} bytes, fewer than the ${GLUE_HEADER_BYTES}-byte header`);
+  if (bytes[0] !== GLUE_HEADER_VERSION)
+    throw new MalformedDataError(`header version byte ${hex(bytes[0])}, expected ${hex(GLUE_HEADER_VERSION)}`);
   const data = bytes.subarray(GLUE_HEADER_BYTES);
   if (bytes[1] === GLUE_COMPRESSION_NONE) return data;
   if (bytes[1] !== GLUE_COMPRESSION_ZLIB) {
-    throw new MalformedDataError(`compression byte ${hex(bytes[1])}, expected ${hex(GLUE_COMPRESSION_NONE)} (none) or ${hex(GLUE_COMPRESSION_ZLIB)} (zlib)`);
+    throw new MalformedDataError(
+      `compression byte ${hex(bytes[1])}, expected ${hex(GLUE_COMPRESSION_NONE)} (none) or ${hex(GLUE_COMPRESSION_ZLIB)} (zlib)`,
+    );
   }
   try {
     return inflateSync(data, { maxOutputLength: MAX_INFLATED_BYTES });
@@ -73,7 +79,9 @@ function schemaOf(bytes: Buffer, wireFormat: WireFormat): string {
  */
 export function framedDeserializer<T>(codec: 'Avro' | 'Protobuf', wireFormat: WireFormat, decode: (body: Buffer) => T): DeserializerFn<T> {
   if (!Object.hasOwn(FORMAT_NAMES, wireFormat)) {
-    throw new ConfigurationError(`wireFormat is ${JSON.stringify(wireFormat)}; use 'confluent', 'glue' or 'raw' (how the producer's serializer framed the ${codec} data).`);
+    throw new ConfigurationError(
+      `wireFormat is ${JSON.stringify(wireFormat)}; use 'confluent', 'glue' or 'raw' (how the producer's serializer framed the ${codec} data).`,
+    );
   }
   const expected = `${FORMAT_NAMES[wireFormat]} ${codec}`;
   const upperCodec = codec.toUpperCase();
@@ -81,7 +89,8 @@ export function framedDeserializer<T>(codec: 'Avro' | 'Protobuf', wireFormat: Wi
     const metadata = field === 'key' ? record.keySchemaMetadata : record.valueSchemaMetadata;
     let headerRead = false;
     try {
-      if (metadata) { // delivered in SOURCE format: Lambda took the header off
+      if (metadata) {
+        // delivered in SOURCE format: Lambda took the header off
         if (metadata.dataFormat !== undefined && metadata.dataFormat.toUpperCase() !== upperCodec) {
           throw new MalformedDataError(`the mapping's schema registry says the data format is ${metadata.dataFormat}`);
         }
@@ -94,7 +103,10 @@ export function framedDeserializer<T>(codec: 'Avro' | 'Protobuf', wireFormat: Wi
       const format = metadata
         ? `${codec} delivered by Lambda's schema registry integration (data format ${metadata.dataFormat ?? 'not given'}, schema ${metadata.schemaId ?? 'not given'})`
         : `${expected}${headerRead ? schemaOf(bytes, wireFormat) : ''}`;
-      throw new DeserializationError(`The ${field} of ${record.partitionKey}@${record.offset} is not ${format}: ${(error as Error).message}`, { cause: error, field, record });
+      throw new DeserializationError(
+        `The ${field} of ${record.partitionKey}@${record.offset} is not ${format}: ${(error as Error).message}`,
+        { cause: error, field, record },
+      );
     }
   };
 }

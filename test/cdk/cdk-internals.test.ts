@@ -10,8 +10,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import {
-  confluentRegistrySecretOf, glueRegistryPropsOf, mappingTopicAndId, mappingsUnder, onFailureBucketOf, onFailureTargetOf,
-  schemaRegistryConfigOf, schemaValidationAttributesOf,
+  confluentRegistrySecretOf,
+  glueRegistryPropsOf,
+  mappingTopicAndId,
+  mappingsUnder,
+  onFailureBucketOf,
+  onFailureTargetOf,
+  schemaRegistryConfigOf,
+  schemaValidationAttributesOf,
 } from '../../src/constructs/cdk-internals.js';
 
 const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
@@ -19,7 +25,12 @@ const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-Ab
 const valueOnly = [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }];
 
 const stackOf = () => new Stack(new App(), 'Internals', { env: { account: '123456789012', region: 'us-east-1' } });
-const functionIn = (stack: Stack) => new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = () => {};') });
+const functionIn = (stack: Stack) =>
+  new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = () => {};'),
+  });
 
 describe('aws-cdk-lib internals the constructs read', () => {
   it("reads S3OnFailureDestination's private bucket", () => {
@@ -30,15 +41,22 @@ describe('aws-cdk-lib internals the constructs read', () => {
   it("reads ConfluentSchemaRegistry's private props.secret", () => {
     const secret = secretsmanager.Secret.fromSecretCompleteArn(stackOf(), 'Secret', SECRET);
     const registry = new sources.ConfluentSchemaRegistry({
-      schemaRegistryUri: 'https://registry.example.com', eventRecordFormat: lambda.EventRecordFormat.JSON,
-      authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH, secret, schemaValidationConfigs: valueOnly,
+      schemaRegistryUri: 'https://registry.example.com',
+      eventRecordFormat: lambda.EventRecordFormat.JSON,
+      authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH,
+      secret,
+      schemaValidationConfigs: valueOnly,
     });
     expect(confluentRegistrySecretOf(registry)).toBe(secret);
   });
 
   it("reads GlueSchemaRegistry's private props", () => {
     const schemaRegistry = new glue.CfnRegistry(stackOf(), 'Registry', { name: 'orders-registry' });
-    const registry = new sources.GlueSchemaRegistry({ schemaRegistry, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: valueOnly });
+    const registry = new sources.GlueSchemaRegistry({
+      schemaRegistry,
+      eventRecordFormat: lambda.EventRecordFormat.SOURCE,
+      schemaValidationConfigs: valueOnly,
+    });
     expect(glueRegistryPropsOf(registry).schemaRegistry).toBe(schemaRegistry);
   });
 
@@ -46,13 +64,20 @@ describe('aws-cdk-lib internals the constructs read', () => {
     const stack = stackOf();
     const fn = functionIn(stack);
     const queue = new sqs.Queue(stack, 'OnFailure');
-    fn.addEventSource(new sources.ManagedKafkaEventSource({
-      clusterArn: CLUSTER, topic: 'orders', startingPosition: lambda.StartingPosition.TRIM_HORIZON, onFailure: new sources.SqsDlq(queue),
-      provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 1 },
-      schemaRegistryConfig: new sources.GlueSchemaRegistry({
-        schemaRegistryArn: 'arn:aws:glue:us-east-1:123456789012:registry/orders-registry', eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: valueOnly,
+    fn.addEventSource(
+      new sources.ManagedKafkaEventSource({
+        clusterArn: CLUSTER,
+        topic: 'orders',
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        onFailure: new sources.SqsDlq(queue),
+        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 1 },
+        schemaRegistryConfig: new sources.GlueSchemaRegistry({
+          schemaRegistryArn: 'arn:aws:glue:us-east-1:123456789012:registry/orders-registry',
+          eventRecordFormat: lambda.EventRecordFormat.SOURCE,
+          schemaValidationConfigs: valueOnly,
+        }),
       }),
-    }));
+    );
     const mappings = mappingsUnder(fn);
     expect(mappings).toHaveLength(1);
     const mapping = mappings[0]!;

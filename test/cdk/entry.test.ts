@@ -13,18 +13,26 @@ const unbundled = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks'
 describe('KafkaConsumer entry', () => {
   it('is required: synth names it and how to give it', () => {
     const { entry: _omitted, ...withoutEntry } = base;
-    expect(() => new KafkaConsumer(unbundled(), 'Consumer', withoutEntry as KafkaConsumerProps))
-      .toThrow(new ConstructPropsError('entry', "entry is not set: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url))."));
+    expect(() => new KafkaConsumer(unbundled(), 'Consumer', withoutEntry as KafkaConsumerProps)).toThrow(
+      new ConstructPropsError(
+        'entry',
+        "entry is not set: give the path of your handler file (written with kafkaConsumer()), for example fileURLToPath(new URL('./handler.ts', import.meta.url)).",
+      ),
+    );
   });
 
   it('must name an existing file', () => {
-    expect(() => new KafkaConsumer(unbundled(), 'Consumer', { ...base, entry: '/nowhere/handler.ts' })).toThrow(/entry is "\/nowhere\/handler\.ts", which does not exist/);
+    expect(() => new KafkaConsumer(unbundled(), 'Consumer', { ...base, entry: '/nowhere/handler.ts' })).toThrow(
+      /entry is "\/nowhere\/handler\.ts", which does not exist/,
+    );
   });
 
   it("defaults to the example consumer only in this repository's stack", () => {
     const { entry: _omitted, ...withoutEntry } = base;
     // Without the default, the consumer's own check above would throw.
-    expect(() => new KafkaConsumersStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Repo', { consumer: withoutEntry })).not.toThrow();
+    expect(
+      () => new KafkaConsumersStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Repo', { consumer: withoutEntry }),
+    ).not.toThrow();
     expect(EXAMPLE_CONSUMER_ENTRY).toMatch(/app\/consumer\/index\.ts$/);
   });
 });

@@ -17,15 +17,29 @@ describe('KafkaConsumersStack', () => {
 
   it('maps every setting onto the event source mapping', () => {
     const t = synth({
-      topics: ['orders', 'payments'], batchSize: 500, maxBatchingWindow: Duration.seconds(7), startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 1_700_000_000,
-      provisionedPollerConfig: { minimumPollers: 2, maximumPollers: 20, pollerGroupName: 'shared' }, retryAttempts: 4, maxRecordAge: Duration.hours(1), bisectBatchOnError: true,
+      topics: ['orders', 'payments'],
+      batchSize: 500,
+      maxBatchingWindow: Duration.seconds(7),
+      startingPosition: 'AT_TIMESTAMP',
+      startingPositionTimestamp: 1_700_000_000,
+      provisionedPollerConfig: { minimumPollers: 2, maximumPollers: 20, pollerGroupName: 'shared' },
+      retryAttempts: 4,
+      maxRecordAge: Duration.hours(1),
+      bisectBatchOnError: true,
     });
     const ms = mappings(t);
     expect(ms.map((m) => m.Topics)).toEqual([['orders'], ['payments']]);
     expect(ms[0]).toMatchObject({
-      BatchSize: 500, MaximumBatchingWindowInSeconds: 7, StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: 1_700_000_000,
-      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 20, PollerGroupName: 'shared' }, MaximumRetryAttempts: 4, MaximumRecordAgeInSeconds: 3600,
-      BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'], EventSourceArn: CLUSTER,
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 7,
+      StartingPosition: 'AT_TIMESTAMP',
+      StartingPositionTimestamp: 1_700_000_000,
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 20, PollerGroupName: 'shared' },
+      MaximumRetryAttempts: 4,
+      MaximumRecordAgeInSeconds: 3600,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: CLUSTER,
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'orders-group-orders' },
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/OnFailureQueue/), 'Arn'] } } },
     });
@@ -33,41 +47,80 @@ describe('KafkaConsumersStack', () => {
 
   it('uses Lambda defaults where nothing is set, in provisioned mode with partial batch responses on', () => {
     const [m] = mappings(template);
-    expect(m).toMatchObject({ BatchSize: 100, StartingPosition: 'TRIM_HORIZON', FunctionResponseTypes: ['ReportBatchItemFailures'], ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 } });
+    expect(m).toMatchObject({
+      BatchSize: 100,
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
+    });
     expect(m.MaximumBatchingWindowInSeconds).toBeUndefined();
     expect(m.MaximumRetryAttempts).toBeUndefined();
     expect(mappings(synth({ reportBatchItemFailures: false }))[0].FunctionResponseTypes).toBeUndefined();
   });
 
   it('builds the functions for Node.js 24 on ARM64 with the wiring they read', () => {
-    const stack = new KafkaConsumersStack(new App(), 'Wired', { consumer: { ...base, memorySize: 2048, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 } });
+    const stack = new KafkaConsumersStack(new App(), 'Wired', {
+      consumer: { ...base, memorySize: 2048, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 },
+    });
     const t = Template.fromStack(stack);
     const { consumer } = stack;
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 2048, Timeout: 120, ReservedConcurrentExecutions: 5,
-      Environment: { Variables: Match.objectLike({
-        // The dead-letter queue and bucket, not the on-failure queue or another resource.
-        DLQ_URL: stack.resolve(consumer.deadLetterQueue.queueUrl), DLQ_BUCKET: stack.resolve(consumer.deadLetterBucket.bucketName),
-        KAFKA_CONSUMER_GROUP: 'orders-group', REPORT_BATCH_ITEM_FAILURES: 'true', POWERTOOLS_METRICS_NAMESPACE: 'KafkaConsumer',
-      }) },
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 2048,
+      Timeout: 120,
+      ReservedConcurrentExecutions: 5,
+      Environment: {
+        Variables: Match.objectLike({
+          // The dead-letter queue and bucket, not the on-failure queue or another resource.
+          DLQ_URL: stack.resolve(consumer.deadLetterQueue.queueUrl),
+          DLQ_BUCKET: stack.resolve(consumer.deadLetterBucket.bucketName),
+          KAFKA_CONSUMER_GROUP: 'orders-group',
+          REPORT_BATCH_ITEM_FAILURES: 'true',
+          POWERTOOLS_METRICS_NAMESPACE: 'KafkaConsumer',
+        }),
+      },
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x', Timeout: 300,
-      Environment: { Variables: Match.objectLike({ KAFKA_AUTH: 'iam', KAFKA_BROKERS: 'b-1:9098', REPLAY_ALLOWED_TOPICS: 'orders', REPLAY_MAX_COUNT: '3', KAFKA_COMPRESSION: 'none' }) },
+      Runtime: 'nodejs24.x',
+      Timeout: 300,
+      Environment: {
+        Variables: Match.objectLike({
+          KAFKA_AUTH: 'iam',
+          KAFKA_BROKERS: 'b-1:9098',
+          REPLAY_ALLOWED_TOPICS: 'orders',
+          REPLAY_MAX_COUNT: '3',
+          KAFKA_COMPRESSION: 'none',
+        }),
+      },
     });
   });
 
   it('tells the replay function the codec to produce with, and refuses one Kafka does not define', () => {
-    synth({}, { replayCompression: 'zstd' }).hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, Environment: { Variables: Match.objectLike({ KAFKA_COMPRESSION: 'zstd' }) } });
-    expect(() => synth({}, { replayCompression: 'brotli' as never })).toThrow('compression is "brotli"; it must be one of none, gzip, snappy, lz4, zstd.');
+    synth({}, { replayCompression: 'zstd' }).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 300,
+      Environment: { Variables: Match.objectLike({ KAFKA_COMPRESSION: 'zstd' }) },
+    });
+    expect(() => synth({}, { replayCompression: 'brotli' as never })).toThrow(
+      'compression is "brotli"; it must be one of none, gzip, snappy, lz4, zstd.',
+    );
   });
 
   it('creates an encrypted, SSL-only DLQ with 14-day retention and a locked-down bucket that expires objects', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })] },
     });
   });
@@ -80,7 +133,11 @@ describe('KafkaConsumersStack', () => {
     const t = Template.fromStack(stack);
     const keyArn = stack.resolve(key.keyArn);
     t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 86_400, KmsMasterKeyId: keyArn });
-    t.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn } }] } });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn } }],
+      },
+    });
     expect(() => synth({ deadLetterRetention: Duration.days(15) })).toThrow('deadLetterRetention is 1296000 s; it must be 60 s – 14 days.');
   });
 
@@ -113,17 +170,29 @@ describe('KafkaConsumersStack', () => {
     const app2 = new App();
     const holder = new KafkaConsumersStack(app2, 'Holder', { consumer: base });
     const topic = new sns.Topic(holder, 'Alerts');
-    const notified = new KafkaConsumersStack(app2, 'Notified', { consumer: { ...base, alarmTopic: topic, alarmThresholds: { offsetLag: 50 } } });
+    const notified = new KafkaConsumersStack(app2, 'Notified', {
+      consumer: { ...base, alarmTopic: topic, alarmThresholds: { offsetLag: 50 } },
+    });
     const tn = Template.fromStack(notified);
-    tn.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Threshold: 50, AlarmActions: [notified.resolve(topic.topicArn)] });
+    tn.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OffsetLag',
+      Threshold: 50,
+      AlarmActions: [notified.resolve(topic.topicArn)],
+    });
   });
 
   it.each([
     [{ batchSize: 0 }, 'batchSize is 0; it must be 1–10000.'],
     [{ batchSize: 10_001 }, 'batchSize is 10001; it must be 1–10000.'],
     [{ maxBatchingWindow: Duration.seconds(301) }, 'maxBatchingWindow is 301; it must be 0–300.'],
-    [{ provisionedPollerConfig: { minimumPollers: 0, maximumPollers: 2 } }, 'provisionedPollerConfig.minimumPollers is 0; it must be 1–200.'],
-    [{ provisionedPollerConfig: { minimumPollers: 5, maximumPollers: 2 } }, 'provisionedPollerConfig.minimumPollers (5) is greater than provisionedPollerConfig.maximumPollers (2).'],
+    [
+      { provisionedPollerConfig: { minimumPollers: 0, maximumPollers: 2 } },
+      'provisionedPollerConfig.minimumPollers is 0; it must be 1–200.',
+    ],
+    [
+      { provisionedPollerConfig: { minimumPollers: 5, maximumPollers: 2 } },
+      'provisionedPollerConfig.minimumPollers (5) is greater than provisionedPollerConfig.maximumPollers (2).',
+    ],
     [{ provisionedPollerConfig: { maximumPollers: 2.5 } }, 'provisionedPollerConfig.maximumPollers is 2.5; it must be a whole number.'],
     [{ pollerMode: 'sometimes' as never }, 'pollerMode is "sometimes"; it must be provisioned or on-demand.'],
     [{ retryAttempts: -2 }, 'retryAttempts is -2; it must be -1 or 0–10000.'],
@@ -132,11 +201,17 @@ describe('KafkaConsumersStack', () => {
     [{ memorySize: 100 }, 'memorySize is 100; it must be 128–10240 MB.'],
     // Lambda guide, "Configuring Amazon MSK event sources for Lambda": Kafka mappings support
     // functions with a timeout of at most 14 minutes.
-    [{ timeout: Duration.minutes(15) }, 'timeout is 900 s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).'],
+    [
+      { timeout: Duration.minutes(15) },
+      'timeout is 900 s; a function behind a Kafka event source mapping may have at most 14 minutes (840 s).',
+    ],
     [{ memorySize: 10_241 }, 'memorySize is 10241; it must be 128–10240 MB.'],
     [{ topics: [] }, 'topics is empty'],
     [{ startingPosition: 'AT_TIMESTAMP' as const }, 'AT_TIMESTAMP needs it'],
-    [{ timeout: Duration.seconds(5), recordRetry: { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000 } }, 'timeout is 5 s; with recordRetry\'s backoff (up to 7500 ms per record) and the 3 s safety margin it must be at least 12 s.'],
+    [
+      { timeout: Duration.seconds(5), recordRetry: { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000 } },
+      "timeout is 5 s; with recordRetry's backoff (up to 7500 ms per record) and the 3 s safety margin it must be at least 12 s.",
+    ],
     [{ cluster: { kind: 'msk' as const, clusterArn: 'arn:aws:kafka:nope', bootstrapServers: ['b:9098'] } }, 'is not an MSK cluster ARN'],
     [{ cluster: { kind: 'msk' as const, clusterArn: CLUSTER } }, 'cluster.bootstrapServers is empty'],
   ])('refuses %j with a message naming the prop', (props, message) => {
@@ -150,14 +225,22 @@ describe('the CDK app from the command line', () => {
   let runs = 0;
   const cdk = (args: string[]) => {
     const dir = path.join(outDir, String(runs++));
-    return { dir, ...spawnSync('npx', ['cdk', 'synth', '-q', '--output', dir, ...args], { encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } }) };
+    return {
+      dir,
+      ...spawnSync('npx', ['cdk', 'synth', '-q', '--output', dir, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+      }),
+    };
   };
 
   it('synthesizes offline, cdk-nag clean, with the context values on the mapping', () => {
     const out = cdk(['-c', 'batchSize=250', '-c', 'maxBatchingWindowSeconds=5']);
     expect(out.status, out.stderr).toBe(0);
     expect(out.stderr).not.toMatch(/AwsSolutions-/);
-    const template = JSON.parse(readFileSync(path.join(out.dir, 'KafkaConsumers.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const template = JSON.parse(readFileSync(path.join(out.dir, 'KafkaConsumers.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
     const mapping = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!;
     expect(mapping.Properties).toMatchObject({ BatchSize: 250, MaximumBatchingWindowInSeconds: 5, Topics: ['orders'] });
   });
@@ -169,7 +252,14 @@ describe('the CDK app from the command line', () => {
   });
 
   it('synthesizes a self-managed cluster without an ARN', () => {
-    const out = cdk(['-c', 'clusterArn=', '-c', 'bootstrapServers=broker-1:9094', '-c', 'authSecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf']);
+    const out = cdk([
+      '-c',
+      'clusterArn=',
+      '-c',
+      'bootstrapServers=broker-1:9094',
+      '-c',
+      'authSecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf',
+    ]);
     expect(out.status, out.stderr).toBe(0);
     const noSecret = cdk(['-c', 'clusterArn=', '-c', 'bootstrapServers=broker-1:9094']);
     expect(noSecret.stderr).toContain('self-managed brokers reached over the internet need authSecret');

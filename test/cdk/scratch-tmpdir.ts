@@ -42,6 +42,8 @@ function lintSynthesizedTemplates() {
   const findings = lintTemplateFiles([...byContent.values()]);
   if (findings.length) {
     const origin = (line: string) => [...synthesizedBy].find(([file]) => line.includes(file))?.[1];
-    throw new Error(`cfn-lint refuses templates these tests synthesized (fix them, or list the check in .cfnlintrc with the reason):\n${findings.map((f) => `- ${f}\n  (synthesized by "${origin(f)}")`).join('\n')}`);
+    throw new Error(
+      `cfn-lint refuses templates these tests synthesized (fix them, or list the check in .cfnlintrc with the reason):\n${findings.map((f) => `- ${f}\n  (synthesized by "${origin(f)}")`).join('\n')}`,
+    );
   }
 }

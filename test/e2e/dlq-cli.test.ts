@@ -15,7 +15,11 @@ import { buildKafkaEvent } from '../../local/esm/lambda-event.js';
 
 const env = inject('localEnv');
 const sqs = sqsClient(env);
-const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+const s3 = new S3Client({
+  endpoint: env.AWS_ENDPOINT_URL,
+  region: env.AWS_REGION,
+  credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+});
 const removals: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   await Promise.allSettled(removals.map((remove) => remove()));
@@ -24,7 +28,11 @@ afterAll(async () => {
 
 /** Dead letters of `topic` failed with `errorType`, offsets from `first`. */
 const deadLetters = (topic: string, errorType: string, n: number, first = 0): DeadLetterEnvelope[] =>
-  envelopes(n, topic).map((e, i) => ({ ...e, record: { ...e.record, offset: first + i }, error: { type: errorType, message: 'simulated' } }));
+  envelopes(n, topic).map((e, i) => ({
+    ...e,
+    record: { ...e.record, offset: first + i },
+    error: { type: errorType, message: 'simulated' },
+  }));
 
 async function queueWith(prefix: string, letters: DeadLetterEnvelope[]) {
   const queue = await freshQueue(sqs, prefix);
@@ -34,7 +42,12 @@ async function queueWith(prefix: string, letters: DeadLetterEnvelope[]) {
 }
 
 async function depth(url: string) {
-  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
   return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
 }
 
@@ -45,14 +58,21 @@ async function topicOnBroker(prefix: string) {
   return topic;
 }
 
-const localEnv = (url: string, topics: string[]) => ({ ...env, DLQ_URL: url, REPLAY_ALLOWED_TOPICS: topics.join(','), KAFKA_IDEMPOTENT_PRODUCER: 'false' });
+const localEnv = (url: string, topics: string[]) => ({
+  ...env,
+  DLQ_URL: url,
+  REPLAY_ALLOWED_TOPICS: topics.join(','),
+  KAFKA_IDEMPOTENT_PRODUCER: 'false',
+});
 
 describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
   it('reports a queue by topic, error type and age', async () => {
     const [orders, payments] = [uniqueTopic('report-orders'), uniqueTopic('report-payments')];
     const url = await queueWith('report', [
-      ...deadLetters(orders, 'TimeoutError', 7), ...deadLetters(orders, 'ValidationError', 3, 7),
-      ...deadLetters(payments, 'TimeoutError', 2), ...deadLetters(payments, 'SchemaError', 5, 2),
+      ...deadLetters(orders, 'TimeoutError', 7),
+      ...deadLetters(orders, 'ValidationError', 3, 7),
+      ...deadLetters(payments, 'TimeoutError', 2),
+      ...deadLetters(payments, 'SchemaError', 5, 2),
     ]);
 
     const json = await runDlq(['report', '--local', '--json'], localEnv(url, [orders, payments]));
@@ -79,17 +99,38 @@ describe('kafka-lambda-consumers dlq (end to end, --local)', () => {
     const bucket = uniqueTopic('report-s3').toLowerCase();
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     // Objects as Lambda writes them (the failure metadata, abridged, and the invocation event as a JSON string).
-    const object = (n: number, condition: string, topics: string[]) => s3.send(new PutObjectCommand({
-      Bucket: bucket, Key: `aws/lambda/uuid/t-0/2026/12/07/2026-12-07T00.00.0${n}-id`,
-      Body: JSON.stringify({ requestContext: { condition }, timestamp: new Date().toISOString(), version: '1.0', payload: JSON.stringify(buildKafkaEvent(topics.map((topic, offset) => ({ topic, partition: 0, offset, timestamp: 0, key: null, value: 'v' })))) }),
-    }));
+    const object = (n: number, condition: string, topics: string[]) =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `aws/lambda/uuid/t-0/2026/12/07/2026-12-07T00.00.0${n}-id`,
+          Body: JSON.stringify({
+            requestContext: { condition },
+            timestamp: new Date().toISOString(),
+            version: '1.0',
+            payload: JSON.stringify(
+              buildKafkaEvent(topics.map((topic, offset) => ({ topic, partition: 0, offset, timestamp: 0, key: null, value: 'v' }))),
+            ),
+          }),
+        }),
+      );
     await object(1, 'RetryAttemptsExhausted', [orders, orders, orders]);
     await object(2, 'MaximumPayloadSizeExceeded', [payments]);
 
-    const run = await runDlq(['report', '--local', '--source', 's3', '--json'], { ...env, REPLAY_ALLOWED_TOPICS: [orders, payments].join(','), KAFKA_IDEMPOTENT_PRODUCER: 'false', ON_FAILURE_BUCKET: bucket });
+    const run = await runDlq(['report', '--local', '--source', 's3', '--json'], {
+      ...env,
+      REPLAY_ALLOWED_TOPICS: [orders, payments].join(','),
+      KAFKA_IDEMPOTENT_PRODUCER: 'false',
+      ON_FAILURE_BUCKET: bucket,
+    });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!);
-    expect(report).toMatchObject({ source: 's3', read: 4, replayable: 4, contents: { byAge: { underHour: 4, underDay: 0, underWeek: 0, older: 0 } } });
+    expect(report).toMatchObject({
+      source: 's3',
+      read: 4,
+      replayable: 4,
+      contents: { byAge: { underHour: 4, underDay: 0, underWeek: 0, older: 0 } },
+    });
     expect(report).not.toHaveProperty('queue'); // a bucket has no queue attributes
     expect(report.contents.byTopic).toEqual({ [orders]: 3, [payments]: 1 });
     expect(report.contents.byErrorType).toEqual({ RetryAttemptsExhausted: 3, MaximumPayloadSizeExceeded: 1 });

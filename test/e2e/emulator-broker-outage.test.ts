@@ -29,21 +29,37 @@ describe('event source mapping emulator, a broker going down and coming back', (
 
     // The consumer's own log says which brokers it fetches from and which is its group coordinator.
     const logs: LogEntry['log'][] = [];
-    const kafka = new Kafka({ clientId: 'outage', brokers: cluster.brokers, logLevel: logLevel.DEBUG, logCreator: () => ({ log }) => void logs.push(log) });
+    const kafka = new Kafka({
+      clientId: 'outage',
+      brokers: cluster.brokers,
+      logLevel: logLevel.DEBUG,
+      logCreator:
+        () =>
+        ({ log }) =>
+          void logs.push(log),
+    });
     const fetchingFrom = () => (logs.findLast((l) => /^Created \d+ fetchers$/.test(l.message))?.nodeIds as string[] | undefined) ?? [];
     const coordinator = () => logs.findLast((l) => l.message === 'Found group coordinator')?.nodeId as number | undefined;
 
     const seen = new Set<string>();
     emulator = new EventSourceMappingEmulator({
-      kafka, topic, bootstrapServers: brokers, retryDelayMs: 50,
+      kafka,
+      topic,
+      bootstrapServers: brokers,
+      retryDelayMs: 50,
       settings: { topics: [topic], batchSize: 10, maxBatchingWindowSeconds: 0 },
       handler: async (event) => {
-        for (const records of Object.values((event as { records: Record<string, Array<{ partition: number; offset: number }>> }).records)) for (const r of records) seen.add(`${r.partition}@${r.offset}`);
+        for (const records of Object.values((event as { records: Record<string, Array<{ partition: number; offset: number }>> }).records))
+          for (const r of records) seen.add(`${r.partition}@${r.offset}`);
         return { batchItemFailures: [] };
       },
     });
     await emulator.start();
-    await produce(brokers, topic, [0, 1, 2].map((partition) => ({ value: '{}', partition })));
+    await produce(
+      brokers,
+      topic,
+      [0, 1, 2].map((partition) => ({ value: '{}', partition })),
+    );
     await until('the first record of each partition', () => seen.size === 3, 60_000);
 
     // A broker that leads a partition and is not the group's coordinator (whose loss makes the
@@ -55,7 +71,11 @@ describe('event source mapping emulator, a broker going down and coming back', (
     const { partitionId: partition, leader } = metadata!.partitions.find((p) => p.leader !== coordinator())!;
 
     await cluster.setBrokerDown(leader);
-    await until(`the consumer to fetch without broker ${leader}`, () => fetchingFrom().length > 0 && !fetchingFrom().includes(String(leader)), 30_000);
+    await until(
+      `the consumer to fetch without broker ${leader}`,
+      () => fetchingFrom().length > 0 && !fetchingFrom().includes(String(leader)),
+      30_000,
+    );
     await cluster.setBrokerUp(leader);
     await produce(brokers, topic, [{ value: '{}', partition }]);
     // kafkajs's default metadata age would leave the partition unfetched for 5 minutes.
@@ -77,16 +97,26 @@ describe('event source mapping emulator, stopped while kafkajs handles a crash',
     const logs: LogEntry['log'][] = [];
     let crashed: (() => void) | undefined;
     const kafka = new Kafka({
-      clientId: 'crash-stop', brokers: cluster.brokers, retry: { retries: 0, initialRetryTime: 300 }, logLevel: logLevel.DEBUG,
-      logCreator: () => ({ log }) => {
-        logs.push(log);
-        if (log.message.startsWith('Crash:')) crashed?.();
-      },
+      clientId: 'crash-stop',
+      brokers: cluster.brokers,
+      retry: { retries: 0, initialRetryTime: 300 },
+      logLevel: logLevel.DEBUG,
+      logCreator:
+        () =>
+        ({ log }) => {
+          logs.push(log);
+          if (log.message.startsWith('Crash:')) crashed?.();
+        },
     });
     const settings = { topics: [topic], batchSize: 10, maxBatchingWindowSeconds: 0 };
     let invoking = false;
     const first = new EventSourceMappingEmulator({
-      kafka, topic, bootstrapServers: brokers, retryDelayMs: 50, settings, sessionTimeoutMs: 6_000,
+      kafka,
+      topic,
+      bootstrapServers: brokers,
+      retryDelayMs: 50,
+      settings,
+      sessionTimeoutMs: 6_000,
       handler: async () => {
         invoking = true;
         await sleep(1_500);
@@ -95,7 +125,11 @@ describe('event source mapping emulator, stopped while kafkajs handles a crash',
     });
     emulator = first;
     await first.start();
-    await produce(brokers, topic, [0, 1].flatMap((partition) => Array.from({ length: 20 }, () => ({ value: '{}', partition }))));
+    await produce(
+      brokers,
+      topic,
+      [0, 1].flatMap((partition) => Array.from({ length: 20 }, () => ({ value: '{}', partition }))),
+    );
     await until('the first invocation', () => invoking, 30_000);
 
     // The group coordinator goes down during an invocation: its commit fails and the consumer
@@ -108,14 +142,24 @@ describe('event source mapping emulator, stopped while kafkajs handles a crash',
     // The next pollers (a new consumer in the same group, as in the chaos run) get every partition.
     const seen = new Set<string>();
     emulator = new EventSourceMappingEmulator({
-      kafka, topic, bootstrapServers: brokers, retryDelayMs: 50, settings, sessionTimeoutMs: 6_000,
+      kafka,
+      topic,
+      bootstrapServers: brokers,
+      retryDelayMs: 50,
+      settings,
+      sessionTimeoutMs: 6_000,
       handler: async (event) => {
-        for (const records of Object.values((event as { records: Record<string, Array<{ partition: number; offset: number }>> }).records)) for (const r of records) seen.add(`${r.partition}@${r.offset}`);
+        for (const records of Object.values((event as { records: Record<string, Array<{ partition: number; offset: number }>> }).records))
+          for (const r of records) seen.add(`${r.partition}@${r.offset}`);
         return { batchItemFailures: [] };
       },
     });
     await emulator.start();
-    await produce(brokers, topic, [0, 1].map((partition) => ({ value: '{}', partition })));
+    await produce(
+      brokers,
+      topic,
+      [0, 1].map((partition) => ({ value: '{}', partition })),
+    );
     // kafkajs 2.2.4 restarted the stopped consumer after the crash: it joined the group, took a
     // partition and fetched it for a mapping that no longer invokes anything.
     await until('the new records of both partitions', () => seen.has('0@20') && seen.has('1@20'), 30_000);

@@ -20,11 +20,20 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop()));
 });
 
-async function emulate(topic: string, handler: Handler, settings: Partial<MappingSettings> = {}, extra: { functionTimeoutMs?: number; sessionTimeoutMs?: number } = {}) {
+async function emulate(
+  topic: string,
+  handler: Handler,
+  settings: Partial<MappingSettings> = {},
+  extra: { functionTimeoutMs?: number; sessionTimeoutMs?: number } = {},
+) {
   const { destination, records: failures } = recordingDestination();
   const emulator = new EventSourceMappingEmulator({
     kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
-    topic, bootstrapServers: env.KAFKA_BROKERS, handler, retryDelayMs: 50, eventSourceArn: CLUSTER_ARN,
+    topic,
+    bootstrapServers: env.KAFKA_BROKERS,
+    handler,
+    retryDelayMs: 50,
+    eventSourceArn: CLUSTER_ARN,
     settings: { topics: [topic], batchSize: 50, maxBatchingWindowSeconds: 0, ...settings },
     onFailure: destination,
     ...extra,
@@ -42,12 +51,19 @@ const until = async (done: () => boolean, timeoutMs = 30_000) => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 };
-const offsetsOf = (event: KafkaEvent) => Object.values(event.records).flat().map((r) => `${r.partition}@${r.offset}`);
+const offsetsOf = (event: KafkaEvent) =>
+  Object.values(event.records)
+    .flat()
+    .map((r) => `${r.partition}@${r.offset}`);
 
 describe('event source mapping emulator', () => {
   it('delivers every record, redelivers a partition from the offset the response names, and leaves others committed', async () => {
     const topic = uniqueTopic('e2e-partial');
-    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }), partition: i % 4 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }), partition: i % 4 })),
+    );
     const seen: string[] = [];
     const functionNames = new Set<string>();
     let reported = false;
@@ -76,16 +92,24 @@ describe('event source mapping emulator', () => {
 
   it('treats an invalid identifier as a whole-batch failure, retries, bisects, and sends the poison batch to the on-failure queue', async () => {
     const topic = uniqueTopic('e2e-bisect');
-    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 8 }, (_, i) => ({ value: i === 5 ? 'poison' : 'ok', partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      Array.from({ length: 8 }, (_, i) => ({ value: i === 5 ? 'poison' : 'ok', partition: 0 })),
+    );
     const sizes: number[] = [];
-    const { emulator, failures } = await emulate(topic, async (e) => {
-      const records = Object.values((e as KafkaEvent).records).flat();
-      sizes.push(records.length);
-      if (records.some((r) => Buffer.from(r.value as string, 'base64').toString() === 'poison')) {
-        return { batchItemFailures: [{ itemIdentifier: { partition: 'nope-0', offset: 1 } }] };
-      }
-      return {};
-    }, { retryAttempts: 3, bisectBatchOnError: true });
+    const { emulator, failures } = await emulate(
+      topic,
+      async (e) => {
+        const records = Object.values((e as KafkaEvent).records).flat();
+        sizes.push(records.length);
+        if (records.some((r) => Buffer.from(r.value as string, 'base64').toString() === 'poison')) {
+          return { batchItemFailures: [{ itemIdentifier: { partition: 'nope-0', offset: 1 } }] };
+        }
+        return {};
+      },
+      { retryAttempts: 3, bisectBatchOnError: true },
+    );
     await until(() => emulator.stats.decided >= 8);
     expect(sizes[0]).toBe(8);
     expect(sizes).toContain(1);
@@ -100,18 +124,32 @@ describe('event source mapping emulator', () => {
   // from the lowest offset either half reported, so no failed record is committed.
   it('redelivers a bisected batch from the lowest offset its halves reported', async () => {
     const topic = uniqueTopic('e2e-bisect-partial');
-    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2, 3].map((i) => ({ value: String(i), partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 1, 2, 3].map((i) => ({ value: String(i), partition: 0 })),
+    );
     const batches: string[][] = [];
-    const { emulator } = await emulate(topic, async (e) => {
-      const offsets = offsetsOf(e as KafkaEvent);
-      batches.push(offsets);
-      if (batches.length === 1) throw new Error('the whole batch fails once');
-      // Each half reports its last record: 0@1 and 0@3.
-      if (batches.length <= 3) return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: Number(offsets.at(-1)!.split('@')[1]) } }] };
-      return { batchItemFailures: [] };
-    }, { retryAttempts: 2, bisectBatchOnError: true });
+    const { emulator } = await emulate(
+      topic,
+      async (e) => {
+        const offsets = offsetsOf(e as KafkaEvent);
+        batches.push(offsets);
+        if (batches.length === 1) throw new Error('the whole batch fails once');
+        // Each half reports its last record: 0@1 and 0@3.
+        if (batches.length <= 3)
+          return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: Number(offsets.at(-1)!.split('@')[1]) } }] };
+        return { batchItemFailures: [] };
+      },
+      { retryAttempts: 2, bisectBatchOnError: true },
+    );
     await until(() => emulator.stats.decided === 4);
-    expect(batches).toEqual([['0@0', '0@1', '0@2', '0@3'], ['0@0', '0@1'], ['0@2', '0@3'], ['0@1', '0@2', '0@3']]);
+    expect(batches).toEqual([
+      ['0@0', '0@1', '0@2', '0@3'],
+      ['0@0', '0@1'],
+      ['0@2', '0@3'],
+      ['0@1', '0@2', '0@3'],
+    ]);
   });
 
   it('discards records past maxRecordAge instead of retrying them forever', async () => {
@@ -119,23 +157,42 @@ describe('event source mapping emulator', () => {
     const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
-    await producer.send({ topic, messages: [{ value: 'old', partition: 0, timestamp: String(Date.now() - 120_000) }, { value: 'new', partition: 0 }] });
+    await producer.send({
+      topic,
+      messages: [
+        { value: 'old', partition: 0, timestamp: String(Date.now() - 120_000) },
+        { value: 'new', partition: 0 },
+      ],
+    });
     await producer.disconnect();
     const seen: string[] = [];
-    const { emulator, failures } = await emulate(topic, async (e) => {
-      seen.push(...offsetsOf(e as KafkaEvent));
-      return { batchItemFailures: [] };
-    }, { maxRecordAgeSeconds: 60 });
+    const { emulator, failures } = await emulate(
+      topic,
+      async (e) => {
+        seen.push(...offsetsOf(e as KafkaEvent));
+        return { batchItemFailures: [] };
+      },
+      { maxRecordAgeSeconds: 60 },
+    );
     await until(() => emulator.stats.decided >= 2);
     // "The maximum age of a record that Lambda sends to a function" (CloudFormation,
     // MaximumRecordAgeInSeconds): an older record never reaches the function; a younger one does.
     expect(seen).toEqual(['0@1']);
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({
-      requestContext: { condition: 'MaximumRecordAgeExceeded', approximateInvokeCount: 0, functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/) },
+      requestContext: {
+        condition: 'MaximumRecordAgeExceeded',
+        approximateInvokeCount: 0,
+        functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/),
+      },
       responseContext: null,
       version: '1.0',
-      KafkaBatchInfo: { batchSize: 1, eventSourceArn: CLUSTER_ARN, bootstrapServers: env.KAFKA_BROKERS, recordsInfo: { [`${topic}-0`]: { firstRecordOffset: '0', lastRecordOffset: '0' } } },
+      KafkaBatchInfo: {
+        batchSize: 1,
+        eventSourceArn: CLUSTER_ARN,
+        bootstrapServers: env.KAFKA_BROKERS,
+        recordsInfo: { [`${topic}-0`]: { firstRecordOffset: '0', lastRecordOffset: '0' } },
+      },
     });
     expect(failures[0]!.KafkaBatchInfo.payloadSize).toBeGreaterThan(100);
     expect(failures[0]!.KafkaBatchInfo).not.toHaveProperty('consumerGroupId');
@@ -164,15 +221,33 @@ describe('event source mapping emulator', () => {
   it('sends only the records the filters match, and commits the others without invoking', async () => {
     const topic = uniqueTopic('e2e-filters');
     const kinds = ['order', 'refund', 'order', 'audit'];
-    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 40 }, (_, i) => ({
-      key: `k${i}`, value: i % 10 === 9 ? 'not json' : JSON.stringify({ kind: kinds[i % 4], i }), partition: i % 2,
-    })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({
+        key: `k${i}`,
+        value: i % 10 === 9 ? 'not json' : JSON.stringify({ kind: kinds[i % 4], i }),
+        partition: i % 2,
+      })),
+    );
     const seen: Array<{ kind: string; i: number }> = [];
-    const { emulator } = await emulate(topic, async (e) => {
-      for (const r of Object.values((e as KafkaEvent).records).flat()) seen.push(JSON.parse(Buffer.from(String(r.value), 'base64').toString()) as { kind: string; i: number });
-      return { batchItemFailures: [] };
-    }, { filters: [{ pattern: JSON.stringify({ value: { kind: ['order'] } }) }, { pattern: JSON.stringify({ value: { kind: ['audit'], i: [{ numeric: ['<', 20] }] } }) }] });
-    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 9 && (kinds[i % 4] === 'order' || (kinds[i % 4] === 'audit' && i < 20)));
+    const { emulator } = await emulate(
+      topic,
+      async (e) => {
+        for (const r of Object.values((e as KafkaEvent).records).flat())
+          seen.push(JSON.parse(Buffer.from(String(r.value), 'base64').toString()) as { kind: string; i: number });
+        return { batchItemFailures: [] };
+      },
+      {
+        filters: [
+          { pattern: JSON.stringify({ value: { kind: ['order'] } }) },
+          { pattern: JSON.stringify({ value: { kind: ['audit'], i: [{ numeric: ['<', 20] }] } }) },
+        ],
+      },
+    );
+    const expected = Array.from({ length: 40 }, (_, i) => i).filter(
+      (i) => i % 10 !== 9 && (kinds[i % 4] === 'order' || (kinds[i % 4] === 'audit' && i < 20)),
+    );
     const admin = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).admin();
     await admin.connect();
     try {
@@ -182,7 +257,8 @@ describe('event source mapping emulator', () => {
       };
       await until(() => seen.length >= expected.length);
       let total = await committed();
-      for (const end = Date.now() + 30_000; total < 40 && Date.now() < end; total = await committed()) await new Promise((r) => setTimeout(r, 100));
+      for (const end = Date.now() + 30_000; total < 40 && Date.now() < end; total = await committed())
+        await new Promise((r) => setTimeout(r, 100));
       expect(total).toBe(40); // every offset committed, the filtered ones included
     } finally {
       await admin.disconnect();
@@ -194,12 +270,20 @@ describe('event source mapping emulator', () => {
 
   it('commits a fetch that no filter matches once, and reads past it', async () => {
     const topic = uniqueTopic('e2e-all-filtered');
-    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ kind: 'refund', i }), partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ kind: 'refund', i }), partition: 0 })),
+    );
     let invoked = 0;
-    const { emulator } = await emulate(topic, async () => {
-      invoked++;
-      return { batchItemFailures: [] };
-    }, { filters: [{ pattern: JSON.stringify({ value: { kind: ['order'] } }) }] });
+    const { emulator } = await emulate(
+      topic,
+      async () => {
+        invoked++;
+        return { batchItemFailures: [] };
+      },
+      { filters: [{ pattern: JSON.stringify({ value: { kind: ['order'] } }) }] },
+    );
     // Committed past the last of them (offset 10, a lag of 0), not just read past.
     await until(() => emulator.stats.filtered >= 10 && emulator.stats.offsetLag === 0);
     await produce(env.KAFKA_BROKERS, topic, [{ key: 'k10', value: JSON.stringify({ kind: 'order', i: 10 }), partition: 0 }]);
@@ -209,8 +293,16 @@ describe('event source mapping emulator', () => {
 
   it('ignores a partial response when the mapping has partial responses off, and counts what that loses', async () => {
     const topic = uniqueTopic('e2e-ignored');
-    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })));
-    const { emulator } = await emulate(topic, async () => ({ batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 2 } }] }), { reportBatchItemFailures: false });
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      Array.from({ length: 4 }, (_, i) => ({ value: String(i), partition: 0 })),
+    );
+    const { emulator } = await emulate(
+      topic,
+      async () => ({ batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 2 } }] }),
+      { reportBatchItemFailures: false },
+    );
     await until(() => emulator.stats.decided >= 4);
     expect(emulator.stats.invocations).toBe(1);
     expect(emulator.stats.lost).toBe(2);
@@ -220,7 +312,11 @@ describe('event source mapping emulator', () => {
   it('keeps each invocation under the 6 MB payload cap', async () => {
     const topic = uniqueTopic('e2e-cap');
     const big = 'x'.repeat(900_000);
-    await produce(env.KAFKA_BROKERS, topic, Array.from({ length: 10 }, () => ({ value: big, partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      Array.from({ length: 10 }, () => ({ value: big, partition: 0 })),
+    );
     const payloads: number[] = [];
     const { emulator } = await emulate(topic, async (e) => void payloads.push(Buffer.byteLength(JSON.stringify(e))), { batchSize: 100 });
     await until(() => emulator.stats.decided >= 10);
@@ -237,25 +333,44 @@ describe('event source mapping emulator', () => {
     await producer.connect();
     // Header bytes are numbers in the event's JSON ("255," each): 1.3 MB of them is over 5 MB.
     const header = Buffer.alloc(1_300_000, 255);
-    await producer.send({ topic, acks: -1, messages: [{ value: 'x'.repeat(1_200_000), headers: { big: header }, partition: 0 }, { value: 'small', partition: 0 }] });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        { value: 'x'.repeat(1_200_000), headers: { big: header }, partition: 0 },
+        { value: 'small', partition: 0 },
+      ],
+    });
     await producer.disconnect();
     const seen: string[] = [];
     const { emulator, failures } = await emulate(topic, async (e) => void seen.push(...offsetsOf(e as KafkaEvent)));
     await until(() => emulator.stats.decided >= 2);
     expect(seen).toEqual(['0@1']);
     expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({ requestContext: { condition: 'MaximumPayloadSizeExceeded', approximateInvokeCount: 0 }, responseContext: null, KafkaBatchInfo: { batchSize: 1 } });
+    expect(failures[0]).toMatchObject({
+      requestContext: { condition: 'MaximumPayloadSizeExceeded', approximateInvokeCount: 0 },
+      responseContext: null,
+      KafkaBatchInfo: { batchSize: 1 },
+    });
     expect(failures[0]!.KafkaBatchInfo.payloadSize).toBeGreaterThan(MAX_PAYLOAD_BYTES);
   });
 
   it('starts a new group at LATEST: records produced before it joined never reach the function', async () => {
     const topic = uniqueTopic('e2e-latest');
-    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: `old-${i}`, partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 1, 2].map((i) => ({ value: `old-${i}`, partition: 0 })),
+    );
     const seen: string[] = [];
-    const { emulator } = await emulate(topic, async (e) => {
-      for (const r of (e as KafkaEvent).records[`${topic}-0`] ?? []) seen.push(Buffer.from(String(r.value), 'base64').toString());
-      return { batchItemFailures: [] };
-    }, { startingPosition: 'LATEST' });
+    const { emulator } = await emulate(
+      topic,
+      async (e) => {
+        for (const r of (e as KafkaEvent).records[`${topic}-0`] ?? []) seen.push(Buffer.from(String(r.value), 'base64').toString());
+        return { batchItemFailures: [] };
+      },
+      { startingPosition: 'LATEST' },
+    );
     // Until it has joined, a record produced now may land before its starting offset: produce
     // new ones until one arrives.
     for (let i = 0; seen.length === 0; i++) {
@@ -270,22 +385,36 @@ describe('event source mapping emulator', () => {
     const topic = uniqueTopic('e2e-window');
     await produce(env.KAFKA_BROKERS, topic, [{ value: 'first', partition: 0 }]);
     const invoked: Array<{ at: number; size: number }> = [];
-    const { emulator } = await emulate(topic, async (e) => {
-      invoked.push({ at: Date.now(), size: Object.values((e as KafkaEvent).records).flat().length });
-      return { batchItemFailures: [] };
-    }, { batchSize: 5, maxBatchingWindowSeconds: 2 });
+    const { emulator } = await emulate(
+      topic,
+      async (e) => {
+        invoked.push({ at: Date.now(), size: Object.values((e as KafkaEvent).records).flat().length });
+        return { batchItemFailures: [] };
+      },
+      { batchSize: 5, maxBatchingWindowSeconds: 2 },
+    );
     await until(() => emulator.stats.decided >= 1);
     // Two more, once it consumes: the batch waits for more until the 2 s window closes (a lower
     // bound, which a slow machine cannot break: the window opens only once they were fetched).
     const producedAt = Date.now();
-    await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);
+    await produce(env.KAFKA_BROKERS, topic, [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 0 },
+    ]);
     await until(() => emulator.stats.decided >= 3);
     expect(invoked.map((i) => i.size)).toEqual([1, 2]);
     expect(invoked[1]!.at - producedAt).toBeGreaterThanOrEqual(2_000);
     // Five records fill the batch: no waiting for a window, however long.
     const fullTopic = uniqueTopic('e2e-window-full');
-    await produce(env.KAFKA_BROKERS, fullTopic, [1, 2, 3, 4, 5].map((i) => ({ value: String(i), partition: 0 })));
-    const { emulator: full } = await emulate(fullTopic, async () => ({ batchItemFailures: [] }), { batchSize: 5, maxBatchingWindowSeconds: 300 });
+    await produce(
+      env.KAFKA_BROKERS,
+      fullTopic,
+      [1, 2, 3, 4, 5].map((i) => ({ value: String(i), partition: 0 })),
+    );
+    const { emulator: full } = await emulate(fullTopic, async () => ({ batchItemFailures: [] }), {
+      batchSize: 5,
+      maxBatchingWindowSeconds: 300,
+    });
     await until(() => full.stats.decided >= 5, 60_000);
     expect(full.stats.invocations).toBe(1);
   });
@@ -294,7 +423,11 @@ describe('event source mapping emulator', () => {
   // the group's next member delivers it; the offset lag counts it until then.
   it('stops with fetches waiting without invoking or committing them, and the next member of the group delivers them', async () => {
     const topic = uniqueTopic('e2e-stop');
-    await produce(env.KAFKA_BROKERS, topic, [0, 0, 0, 1, 1].map((partition, i) => ({ value: String(i), partition })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 0, 0, 1, 1].map((partition, i) => ({ value: String(i), partition })),
+    );
     // The embedded broker holds a rebalance open for the session timeout (less a second).
     const quickRebalance = { sessionTimeoutMs: 6_000 };
     const first = await emulate(topic, async () => ({ batchItemFailures: [] }), { maxBatchingWindowSeconds: 300 }, quickRebalance);
@@ -303,12 +436,19 @@ describe('event source mapping emulator', () => {
     await first.emulator.stop();
     expect(first.emulator.stats.invocations).toBe(0);
     // A stopped emulator's consumer would join the group and ignore what it fetched: it stays stopped.
-    await expect(first.emulator.start()).rejects.toThrow(`This event source mapping emulator for ${topic} was stopped: create a new EventSourceMappingEmulator to consume again`);
+    await expect(first.emulator.start()).rejects.toThrow(
+      `This event source mapping emulator for ${topic} was stopped: create a new EventSourceMappingEmulator to consume again`,
+    );
     const seen: string[] = [];
-    const { emulator: next } = await emulate(topic, async (e) => {
-      seen.push(...offsetsOf(e as KafkaEvent));
-      return { batchItemFailures: [] };
-    }, {}, quickRebalance);
+    const { emulator: next } = await emulate(
+      topic,
+      async (e) => {
+        seen.push(...offsetsOf(e as KafkaEvent));
+        return { batchItemFailures: [] };
+      },
+      {},
+      quickRebalance,
+    );
     await until(() => next.stats.decided === 5 && next.stats.offsetLag === 0);
     expect(seen.sort()).toEqual(['0@0', '0@1', '0@2', '1@0', '1@1']);
   });
@@ -318,22 +458,36 @@ describe('event source mapping emulator', () => {
   it('stops between the invocations of one fetch, committing only what was decided', async () => {
     const topic = uniqueTopic('e2e-stop-mid-fetch');
     const quickRebalance = { sessionTimeoutMs: 6_000 };
-    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })),
+    );
     const stops: Array<Promise<void>> = [];
-    const first = await emulate(topic, async (e) => {
-      expect(offsetsOf(e as KafkaEvent)).toEqual(['0@0']);
-      stops.push(first.emulator.stop());
-      return { batchItemFailures: [] };
-    }, { batchSize: 1 }, quickRebalance);
+    const first = await emulate(
+      topic,
+      async (e) => {
+        expect(offsetsOf(e as KafkaEvent)).toEqual(['0@0']);
+        stops.push(first.emulator.stop());
+        return { batchItemFailures: [] };
+      },
+      { batchSize: 1 },
+      quickRebalance,
+    );
     running.splice(running.indexOf(first.emulator), 1);
     await until(() => stops.length > 0);
     await Promise.all(stops);
     expect(first.emulator.stats.invocations).toBe(1);
     const seen: string[] = [];
-    const { emulator: next } = await emulate(topic, async (e) => {
-      seen.push(...offsetsOf(e as KafkaEvent));
-      return { batchItemFailures: [] };
-    }, {}, quickRebalance);
+    const { emulator: next } = await emulate(
+      topic,
+      async (e) => {
+        seen.push(...offsetsOf(e as KafkaEvent));
+        return { batchItemFailures: [] };
+      },
+      {},
+      quickRebalance,
+    );
     await until(() => next.stats.decided === 2);
     expect(seen).toEqual(['0@1', '0@2']);
   });
@@ -341,15 +495,23 @@ describe('event source mapping emulator', () => {
   /** Three records on partition 0; the first invocation sends `offset` back, once. What the function then saw, in order. */
   async function sentBackOnce(prefix: string, offset: number, settings: Partial<MappingSettings> = {}) {
     const topic = uniqueTopic(prefix);
-    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })),
+    );
     const seen: string[] = [];
     let reported = false;
-    const { emulator } = await emulate(topic, async (e) => {
-      seen.push(...offsetsOf(e as KafkaEvent));
-      if (reported) return { batchItemFailures: [] };
-      reported = true;
-      return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset } }] };
-    }, settings);
+    const { emulator } = await emulate(
+      topic,
+      async (e) => {
+        seen.push(...offsetsOf(e as KafkaEvent));
+        if (reported) return { batchItemFailures: [] };
+        reported = true;
+        return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset } }] };
+      },
+      settings,
+    );
     await until(() => emulator.stats.decided === 3);
     return { seen, emulator };
   }
@@ -359,7 +521,7 @@ describe('event source mapping emulator', () => {
     expect(seen).toEqual(['0@0', '0@1', '0@2', '0@2']);
   });
 
-  it('invokes none of a fetch\'s later batches for a partition an earlier one sent back, and redelivers it from there', async () => {
+  it("invokes none of a fetch's later batches for a partition an earlier one sent back, and redelivers it from there", async () => {
     // One fetch of 3 records, three invocations of 1: the first sends its record back.
     const { seen, emulator } = await sentBackOnce('e2e-rewound', 0, { batchSize: 1 });
     // Invoking 0@1 and 0@2 before the redelivery would hand them to the function twice.
@@ -389,33 +551,54 @@ describe('event source mapping emulator', () => {
     const topic = uniqueTopic('e2e-resume');
     const quickRebalance = { sessionTimeoutMs: 6_000 };
     const settings = { consumerGroupId: `resume-${topic}` };
-    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })),
+    );
     const first = await emulate(topic, async () => ({ batchItemFailures: [] }), settings, quickRebalance);
     await until(() => first.emulator.stats.decided === 3 && first.emulator.stats.offsetLag === 0);
     running.splice(running.indexOf(first.emulator), 1);
     await first.emulator.stop();
     // Produced before the group's next member joins, and older than its timestamp: a seek to the
     // timestamp would skip them.
-    await produce(env.KAFKA_BROKERS, topic, [3, 4].map((i) => ({ value: String(i), partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [3, 4].map((i) => ({ value: String(i), partition: 0 })),
+    );
     const seen: string[] = [];
-    const { emulator: next } = await emulate(topic, async (e) => {
-      seen.push(...offsetsOf(e as KafkaEvent));
-      return { batchItemFailures: [] };
-    }, { ...settings, startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: Math.ceil(Date.now() / 1_000) + 60 }, quickRebalance);
+    const { emulator: next } = await emulate(
+      topic,
+      async (e) => {
+        seen.push(...offsetsOf(e as KafkaEvent));
+        return { batchItemFailures: [] };
+      },
+      { ...settings, startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: Math.ceil(Date.now() / 1_000) + 60 },
+      quickRebalance,
+    );
     await until(() => next.stats.decided === 2);
     expect(seen).toEqual(['0@3', '0@4']);
   });
 
   it('counts an invocation that overruns its timeout as failed and delivers the batch again', async () => {
     const topic = uniqueTopic('e2e-timeout');
-    await produce(env.KAFKA_BROKERS, topic, [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }]);
+    await produce(env.KAFKA_BROKERS, topic, [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 0 },
+    ]);
     let calls = 0;
     // The first invocation never answers; the retry answers at once, well within a timeout long
     // enough for a loaded machine.
-    const { emulator } = await emulate(topic, async () => {
-      if (calls++ === 0) await new Promise(() => undefined);
-      return { batchItemFailures: [] };
-    }, {}, { functionTimeoutMs: 3_000 });
+    const { emulator } = await emulate(
+      topic,
+      async () => {
+        if (calls++ === 0) await new Promise(() => undefined);
+        return { batchItemFailures: [] };
+      },
+      {},
+      { functionTimeoutMs: 3_000 },
+    );
     await until(() => emulator.stats.decided >= 2);
     expect(emulator.stats.timeouts).toBe(1);
     expect(emulator.stats.failedInvocations).toBe(1);
@@ -437,7 +620,11 @@ describe('the runtime behind the emulator with partial batch responses off', () 
     try {
       const values = Array.from({ length: 30 }, (_, i) => ({ i, fail: i % 6 === 3 }));
       const attempts = new Map<number, number>(); // records 1 and 7 fail every other attempt: retried within each invocation
-      await produce(env.KAFKA_BROKERS, topic, values.map((v) => ({ value: JSON.stringify(v), partition: v.i % 2 })));
+      await produce(
+        env.KAFKA_BROKERS,
+        topic,
+        values.map((v) => ({ value: JSON.stringify(v), partition: v.i % 2 })),
+      );
       const processed = new Map<number, number>(); // ground truth: what the user function finished
       const handler = kafkaConsumer<{ i: number; fail: boolean }>({
         reportBatchItemFailures: false,
@@ -490,7 +677,13 @@ describe('npm start', () => {
     // dead-lettered, so their partitions are redelivered for ever and they are never decided.
     const out = spawnSync(path.resolve('node_modules/.bin/tsx'), ['local/start.ts', '--records', '100', '--deadline', '12', '--json'], {
       encoding: 'utf8',
-      env: { ...process.env, KAFKA_BROKERS: '', AWS_ENDPOINT_URL: '', DLQ_URL: 'http://127.0.0.1:1/000000000000/no-such-queue', ON_FAILURE_QUEUE_URL: '' },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: '',
+        AWS_ENDPOINT_URL: '',
+        DLQ_URL: 'http://127.0.0.1:1/000000000000/no-such-queue',
+        ON_FAILURE_QUEUE_URL: '',
+      },
       timeout: 120_000,
     });
     expect(out.status, out.stderr).toBe(1);

@@ -23,13 +23,23 @@ describe('a dead letter holding characters SQS refuses (end to end)', () => {
     // The example consumer's error quotes the order id: U+FFFF in the value reaches the error too.
     const value = Buffer.from(JSON.stringify({ id: 'card\uFFFF4111\uFFFE', simulate: 'permanent-failure' }));
     const headerBytes = Buffer.from('\uFFFF\u0000\uFFFE');
-    const record: BrokerRecord = { topic, partition: 0, offset: 42, timestamp: 1_700_000_000_000, key: Buffer.from('k\uFFFF'), value, headers: [['trace\uFFFF', headerBytes]] };
+    const record: BrokerRecord = {
+      topic,
+      partition: 0,
+      offset: 42,
+      timestamp: 1_700_000_000_000,
+      key: Buffer.from('k\uFFFF'),
+      value,
+      headers: [['trace\uFFFF', headerBytes]],
+    };
     const queue = await freshQueue(sqs, 'hostile');
 
     const { result } = await invoke('consumer', buildKafkaEvent([record]), { ...env, DLQ_URL: queue.url });
     expect(result.response).toEqual({ batchItemFailures: [] }); // nothing redelivered
     expect(result.deadLetters).toHaveLength(1); // accepted by SQS
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }),
+    );
     expect(Messages).toHaveLength(1);
     const envelope = JSON.parse(Messages[0]!.Body!) as DeadLetterEnvelope;
     expect(Messages[0]!.Body).not.toMatch(/[\uFFFE\uFFFF]/);
@@ -37,7 +47,11 @@ describe('a dead letter holding characters SQS refuses (end to end)', () => {
     expect(envelope.record.headers[0]!.name).toBe('trace\uFFFF');
     expect(Buffer.from(envelope.record.value!, 'base64').equals(value)).toBe(true);
 
-    const replayed = await invoke('replay', {}, { ...env, DLQ_URL: queue.url, REPLAY_ALLOWED_TOPICS: topic, KAFKA_IDEMPOTENT_PRODUCER: 'false' });
+    const replayed = await invoke(
+      'replay',
+      {},
+      { ...env, DLQ_URL: queue.url, REPLAY_ALLOWED_TOPICS: topic, KAFKA_IDEMPOTENT_PRODUCER: 'false' },
+    );
     expect(replayed.result.response).toMatchObject({ received: 1, replayed: 1, failed: 0, errors: [] });
     const back = (await readTopic(env.KAFKA_BROKERS, topic, 2)).find((r) => r.message.headers?.['x-dlq-original-offset']);
     expect(back!.message.value!.equals(value)).toBe(true);

@@ -9,7 +9,11 @@ import { kcatConsume, kcatProduce } from '../support/kcat.js';
 import { produce } from '../support/kafka.js';
 
 const env = inject('localEnv');
-const HEADERS = [['a', '1'], ['b', '2'], ['a', '3']] as const;
+const HEADERS = [
+  ['a', '1'],
+  ['b', '2'],
+  ['a', '3'],
+] as const;
 const PER_CODEC = 50;
 let seq = 0;
 const running: EventSourceMappingEmulator[] = [];
@@ -20,7 +24,9 @@ afterEach(async () => {
 async function emulate(topic: string, handler: Handler) {
   const emulator = new EventSourceMappingEmulator({
     kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
-    topic, bootstrapServers: env.KAFKA_BROKERS, handler,
+    topic,
+    bootstrapServers: env.KAFKA_BROKERS,
+    handler,
     settings: { topics: [topic], batchSize: 100, maxBatchingWindowSeconds: 0 },
   });
   running.push(emulator);
@@ -43,7 +49,13 @@ describe('records from a real third-party producer (kcat, librdkafka)', () => {
     const topic = `e2e-kcat-${seq++}-${Date.now()}`;
     const produced = KAFKA_COMPRESSION_CODECS.flatMap((codec) => Array.from({ length: PER_CODEC }, (_, i) => `${codec}-${i}`));
     for (const codec of KAFKA_COMPRESSION_CODECS) {
-      kcatProduce(env.KAFKA_BROKERS, topic, codec, produced.filter((v) => v.startsWith(`${codec}-`)), HEADERS);
+      kcatProduce(
+        env.KAFKA_BROKERS,
+        topic,
+        codec,
+        produced.filter((v) => v.startsWith(`${codec}-`)),
+        HEADERS,
+      );
     }
     // The broker holds them as produced: a batch of each codec.
     expect(kcatConsume(env.KAFKA_BROKERS, topic).codecs).toEqual(new Set(['uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']));
@@ -51,7 +63,11 @@ describe('records from a real third-party producer (kcat, librdkafka)', () => {
     const seen = new Map<string, string[][]>();
     const handler = kafkaConsumer<string>({
       deserializer: 'string',
-      processRecord: async (record) => void seen.set(record.value, [...record.headers].map((h) => [h.name, h.value.toString()])),
+      processRecord: async (record) =>
+        void seen.set(
+          record.value,
+          [...record.headers].map((h) => [h.name, h.value.toString()]),
+        ),
     });
     const emulator = await emulate(topic, (event, context) => handler(event, context));
     await until(emulator, () => emulator.stats.decided >= produced.length);
@@ -85,10 +101,22 @@ describe('a fetch the emulator cannot decode', () => {
     ['a batch naming an unknown codec (5)', 5, (bytes: Buffer) => bytes, /unknown compression codec 5/],
   ])('stops the emulator with an error naming topic, partition, offset and cause: %s', async (_, codec, compress, cause) => {
     const topic = `e2e-undecodable-${seq++}-${Date.now()}`;
-    await produce(env.KAFKA_BROKERS, topic, [0, 1, 2].map((i) => ({ value: `fine-${i}`, partition: 0 })));
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 1, 2].map((i) => ({ value: `fine-${i}`, partition: 0 })),
+    );
     await produceWithCodec(codec, compress, topic);
     const offsets: number[] = [];
-    const emulator = await emulate(topic, async (event) => void offsets.push(...Object.values((event as KafkaEvent).records).flat().map((r) => r.offset)));
+    const emulator = await emulate(
+      topic,
+      async (event) =>
+        void offsets.push(
+          ...Object.values((event as KafkaEvent).records)
+            .flat()
+            .map((r) => r.offset),
+        ),
+    );
     await expect(until(emulator, () => false)).rejects.toThrow(new RegExp(`record batch at offset 3 of topic ${topic} partition 0: `));
     expect(emulator.error!.message).toMatch(cause);
     expect(emulator.error!.cause).toBeInstanceOf(Error); // kafkajs's own error, for its stack

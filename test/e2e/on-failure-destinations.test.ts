@@ -7,8 +7,13 @@ import { createKafka } from '../../src/kafka/kafka-connection.js';
 import type { KafkaEvent, KafkaEventRecord } from '../../src/runtime/event.js';
 import { EventSourceMappingEmulator, type Handler } from '../../local/esm/emulator.js';
 import {
-  kafkaOnFailureDestination, s3OnFailureDestination, sqsOnFailureDestination,
-  type KafkaOnFailureRecord, type OnFailureDestination, type OnFailureRecord, type S3OnFailureRecord,
+  kafkaOnFailureDestination,
+  s3OnFailureDestination,
+  sqsOnFailureDestination,
+  type KafkaOnFailureRecord,
+  type OnFailureDestination,
+  type OnFailureRecord,
+  type S3OnFailureRecord,
 } from '../../local/esm/on-failure-destinations.js';
 import { MappingSettingsError } from '../../src/mapping/errors.js';
 import type { MappingSettings } from '../../src/mapping/mapping-settings.js';
@@ -41,7 +46,12 @@ async function emulate(topic: string, handler: Handler, onFailure: OnFailureDest
 const isPoison = (r: KafkaEventRecord) => (r.headers ?? []).some((h) => 'poison' in h);
 /** Fails every invocation holding the poison record. */
 const failOnPoison: Handler = async (event) => {
-  if (Object.values((event as KafkaEvent).records).flat().some(isPoison)) throw new Error('poison');
+  if (
+    Object.values((event as KafkaEvent).records)
+      .flat()
+      .some(isPoison)
+  )
+    throw new Error('poison');
   return { batchItemFailures: [] };
 };
 const bytes = (value: string | null | undefined) => (value == null ? null : Buffer.from(value, 'base64'));
@@ -54,11 +64,18 @@ describe('on-failure destinations of the event source mapping emulator', () => {
   // YYYY-MM-DDTHH.MM.SS-<Random UUID>); the emulator puts the batch's first topic-partition as the shard.
   it('writes a batch that exhausted its retries to S3 as one object whose payload is the invocation event of exactly its records', async () => {
     const topic = uniqueTopic('e2e-ofd-s3');
-    const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+    const s3 = new S3Client({
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    });
     cleanup.push(async () => s3.destroy());
     const bucket = `on-failure-${Date.now()}-${randomBytes(3).toString('hex')}`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const sent: SourceRecord[] = Array.from({ length: 6 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(JSON.stringify({ i })) }));
+    const sent: SourceRecord[] = Array.from({ length: 6 }, (_, i) => ({
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(JSON.stringify({ i })),
+    }));
     sent[3] = { key: null, value: Buffer.from([0xff, 0x00, 0xfe, 0x80]), headers: { trace: Buffer.from([1, 2, 3]) } }; // bytes that are not UTF-8
     sent[4] = { key: Buffer.from('k4'), value: Buffer.from('{"i":4}'), headers: { poison: 'yes', trace: 'a' } };
     await produceRecords(topic, sent);
@@ -75,21 +92,35 @@ describe('on-failure destinations of the event source mapping emulator', () => {
     const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     expect(Contents).toHaveLength(1);
     const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-    expect(Contents[0]!.Key).toMatch(new RegExp(`^${prefix}${topic}-0/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-${uuid}$`));
+    expect(Contents[0]!.Key).toMatch(
+      new RegExp(`^${prefix}${topic}-0/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-${uuid}$`),
+    );
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: Contents[0]!.Key! }));
     expect(object.ContentType).toBe('application/json');
     const record = JSON.parse(await object.Body!.transformToString()) as S3OnFailureRecord;
 
     expect(record).toMatchObject({
-      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3, functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/) },
+      requestContext: {
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 3,
+        functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/),
+      },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       version: '1.0',
-      KafkaBatchInfo: { batchSize: 2, bootstrapServers: env.KAFKA_BROKERS, recordsInfo: { [`${topic}-0`]: { firstRecordOffset: '3', lastRecordOffset: '4' } } },
+      KafkaBatchInfo: {
+        batchSize: 2,
+        bootstrapServers: env.KAFKA_BROKERS,
+        recordsInfo: { [`${topic}-0`]: { firstRecordOffset: '3', lastRecordOffset: '4' } },
+      },
     });
     expect(typeof record.payload).toBe('string'); // escaped JSON, not an object
     expect(record.KafkaBatchInfo.payloadSize).toBe(Buffer.byteLength(record.payload));
     const event = JSON.parse(record.payload) as KafkaEvent;
-    expect(event).toMatchObject({ eventSource: 'aws:kafka', eventSourceArn: record.KafkaBatchInfo.eventSourceArn, bootstrapServers: env.KAFKA_BROKERS });
+    expect(event).toMatchObject({
+      eventSource: 'aws:kafka',
+      eventSourceArn: record.KafkaBatchInfo.eventSourceArn,
+      bootstrapServers: env.KAFKA_BROKERS,
+    });
     expect(Object.keys(event.records)).toEqual([`${topic}-0`]);
     const failed = event.records[`${topic}-0`]!;
     expect(failed.map((r) => r.offset)).toEqual([3, 4]); // the discarded batch, none of the records that passed
@@ -117,26 +148,39 @@ describe('on-failure destinations of the event source mapping emulator', () => {
       { key: Buffer.from([0xde, 0xad]), value: Buffer.from('third') },
     ];
     await produceRecords(topic, sent);
-    const destination = kafkaOnFailureDestination(failureTopic, { environment: { KAFKA_IDEMPOTENT_PRODUCER: env.KAFKA_IDEMPOTENT_PRODUCER } });
+    const destination = kafkaOnFailureDestination(failureTopic, {
+      environment: { KAFKA_IDEMPOTENT_PRODUCER: env.KAFKA_IDEMPOTENT_PRODUCER },
+    });
     const emulator = await emulate(topic, failAlways, destination, { retryAttempts: 0 });
     await until(() => emulator.stats.decided >= 3, emulator);
     expect(emulator.stats.discarded).toBe(3);
 
     const messages = await readTopic(env.KAFKA_BROKERS, failureTopic, 3);
     expect(messages).toHaveLength(3);
-    const byOffset = new Map(messages.map(({ message }) => {
-      const value = JSON.parse(message.value!.toString()) as KafkaOnFailureRecord;
-      return [Number(value.KafkaBatchInfo.recordInfo.offset), { key: message.key, value }] as const;
-    }));
+    const byOffset = new Map(
+      messages.map(({ message }) => {
+        const value = JSON.parse(message.value!.toString()) as KafkaOnFailureRecord;
+        return [Number(value.KafkaBatchInfo.recordInfo.offset), { key: message.key, value }] as const;
+      }),
+    );
     expect([...byOffset.keys()].sort()).toEqual([0, 1, 2]);
     for (const [offset, { key, value }] of byOffset) {
       const original = sent[offset]!;
       expect(key).toEqual(original.key);
       expect(value).toMatchObject({
-        requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 1, functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/) },
+        requestContext: {
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: 1,
+          functionArn: expect.stringMatching(/:function:consumer:\$LATEST$/),
+        },
         responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
         version: '1.0',
-        KafkaBatchInfo: { batchSize: 1, eventSourceArn: expect.stringMatching(/^arn:aws:kafka:/), bootstrapServers: env.KAFKA_BROKERS, recordInfo: { offset: String(offset), timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) } },
+        KafkaBatchInfo: {
+          batchSize: 1,
+          eventSourceArn: expect.stringMatching(/^arn:aws:kafka:/),
+          bootstrapServers: env.KAFKA_BROKERS,
+          recordInfo: { offset: String(offset), timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) },
+        },
       });
       expect(value.KafkaBatchInfo).not.toHaveProperty('recordsInfo');
       expect(value.KafkaBatchInfo.payloadSize).toBe(Buffer.byteLength(JSON.stringify(value.payload)));
@@ -156,21 +200,34 @@ describe('on-failure destinations of the event source mapping emulator', () => {
   it('refuses a failure topic that the mapping consumes, saying which and what to do', async () => {
     const topic = uniqueTopic('e2e-ofd-loop');
     const kafka = await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS });
-    const build = () => new EventSourceMappingEmulator({
-      kafka, topic, bootstrapServers: env.KAFKA_BROKERS, handler: failAlways, settings: { topics: [topic] }, onFailure: kafkaOnFailureDestination(topic),
-    });
+    const build = () =>
+      new EventSourceMappingEmulator({
+        kafka,
+        topic,
+        bootstrapServers: env.KAFKA_BROKERS,
+        handler: failAlways,
+        settings: { topics: [topic] },
+        onFailure: kafkaOnFailureDestination(topic),
+      });
     expect(build).toThrow(MappingSettingsError);
-    expect(build).toThrow(`onFailure is kafka://${topic}, one of the topics this consumer reads; Lambda refuses a failure topic that is a source topic: name another topic of the same cluster.`);
+    expect(build).toThrow(
+      `onFailure is kafka://${topic}, one of the topics this consumer reads; Lambda refuses a failure topic that is a source topic: name another topic of the same cluster.`,
+    );
   });
 
   it('leaves a batch its destination could not take uncommitted, and stops with an error that says why', async () => {
     const topic = uniqueTopic('e2e-ofd-missing');
     const missing = uniqueTopic('e2e-ofd-no-such-topic'); // never created: the producer creates no topic
-    await produceRecords(topic, [{ key: Buffer.from('a'), value: Buffer.from('1') }, { key: Buffer.from('b'), value: Buffer.from('2') }]);
+    await produceRecords(topic, [
+      { key: Buffer.from('a'), value: Buffer.from('1') },
+      { key: Buffer.from('b'), value: Buffer.from('2') },
+    ]);
     const destination = kafkaOnFailureDestination(missing, { environment: { KAFKA_IDEMPOTENT_PRODUCER: env.KAFKA_IDEMPOTENT_PRODUCER } });
     const emulator = await emulate(topic, failAlways, destination, { retryAttempts: 0 });
     for (const end = Date.now() + 60_000; !emulator.error && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(emulator.error?.message).toContain(`could not write 2 discarded record(s) (${topic}-0 from offset 0) to its on-failure destination kafka://${missing}`);
+    expect(emulator.error?.message).toContain(
+      `could not write 2 discarded record(s) (${topic}-0 from offset 0) to its on-failure destination kafka://${missing}`,
+    );
     expect(emulator.error?.message).toContain('They stay uncommitted');
     expect(emulator.stats.discarded).toBe(0);
     expect(emulator.stats.decided).toBe(0);
@@ -192,7 +249,10 @@ describe('on-failure destinations of the event source mapping emulator', () => {
     const sqs = sqsClient(env);
     const queue = await freshQueue(sqs, 'on-failure');
     cleanup.push(() => queue.remove());
-    await produceRecords(topic, [{ key: null, value: Buffer.from('x') }, { key: null, value: Buffer.from('y') }]);
+    await produceRecords(topic, [
+      { key: null, value: Buffer.from('x') },
+      { key: null, value: Buffer.from('y') },
+    ]);
     const emulator = await emulate(topic, failAlways, sqsOnFailureDestination(sqs, queue.url), { retryAttempts: 1 });
     await until(() => emulator.stats.decided >= 2, emulator);
     const [message, ...more] = await drain(sqs, queue.url);

@@ -39,7 +39,18 @@ afterAll(async () => {
 
 describe('docs/local-development.md: Running locally (npm run services, then npm run invoke)', () => {
   it('prints every setting the local commands need', () => {
-    const names: Array<keyof LocalEnvironment> = ['KAFKA_BROKERS', 'KAFKA_TOPIC', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DLQ_URL', 'ON_FAILURE_QUEUE_URL', 'DLQ_BUCKET', 'REPLAY_ALLOWED_TOPICS'];
+    const names: Array<keyof LocalEnvironment> = [
+      'KAFKA_BROKERS',
+      'KAFKA_TOPIC',
+      'AWS_ENDPOINT_URL',
+      'AWS_REGION',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'DLQ_URL',
+      'ON_FAILURE_QUEUE_URL',
+      'DLQ_BUCKET',
+      'REPLAY_ALLOWED_TOPICS',
+    ];
     for (const name of names) expect(services.env[name], name).toBeTruthy();
     expect(env.REPLAY_ALLOWED_TOPICS).toBe(`readme-${run}`);
     if (!process.env.KAFKA_BROKERS) expect(env.KAFKA_IDEMPOTENT_PRODUCER).toBe('false'); // the embedded broker cannot serve it
@@ -77,14 +88,24 @@ describe('docs/local-development.md: Running locally (npm run services, then npm
       expect(message.value?.toString('hex') ?? null).toBe(hex(original.value));
       // A fresh timestamp (so a mapping's maxRecordAge cannot discard it unseen), the original in a header.
       expect(Number(message.timestamp)).toBeGreaterThanOrEqual(replayedAfter);
-      const { 'x-dlq-replay-count': count, 'x-dlq-original-offset': _offset, 'x-dlq-original-partition': originalPartition, 'x-dlq-original-timestamp': originalTimestamp, ...headers } = message.headers!;
+      const {
+        'x-dlq-replay-count': count,
+        'x-dlq-original-offset': _offset,
+        'x-dlq-original-partition': originalPartition,
+        'x-dlq-original-timestamp': originalTimestamp,
+        ...headers
+      } = message.headers!;
       expect(originalTimestamp!.toString()).toBe(String(original.timestamp));
       expect(count!.toString()).toBe('1');
       expect(originalPartition!.toString()).toBe(String(original.partition));
       // The sample's headers do not interleave names, so kafkajs's grouped `headers`, read here, keep
       // their order (an interleaved order needs patch 001's orderedHeaders: patches/README.md).
-      const got = Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, Buffer.from(v!).toString('hex')]));
-      expect(got).toEqual((original.headers ?? []).map((h) => Object.entries(h).map(([name, bytes]) => [name, Buffer.from(bytes).toString('hex')])[0]));
+      const got = Object.entries(headers).flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v) => [name, Buffer.from(v!).toString('hex')]),
+      );
+      expect(got).toEqual(
+        (original.headers ?? []).map((h) => Object.entries(h).map(([name, bytes]) => [name, Buffer.from(bytes).toString('hex')])[0]),
+      );
     }
 
     const again = await invoke('replay', { maxMessages: 100 }, { ...env });
@@ -95,21 +116,27 @@ describe('docs/local-development.md: Running locally (npm run services, then npm
   });
 
   // The invocation that used to fail every record with "Broker 0 not found in the cached metadata" and then never exit.
-  it.skipIf(process.env.KAFKA_BROKERS)('a replay with idempotence on against the embedded broker names the setting, keeps every dead letter and exits', async () => {
-    const sqs = sqsClient(env);
-    const queue = await freshQueue(sqs, 'readme-idempotence');
-    const topic = env.KAFKA_TOPIC;
-    const { KAFKA_IDEMPOTENT_PRODUCER: _off, ...withIdempotence } = { ...env, DLQ_URL: queue.url };
-    await invoke('consumer', sampleEventOn(topic), withIdempotence);
-    const before = await topicRecordCount(env.KAFKA_BROKERS, topic);
+  it.skipIf(process.env.KAFKA_BROKERS)(
+    'a replay with idempotence on against the embedded broker names the setting, keeps every dead letter and exits',
+    async () => {
+      const sqs = sqsClient(env);
+      const queue = await freshQueue(sqs, 'readme-idempotence');
+      const topic = env.KAFKA_TOPIC;
+      const { KAFKA_IDEMPOTENT_PRODUCER: _off, ...withIdempotence } = { ...env, DLQ_URL: queue.url };
+      await invoke('consumer', sampleEventOn(topic), withIdempotence);
+      const before = await topicRecordCount(env.KAFKA_BROKERS, topic);
 
-    // invoke() fails when the command does not exit, or exits only because the handler left a socket or timer open.
-    const { code, result } = await invoke('replay', {}, withIdempotence);
-    expect(code).toBe(1);
-    expect(result.error).toMatchObject({ type: 'ConfigurationError', message: expect.stringContaining('KAFKA_IDEMPOTENT_PRODUCER=false') });
-    expect(await queueDepth(sqs, queue.url)).toBe(6);
-    expect(await topicRecordCount(env.KAFKA_BROKERS, topic)).toBe(before);
-    await queue.remove();
-    sqs.destroy();
-  });
+      // invoke() fails when the command does not exit, or exits only because the handler left a socket or timer open.
+      const { code, result } = await invoke('replay', {}, withIdempotence);
+      expect(code).toBe(1);
+      expect(result.error).toMatchObject({
+        type: 'ConfigurationError',
+        message: expect.stringContaining('KAFKA_IDEMPOTENT_PRODUCER=false'),
+      });
+      expect(await queueDepth(sqs, queue.url)).toBe(6);
+      expect(await topicRecordCount(env.KAFKA_BROKERS, topic)).toBe(before);
+      await queue.remove();
+      sqs.destroy();
+    },
+  );
 });

@@ -13,7 +13,11 @@ import { readTopic, topicRecordCount, uniqueTopic } from '../support/kafka.js';
 import { failAlways, produceOneBatch, startEmulator, until, type SourceRecord } from '../support/on-failure.js';
 
 const env = inject('localEnv');
-const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+const s3 = new S3Client({
+  endpoint: env.AWS_ENDPOINT_URL,
+  region: env.AWS_REGION,
+  credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+});
 afterAll(() => s3.destroy());
 
 const keysIn = async (bucket: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
@@ -41,12 +45,22 @@ describe('replay from an S3 on-failure destination', () => {
     const malformed = `aws/lambda/${emulator.mappingUuid}/${topic}-0/2025/01/01/2025-01-01T00.00.00-malformed`;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: malformed, Body: '{"payload": {"not": "a string"}}' }));
     const replayEnv = { ...env, ON_FAILURE_BUCKET: bucket, REPLAY_ALLOWED_TOPICS: topic, KAFKA_IDEMPOTENT_PRODUCER: 'false' };
-    const malformedError = { objectKey: malformed, reason: 'malformed on-failure object: "payload" must be the invocation event as a JSON string, as Lambda writes it to an S3 on-failure destination; left in the bucket' };
+    const malformedError = {
+      objectKey: malformed,
+      reason:
+        'malformed on-failure object: "payload" must be the invocation event as a JSON string, as Lambda writes it to an S3 on-failure destination; left in the bucket',
+    };
 
     const lastKey = [discarded, malformed].sort().at(-1); // listed in key order; the summary names the last one read
     const dryRun = await invoke('replay', { source: 's3', dryRun: true }, replayEnv);
     expect(dryRun.result.response).toEqual({
-      received: 3, replayed: 3, skipped: 0, failed: 0, dryRun: true, objects: { received: 2, replayed: 1, skipped: 0, failed: 1, lastKey }, errors: [malformedError],
+      received: 3,
+      replayed: 3,
+      skipped: 0,
+      failed: 0,
+      dryRun: true,
+      objects: { received: 2, replayed: 1, skipped: 0, failed: 1, lastKey },
+      errors: [malformedError],
     });
     expect(await topicRecordCount(env.KAFKA_BROKERS, topic)).toBe(sent.length); // the watermarks: nothing produced
     expect((await keysIn(bucket)).sort()).toEqual([discarded, malformed].sort()); // nothing deleted
@@ -54,7 +68,13 @@ describe('replay from an S3 on-failure destination', () => {
     const replayStarted = Date.now();
     const { result } = await invoke('replay', { source: 's3' }, replayEnv);
     expect(result.response).toEqual({
-      received: 3, replayed: 3, skipped: 0, failed: 0, dryRun: false, objects: { received: 2, replayed: 1, skipped: 0, failed: 1, lastKey }, errors: [malformedError],
+      received: 3,
+      replayed: 3,
+      skipped: 0,
+      failed: 0,
+      dryRun: false,
+      objects: { received: 2, replayed: 1, skipped: 0, failed: 1, lastKey },
+      errors: [malformedError],
     });
     expect(await keysIn(bucket)).toEqual([malformed]); // the replayed object deleted, the malformed one left
 
@@ -70,8 +90,10 @@ describe('replay from an S3 on-failure destination', () => {
       const originalTimestamp = onTopic[i]!.message.timestamp;
       expect(headersInOrder(message).map(({ key, value }) => [key, hex(value)])).toEqual([
         ...Object.entries(original.headers ?? {}).map(([name, value]) => [name, hex(value as Buffer)]),
-        ['x-dlq-replay-count', hex(Buffer.from('1'))], ['x-dlq-original-offset', hex(Buffer.from(String(i)))],
-        ['x-dlq-original-partition', hex(Buffer.from('0'))], ['x-dlq-original-timestamp', hex(Buffer.from(originalTimestamp))],
+        ['x-dlq-replay-count', hex(Buffer.from('1'))],
+        ['x-dlq-original-offset', hex(Buffer.from(String(i)))],
+        ['x-dlq-original-partition', hex(Buffer.from('0'))],
+        ['x-dlq-original-timestamp', hex(Buffer.from(originalTimestamp))],
       ]);
     });
   });

@@ -34,18 +34,27 @@ describe('handler sandboxes', () => {
     for (const key of ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const) vi.stubEnv(key, env[key]);
     vi.stubEnv('DLQ_URL', queue.url);
     vi.stubEnv('TEST_LATE_MS', '2500'); // the function's timeout is 1 s
-    await produce(env.KAFKA_BROKERS, topic, [{ value: 'ok', partition: 0 }, { value: 'bad', partition: 1 }]);
+    await produce(env.KAFKA_BROKERS, topic, [
+      { value: 'ok', partition: 0 },
+      { value: 'bad', partition: 1 },
+    ]);
 
     const finished: unknown[] = [];
     const onFinished = (message: unknown) => finished.push(message);
     subscribe(RECORD_FINISHED_CHANNEL, onFinished);
     cleanup.push(async () => unsubscribe(RECORD_FINISHED_CHANNEL, onFinished));
-    const sandboxes = new SandboxPool({ module: fileURLToPath(new URL('../support/late-handler.ts', import.meta.url)), channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL] });
+    const sandboxes = new SandboxPool({
+      module: fileURLToPath(new URL('../support/late-handler.ts', import.meta.url)),
+      channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL],
+    });
     cleanup.push(() => sandboxes.close());
     const { destination, records: failures } = recordingDestination();
     const emulator = new EventSourceMappingEmulator({
-      kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }), topic, bootstrapServers: env.KAFKA_BROKERS,
-      handler: sandboxes.handler, functionTimeoutMs: 1_000,
+      kafka: await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS }),
+      topic,
+      bootstrapServers: env.KAFKA_BROKERS,
+      handler: sandboxes.handler,
+      functionTimeoutMs: 1_000,
       settings: { topics: [topic], batchSize: 10, maxBatchingWindowSeconds: 1, retryAttempts: 0 },
       onFailure: destination,
     });
@@ -55,7 +64,8 @@ describe('handler sandboxes', () => {
     // Every invocation outlasts its timeout, so every sandbox started must have been stopped:
     // once its thread has exited, nothing it had scheduled (the late write) can ever run.
     const deadline = Date.now() + 30_000;
-    while ((emulator.stats.discarded < 2 || sandboxes.alive > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((emulator.stats.discarded < 2 || sandboxes.alive > 0) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sandboxes.alive).toBe(0);
 
     expect(emulator.stats.timeouts).toBeGreaterThan(0);
@@ -95,7 +105,10 @@ describe('the sandbox pool', () => {
     expect(p.started).toBe(1);
     expect(p.alive).toBe(1);
     // Two at once after that: the idle sandbox serves one, a new one the other (never one for both).
-    const both = (await Promise.all([3, 4].map((n) => p.invoke({ n, waitMs: 200 }, lambdaContext(5_000))))) as Array<{ event: { n: number }; threadId: number }>;
+    const both = (await Promise.all([3, 4].map((n) => p.invoke({ n, waitMs: 200 }, lambdaContext(5_000))))) as Array<{
+      event: { n: number };
+      threadId: number;
+    }>;
     expect(both.map((a) => a.event.n)).toEqual([3, 4]);
     expect(new Set(both.map((a) => a.threadId)).size).toBe(2);
     expect(p.started).toBe(2);
@@ -103,7 +116,9 @@ describe('the sandbox pool', () => {
 
   it('starts one sandbox per invocation in flight', async () => {
     const p = pool();
-    const answers = (await Promise.all([1, 2].map((n) => p.invoke({ n, waitMs: 300 }, lambdaContext(5_000))))) as Array<{ threadId: number }>;
+    const answers = (await Promise.all([1, 2].map((n) => p.invoke({ n, waitMs: 300 }, lambdaContext(5_000))))) as Array<{
+      threadId: number;
+    }>;
     expect(p.started).toBe(2);
     expect(new Set(answers.map((a) => a.threadId)).size).toBe(2);
   });
@@ -120,7 +135,7 @@ describe('the sandbox pool', () => {
     expect(seen).toEqual(['forwarded']);
   });
 
-  it('fails an invocation with the function\'s error, and stops that sandbox', async () => {
+  it("fails an invocation with the function's error, and stops that sandbox", async () => {
     const p = pool({ exportName: 'fail' });
     const error = await p.invoke({}, lambdaContext(5_000)).catch((e: unknown) => e as Error);
     expect(error).toMatchObject({ name: 'OrderError', message: 'the order is malformed' });

@@ -35,7 +35,11 @@ afterEach(() => {
 
 /** One `npm run chaos` of 2,000 records in its own process group: its exit code, summary, log and what it left running. */
 async function runChaos(deadlineSeconds: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/chaos/cli.ts', '--records', '2000', '--deadline', String(deadlineSeconds), '--json'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'local/chaos/cli.ts', '--records', '2000', '--deadline', String(deadlineSeconds), '--json'],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -44,7 +48,15 @@ async function runChaos(deadlineSeconds: number) {
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   const left = await leftRunning(child.pid!);
   const summary = JSON.parse(out.trim().split('\n').at(-1)!) as ChaosSummary;
-  return { code, summary, left, log: err.split('\n').filter((l) => !l.startsWith('{')).join('\n') };
+  return {
+    code,
+    summary,
+    left,
+    log: err
+      .split('\n')
+      .filter((l) => !l.startsWith('{'))
+      .join('\n'),
+  };
 }
 
 describe('npm run chaos', () => {

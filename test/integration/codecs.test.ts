@@ -11,10 +11,18 @@ describe('what our kafkajs producer writes, a third-party consumer (kcat, librdk
     const topic = `codecs-${Date.now()}`;
     const producer = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).producer({ allowAutoTopicCreation: true });
     await producer.connect();
-    const orderedHeaders = [{ key: 'a', value: Buffer.from('1') }, { key: 'b', value: Buffer.from('2') }, { key: 'a', value: Buffer.from('3') }];
+    const orderedHeaders = [
+      { key: 'a', value: Buffer.from('1') },
+      { key: 'b', value: Buffer.from('2') },
+      { key: 'a', value: Buffer.from('3') },
+    ];
     for (const codec of KAFKA_COMPRESSION_CODECS) {
       // Repetitive values, so that every codec has something to compress.
-      const messages = Array.from({ length: 20 }, (_, i) => ({ value: `${codec} ${i} ${'order '.repeat(20)}`, partition: 0, orderedHeaders }));
+      const messages = Array.from({ length: 20 }, (_, i) => ({
+        value: `${codec} ${i} ${'order '.repeat(20)}`,
+        partition: 0,
+        orderedHeaders,
+      }));
       await producer.send({ topic, acks: -1, compression: compressionFrom({ KAFKA_COMPRESSION: codec }), messages });
     }
     await producer.disconnect();

@@ -11,13 +11,23 @@ import { closedPort } from '../support/net.js';
 const env = inject('localEnv');
 const sqs = sqsClient(env);
 const order = (offset: number, simulate?: string, partition = 0): BrokerRecord => ({
-  topic: 'orders', partition, offset, key: `order-${offset}`, value: JSON.stringify({ id: offset, simulate }),
+  topic: 'orders',
+  partition,
+  offset,
+  key: `order-${offset}`,
+  value: JSON.stringify({ id: offset, simulate }),
 });
 
 describe('consumer dead-letter path against the embedded SQS/S3', () => {
   it('writes a versioned envelope that carries the record whole, with filterable attributes and valid EMF', async () => {
     const queue = await freshQueue(sqs, 'dlq');
-    const failing: BrokerRecord = { ...order(5, 'permanent-failure'), headers: [['trace', Buffer.from([0, 1, 255])], ['trace', 'second']] };
+    const failing: BrokerRecord = {
+      ...order(5, 'permanent-failure'),
+      headers: [
+        ['trace', Buffer.from([0, 1, 255])],
+        ['trace', 'second'],
+      ],
+    };
     const event = buildKafkaEvent([order(4), failing, order(6), { topic: 'orders', partition: 1, offset: 0, key: 'k', value: null }]);
     const { code, result, stdoutLines } = await invoke('consumer', event, { ...env, DLQ_URL: queue.url });
     expect(code).toBe(0);
@@ -28,12 +38,25 @@ describe('consumer dead-letter path against the embedded SQS/S3', () => {
     const envelope = JSON.parse(message!.Body!) as DeadLetterEnvelope;
     expect(envelope).toEqual(result.deadLetters[0]);
     expect(envelope.record).toEqual({
-      topic: 'orders', partition: 0, offset: 5, timestamp: event.records['orders-0']![1]!.timestamp, timestampType: 'CREATE_TIME',
+      topic: 'orders',
+      partition: 0,
+      offset: 5,
+      timestamp: event.records['orders-0']![1]!.timestamp,
+      timestampType: 'CREATE_TIME',
       key: Buffer.from('order-5').toString('base64'),
       value: event.records['orders-0']![1]!.value,
-      headers: [{ name: 'trace', value: Buffer.from([0, 1, 255]).toString('base64') }, { name: 'trace', value: Buffer.from('second').toString('base64') }],
+      headers: [
+        { name: 'trace', value: Buffer.from([0, 1, 255]).toString('base64') },
+        { name: 'trace', value: Buffer.from('second').toString('base64') },
+      ],
     });
-    expect(envelope).toMatchObject({ version: 1, attempts: 3, error: { type: 'Error' }, replayCount: 0, source: { functionName: 'consumer', eventSource: 'aws:kafka' } });
+    expect(envelope).toMatchObject({
+      version: 1,
+      attempts: 3,
+      error: { type: 'Error' },
+      replayCount: 0,
+      source: { functionName: 'consumer', eventSource: 'aws:kafka' },
+    });
     expect(message!.MessageAttributes).toMatchObject({ topic: { StringValue: 'orders' }, errorType: { StringValue: 'Error' } });
 
     const emf = stdoutLines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
@@ -54,8 +77,16 @@ describe('consumer dead-letter path against the embedded SQS/S3', () => {
     expect(result.response).toEqual({ batchItemFailures: [] });
     const [message] = await drain(sqs, queue.url, 1);
     const pointer = JSON.parse(message!.Body!) as DeadLetterPointer;
-    expect(pointer).toMatchObject({ kind: 'kafka-dead-letter-pointer', record: { topic: 'orders', partition: 0, offset: 1 }, error: { type: 'DeserializationError' } });
-    const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+    expect(pointer).toMatchObject({
+      kind: 'kafka-dead-letter-pointer',
+      record: { topic: 'orders', partition: 0, offset: 1 },
+      error: { type: 'DeserializationError' },
+    });
+    const s3 = new S3Client({
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    });
     const object = await s3.send(new GetObjectCommand({ Bucket: pointer.s3.bucket, Key: pointer.s3.key }));
     const envelope = JSON.parse(await object.Body!.transformToString()) as DeadLetterEnvelope;
     expect(Buffer.from(envelope.record.value!, 'base64').equals(big)).toBe(true);
@@ -80,12 +111,19 @@ describe('consumer dead-letter path against the embedded SQS/S3', () => {
   it('reports the partition for redelivery when the dead-letter queue cannot be reached; with partial responses off, fails the invocation', async () => {
     const records = [order(10), order(11, 'permanent-failure'), order(12), order(0, undefined, 1)];
     const port = await closedPort();
-    const unreachable = { ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, DLQ_URL: `http://127.0.0.1:${port}/000000000000/unreachable` };
+    const unreachable = {
+      ...env,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+      DLQ_URL: `http://127.0.0.1:${port}/000000000000/unreachable`,
+    };
     const { result } = await invoke('consumer', buildKafkaEvent(records), unreachable, ['--timeout', '8']);
     expect(result.response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'orders-0', offset: 11 } }] });
     expect(result.deadLetters).toEqual([]);
 
-    const off = await invoke('consumer', buildKafkaEvent(records), { ...unreachable, REPORT_BATCH_ITEM_FAILURES: 'false' }, ['--timeout', '8']);
+    const off = await invoke('consumer', buildKafkaEvent(records), { ...unreachable, REPORT_BATCH_ITEM_FAILURES: 'false' }, [
+      '--timeout',
+      '8',
+    ]);
     expect(off.code).toBe(1);
     expect(off.result.error).toMatchObject({ type: 'WholeBatchRetryError', message: expect.stringContaining('orders-0 from offset 11') });
   });

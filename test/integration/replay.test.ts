@@ -24,8 +24,14 @@ const replayedRecords = async (topic: string, count: number) =>
   (await readTopic(env.KAFKA_BROKERS, topic, count + 1)).filter((r) => r.message.headers?.['x-dlq-original-offset']);
 /** Records on a topic besides its seed; read from the brokers' watermarks, which the replay's acknowledged produce has already moved. */
 const producedTo = async (topic: string) => (await topicRecordCount(env.KAFKA_BROKERS, topic)) - 1;
-const replayEnv = (queueUrl: string, topics: string[]) => ({ ...env, DLQ_URL: queueUrl, REPLAY_ALLOWED_TOPICS: topics.join(','), KAFKA_IDEMPOTENT_PRODUCER: 'false' });
-const replaySummary = (result: { response?: unknown }) => result.response as { received: number; replayed: number; skipped: number; failed: number; errors: Array<{ reason: string }> };
+const replayEnv = (queueUrl: string, topics: string[]) => ({
+  ...env,
+  DLQ_URL: queueUrl,
+  REPLAY_ALLOWED_TOPICS: topics.join(','),
+  KAFKA_IDEMPOTENT_PRODUCER: 'false',
+});
+const replaySummary = (result: { response?: unknown }) =>
+  result.response as { received: number; replayed: number; skipped: number; failed: number; errors: Array<{ reason: string }> };
 
 /** Dead-letters these records through the real consumer, into a fresh queue. */
 async function deadLetter(records: BrokerRecord[]) {
@@ -35,20 +41,38 @@ async function deadLetter(records: BrokerRecord[]) {
   return queue;
 }
 const failing = (topic: string, offset: number, extra: Partial<BrokerRecord> = {}): BrokerRecord => ({
-  topic, partition: offset % 2, offset, timestamp: 1_700_000_000_000 + offset, key: `key-${offset}`,
-  value: JSON.stringify({ id: offset, simulate: 'permanent-failure' }), ...extra,
+  topic,
+  partition: offset % 2,
+  offset,
+  timestamp: 1_700_000_000_000 + offset,
+  key: `key-${offset}`,
+  value: JSON.stringify({ id: offset, simulate: 'permanent-failure' }),
+  ...extra,
 });
 /** A record read back from the topic, as the mapping would hand it to the consumer again. */
 const asDelivered = (topic: string, { partition, offset, message }: ConsumedRecord): BrokerRecord => ({
-  topic, partition, offset, timestamp: Number(message.timestamp), key: message.key, value: message.value,
-  headers: Object.entries(message.headers ?? {}).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, v!] as const)),
+  topic,
+  partition,
+  offset,
+  timestamp: Number(message.timestamp),
+  key: message.key,
+  value: message.value,
+  headers: Object.entries(message.headers ?? {}).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v) => [name, v!] as const),
+  ),
 });
 
 describe('DLQ replay against the embedded broker and SQS/S3', () => {
   it('puts dead-lettered records back on their topic byte for byte, headers in order included, with the codec asked for, then empties the queue', async () => {
     const topic = await newTopic();
     const records = [
-      failing(topic, 0, { headers: [['bin', Buffer.from([0, 255])], ['other', 'x'], ['bin', 'again']] }),
+      failing(topic, 0, {
+        headers: [
+          ['bin', Buffer.from([0, 255])],
+          ['other', 'x'],
+          ['bin', 'again'],
+        ],
+      }),
       failing(topic, 1, { key: null }),
       failing(topic, 2),
     ];
@@ -72,8 +96,12 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
     }
     const first = back.find((r) => r.message.headers!['x-dlq-original-offset']!.toString() === '0')!;
     expect(headersInOrder(first.message).map(({ key, value }) => [key, value!.toString('hex')])).toEqual([
-      ['bin', '00ff'], ['other', Buffer.from('x').toString('hex')], ['bin', Buffer.from('again').toString('hex')],
-      ['x-dlq-replay-count', Buffer.from('1').toString('hex')], ['x-dlq-original-offset', Buffer.from('0').toString('hex')], ['x-dlq-original-partition', Buffer.from('0').toString('hex')],
+      ['bin', '00ff'],
+      ['other', Buffer.from('x').toString('hex')],
+      ['bin', Buffer.from('again').toString('hex')],
+      ['x-dlq-replay-count', Buffer.from('1').toString('hex')],
+      ['x-dlq-original-offset', Buffer.from('0').toString('hex')],
+      ['x-dlq-original-partition', Buffer.from('0').toString('hex')],
       ['x-dlq-original-timestamp', Buffer.from(String(records[0]!.timestamp)).toString('hex')],
     ]);
     expect(await queueDepth(sqs, queue.url)).toBe(0); // deleted, not merely invisible to this reader
@@ -101,7 +129,7 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
     await queue.remove();
   });
 
-  it('replays to targetTopic instead of the record\'s own topic', async () => {
+  it("replays to targetTopic instead of the record's own topic", async () => {
     const [topic, target] = [await newTopic(), await newTopic()];
     const records = [failing(topic, 0), failing(topic, 1)];
     const queue = await deadLetter(records);
@@ -109,8 +137,9 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
     expect(result.response).toMatchObject({ received: 2, replayed: 2, failed: 0 });
     expect(await producedTo(topic)).toBe(0);
     const back = await replayedRecords(target, 2);
-    expect(back.map((r) => [r.message.value!.toString(), r.message.headers!['x-dlq-original-partition']!.toString()]).sort())
-      .toEqual(records.map((r) => [r.value, String(r.partition)]).sort());
+    expect(back.map((r) => [r.message.value!.toString(), r.message.headers!['x-dlq-original-partition']!.toString()]).sort()).toEqual(
+      records.map((r) => [r.value, String(r.partition)]).sort(),
+    );
     expect(await queueDepth(sqs, queue.url)).toBe(0);
     await queue.remove();
   });
@@ -134,7 +163,9 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
     for (let round = 1; round <= 3; round++) {
       const { result } = await invoke('replay', {}, replayEnv(queue.url, [topic]));
       expect(result.response, `replay ${round}`).toMatchObject({ received: 1, replayed: 1, skipped: 0 });
-      const copy = (await replayedRecords(topic, round)).find((r) => r.message.headers!['x-dlq-replay-count']!.toString() === String(round))!;
+      const copy = (await replayedRecords(topic, round)).find(
+        (r) => r.message.headers!['x-dlq-replay-count']!.toString() === String(round),
+      )!;
       expect(copy, `replay ${round}`).toBeDefined();
       // Not repeated: the count is replaced, and every copy names the record as first produced.
       expect(copy.message.headers).toEqual({
@@ -178,10 +209,24 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
     const topic = await newTopic();
     const queue = await freshQueue(sqs, 'replay-filter');
     const envelope = (offset: number, type: string): DeadLetterEnvelope => ({
-      version: 1, kind: 'kafka-dead-letter',
-      record: { topic, partition: 0, offset, timestamp: 1, timestampType: 'CREATE_TIME', key: null, value: Buffer.from('{}').toString('base64'), headers: [] },
-      error: { type, message: 'x' }, attempts: 3, firstFailureAt: '2026-01-01T00:00:00Z', lastFailureAt: '2026-01-01T00:00:00Z',
-      source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' }, replayCount: 0,
+      version: 1,
+      kind: 'kafka-dead-letter',
+      record: {
+        topic,
+        partition: 0,
+        offset,
+        timestamp: 1,
+        timestampType: 'CREATE_TIME',
+        key: null,
+        value: Buffer.from('{}').toString('base64'),
+        headers: [],
+      },
+      error: { type, message: 'x' },
+      attempts: 3,
+      firstFailureAt: '2026-01-01T00:00:00Z',
+      lastFailureAt: '2026-01-01T00:00:00Z',
+      source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' },
+      replayCount: 0,
     });
     for (const body of [envelope(1, 'TimeoutError'), envelope(2, 'Error')]) {
       await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(body) }));
@@ -209,10 +254,18 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
   it('refuses a pointer whose object is another pointer, and keeps the message', async () => {
     const topic = await newTopic();
     const queue = await freshQueue(sqs, 'replay-pointer');
-    const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+    const s3 = new S3Client({
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    });
     const pointer = (key: string): DeadLetterPointer => ({
-      version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: env.DLQ_BUCKET, key },
-      record: { topic, partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0,
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: env.DLQ_BUCKET, key },
+      record: { topic, partition: 0, offset: 0 },
+      error: { type: 'Error', message: 'x' },
+      replayCount: 0,
     });
     const key = `dead-letters/${uniqueTopic('pointer')}.json`;
     await s3.send(new PutObjectCommand({ Bucket: env.DLQ_BUCKET, Key: key, Body: JSON.stringify(pointer('dead-letters/elsewhere.json')) }));
@@ -229,7 +282,11 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
   it('keeps the message when the delete fails after the produce (at least once, never lost)', async () => {
     const topic = await newTopic();
     const queue = await deadLetter([failing(topic, 0)]);
-    const proxy = await startFaultProxy(env.AWS_ENDPOINT_URL, { throttle: 0, partialFailures: 0, breakApi: 'AmazonSQS.DeleteMessageBatch' });
+    const proxy = await startFaultProxy(env.AWS_ENDPOINT_URL, {
+      throttle: 0,
+      partialFailures: 0,
+      breakApi: 'AmazonSQS.DeleteMessageBatch',
+    });
     const { result } = await invoke('replay', {}, { ...replayEnv(queue.url, [topic]), AWS_ENDPOINT_URL: proxy.endpoint });
     await proxy.stop();
     expect(result.response).toMatchObject({ received: 1, replayed: 1 });

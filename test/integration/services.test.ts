@@ -39,12 +39,20 @@ describe('embedded services are real', () => {
       await consumer.subscribe({ topic, fromBeginning: true });
       const got: Array<{ partition: number; key: string | null; value: string | null; bin: Buffer }> = [];
       const allRead = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${sent.length} records in ${READ_DEADLINE_MS / 1_000} s`)), READ_DEADLINE_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`read ${got.length} of ${sent.length} records in ${READ_DEADLINE_MS / 1_000} s`)),
+          READ_DEADLINE_MS,
+        );
         void consumer.run({
           autoCommit: false,
           eachBatch: async ({ batch, resolveOffset }) => {
             for (const m of batch.messages) {
-              got.push({ partition: batch.partition, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, bin: m.headers!.bin as Buffer });
+              got.push({
+                partition: batch.partition,
+                key: m.key?.toString() ?? null,
+                value: m.value?.toString() ?? null,
+                bin: m.headers!.bin as Buffer,
+              });
               resolveOffset(m.offset);
             }
             const last = batch.messages.at(-1);
@@ -76,14 +84,18 @@ describe('embedded services are real', () => {
     }
   });
 
-  it('Kafka: a partition keeps every record past 5 MiB (librdkafka\'s mock would drop the oldest)', async () => {
+  it("Kafka: a partition keeps every record past 5 MiB (librdkafka's mock would drop the oldest)", async () => {
     const topic = uniqueTopic('retention');
     const records = 7_000; // about 7 MiB on partition 0
     const value = 'x'.repeat(1_000);
     const producer = (await createKafka({ KAFKA_BROKERS: env.KAFKA_BROKERS })).producer({ allowAutoTopicCreation: true });
     await producer.connect();
     for (let i = 0; i < records; i += 500) {
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: 500 }, (_, j) => ({ partition: 0, key: String(i + j), value })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 500 }, (_, j) => ({ partition: 0, key: String(i + j), value })),
+      });
     }
     await producer.disconnect();
     const got = await readTopic(env.KAFKA_BROKERS, topic, records, 60_000);
@@ -92,38 +104,56 @@ describe('embedded services are real', () => {
   });
 
   // Kafka's group.initial.rebalance.delay.ms: 3 s unless the broker is told otherwise.
-  it.skipIf(Boolean(process.env.KAFKA_BROKERS))('Kafka: the embedded broker assigns a new group\'s partitions at once, unless given an initial rebalance delay', async () => {
-    const joinedAt = async (initialRebalanceDelayMs?: number) => {
-      const topic = uniqueTopic('join');
-      const broker = await startEmbeddedKafka({ topics: { [topic]: 1 }, ...(initialRebalanceDelayMs !== undefined ? { initialRebalanceDelayMs } : {}) });
-      const consumer = (await createKafka({ KAFKA_BROKERS: broker.brokers.join(',') })).consumer({ groupId: `${topic}-group` });
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topic });
-        const joined = new Promise<number>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve(performance.now())));
-        const started = performance.now();
-        await consumer.run({ eachMessage: async () => undefined });
-        return { started, joined: await joined };
-      } finally {
-        await consumer.disconnect();
-        await broker.stop();
-      }
-    };
-    // Started together: the default (0) joins long before a 2 s delay ends, as a 3 s default would not.
-    const [byDefault, delayed] = await Promise.all([joinedAt(), joinedAt(2_000)]);
-    expect(delayed.joined - delayed.started).toBeGreaterThanOrEqual(2_000);
-    expect(byDefault.joined).toBeLessThan(delayed.joined);
-  });
+  it.skipIf(Boolean(process.env.KAFKA_BROKERS))(
+    "Kafka: the embedded broker assigns a new group's partitions at once, unless given an initial rebalance delay",
+    async () => {
+      const joinedAt = async (initialRebalanceDelayMs?: number) => {
+        const topic = uniqueTopic('join');
+        const broker = await startEmbeddedKafka({
+          topics: { [topic]: 1 },
+          ...(initialRebalanceDelayMs !== undefined ? { initialRebalanceDelayMs } : {}),
+        });
+        const consumer = (await createKafka({ KAFKA_BROKERS: broker.brokers.join(',') })).consumer({ groupId: `${topic}-group` });
+        try {
+          await consumer.connect();
+          await consumer.subscribe({ topic });
+          const joined = new Promise<number>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve(performance.now())));
+          const started = performance.now();
+          await consumer.run({ eachMessage: async () => undefined });
+          return { started, joined: await joined };
+        } finally {
+          await consumer.disconnect();
+          await broker.stop();
+        }
+      };
+      // Started together: the default (0) joins long before a 2 s delay ends, as a 3 s default would not.
+      const [byDefault, delayed] = await Promise.all([joinedAt(), joinedAt(2_000)]);
+      expect(delayed.joined - delayed.started).toBeGreaterThanOrEqual(2_000);
+      expect(byDefault.joined).toBeLessThan(delayed.joined);
+    },
+  );
 
   it('SQS and S3 through the unmodified AWS SDK clients and AWS_ENDPOINT_URL', async () => {
     const sqs = sqsClient(env);
     const queue = await freshQueue(sqs, 'proof');
-    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'hello', MessageAttributes: { topic: { DataType: 'String', StringValue: 'orders' } } }));
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: 'hello',
+        MessageAttributes: { topic: { DataType: 'String', StringValue: 'orders' } },
+      }),
+    );
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }),
+    );
     expect(Messages.map((m) => [m.Body, m.MessageAttributes?.topic?.StringValue])).toEqual([['hello', 'orders']]);
     await queue.remove();
 
-    const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+    const s3 = new S3Client({
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    });
     await s3.send(new PutObjectCommand({ Bucket: env.DLQ_BUCKET, Key: 'proof/object.bin', Body: Buffer.from([1, 2, 3]) }));
     const object = await s3.send(new GetObjectCommand({ Bucket: env.DLQ_BUCKET, Key: 'proof/object.bin' }));
     expect(Buffer.from(await object.Body!.transformToByteArray())).toEqual(Buffer.from([1, 2, 3]));

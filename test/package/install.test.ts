@@ -10,11 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles } from '../support/cfn-lint.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string; devDependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
+  name: string;
+  devDependencies: Record<string, string>;
+};
 const name = manifest.name;
 // The pinned Node 24 and the repository's tools first; npm itself is the system's.
 const env = { ...process.env, PATH: `${path.join(repo, 'node_modules/.bin')}${path.delimiter}${process.env.PATH}` };
-const run = (command: string, args: string[], cwd: string) => execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (command: string, args: string[], cwd: string) =>
+  execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** The bundle Lambda runs is a handler's; the acceptance bound, well above what it needs. */
 const MAX_HANDLER_ASSET_BYTES = 100 * 1024;
@@ -93,10 +97,20 @@ function assetOf(prefix: string): string {
 describe(`${name} installed from its tarball`, () => {
   it('ships compiled ES modules, their declarations and the bundled replay handler, nothing of the repository else', () => {
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining([
-      'package.json', 'dist/constructs/index.js', 'dist/constructs/index.d.ts', 'dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/replay/index.cjs',
-      'dist/runtime/avro.js', 'dist/runtime/avro.d.ts', 'dist/runtime/protobuf.js', 'dist/runtime/protobuf.d.ts',
-    ]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'dist/constructs/index.js',
+        'dist/constructs/index.d.ts',
+        'dist/runtime/index.js',
+        'dist/runtime/index.d.ts',
+        'dist/replay/index.cjs',
+        'dist/runtime/avro.js',
+        'dist/runtime/avro.d.ts',
+        'dist/runtime/protobuf.js',
+        'dist/runtime/protobuf.d.ts',
+      ]),
+    );
     expect(files.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
     expect(files.filter((f) => f.startsWith('dist/consumer/'))).toEqual([]); // the example stays in the repository
   });
@@ -115,10 +129,20 @@ describe(`${name} installed from its tarball`, () => {
 
   it('type-checks a user app against the published declarations (nodenext, no skipLibCheck)', () => {
     writeFileSync(path.join(app, 'decoders.ts'), decodersSource); // not imported by the handler: its bundle stays without avsc
-    writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: ['node'] },
-      include: ['*.ts'],
-    }));
+    writeFileSync(
+      path.join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+        },
+        include: ['*.ts'],
+      }),
+    );
     expect(() => run(path.join(repo, 'node_modules/.bin/tsc'), ['-p', '.'], app)).not.toThrow();
   }, 120_000);
 
@@ -130,14 +154,34 @@ describe(`${name} installed from its tarball`, () => {
   it('installs the dlq command (npx kafka-lambda-consumers), which runs the bundled replay handler with --local', () => {
     expect(run('npx', ['--no-install', name, 'dlq', 'replay', '--help'], app)).toContain(`Usage: ${name} dlq replay [options]`);
     // --local against nothing listening: the bundle loads and runs, its receives fail, the report says so.
-    const nowhere = { KAFKA_BROKERS: '127.0.0.1:9', DLQ_URL: 'http://127.0.0.1:9/000000000000/dlq', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', REPLAY_ALLOWED_TOPICS: 't', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
-    const report = spawnSync('npx', ['--no-install', name, 'dlq', 'report', '--local', '--json'], { cwd: app, env: { ...env, ...nowhere }, encoding: 'utf8' });
+    const nowhere = {
+      KAFKA_BROKERS: '127.0.0.1:9',
+      DLQ_URL: 'http://127.0.0.1:9/000000000000/dlq',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      REPLAY_ALLOWED_TOPICS: 't',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+    const report = spawnSync('npx', ['--no-install', name, 'dlq', 'report', '--local', '--json'], {
+      cwd: app,
+      env: { ...env, ...nowhere },
+      encoding: 'utf8',
+    });
     expect(report.status, report.stderr).toBe(1); // it could not read the queue
-    expect(JSON.parse(report.stdout.trimEnd().split('\n').at(-1)!)).toMatchObject({ source: 'dlq', read: 0, reasons: expect.arrayContaining([expect.stringMatching(/^a receiver stopped: connect ECONNREFUSED/)]) });
+    expect(JSON.parse(report.stdout.trimEnd().split('\n').at(-1)!)).toMatchObject({
+      source: 'dlq',
+      read: 0,
+      reasons: expect.arrayContaining([expect.stringMatching(/^a receiver stopped: connect ECONNREFUSED/)]),
+    });
   }, 120_000);
 
   it('lets plain Node import the runtime', () => {
-    const out = run('node', ['-e', `import('${name}/runtime').then((m) => console.log(typeof m.kafkaConsumer, typeof m.KafkaConsumersError))`], app);
+    const out = run(
+      'node',
+      ['-e', `import('${name}/runtime').then((m) => console.log(typeof m.kafkaConsumer, typeof m.KafkaConsumersError))`],
+      app,
+    );
     expect(out.trim()).toBe('function function');
   });
 

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 /** The one list of checks the project ignores, each with its reason. */
 export const CFN_LINT_CONFIG = fileURLToPath(new URL('../../.cfnlintrc', import.meta.url));
 
-export const CFN_LINT_INSTALL_HINT = 'cfn-lint is not installed: install it with `pip install cfn-lint` (AWS\'s CloudFormation linter, 1.51 or later)';
+export const CFN_LINT_INSTALL_HINT =
+  "cfn-lint is not installed: install it with `pip install cfn-lint` (AWS's CloudFormation linter, 1.51 or later)";
 
 let installed: boolean | undefined;
 /** Whether `cfn-lint` runs here (asked once per process). */
@@ -35,7 +36,10 @@ interface Finding {
  */
 export function lintTemplateFiles(files: readonly string[]): string[] {
   if (files.length === 0) return [];
-  const result = spawnSync('cfn-lint', ['--config-file', CFN_LINT_CONFIG, '--format', 'json', '--', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync('cfn-lint', ['--config-file', CFN_LINT_CONFIG, '--format', 'json', '--', ...files], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.error) throw new Error(`cfn-lint did not run: ${result.error.message}. ${CFN_LINT_INSTALL_HINT}.`);
   let findings: Finding[];
   try {
@@ -48,7 +52,7 @@ export function lintTemplateFiles(files: readonly string[]): string[] {
 
 /** Every `*.template.json` under `dir` (cloud assemblies nest one level or two). */
 export function templateFilesUnder(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, encoding: 'utf8' }))
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.template.json'))
     .map((f) => path.join(dir, f));
 }

@@ -19,7 +19,8 @@ export interface PutCall {
  * #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. Anything else is refused, entry by entry.
  */
 const SQS_REFUSES = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-const refusedBySqs = (e: OutgoingMessage) => SQS_REFUSES.test(e.MessageBody) || Object.values(e.MessageAttributes).some((a) => SQS_REFUSES.test(a.StringValue));
+const refusedBySqs = (e: OutgoingMessage) =>
+  SQS_REFUSES.test(e.MessageBody) || Object.values(e.MessageAttributes).some((a) => SQS_REFUSES.test(a.StringValue));
 
 /**
  * An in-memory stand-in for SQS and S3 that records every call. Like SQS, it refuses an entry
@@ -38,7 +39,9 @@ export function fakeTransport(
     async sendMessageBatch(queueUrl, entries, signal) {
       sends.push({ queueUrl, entries, signal });
       const failed = answer(sends.length, entries);
-      for (const e of entries) if (refusedBySqs(e) && !failed.some((f) => f.Id === e.Id)) failed.push({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' });
+      for (const e of entries)
+        if (refusedBySqs(e) && !failed.some((f) => f.Id === e.Id))
+          failed.push({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' });
       const refused = new Set(failed.map((f) => f.Id));
       accepted.push(...entries.filter((e) => !refused.has(e.Id)).map((e) => JSON.parse(e.MessageBody) as DeadLetterEnvelope));
       return { failed };
@@ -61,9 +64,17 @@ export function fakeQueue(refuse = false) {
   return { sent: accepted, transport };
 }
 
-const failure = { error: new Error('x'), attempts: 1, firstFailureAt: 0, lastFailureAt: 0, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
+const failure = {
+  error: new Error('x'),
+  attempts: 1,
+  firstFailureAt: 0,
+  lastFailureAt: 0,
+  source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' },
+};
 
 /** Dead-letter envelopes for offsets 0..n-1 of topic `t`, partition 0. */
 export function envelopes(n: number, topic = 't'): DeadLetterEnvelope[] {
-  return partitionOf(Array.from({ length: n }, (_, offset) => ({ topic, partition: 0, offset, value: '{}' }))).map((record) => buildEnvelope(record, failure));
+  return partitionOf(Array.from({ length: n }, (_, offset) => ({ topic, partition: 0, offset, value: '{}' }))).map((record) =>
+    buildEnvelope(record, failure),
+  );
 }

@@ -18,8 +18,15 @@ const EXIT_DEADLINE_MS = 120_000;
  * node with tsx's loader, one process; no terminal: stdout is a pipe). `onStdout` sees the output
  * so far, and may signal the process.
  */
-export async function runDlq(args: string[], env: Record<string, string>, onStdout: (stdout: string, signal: (signal: NodeJS.Signals) => void) => void = () => undefined): Promise<DlqRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dlq', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runDlq(
+  args: string[],
+  env: Record<string, string>,
+  onStdout: (stdout: string, signal: (signal: NodeJS.Signals) => void) => void = () => undefined,
+): Promise<DlqRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dlq', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return outcome(child, args, (text) => onStdout(text, (signal) => child.kill(signal)));
 }
 
@@ -27,12 +34,24 @@ export async function runDlq(args: string[], env: Record<string, string>, onStdo
  * `npm run -s dlq -- …` in a process group of its own, as a terminal runs it: `signal` reaches
  * the whole group (npm, its shell, node), as Ctrl-C does, and npm forwards it to its child too.
  */
-export async function runDlqThroughNpm(args: string[], env: Record<string, string>, onStdout: (stdout: string, signal: (signal: NodeJS.Signals) => void) => void): Promise<DlqRun> {
-  const child = spawn('npm', ['run', '-s', 'dlq', '--', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export async function runDlqThroughNpm(
+  args: string[],
+  env: Record<string, string>,
+  onStdout: (stdout: string, signal: (signal: NodeJS.Signals) => void) => void,
+): Promise<DlqRun> {
+  const child = spawn('npm', ['run', '-s', 'dlq', '--', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   return outcome(child, args, (text) => onStdout(text, (signal) => process.kill(-child.pid!, signal)));
 }
 
-async function outcome(child: ChildProcessByStdio<null, Readable, Readable>, args: string[], onStdout: (stdout: string) => void): Promise<DlqRun> {
+async function outcome(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  args: string[],
+  onStdout: (stdout: string) => void,
+): Promise<DlqRun> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -45,7 +64,8 @@ async function outcome(child: ChildProcessByStdio<null, Readable, Readable>, arg
     child.on('close', (code, signal) => resolve({ code, signal }));
     timer = setTimeout(() => (child.kill('SIGKILL'), resolve('hung')), EXIT_DEADLINE_MS);
   }).finally(() => clearTimeout(timer));
-  if (exit === 'hung') throw new Error(`dlq ${args.join(' ')} did not exit within ${EXIT_DEADLINE_MS / 1_000} s.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+  if (exit === 'hung')
+    throw new Error(`dlq ${args.join(' ')} did not exit within ${EXIT_DEADLINE_MS / 1_000} s.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
   return { ...exit, stdout, stderr };
 }
 
@@ -54,7 +74,12 @@ export async function seedDeadLetters(sqs: SQSClient, queueUrl: string, envelope
   const batches = Array.from({ length: Math.ceil(envelopes.length / 10) }, (_, i) => envelopes.slice(i * 10, i * 10 + 10));
   const worker = async () => {
     for (let batch = batches.shift(); batch; batch = batches.shift()) {
-      const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((e, i) => ({ Id: String(i), MessageBody: JSON.stringify(e) })) }));
+      const out = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((e, i) => ({ Id: String(i), MessageBody: JSON.stringify(e) })),
+        }),
+      );
       if (out.Failed?.length) throw new Error(`seeding: SQS refused ${out.Failed.length} dead letters: ${out.Failed[0]!.Code}`);
     }
   };

@@ -5,13 +5,20 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterEnvelope, DeadLetterPointer } from '../../src/runtime/envelope.js';
 
 export type Input = Record<string, unknown> & { Entries?: Array<Record<string, unknown>> };
-export interface Call { readonly name: string; readonly input: Input }
+export interface Call {
+  readonly name: string;
+  readonly input: Input;
+}
 
 /**
  * SQS and S3 at the SDK client's `send`: ReceiveMessage hands out `messages` in order, every
  * call is recorded, and `answer` may replace any call's answer (or throw) by command name.
  */
-export async function fakeAws(messages: Message[], objects: Record<string, string> = {}, answer: (call: Call) => unknown = () => undefined) {
+export async function fakeAws(
+  messages: Message[],
+  objects: Record<string, string> = {},
+  answer: (call: Call) => unknown = () => undefined,
+) {
   const calls: Call[] = [];
   const queue = [...messages];
   const respond = async (command: { constructor: { name: string }; input: Input }) => {
@@ -40,10 +47,13 @@ export async function fakeAws(messages: Message[], objects: Record<string, strin
 }
 
 /** An SQS message as ReceiveMessage hands it out (id m<i>, receipt handle rh<i>), received once. */
-export const sqsMessage = (body: DeadLetterEnvelope | DeadLetterPointer | string, i: number, attributes: Record<string, string> = {}): Message => ({
+export const sqsMessage = (
+  body: DeadLetterEnvelope | DeadLetterPointer | string,
+  i: number,
+  attributes: Record<string, string> = {},
+): Message => ({
   MessageId: `m${i}`,
   ReceiptHandle: `rh${i}`,
   Body: typeof body === 'string' ? body : JSON.stringify(body),
   Attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', ...attributes },
 });
-

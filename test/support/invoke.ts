@@ -20,7 +20,12 @@ const LEFT_OPEN = /^invoke: still running .*$/m;
  * Runs `npm run invoke` (its script, without npm's banner) as a real subprocess. Fails when the
  * command does not exit, or when the handler left something open after answering.
  */
-export async function invoke(fn: 'consumer' | 'replay', input: unknown, env: Record<string, string>, extraArgs: string[] = []): Promise<InvokeResult> {
+export async function invoke(
+  fn: 'consumer' | 'replay',
+  input: unknown,
+  env: Record<string, string>,
+  extraArgs: string[] = [],
+): Promise<InvokeResult> {
   const args = ['local/invoke.ts', fn];
   const dir = mkdtempSync(path.join(tmpdir(), 'invoke-'));
   try {

@@ -25,7 +25,9 @@ export async function readTopic(brokers: string, topic: string, count: number, t
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     const done = () => got.length >= count && (clearTimeout(timer), resolve());
-    void consumer.run({ eachMessage: async ({ partition, message }) => void (got.push({ partition, offset: Number(message.offset), message }), done()) });
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => void (got.push({ partition, offset: Number(message.offset), message }), done()),
+    });
     done();
   });
   await consumer.disconnect();
@@ -33,7 +35,11 @@ export async function readTopic(brokers: string, topic: string, count: number, t
 }
 
 /** Produces to a topic (auto-created by the broker where allowed). */
-export async function produce(brokers: string, topic: string, messages: Array<{ key?: string | null; value: string | null; partition?: number }>) {
+export async function produce(
+  brokers: string,
+  topic: string,
+  messages: Array<{ key?: string | null; value: string | null; partition?: number }>,
+) {
   const kafka = await createKafka({ KAFKA_BROKERS: brokers });
   const producer = kafka.producer({ allowAutoTopicCreation: true });
   await producer.connect();

@@ -18,16 +18,32 @@ export function ensureKcat(): void {
   if (spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0) return;
   const root = process.getuid?.() === 0;
   const apt = spawnSync('apt-get', ['--version'], { encoding: 'utf8' }).status === 0;
-  if (!root || !apt) throw new Error('The tests need kcat (a third-party Kafka client): install it (Debian/Ubuntu: `apt-get install kcat`; macOS: `brew install kcat`) and run the tests again.');
+  if (!root || !apt)
+    throw new Error(
+      'The tests need kcat (a third-party Kafka client): install it (Debian/Ubuntu: `apt-get install kcat`; macOS: `brew install kcat`) and run the tests again.',
+    );
   process.stderr.write('tests: installing kcat (apt-get install kcat), once per machine\n');
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'kcat']]) {
-    const run = spawnSync('apt-get', args, { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', 'kcat'],
+  ]) {
+    const run = spawnSync('apt-get', args, {
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 300_000,
+    });
     if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${run.status}): ${run.stderr}`);
   }
 }
 
 /** Produces one record per value with kcat, compressed with `codec`, each carrying `headers` in order. */
-export function kcatProduce(brokers: string, topic: string, codec: string, values: string[], headers: ReadonlyArray<readonly [string, string]>) {
+export function kcatProduce(
+  brokers: string,
+  topic: string,
+  codec: string,
+  values: string[],
+  headers: ReadonlyArray<readonly [string, string]>,
+) {
   kcat(['-P', '-b', brokers, '-t', topic, '-z', codec, ...headers.flatMap(([k, v]) => ['-H', `${k}=${v}`])], `${values.join('\n')}\n`);
 }
 
@@ -37,11 +53,28 @@ export function kcatProduce(brokers: string, topic: string, codec: string, value
  * librdkafka names them in its debug log; one batch per fetch, so none is hidden behind another).
  */
 export function kcatConsume(brokers: string, topic: string) {
-  const { stdout, stderr } = kcat(['-C', '-b', brokers, '-t', topic, '-e', '-q', '-d', 'msg', '-X', 'fetch.message.max.bytes=1', '-f', '%h\t%s\n']);
-  const records = stdout.split('\n').filter(Boolean).map((line) => {
-    const [headers = '', value = ''] = line.split('\t');
-    return { headers, value };
-  });
+  const { stdout, stderr } = kcat([
+    '-C',
+    '-b',
+    brokers,
+    '-t',
+    topic,
+    '-e',
+    '-q',
+    '-d',
+    'msg',
+    '-X',
+    'fetch.message.max.bytes=1',
+    '-f',
+    '%h\t%s\n',
+  ]);
+  const records = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [headers = '', value = ''] = line.split('\t');
+      return { headers, value };
+    });
   const codecs = new Set([...stderr.matchAll(/Enqueue \d+ message\(s\).*, (\w+)\)$/gm)].map((m) => m[1]!));
   return { records, codecs };
 }

@@ -14,7 +14,11 @@ export function recordingDestination(): { destination: OnFailureDestination; rec
   return { destination: { target: 'memory', send: async (batch) => void records.push(onFailureRecord(batch)) }, records };
 }
 
-export interface SourceRecord { key: Buffer | null; value: Buffer; headers?: IHeaders }
+export interface SourceRecord {
+  key: Buffer | null;
+  value: Buffer;
+  headers?: IHeaders;
+}
 
 /** Produces the records to partition 0 in one request: the mapping fetches them together, so they make one batch. */
 export async function produceOneBatch(brokers: string, topic: string, records: SourceRecord[]) {
@@ -25,10 +29,20 @@ export async function produceOneBatch(brokers: string, topic: string, records: S
 }
 
 /** A started emulator of one topic's mapping that retries fast and sends what it gives up on to `onFailure`; stop it when done. */
-export async function startEmulator(brokers: string, topic: string, handler: Handler, onFailure: OnFailureDestination, settings: Partial<MappingSettings> = {}) {
+export async function startEmulator(
+  brokers: string,
+  topic: string,
+  handler: Handler,
+  onFailure: OnFailureDestination,
+  settings: Partial<MappingSettings> = {},
+) {
   const emulator = new EventSourceMappingEmulator({
     kafka: await createKafka({ KAFKA_BROKERS: brokers }),
-    topic, bootstrapServers: brokers, handler, retryDelayMs: 50, onFailure,
+    topic,
+    bootstrapServers: brokers,
+    handler,
+    retryDelayMs: 50,
+    onFailure,
     settings: { topics: [topic], batchSize: 50, maxBatchingWindowSeconds: 0, ...settings },
   });
   await emulator.start();

@@ -14,19 +14,43 @@ export function propertyRuns(): fc.Parameters<unknown> {
 }
 
 /** Any UTF-16 code unit: lone surrogates, U+FFFE, U+FFFF and control characters included. */
-export const anyText = (maxLength = 24) => fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength });
+export const anyText = (maxLength = 24) =>
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength });
 
 /** Header names, with the ones an object would confuse with its prototype's. */
-export const headerName = fc.oneof(anyText(12), fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'x-dlq-replay-count'));
+export const headerName = fc.oneof(
+  anyText(12),
+  fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'x-dlq-replay-count'),
+);
 
 export const bytes = (maxLength = 64) => fc.uint8Array({ maxLength }).map((b) => Buffer.from(b));
 
 /** What user code can throw, the odd values included. */
 export const thrownValue = fc.oneof(
   fc.anything(),
-  fc.record({ name: fc.anything(), message: fc.oneof(anyText(64), fc.anything()) }).map(({ name, message }) => Object.assign(new Error(), { name, message })),
+  fc
+    .record({ name: fc.anything(), message: fc.oneof(anyText(64), fc.anything()) })
+    .map(({ name, message }) => Object.assign(new Error(), { name, message })),
   anyText(64).map((m) => new TypeError(m)),
   fc.constant(Object.create(null) as object),
-  fc.constant(Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter'); } })),
-  fc.constant(new Proxy({}, { get: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); } })),
+  fc.constant(
+    Object.defineProperty(new Error('x'), 'message', {
+      get: () => {
+        throw new Error('getter');
+      },
+    }),
+  ),
+  fc.constant(
+    new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+        getPrototypeOf: () => {
+          throw new Error('trap');
+        },
+      },
+    ),
+  ),
 );

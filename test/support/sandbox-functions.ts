@@ -10,7 +10,13 @@ export async function echo(event: { waitMs?: number }, context: Context) {
   await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
   channel(SANDBOX_TEST_CHANNEL).publish({ threadId });
   channel('test:not-forwarded').publish({ threadId });
-  return { event, threadId, awsRequestId: context.awsRequestId, functionName: context.functionName, remainingMs: context.getRemainingTimeInMillis() };
+  return {
+    event,
+    threadId,
+    awsRequestId: context.awsRequestId,
+    functionName: context.functionName,
+    remainingMs: context.getRemainingTimeInMillis(),
+  };
 }
 
 export async function fail(): Promise<never> {

@@ -42,7 +42,10 @@ export async function startServicesProcess(env: NodeJS.ProcessEnv): Promise<Serv
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`npm run services printed no READY within ${READY_DEADLINE_MS / 1_000} s:\n${stderr}`)), READY_DEADLINE_MS);
+      timer = setTimeout(
+        () => reject(new Error(`npm run services printed no READY within ${READY_DEADLINE_MS / 1_000} s:\n${stderr}`)),
+        READY_DEADLINE_MS,
+      );
       child.once('exit', (code) => reject(new Error(`npm run services exited (code ${code}) before READY:\n${stderr}`)));
       lines.on('line', (line) => {
         const variable = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);

@@ -1,8 +1,19 @@
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import type { LocalEnvironment } from '../../local/services.js';
 
 export function sqsClient(env: LocalEnvironment, endpoint = env.AWS_ENDPOINT_URL) {
-  return new SQSClient({ endpoint, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+  return new SQSClient({
+    endpoint,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
 }
 
 /** A queue of its own for one test, so tests never see each other's messages. */
@@ -16,7 +27,15 @@ export async function freshQueue(sqs: SQSClient, prefix: string) {
 export async function drain(sqs: SQSClient, url: string, expected = Number.POSITIVE_INFINITY): Promise<Message[]> {
   const all: Message[] = [];
   while (all.length < expected) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], VisibilityTimeout: 300 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 300,
+      }),
+    );
     if (Messages.length === 0) break;
     all.push(...Messages);
   }
@@ -25,6 +44,11 @@ export async function drain(sqs: SQSClient, url: string, expected = Number.POSIT
 
 /** Messages in a queue, visible or not, without receiving any (a receive would hide them). */
 export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }

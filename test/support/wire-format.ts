@@ -21,7 +21,12 @@ export function confluentFrame(schemaId: number, data: Uint8Array, messageIndexe
   const header = Buffer.alloc(5);
   header.writeInt32BE(schemaId, 1);
   // Confluent writes the common [0] as a single 0 (a count of none).
-  const indexes = messageIndexes === undefined ? [] : messageIndexes.length === 1 && messageIndexes[0] === 0 ? [0] : [messageIndexes.length, ...messageIndexes].flatMap(zigzagVarint);
+  const indexes =
+    messageIndexes === undefined
+      ? []
+      : messageIndexes.length === 1 && messageIndexes[0] === 0
+        ? [0]
+        : [messageIndexes.length, ...messageIndexes].flatMap(zigzagVarint);
   return Buffer.concat([header, Buffer.from(indexes), data]);
 }
 

@@ -19,11 +19,17 @@ describe('the layers', () => {
   });
 
   it('accepts an import along it', async () => {
-    expect(await lint('src/replay/x.ts', "import { RetryPolicy } from '../runtime/retry.js';\nexport const x = RetryPolicy;\n")).toEqual([]);
+    expect(await lint('src/replay/x.ts', "import { RetryPolicy } from '../runtime/retry.js';\nexport const x = RetryPolicy;\n")).toEqual(
+      [],
+    );
   });
 
   it('refuses a relative import that does not name the emitted file, and one that resolves nowhere', async () => {
-    expect(await lint('src/replay/x.ts', "import { RetryPolicy } from '../runtime/retry';\nexport const x = RetryPolicy;\n")).toContain('no-restricted-imports');
-    expect(await lint('src/replay/x.ts', "import { RetryPolicy } from '../runtime/nothing.js';\nexport const x = RetryPolicy;\n")).toContain('import-x/no-unresolved');
+    expect(await lint('src/replay/x.ts', "import { RetryPolicy } from '../runtime/retry';\nexport const x = RetryPolicy;\n")).toContain(
+      'no-restricted-imports',
+    );
+    expect(
+      await lint('src/replay/x.ts', "import { RetryPolicy } from '../runtime/nothing.js';\nexport const x = RetryPolicy;\n"),
+    ).toContain('import-x/no-unresolved');
   });
 });

@@ -7,8 +7,17 @@ import { MAX_ALARM_METRICS } from '../../../src/constructs/alarms.js';
 import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer-props.js';
 import { resourcesOf, synth, synthStack } from './support.js';
 
-interface MetricQuery { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> }; Stat: string; Period: number } }
-const alarms = (topics: string[], props: Partial<KafkaConsumerProps> = {}) => Object.values(resourcesOf(synth({ topics, ...props }), 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+interface MetricQuery {
+  Id: string;
+  Expression?: string;
+  MetricStat?: {
+    Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> };
+    Stat: string;
+    Period: number;
+  };
+}
+const alarms = (topics: string[], props: Partial<KafkaConsumerProps> = {}) =>
+  Object.values(resourcesOf(synth({ topics, ...props }), 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
 
 describe('alarms CloudWatch accepts', () => {
   // aws-cdk-lib, "class MathExpression" (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.MathExpression.html),
@@ -46,7 +55,11 @@ describe('alarms CloudWatch accepts', () => {
   it('keeps the dead-letter alarms in their state when SQS stops reporting a quiet queue', () => {
     const all = alarms(['orders']);
     const sqsAlarms = all.filter((a) => a.Namespace === 'AWS/SQS');
-    expect(sqsAlarms.map((a) => a.MetricName).sort()).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible']);
+    expect(sqsAlarms.map((a) => a.MetricName).sort()).toEqual([
+      'ApproximateAgeOfOldestMessage',
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+    ]);
     for (const alarm of sqsAlarms) expect(alarm.TreatMissingData, String(alarm.MetricName)).toBe('ignore');
   });
 
@@ -57,10 +70,16 @@ describe('alarms CloudWatch accepts', () => {
   it('alarms on the first batch the mapping skipped, from the on-failure queue', () => {
     const t = synth({ topics: ['orders'] });
     const queueId = Object.keys(resourcesOf(t, 'AWS::SQS::Queue')).find((id) => id.includes('OnFailureQueue'))!;
-    const skipped = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties)
+    const skipped = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
       .filter((a) => JSON.stringify(a.Dimensions ?? []).includes(queueId));
     expect(skipped).toHaveLength(1);
-    expect(skipped[0]).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' });
+    expect(skipped[0]).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+    });
   });
 
   // Issue 29, item 3: a stalled mapping alarms. Lambda guide, "Types of metrics for Lambda
@@ -80,16 +99,28 @@ describe('alarms CloudWatch accepts', () => {
   it('alarms per mapping when it publishes no PolledEventCount for 15 minutes, enabling the metric groups it reads', () => {
     const t = synth({ topics: ['orders', 'payments'] });
     const mappings = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
-    const stalls = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties).filter((a) => a.MetricName === 'PolledEventCount');
+    const stalls = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
+      .filter((a) => a.MetricName === 'PolledEventCount');
     expect(stalls).toHaveLength(2);
     for (const [id, m] of Object.entries(mappings)) {
       expect(m.Properties.MetricsConfig, id).toEqual({ Metrics: ['EventCount', 'ErrorCount'] });
-      const alarm = stalls.find((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'EventSourceMappingUUID', Value: { Ref: id } }]));
+      const alarm = stalls.find(
+        (a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'EventSourceMappingUUID', Value: { Ref: id } }]),
+      );
       expect(alarm, id).toMatchObject({
-        Namespace: 'AWS/Lambda', Statistic: 'SampleCount', Period: 300, Threshold: 1, ComparisonOperator: 'LessThanThreshold',
-        EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching',
+        Namespace: 'AWS/Lambda',
+        Statistic: 'SampleCount',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        TreatMissingData: 'breaching',
       });
-      expect(String(alarm!.AlarmDescription)).toContain(`The mapping of ${(m.Properties.Topics as string[])[0]} has not polled for 15 minutes`);
+      expect(String(alarm!.AlarmDescription)).toContain(
+        `The mapping of ${(m.Properties.Topics as string[])[0]} has not polled for 15 minutes`,
+      );
     }
     // The dashboard shows what the alarms watch.
     const dashboard = JSON.stringify(resourcesOf(t, 'AWS::CloudWatch::Dashboard'));
@@ -99,7 +130,8 @@ describe('alarms CloudWatch accepts', () => {
   // aws-cdk-lib's MetricType (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.MetricType.html)
   // and CloudFormation's MetricsConfig.Metrics: EventCount | ErrorCount | KafkaMetrics, at most 3.
   it('adds the two groups to the metricsConfig given, without duplicates', () => {
-    const metricsOf = (metrics: lambda.MetricType[]) => Object.values(resourcesOf(synth({ metricsConfig: { metrics } }), 'AWS::Lambda::EventSourceMapping'))[0]!.Properties.MetricsConfig;
+    const metricsOf = (metrics: lambda.MetricType[]) =>
+      Object.values(resourcesOf(synth({ metricsConfig: { metrics } }), 'AWS::Lambda::EventSourceMapping'))[0]!.Properties.MetricsConfig;
     expect(metricsOf([lambda.MetricType.KAFKA_METRICS])).toEqual({ Metrics: ['KafkaMetrics', 'EventCount', 'ErrorCount'] });
     expect(metricsOf([lambda.MetricType.ERROR_COUNT])).toEqual({ Metrics: ['ErrorCount', 'EventCount'] });
   });
@@ -111,9 +143,18 @@ describe('alarms CloudWatch accepts', () => {
     const polling = alarms(topics).filter((a) => String(a.AlarmDescription).includes('failed to poll'));
     expect(polling.map((a) => (a.Metrics as MetricQuery[]).filter((q) => q.MetricStat).length)).toEqual([10, 2]);
     for (const alarm of polling) {
-      expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
       for (const q of (alarm.Metrics as MetricQuery[]).filter((m) => m.MetricStat)) {
-        expect(q.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'PollingErrorCount', Dimensions: [{ Name: 'EventSourceMappingUUID' }] }, Stat: 'Sum', Period: 300 });
+        expect(q.MetricStat).toMatchObject({
+          Metric: { Namespace: 'AWS/Lambda', MetricName: 'PollingErrorCount', Dimensions: [{ Name: 'EventSourceMappingUUID' }] },
+          Stat: 'Sum',
+          Period: 300,
+        });
       }
     }
   });
@@ -125,7 +166,10 @@ describe('alarms CloudWatch accepts', () => {
   // "If your event source mapping is disabled, you won't receive event source mapping metrics."
   it('waits longer than the longest invocation, and skips paused mappings', () => {
     const stalls = (props: Partial<KafkaConsumerProps>) => alarms(['orders'], props).filter((a) => a.MetricName === 'PolledEventCount');
-    expect(stalls({ timeout: Duration.minutes(14), maxBatchingWindow: Duration.minutes(5) })[0]).toMatchObject({ EvaluationPeriods: 6, DatapointsToAlarm: 6 });
+    expect(stalls({ timeout: Duration.minutes(14), maxBatchingWindow: Duration.minutes(5) })[0]).toMatchObject({
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+    });
     expect(stalls({ enabled: false })).toEqual([]);
   });
 
@@ -136,7 +180,10 @@ describe('alarms CloudWatch accepts', () => {
     const { stack, template } = synthStack({ pollerMode: 'on-demand' });
     const all = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties));
     expect(all.filter((a) => /PolledEventCount|PollingErrorCount/.test(a))).toEqual([]);
-    Annotations.fromStack(stack).hasWarning('/Test/Consumer', Match.stringLikeRegexp('pollerMode is on-demand, so a stalled mapping cannot alarm.*Use pollerMode \'provisioned\''));
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Consumer',
+      Match.stringLikeRegexp("pollerMode is on-demand, so a stalled mapping cannot alarm.*Use pollerMode 'provisioned'"),
+    );
     expect(Annotations.fromStack(synthStack().stack).findWarning('*', Match.stringLikeRegexp('stalled mapping'))).toEqual([]);
   });
 
@@ -144,8 +191,9 @@ describe('alarms CloudWatch accepts', () => {
   // the skipped batches' offsets must outlive a stack deletion or a queue replacement too.
   it('retains both queues when the stack is deleted, as it retains the bucket', () => {
     const t = synth({ topics: ['orders'] });
-    const queues = Object.entries(t.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }>)
-      .filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+    const queues = Object.entries(
+      t.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }>,
+    ).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
     expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ConsumerDeadLetterQueue', 'ConsumerOnFailureQueue']);
     for (const [id, queue] of queues) expect([queue.DeletionPolicy, queue.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
   });

@@ -12,17 +12,26 @@ const out = mkdtempSync(path.join(tmpdir(), 'cdk-contract-'));
 // The template as JSON, read loosely: the assertions say what must be there.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-interface SynthesizedTemplate { Resources: Record<string, { Type: string; Properties: Json }>; Rules?: Json }
+interface SynthesizedTemplate {
+  Resources: Record<string, { Type: string; Properties: Json }>;
+  Rules?: Json;
+}
 
 let runs = 0;
 function synth(context: string[]) {
   const dir = path.join(out, String(runs++));
   const args = ['cdk', 'synth', '-q', '--output', dir, ...context.flatMap((c) => ['-c', c])];
   const result = spawnSync('npx', args, { encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
-  const template = result.status === 0 ? (JSON.parse(readFileSync(path.join(dir, 'KafkaConsumers.template.json'), 'utf8')) as SynthesizedTemplate) : undefined;
+  const template =
+    result.status === 0
+      ? (JSON.parse(readFileSync(path.join(dir, 'KafkaConsumers.template.json'), 'utf8')) as SynthesizedTemplate)
+      : undefined;
   return { ...result, template };
 }
-const ofType = (t: SynthesizedTemplate, type: string) => Object.values(t.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
+const ofType = (t: SynthesizedTemplate, type: string) =>
+  Object.values(t.Resources)
+    .filter((r) => r.Type === type)
+    .map((r) => r.Properties);
 
 describe('the CDK app (deploy contract)', () => {
   it('synthesizes provisioned mappings with partial responses, one consumer group per topic, and a rule that refuses to deploy the demo cluster', () => {
@@ -34,7 +43,10 @@ describe('the CDK app (deploy contract)', () => {
       expect(m.ProvisionedPollerConfig).toEqual({ MinimumPollers: 1, MaximumPollers: 10 });
       expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     }
-    expect(mappings.map((m) => m.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId)).toEqual(['orders-consumer-orders', 'orders-consumer-payments']);
+    expect(mappings.map((m) => m.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId)).toEqual([
+      'orders-consumer-orders',
+      'orders-consumer-payments',
+    ]);
     // CloudFormation user guide, template Rules: rules validate before any resource is created;
     // a failing assertion fails the stack or change set creation with its AssertDescription.
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html
@@ -45,10 +57,20 @@ describe('the CDK app (deploy contract)', () => {
   });
 
   it('on demand: no provisioned-only settings, and the function knows partial responses are off', () => {
-    const { status, stderr, template } = synth(['pollerMode=on-demand', 'clusterArn=arn:aws:kafka:eu-west-1:111122223333:cluster/prod/abcd-1234-5']);
+    const { status, stderr, template } = synth([
+      'pollerMode=on-demand',
+      'clusterArn=arn:aws:kafka:eu-west-1:111122223333:cluster/prod/abcd-1234-5',
+    ]);
     expect(status, stderr).toBe(0);
     const [m] = ofType(template!, 'AWS::Lambda::EventSourceMapping');
-    for (const key of ['ProvisionedPollerConfig', 'FunctionResponseTypes', 'MaximumRetryAttempts', 'BisectBatchOnFunctionError', 'MaximumRecordAgeInSeconds']) expect(m![key], key).toBeUndefined();
+    for (const key of [
+      'ProvisionedPollerConfig',
+      'FunctionResponseTypes',
+      'MaximumRetryAttempts',
+      'BisectBatchOnFunctionError',
+      'MaximumRecordAgeInSeconds',
+    ])
+      expect(m![key], key).toBeUndefined();
     const consumer = ofType(template!, 'AWS::Lambda::Function').find((f) => f.Environment?.Variables?.DLQ_BUCKET)!;
     expect(consumer.Environment.Variables.REPORT_BATCH_ITEM_FAILURES).toBe('false');
     // A real cluster: no demo guard.

@@ -10,7 +10,13 @@ import { resourcesOf, synthStack } from './support.js';
 
 const REPO_SDK = path.resolve('node_modules/@aws-sdk');
 const CLIENT = /^@aws-sdk\/client-[a-z0-9-]+$/;
-interface Bundle { fn: string; dir: string; code: string; env: Record<string, string>; modules: string[] }
+interface Bundle {
+  fn: string;
+  dir: string;
+  code: string;
+  env: Record<string, string>;
+  modules: string[];
+}
 
 let bundles: Bundle[] = [];
 let runtimeDir: string;
@@ -26,21 +32,37 @@ beforeAll(async () => {
   for (const name of readdirSync(REPO_SDK).filter((n) => n.startsWith('client-'))) {
     symlinkSync(path.join(REPO_SDK, name), path.join(runtimeDir, 'node_modules/@aws-sdk', name));
   }
-  bundles = await Promise.all(Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).map(async ([fn, r]) => {
-    const key = (r.Properties.Code as { S3Key: string }).S3Key;
-    const asset = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
-    const dir = path.join(runtimeDir, 'task', fn);
-    cpSync(asset, dir, { recursive: true });
-    writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}'); // as in /var/task: no "type": "module" above it
-    const file = path.join(dir, 'index.js');
-    return { fn, dir, code: readFileSync(file, 'utf8'), env: (r.Properties.Environment as { Variables: Record<string, string> }).Variables, modules: await modulesRequiredBy(file) };
-  }));
+  bundles = await Promise.all(
+    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).map(async ([fn, r]) => {
+      const key = (r.Properties.Code as { S3Key: string }).S3Key;
+      const asset = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+      const dir = path.join(runtimeDir, 'task', fn);
+      cpSync(asset, dir, { recursive: true });
+      writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}'); // as in /var/task: no "type": "module" above it
+      const file = path.join(dir, 'index.js');
+      return {
+        fn,
+        dir,
+        code: readFileSync(file, 'utf8'),
+        env: (r.Properties.Environment as { Variables: Record<string, string> }).Variables,
+        modules: await modulesRequiredBy(file),
+      };
+    }),
+  );
 }, 120_000);
 afterAll(() => rmSync(runtimeDir, { recursive: true, force: true }));
 
 /** Every module the bundle requires or imports, loaded at once or lazily, as esbuild's parser sees them (text in strings is not a require). */
 async function modulesRequiredBy(file: string): Promise<string[]> {
-  const { metafile } = await build({ entryPoints: [file], bundle: true, platform: 'node', write: false, metafile: true, external: ['*'], logLevel: 'silent' });
+  const { metafile } = await build({
+    entryPoints: [file],
+    bundle: true,
+    platform: 'node',
+    write: false,
+    metafile: true,
+    external: ['*'],
+    logLevel: 'silent',
+  });
   return [...new Set(Object.values(metafile.inputs).flatMap((input) => input.imports.map((i) => i.path)))];
 }
 const isBuiltin = (name: string) => name.startsWith('node:') || builtinModules.includes(name.split('/')[0]!);
@@ -58,13 +80,16 @@ describe('function bundles', () => {
   it('requires nothing but Node built-ins and @aws-sdk/client-* packages, each present in the runtime', () => {
     for (const { fn, dir, modules } of bundles) {
       const outside = modules.filter((m) => !isBuiltin(m));
-      expect(outside.filter((m) => !CLIENT.test(m)), fn).toEqual([]);
+      expect(
+        outside.filter((m) => !CLIENT.test(m)),
+        fn,
+      ).toEqual([]);
       const req = createRequire(path.join(dir, 'index.js'));
       for (const client of outside) expect(() => req.resolve(client), `${fn} needs ${client}`).not.toThrow();
     }
   });
 
-  it('loads each handler module where only the runtime\'s client packages exist', () => {
+  it("loads each handler module where only the runtime's client packages exist", () => {
     for (const { fn, dir } of bundles) {
       const mod = createRequire(path.join(dir, 'index.js'))(path.join(dir, 'index.js')) as { handler?: unknown };
       expect(typeof mod.handler, fn).toBe('function');

@@ -19,10 +19,23 @@ function templateFile(name: string, resources: Record<string, unknown>, paramete
   return file;
 }
 
-const role = { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } } };
+const role = {
+  Type: 'AWS::IAM::Role',
+  Properties: {
+    AssumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    },
+  },
+};
 const fn = (extra: object) => ({
   Type: 'AWS::Lambda::Function',
-  Properties: { Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: 'exports.handler = async () => {}' }, Role: { 'Fn::GetAtt': ['Role', 'Arn'] } },
+  Properties: {
+    Runtime: 'nodejs24.x',
+    Handler: 'index.handler',
+    Code: { ZipFile: 'exports.handler = async () => {}' },
+    Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+  },
   ...extra,
 });
 
@@ -35,7 +48,7 @@ describe.skipIf(!cfnLintInstalled())('cfn-lint on the templates (deploy contract
     expect(findings[0]).toMatch(/^Error E\d{4} in .*short-retention\.json at Resources\/Queue\/Properties\/MessageRetentionPeriod: /);
   });
 
-  it('ignores only what .cfnlintrc lists: W3005 (aws-cdk-lib\'s DependsOn on the function\'s role), not other warnings', () => {
+  it("ignores only what .cfnlintrc lists: W3005 (aws-cdk-lib's DependsOn on the function's role), not other warnings", () => {
     expect(lintTemplateFiles([templateFile('depends-on-role', { Role: role, Fn: fn({ DependsOn: ['Role'] }) })])).toEqual([]);
     const unused = templateFile('unused-parameter', { Role: role, Fn: fn({}) }, { Unused: { Type: 'String' } });
     expect(lintTemplateFiles([unused])).toEqual([expect.stringMatching(/^Warning W2001 .*Parameters\/Unused/)]);

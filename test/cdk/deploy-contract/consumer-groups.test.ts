@@ -6,14 +6,16 @@ import { synth as synthStack } from './support.js';
 
 const synth = (topics: string[], consumerGroupId: string) => synthStack({ topics, consumerGroupId });
 const groupIds = (t: Template) =>
-  Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId as string);
+  Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).map(
+    (m) => m.Properties.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId as string,
+  );
 
 describe('consumer groups (deploy contract)', () => {
   // CloudFormation, AWS::Lambda::EventSourceMapping AmazonManagedKafkaEventSourceConfig /
   // SelfManagedKafkaEventSourceConfig, ConsumerGroupId: unique among all Kafka event sources,
   // 1–200 characters, pattern [a-zA-Z0-9-\/*:_+=.@-]*.
   // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-amazonmanagedkafkaeventsourceconfig.html
-  it('gives each topic\'s mapping its own group, derived from consumerGroupId and the topic', () => {
+  it("gives each topic's mapping its own group, derived from consumerGroupId and the topic", () => {
     const t = synth(['orders', 'payments'], 'orders-consumer');
     expect(groupIds(t)).toEqual(['orders-consumer-orders', 'orders-consumer-payments']);
   });
@@ -32,7 +34,9 @@ describe('consumer groups (deploy contract)', () => {
   // arn:aws:kafka:<region>:<account>:group/<cluster>/<uuid>/<group>.
   it('grants the group actions on exactly those groups', () => {
     const t = synth(['orders', 'payments'], 'orders-consumer');
-    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>,
+    );
     const group = statements.find((s) => JSON.stringify(s.Action).includes('kafka-cluster:AlterGroup'))!;
     expect(group.Resource).toEqual([
       'arn:aws:kafka:us-east-1:123456789012:group/demo/abcd-1234/orders-consumer-orders',

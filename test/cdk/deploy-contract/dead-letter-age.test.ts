@@ -26,15 +26,43 @@ afterAll(async () => {
   await services?.stop();
 });
 
-const envelope = (offset: number, replayCount = 0) => JSON.stringify({
-  version: 1, kind: 'kafka-dead-letter', replayCount, attempts: 3, firstFailureAt: '2026-11-21T10:00:00.000Z', lastFailureAt: '2026-11-21T10:00:00.300Z',
-  record: { topic: 'orders', partition: 0, offset, timestamp: 1, timestampType: 'CREATE_TIME', key: null, value: Buffer.from('{}').toString('base64'), headers: [] },
-  error: { type: 'Error', message: 'boom' }, source: { functionName: 'consumer', requestId: 'r', eventSource: 'aws:kafka' },
-});
+const envelope = (offset: number, replayCount = 0) =>
+  JSON.stringify({
+    version: 1,
+    kind: 'kafka-dead-letter',
+    replayCount,
+    attempts: 3,
+    firstFailureAt: '2026-11-21T10:00:00.000Z',
+    lastFailureAt: '2026-11-21T10:00:00.300Z',
+    record: {
+      topic: 'orders',
+      partition: 0,
+      offset,
+      timestamp: 1,
+      timestampType: 'CREATE_TIME',
+      key: null,
+      value: Buffer.from('{}').toString('base64'),
+      headers: [],
+    },
+    error: { type: 'Error', message: 'boom' },
+    source: { functionName: 'consumer', requestId: 'r', eventSource: 'aws:kafka' },
+  });
 const noProducer = () => Promise.reject(new Error('a dry run produces nothing'));
-const dryRun = (queueUrl: string) => new DlqReplayer({ queueUrl, producer: noProducer, replayLimit: 3 }).run({ source: 'dlq', maxMessages: 10, dryRun: true, filter: {}, allowedTopics: ['orders'] }, Date.now() + 20_000);
+const dryRun = (queueUrl: string) =>
+  new DlqReplayer({ queueUrl, producer: noProducer, replayLimit: 3 }).run(
+    { source: 'dlq', maxMessages: 10, dryRun: true, filter: {}, allowedTopics: ['orders'] },
+    Date.now() + 20_000,
+  );
 async function peek(queueUrl: string) {
-  const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
+  const out = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 0,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
   return out.Messages ?? [];
 }
 
@@ -45,7 +73,13 @@ describe('dead letters the replay leaves in the queue', () => {
   // that hasn't been received more than three times."
   it(`are sent again as new messages once received ${RENEW_AT_RECEIVE_COUNT} times, body and attributes kept, first enqueue time recorded`, async () => {
     const queue = await freshQueue(sqs, 'age');
-    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: envelope(1, 3), MessageAttributes: { topic: { DataType: 'String', StringValue: 'orders' } } }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: envelope(1, 3),
+        MessageAttributes: { topic: { DataType: 'String', StringValue: 'orders' } },
+      }),
+    );
     const [original] = await peek(queue.url); // receive 1
     await dryRun(queue.url); // receive 2: at the replay limit, left in the queue; renewed
     const [renewed, ...others] = await peek(queue.url);
@@ -61,13 +95,20 @@ describe('dead letters the replay leaves in the queue', () => {
     await queue.remove();
   });
 
-  it('puts an offloaded dead letter\'s S3 object again before re-sending its pointer', async () => {
+  it("puts an offloaded dead letter's S3 object again before re-sending its pointer", async () => {
     const queue = await freshQueue(sqs, 'age-s3');
     const Bucket = services.env.DLQ_BUCKET;
     const Key = `dead-letters/age-${Date.now()}.json`;
     await s3.send(new PutObjectCommand({ Bucket, Key, Body: envelope(2) }));
     const before = (await s3.send(new GetObjectCommand({ Bucket, Key }))).LastModified!;
-    const pointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: Bucket, key: Key }, record: { topic: 'orders', partition: 0, offset: 2 }, error: { type: 'Error', message: 'boom' }, replayCount: 0 };
+    const pointer = {
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: Bucket, key: Key },
+      record: { topic: 'orders', partition: 0, offset: 2 },
+      error: { type: 'Error', message: 'boom' },
+      replayCount: 0,
+    };
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(pointer) }));
     await peek(queue.url);
     await new Promise((r) => setTimeout(r, 1_100)); // S3 LastModified has whole seconds
@@ -81,7 +122,7 @@ describe('dead letters the replay leaves in the queue', () => {
   });
 
   // The alarm itself stays on SQS's own metric, which the renewal keeps truthful.
-  it('alarm on the queue\'s ApproximateAgeOfOldestMessage', () => {
+  it("alarm on the queue's ApproximateAgeOfOldestMessage", () => {
     synth().hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Namespace: 'AWS/SQS' });
   });
 });

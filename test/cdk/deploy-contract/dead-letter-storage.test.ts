@@ -14,13 +14,19 @@ describe('dead-letter storage lifetimes', () => {
     expect(() => synth({ deadLetterObjectExpiration: Duration.days(14) })).toThrow(
       'deadLetterObjectExpiration is 14 days; with deadLetterRetention of 1209600 s it must be at least 15 days (the retention plus a day)',
     );
-    expect(() => synth({ deadLetterRetention: Duration.days(4), deadLetterObjectExpiration: Duration.days(3) })).toThrow('it must be at least 5 days');
-    expect(() => synth({ deadLetterRetention: Duration.hours(30), deadLetterObjectExpiration: Duration.days(2) })).toThrow('it must be at least 3 days');
+    expect(() => synth({ deadLetterRetention: Duration.days(4), deadLetterObjectExpiration: Duration.days(3) })).toThrow(
+      'it must be at least 5 days',
+    );
+    expect(() => synth({ deadLetterRetention: Duration.hours(30), deadLetterObjectExpiration: Duration.days(2) })).toThrow(
+      'it must be at least 3 days',
+    );
   });
 
   it('accepts the defaults (14 days, 30 days) and the retention plus a day', () => {
     expect(() => synth()).not.toThrow();
-    synth({ deadLetterRetention: Duration.days(4), deadLetterObjectExpiration: Duration.days(5) })
-      .hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [{ ExpirationInDays: 5, Status: 'Enabled' }] } });
+    synth({ deadLetterRetention: Duration.days(4), deadLetterObjectExpiration: Duration.days(5) }).hasResourceProperties(
+      'AWS::S3::Bucket',
+      { LifecycleConfiguration: { Rules: [{ ExpirationInDays: 5, Status: 'Enabled' }] } },
+    );
   });
 });

@@ -23,7 +23,9 @@ import { CLOUDFORMATION_SCHEMAS, base, resourcesOf } from './support.js';
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: unknown };
 
 function stackWith(build: (stack: Stack) => Partial<ConstructorParameters<typeof KafkaConsumer>[2]>) {
-  const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'LeastPrivilege', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'LeastPrivilege', {
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
   const consumer = new KafkaConsumer(stack, 'Orders', { ...base, ...build(stack) });
   return { consumer, template: Template.fromStack(stack), stack };
 }
@@ -36,7 +38,9 @@ const mentions = (s: Statement, logicalId: string) => JSON.stringify(s.Resource)
 
 describe('an S3 on-failure destination: the role may write discarded batches, not read them (deploy contract)', () => {
   it('grants s3:ListBucket on the bucket and s3:PutObject on its objects, nothing else allowed on it', () => {
-    const { consumer, template, stack } = stackWith((s) => ({ onFailure: new sources.S3OnFailureDestination(new s3.Bucket(s, 'Failures')) }));
+    const { consumer, template, stack } = stackWith((s) => ({
+      onFailure: new sources.S3OnFailureDestination(new s3.Bucket(s, 'Failures')),
+    }));
     const bucketId = stack.getLogicalId(consumer.onFailureBucket!.node.defaultChild as s3.CfnBucket);
     const role = stack.getLogicalId(consumer.function.role!.node.defaultChild as iam.CfnRole);
     const onBucket = roleStatements(template, role).filter((s) => mentions(s, bucketId));
@@ -46,12 +50,15 @@ describe('an S3 on-failure destination: the role may write discarded batches, no
     ]);
     expect(onBucket.filter((s) => s.Effect === 'Deny').map((s) => s.Action)).toEqual(['s3:DeleteObject*']); // kept: defence in depth
     const json = JSON.stringify(template.toJSON());
-    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:PutObjectLegalHold']) expect(json).not.toContain(`"${action}"`);
+    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:PutObjectLegalHold'])
+      expect(json).not.toContain(`"${action}"`);
     expect(consumer.onFailureBucket).toBeDefined(); // still read by DeadLetterReplay
   });
 
   it('grants kms:GenerateDataKey, and no decrypt, on the key of a bucket under a customer managed key', () => {
-    const { consumer, template, stack } = stackWith((s) => ({ onFailure: new sources.S3OnFailureDestination(new s3.Bucket(s, 'Failures', { encryption: s3.BucketEncryption.KMS })) }));
+    const { consumer, template, stack } = stackWith((s) => ({
+      onFailure: new sources.S3OnFailureDestination(new s3.Bucket(s, 'Failures', { encryption: s3.BucketEncryption.KMS })),
+    }));
     const keyId = Object.keys(resourcesOf(template, 'AWS::KMS::Key')).find((id) => id.startsWith('FailuresKey'))!;
     const role = stack.getLogicalId(consumer.function.role!.node.defaultChild as iam.CfnRole);
     const onKey = roleStatements(template, role).filter((s) => mentions(s, keyId));
@@ -60,7 +67,9 @@ describe('an S3 on-failure destination: the role may write discarded batches, no
 
   it('passes other destinations through as aws-cdk-lib binds them', () => {
     const { template } = stackWith(() => ({ onFailure: new sources.KafkaDlq('orders-failed') }));
-    expect(Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0]!.Properties.DestinationConfig).toEqual({ OnFailure: { Destination: 'kafka://orders-failed' } });
+    expect(Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0]!.Properties.DestinationConfig).toEqual({
+      OnFailure: { Destination: 'kafka://orders-failed' },
+    });
   });
 });
 
@@ -68,14 +77,31 @@ describe('the filter key of the stack: only the regional, aws:SourceArn-scoped L
   const orderFilter = lambda.FilterCriteria.filter({ value: { kind: lambda.FilterRule.isEqual('order') } });
 
   it('encrypts the filters of every mapping with the key, and its policy names no global lambda.amazonaws.com', () => {
-    const { template } = stackWith((s) => ({ topics: ['orders', 'refunds'], filters: [orderFilter], filterEncryption: new kms.Key(s, 'FilterKey') }));
+    const { template } = stackWith((s) => ({
+      topics: ['orders', 'refunds'],
+      filters: [orderFilter],
+      filterEncryption: new kms.Key(s, 'FilterKey'),
+    }));
     const [keyId, key] = Object.entries(resourcesOf(template, 'AWS::KMS::Key'))[0]!;
     const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
     expect(mappings.map((m) => m.Properties.KmsKeyArn)).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }, { 'Fn::GetAtt': [keyId, 'Arn'] }]);
-    const lambdaStatements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) => JSON.stringify(s.Principal ?? '').includes('lambda'));
-    expect(lambdaStatements).toEqual([{
-      Effect: 'Allow', Principal: { Service: 'lambda.eu-west-1.amazonaws.com' }, Action: 'kms:Decrypt', Resource: '*',
-      Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:123456789012:event-source-mapping:*']] } } },
-    }]);
+    const lambdaStatements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) =>
+      JSON.stringify(s.Principal ?? '').includes('lambda'),
+    );
+    expect(lambdaStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.eu-west-1.amazonaws.com' },
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: {
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:123456789012:event-source-mapping:*']],
+            },
+          },
+        },
+      },
+    ]);
   });
 });

@@ -37,11 +37,12 @@ const statements = (t: Template): Statement[] =>
 const granted = (t: Template, action: string) => statements(t).filter((s) => [s.Action].flat().includes(action));
 
 describe('mapping capabilities (deploy contract)', () => {
-  it('synthesizes the issue\'s acceptance example: filters, Glue schema registry, a Kafka failure topic, metrics, logs and a poller group', () => {
+  it("synthesizes the issue's acceptance example: filters, Glue schema registry, a Kafka failure topic, metrics, logs and a poller group", () => {
     const t = synth({
       filters: [orderFilter],
       schemaRegistryConfig: new sources.GlueSchemaRegistry({
-        schemaRegistryArn: REGISTRY, eventRecordFormat: lambda.EventRecordFormat.JSON,
+        schemaRegistryArn: REGISTRY,
+        eventRecordFormat: lambda.EventRecordFormat.JSON,
         schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
       }),
       onFailure: new sources.KafkaDlq('orders-failed'),
@@ -65,8 +66,14 @@ describe('mapping capabilities (deploy contract)', () => {
     expect(granted(t, 'glue:GetSchemaVersion').flatMap((s) => [s.Resource].flat())).toContain('*'); // see below
     // Lambda guide, "Capturing discarded batches" (execution role): kafka-cluster:WriteData for a Kafka destination.
     // (The replay function's own WriteData is on the source topics.)
-    expect(granted(t, 'kafka-cluster:WriteData').flatMap((s) => [s.Resource].flat())).toContain('arn:aws:kafka:us-east-1:123456789012:topic/demo/abcd-1234/orders-failed');
-    expect(granted(synth(), 'kafka-cluster:WriteData').flatMap((s) => [s.Resource].flat()).join()).not.toContain('orders-failed');
+    expect(granted(t, 'kafka-cluster:WriteData').flatMap((s) => [s.Resource].flat())).toContain(
+      'arn:aws:kafka:us-east-1:123456789012:topic/demo/abcd-1234/orders-failed',
+    );
+    expect(
+      granted(synth(), 'kafka-cluster:WriteData')
+        .flatMap((s) => [s.Resource].flat())
+        .join(),
+    ).not.toContain('orders-failed');
     // Lambda guide, "Using a Kafka topic as an on-failure destination", example policy: kafka-cluster:DescribeCluster on the cluster.
     expect(granted(t, 'kafka-cluster:DescribeCluster').map((s) => s.Resource)).toEqual([CLUSTER]);
     expect(granted(synth(), 'kafka-cluster:DescribeCluster')).toEqual([]);
@@ -79,7 +86,9 @@ describe('mapping capabilities (deploy contract)', () => {
     const t = synth();
     const queues = resourcesOf(t, 'AWS::SQS::Queue');
     const onFailure = Object.keys(queues).find((id) => id.includes('OnFailureQueue'))!;
-    expect((mapping(t).DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination).toEqual({ 'Fn::GetAtt': [onFailure, 'Arn'] });
+    expect((mapping(t).DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination).toEqual({
+      'Fn::GetAtt': [onFailure, 'Arn'],
+    });
     expect(JSON.stringify(t.findResources('AWS::CloudWatch::Alarm'))).toContain(onFailure);
     for (const key of ['FilterCriteria', 'KmsKeyArn', 'LoggingConfig', 'Enabled']) expect(mapping(t)[key], key).toBeUndefined();
   });
@@ -97,20 +106,25 @@ describe('mapping capabilities (deploy contract)', () => {
     expect(granted(viaS3, 's3:PutObject').some((s) => JSON.stringify(s.Resource).includes(BUCKET_ARN))).toBe(true);
     expect(granted(viaS3, 's3:List*').length + granted(viaS3, 's3:ListBucket').length).toBeGreaterThan(0);
     const deletes = statements(viaS3).filter((s) => [s.Action].flat().includes('s3:DeleteObject*'));
-    expect(deletes.filter((s) => s.Effect === 'Deny').map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining(`${BUCKET_ARN.replace('arn:aws:', '')}/*`)]);
+    expect(deletes.filter((s) => s.Effect === 'Deny').map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining(`${BUCKET_ARN.replace('arn:aws:', '')}/*`),
+    ]);
   });
 
   // Lambda guide, "Using a Kafka topic as an on-failure destination": recursion prevention.
   it('refuses a failure topic that is one of the topics it reads', () => {
-    expect(() => synth({ onFailure: new sources.KafkaDlq('orders') })).toThrow('onFailure is kafka://orders, one of the topics this consumer reads');
+    expect(() => synth({ onFailure: new sources.KafkaDlq('orders') })).toThrow(
+      'onFailure is kafka://orders, one of the topics this consumer reads',
+    );
   });
 
   // Lambda guide, "Using a Kafka topic as an on-failure destination", Requirements and limitations:
   // "Provisioned mode required – A Kafka on-failure destination is only available for event source
   // mappings with provisioned mode enabled."
   it('refuses a Kafka failure topic on demand, naming the prop, its value and the way out', () => {
-    expect(() => synth({ pollerMode: 'on-demand', onFailure: new sources.KafkaDlq('orders-failed') }))
-      .toThrow('onFailure is kafka://orders-failed (sources.KafkaDlq), but pollerMode is on-demand: Lambda sends failed records to a Kafka topic only in provisioned mode. Use pollerMode \'provisioned\' (the default), or another destination');
+    expect(() => synth({ pollerMode: 'on-demand', onFailure: new sources.KafkaDlq('orders-failed') })).toThrow(
+      "onFailure is kafka://orders-failed (sources.KafkaDlq), but pollerMode is on-demand: Lambda sends failed records to a Kafka topic only in provisioned mode. Use pollerMode 'provisioned' (the default), or another destination",
+    );
     expect(mapping(synth({ onFailure: new sources.KafkaDlq('orders-failed') })).ProvisionedPollerConfig).toBeDefined();
   });
 
@@ -122,7 +136,10 @@ describe('mapping capabilities (deploy contract)', () => {
     [{ topics: ['a'] }, 'topic "a" is not a topic name Lambda takes: give 2–249 characters'],
     [{ topics: ['.hidden'] }, 'topic ".hidden" is not a topic name Lambda takes'],
     [{ topics: ['orders', 'x'.repeat(250)] }, 'is not a topic name Lambda takes'],
-    [{ onFailure: new sources.KafkaDlq('.hidden') }, 'onFailure is kafka://.hidden; CloudFormation takes a failure topic of 4–249 characters'],
+    [
+      { onFailure: new sources.KafkaDlq('.hidden') },
+      'onFailure is kafka://.hidden; CloudFormation takes a failure topic of 4–249 characters',
+    ],
     [{ onFailure: new sources.KafkaDlq('abc') }, 'onFailure is kafka://abc; CloudFormation takes a failure topic of 4–249 characters'],
   ])('refuses topic names CloudFormation refuses: %j', (props, message) => {
     expect(() => synth(props)).toThrow(message);
@@ -130,39 +147,69 @@ describe('mapping capabilities (deploy contract)', () => {
 
   it('takes the shortest topic names CloudFormation takes', () => {
     expect(mapping(synth({ topics: ['ab'] })).Topics).toEqual(['ab']);
-    expect(mapping(synth({ onFailure: new sources.KafkaDlq('abcd') })).DestinationConfig).toEqual({ OnFailure: { Destination: 'kafka://abcd' } });
+    expect(mapping(synth({ onFailure: new sources.KafkaDlq('abcd') })).DestinationConfig).toEqual({
+      OnFailure: { Destination: 'kafka://abcd' },
+    });
   });
 
   // CloudFormation AWS::Lambda::EventSourceMapping FilterCriteria.Filters: minItems 1.
   it('refuses an empty filter list, from props and from context', () => {
-    expect(() => synth({ filters: [] })).toThrow('filters is []; CloudFormation takes at least one filter: give one, or leave filters out to send every record to the function.');
-    expect(() => validateMappingSettings(mappingSettingsFromContext((key) => ({ topics: 'orders', filters: '[]' })[key]))).toThrow('filters is []');
+    expect(() => synth({ filters: [] })).toThrow(
+      'filters is []; CloudFormation takes at least one filter: give one, or leave filters out to send every record to the function.',
+    );
+    expect(() => validateMappingSettings(mappingSettingsFromContext((key) => ({ topics: 'orders', filters: '[]' })[key]))).toThrow(
+      'filters is []',
+    );
   });
 
   // Lambda guide, "Filtering events from Amazon MSK and self-managed Apache Kafka event sources": value key only.
   it('refuses filters on anything but value, and malformed rules, naming the filter', () => {
-    expect(() => synth({ filters: [lambda.FilterCriteria.filter({ key: { id: lambda.FilterRule.isEqual('1') } })] })).toThrow(/filters\[0\].*"value" only/);
-    expect(() => synth({ filters: [orderFilter, { pattern: '{"value": {"kind": [{"contains": "x"}]}}' }] })).toThrow('filters[1].value.kind[0]: unknown operator "contains"');
+    expect(() => synth({ filters: [lambda.FilterCriteria.filter({ key: { id: lambda.FilterRule.isEqual('1') } })] })).toThrow(
+      /filters\[0\].*"value" only/,
+    );
+    expect(() => synth({ filters: [orderFilter, { pattern: '{"value": {"kind": [{"contains": "x"}]}}' }] })).toThrow(
+      'filters[1].value.kind[0]: unknown operator "contains"',
+    );
   });
 
   // aws-cdk-lib README, Kafka section: filterEncryption encrypts the filter criteria with your key.
   // Lambda guide, "Encryption of filter criteria": the key policy must allow kms:Decrypt to "the
   // regional Lambda service principal (lambda.AWS_region.amazonaws.com)", with aws:SourceArn the
   // mapping's ARN; kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt to whoever creates the mapping.
-  it('encrypts the filters with filterEncryption, and says what an imported key\'s policy needs', () => {
+  it("encrypts the filters with filterEncryption, and says what an imported key's policy needs", () => {
     const { stack, template } = synthStack({ filters: [orderFilter], filterEncryption: kms.Key.fromKeyArn(imports, 'FilterKey', KEY) });
     expect(mapping(template).KmsKeyArn).toBe(KEY);
-    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('filterEncryption is an imported key.*lambda\\.<region>\\.amazonaws\\.com.*aws:SourceArn.*kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt'));
-    expect(() => synth({ filterEncryption: kms.Key.fromKeyArn(imports, 'LoneKey', KEY) })).toThrow('filterEncryption is set but filters is not');
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp(
+        'filterEncryption is an imported key.*lambda\\.<region>\\.amazonaws\\.com.*aws:SourceArn.*kms:GenerateDataKey, kms:DescribeKey and kms:Decrypt',
+      ),
+    );
+    expect(() => synth({ filterEncryption: kms.Key.fromKeyArn(imports, 'LoneKey', KEY) })).toThrow(
+      'filterEncryption is set but filters is not',
+    );
   });
 
-  it('lets the regional Lambda principal decrypt the filters with a key of the stack, for this account\'s mappings', () => {
-    const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'Own', { env: { account: '123456789012', region: 'eu-west-1' } });
+  it("lets the regional Lambda principal decrypt the filters with a key of the stack, for this account's mappings", () => {
+    const stack = new Stack(new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } }), 'Own', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
     new KafkaConsumer(stack, 'Orders', { ...base, filters: [orderFilter], filterEncryption: new kms.Key(stack, 'FilterKey') });
-    const policy = Object.values(resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key'))[0]!.Properties.KeyPolicy as { Statement: Array<Record<string, unknown>> };
+    const policy = Object.values(resourcesOf(Template.fromStack(stack), 'AWS::KMS::Key'))[0]!.Properties.KeyPolicy as {
+      Statement: Array<Record<string, unknown>>;
+    };
     expect(policy.Statement).toContainEqual({
-      Effect: 'Allow', Principal: { Service: 'lambda.eu-west-1.amazonaws.com' }, Action: 'kms:Decrypt', Resource: '*',
-      Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:123456789012:event-source-mapping:*']] } } },
+      Effect: 'Allow',
+      Principal: { Service: 'lambda.eu-west-1.amazonaws.com' },
+      Action: 'kms:Decrypt',
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:123456789012:event-source-mapping:*']],
+          },
+        },
+      },
     });
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('filterEncryption'))).toEqual([]);
   });
@@ -170,17 +217,33 @@ describe('mapping capabilities (deploy contract)', () => {
   // aws-cdk-lib README, "Kafka Observability Features": LogLevel and MetricsConfig only in provisioned mode.
   // Lambda guide, "Using schema registries with Kafka event sources": provisioned mode only.
   it.each([
-    [{ metricsConfig: { metrics: [lambda.MetricType.KAFKA_METRICS] } }, 'metricsConfig needs provisioned mode, but pollerMode is on-demand'],
+    [
+      { metricsConfig: { metrics: [lambda.MetricType.KAFKA_METRICS] } },
+      'metricsConfig needs provisioned mode, but pollerMode is on-demand',
+    ],
     [{ logLevel: lambda.EventSourceMappingLogLevel.WARN }, 'logLevel needs provisioned mode'],
-    [{ schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: REGISTRY, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }] }) }, 'schemaRegistryConfig needs provisioned mode'],
+    [
+      {
+        schemaRegistryConfig: new sources.GlueSchemaRegistry({
+          schemaRegistryArn: REGISTRY,
+          eventRecordFormat: lambda.EventRecordFormat.SOURCE,
+          schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
+        }),
+      },
+      'schemaRegistryConfig needs provisioned mode',
+    ],
     [{ pollerGroupName: 'shared' }, 'pollerGroupName needs provisioned mode'],
   ])('on demand, refuses %j naming it', (props, message) => {
     expect(() => synth({ pollerMode: 'on-demand', ...props })).toThrow(message);
   });
 
   it('refuses an empty metricsConfig and two different poller group names', () => {
-    expect(() => synth({ metricsConfig: { metrics: [] } })).toThrow('metricsConfig is []; give one or more of EventCount, ErrorCount, KafkaMetrics');
-    expect(() => synth({ pollerGroupName: 'a', provisionedPollerConfig: { pollerGroupName: 'b' } })).toThrow('pollerGroupName is "a" and provisionedPollerConfig.pollerGroupName is "b"');
+    expect(() => synth({ metricsConfig: { metrics: [] } })).toThrow(
+      'metricsConfig is []; give one or more of EventCount, ErrorCount, KafkaMetrics',
+    );
+    expect(() => synth({ pollerGroupName: 'a', provisionedPollerConfig: { pollerGroupName: 'b' } })).toThrow(
+      'pollerGroupName is "a" and provisionedPollerConfig.pollerGroupName is "b"',
+    );
   });
 
   it('passes enabled through, so a mapping can be created paused', () => {
@@ -190,13 +253,18 @@ describe('mapping capabilities (deploy contract)', () => {
   it('takes the Confluent schema registry and grants its secret', () => {
     const t = synth({
       schemaRegistryConfig: new sources.ConfluentSchemaRegistry({
-        schemaRegistryUri: 'https://registry.example.com', eventRecordFormat: lambda.EventRecordFormat.SOURCE,
-        authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH, secret: secretsmanager.Secret.fromSecretCompleteArn(imports, 'RegistrySecret', SECRET),
+        schemaRegistryUri: 'https://registry.example.com',
+        eventRecordFormat: lambda.EventRecordFormat.SOURCE,
+        authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH,
+        secret: secretsmanager.Secret.fromSecretCompleteArn(imports, 'RegistrySecret', SECRET),
         schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.KEY }],
       }),
     });
     expect((mapping(t).AmazonManagedKafkaEventSourceConfig as { SchemaRegistryConfig: unknown }).SchemaRegistryConfig).toEqual({
-      SchemaRegistryURI: 'https://registry.example.com', EventRecordFormat: 'SOURCE', AccessConfigs: [{ Type: 'BASIC_AUTH', URI: SECRET }], SchemaValidationConfigs: [{ Attribute: 'KEY' }],
+      SchemaRegistryURI: 'https://registry.example.com',
+      EventRecordFormat: 'SOURCE',
+      AccessConfigs: [{ Type: 'BASIC_AUTH', URI: SECRET }],
+      SchemaValidationConfigs: [{ Attribute: 'KEY' }],
     });
     expect(granted(t, 'secretsmanager:GetSecretValue').some((s) => s.Resource === SECRET)).toBe(true);
     expect(granted(t, 'kms:Decrypt')).toEqual([]); // a secret under the AWS managed key needs no grant
@@ -206,24 +274,47 @@ describe('mapping capabilities (deploy contract)', () => {
   // permissions): kms:Decrypt for secrets encrypted with a customer managed key, the schema
   // registry's included. aws-cdk-lib's ConfluentSchemaRegistry grants the read of the secret, and
   // ISecret.grantRead adds no kms:Decrypt for a key imported by ARN.
-  it('lets the mapping decrypt a Confluent registry\'s secret under a customer managed key, through Secrets Manager only', () => {
+  it("lets the mapping decrypt a Confluent registry's secret under a customer managed key, through Secrets Manager only", () => {
     const t = synth({
       schemaRegistryConfig: new sources.ConfluentSchemaRegistry({
-        schemaRegistryUri: 'https://registry.example.com', eventRecordFormat: lambda.EventRecordFormat.JSON, authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH,
-        secret: secretsmanager.Secret.fromSecretAttributes(imports, 'RegistrySecretWithKey', { secretCompleteArn: SECRET, encryptionKey: kms.Key.fromKeyArn(imports, 'RegistryKey', KEY) }),
+        schemaRegistryUri: 'https://registry.example.com',
+        eventRecordFormat: lambda.EventRecordFormat.JSON,
+        authenticationType: lambda.KafkaSchemaRegistryAccessConfigType.BASIC_AUTH,
+        secret: secretsmanager.Secret.fromSecretAttributes(imports, 'RegistrySecretWithKey', {
+          secretCompleteArn: SECRET,
+          encryptionKey: kms.Key.fromKeyArn(imports, 'RegistryKey', KEY),
+        }),
         schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
       }),
     });
-    expect(granted(t, 'kms:Decrypt')).toEqual([expect.objectContaining({ Resource: KEY, Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } } })]);
+    expect(granted(t, 'kms:Decrypt')).toEqual([
+      expect.objectContaining({
+        Resource: KEY,
+        Condition: {
+          StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        },
+      }),
+    ]);
   });
 
   // CloudFormation AWS::Lambda::EventSourceMapping SchemaRegistryConfig.SchemaValidationConfigs:
   // 1–2 items, unique; aws-cdk-lib passes an empty list through.
   it.each([
-    [[], 'schemaRegistryConfig\'s schemaValidationConfigs is []; CloudFormation takes one or two distinct attributes'],
-    [[{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }, { attribute: lambda.KafkaSchemaValidationAttribute.VALUE }], 'schemaValidationConfigs is [VALUE, VALUE]'],
+    [[], "schemaRegistryConfig's schemaValidationConfigs is []; CloudFormation takes one or two distinct attributes"],
+    [
+      [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }, { attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
+      'schemaValidationConfigs is [VALUE, VALUE]',
+    ],
   ])('refuses schemaValidationConfigs %j', (schemaValidationConfigs, message) => {
-    expect(() => synth({ schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: REGISTRY, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs }) })).toThrow(message);
+    expect(() =>
+      synth({
+        schemaRegistryConfig: new sources.GlueSchemaRegistry({
+          schemaRegistryArn: REGISTRY,
+          eventRecordFormat: lambda.EventRecordFormat.SOURCE,
+          schemaValidationConfigs,
+        }),
+      }),
+    ).toThrow(message);
   });
 
   // Issue 29, item 2. Glue developer guide, "Getting started with schema registry", IAM examples
@@ -234,9 +325,16 @@ describe('mapping capabilities (deploy contract)', () => {
   // support resource based policies yet" (…/issues/151). aws-cdk-lib grants it on the registry's
   // schemas only; glue:GetRegistry stays on the registry.
   it('grants glue:GetSchemaVersion on "*" (acknowledged to cdk-nag), glue:GetRegistry on the registry alone', () => {
-    const glue = new sources.GlueSchemaRegistry({ schemaRegistryArn: REGISTRY, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }] });
+    const glue = new sources.GlueSchemaRegistry({
+      schemaRegistryArn: REGISTRY,
+      eventRecordFormat: lambda.EventRecordFormat.SOURCE,
+      schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
+    });
     const app = new App({ context: { ...CLOUDFORMATION_SCHEMAS, 'aws:cdk:bundling-stacks': [] } });
-    const stack = new KafkaConsumersStack(app, 'Glue', { env: { account: '123456789012', region: 'us-east-1' }, consumer: { ...base, schemaRegistryConfig: glue } });
+    const stack = new KafkaConsumersStack(app, 'Glue', {
+      env: { account: '123456789012', region: 'us-east-1' },
+      consumer: { ...base, schemaRegistryConfig: glue },
+    });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const t = Template.fromStack(stack); // synth fails on a cdk-nag finding nobody acknowledged
     expect(granted(t, 'glue:GetSchemaVersion').map((s) => s.Resource)).toContain('*');
@@ -249,8 +347,17 @@ describe('mapping capabilities (deploy contract)', () => {
   // Registry does not support resource permissions"), and the mapping reads with the function's role.
   it('warns that a Glue registry in another account cannot be read by the mapping', () => {
     const other = 'arn:aws:glue:eu-west-1:210987654321:registry/other';
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Away', { env: { account: '123456789012', region: 'us-east-1' } });
-    new KafkaConsumer(stack, 'Orders', { ...base, schemaRegistryConfig: new sources.GlueSchemaRegistry({ schemaRegistryArn: other, eventRecordFormat: lambda.EventRecordFormat.SOURCE, schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }] }) });
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Away', {
+      env: { account: '123456789012', region: 'us-east-1' },
+    });
+    new KafkaConsumer(stack, 'Orders', {
+      ...base,
+      schemaRegistryConfig: new sources.GlueSchemaRegistry({
+        schemaRegistryArn: other,
+        eventRecordFormat: lambda.EventRecordFormat.SOURCE,
+        schemaValidationConfigs: [{ attribute: lambda.KafkaSchemaValidationAttribute.VALUE }],
+      }),
+    });
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Glue registry of account 210987654321'));
     expect(warnings).toHaveLength(1);
     expect(JSON.stringify(warnings[0]!.entry.data)).toContain('Use a registry in the function');
@@ -264,7 +371,12 @@ describe('mapping capabilities (deploy contract)', () => {
 describe('self-managed authentication (deploy contract)', () => {
   let n = 0;
   const selfManaged = (extra: object): Partial<KafkaConsumerProps> => ({
-    cluster: { kind: 'self-managed', bootstrapServers: ['broker-1:9096'], authSecret: secretsmanager.Secret.fromSecretCompleteArn(imports, `Auth${n++}`, SECRET), ...extra },
+    cluster: {
+      kind: 'self-managed',
+      bootstrapServers: ['broker-1:9096'],
+      authSecret: secretsmanager.Secret.fromSecretCompleteArn(imports, `Auth${n++}`, SECRET),
+      ...extra,
+    },
   });
   const synth = (props: Partial<KafkaConsumerProps>) => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Consumer');
@@ -288,7 +400,10 @@ describe('self-managed authentication (deploy contract)', () => {
   });
 
   it('refuses an authenticationMethod without the secret it describes', () => {
-    expect(() => synth({ cluster: { kind: 'self-managed', bootstrapServers: ['b:9092'], authenticationMethod: sources.AuthenticationMethod.BASIC_AUTH } }))
-      .toThrow('cluster.authenticationMethod is BASIC_AUTH but cluster.authSecret is not set');
+    expect(() =>
+      synth({
+        cluster: { kind: 'self-managed', bootstrapServers: ['b:9092'], authenticationMethod: sources.AuthenticationMethod.BASIC_AUTH },
+      }),
+    ).toThrow('cluster.authenticationMethod is BASIC_AUTH but cluster.authSecret is not set');
   });
 });

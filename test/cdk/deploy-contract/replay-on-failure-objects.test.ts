@@ -21,7 +21,8 @@ const viaS3 = { onFailure: new sources.S3OnFailureDestination(s3.Bucket.fromBuck
 const ids = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'], securityGroupIds: ['sg-0c0c0c0c'] };
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
-const replay = (t: Template) => Object.entries(resourcesOf(t, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('Replay'))![1].Properties;
+const replay = (t: Template) =>
+  Object.entries(resourcesOf(t, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('Replay'))![1].Properties;
 const replayEnv = (t: Template) => (replay(t).Environment as { Variables: Record<string, unknown> }).Variables;
 const replayStatements = (t: Template): Statement[] => {
   const role = (replay(t).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
@@ -60,11 +61,18 @@ describe('the replay function and an S3 on-failure destination (deploy contract)
     expect(decrypts.map((s) => s.Resource)).toContainEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
-  it('lets the same calls through the cluster VPC\'s S3 endpoint', () => {
+  it("lets the same calls through the cluster VPC's S3 endpoint", () => {
     const t = synth(viaS3, { clusterVpcIds: ids });
-    const s3Endpoint = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) => JSON.stringify(e.Properties.ServiceName).includes('.s3'))!;
-    const statements = (s3Endpoint.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter((s) => JSON.stringify(s.Resource).includes(BUCKET_ARN));
+    const s3Endpoint = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) =>
+      JSON.stringify(e.Properties.ServiceName).includes('.s3'),
+    )!;
+    const statements = (s3Endpoint.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter((s) =>
+      JSON.stringify(s.Resource).includes(BUCKET_ARN),
+    );
     expect(statements.map((s) => [s.Action, s.Resource])).toContainEqual(['s3:ListBucket', BUCKET_ARN]);
-    expect(statements.map((s) => [s.Action, s.Resource])).toContainEqual([['s3:GetObject', 's3:DeleteObject'], `${BUCKET_ARN}/aws/lambda/*`]);
+    expect(statements.map((s) => [s.Action, s.Resource])).toContainEqual([
+      ['s3:GetObject', 's3:DeleteObject'],
+      `${BUCKET_ARN}/aws/lambda/*`,
+    ]);
   });
 });

@@ -24,7 +24,9 @@ describe('the SASL/SCRAM secret and its KMS key', () => {
   // on its behalf: condition kms:ViaService secretsmanager.<region>.amazonaws.com).
   it('grants kms:Decrypt on the key, through Secrets Manager, to both the consumer (mapping) and the replay roles', () => {
     const roles = statementsByRole(synth(selfManaged, { authSecretArn: SECRET, authSecretKeyArn: KEY }));
-    const decrypting = roles.filter((statements) => statements.some((s) => [s.Action].flat().includes('kms:Decrypt') && s.Resource === KEY));
+    const decrypting = roles.filter((statements) =>
+      statements.some((s) => [s.Action].flat().includes('kms:Decrypt') && s.Resource === KEY),
+    );
     expect(decrypting).toHaveLength(2);
     for (const statements of decrypting) {
       const decrypt = statements.find((s) => [s.Action].flat().includes('kms:Decrypt') && s.Resource === KEY)!;
@@ -33,8 +35,10 @@ describe('the SASL/SCRAM secret and its KMS key', () => {
     }
   });
 
-  it('refuses authSecretKeyArn without a self-managed cluster\'s secret, which it would otherwise ignore', () => {
-    expect(() => synth(selfManaged, { authSecretKeyArn: KEY })).toThrow('authSecretKeyArn is the KMS key of a self-managed cluster\'s SCRAM secret');
+  it("refuses authSecretKeyArn without a self-managed cluster's secret, which it would otherwise ignore", () => {
+    expect(() => synth(selfManaged, { authSecretKeyArn: KEY })).toThrow(
+      "authSecretKeyArn is the KMS key of a self-managed cluster's SCRAM secret",
+    );
     expect(() => synth({}, { authSecretArn: SECRET, authSecretKeyArn: KEY })).toThrow('give it with authSecretArn (and no clusterArn)');
   });
 

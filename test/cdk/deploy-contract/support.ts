@@ -5,7 +5,12 @@ import { EXAMPLE_CONSUMER_ENTRY, KafkaConsumersStack, type KafkaConsumersStackPr
 import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer-props.js';
 
 export const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
-export const base: KafkaConsumerProps = { entry: EXAMPLE_CONSUMER_ENTRY, cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] }, topics: ['orders'], consumerGroupId: 'orders-group' };
+export const base: KafkaConsumerProps = {
+  entry: EXAMPLE_CONSUMER_ENTRY,
+  cluster: { kind: 'msk', clusterArn: CLUSTER, bootstrapServers: ['b-1:9098'] },
+  topics: ['orders'],
+  consumerGroupId: 'orders-group',
+};
 
 /**
  * aws-cdk-lib checks every template against CloudFormation's resource schemas (patterns, lengths,

@@ -32,28 +32,44 @@ describe('the settings the alarms watch (deploy contract)', () => {
     [ENV.deadLetterQueueUrl, 'leave it out'],
     [ENV.deadLetterBucket, 'leave it out'],
   ])('refuses environment.%s, naming what to do instead', (name, fix) => {
-    expect(() => synth({ environment: { FEATURE_FLAG: 'on', [name]: 'x' } })).toThrow(`environment.${name} is set, but KafkaConsumer sets ${name} itself`);
+    expect(() => synth({ environment: { FEATURE_FLAG: 'on', [name]: 'x' } })).toThrow(
+      `environment.${name} is set, but KafkaConsumer sets ${name} itself`,
+    );
     expect(() => synth({ environment: { [name]: 'x' } })).toThrow(fix);
   });
 
   it('refuses every variable the runtime reads: each ENV name in src/runtime is in CONSUMER_ENV', () => {
     const read = new Set<string>();
     for (const file of readdirSync(runtimeDir).filter((f) => f.endsWith('.ts'))) {
-      for (const [, key] of readFileSync(path.join(runtimeDir, file), 'utf8').matchAll(/\bENV\.(\w+)/g)) read.add(ENV[key as keyof typeof ENV]);
+      for (const [, key] of readFileSync(path.join(runtimeDir, file), 'utf8').matchAll(/\bENV\.(\w+)/g))
+        read.add(ENV[key as keyof typeof ENV]);
     }
     expect([...read].sort()).toEqual([...CONSUMER_ENV].sort());
   });
 
-  it('with serviceName and metricsNamespace, the function, every alarm and every dashboard widget on the runtime\'s metrics use them', () => {
-    const t = synth({ topics: ['orders', 'payments'], serviceName: 'x', metricsNamespace: 'Payments', environment: { FEATURE_FLAG: 'on' } });
-    const consumer = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties).includes('DLQ_BUCKET'))!;
+  it("with serviceName and metricsNamespace, the function, every alarm and every dashboard widget on the runtime's metrics use them", () => {
+    const t = synth({
+      topics: ['orders', 'payments'],
+      serviceName: 'x',
+      metricsNamespace: 'Payments',
+      environment: { FEATURE_FLAG: 'on' },
+    });
+    const consumer = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f.Properties).includes('DLQ_BUCKET'),
+    )!;
     expect((consumer.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
-      POWERTOOLS_SERVICE_NAME: 'x', POWERTOOLS_METRICS_NAMESPACE: 'Payments', FEATURE_FLAG: 'on',
+      POWERTOOLS_SERVICE_NAME: 'x',
+      POWERTOOLS_METRICS_NAMESPACE: 'Payments',
+      FEATURE_FLAG: 'on',
     });
 
-    interface Stat { Metric: { Namespace: string; Dimensions: Array<{ Name: string; Value: unknown }> } }
+    interface Stat {
+      Metric: { Namespace: string; Dimensions: Array<{ Name: string; Value: unknown }> };
+    }
     const alarmed = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
-      .flatMap((a) => ((a.Properties.Metrics ?? []) as Array<{ MetricStat?: Stat }>).flatMap((q) => (q.MetricStat ? [q.MetricStat.Metric] : [])))
+      .flatMap((a) =>
+        ((a.Properties.Metrics ?? []) as Array<{ MetricStat?: Stat }>).flatMap((q) => (q.MetricStat ? [q.MetricStat.Metric] : [])),
+      )
       .filter((m) => !m.Namespace.startsWith('AWS/'));
     expect(alarmed).toHaveLength(2); // RecordsDeadLettered, per topic
     for (const m of alarmed) {
@@ -61,8 +77,9 @@ describe('the settings the alarms watch (deploy contract)', () => {
       expect(m.Dimensions.find((d) => d.Name === 'service')?.Value).toBe('x');
     }
 
-    const graphed = dashboardMetrics(Object.values(resourcesOf(t, 'AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody)
-      .filter(([namespace]) => !String(namespace).startsWith('AWS/'));
+    const graphed = dashboardMetrics(Object.values(resourcesOf(t, 'AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody).filter(
+      ([namespace]) => !String(namespace).startsWith('AWS/'),
+    );
     expect(graphed).toHaveLength(2 * 9); // nine of the runtime's metrics, per topic
     for (const [namespace, , dimension, value] of graphed) expect([namespace, dimension, value]).toEqual(['Payments', 'service', 'x']);
   });
@@ -70,7 +87,9 @@ describe('the settings the alarms watch (deploy contract)', () => {
   // CloudWatch API reference, PutMetricData / MetricDatum: a namespace is 1–255 characters and
   // may not start with "AWS/" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
   it('refuses a namespace CloudWatch reserves or cannot take', () => {
-    expect(() => synth({ metricsNamespace: 'AWS/Lambda' })).toThrow('metricsNamespace is "AWS/Lambda"; CloudWatch takes 1–255 characters that do not start with ":" or "AWS/"');
+    expect(() => synth({ metricsNamespace: 'AWS/Lambda' })).toThrow(
+      'metricsNamespace is "AWS/Lambda"; CloudWatch takes 1–255 characters that do not start with ":" or "AWS/"',
+    );
     expect(() => synth({ metricsNamespace: '' })).toThrow('metricsNamespace is ""');
   });
 
@@ -79,7 +98,9 @@ describe('the settings the alarms watch (deploy contract)', () => {
   // non-whitespace character. ASCII control characters are not supported as part of dimension values."
   // The service is the runtime's `service` dimension: a value CloudWatch refuses would leave the alarms blind.
   it('refuses a serviceName CloudWatch cannot take as a dimension value', () => {
-    expect(() => synth({ serviceName: 'zahlungsdienst-ü' })).toThrow('serviceName is "zahlungsdienst-ü"; a CloudWatch dimension value takes printable ASCII characters only (no accents, no control characters): give serviceName in ASCII.');
+    expect(() => synth({ serviceName: 'zahlungsdienst-ü' })).toThrow(
+      'serviceName is "zahlungsdienst-ü"; a CloudWatch dimension value takes printable ASCII characters only (no accents, no control characters): give serviceName in ASCII.',
+    );
     expect(() => synth({ serviceName: 'orders\tsvc' })).toThrow('serviceName is "orders\\tsvc"');
     expect(() => synth({ serviceName: 'orders-svc.v2' })).not.toThrow();
   });

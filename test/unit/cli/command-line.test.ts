@@ -10,11 +10,37 @@ function parse(...argv: string[]) {
 
 describe('the dlq command line', () => {
   it('reads a replay: target, filters, sizes and limits, as the replay function takes them', () => {
-    const { command } = parse('dlq', 'replay', '--stack', 'Payments', '--region', 'eu-west-1', '--topic', 'orders', '--error-type', 'TimeoutError', '--target-topic', 'orders-retry', '--max-per-invocation', '500', '--max', '2000', '--max-failed', '10', '--json');
+    const { command } = parse(
+      'dlq',
+      'replay',
+      '--stack',
+      'Payments',
+      '--region',
+      'eu-west-1',
+      '--topic',
+      'orders',
+      '--error-type',
+      'TimeoutError',
+      '--target-topic',
+      'orders-retry',
+      '--max-per-invocation',
+      '500',
+      '--max',
+      '2000',
+      '--max-failed',
+      '10',
+      '--json',
+    );
     expect(command).toEqual({
       name: 'replay',
       target: { kind: 'aws', stack: 'Payments', region: 'eu-west-1' },
-      payload: { source: 'dlq', maxMessages: 500, dryRun: false, targetTopic: 'orders-retry', filter: { topic: 'orders', errorType: 'TimeoutError' } },
+      payload: {
+        source: 'dlq',
+        maxMessages: 500,
+        dryRun: false,
+        targetTopic: 'orders-retry',
+        filter: { topic: 'orders', errorType: 'TimeoutError' },
+      },
       max: 2000,
       maxFailed: 10,
       json: true,
@@ -23,14 +49,28 @@ describe('the dlq command line', () => {
 
   it('has defaults: 1,000 per invocation, the queue, no filter, no limits, text output', () => {
     expect(parse('dlq', 'replay', '--function', 'fn', '--queue-url', 'https://q').command).toEqual({
-      name: 'replay', target: { kind: 'aws', function: 'fn', queueUrl: 'https://q' }, payload: { source: 'dlq', maxMessages: 1000, dryRun: false }, json: false,
+      name: 'replay',
+      target: { kind: 'aws', function: 'fn', queueUrl: 'https://q' },
+      payload: { source: 'dlq', maxMessages: 1000, dryRun: false },
+      json: false,
     });
-    expect(parse('dlq', 'replay', '--local', '--dry-run', '--source', 's3').command).toMatchObject({ target: { kind: 'local', timeoutSeconds: 300 }, payload: { source: 's3', dryRun: true } });
+    expect(parse('dlq', 'replay', '--local', '--dry-run', '--source', 's3').command).toMatchObject({
+      target: { kind: 'local', timeoutSeconds: 300 },
+      payload: { source: 's3', dryRun: true },
+    });
   });
 
   it('reads a report: one dry run of up to --sample dead letters (10,000 by default)', () => {
-    expect(parse('dlq', 'report', '--local').command).toEqual({ name: 'report', target: { kind: 'local', timeoutSeconds: 300 }, payload: { source: 'dlq', maxMessages: 10_000, dryRun: true }, json: false });
-    expect(parse('dlq', 'report', '--stack', 'S', '--sample', '50', '--json').command).toMatchObject({ payload: { maxMessages: 50 }, json: true });
+    expect(parse('dlq', 'report', '--local').command).toEqual({
+      name: 'report',
+      target: { kind: 'local', timeoutSeconds: 300 },
+      payload: { source: 'dlq', maxMessages: 10_000, dryRun: true },
+      json: false,
+    });
+    expect(parse('dlq', 'report', '--stack', 'S', '--sample', '50', '--json').command).toMatchObject({
+      payload: { maxMessages: 50 },
+      json: true,
+    });
   });
 
   it.each([

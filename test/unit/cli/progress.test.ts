@@ -7,16 +7,28 @@ const totals = (replayed: number, invocations: number) => ({ received: replayed 
 
 describe('the progress line', () => {
   it('gives the counts, the rate over the run so far, what is left and the ETA from them', () => {
-    expect(progressLine(totals(12_000, 12), 30_000, 6_000)).toBe('replayed 12,000 | skipped 2 | failed 1 | 400/s | ~6,000 left | ETA 15s | 12 invocations | 30s');
-    expect(progressLine(totals(1_000, 1), 10_000, 599_000)).toBe('replayed 1,000 | skipped 2 | failed 1 | 100/s | ~599,000 left | ETA 1h39m | 1 invocation | 10s');
+    expect(progressLine(totals(12_000, 12), 30_000, 6_000)).toBe(
+      'replayed 12,000 | skipped 2 | failed 1 | 400/s | ~6,000 left | ETA 15s | 12 invocations | 30s',
+    );
+    expect(progressLine(totals(1_000, 1), 10_000, 599_000)).toBe(
+      'replayed 1,000 | skipped 2 | failed 1 | 100/s | ~599,000 left | ETA 1h39m | 1 invocation | 10s',
+    );
   });
 
   it('has no ETA before anything was replayed, and no "left" when the queue is not known', () => {
-    expect(progressLine(totals(0, 1), 5_000, 100)).toBe('replayed 0 | skipped 2 | failed 1 | 0/s | ~100 left | ETA unknown | 1 invocation | 5s');
+    expect(progressLine(totals(0, 1), 5_000, 100)).toBe(
+      'replayed 0 | skipped 2 | failed 1 | 0/s | ~100 left | ETA unknown | 1 invocation | 5s',
+    );
     expect(progressLine(totals(50, 1), 5_000)).toBe('replayed 50 | skipped 2 | failed 1 | 10/s | 1 invocation | 5s');
   });
 
-  it.each([[0, '0s'], [59_400, '59s'], [61_000, '1m01s'], [3_600_000, '1h00m'], [5_430_000, '1h30m']])('writes %d ms as %s', (ms, text) => {
+  it.each([
+    [0, '0s'],
+    [59_400, '59s'],
+    [61_000, '1m01s'],
+    [3_600_000, '1h00m'],
+    [5_430_000, '1h30m'],
+  ])('writes %d ms as %s', (ms, text) => {
     expect(duration(ms)).toBe(text);
   });
 });

@@ -17,7 +17,12 @@ import { FilterPatternError, MappingSettingsError } from '../../../src/mapping/e
 const publicRuntimeErrors = Object.entries(runtime).filter(([name]) => name.endsWith('Error') && name !== 'KafkaConsumersError');
 
 describe('KafkaConsumersError', () => {
-  it.each([...publicRuntimeErrors, ['ReplayRequestError', ReplayRequestError], ['MappingSettingsError', MappingSettingsError], ['FilterPatternError', FilterPatternError]])('is the base of %s, which keeps its name and cause', (name, ErrorClass) => {
+  it.each([
+    ...publicRuntimeErrors,
+    ['ReplayRequestError', ReplayRequestError],
+    ['MappingSettingsError', MappingSettingsError],
+    ['FilterPatternError', FilterPatternError],
+  ])('is the base of %s, which keeps its name and cause', (name, ErrorClass) => {
     const cause = new Error('underlying');
     const error = new (ErrorClass as new (message: string, options?: ErrorOptions) => Error)('what went wrong', { cause });
     expect(error).toBeInstanceOf(runtime.KafkaConsumersError);
@@ -26,7 +31,12 @@ describe('KafkaConsumersError', () => {
 
   it('covers every error class the runtime exports', () => {
     expect(publicRuntimeErrors.map(([name]) => name).sort()).toEqual([
-      'ConfigurationError', 'DeserializationError', 'InvalidEventError', 'MalformedDeadLetterError', 'NonRetryableError', 'WholeBatchRetryError',
+      'ConfigurationError',
+      'DeserializationError',
+      'InvalidEventError',
+      'MalformedDeadLetterError',
+      'NonRetryableError',
+      'WholeBatchRetryError',
     ]);
   });
 
@@ -39,9 +49,12 @@ describe('KafkaConsumersError', () => {
     ['mapping', mappingErrors, 2],
     ['constructs', constructErrors, 4],
   ])('is the base of every class in src/%s/errors.ts', (_layer, module, count) => {
-    const classes = Object.values(module).filter((value): value is abstract new (...args: never[]) => unknown => typeof value === 'function' && /^class\b/.test(value.toString()));
+    const classes = Object.values(module).filter(
+      (value): value is abstract new (...args: never[]) => unknown => typeof value === 'function' && /^class\b/.test(value.toString()),
+    );
     expect(classes).toHaveLength(count);
-    for (const ErrorClass of classes) expect(ErrorClass === runtime.KafkaConsumersError || ErrorClass.prototype instanceof runtime.KafkaConsumersError).toBe(true);
+    for (const ErrorClass of classes)
+      expect(ErrorClass === runtime.KafkaConsumersError || ErrorClass.prototype instanceof runtime.KafkaConsumersError).toBe(true);
   });
 });
 
@@ -64,7 +77,9 @@ describe('the source', () => {
     const plain = files.flatMap((file) =>
       readFileSync(file, 'utf8')
         .split('\n')
-        .flatMap((line, i) => (/\b(?:new|throw)\s+Error\s*\(/.test(line) && !isStrykerHelper(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+        .flatMap((line, i) =>
+          /\b(?:new|throw)\s+Error\s*\(/.test(line) && !isStrykerHelper(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [],
+        ),
     );
     expect(plain).toEqual([]);
   });

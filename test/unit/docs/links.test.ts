@@ -16,7 +16,10 @@ export function headingAnchors(text: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   for (const [, heading] of text.replace(/^```[^\n]*\n[\s\S]*?^```/gm, '').matchAll(/^#{1,6} +(.+?) *#*$/gm)) {
-    const slug = heading!.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const slug = heading!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     anchors.add(n === 0 ? slug : `${slug}-${n}`);
@@ -32,7 +35,8 @@ function brokenLinks(page: string): string[] {
     const resolved = file === '' ? path.join(ROOT, page) : path.resolve(path.dirname(path.join(ROOT, page)), decodeURIComponent(file));
     if (!existsSync(resolved)) return [`${page}: ${target} (no such file or folder)`];
     if (fragment === undefined) return [];
-    if (statSync(resolved).isDirectory() || !resolved.endsWith('.md')) return [`${page}: ${target} (a #fragment on what is not a Markdown page)`];
+    if (statSync(resolved).isDirectory() || !resolved.endsWith('.md'))
+      return [`${page}: ${target} (a #fragment on what is not a Markdown page)`];
     return headingAnchors(readFileSync(resolved, 'utf8')).has(fragment) ? [] : [`${page}: ${target} (no such heading)`];
   });
 }
@@ -43,7 +47,16 @@ describe('links between the pages', () => {
   });
 
   it('are read from prose only, and anchors are made as GitHub makes them', () => {
-    const page = ['# The emulator (`local/esm/emulator.ts`)', '## Limits', '## Limits', 'See [a](a.md#x) and [web](https://x.y/z).', '`[no](code.md)`', '```md', '[no](fence.md)', '```'].join('\n');
+    const page = [
+      '# The emulator (`local/esm/emulator.ts`)',
+      '## Limits',
+      '## Limits',
+      'See [a](a.md#x) and [web](https://x.y/z).',
+      '`[no](code.md)`',
+      '```md',
+      '[no](fence.md)',
+      '```',
+    ].join('\n');
     expect(relativeLinks(page)).toEqual(['a.md#x']);
     expect([...headingAnchors(page)]).toEqual(['the-emulator-localesmemulatorts', 'limits', 'limits-1']);
   });

@@ -29,10 +29,16 @@ export function tsSnippets(page: string, text: string): Snippet[] {
 
 /** Type errors of the snippets, as `page:line: message` (line in the page). */
 function compile(snippets: Snippet[]): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.docs.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); },
-  })!;
+  const config = ts.getParsedCommandLineOfConfigFile(
+    path.join(ROOT, 'tsconfig.docs.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  )!;
   // Each snippet is a file of its own at the repository's root, so that its relative imports
   // (the emulator's, say) resolve from there; nothing is written to disk.
   const files = new Map(snippets.map((s) => [path.join(ROOT, `${s.page.replaceAll('/', '~')}-L${s.line}.snippet.ts`), s]));
@@ -45,7 +51,9 @@ function compile(snippets: Snippet[]): string[] {
   host.fileExists = (name) => files.has(path.resolve(name)) || fileExists.call(host, name);
   host.readFile = (name) => files.get(path.resolve(name))?.code ?? readFile.call(host, name);
   const program = ts.createProgram({ rootNames: [...files.keys()], options: { ...config.options, noEmit: true }, host });
-  const errors = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const errors = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map((d) =>
+    ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+  );
   for (const [name, snippet] of files) {
     const source = program.getSourceFile(name)!;
     for (const d of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
@@ -69,8 +77,13 @@ describe('the TypeScript snippets of the README and docs/', () => {
   }, 120_000);
 
   it('skip only blocks marked nocompile, and say where an unclosed block opens', () => {
-    const page = ['```ts', 'const a: number = 1;', '```', '```ts nocompile', 'fragment(', '```', '```typescript', 'export {};', '```'].join('\n');
-    expect(tsSnippets('x.md', page).map((s) => [s.line, s.code])).toEqual([[1, 'const a: number = 1;'], [7, 'export {};']]);
+    const page = ['```ts', 'const a: number = 1;', '```', '```ts nocompile', 'fragment(', '```', '```typescript', 'export {};', '```'].join(
+      '\n',
+    );
+    expect(tsSnippets('x.md', page).map((s) => [s.line, s.code])).toEqual([
+      [1, 'const a: number = 1;'],
+      [7, 'export {};'],
+    ]);
     expect(() => tsSnippets('x.md', '```ts\nlet a')).toThrow('x.md:1: a ```ts block is never closed');
   });
 });

@@ -21,15 +21,25 @@ describe('KAFKA_COMPRESSION', () => {
     expect(compressionFrom({})).toBe(CompressionTypes.None);
     expect(compressionFrom({ KAFKA_COMPRESSION: '' })).toBe(CompressionTypes.None);
     expect(KAFKA_COMPRESSION_CODECS.map((name) => compressionFrom({ KAFKA_COMPRESSION: name }))).toEqual([
-      CompressionTypes.None, CompressionTypes.GZIP, CompressionTypes.Snappy, CompressionTypes.LZ4, CompressionTypes.ZSTD,
+      CompressionTypes.None,
+      CompressionTypes.GZIP,
+      CompressionTypes.Snappy,
+      CompressionTypes.LZ4,
+      CompressionTypes.ZSTD,
     ]);
-    expect(() => compressionFrom({ KAFKA_COMPRESSION: 'LZ4' })).toThrow('KAFKA_COMPRESSION is "LZ4"; it must be one of none, gzip, snappy, lz4, zstd.');
+    expect(() => compressionFrom({ KAFKA_COMPRESSION: 'LZ4' })).toThrow(
+      'KAFKA_COMPRESSION is "LZ4"; it must be one of none, gzip, snappy, lz4, zstd.',
+    );
   });
 });
 
 // Kafka's codec ids (record batch attributes, bits 0–2): 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
 describe('registerKafkaCodecs', () => {
-  it.each([['snappy', 2], ['lz4', 3], ['zstd', 4]])('teaches kafkajs %s (codec %i), both ways', async (_name, id) => {
+  it.each([
+    ['snappy', 2],
+    ['lz4', 3],
+    ['zstd', 4],
+  ])('teaches kafkajs %s (codec %i), both ways', async (_name, id) => {
     registerKafkaCodecs();
     registerKafkaCodecs(); // idempotent
     const text = Buffer.from('a record batch, a record batch, a record batch');
@@ -82,7 +92,10 @@ describe('zstd on a Node.js without it', () => {
     try {
       (await import('../../../src/kafka/kafka-codecs.js')).registerKafkaCodecs();
       expect(() => codec(CompressionTypes.ZSTD)).toThrow(`zstd needs Node.js 22.15 or newer (node:zlib zstd); this is ${process.version}`);
-      expect(thrown(() => codec(CompressionTypes.ZSTD))).toMatchObject({ name: 'UnsupportedCompressionError', codec: CompressionTypes.ZSTD });
+      expect(thrown(() => codec(CompressionTypes.ZSTD))).toMatchObject({
+        name: 'UnsupportedCompressionError',
+        codec: CompressionTypes.ZSTD,
+      });
     } finally {
       vi.doUnmock('node:zlib');
       codecs[CompressionTypes.ZSTD] = registered;

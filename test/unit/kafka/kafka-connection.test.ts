@@ -87,17 +87,20 @@ describe('createKafka', () => {
 
   // MSK developer guide, "Set up SASL/SCRAM authentication for an Amazon MSK cluster": "Your sign-in
   // credential data must be in the following format ... { "username": "alice", "password": "alice-secret" }".
-  it.each(['scram-sha-512', 'scram-sha-256'] as const)('reads username and password from the secret for KAFKA_AUTH=%s, over TLS', async (mechanism) => {
-    const send = secretHolding('{"username":"alice","password":"alice-secret"}');
-    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_demo';
-    const config = await configFor({ KAFKA_AUTH: mechanism, KAFKA_SASL_SECRET_ARN: arn });
-    expect(config.ssl).toBe(true);
-    expect(config.sasl).toEqual({ mechanism, username: 'alice', password: 'alice-secret' });
-    expect(send).toHaveBeenCalledTimes(1);
-    const [command] = send.mock.calls[0]!;
-    expect(command).toBeInstanceOf(GetSecretValueCommand);
-    expect((command as GetSecretValueCommand).input).toEqual({ SecretId: arn });
-  });
+  it.each(['scram-sha-512', 'scram-sha-256'] as const)(
+    'reads username and password from the secret for KAFKA_AUTH=%s, over TLS',
+    async (mechanism) => {
+      const send = secretHolding('{"username":"alice","password":"alice-secret"}');
+      const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_demo';
+      const config = await configFor({ KAFKA_AUTH: mechanism, KAFKA_SASL_SECRET_ARN: arn });
+      expect(config.ssl).toBe(true);
+      expect(config.sasl).toEqual({ mechanism, username: 'alice', password: 'alice-secret' });
+      expect(send).toHaveBeenCalledTimes(1);
+      const [command] = send.mock.calls[0]!;
+      expect(command).toBeInstanceOf(GetSecretValueCommand);
+      expect((command as GetSecretValueCommand).input).toEqual({ SecretId: arn });
+    },
+  );
 
   it('closes the Secrets Manager client once it has read the secret', async () => {
     secretHolding('{"username":"alice","password":"alice-secret"}');
@@ -118,7 +121,15 @@ describe('createKafka', () => {
   it('names the secret when it does not hold a string username and password', async () => {
     const env = { KAFKA_BROKERS: 'b:9096', KAFKA_AUTH: 'scram-sha-256', KAFKA_SASL_SECRET_ARN: 'arn:secret' };
     const message = 'The secret arn:secret must be JSON with string fields "username" and "password".';
-    for (const text of [undefined, '{"username":"alice"}', '{"password":"p"}', '{"username":1,"password":"p"}', '{"username":"alice","password":null}', 'null', 'alice:secret']) {
+    for (const text of [
+      undefined,
+      '{"username":"alice"}',
+      '{"password":"p"}',
+      '{"username":1,"password":"p"}',
+      '{"username":"alice","password":null}',
+      'null',
+      'alice:secret',
+    ]) {
       secretHolding(text);
       await expect(createKafka(env), String(text)).rejects.toMatchObject({ name: 'ConfigurationError', message });
       vi.restoreAllMocks();
@@ -143,13 +154,24 @@ describe('createKafka logging', () => {
     expect(config).toMatchObject({ clientId: 'replay', logLevel: logLevel.WARN });
     const written: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => written.push(String(chunk)) > 0);
-    config.logCreator!(logLevel.WARN)({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'gone', broker: 'b:9092', timestamp: 't' } });
-    expect(written).toEqual([`${JSON.stringify({ level: 'ERROR', logger: 'kafkajs.Connection', message: 'gone', broker: 'b:9092', timestamp: 't' })}\n`]);
+    config.logCreator!(logLevel.WARN)({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { message: 'gone', broker: 'b:9092', timestamp: 't' },
+    });
+    expect(written).toEqual([
+      `${JSON.stringify({ level: 'ERROR', logger: 'kafkajs.Connection', message: 'gone', broker: 'b:9092', timestamp: 't' })}\n`,
+    ]);
   });
 });
 
 /** A kafkajs client whose producer and admin are scripted: what they were asked, and what they answer. */
-function fakeKafka({ connect = async () => undefined, cluster = { brokers: [{ nodeId: 1 }], controller: 1 as number | null }, adminConnect = async () => undefined } = {}) {
+function fakeKafka({
+  connect = async () => undefined,
+  cluster = { brokers: [{ nodeId: 1 }], controller: 1 as number | null },
+  adminConnect = async () => undefined,
+} = {}) {
   const calls: string[] = [];
   const producerConfigs: unknown[] = [];
   const producer = {
@@ -189,13 +211,22 @@ describe('connectProducer with a scripted client', () => {
 
   it('closes what a failed connect opened and throws its error', async () => {
     const refused = new Error('ECONNREFUSED');
-    const { kafka, calls } = fakeKafka({ connect: async () => { throw refused; } });
+    const { kafka, calls } = fakeKafka({
+      connect: async () => {
+        throw refused;
+      },
+    });
     await expect(connectProducer(kafka, {})).rejects.toBe(refused);
     expect(calls).toEqual(['producer.connect', 'producer.disconnect']);
   });
 
   it('explains a cluster whose controller is none of its brokers (the embedded mock broker) and names the setting', async () => {
-    const { kafka, calls } = fakeKafka({ connect: async () => { throw brokerNotFound(); }, cluster: { brokers: [{ nodeId: 1 }, { nodeId: 2 }], controller: 0 } });
+    const { kafka, calls } = fakeKafka({
+      connect: async () => {
+        throw brokerNotFound();
+      },
+      cluster: { brokers: [{ nodeId: 1 }, { nodeId: 2 }], controller: 0 },
+    });
     await expect(connectProducer(kafka, { KAFKA_BROKERS: 'localhost:9092' })).rejects.toMatchObject({
       name: 'ConfigurationError',
       message:
@@ -206,17 +237,44 @@ describe('connectProducer with a scripted client', () => {
   });
 
   it('keeps the original error when the controller is usable, not yet elected, or the cluster cannot be described, or the producer is not idempotent', async () => {
-    for (const cluster of [{ brokers: [{ nodeId: 1 }], controller: 1 }, { brokers: [{ nodeId: 1 }], controller: null }]) {
-      const { kafka } = fakeKafka({ connect: async () => { throw brokerNotFound(); }, cluster });
+    for (const cluster of [
+      { brokers: [{ nodeId: 1 }], controller: 1 },
+      { brokers: [{ nodeId: 1 }], controller: null },
+    ]) {
+      const { kafka } = fakeKafka({
+        connect: async () => {
+          throw brokerNotFound();
+        },
+        cluster,
+      });
       await expect(connectProducer(kafka, {})).rejects.toMatchObject({ name: 'KafkaJSBrokerNotFound' });
     }
-    const unreachable = fakeKafka({ connect: async () => { throw brokerNotFound(); }, adminConnect: async () => { throw new Error('down'); } });
+    const unreachable = fakeKafka({
+      connect: async () => {
+        throw brokerNotFound();
+      },
+      adminConnect: async () => {
+        throw new Error('down');
+      },
+    });
     await expect(connectProducer(unreachable.kafka, {})).rejects.toMatchObject({ name: 'KafkaJSBrokerNotFound' });
     expect(unreachable.calls).toContain('admin.disconnect');
-    const plain = fakeKafka({ connect: async () => { throw brokerNotFound(); }, cluster: { brokers: [{ nodeId: 1 }], controller: 0 } });
-    await expect(connectProducer(plain.kafka, { KAFKA_IDEMPOTENT_PRODUCER: 'false' })).rejects.toMatchObject({ name: 'KafkaJSBrokerNotFound' });
+    const plain = fakeKafka({
+      connect: async () => {
+        throw brokerNotFound();
+      },
+      cluster: { brokers: [{ nodeId: 1 }], controller: 0 },
+    });
+    await expect(connectProducer(plain.kafka, { KAFKA_IDEMPOTENT_PRODUCER: 'false' })).rejects.toMatchObject({
+      name: 'KafkaJSBrokerNotFound',
+    });
     expect(plain.calls).not.toContain('admin.connect');
-    const other = fakeKafka({ connect: async () => { throw new Error('SASL failed'); }, cluster: { brokers: [{ nodeId: 1 }], controller: 0 } });
+    const other = fakeKafka({
+      connect: async () => {
+        throw new Error('SASL failed');
+      },
+      cluster: { brokers: [{ nodeId: 1 }], controller: 0 },
+    });
     await expect(connectProducer(other.kafka, {})).rejects.toThrow('SASL failed');
     expect(other.calls).not.toContain('admin.connect');
   });

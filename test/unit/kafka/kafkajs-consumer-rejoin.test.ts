@@ -33,7 +33,13 @@ describe('kafkajs consumer restarted after a crash (patched)', () => {
       joinGroup: async ({ memberId }: { memberId: string }) => {
         joinedAs.push(memberId);
         if (joinedAs.length === 1) {
-          return { generationId: 1, leaderId: 'member-1', memberId: 'member-1', groupProtocol: 'RoundRobinAssigner', members: [{ memberId: 'member-1', memberMetadata: Buffer.alloc(0) }] };
+          return {
+            generationId: 1,
+            leaderId: 'member-1',
+            memberId: 'member-1',
+            groupProtocol: 'RoundRobinAssigner',
+            members: [{ memberId: 'member-1', memberMetadata: Buffer.alloc(0) }],
+          };
         }
         secondJoin();
         throw new KafkaJSNonRetriableError('end of test');
@@ -46,9 +52,12 @@ describe('kafkajs consumer restarted after a crash (patched)', () => {
       },
     };
     const cluster = {
-      connect: async () => undefined, disconnect: async () => undefined,
-      refreshMetadata: async () => undefined, refreshMetadataIfNecessary: async () => undefined,
-      addMultipleTargetTopics: async () => undefined, removeBroker: () => undefined,
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      refreshMetadata: async () => undefined,
+      refreshMetadataIfNecessary: async () => undefined,
+      addMultipleTargetTopics: async () => undefined,
+      removeBroker: () => undefined,
       findGroupCoordinator: async () => coordinator,
       findTopicPartitionMetadata: () => [{ partitionId: 0, leader: 1 }],
       getNodeIds: () => [],

@@ -10,7 +10,12 @@ interface FetchManager {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
-type CreateFetchManager = (options: { logger: unknown; getNodeIds: () => number[]; fetch: (nodeId: number) => Promise<unknown[]>; handler: () => Promise<void> }) => FetchManager;
+type CreateFetchManager = (options: {
+  logger: unknown;
+  getNodeIds: () => number[];
+  fetch: (nodeId: number) => Promise<unknown[]>;
+  handler: () => Promise<void>;
+}) => FetchManager;
 const createFetchManager = createRequire(import.meta.url)('kafkajs/src/consumer/fetchManager') as CreateFetchManager;
 
 const quiet = { namespace: () => quiet, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

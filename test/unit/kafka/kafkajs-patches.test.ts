@@ -42,7 +42,9 @@ describe('the kafkajs patch check', () => {
 
   it('names every patch of a kafkajs installed without them (no list at all)', () => {
     expect(() => assertKafkajsPatched([])).toThrow(expect.objectContaining({ missingPatches: [...KAFKAJS_PATCHES] }));
-    expect(() => assertKafkajsPatched([])).toThrow(/^kafkajs is missing the patches patches\/kafkajs\+2\.2\.4\+001\+consumed-headers-in-order\.patch, .*007\+crashed-member-rejoins-as-itself\.patch: run `npm install`/);
+    expect(() => assertKafkajsPatched([])).toThrow(
+      /^kafkajs is missing the patches patches\/kafkajs\+2\.2\.4\+001\+consumed-headers-in-order\.patch, .*007\+crashed-member-rejoins-as-itself\.patch: run `npm install`/,
+    );
     delete (kafkajs as unknown as { appliedPatches?: string[] }).appliedPatches;
     try {
       expect(appliedKafkajsPatches()).toEqual([]);
@@ -53,7 +55,10 @@ describe('the kafkajs patch check', () => {
 
   it('runs when the Kafka client layer creates a client: createKafka refuses a kafkajs that lacks a patch', async () => {
     installed.splice(installed.indexOf('006+stopped-consumer-stays-stopped'), 1);
-    await expect(createKafka({ KAFKA_BROKERS: '127.0.0.1:9' })).rejects.toMatchObject({ name: 'KafkajsNotPatchedError', missingPatches: ['006+stopped-consumer-stays-stopped'] });
+    await expect(createKafka({ KAFKA_BROKERS: '127.0.0.1:9' })).rejects.toMatchObject({
+      name: 'KafkajsNotPatchedError',
+      missingPatches: ['006+stopped-consumer-stays-stopped'],
+    });
     installed.splice(0, installed.length, ...asInstalled);
     await expect(createKafka({ KAFKA_BROKERS: '127.0.0.1:9' })).resolves.toBeDefined();
   });

@@ -12,12 +12,20 @@ interface RequestQueue {
   maybeThrottle(ms: number): void;
   destroy(): void;
 }
-const RequestQueueClass = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as new (options: object) => RequestQueue;
+const RequestQueueClass = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as new (
+  options: object,
+) => RequestQueue;
 const quiet = () => undefined;
-const newQueue = () => new RequestQueueClass({
-  instrumentationEmitter: { emit: quiet }, maxInFlightRequests: null, requestTimeout: 30_000, enforceRequestTimeout: true,
-  clientId: 'test', broker: 'broker:9092', logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-});
+const newQueue = () =>
+  new RequestQueueClass({
+    instrumentationEmitter: { emit: quiet },
+    maxInFlightRequests: null,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: true,
+    clientId: 'test',
+    broker: 'broker:9092',
+    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
 
 afterEach(() => {
   vi.useRealTimers();

@@ -6,7 +6,11 @@ describe('OffsetRanges', () => {
     const set = new OffsetRanges();
     for (const offset of [5, 3, 4, 9, 3, 10, 0]) set.add(offset);
     expect(set.size).toBe(6);
-    expect([...set.ranges()]).toEqual([[0, 1], [3, 6], [9, 11]]);
+    expect([...set.ranges()]).toEqual([
+      [0, 1],
+      [3, 6],
+      [9, 11],
+    ]);
     expect(set.add(4)).toBe(false);
     expect(set.addRange(1, 9)).toBe(5); // 1, 2, 6, 7 and 8 were missing
     expect([...set.ranges()]).toEqual([[0, 11]]);
@@ -24,9 +28,15 @@ describe('OffsetRanges', () => {
   it('extends only the last range with the offset right after it, and never counts an offset twice', () => {
     const set = new OffsetRanges();
     for (const offset of [0, 1, 5, 6, 2, 7, 6]) set.add(offset);
-    expect([...set.ranges()]).toEqual([[0, 3], [5, 8]]);
+    expect([...set.ranges()]).toEqual([
+      [0, 3],
+      [5, 8],
+    ]);
     expect(set.size).toBe(6);
     expect(set.add(3)).toBe(true); // after [0, 3), which is not the last range
-    expect([...set.ranges()]).toEqual([[0, 4], [5, 8]]);
+    expect([...set.ranges()]).toEqual([
+      [0, 4],
+      [5, 8],
+    ]);
   });
 });

@@ -10,17 +10,19 @@ import { FilterPatternError } from '../../../src/mapping/errors.js';
 /** The filter rule under `value`, as a Kafka mapping takes it. */
 const onValue = (rules: object) => [{ pattern: JSON.stringify({ value: rules }) }];
 const passes = (filters: Array<{ pattern: string }>, value: unknown) =>
-  recordPassesFilters(compileFilters(filters), { value: value === undefined ? null : typeof value === 'string' ? value : Buffer.from(JSON.stringify(value)) });
+  recordPassesFilters(compileFilters(filters), {
+    value: value === undefined ? null : typeof value === 'string' ? value : Buffer.from(JSON.stringify(value)),
+  });
 
 describe('Lambda event filtering on a Kafka record value', () => {
-  it('matches the Kafka guide\'s example: device_ID begins with AB', () => {
+  it("matches the Kafka guide's example: device_ID begins with AB", () => {
     const filters = onValue({ device_ID: [{ prefix: 'AB' }] });
     const record = { device_ID: 'AB1234', session: { start_time: 'yyyy-mm-ddThh:mm:ss', duration: 162 } };
     expect(passes(filters, record)).toBe(true);
     expect(passes(filters, { ...record, device_ID: 'CD1234' })).toBe(false);
   });
 
-  it('matches nested keys (the Kafka guide\'s record has session.duration)', () => {
+  it("matches nested keys (the Kafka guide's record has session.duration)", () => {
     const filters = onValue({ session: { duration: [{ numeric: ['>', 100] }] } });
     expect(passes(filters, { session: { duration: 162 } })).toBe(true);
     expect(passes(filters, { session: { duration: 50 } })).toBe(false);
@@ -35,7 +37,12 @@ describe('Lambda event filtering on a Kafka record value', () => {
     ['Equals (ignore case)', { Name: [{ 'equals-ignore-case': 'alice' }] }, { Name: 'ALICE' }, { Name: 'Bob' }],
     ['And', { Location: ['New York'], Day: ['Monday'] }, { Location: 'New York', Day: 'Monday' }, { Location: 'New York', Day: 'Tuesday' }],
     ['Or', { PaymentType: ['Credit', 'Debit'] }, { PaymentType: 'Debit' }, { PaymentType: 'Cash' }],
-    ['Or (multiple fields)', { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] }, { Location: 'Boston', Day: 'Monday' }, { Location: 'Boston', Day: 'Tuesday' }],
+    [
+      'Or (multiple fields)',
+      { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] },
+      { Location: 'Boston', Day: 'Monday' },
+      { Location: 'Boston', Day: 'Tuesday' },
+    ],
     ['Not', { Weather: [{ 'anything-but': ['Raining'] }] }, { Weather: 'Sunny' }, { Weather: 'Raining' }],
     ['Numeric (equals)', { Price: [{ numeric: ['=', 100] }] }, { Price: 100 }, { Price: 101 }],
     ['Numeric (range)', { Price: [{ numeric: ['>', 10, '<=', 20] }] }, { Price: 20 }, { Price: 10 }],
@@ -85,7 +92,9 @@ describe('Lambda event filtering on a Kafka record value', () => {
     expect(() => compileFilters(onValue({ a: [{ contains: 'x' }] }))).toThrow('unknown operator "contains"');
     expect(() => compileFilters(onValue({ a: [{ numeric: ['~', 1] }] }))).toThrow('"numeric" pair');
     expect(() => compileFilters(onValue({ a: [] }))).toThrow('must not be empty');
-    expect(() => compileFilters(Array.from({ length: 11 }, () => onValue({ a: ['x'] })[0]!))).toThrow('at most 5 (up to 10 with a Lambda quota increase)');
+    expect(() => compileFilters(Array.from({ length: 11 }, () => onValue({ a: ['x'] })[0]!))).toThrow(
+      'at most 5 (up to 10 with a Lambda quota increase)',
+    );
     expect(() => compileFilters([{ pattern: JSON.stringify({ value: { a: ['x'.repeat(4_100)] } }) }])).toThrow('at most 4096');
   });
 });

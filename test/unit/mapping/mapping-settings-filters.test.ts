@@ -17,7 +17,9 @@ describe('filters in the mapping settings', () => {
   });
 
   it('hands the emulator the filters it applies, checked like at synth', () => {
-    const settings = effectiveMappingSettings(mappingSettingsFromContext(context({ topics: 'orders', filters: '[{"value":{"kind":["order"]}}]' })));
+    const settings = effectiveMappingSettings(
+      mappingSettingsFromContext(context({ topics: 'orders', filters: '[{"value":{"kind":["order"]}}]' })),
+    );
     const filters = compileFilters(settings.filters ?? []);
     expect(recordPassesFilters(filters, { value: Buffer.from('{"kind":"order"}') })).toBe(true);
     expect(recordPassesFilters(filters, { value: Buffer.from('{"kind":"refund"}') })).toBe(false);
@@ -25,7 +27,11 @@ describe('filters in the mapping settings', () => {
   });
 
   it('refuses context filters that are not a list of patterns, saying what to give', () => {
-    expect(() => mappingSettingsFromContext(context({ topics: 'orders', filters: '{oops' }))).toThrow('context filters is "{oops", which is not JSON');
-    expect(() => mappingSettingsFromContext(context({ topics: 'orders', filters: '["kind"]' }))).toThrow('give a list of patterns (objects)');
+    expect(() => mappingSettingsFromContext(context({ topics: 'orders', filters: '{oops' }))).toThrow(
+      'context filters is "{oops", which is not JSON',
+    );
+    expect(() => mappingSettingsFromContext(context({ topics: 'orders', filters: '["kind"]' }))).toThrow(
+      'give a list of patterns (objects)',
+    );
   });
 });

@@ -33,9 +33,23 @@ describe('replay handler', () => {
     const lines = captureOutput();
     const aws = await fakeAws(envelopes(2).map((e, i) => sqsMessage(e, i)));
     const summary = await handler({ dryRun: true, maxMessages: 5 }, lambdaContext(60_000, 'replay'));
-    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, dryRun: true, errors: [], contents: expect.objectContaining({ byErrorType: { Error: 2 } }) });
+    expect(summary).toEqual({
+      received: 2,
+      replayed: 2,
+      skipped: 0,
+      failed: 0,
+      dryRun: true,
+      errors: [],
+      contents: expect.objectContaining({ byErrorType: { Error: 2 } }),
+    });
     expect(aws.named('ReceiveMessage')[0]).toMatchObject({ QueueUrl: 'https://sqs/dlq', MaxNumberOfMessages: 5 });
-    expect(lines.find((l) => l.message === 'replay finished')).toMatchObject({ level: 'INFO', received: 2, replayed: 2, dryRun: true, errors: [] });
+    expect(lines.find((l) => l.message === 'replay finished')).toMatchObject({
+      level: 'INFO',
+      received: 2,
+      replayed: 2,
+      dryRun: true,
+      errors: [],
+    });
     expect(lines.find((l) => l._aws)).toMatchObject({ ReplayReceived: 2, ReplayReplayed: 2, ReplaySkipped: 0, ReplayFailed: 0 });
     expect(lines.find((l) => l._aws)).not.toHaveProperty('ReplayErrors');
   });
@@ -48,7 +62,16 @@ describe('replay handler', () => {
     await handler({ dryRun: true }, lambdaContext(60_000, 'replay'));
     await handler({ dryRun: true }, lambdaContext(8_000, 'replay'));
     // Receives hide messages for the time left until the deadline (whole seconds) plus 30 s.
-    expect(aws.named('ReceiveMessage').map((r) => r.VisibilityTimeout)).toEqual([55 + 30, 55 + 30, 55 + 30, 55 + 30, 6 + 30, 6 + 30, 6 + 30, 6 + 30]);
+    expect(aws.named('ReceiveMessage').map((r) => r.VisibilityTimeout)).toEqual([
+      55 + 30,
+      55 + 30,
+      55 + 30,
+      55 + 30,
+      6 + 30,
+      6 + 30,
+      6 + 30,
+      6 + 30,
+    ]);
   });
 
   it('fails the invocation on a Kafka setting that cannot work, instead of failing each record', async () => {
@@ -56,7 +79,10 @@ describe('replay handler', () => {
     vi.stubEnv('KAFKA_BROKERS', '');
     const lines = captureOutput();
     const aws = await fakeAws(envelopes(1).map((e, i) => sqsMessage(e, i)));
-    await expect(handler({}, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({ name: 'ConfigurationError', message: expect.stringContaining('KAFKA_BROKERS is not set') });
+    await expect(handler({}, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: expect.stringContaining('KAFKA_BROKERS is not set'),
+    });
     expect(aws.named('DeleteMessageBatch')).toEqual([]);
     expect(lines.find((l) => l._aws)).toMatchObject({ ReplayErrors: 1 });
   });
@@ -77,7 +103,8 @@ describe('replay handler, source "s3"', () => {
     const aws = await fakeAws([]);
     await expect(handler({ source: 's3' }, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({
       name: 'ConfigurationError',
-      message: 'ON_FAILURE_BUCKET is not set: source "s3" replays the objects of the consumer\'s S3 on-failure destination. Give the KafkaConsumer onFailure: new S3OnFailureDestination(bucket) (DeadLetterReplay then sets it), or set it to the bucket\'s name.',
+      message:
+        'ON_FAILURE_BUCKET is not set: source "s3" replays the objects of the consumer\'s S3 on-failure destination. Give the KafkaConsumer onFailure: new S3OnFailureDestination(bucket) (DeadLetterReplay then sets it), or set it to the bucket\'s name.',
     });
     expect(aws.calls).toEqual([]);
   });
@@ -88,7 +115,16 @@ describe('replay handler, source "s3"', () => {
     captureOutput();
     const aws = await fakeAws([], {}, (call) => (call.name === 'ListObjectsV2' ? { Contents: [] } : undefined));
     const summary = await handler({ source: 's3', dryRun: true }, lambdaContext(60_000, 'replay'));
-    expect(summary).toEqual({ received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: true, objects: { received: 0, replayed: 0, skipped: 0, failed: 0 }, errors: [], contents: expect.objectContaining({ byTopic: {} }) });
+    expect(summary).toEqual({
+      received: 0,
+      replayed: 0,
+      skipped: 0,
+      failed: 0,
+      dryRun: true,
+      objects: { received: 0, replayed: 0, skipped: 0, failed: 0 },
+      errors: [],
+      contents: expect.objectContaining({ byTopic: {} }),
+    });
     expect(aws.calls.map((c) => [c.name, c.input.Bucket])).toEqual([['ListObjectsV2', 'failures']]);
   });
 });
@@ -115,6 +151,9 @@ describe('replay handler, more', () => {
     vi.stubEnv('KAFKA_IDEMPOTENT_PRODUCER', 'maybe');
     captureOutput();
     await fakeAws(envelopes(1).map((e, i) => sqsMessage(e, i)));
-    await expect(handler({}, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({ name: 'ConfigurationError', message: 'KAFKA_IDEMPOTENT_PRODUCER is "maybe"; it must be true (the default) or false.' });
+    await expect(handler({}, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: 'KAFKA_IDEMPOTENT_PRODUCER is "maybe"; it must be true (the default) or false.',
+    });
   });
 });

@@ -5,12 +5,25 @@ import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
 import { replayMessage } from '../../../src/replay/produce.js';
 import '../../../src/kafka/kafka-headers.js';
 
-const header = (m: ReturnType<typeof replayMessage>, name: string) => (m.orderedHeaders ?? []).filter((h) => h.key === name).map((h) => h.value);
+const header = (m: ReturnType<typeof replayMessage>, name: string) =>
+  (m.orderedHeaders ?? []).filter((h) => h.key === name).map((h) => h.value);
 
-const envelope = (timestamp: number, headers: DeadLetterEnvelope['record']['headers'] = []) => ({
-  version: 1, kind: 'kafka-dead-letter', replayCount: 0,
-  record: { topic: 'orders', partition: 2, offset: 7, timestamp, timestampType: 'CREATE_TIME', key: null, value: Buffer.from('{}').toString('base64'), headers },
-}) as unknown as DeadLetterEnvelope;
+const envelope = (timestamp: number, headers: DeadLetterEnvelope['record']['headers'] = []) =>
+  ({
+    version: 1,
+    kind: 'kafka-dead-letter',
+    replayCount: 0,
+    record: {
+      topic: 'orders',
+      partition: 2,
+      offset: 7,
+      timestamp,
+      timestampType: 'CREATE_TIME',
+      key: null,
+      value: Buffer.from('{}').toString('base64'),
+      headers,
+    },
+  }) as unknown as DeadLetterEnvelope;
 
 describe('replayed record timestamps', () => {
   // AWS Lambda Developer Guide / CloudFormation AWS::Lambda::EventSourceMapping,
@@ -25,7 +38,9 @@ describe('replayed record timestamps', () => {
   });
 
   it('keeps the first original timestamp across replays', () => {
-    const again = envelope(1_800_000_000_000, [{ name: ORIGINAL_TIMESTAMP_HEADER, value: Buffer.from('1700000000000').toString('base64') }]);
+    const again = envelope(1_800_000_000_000, [
+      { name: ORIGINAL_TIMESTAMP_HEADER, value: Buffer.from('1700000000000').toString('base64') },
+    ]);
     expect(header(replayMessage(again, false), ORIGINAL_TIMESTAMP_HEADER)).toEqual([Buffer.from('1700000000000')]);
   });
 });

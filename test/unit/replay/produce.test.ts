@@ -2,11 +2,22 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import '../../../src/kafka/kafka-headers.js';
 import { replayMessage } from '../../../src/replay/produce.js';
-import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../../../src/contract/index.js';
+import {
+  ORIGINAL_OFFSET_HEADER,
+  ORIGINAL_PARTITION_HEADER,
+  ORIGINAL_TIMESTAMP_HEADER,
+  REPLAY_COUNT_HEADER,
+} from '../../../src/contract/index.js';
 import { buildEnvelope } from '../../../src/runtime/envelope.js';
 import { partitionOf } from '../../support/records.js';
 
-const failure = { error: new Error('x'), attempts: 1, firstFailureAt: 0, lastFailureAt: 0, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
+const failure = {
+  error: new Error('x'),
+  attempts: 1,
+  firstFailureAt: 0,
+  lastFailureAt: 0,
+  source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' },
+};
 const header = (m: Message, name: string) => (m.orderedHeaders ?? []).filter((h) => h.key === name).map((h) => String(h.value));
 
 describe('replayMessage', () => {
@@ -29,10 +40,29 @@ describe('replayMessage', () => {
   // kafkajs without patches/kafkajs+2.2.4.patch ignores orderedHeaders: the grouped headers must
   // still carry every header, the replay count above all (the loop guard reads it back).
   it('also gives the headers grouped by name, for a kafkajs without the patch', () => {
-    const [record] = partitionOf([{ topic: 'orders', partition: 0, offset: 1, value: '{}', headers: [['a', '1'], ['b', '2'], ['a', '3']] }]);
+    const [record] = partitionOf([
+      {
+        topic: 'orders',
+        partition: 0,
+        offset: 1,
+        value: '{}',
+        headers: [
+          ['a', '1'],
+          ['b', '2'],
+          ['a', '3'],
+        ],
+      },
+    ]);
     const message = replayMessage(buildEnvelope(record!, failure), true);
     const grouped = Object.fromEntries(Object.entries(message.headers as Record<string, Buffer[]>).map(([k, v]) => [k, v.map(String)]));
-    expect(grouped).toEqual({ a: ['1', '3'], b: ['2'], [REPLAY_COUNT_HEADER]: ['1'], [ORIGINAL_OFFSET_HEADER]: ['1'], [ORIGINAL_PARTITION_HEADER]: ['0'], [ORIGINAL_TIMESTAMP_HEADER]: [String(record!.timestamp)] });
+    expect(grouped).toEqual({
+      a: ['1', '3'],
+      b: ['2'],
+      [REPLAY_COUNT_HEADER]: ['1'],
+      [ORIGINAL_OFFSET_HEADER]: ['1'],
+      [ORIGINAL_PARTITION_HEADER]: ['0'],
+      [ORIGINAL_TIMESTAMP_HEADER]: [String(record!.timestamp)],
+    });
   });
 });
 

@@ -19,19 +19,46 @@ afterEach(() => {
 function fakeProducer(fail?: Error) {
   const batches: ProducerBatch[] = [];
   let connects = 0;
-  const producer = { sendBatch: async (batch: ProducerBatch) => { if (fail) throw fail; batches.push(batch); return []; } } as unknown as Producer;
+  const producer = {
+    sendBatch: async (batch: ProducerBatch) => {
+      if (fail) throw fail;
+      batches.push(batch);
+      return [];
+    },
+  } as unknown as Producer;
   return { batches, connect: async () => (connects++, producer), connects: () => connects };
 }
 
 /** Dead letters t-0@0..n-1 (value "{}", error type "Error"), as messages m0.., replayed `replayCount` times before. */
 const deadLetters = (n: number, replayCount = 0, topic = 't') => envelopes(n, topic).map((e, i) => sqsMessage({ ...e, replayCount }, i));
 
-const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({ source: 'dlq', maxMessages: 100, dryRun: false, filter: {}, allowedTopics: ['t', 'a', 'b', 'retry-topic'], ...s });
+const settings = (s: Partial<ReplaySettings> = {}): ReplaySettings => ({
+  source: 'dlq',
+  maxMessages: 100,
+  dryRun: false,
+  filter: {},
+  allowedTopics: ['t', 'a', 'b', 'retry-topic'],
+  ...s,
+});
 const noDelay = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 });
 const replayer = (producer = fakeProducer(), options: { replayLimit?: number; receivers?: number } = {}) =>
-  new DlqReplayer({ queueUrl: 'https://sqs/dlq', producer: producer.connect, replayLimit: options.replayLimit ?? 3, receivers: options.receivers ?? 1, retry: noDelay });
+  new DlqReplayer({
+    queueUrl: 'https://sqs/dlq',
+    producer: producer.connect,
+    replayLimit: options.replayLimit ?? 3,
+    receivers: options.receivers ?? 1,
+    retry: noDelay,
+  });
 const later = () => Date.now() + 60_000;
-const summaryOf = (fields: Partial<ReplaySummary>): ReplaySummary => ({ received: 0, replayed: 0, skipped: 0, failed: 0, dryRun: false, errors: [], ...fields });
+const summaryOf = (fields: Partial<ReplaySummary>): ReplaySummary => ({
+  received: 0,
+  replayed: 0,
+  skipped: 0,
+  failed: 0,
+  dryRun: false,
+  errors: [],
+  ...fields,
+});
 
 describe('DlqReplayer', () => {
   it('produces each dead letter to its topic and partition with acks from all replicas, then deletes it', async () => {
@@ -41,8 +68,26 @@ describe('DlqReplayer', () => {
     expect(producer.batches).toHaveLength(1);
     const [batch] = producer.batches;
     expect(batch!.acks).toBe(-1);
-    expect(batch!.topicMessages!.map((t) => [t.topic, t.messages.map((m) => [m.partition, String(m.value)])])).toEqual([['t', [[0, '{}'], [0, '{}'], [0, '{}']]]]);
-    expect(aws.named('DeleteMessageBatch')).toEqual([{ QueueUrl: 'https://sqs/dlq', Entries: [{ Id: '0', ReceiptHandle: 'rh0' }, { Id: '1', ReceiptHandle: 'rh1' }, { Id: '2', ReceiptHandle: 'rh2' }] }]);
+    expect(batch!.topicMessages!.map((t) => [t.topic, t.messages.map((m) => [m.partition, String(m.value)])])).toEqual([
+      [
+        't',
+        [
+          [0, '{}'],
+          [0, '{}'],
+          [0, '{}'],
+        ],
+      ],
+    ]);
+    expect(aws.named('DeleteMessageBatch')).toEqual([
+      {
+        QueueUrl: 'https://sqs/dlq',
+        Entries: [
+          { Id: '0', ReceiptHandle: 'rh0' },
+          { Id: '1', ReceiptHandle: 'rh1' },
+          { Id: '2', ReceiptHandle: 'rh2' },
+        ],
+      },
+    ]);
     expect(aws.named('ChangeMessageVisibilityBatch')).toEqual([]);
   });
 
@@ -70,7 +115,10 @@ describe('DlqReplayer', () => {
 
   it('shares maxMessages among parallel receivers, giving back what a receive did not fill', async () => {
     const aws = await fakeAws(deadLetters(4));
-    const summary = await new DlqReplayer({ queueUrl: 'q', producer: fakeProducer().connect, replayLimit: 3, retry: noDelay }).run(settings({ maxMessages: 25 }), later());
+    const summary = await new DlqReplayer({ queueUrl: 'q', producer: fakeProducer().connect, replayLimit: 3, retry: noDelay }).run(
+      settings({ maxMessages: 25 }),
+      later(),
+    );
     expect(summary).toMatchObject({ received: 4, replayed: 4 });
     const asked = aws.named('ReceiveMessage').map((i) => i.MaxNumberOfMessages as number);
     expect(asked.slice(0, 3)).toEqual([10, 10, 5]); // 4 receivers by default; the 4th has nothing left to ask for at first
@@ -90,7 +138,9 @@ describe('DlqReplayer', () => {
     await fakeAws(deadLetters(2));
     const producer = fakeProducer();
     await replayer(producer).run(settings({ targetTopic: 'retry-topic' }), later());
-    expect(producer.batches[0]!.topicMessages!.map((t) => [t.topic, t.messages.map((m) => m.partition)])).toEqual([['retry-topic', [undefined, undefined]]]);
+    expect(producer.batches[0]!.topicMessages!.map((t) => [t.topic, t.messages.map((m) => m.partition)])).toEqual([
+      ['retry-topic', [undefined, undefined]],
+    ]);
   });
 
   it('keeps a record on its own partition when targetTopic is its own topic, one produce call per topic-partition', async () => {
@@ -116,7 +166,15 @@ describe('DlqReplayer', () => {
     const summary = await replayer(producer).run(settings({ filter: { topic: 'a', errorType: 'TimeoutError' } }), later());
     expect(summary).toEqual(summaryOf({ received: 3, replayed: 1, skipped: 2 }));
     expect(aws.named('DeleteMessageBatch')).toEqual([{ QueueUrl: 'https://sqs/dlq', Entries: [{ Id: '0', ReceiptHandle: 'rh2' }] }]);
-    expect(aws.named('ChangeMessageVisibilityBatch')).toEqual([{ QueueUrl: 'https://sqs/dlq', Entries: [{ Id: '0', ReceiptHandle: 'rh0', VisibilityTimeout: 0 }, { Id: '1', ReceiptHandle: 'rh1', VisibilityTimeout: 0 }] }]);
+    expect(aws.named('ChangeMessageVisibilityBatch')).toEqual([
+      {
+        QueueUrl: 'https://sqs/dlq',
+        Entries: [
+          { Id: '0', ReceiptHandle: 'rh0', VisibilityTimeout: 0 },
+          { Id: '1', ReceiptHandle: 'rh1', VisibilityTimeout: 0 },
+        ],
+      },
+    ]);
 
     await fakeAws(messages);
     expect(await replayer().run(settings({ filter: { topic: 'b' } }), later())).toMatchObject({ replayed: 1, skipped: 2 });
@@ -127,25 +185,29 @@ describe('DlqReplayer', () => {
   it('leaves a dead letter replayed as often as the limit allows, saying so', async () => {
     await fakeAws([...deadLetters(1, 2), ...deadLetters(2, 3).slice(1)]);
     const summary = await replayer().run(settings(), later());
-    expect(summary).toEqual(summaryOf({
-      received: 2,
-      replayed: 1,
-      skipped: 1,
-      errors: [{ messageId: 'm1', topic: 't', partition: 0, offset: 1, reason: 'replayed 3 times already (limit 3); left in the queue' }],
-    }));
+    expect(summary).toEqual(
+      summaryOf({
+        received: 2,
+        replayed: 1,
+        skipped: 1,
+        errors: [{ messageId: 'm1', topic: 't', partition: 0, offset: 1, reason: 'replayed 3 times already (limit 3); left in the queue' }],
+      }),
+    );
   });
 
   it('counts a message that is not a dead letter as failed, naming it, and leaves it', async () => {
     const aws = await fakeAws([sqsMessage('hello', 0), { ...sqsMessage('{}', 1), MessageId: undefined }]);
     const producer = fakeProducer();
-    expect(await replayer(producer).run(settings(), later())).toEqual(summaryOf({
-      received: 2,
-      failed: 2,
-      errors: [
-        { messageId: 'm0', reason: 'malformed dead letter: the body is not JSON' },
-        { messageId: '?', reason: 'malformed dead letter: unsupported envelope version undefined (this code reads version 1)' },
-      ],
-    }));
+    expect(await replayer(producer).run(settings(), later())).toEqual(
+      summaryOf({
+        received: 2,
+        failed: 2,
+        errors: [
+          { messageId: 'm0', reason: 'malformed dead letter: the body is not JSON' },
+          { messageId: '?', reason: 'malformed dead letter: unsupported envelope version undefined (this code reads version 1)' },
+        ],
+      }),
+    );
     expect(producer.connects()).toBe(0);
     expect(aws.named('ChangeMessageVisibilityBatch')[0]!.Entries!.map((e) => e.ReceiptHandle)).toEqual(['rh0', 'rh1']);
   });
@@ -153,7 +215,9 @@ describe('DlqReplayer', () => {
   it('in a dry run, counts what it would replay, connects to nothing, deletes nothing, and leaves everything visible', async () => {
     const aws = await fakeAws(deadLetters(2));
     const producer = fakeProducer();
-    expect(await replayer(producer).run(settings({ dryRun: true }), later())).toEqual(summaryOf({ received: 2, replayed: 2, dryRun: true, contents: expect.objectContaining({ byTopic: { t: 2 } }) }));
+    expect(await replayer(producer).run(settings({ dryRun: true }), later())).toEqual(
+      summaryOf({ received: 2, replayed: 2, dryRun: true, contents: expect.objectContaining({ byTopic: { t: 2 } }) }),
+    );
     expect(producer.connects()).toBe(0);
     expect(aws.named('DeleteMessageBatch')).toEqual([]);
     expect(aws.named('ChangeMessageVisibilityBatch')[0]!.Entries).toHaveLength(2);
@@ -162,38 +226,78 @@ describe('DlqReplayer', () => {
   it('leaves every dead letter of a batch it could not produce, with the reason', async () => {
     const aws = await fakeAws(deadLetters(2));
     const summary = await replayer(fakeProducer(new Error('broker down'))).run(settings(), later());
-    expect(summary).toEqual(summaryOf({
-      received: 2,
-      failed: 2,
-      errors: [0, 1].map((offset) => ({ messageId: `m${offset}`, topic: 't', partition: 0, offset, reason: 'produce failed, left in the queue: broker down' })),
-    }));
+    expect(summary).toEqual(
+      summaryOf({
+        received: 2,
+        failed: 2,
+        errors: [0, 1].map((offset) => ({
+          messageId: `m${offset}`,
+          topic: 't',
+          partition: 0,
+          offset,
+          reason: 'produce failed, left in the queue: broker down',
+        })),
+      }),
+    );
     expect(aws.named('DeleteMessageBatch')).toEqual([]);
     expect(aws.named('ChangeMessageVisibilityBatch')[0]!.Entries!.map((e) => e.ReceiptHandle)).toEqual(['rh0', 'rh1']);
   });
 
   it('retries a delete that failed, and reports one that never succeeds without copying it again', async () => {
     let deletes = 0;
-    const aws = await fakeAws(deadLetters(2, 0).map((m) => ({ ...m, Attributes: { ...m.Attributes, ApproximateReceiveCount: '5' } })), {}, (call) => {
-      if (call.name !== 'DeleteMessageBatch') return undefined;
-      deletes++;
-      return { Failed: [{ Id: String(call.input.Entries!.length - 1), SenderFault: false, Code: 'InternalError', Message: 'try again' }] };
-    });
+    const aws = await fakeAws(
+      deadLetters(2, 0).map((m) => ({ ...m, Attributes: { ...m.Attributes, ApproximateReceiveCount: '5' } })),
+      {},
+      (call) => {
+        if (call.name !== 'DeleteMessageBatch') return undefined;
+        deletes++;
+        return {
+          Failed: [{ Id: String(call.input.Entries!.length - 1), SenderFault: false, Code: 'InternalError', Message: 'try again' }],
+        };
+      },
+    );
     const summary = await replayer().run(settings(), later());
     expect(summary).toMatchObject({ received: 2, replayed: 2, failed: 0 });
-    expect(summary.errors).toEqual([{ messageId: 'm1', topic: 't', partition: 0, offset: 1, reason: 'replayed, but not deleted from the queue (it may be replayed again): InternalError: try again' }]);
+    expect(summary.errors).toEqual([
+      {
+        messageId: 'm1',
+        topic: 't',
+        partition: 0,
+        offset: 1,
+        reason: 'replayed, but not deleted from the queue (it may be replayed again): InternalError: try again',
+      },
+    ]);
     expect(deletes).toBe(3);
     expect(aws.named('SendMessageBatch')).toEqual([]); // produced already: a copy would replay it once more
     expect(aws.named('ChangeMessageVisibilityBatch')[0]!.Entries!.map((e) => e.ReceiptHandle)).toEqual(['rh1']);
   });
 
-  it('reads a pointer\'s envelope from S3, and refuses a pointer to another pointer', async () => {
+  it("reads a pointer's envelope from S3, and refuses a pointer to another pointer", async () => {
     const [envelope] = envelopes(1);
-    const pointer = (key: string): DeadLetterPointer => ({ version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key }, record: { topic: 't', partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0 });
-    const aws = await fakeAws([sqsMessage(pointer('full'), 0), sqsMessage(pointer('again'), 1)], { 'b/full': JSON.stringify(envelope), 'b/again': JSON.stringify(pointer('full')) });
+    const pointer = (key: string): DeadLetterPointer => ({
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: 'b', key },
+      record: { topic: 't', partition: 0, offset: 0 },
+      error: { type: 'Error', message: 'x' },
+      replayCount: 0,
+    });
+    const aws = await fakeAws([sqsMessage(pointer('full'), 0), sqsMessage(pointer('again'), 1)], {
+      'b/full': JSON.stringify(envelope),
+      'b/again': JSON.stringify(pointer('full')),
+    });
     const producer = fakeProducer();
     const summary = await replayer(producer).run(settings(), later());
-    expect(aws.named('GetObject')).toEqual([{ Bucket: 'b', Key: 'full' }, { Bucket: 'b', Key: 'again' }]);
-    expect(summary).toMatchObject({ received: 2, replayed: 1, failed: 1, errors: [{ messageId: 'm1', reason: 'malformed dead letter: s3://b/again holds another pointer' }] });
+    expect(aws.named('GetObject')).toEqual([
+      { Bucket: 'b', Key: 'full' },
+      { Bucket: 'b', Key: 'again' },
+    ]);
+    expect(summary).toMatchObject({
+      received: 2,
+      replayed: 1,
+      failed: 1,
+      errors: [{ messageId: 'm1', reason: 'malformed dead letter: s3://b/again holds another pointer' }],
+    });
     expect(producer.batches[0]!.topicMessages![0]!.messages).toHaveLength(1);
   });
 });
@@ -201,10 +305,14 @@ describe('DlqReplayer', () => {
 describe('DlqReplayer re-enqueues what it leaves after a second receive', () => {
   // SQS stops counting a message in ApproximateAgeOfOldestMessage once it has been received three
   // times (SQS developer guide, CloudWatch metrics for Amazon SQS).
-  const received = (times: number, messages: Message[]) => messages.map((m) => ({ ...m, Attributes: { ...m.Attributes, ApproximateReceiveCount: String(times) } }));
+  const received = (times: number, messages: Message[]) =>
+    messages.map((m) => ({ ...m, Attributes: { ...m.Attributes, ApproximateReceiveCount: String(times) } }));
 
   it('sends a copy carrying the first enqueue time, then deletes the original', async () => {
-    const copyOfCopy = { ...sqsMessage(envelopes(2)[1]!, 1), MessageAttributes: { [FIRST_SENT_ATTRIBUTE]: { DataType: 'Number', StringValue: '123' } } };
+    const copyOfCopy = {
+      ...sqsMessage(envelopes(2)[1]!, 1),
+      MessageAttributes: { [FIRST_SENT_ATTRIBUTE]: { DataType: 'Number', StringValue: '123' } },
+    };
     const first = sqsMessage(envelopes(1)[0]!, 0);
     const aws = await fakeAws(received(2, [first, copyOfCopy]));
     const summary = await replayer().run(settings({ dryRun: true }), later());
@@ -214,7 +322,15 @@ describe('DlqReplayer re-enqueues what it leaves after a second receive', () => 
       ['0', first.Body, { [FIRST_SENT_ATTRIBUTE]: { DataType: 'Number', StringValue: '1700000000000' } }],
       ['1', copyOfCopy.Body, { [FIRST_SENT_ATTRIBUTE]: { DataType: 'Number', StringValue: '123' } }],
     ]);
-    expect(aws.named('DeleteMessageBatch')).toEqual([{ QueueUrl: 'https://sqs/dlq', Entries: [{ Id: '0', ReceiptHandle: 'rh0' }, { Id: '1', ReceiptHandle: 'rh1' }] }]);
+    expect(aws.named('DeleteMessageBatch')).toEqual([
+      {
+        QueueUrl: 'https://sqs/dlq',
+        Entries: [
+          { Id: '0', ReceiptHandle: 'rh0' },
+          { Id: '1', ReceiptHandle: 'rh1' },
+        ],
+      },
+    ]);
     expect(aws.named('ChangeMessageVisibilityBatch')).toEqual([]);
   });
 
@@ -240,7 +356,10 @@ describe('DlqReplayer re-enqueues what it leaves after a second receive', () => 
   });
 
   it('keeps copies under 1 MiB a call, counting bodies, attributes and the room for its own', async () => {
-    const big = (i: number) => ({ ...sqsMessage({ ...envelopes(i + 1)[i]!, error: { type: 'Error', message: 'm'.repeat(400_000) } }, i), MessageAttributes: { topic: { DataType: 'String', StringValue: 't' } } });
+    const big = (i: number) => ({
+      ...sqsMessage({ ...envelopes(i + 1)[i]!, error: { type: 'Error', message: 'm'.repeat(400_000) } }, i),
+      MessageAttributes: { topic: { DataType: 'String', StringValue: 't' } },
+    });
     const aws = await fakeAws(received(2, [big(0), big(1), big(2)]));
     await replayer().run(settings({ dryRun: true }), later());
     expect(aws.named('SendMessageBatch').map((s) => s.Entries!.map((e) => e.Id))).toEqual([['0', '1'], ['0']]);
@@ -248,35 +367,69 @@ describe('DlqReplayer re-enqueues what it leaves after a second receive', () => 
 
   it('puts an offloaded envelope in S3 again before sending its pointer again', async () => {
     const [envelope] = envelopes(1);
-    const pointer: DeadLetterPointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key: 'k' }, record: { topic: 't', partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0 };
+    const pointer: DeadLetterPointer = {
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: 'b', key: 'k' },
+      record: { topic: 't', partition: 0, offset: 0 },
+      error: { type: 'Error', message: 'x' },
+      replayCount: 0,
+    };
     const aws = await fakeAws(received(2, [sqsMessage(pointer, 0)]), { 'b/k': JSON.stringify(envelope) });
     await replayer().run(settings({ dryRun: true }), later());
-    expect(aws.calls.map((c) => c.name)).toEqual(['ReceiveMessage', 'GetObject', 'ReceiveMessage', 'PutObject', 'SendMessageBatch', 'DeleteMessageBatch']);
+    expect(aws.calls.map((c) => c.name)).toEqual([
+      'ReceiveMessage',
+      'GetObject',
+      'ReceiveMessage',
+      'PutObject',
+      'SendMessageBatch',
+      'DeleteMessageBatch',
+    ]);
     expect(aws.named('PutObject')).toEqual([{ Bucket: 'b', Key: 'k', Body: JSON.stringify(envelope), ContentType: 'application/json' }]);
   });
 
   it('makes visible, with a reason, a dead letter it could not copy: S3 put, send or delete failed', async () => {
-    const reason = 'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm';
+    const reason =
+      'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm';
     const [envelope] = envelopes(1);
-    const pointer: DeadLetterPointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key: 'k' }, record: { topic: 't', partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0 };
-    const putFails = await fakeAws(received(2, [sqsMessage(pointer, 0), ...deadLetters(2).slice(1)]), { 'b/k': JSON.stringify(envelope) }, (call) => {
-      if (call.name === 'PutObject') throw new Error('denied');
-      return undefined;
-    });
+    const pointer: DeadLetterPointer = {
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: 'b', key: 'k' },
+      record: { topic: 't', partition: 0, offset: 0 },
+      error: { type: 'Error', message: 'x' },
+      replayCount: 0,
+    };
+    const putFails = await fakeAws(
+      received(2, [sqsMessage(pointer, 0), ...deadLetters(2).slice(1)]),
+      { 'b/k': JSON.stringify(envelope) },
+      (call) => {
+        if (call.name === 'PutObject') throw new Error('denied');
+        return undefined;
+      },
+    );
     expect((await replayer().run(settings({ dryRun: true }), later())).errors).toEqual([{ messageId: 'm0', reason }]);
     expect(putFails.named('SendMessageBatch')[0]!.Entries!.map((e) => e.Id)).toEqual(['0']); // the other one
     expect(putFails.named('ChangeMessageVisibilityBatch')[0]!.Entries!.map((e) => e.ReceiptHandle)).toEqual(['rh0']);
 
-    const partly = await fakeAws(received(2, deadLetters(3)), {}, (call) => (call.name === 'SendMessageBatch' ? { Successful: [{ Id: '0' }, { Id: '2' }] } : undefined));
+    const partly = await fakeAws(received(2, deadLetters(3)), {}, (call) =>
+      call.name === 'SendMessageBatch' ? { Successful: [{ Id: '0' }, { Id: '2' }] } : undefined,
+    );
     expect((await replayer().run(settings({ dryRun: true }), later())).errors).toEqual([{ messageId: 'm1', reason }]);
-    expect(partly.named('DeleteMessageBatch')[0]!.Entries).toEqual([{ Id: '0', ReceiptHandle: 'rh0' }, { Id: '1', ReceiptHandle: 'rh2' }]);
+    expect(partly.named('DeleteMessageBatch')[0]!.Entries).toEqual([
+      { Id: '0', ReceiptHandle: 'rh0' },
+      { Id: '1', ReceiptHandle: 'rh2' },
+    ]);
     expect(partly.named('ChangeMessageVisibilityBatch')[0]!.Entries!.map((e) => e.ReceiptHandle)).toEqual(['rh1']);
 
     await fakeAws(received(2, deadLetters(2)), {}, (call) => {
       if (call.name === 'SendMessageBatch') throw new Error('throttled');
       return undefined;
     });
-    expect((await replayer().run(settings({ dryRun: true }), later())).errors).toEqual([{ messageId: 'm0', reason }, { messageId: 'm1', reason }]);
+    expect((await replayer().run(settings({ dryRun: true }), later())).errors).toEqual([
+      { messageId: 'm0', reason },
+      { messageId: 'm1', reason },
+    ]);
 
     const deleteFails = await fakeAws(received(2, deadLetters(2)), {}, (call) => {
       if (call.name === 'DeleteMessageBatch') return { Failed: [{ Id: '1' }] };
@@ -289,7 +442,10 @@ describe('DlqReplayer re-enqueues what it leaves after a second receive', () => 
       if (call.name === 'DeleteMessageBatch') throw new Error('down');
       return undefined;
     });
-    expect((await replayer().run(settings({ dryRun: true }), later())).errors).toEqual([{ messageId: 'm0', reason }, { messageId: 'm1', reason }]);
+    expect((await replayer().run(settings({ dryRun: true }), later())).errors).toEqual([
+      { messageId: 'm0', reason },
+      { messageId: 'm1', reason },
+    ]);
   });
 
   it('still answers when making messages visible fails: they become visible after the timeout anyway', async () => {
@@ -305,9 +461,14 @@ describe('DlqReplayer, edge cases', () => {
   it('by default retries a delete SQS failed on its side up to 5 attempts, and a sender fault not at all', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0); // no backoff delay
     const failing = (SenderFault?: boolean) => (call: { name: string; input: { Entries?: unknown[] } }) =>
-      call.name === 'DeleteMessageBatch' ? { Failed: [{ Id: '0', ...(SenderFault === undefined ? {} : { SenderFault, Code: 'ReceiptHandleIsInvalid' }) }] } : undefined;
+      call.name === 'DeleteMessageBatch'
+        ? { Failed: [{ Id: '0', ...(SenderFault === undefined ? {} : { SenderFault, Code: 'ReceiptHandleIsInvalid' }) }] }
+        : undefined;
     const own = await fakeAws(deadLetters(1), {}, failing());
-    const summary = await new DlqReplayer({ queueUrl: 'q', producer: fakeProducer().connect, replayLimit: 3, receivers: 1 }).run(settings(), later());
+    const summary = await new DlqReplayer({ queueUrl: 'q', producer: fakeProducer().connect, replayLimit: 3, receivers: 1 }).run(
+      settings(),
+      later(),
+    );
     expect(own.named('DeleteMessageBatch')).toHaveLength(5);
     expect(summary.errors[0]!.reason).toBe('replayed, but not deleted from the queue (it may be replayed again): Unknown');
     const sender = await fakeAws(deadLetters(1), {}, failing(true));
@@ -320,7 +481,9 @@ describe('DlqReplayer, edge cases', () => {
     expect(await replayer().run(settings(), later())).toEqual(summaryOf({}));
     expect(empty.named('ReceiveMessage')).toHaveLength(1);
     await fakeAws([{ MessageId: 'm0', ReceiptHandle: 'rh0' }]);
-    expect((await replayer().run(settings(), later())).errors).toEqual([{ messageId: 'm0', reason: 'malformed dead letter: the body is not JSON' }]);
+    expect((await replayer().run(settings(), later())).errors).toEqual([
+      { messageId: 'm0', reason: 'malformed dead letter: the body is not JSON' },
+    ]);
   });
 
   it('makes a dead letter at the replay limit visible again', async () => {
@@ -351,7 +514,10 @@ describe('DlqReplayer, edge cases', () => {
     // Not dead letters at all (left as malformed), so that the body length is free: each counts
     // its body, "topic" + "String" + "t" (12) and the 64 bytes kept for dlqFirstSentAt.
     const half = 1_048_576 / 2 - 12 - 64;
-    const message = (i: number, bodyBytes: number) => ({ ...sqsMessage('x'.repeat(bodyBytes), i, { ApproximateReceiveCount: '2' }), MessageAttributes: { topic: { DataType: 'String', StringValue: 't' } } });
+    const message = (i: number, bodyBytes: number) => ({
+      ...sqsMessage('x'.repeat(bodyBytes), i, { ApproximateReceiveCount: '2' }),
+      MessageAttributes: { topic: { DataType: 'String', StringValue: 't' } },
+    });
     const exact = await fakeAws([message(0, half), message(1, half)]);
     await replayer().run(settings({ dryRun: true }), later());
     expect(exact.named('SendMessageBatch').map((s) => s.Entries!.length)).toEqual([2]);
@@ -360,15 +526,30 @@ describe('DlqReplayer, edge cases', () => {
     expect(over.named('SendMessageBatch').map((s) => s.Entries!.length)).toEqual([1, 1]);
   });
 
-  it('sends nothing when the only copy\'s S3 put failed, and deletes nothing when no copy was sent', async () => {
-    const pointer: DeadLetterPointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key: 'k' }, record: { topic: 't', partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0 };
-    const putFails = await fakeAws([sqsMessage(pointer, 0, { ApproximateReceiveCount: '2' })], { 'b/k': JSON.stringify(envelopes(1)[0]) }, (call) => {
-      if (call.name === 'PutObject') throw new Error('denied');
-      return undefined;
-    });
+  it("sends nothing when the only copy's S3 put failed, and deletes nothing when no copy was sent", async () => {
+    const pointer: DeadLetterPointer = {
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: 'b', key: 'k' },
+      record: { topic: 't', partition: 0, offset: 0 },
+      error: { type: 'Error', message: 'x' },
+      replayCount: 0,
+    };
+    const putFails = await fakeAws(
+      [sqsMessage(pointer, 0, { ApproximateReceiveCount: '2' })],
+      { 'b/k': JSON.stringify(envelopes(1)[0]) },
+      (call) => {
+        if (call.name === 'PutObject') throw new Error('denied');
+        return undefined;
+      },
+    );
     await replayer().run(settings({ dryRun: true }), later());
     expect(putFails.named('SendMessageBatch')).toEqual([]);
-    const refused = await fakeAws(deadLetters(1).map((m) => ({ ...m, Attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1' } })), {}, (call) => (call.name === 'SendMessageBatch' ? {} : undefined));
+    const refused = await fakeAws(
+      deadLetters(1).map((m) => ({ ...m, Attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1' } })),
+      {},
+      (call) => (call.name === 'SendMessageBatch' ? {} : undefined),
+    );
     expect((await replayer().run(settings({ dryRun: true }), later())).errors).toHaveLength(1);
     expect(refused.named('DeleteMessageBatch')).toEqual([]);
   });
@@ -381,12 +562,22 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
 
   // Class 1: REPLAY_ALLOWED_TOPICS was checked against targetTopic only.
   it('leaves a dead letter whose topic is outside the allowlist, naming the topic, and replays the others of its batch', async () => {
-    const messages = [...envelopes(1, 't'), ...envelopes(2, 'payments-internal').slice(1), ...envelopes(3, 't').slice(2)].map((e, i) => sqsMessage(e, i));
+    const messages = [...envelopes(1, 't'), ...envelopes(2, 'payments-internal').slice(1), ...envelopes(3, 't').slice(2)].map((e, i) =>
+      sqsMessage(e, i),
+    );
     const aws = await fakeAws(messages);
     const producer = fakeProducer();
     const summary = await replayer(producer).run(settings({ allowedTopics: ['t', 'u'] }), later());
     expect(summary).toMatchObject({ received: 3, replayed: 2, failed: 1 });
-    expect(summary.errors).toEqual([{ messageId: 'm1', topic: 'payments-internal', partition: 0, offset: 1, reason: 'its topic "payments-internal" is not one this replay may produce to (REPLAY_ALLOWED_TOPICS: t, u); left in the queue' }]);
+    expect(summary.errors).toEqual([
+      {
+        messageId: 'm1',
+        topic: 'payments-internal',
+        partition: 0,
+        offset: 1,
+        reason: 'its topic "payments-internal" is not one this replay may produce to (REPLAY_ALLOWED_TOPICS: t, u); left in the queue',
+      },
+    ]);
     expect(producedKeys(producer)).toEqual(['t']);
     expect(aws.named('DeleteMessageBatch').flatMap((d) => d.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh0', 'rh2']);
     expect(aws.named('ChangeMessageVisibilityBatch').flatMap((c) => c.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh1']);
@@ -397,13 +588,26 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
     const messages = [...envelopes(1, 'a'), ...envelopes(1, 'b')].map((e, i) => sqsMessage(e, i));
     const aws = await fakeAws(messages);
     const batches: ProducerBatch[] = [];
-    const producer = { sendBatch: async (batch: ProducerBatch) => {
-      if (batch.topicMessages!.some((t) => t.topic === 'b')) throw new Error('TOPIC_AUTHORIZATION_FAILED');
-      batches.push(batch);
-      return [];
-    } } as unknown as Producer;
-    const summary = await new DlqReplayer({ queueUrl: 'q', producer: async () => producer, replayLimit: 3, receivers: 1, retry: noDelay }).run(settings(), later());
-    expect(summary).toMatchObject({ received: 2, replayed: 1, failed: 1, errors: [{ messageId: 'm1', topic: 'b', reason: 'produce failed, left in the queue: TOPIC_AUTHORIZATION_FAILED' }] });
+    const producer = {
+      sendBatch: async (batch: ProducerBatch) => {
+        if (batch.topicMessages!.some((t) => t.topic === 'b')) throw new Error('TOPIC_AUTHORIZATION_FAILED');
+        batches.push(batch);
+        return [];
+      },
+    } as unknown as Producer;
+    const summary = await new DlqReplayer({
+      queueUrl: 'q',
+      producer: async () => producer,
+      replayLimit: 3,
+      receivers: 1,
+      retry: noDelay,
+    }).run(settings(), later());
+    expect(summary).toMatchObject({
+      received: 2,
+      replayed: 1,
+      failed: 1,
+      errors: [{ messageId: 'm1', topic: 'b', reason: 'produce failed, left in the queue: TOPIC_AUTHORIZATION_FAILED' }],
+    });
     expect(batches.map((b) => b.topicMessages![0]!.topic)).toEqual(['a']);
     expect(aws.named('DeleteMessageBatch').flatMap((d) => d.Entries!.map((e) => e.ReceiptHandle))).toEqual(['rh0']);
   });
@@ -435,18 +639,22 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
   it('replays what a round received before a receive gave up, then says the receiver stopped', async () => {
     let receives = 0;
     const aws = await fakeAws(deadLetters(30), {}, (call) => {
-      if (call.name === 'ReceiveMessage' && ++receives >= 3) throw Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      if (call.name === 'ReceiveMessage' && ++receives >= 3)
+        throw Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     });
     const summary = await replayer().run(settings(), later());
     expect(summary).toMatchObject({ received: 20, replayed: 20, failed: 0 });
-    expect(summary.errors).toEqual([{ reason: 'a receiver stopped: Access to the resource is denied; what it had not received stays in the queue' }]);
+    expect(summary.errors).toEqual([
+      { reason: 'a receiver stopped: Access to the resource is denied; what it had not received stays in the queue' },
+    ]);
     expect(aws.named('DeleteMessageBatch').flatMap((c) => c.Entries!)).toHaveLength(20);
   });
 
   it('retries a throttled receive with backoff', async () => {
     let receives = 0;
     await fakeAws(deadLetters(2), {}, (call) => {
-      if (call.name === 'ReceiveMessage' && ++receives === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      if (call.name === 'ReceiveMessage' && ++receives === 1)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
     });
     expect(await replayer().run(settings(), later())).toEqual(summaryOf({ received: 2, replayed: 2 }));
   });
@@ -454,7 +662,8 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
   it('answers with a summary and leaves what it leaves when a receiver gives up, while the others finish', async () => {
     let receives = 0;
     const aws = await fakeAws(deadLetters(12, 0, 'x'), {}, (call) => {
-      if (call.name === 'ReceiveMessage' && ++receives > 1) throw Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      if (call.name === 'ReceiveMessage' && ++receives > 1)
+        throw Object.assign(new Error('Access to the resource is denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     });
     const summary = await replayer(fakeProducer(), { receivers: 2 }).run(settings(), later());
     expect(summary).toMatchObject({ received: 10, failed: 10 }); // topic x: outside the allowlist, all left
@@ -468,21 +677,48 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
   // Class 4: header names that are Object.prototype keys broke the grouping of headers by name.
   it('replays headers named __proto__, constructor and toString, in order', async () => {
     const [base] = envelopes(1);
-    const headers = ['__proto__', 'constructor', 'toString', '__proto__'].map((name, i) => ({ name, value: Buffer.from([i]).toString('base64') }));
+    const headers = ['__proto__', 'constructor', 'toString', '__proto__'].map((name, i) => ({
+      name,
+      value: Buffer.from([i]).toString('base64'),
+    }));
     await fakeAws([sqsMessage({ ...base!, record: { ...base!.record, headers } }, 0)]);
     const producer = fakeProducer();
     expect(await replayer(producer).run(settings(), later())).toMatchObject({ replayed: 1, failed: 0 });
     const message = producer.batches[0]!.topicMessages![0]!.messages[0]!;
-    expect(message.orderedHeaders!.slice(0, 4).map((h) => [h.key, [...h.value!]])).toEqual([['__proto__', [0]], ['constructor', [1]], ['toString', [2]], ['__proto__', [3]]]);
-    expect(Object.keys(message.headers!)).toEqual(['__proto__', 'constructor', 'toString', 'x-dlq-replay-count', 'x-dlq-original-offset', 'x-dlq-original-partition', 'x-dlq-original-timestamp']);
+    expect(message.orderedHeaders!.slice(0, 4).map((h) => [h.key, [...h.value!]])).toEqual([
+      ['__proto__', [0]],
+      ['constructor', [1]],
+      ['toString', [2]],
+      ['__proto__', [3]],
+    ]);
+    expect(Object.keys(message.headers!)).toEqual([
+      '__proto__',
+      'constructor',
+      'toString',
+      'x-dlq-replay-count',
+      'x-dlq-original-offset',
+      'x-dlq-original-partition',
+      'x-dlq-original-timestamp',
+    ]);
   });
 
   // Class 9: S3 read errors were reported as "malformed dead letter".
   it('names a pointer whose envelope S3 could not give a read error, not a malformed dead letter', async () => {
-    const pointer: DeadLetterPointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key: 'k' }, record: { topic: 't', partition: 0, offset: 0 }, error: { type: 'Error', message: 'x' }, replayCount: 0 };
+    const pointer: DeadLetterPointer = {
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: 'b', key: 'k' },
+      record: { topic: 't', partition: 0, offset: 0 },
+      error: { type: 'Error', message: 'x' },
+      replayCount: 0,
+    };
     await fakeAws([sqsMessage(pointer, 0)], {}, (call) => {
-      if (call.name === 'GetObject') throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+      if (call.name === 'GetObject')
+        throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
     });
-    expect(await replayer().run(settings(), later())).toMatchObject({ failed: 1, errors: [{ messageId: 'm0', reason: 'could not read the envelope its pointer names from S3: Service Unavailable' }] });
+    expect(await replayer().run(settings(), later())).toMatchObject({
+      failed: 1,
+      errors: [{ messageId: 'm0', reason: 'could not read the envelope its pointer names from S3: Service Unavailable' }],
+    });
   });
 });

@@ -18,10 +18,23 @@ describe('parseReplayRequest', () => {
   });
 
   it('passes every field it accepts through', () => {
-    expect(parseReplayRequest({ source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' } }, topics)).toEqual({
-      source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' }, allowedTopics: topics,
+    expect(
+      parseReplayRequest(
+        { source: 'dlq', maxMessages: 7, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders', errorType: 'TimeoutError' } },
+        topics,
+      ),
+    ).toEqual({
+      source: 'dlq',
+      maxMessages: 7,
+      dryRun: true,
+      targetTopic: 'payments',
+      filter: { topic: 'orders', errorType: 'TimeoutError' },
+      allowedTopics: topics,
     });
-    expect(parseReplayRequest({ source: 's3', startAfter: 'aws/lambda/u/k' }, topics)).toMatchObject({ source: 's3', startAfter: 'aws/lambda/u/k' });
+    expect(parseReplayRequest({ source: 's3', startAfter: 'aws/lambda/u/k' }, topics)).toMatchObject({
+      source: 's3',
+      startAfter: 'aws/lambda/u/k',
+    });
   });
 
   it('accepts maxMessages from 1 to 10,000 and names anything else', () => {
@@ -41,12 +54,34 @@ describe('parseReplayRequest', () => {
       }
       throw new Error('accepted');
     };
-    expect([
-      'replay', { maxMessage: 5, dry: true }, { source: 'sqs' }, { maxMessages: 0 }, { dryRun: 1 }, { targetTopic: 'other' }, { filter: [] },
-      { filter: { topic: 1 } }, { filter: { errorType: '' } }, { startAfter: 'k' }, { source: 's3', startAfter: '' }, { source: 's3', filter: { errorType: 'E' } },
-    ].map(fieldsOf)).toEqual([
-      [], ['maxMessage', 'dry'], ['source'], ['maxMessages'], ['dryRun'], ['targetTopic'], ['filter'],
-      ['filter.topic'], ['filter.errorType'], ['startAfter'], ['startAfter'], ['filter.errorType'],
+    expect(
+      [
+        'replay',
+        { maxMessage: 5, dry: true },
+        { source: 'sqs' },
+        { maxMessages: 0 },
+        { dryRun: 1 },
+        { targetTopic: 'other' },
+        { filter: [] },
+        { filter: { topic: 1 } },
+        { filter: { errorType: '' } },
+        { startAfter: 'k' },
+        { source: 's3', startAfter: '' },
+        { source: 's3', filter: { errorType: 'E' } },
+      ].map(fieldsOf),
+    ).toEqual([
+      [],
+      ['maxMessage', 'dry'],
+      ['source'],
+      ['maxMessages'],
+      ['dryRun'],
+      ['targetTopic'],
+      ['filter'],
+      ['filter.topic'],
+      ['filter.errorType'],
+      ['startAfter'],
+      ['startAfter'],
+      ['filter.errorType'],
     ]);
   });
 
@@ -57,18 +92,28 @@ describe('parseReplayRequest', () => {
   });
 
   it('names unknown fields and lists the allowed ones', () => {
-    rejects({ maxMessage: 5, dry: true, dryRun: true }, 'Unknown field(s) maxMessage, dry; allowed: source, maxMessages, dryRun, targetTopic, filter, startAfter.');
+    rejects(
+      { maxMessage: 5, dry: true, dryRun: true },
+      'Unknown field(s) maxMessage, dry; allowed: source, maxMessages, dryRun, targetTopic, filter, startAfter.',
+    );
   });
 
   // Issue 28, class 9: an empty filter string is falsy, so it matched every dead letter.
   it('refuses an empty filter.topic or filter.errorType, saying to name one or leave it out', () => {
     rejects({ filter: { topic: '' } }, 'filter.topic is empty; name a topic, or leave filter.topic out to replay them all.');
-    rejects({ filter: { errorType: '' } }, 'filter.errorType is empty; name an error type, or leave filter.errorType out to replay them all.');
+    rejects(
+      { filter: { errorType: '' } },
+      'filter.errorType is empty; name an error type, or leave filter.errorType out to replay them all.',
+    );
   });
 
   it('takes startAfter for source "s3" only, as a key', () => {
     rejects({ startAfter: 'k' }, 'startAfter is for source "s3" only (a queue has no keys to list after); remove it.');
-    for (const bad of ['', 5, null]) rejects({ source: 's3', startAfter: bad }, `startAfter must be an object key (the objects.lastKey of a previous run's summary), got ${JSON.stringify(bad)}.`);
+    for (const bad of ['', 5, null])
+      rejects(
+        { source: 's3', startAfter: bad },
+        `startAfter must be an object key (the objects.lastKey of a previous run's summary), got ${JSON.stringify(bad)}.`,
+      );
   });
 
   it('refuses a dryRun that is not a boolean', () => {
@@ -79,7 +124,11 @@ describe('parseReplayRequest', () => {
   it('accepts only a target topic the stack consumes, and says how to configure one when none is', () => {
     rejects({ targetTopic: 'audit' }, 'targetTopic "audit" is not one of the topics this stack consumes (orders, payments).');
     rejects({ targetTopic: 5 }, 'targetTopic 5 is not one of the topics this stack consumes (orders, payments).');
-    rejects({ targetTopic: 'orders' }, 'targetTopic "orders" is not one of the topics this stack consumes (none configured: set REPLAY_ALLOWED_TOPICS).', []);
+    rejects(
+      { targetTopic: 'orders' },
+      'targetTopic "orders" is not one of the topics this stack consumes (none configured: set REPLAY_ALLOWED_TOPICS).',
+      [],
+    );
   });
 
   it('accepts a filter with string topic and errorType only', () => {
@@ -94,17 +143,28 @@ describe('parseReplayRequest', () => {
 
 describe('parseReplayRequest, source', () => {
   it('reads the S3 on-failure destination with source "s3", keeping the fields that mean the same there', () => {
-    expect(parseReplayRequest({ source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' } }, topics)).toEqual({
-      source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' }, allowedTopics: topics,
+    expect(
+      parseReplayRequest({ source: 's3', maxMessages: 3, dryRun: true, targetTopic: 'payments', filter: { topic: 'orders' } }, topics),
+    ).toEqual({
+      source: 's3',
+      maxMessages: 3,
+      dryRun: true,
+      targetTopic: 'payments',
+      filter: { topic: 'orders' },
+      allowedTopics: topics,
     });
   });
 
   it('names a source that is neither "dlq" nor "s3", and the allowed ones', () => {
-    for (const bad of ['kafka', 'S3', '', 1, null]) rejects({ source: bad }, `source must be one of "dlq", "s3", got ${JSON.stringify(bad)}.`);
+    for (const bad of ['kafka', 'S3', '', 1, null])
+      rejects({ source: bad }, `source must be one of "dlq", "s3", got ${JSON.stringify(bad)}.`);
   });
 
   it('refuses filter.errorType with source "s3": an on-failure object has no error per record', () => {
-    rejects({ source: 's3', filter: { errorType: 'TimeoutError' } }, 'filter.errorType has no equivalent for source "s3": an on-failure object records why Lambda gave up on the whole batch, not an error per record. Remove it, or filter by topic.');
+    rejects(
+      { source: 's3', filter: { errorType: 'TimeoutError' } },
+      'filter.errorType has no equivalent for source "s3": an on-failure object records why Lambda gave up on the whole batch, not an error per record. Remove it, or filter by topic.',
+    );
   });
 });
 

@@ -54,7 +54,18 @@ describe('KafkaBatchProcessor', () => {
       queue,
     );
     const event = buildKafkaEvent([
-      { topic: 'orders', partition: 2, offset: 40, timestamp: 1_700_000_000_000, key: 'order-7', value: json({ fail: true }), headers: [['h', Buffer.from([1, 2])], ['h', 'x']] },
+      {
+        topic: 'orders',
+        partition: 2,
+        offset: 40,
+        timestamp: 1_700_000_000_000,
+        key: 'order-7',
+        value: json({ fail: true }),
+        headers: [
+          ['h', Buffer.from([1, 2])],
+          ['h', 'x'],
+        ],
+      },
       { topic: 'orders', partition: 2, offset: 41, value: json({}) },
     ]);
     const context = lambdaContext();
@@ -66,10 +77,17 @@ describe('KafkaBatchProcessor', () => {
       version: 1,
       kind: 'kafka-dead-letter',
       record: {
-        topic: 'orders', partition: 2, offset: 40, timestamp: 1_700_000_000_000, timestampType: 'CREATE_TIME',
+        topic: 'orders',
+        partition: 2,
+        offset: 40,
+        timestamp: 1_700_000_000_000,
+        timestampType: 'CREATE_TIME',
         key: Buffer.from('order-7').toString('base64'),
         value: Buffer.from(json({ fail: true })).toString('base64'),
-        headers: [{ name: 'h', value: 'AQI=' }, { name: 'h', value: 'eA==' }],
+        headers: [
+          { name: 'h', value: 'AQI=' },
+          { name: 'h', value: 'eA==' },
+        ],
       },
       error: { type: 'TypeError', message: 'boom' },
       attempts: 3,
@@ -108,7 +126,10 @@ describe('KafkaBatchProcessor', () => {
   it('dead-letters a record whose key or value is not base64, as it came, and processes the rest', async () => {
     const queue = fakeQueue();
     const keys: string[] = [];
-    const p = processor({ keyDeserializer: 'string', processRecord: (r: KafkaRecord<unknown, unknown>) => void keys.push(r.key as string) }, queue);
+    const p = processor(
+      { keyDeserializer: 'string', processRecord: (r: KafkaRecord<unknown, unknown>) => void keys.push(r.key as string) },
+      queue,
+    );
     const event = buildKafkaEvent(records('t', 0, [{}, {}, {}, {}]));
     event.records['t-0']![1]!.key = 'abc';
     event.records['t-0']![2]!.value = 'not base64!';
@@ -123,7 +144,18 @@ describe('KafkaBatchProcessor', () => {
   it('succeeds on a retry of a transient failure without dead-lettering', async () => {
     const queue = fakeQueue();
     let failures = 0;
-    const p = processor({ processRecord: () => void (failures++ < 2 && (() => { throw new Error('flaky'); })()) }, queue);
+    const p = processor(
+      {
+        processRecord: () =>
+          void (
+            failures++ < 2 &&
+            (() => {
+              throw new Error('flaky');
+            })()
+          ),
+      },
+      queue,
+    );
     expect(await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(queue.sent).toHaveLength(0);
   });
@@ -140,10 +172,7 @@ describe('KafkaBatchProcessor', () => {
       },
       queue,
     );
-    const event = buildKafkaEvent([
-      ...records('t', 0, [{}, { fail: true }, {}, { fail: true }], 10),
-      ...records('t', 1, [{}, {}]),
-    ]);
+    const event = buildKafkaEvent([...records('t', 0, [{}, { fail: true }, {}, { fail: true }], 10), ...records('t', 1, [{}, {}])]);
     const response = await p.process(event, lambdaContext());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 11 } }] });
     expect(processed).toContain('t-1@1');
@@ -152,7 +181,11 @@ describe('KafkaBatchProcessor', () => {
   it('redelivers instead of dropping when no dead-letter queue is configured, with one log line per invocation', async () => {
     vi.stubEnv('DLQ_URL', '');
     const lines = captureOutput();
-    const p = new KafkaBatchProcessor({ processRecord: () => { throw new NonRetryableError('x'); } });
+    const p = new KafkaBatchProcessor({
+      processRecord: () => {
+        throw new NonRetryableError('x');
+      },
+    });
     const response = await p.process(buildKafkaEvent(records('t', 3, [{}, {}, {}], 5)), lambdaContext());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-3', offset: 5 } }] });
     const errors = lines.filter((l) => l.level === 'ERROR');
@@ -163,18 +196,35 @@ describe('KafkaBatchProcessor', () => {
 
   it('logs and counts as dead-lettered only what SQS accepted', async () => {
     const lines = captureOutput();
-    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, fakeQueue(true));
+    const p = processor(
+      {
+        processRecord: (r: KafkaRecord<{ fail?: boolean }>) => {
+          if (r.value?.fail) throw new NonRetryableError('x');
+        },
+      },
+      fakeQueue(true),
+    );
     const response = await p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }, { fail: true }])), lambdaContext());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 1 } }] });
     expect(lines.some((l) => String(l.message).includes('were dead-lettered'))).toBe(false);
-    expect(lines.find((l) => l._aws)).toMatchObject({ RecordsProcessed: 1, RecordsDeadLettered: 0, DeadLetterSendErrors: 2, RecordsRedelivered: 2 });
+    expect(lines.find((l) => l._aws)).toMatchObject({
+      RecordsProcessed: 1,
+      RecordsDeadLettered: 0,
+      DeadLetterSendErrors: 2,
+      RecordsRedelivered: 2,
+    });
   });
 
   it('never logs keys or values unless logRecordContents is on, and lists at most 20 dead letters', async () => {
     const failing = Array.from({ length: 25 }, () => ({ secret: 'card-4242' }));
     for (const logRecordContents of [false, true]) {
       const lines = captureOutput();
-      const p = processor({ logRecordContents, processRecord: () => { throw new NonRetryableError('x'); } });
+      const p = processor({
+        logRecordContents,
+        processRecord: () => {
+          throw new NonRetryableError('x');
+        },
+      });
       await p.process(buildKafkaEvent(records('t', 0, failing)), lambdaContext());
       const logged = lines.filter((l) => !l._aws);
       const line = logged.find((l) => String(l.message).includes('were dead-lettered'))!;
@@ -188,7 +238,14 @@ describe('KafkaBatchProcessor', () => {
 
   it('with partial batch responses off (REPORT_BATCH_ITEM_FAILURES=false), fails the invocation instead of answering what Lambda would ignore', async () => {
     vi.stubEnv('REPORT_BATCH_ITEM_FAILURES', 'false');
-    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, fakeQueue(true));
+    const p = processor(
+      {
+        processRecord: (r: KafkaRecord<{ fail?: boolean }>) => {
+          if (r.value?.fail) throw new NonRetryableError('x');
+        },
+      },
+      fakeQueue(true),
+    );
     await expect(p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }])), lambdaContext())).rejects.toThrow(
       'Records of t-0 from offset 1 must be delivered again, but this mapping has partial batch responses off',
     );
@@ -204,7 +261,14 @@ describe('KafkaBatchProcessor', () => {
   it('writes dead letters under a short timeout whose safety margin is not a whole number of milliseconds', async () => {
     const queue = fakeQueue();
     const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 4_968.5 };
-    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, queue);
+    const p = processor(
+      {
+        processRecord: (r: KafkaRecord<{ fail?: boolean }>) => {
+          if (r.value?.fail) throw new NonRetryableError('x');
+        },
+      },
+      queue,
+    );
     expect(await p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }, {}])), context)).toEqual({ batchItemFailures: [] });
     expect(queue.sent.map((e) => e.record.offset)).toEqual([1]);
   });
@@ -347,40 +411,82 @@ describe('KafkaBatchProcessor', () => {
   it('emits one EMF line per topic with service and topic dimensions', async () => {
     const lines: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
-    const p = processor({ telemetry: { namespace: 'Test', serviceName: 'svc' }, processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } });
+    const p = processor({
+      telemetry: { namespace: 'Test', serviceName: 'svc' },
+      processRecord: (r: KafkaRecord<{ fail?: boolean }>) => {
+        if (r.value?.fail) throw new NonRetryableError('x');
+      },
+    });
     await p.process(buildKafkaEvent([...records('a', 0, [{}, { fail: true }]), ...records('b', 0, [{}])]), lambdaContext());
-    const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const emf = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
     expect(emf).toHaveLength(2);
     const a = emf.find((e) => e.topic === 'a');
     expect(a._aws.CloudWatchMetrics[0].Namespace).toBe('Test');
     expect(a._aws.CloudWatchMetrics[0].Dimensions[0].sort()).toEqual(['service', 'topic']);
-    expect(a).toMatchObject({ service: 'svc', RecordsReceived: 2, RecordsProcessed: 1, RecordsDeadLettered: 1, RecordsRedelivered: 0, BatchSize: 2 });
+    expect(a).toMatchObject({
+      service: 'svc',
+      RecordsReceived: 2,
+      RecordsProcessed: 1,
+      RecordsDeadLettered: 1,
+      RecordsRedelivered: 0,
+      BatchSize: 2,
+    });
   });
 
   it('refuses options that make no sense, naming them', () => {
     expect(() => new KafkaBatchProcessor({})).toThrow('exactly one of processRecord or processBatch');
-    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, concurrency: 0 })).toThrow('concurrency must be a whole number ≥ 1, got 0');
-    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, deserializer: 'xml' as never })).toThrow('Unknown value deserializer "xml"');
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, concurrency: 0 })).toThrow(
+      'concurrency must be a whole number ≥ 1, got 0',
+    );
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, deserializer: 'xml' as never })).toThrow(
+      'Unknown value deserializer "xml"',
+    );
   });
 });
 
 describe('KafkaBatchProcessor settings', () => {
   it('names a wrong ordering or concurrency', () => {
-    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, ordering: 'offset' as never })).toThrow("ordering must be 'partition' or 'key', got \"offset\".");
-    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, concurrency: 1.5 })).toThrow('concurrency must be a whole number ≥ 1, got 1.5.');
-    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, processBatch: () => 0 })).toThrow('kafkaConsumer needs exactly one of processRecord or processBatch.');
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, ordering: 'offset' as never })).toThrow(
+      "ordering must be 'partition' or 'key', got \"offset\".",
+    );
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, concurrency: 1.5 })).toThrow(
+      'concurrency must be a whole number ≥ 1, got 1.5.',
+    );
+    expect(() => new KafkaBatchProcessor({ processRecord: () => 0, processBatch: () => 0 })).toThrow(
+      'kafkaConsumer needs exactly one of processRecord or processBatch.',
+    );
     expect(() => new KafkaBatchProcessor({ processRecord: () => 0, ordering: 'key', concurrency: 1 })).not.toThrow();
   });
 
   it.each(['', 'true'])('answers partial batch responses with REPORT_BATCH_ITEM_FAILURES=%j', async (value) => {
     vi.stubEnv('REPORT_BATCH_ITEM_FAILURES', value);
-    const p = processor({ processRecord: (r: KafkaRecord<{ fail?: boolean }>) => { if (r.value?.fail) throw new NonRetryableError('x'); } }, fakeQueue(true));
-    expect(await p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }])), lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 1 } }] });
+    const p = processor(
+      {
+        processRecord: (r: KafkaRecord<{ fail?: boolean }>) => {
+          if (r.value?.fail) throw new NonRetryableError('x');
+        },
+      },
+      fakeQueue(true),
+    );
+    expect(await p.process(buildKafkaEvent(records('t', 0, [{}, { fail: true }])), lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 1 } }],
+    });
   });
 
   it('lets the reportBatchItemFailures option override the environment', async () => {
     vi.stubEnv('REPORT_BATCH_ITEM_FAILURES', 'no');
-    const p = processor({ reportBatchItemFailures: false, processRecord: () => { throw new NonRetryableError('x'); } }, fakeQueue(true));
+    const p = processor(
+      {
+        reportBatchItemFailures: false,
+        processRecord: () => {
+          throw new NonRetryableError('x');
+        },
+      },
+      fakeQueue(true),
+    );
     await expect(p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext())).rejects.toThrow('partial batch responses off');
   });
 
@@ -389,8 +495,19 @@ describe('KafkaBatchProcessor settings', () => {
     vi.stubEnv('DLQ_BUCKET', 'env-bucket');
     vi.stubEnv('KAFKA_CONSUMER_GROUP', 'env-group');
     const fake = fakeTransport();
-    const p = new KafkaBatchProcessor({ deadLetterTransport: fake.transport, processRecord: () => { throw new NonRetryableError('x'); } });
-    await p.process(buildKafkaEvent([{ topic: 't', partition: 0, offset: 0, value: 'x'.repeat(1_100_000) }, { topic: 't', partition: 0, offset: 1, value: '{}' }]), lambdaContext());
+    const p = new KafkaBatchProcessor({
+      deadLetterTransport: fake.transport,
+      processRecord: () => {
+        throw new NonRetryableError('x');
+      },
+    });
+    await p.process(
+      buildKafkaEvent([
+        { topic: 't', partition: 0, offset: 0, value: 'x'.repeat(1_100_000) },
+        { topic: 't', partition: 0, offset: 1, value: '{}' },
+      ]),
+      lambdaContext(),
+    );
     expect(new Set(fake.sends.map((s) => s.queueUrl))).toEqual(new Set(['https://sqs/env-queue']));
     expect(fake.puts.map((s) => s.bucket)).toEqual(['env-bucket']);
     const byOffset = [...fake.accepted].sort((a, b) => a.record.offset - b.record.offset);
@@ -437,7 +554,15 @@ describe('KafkaBatchProcessor settings', () => {
       vi.setSystemTime(clockAt[call - 1] ?? 99_999);
       return refuseAll('ServiceUnavailable', false)(call, entries);
     });
-    const p = processor({ retry: undefined, processRecord: () => { throw new NonRetryableError('x'); } }, { sent: fake.accepted, transport: fake.transport });
+    const p = processor(
+      {
+        retry: undefined,
+        processRecord: () => {
+          throw new NonRetryableError('x');
+        },
+      },
+      { sent: fake.accepted, transport: fake.transport },
+    );
     const response = await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext(10_000));
     expect(fake.sends).toHaveLength(2); // a retry at 9.249 s, none at 9.25 s
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 0 } }] });
@@ -447,13 +572,19 @@ describe('KafkaBatchProcessor settings', () => {
     const lines = captureOutput();
     const p = processor({ processRecord: undefined, processBatch: () => undefined });
     await p.process(buildKafkaEvent([...records('a', 0, [{}, {}]), ...records('b', 1, [{}])]), lambdaContext());
-    expect(lines.filter((l) => l._aws).map((l) => [l.topic, l.RecordsProcessed])).toEqual([['a', 2], ['b', 1]]);
+    expect(lines.filter((l) => l._aws).map((l) => [l.topic, l.RecordsProcessed])).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
   });
 
   it('falls back to one record at a time when a value of the batch cannot be deserialized, dead-lettering only that one', async () => {
     const queue = fakeQueue();
     const batches: number[][] = [];
-    const p = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => void batches.push(rs.map((r) => r.offset)) }, queue);
+    const p = processor(
+      { processRecord: undefined, processBatch: (rs: KafkaRecord[]) => void batches.push(rs.map((r) => r.offset)) },
+      queue,
+    );
     const event = buildKafkaEvent(records('t', 0, [{}, {}, {}]));
     event.records['t-0']![1]!.value = Buffer.from('not json').toString('base64');
     expect(await p.process(event, lambdaContext())).toEqual({ batchItemFailures: [] });
@@ -463,22 +594,34 @@ describe('KafkaBatchProcessor settings', () => {
 
   it('logs the partitions it reports for redelivery', async () => {
     const lines = captureOutput();
-    const p = processor({ processRecord: () => { throw new NonRetryableError('x'); } }, fakeQueue(true));
+    const p = processor(
+      {
+        processRecord: () => {
+          throw new NonRetryableError('x');
+        },
+      },
+      fakeQueue(true),
+    );
     await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext());
-    expect(lines.find((l) => l.message === 'reporting partitions for redelivery')).toMatchObject({ level: 'WARN', batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 0 } }] });
+    expect(lines.find((l) => l.message === 'reporting partitions for redelivery')).toMatchObject({
+      level: 'WARN',
+      batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 0 } }],
+    });
     expect(lines.find((l) => String(l.message).startsWith('processBatch failed'))).toBeUndefined();
   });
 });
 
 describe('KafkaBatchProcessor logs and metrics', () => {
-  it('on success: no HandlerErrors, no redelivery warning, the invocation\'s duration, and logs that name the request', async () => {
+  it("on success: no HandlerErrors, no redelivery warning, the invocation's duration, and logs that name the request", async () => {
     vi.useFakeTimers({ now: 1_000_000 });
     const lines = captureOutput();
     const context = lambdaContext();
-    const p = processor({ processRecord: async (r: KafkaRecord) => {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      if (r.offset === 1) throw new NonRetryableError('x');
-    } });
+    const p = processor({
+      processRecord: async (r: KafkaRecord) => {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        if (r.offset === 1) throw new NonRetryableError('x');
+      },
+    });
     const done = p.process(buildKafkaEvent(records('t', 0, [{}, {}])), context);
     await vi.runAllTimersAsync();
     await done;
@@ -497,14 +640,26 @@ describe('KafkaBatchProcessor logs and metrics', () => {
 
   it('names the key when a key deserializer fails', async () => {
     const queue = fakeQueue();
-    const p = processor({ keyDeserializer: () => { throw new Error('bad key'); } }, queue);
+    const p = processor(
+      {
+        keyDeserializer: () => {
+          throw new Error('bad key');
+        },
+      },
+      queue,
+    );
     await p.process(buildKafkaEvent(records('t', 0, [{}])), lambdaContext());
     expect(queue.sent[0]!.error).toMatchObject({ type: 'DeserializationError', message: 'Cannot deserialize the key of t-0@0: bad key' });
   });
 
   it('logs the type of error processBatch threw (not its message, which may quote a record) before isolating the records', async () => {
     const lines = captureOutput();
-    const p = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => { if (rs.length > 1) throw new Error('constraint violation'); } });
+    const p = processor({
+      processRecord: undefined,
+      processBatch: (rs: KafkaRecord[]) => {
+        if (rs.length > 1) throw new Error('constraint violation');
+      },
+    });
     await p.process(buildKafkaEvent(records('t', 0, [{}, {}])), lambdaContext());
     expect(lines.find((l) => String(l.message).startsWith('processBatch failed'))).toMatchObject({
       level: 'WARN',
@@ -512,7 +667,12 @@ describe('KafkaBatchProcessor logs and metrics', () => {
       errorType: 'Error',
     });
     expect(JSON.stringify(lines)).not.toContain('constraint violation');
-    const thrownNothing = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => { if (rs.length > 1) throw undefined; } });
+    const thrownNothing = processor({
+      processRecord: undefined,
+      processBatch: (rs: KafkaRecord[]) => {
+        if (rs.length > 1) throw undefined;
+      },
+    });
     expect(await thrownNothing.process(buildKafkaEvent(records('t', 0, [{}, {}])), lambdaContext())).toEqual({ batchItemFailures: [] });
   });
 });

@@ -28,7 +28,13 @@ const noDelay = (maxAttempts = 3, isRetryable?: (e: unknown) => boolean) =>
 // SQS counts a message's size as its body plus each attribute's name, type and value
 // (docs/aws-contracts.md §4); the writer sets two String attributes, topic and errorType.
 const sqsSize = (e: DeadLetterEnvelope) =>
-  Buffer.byteLength(JSON.stringify(e)) + 'topic'.length + 'String'.length + Buffer.byteLength(e.record.topic) + 'errorType'.length + 'String'.length + Buffer.byteLength(e.error.type);
+  Buffer.byteLength(JSON.stringify(e)) +
+  'topic'.length +
+  'String'.length +
+  Buffer.byteLength(e.record.topic) +
+  'errorType'.length +
+  'String'.length +
+  Buffer.byteLength(e.error.type);
 
 /** An envelope (no stack) whose SQS size is exactly `bytes`, padded with `fill` characters. */
 function envelopeOfSize(offset: number, bytes: number, fill = 'm'): DeadLetterEnvelope {
@@ -38,7 +44,8 @@ function envelopeOfSize(offset: number, bytes: number, fill = 'm'): DeadLetterEn
   return { ...base, error: { type: 'Error', message: fill.repeat(Math.floor(room / fillBytes)) + 'm'.repeat(room % fillBytes) } };
 }
 
-const offsetsOf = (entries: Array<{ MessageBody: string }>) => entries.map((e) => (JSON.parse(e.MessageBody) as DeadLetterEnvelope).record.offset);
+const offsetsOf = (entries: Array<{ MessageBody: string }>) =>
+  entries.map((e) => (JSON.parse(e.MessageBody) as DeadLetterEnvelope).record.offset);
 
 describe('DeadLetterWriter', () => {
   it('takes a deadline that is not a whole number of milliseconds (AbortSignal.timeout would throw on a fraction)', async () => {
@@ -52,7 +59,8 @@ describe('DeadLetterWriter', () => {
   it('bounds sends that started before the flush by the deadline given at creation, and reports them unsent', async () => {
     const transport: DeadLetterTransport = {
       // Never answers: only the abort signal ends the call.
-      sendMessageBatch: (_url, _entries, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      sendMessageBatch: (_url, _entries, signal) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
       async putObject() {},
     };
     const writer = new DeadLetterWriter({ queueUrl: 'q', transport, deadline: Date.now() + 200 });
@@ -183,7 +191,12 @@ describe('DeadLetterWriter batching', () => {
 describe('DeadLetterWriter Failed[] entries', () => {
   it('retries only the entries SQS reports as failed, and counts as sent only what it accepted', async () => {
     const { sends, transport, accepted } = fakeTransport((call, entries) =>
-      call === 1 ? [{ Id: entries[1]!.Id, SenderFault: false, Code: 'InternalError' }, { Id: entries[3]!.Id, SenderFault: false, Code: 'ServiceUnavailable' }] : [],
+      call === 1
+        ? [
+            { Id: entries[1]!.Id, SenderFault: false, Code: 'InternalError' },
+            { Id: entries[3]!.Id, SenderFault: false, Code: 'ServiceUnavailable' },
+          ]
+        : [],
     );
     const published: DeadLetterEnvelope[] = [];
     const listen = (message: unknown) => void published.push(message as DeadLetterEnvelope);
@@ -195,13 +208,16 @@ describe('DeadLetterWriter Failed[] entries', () => {
     } finally {
       unsubscribe(deadLetterSent.name, listen);
     }
-    expect(sends.map((s) => offsetsOf(s.entries))).toEqual([[0, 1, 2, 3, 4], [1, 3]]);
+    expect(sends.map((s) => offsetsOf(s.entries))).toEqual([
+      [0, 1, 2, 3, 4],
+      [1, 3],
+    ]);
     expect(sends[1]!.entries.map((e) => e.Id)).toEqual(['0', '1']); // ids restart with each call
     expect(accepted.map((e) => e.record.offset)).toEqual([0, 2, 4, 1, 3]);
     expect(published.map((e) => e.record.offset)).toEqual([0, 2, 4, 1, 3]);
   });
 
-  it('retries entries SQS reports in Failed[] as its own fault, and gives up at once on the sender\'s', async () => {
+  it("retries entries SQS reports in Failed[] as its own fault, and gives up at once on the sender's", async () => {
     // A server-side failure whose code no name rule knows: only SenderFault says it is transient.
     const own = fakeTransport((call, entries) => (call === 1 ? refuseAll('InternalFailure', false)(call, entries) : []));
     const writer = new DeadLetterWriter({ queueUrl: 'q', transport: own.transport, retry: noDelay() });
@@ -222,7 +238,9 @@ describe('DeadLetterWriter Failed[] entries', () => {
   });
 
   it('gives up on entries still failing after the last attempt, with the last error', async () => {
-    const { sends, transport } = fakeTransport((call, entries) => entries.map((e) => ({ Id: e.Id, SenderFault: false, Code: `Busy${call}`, Message: 'try later' })));
+    const { sends, transport } = fakeTransport((call, entries) =>
+      entries.map((e) => ({ Id: e.Id, SenderFault: false, Code: `Busy${call}`, Message: 'try later' })),
+    );
     const writer = new DeadLetterWriter({ queueUrl: 'q', transport, retry: noDelay(4) });
     writer.add(envelopes(1)[0]!);
     const { sent, unsent, calls } = await writer.flush();
@@ -247,12 +265,16 @@ describe('DeadLetterWriter Failed[] entries', () => {
 describe('DeadLetterWriter S3 offload', () => {
   const sizeLimit = SQS_MAX_BYTES - RENEWAL_ATTRIBUTES_BYTES;
 
-  it('sends a dead letter that leaves room for the replay\'s attribute to SQS, and one a byte larger to S3 with a pointer in SQS', async () => {
+  it("sends a dead letter that leaves room for the replay's attribute to SQS, and one a byte larger to S3 with a pointer in SQS", async () => {
     vi.useFakeTimers({ now: 1_700_000_000_000, toFake: ['Date'] });
     const { sends, puts, transport } = fakeTransport();
     const writer = new DeadLetterWriter({ queueUrl: 'q', bucket: 'dlq-bucket', transport });
     const fits = envelopeOfSize(0, sizeLimit);
-    const big = { ...envelopeOfSize(1, sizeLimit + 1), record: { ...envelopes(2)[1]!.record, topic: 'a/b c', partition: 4, offset: 77 }, replayCount: 2 };
+    const big = {
+      ...envelopeOfSize(1, sizeLimit + 1),
+      record: { ...envelopes(2)[1]!.record, topic: 'a/b c', partition: 4, offset: 77 },
+      replayCount: 2,
+    };
     writer.add(fits);
     writer.add(big);
     expect(await writer.flush()).toEqual({ sent: 2, unsent: [], calls: 3 });
@@ -329,13 +351,19 @@ describe('DeadLetterWriter and the characters SQS refuses', () => {
     const writer = new DeadLetterWriter({ queueUrl: 'q', transport, retry: noDelay(1) });
     const base = envelopes(1)[0]!;
     const odd = '\uFFFF\uFFFE\uD800\uDC00\uDBFF\u0001\u0000 \\uFFFF \\\uFFFF é 😀';
-    const envelope = { ...base, record: { ...base.record, headers: [{ name: odd, value: '' }] }, error: { type: `Bad${odd}`, message: `Unexpected token '${odd}'`, stack: odd } };
+    const envelope = {
+      ...base,
+      record: { ...base.record, headers: [{ name: odd, value: '' }] },
+      error: { type: `Bad${odd}`, message: `Unexpected token '${odd}'`, stack: odd },
+    };
     writer.add(envelope);
     expect(await writer.flush()).toMatchObject({ sent: 1, unsent: [] });
     const [entry] = sends[0]!.entries;
     expect(entry!.MessageBody).not.toMatch(/[\uFFFE\uFFFF]/);
     expect(JSON.parse(entry!.MessageBody)).toEqual(envelope);
-    expect(entry!.MessageAttributes.errorType!.StringValue).toBe('Bad\\uffff\\ufffe\\ud800\\udc00\\udbff\\u0001\\u0000 \\uFFFF \\\\uffff é 😀'.replace('\\ud800\\udc00', '\uD800\uDC00'));
+    expect(entry!.MessageAttributes.errorType!.StringValue).toBe(
+      'Bad\\uffff\\ufffe\\ud800\\udc00\\udbff\\u0001\\u0000 \\uFFFF \\\\uffff é 😀'.replace('\\ud800\\udc00', '\uD800\uDC00'),
+    );
   });
 
   it('escapes them in the pointer of an offloaded dead letter too', async () => {

@@ -19,13 +19,25 @@ const records = (n: number, topic = 't', partition = 0): BrokerRecord[] =>
   Array.from({ length: n }, (_, offset) => ({ topic, partition, offset, key: `k${offset}`, value: `v${offset}` }));
 
 /** An invocation's dead letters over these records, with everything it touches. */
-function setUp(brokerRecords: BrokerRecord[], settings: Partial<DeadLetterSettings> = {}, source: EventSource = {}, deadline = Number.POSITIVE_INFINITY) {
+function setUp(
+  brokerRecords: BrokerRecord[],
+  settings: Partial<DeadLetterSettings> = {},
+  source: EventSource = {},
+  deadline = Number.POSITIVE_INFINITY,
+) {
   const event: DecodedEvent = decodeEvent(buildKafkaEvent(brokerRecords, source));
   const ledger = new OutcomeLedger(event, Date.now());
   const context = lambdaContext();
   const lines = captureOutput();
   const fake = fakeTransport();
-  const deadLetters = new DeadLetters({ queueUrl: 'q', transport: fake.transport, logRecordContents: false, ...settings }, event, context, ledger, new Logger({ serviceName: 's' }), deadline);
+  const deadLetters = new DeadLetters(
+    { queueUrl: 'q', transport: fake.transport, logRecordContents: false, ...settings },
+    event,
+    context,
+    ledger,
+    new Logger({ serviceName: 's' }),
+    deadline,
+  );
   /** Fails every record of the event for good, in order. */
   const failAll = (error: unknown = new Error('bad')) => {
     for (const p of event.partitions) for (const entry of p.entries) deadLetters.add(recordAt(p, entry), error, 3, 1_000);
@@ -36,7 +48,11 @@ function setUp(brokerRecords: BrokerRecord[], settings: Partial<DeadLetterSettin
 describe('DeadLetters', () => {
   it('writes each record that failed for good as an envelope naming the function, the request, the mapping and its consumer group', async () => {
     vi.useFakeTimers({ now: 5_000, toFake: ['Date'] });
-    const { fake, deadLetters, failAll, context, ledger } = setUp(records(2, 'orders'), { consumerGroupId: 'g' }, { eventSourceArn: 'arn:msk', bootstrapServers: 'b:9098' });
+    const { fake, deadLetters, failAll, context, ledger } = setUp(
+      records(2, 'orders'),
+      { consumerGroupId: 'g' },
+      { eventSourceArn: 'arn:msk', bootstrapServers: 'b:9098' },
+    );
     failAll(new TypeError('boom'));
     await deadLetters.flush();
     expect(fake.accepted.map((e) => [e.record.offset, e.attempts, e.firstFailureAt, e.lastFailureAt, e.error.type])).toEqual([
@@ -93,7 +109,11 @@ describe('DeadLetters', () => {
     await deadLetters.flush();
     const logged = lines[0]!.records as Array<Record<string, unknown>>;
     expect(logged).toHaveLength(20);
-    expect(logged[0]).toMatchObject({ key: Buffer.from('k0').toString('base64'), value: Buffer.from('v0').toString('base64'), error: { message: expect.any(String) } });
+    expect(logged[0]).toMatchObject({
+      key: Buffer.from('k0').toString('base64'),
+      value: Buffer.from('v0').toString('base64'),
+      error: { message: expect.any(String) },
+    });
     expect(lines[0]).toMatchObject({ deadLettered: 21, recordsNotListed: 1 });
   });
 
@@ -108,7 +128,12 @@ describe('DeadLetters', () => {
 
   it('redelivers each record whose dead letter SQS refused, from the lowest, logging each, and counts only the rest', async () => {
     const { fake, deadLetters, event, ledger, lines } = setUp(records(4));
-    fake.transport.sendMessageBatch = async (_url, entries) => ({ failed: refuseAll('KMS.AccessDenied', true)(0, entries.filter((e) => e.Id === '1' || e.Id === '3')) });
+    fake.transport.sendMessageBatch = async (_url, entries) => ({
+      failed: refuseAll('KMS.AccessDenied', true)(
+        0,
+        entries.filter((e) => e.Id === '1' || e.Id === '3'),
+      ),
+    });
     const p = event.partitions[0]!;
     for (const entry of p.entries) deadLetters.add(recordAt(p, entry), new Error('bad'), 1, 0);
     await deadLetters.flush();
@@ -135,15 +160,20 @@ describe('DeadLetters', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       level: 'ERROR',
-      message: 'DLQ_URL is not set, so 23 records that failed for good could not be dead-lettered; their partitions will be redelivered from them. Set DLQ_URL (the CDK construct does).',
+      message:
+        'DLQ_URL is not set, so 23 records that failed for good could not be dead-lettered; their partitions will be redelivered from them. Set DLQ_URL (the CDK construct does).',
     });
-    expect((lines[0]!.records as unknown[]).slice(0, 2)).toEqual([{ topic: 't', partition: 0, offset: 0 }, { topic: 't', partition: 0, offset: 1 }]);
+    expect((lines[0]!.records as unknown[]).slice(0, 2)).toEqual([
+      { topic: 't', partition: 0, offset: 0 },
+      { topic: 't', partition: 0, offset: 1 },
+    ]);
     expect(lines[0]!.records).toHaveLength(20);
   });
 
   it('gives the writer its deadline: a dead letter not in SQS by then is redelivered', async () => {
     const hanging: DeadLetterTransport = {
-      sendMessageBatch: (_url, _entries, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      sendMessageBatch: (_url, _entries, signal) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
       async putObject() {},
     };
     const { deadLetters, failAll, ledger } = setUp(records(1), { transport: hanging }, {}, Date.now() + 50);

@@ -63,8 +63,12 @@ describe('resolveDeserializer', () => {
 
   it('refuses an unknown name, listing the choices', () => {
     expect(() => resolveDeserializer('xml' as never, 'key')).toThrow(ConfigurationError);
-    expect(() => resolveDeserializer('xml' as never, 'key')).toThrow('Unknown key deserializer "xml": set keyDeserializer to \'json\', \'string\', \'bytes\' or a function, or leave it out (record.key is then the key\'s bytes).');
-    expect(() => resolveDeserializer('' as never, 'value')).toThrow('Unknown value deserializer "": set deserializer to \'json\', \'string\', \'bytes\' or a function, or leave it out (JSON).');
+    expect(() => resolveDeserializer('xml' as never, 'key')).toThrow(
+      "Unknown key deserializer \"xml\": set keyDeserializer to 'json', 'string', 'bytes' or a function, or leave it out (record.key is then the key's bytes).",
+    );
+    expect(() => resolveDeserializer('' as never, 'value')).toThrow(
+      "Unknown value deserializer \"\": set deserializer to 'json', 'string', 'bytes' or a function, or leave it out (JSON).",
+    );
     expect(() => resolveDeserializer('toString' as never, 'value')).toThrow('Unknown value deserializer "toString"');
   });
 });

@@ -6,7 +6,13 @@ import { MalformedDeadLetterError } from '../../../src/runtime/errors.js';
 import { partitionOf } from '../../support/records.js';
 import type { BrokerRecord } from '../../support/kafka-event.js';
 
-const failure = { error: new TypeError('boom'), attempts: 2, firstFailureAt: 1_000, lastFailureAt: 2_000, source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' } };
+const failure = {
+  error: new TypeError('boom'),
+  attempts: 2,
+  firstFailureAt: 1_000,
+  lastFailureAt: 2_000,
+  source: { functionName: 'f', requestId: 'r', eventSource: 'aws:kafka' },
+};
 const envelopeOf = (record: BrokerRecord) => buildEnvelope(partitionOf([record])[0]!, failure);
 
 describe('dead-letter envelope', () => {
@@ -14,17 +20,37 @@ describe('dead-letter envelope', () => {
     expect(envelopeOf({ topic: 't', partition: 0, offset: 1, value: '{}' }).replayCount).toBe(0);
     expect(envelopeOf({ topic: 't', partition: 0, offset: 1, value: '{}', headers: [[REPLAY_COUNT_HEADER, '2']] }).replayCount).toBe(2);
     for (const damaged of ['x', '-1', '1.5', '0']) {
-      expect(envelopeOf({ topic: 't', partition: 0, offset: 1, value: '{}', headers: [[REPLAY_COUNT_HEADER, damaged]] }).replayCount).toBe(0);
+      expect(envelopeOf({ topic: 't', partition: 0, offset: 1, value: '{}', headers: [[REPLAY_COUNT_HEADER, damaged]] }).replayCount).toBe(
+        0,
+      );
     }
     expect(envelopeOf({ topic: 't', partition: 0, offset: 1, value: '{}', headers: [[REPLAY_COUNT_HEADER, '1']] }).replayCount).toBe(1);
   });
 
   it('records the failure: error, attempts, times as ISO text, and where the record came from', () => {
-    const e = envelopeOf({ topic: 't', partition: 3, offset: 9, timestamp: 5, timestampType: 'LOG_APPEND_TIME', key: 'k', value: 'v', headers: [['a', '1']] });
+    const e = envelopeOf({
+      topic: 't',
+      partition: 3,
+      offset: 9,
+      timestamp: 5,
+      timestampType: 'LOG_APPEND_TIME',
+      key: 'k',
+      value: 'v',
+      headers: [['a', '1']],
+    });
     expect(e).toEqual({
       version: 1,
       kind: 'kafka-dead-letter',
-      record: { topic: 't', partition: 3, offset: 9, timestamp: 5, timestampType: 'LOG_APPEND_TIME', key: 'aw==', value: 'dg==', headers: [{ name: 'a', value: 'MQ==' }] },
+      record: {
+        topic: 't',
+        partition: 3,
+        offset: 9,
+        timestamp: 5,
+        timestampType: 'LOG_APPEND_TIME',
+        key: 'aw==',
+        value: 'dg==',
+        headers: [{ name: 'a', value: 'MQ==' }],
+      },
       error: { type: 'TypeError', message: 'boom', stack: failure.error.stack },
       attempts: 2,
       firstFailureAt: '1970-01-01T00:00:01.000Z',
@@ -49,14 +75,47 @@ describe('dead-letter envelope', () => {
   });
 
   it('round-trips through parseDeadLetter', () => {
-    const e = envelopeOf({ topic: 't', partition: 3, offset: 9, key: 'k', value: null, headers: [['a', '1'], ['a', '2']] });
+    const e = envelopeOf({
+      topic: 't',
+      partition: 3,
+      offset: 9,
+      key: 'k',
+      value: null,
+      headers: [
+        ['a', '1'],
+        ['a', '2'],
+      ],
+    });
     expect(parseDeadLetter(JSON.stringify(e))).toEqual(e);
   });
 
   it('reads a pointer to S3 without the envelope fields, and headers without values', () => {
-    const pointer = { version: 1, kind: 'kafka-dead-letter-pointer', s3: { bucket: 'b', key: 'k' }, record: { topic: 't', partition: 0, offset: 1 }, error: { type: 'E', message: 'm' }, replayCount: 0 };
+    const pointer = {
+      version: 1,
+      kind: 'kafka-dead-letter-pointer',
+      s3: { bucket: 'b', key: 'k' },
+      record: { topic: 't', partition: 0, offset: 1 },
+      error: { type: 'E', message: 'm' },
+      replayCount: 0,
+    };
     expect(parseDeadLetter(JSON.stringify(pointer))).toEqual(pointer);
-    const envelope = { version: 1, kind: 'kafka-dead-letter', record: { topic: 't', partition: 0, offset: 1, key: 'YQ==', value: 'YWI=', timestamp: 1, headers: [{ name: 'h', value: null }, { name: 'i', value: '' }] }, replayCount: 0 };
+    const envelope = {
+      version: 1,
+      kind: 'kafka-dead-letter',
+      record: {
+        topic: 't',
+        partition: 0,
+        offset: 1,
+        key: 'YQ==',
+        value: 'YWI=',
+        timestamp: 1,
+        headers: [
+          { name: 'h', value: null },
+          { name: 'i', value: '' },
+        ],
+      },
+      replayCount: 0,
+    };
     expect(parseDeadLetter(JSON.stringify(envelope))).toEqual(envelope);
   });
 
@@ -98,11 +157,17 @@ describe('dead-letter envelope', () => {
     const secret = 'card-4111111111111111-'.repeat(10);
     const record = { topic: 't', partition: 0, offset: 1 };
     expect(() => parseDeadLetter(JSON.stringify({ version: 1, kind: secret, record }))).toThrow(`unknown kind "${secret.slice(0, 64)}…"`);
-    expect(() => parseDeadLetter(JSON.stringify({ version: { secret }, record }))).toThrow('unsupported envelope version an object (this code reads version 1)');
-    expect(() => parseDeadLetter(JSON.stringify({ version: [secret], record }))).toThrow('unsupported envelope version a list (this code reads version 1)');
+    expect(() => parseDeadLetter(JSON.stringify({ version: { secret }, record }))).toThrow(
+      'unsupported envelope version an object (this code reads version 1)',
+    );
+    expect(() => parseDeadLetter(JSON.stringify({ version: [secret], record }))).toThrow(
+      'unsupported envelope version a list (this code reads version 1)',
+    );
     // 64 characters are shown whole, null as null (not as an object).
     expect(() => parseDeadLetter(JSON.stringify({ version: 1, kind: 'k'.repeat(64), record }))).toThrow(`unknown kind "${'k'.repeat(64)}"`);
-    expect(() => parseDeadLetter(JSON.stringify({ version: null, record }))).toThrow('unsupported envelope version null (this code reads version 1)');
+    expect(() => parseDeadLetter(JSON.stringify({ version: null, record }))).toThrow(
+      'unsupported envelope version null (this code reads version 1)',
+    );
   });
 
   it('names its error class', () => {
@@ -114,12 +179,32 @@ describe('dead-letter envelope', () => {
     ['42', 'the body is not a JSON object', []],
     ['{"version":2}', 'unsupported envelope version 2', ['version']],
     ['{"version":1,"record":{"topic":"t","partition":0}}', '"record" must hold topic, partition and offset', ['record']],
-    ['{"version":1,"kind":"kafka-dead-letter-pointer","record":{"topic":"t","partition":0,"offset":1},"s3":{"bucket":"b"}}', '"s3" must hold bucket and key', ['s3']],
+    [
+      '{"version":1,"kind":"kafka-dead-letter-pointer","record":{"topic":"t","partition":0,"offset":1},"s3":{"bucket":"b"}}',
+      '"s3" must hold bucket and key',
+      ['s3'],
+    ],
     ['{"version":1,"kind":"other","record":{"topic":"t","partition":0,"offset":1}}', 'unknown kind "other"', ['kind']],
-    ['{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":"%%","value":null}}', 'record.key and record.value must be base64 or null', ['record.key', 'record.value']],
-    ['{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":null,"value":null}}', 'record.timestamp must be a number', ['record.timestamp']],
-    ['{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":null,"value":null,"timestamp":1,"headers":[{"name":1}]}}', 'record.headers must be a list', ['record.headers']],
-    ['{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":null,"value":null,"timestamp":1,"headers":[]},"replayCount":-1}', 'replayCount must be a whole number ≥ 0', ['replayCount']],
+    [
+      '{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":"%%","value":null}}',
+      'record.key and record.value must be base64 or null',
+      ['record.key', 'record.value'],
+    ],
+    [
+      '{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":null,"value":null}}',
+      'record.timestamp must be a number',
+      ['record.timestamp'],
+    ],
+    [
+      '{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":null,"value":null,"timestamp":1,"headers":[{"name":1}]}}',
+      'record.headers must be a list',
+      ['record.headers'],
+    ],
+    [
+      '{"version":1,"kind":"kafka-dead-letter","record":{"topic":"t","partition":0,"offset":1,"key":null,"value":null,"timestamp":1,"headers":[]},"replayCount":-1}',
+      'replayCount must be a whole number ≥ 0',
+      ['replayCount'],
+    ],
   ] as Array<[string, string, string[]]>)('refuses %s, saying why', (text, message, fields) => {
     expect(() => parseDeadLetter(text)).toThrow(MalformedDeadLetterError);
     expect(() => parseDeadLetter(text)).toThrow(message);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, KafkaConsumersError } from '../../../src/contract/errors.js';
 import {
-  DeserializationError, InvalidEventError, MalformedDataError, MalformedDeadLetterError, NonRetryableError, WholeBatchRetryError,
+  DeserializationError,
+  InvalidEventError,
+  MalformedDataError,
+  MalformedDeadLetterError,
+  NonRetryableError,
+  WholeBatchRetryError,
 } from '../../../src/runtime/errors.js';
 
 // Logs, dead letters (error.type) and the Lambda error response show the name: it must be the class's.

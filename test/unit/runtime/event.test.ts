@@ -6,7 +6,18 @@ import { buildKafkaEvent } from '../../support/kafka-event.js';
 describe('decodeEvent', () => {
   it('decodes null keys, tombstones, duplicate binary headers and keeps their order', () => {
     const event = buildKafkaEvent([
-      { topic: 'orders', partition: 0, offset: 15, key: null, value: null, headers: [['trace', Buffer.from([0, 255])], ['x', 'a'], ['trace', 'b']] },
+      {
+        topic: 'orders',
+        partition: 0,
+        offset: 15,
+        key: null,
+        value: null,
+        headers: [
+          ['trace', Buffer.from([0, 255])],
+          ['x', 'a'],
+          ['trace', 'b'],
+        ],
+      },
     ]);
     const [p] = decodeEvent(event).partitions;
     const r = recordAt(p!, p!.entries[0]!);
@@ -51,15 +62,24 @@ describe('decodeEvent', () => {
   it.each([
     [null, 'expected an object, got null.'],
     ['text', 'expected an object, got string.'],
-    [{ eventSource: 'aws:sqs', records: {} }, 'eventSource is "aws:sqs"; this handler takes events from a Kafka event source mapping ("aws:kafka" or "SelfManagedKafka").'],
+    [
+      { eventSource: 'aws:sqs', records: {} },
+      'eventSource is "aws:sqs"; this handler takes events from a Kafka event source mapping ("aws:kafka" or "SelfManagedKafka").',
+    ],
     [{ records: {} }, 'eventSource is undefined; this handler takes events'],
     [{ eventSource: 'aws:kafka' }, '"records" must be an object keyed "<topic>-<partition>".'],
     [{ eventSource: 'aws:kafka', records: null }, '"records" must be an object keyed'],
     [{ eventSource: 'aws:kafka', records: [] }, '"records" must be an object keyed'],
     [{ eventSource: 'aws:kafka', records: { 't-0': 'x' } }, 'records["t-0"] must be an array of records.'],
-    [{ eventSource: 'aws:kafka', records: { 't-1': [{ topic: 't', partition: 0 }] } }, 'records["t-1"][0] has topic "t" and partition 0, which do not match the key "t-1".'],
+    [
+      { eventSource: 'aws:kafka', records: { 't-1': [{ topic: 't', partition: 0 }] } },
+      'records["t-1"][0] has topic "t" and partition 0, which do not match the key "t-1".',
+    ],
     [{ eventSource: 'aws:kafka', records: { 't-0': [{ topic: 7, partition: 0 }] } }, 'records["t-0"][0] has topic 7 and partition 0'],
-    [{ eventSource: 'aws:kafka', records: { 't-0.5': [{ topic: 't', partition: 0.5 }] } }, 'records["t-0.5"][0] has topic "t" and partition 0.5'],
+    [
+      { eventSource: 'aws:kafka', records: { 't-0.5': [{ topic: 't', partition: 0.5 }] } },
+      'records["t-0.5"][0] has topic "t" and partition 0.5',
+    ],
     [{ eventSource: 'aws:kafka', records: { 't-0': [null] } }, 'records["t-0"][0] has topic undefined and partition undefined'],
   ])('rejects a malformed event %#, saying what is wrong', (event, message) => {
     expect(() => decodeEvent(event)).toThrow(InvalidEventError);
@@ -67,7 +87,10 @@ describe('decodeEvent', () => {
   });
 
   it('skips a partition with no records', () => {
-    const event = { eventSource: 'aws:kafka', records: { 't-0': [], ...buildKafkaEvent([{ topic: 'u', partition: 1, offset: 0, value: 'v' }]).records } };
+    const event = {
+      eventSource: 'aws:kafka',
+      records: { 't-0': [], ...buildKafkaEvent([{ topic: 'u', partition: 1, offset: 0, value: 'v' }]).records },
+    };
     expect(decodeEvent(event).partitions.map((p) => p.id)).toEqual(['u-1']);
   });
 
@@ -78,13 +101,18 @@ describe('decodeEvent', () => {
   });
 
   it('names the field of a record that is wrong', () => {
-    const base = () => buildKafkaEvent([{ topic: 't', partition: 0, offset: 0, value: 'v' }, { topic: 't', partition: 0, offset: 1, value: 'v' }]);
+    const base = () =>
+      buildKafkaEvent([
+        { topic: 't', partition: 0, offset: 0, value: 'v' },
+        { topic: 't', partition: 0, offset: 1, value: 'v' },
+      ]);
     const withField = (field: string, value: unknown) => {
       const e = base();
       (e.records['t-0']![1] as unknown as Record<string, unknown>)[field] = value;
       return e;
     };
-    const rejects = (event: unknown, message: string) => expect(() => decodeEvent(event)).toThrow(`Invalid Kafka event: records["t-0"][1]${message}`);
+    const rejects = (event: unknown, message: string) =>
+      expect(() => decodeEvent(event)).toThrow(`Invalid Kafka event: records["t-0"][1]${message}`);
     rejects(withField('offset', '7'), '.offset must be a non-negative integer, got "7".');
     rejects(withField('offset', -1), '.offset must be a non-negative integer, got -1.');
     rejects(withField('offset', 1.5), '.offset must be a non-negative integer, got 1.5.');
@@ -94,7 +122,8 @@ describe('decodeEvent', () => {
     rejects(withField('key', 42), '.key must be a base64 string or null, got number.');
     expect(() => decodeEvent(withField('key', undefined))).not.toThrow();
     rejects(withField('timestampType', 'X'), '.timestampType must be CREATE_TIME or LOG_APPEND_TIME, got "X".');
-    for (const type of ['CREATE_TIME', 'LOG_APPEND_TIME', 'NO_TIMESTAMP_TYPE']) expect(() => decodeEvent(withField('timestampType', type))).not.toThrow();
+    for (const type of ['CREATE_TIME', 'LOG_APPEND_TIME', 'NO_TIMESTAMP_TYPE'])
+      expect(() => decodeEvent(withField('timestampType', type))).not.toThrow();
     rejects(withField('timestamp', null), '.timestamp must be a number (epoch ms), got null.');
     rejects(withField('headers', {}), '.headers must be an array of {name: [bytes]} objects.');
     rejects(withField('headers', 'h'), '.headers must be an array of {name: [bytes]} objects.');
@@ -119,10 +148,22 @@ describe('decodeEvent', () => {
   });
 
   it('builds records with the defaults a minimal record leaves out', () => {
-    const event = { eventSource: 'aws:kafka', records: { 't-2': [{ topic: 't', partition: 2, offset: 5, timestamp: 9, timestampType: 'LOG_APPEND_TIME' }] } };
+    const event = {
+      eventSource: 'aws:kafka',
+      records: { 't-2': [{ topic: 't', partition: 2, offset: 5, timestamp: 9, timestampType: 'LOG_APPEND_TIME' }] },
+    };
     const [p] = decodeEvent(event).partitions;
     const r = recordAt(p!, p!.entries[0]!);
-    expect([r.topic, r.partition, r.offset, r.timestamp, r.timestampType, r.encodedKey, r.encodedValue, r.headers.size]).toEqual(['t', 2, 5, 9, 'LOG_APPEND_TIME', null, null, 0]);
+    expect([r.topic, r.partition, r.offset, r.timestamp, r.timestampType, r.encodedKey, r.encodedValue, r.headers.size]).toEqual([
+      't',
+      2,
+      5,
+      9,
+      'LOG_APPEND_TIME',
+      null,
+      null,
+      0,
+    ]);
   });
 
   it('decodes keys and values when first read: one that is not base64 fails that record only', () => {

@@ -33,9 +33,17 @@ const oneRecord = (value: string | Buffer, headers: Array<[string, Buffer | stri
 // Class 6: what user code throws decides one record's fate, never the invocation's.
 describe('odd thrown values', () => {
   const nullPrototype = Object.assign(Object.create(null) as object, { code: 7 });
-  const throwingMessage = Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter'); } });
+  const throwingMessage = Object.defineProperty(new Error('x'), 'message', {
+    get: () => {
+      throw new Error('getter');
+    },
+  });
   const numericName = Object.assign(new Error('named by a number'), { name: 42 });
-  const throwingEverything = new Proxy(new Error('p'), { get: () => { throw new Error('trap'); } });
+  const throwingEverything = new Proxy(new Error('p'), {
+    get: () => {
+      throw new Error('trap');
+    },
+  });
 
   it.each([
     ['an object with no prototype', nullPrototype, 'object'],
@@ -47,7 +55,7 @@ describe('odd thrown values', () => {
     expect(typeof describeError(thrown).message).toBe('string');
   });
 
-  it('describes what it can: the name, else the constructor\'s, capped; a message that is not text as none; null as null', () => {
+  it("describes what it can: the name, else the constructor's, capped; a message that is not text as none; null as null", () => {
     expect(describeError(Object.assign(new TypeError('x'), { name: 'QuotaError' })).type).toBe('QuotaError');
     expect(describeError(Object.assign(new RangeError('x'), { name: 'n'.repeat(300) })).type).toBe('n'.repeat(256));
     expect(describeError(Object.assign(new Error(), { message: 42 }))).toMatchObject({ type: 'Error', message: '' });
@@ -63,7 +71,14 @@ describe('odd thrown values', () => {
   ])('dead-letters the record that threw %s, and the invocation answers', async (_what, thrown) => {
     captureOutput();
     const queue = fakeQueue();
-    const p = processor({ processRecord: () => { throw thrown; } }, queue);
+    const p = processor(
+      {
+        processRecord: () => {
+          throw thrown;
+        },
+      },
+      queue,
+    );
     expect(await p.process(oneRecord('{}'), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(queue.sent).toHaveLength(1);
     expect(typeof queue.sent[0]!.error.type).toBe('string');
@@ -71,8 +86,21 @@ describe('odd thrown values', () => {
 
   it('logs the type only when processBatch throws one of them', async () => {
     captureOutput();
-    const p = processor({ processRecord: undefined, processBatch: (rs: KafkaRecord[]) => { if (rs.length > 1) throw throwingMessage; } });
-    expect(await p.process(buildKafkaEvent([{ topic: 't', partition: 0, offset: 0, value: '{}' }, { topic: 't', partition: 0, offset: 1, value: '{}' }]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const p = processor({
+      processRecord: undefined,
+      processBatch: (rs: KafkaRecord[]) => {
+        if (rs.length > 1) throw throwingMessage;
+      },
+    });
+    expect(
+      await p.process(
+        buildKafkaEvent([
+          { topic: 't', partition: 0, offset: 0, value: '{}' },
+          { topic: 't', partition: 0, offset: 1, value: '{}' },
+        ]),
+        lambdaContext(),
+      ),
+    ).toEqual({ batchItemFailures: [] });
   });
 });
 
@@ -86,7 +114,10 @@ describe('a record whose value SQS could not carry as text', () => {
     expect(await p.process(oneRecord(value), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(queue.sent).toHaveLength(1);
     const envelope = queue.sent[0]!;
-    expect(envelope.error).toMatchObject({ type: 'DeserializationError', message: 'Cannot deserialize the value of t-0@5: not valid JSON (12 bytes)' });
+    expect(envelope.error).toMatchObject({
+      type: 'DeserializationError',
+      message: 'Cannot deserialize the value of t-0@5: not valid JSON (12 bytes)',
+    });
     expect(Buffer.from(envelope.record.value!, 'base64').equals(value)).toBe(true);
     expect(JSON.stringify(lines)).not.toContain('secret');
   });
@@ -94,7 +125,15 @@ describe('a record whose value SQS could not carry as text', () => {
   it('is dead-lettered even when user code throws an error quoting U+FFFF (escaped for SQS, restored exactly)', async () => {
     captureOutput();
     const queue = fakeQueue();
-    const p = processor({ deserializer: 'string', processRecord: (r: KafkaRecord) => { throw new TypeError(`bad ${String(r.value)}`); } }, queue);
+    const p = processor(
+      {
+        deserializer: 'string',
+        processRecord: (r: KafkaRecord) => {
+          throw new TypeError(`bad ${String(r.value)}`);
+        },
+      },
+      queue,
+    );
     expect(await p.process(oneRecord('a\uFFFFb'), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(queue.sent[0]!.error).toMatchObject({ type: 'TypeError', message: 'bad a\uFFFFb' });
   });
@@ -123,9 +162,13 @@ describe('options and events refused with a clear error', () => {
     const record = partitionOf([{ topic: 't', partition: 0, offset: 5, value: '{}' }])[0]!;
     Object.assign(record, { eventHeaders: partition.entries[0]!.headers });
     expect(() => record.headers).toThrow(InvalidEventError);
-    expect(() => eventHeaderList(record)).toThrow('Invalid Kafka event: header 1 of t-0@5 (1 characters long) is not a list of bytes from -128 to 255');
+    expect(() => eventHeaderList(record)).toThrow(
+      'Invalid Kafka event: header 1 of t-0@5 (1 characters long) is not a list of bytes from -128 to 255',
+    );
     Object.assign(record, { eventHeaders: [{ ok: [1] }, null] });
-    expect(() => eventHeaderList(record)).toThrow('Invalid Kafka event: header 1 of t-0@5 is not a {name: [bytes]} object; Lambda sends each header as {"<name>": [bytes]}.');
+    expect(() => eventHeaderList(record)).toThrow(
+      'Invalid Kafka event: header 1 of t-0@5 is not a {name: [bytes]} object; Lambda sends each header as {"<name>": [bytes]}.',
+    );
   });
 
   it('takes a JSON value nested deeper than JSON.stringify can write (schema registry in JSON mode): the record runs', async () => {
@@ -134,11 +177,22 @@ describe('options and events refused with a clear error', () => {
     expect(() => JSON.stringify(JSON.parse(text))).toThrow(RangeError);
     expect(jsonText(JSON.parse(text))).toBe(text);
     // Only depth is worked around: any other failure of JSON.stringify stays an error.
-    expect(() => jsonText({ toJSON: () => { throw new TypeError('not JSON'); } })).toThrow('not JSON');
+    expect(() =>
+      jsonText({
+        toJSON: () => {
+          throw new TypeError('not JSON');
+        },
+      }),
+    ).toThrow('not JSON');
     const event = oneRecord('{}') as { records: Record<string, Array<{ value: unknown }>> };
     event.records['t-0']![0]!.value = JSON.parse(text);
     let seen = 0;
-    const p = processor({ deserializer: 'bytes', processRecord: (r: KafkaRecord) => { seen = (r.value as Buffer).length; } });
+    const p = processor({
+      deserializer: 'bytes',
+      processRecord: (r: KafkaRecord) => {
+        seen = (r.value as Buffer).length;
+      },
+    });
     captureOutput();
     expect(await p.process(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(seen).toBe(Buffer.byteLength(text));
@@ -147,13 +201,16 @@ describe('options and events refused with a clear error', () => {
   it('dead-letters the record as it arrived, whatever user code did to its decoded headers', async () => {
     captureOutput();
     const queue = fakeQueue();
-    const p = processor({
-      processRecord: (r: KafkaRecord) => {
-        r.headers.all[0]!.value.fill(0);
-        (r.headers.all as unknown[]).push({ name: 'added', value: Buffer.from('x') });
-        throw new Error('no');
+    const p = processor(
+      {
+        processRecord: (r: KafkaRecord) => {
+          r.headers.all[0]!.value.fill(0);
+          (r.headers.all as unknown[]).push({ name: 'added', value: Buffer.from('x') });
+          throw new Error('no');
+        },
       },
-    }, queue);
+      queue,
+    );
     await p.process(oneRecord('{}', [['trace', 'abc']]), lambdaContext());
     expect(queue.sent[0]!.record.headers).toEqual([{ name: 'trace', value: Buffer.from('abc').toString('base64') }]);
   });
@@ -162,7 +219,11 @@ describe('options and events refused with a clear error', () => {
     const record = partitionOf([{ topic: 't', partition: 0, offset: 5, value: '{}' }])[0]!;
     // As Lambda's event JSON holds them (JSON.parse makes `__proto__` an own key, as any other name).
     Object.assign(record, { eventHeaders: JSON.parse('[{"name":[-61,-85]},{"__proto__":[1],"constructor":[255]}]') });
-    expect(record.headers.all.map((h) => [h.name, [...h.value]])).toEqual([['name', [0xc3, 0xab]], ['__proto__', [1]], ['constructor', [255]]]);
+    expect(record.headers.all.map((h) => [h.name, [...h.value]])).toEqual([
+      ['name', [0xc3, 0xab]],
+      ['__proto__', [1]],
+      ['constructor', [255]],
+    ]);
     expect(record.headers.getString('name')).toBe('ë');
   });
 });

@@ -27,10 +27,19 @@ describe('kafkaConsumer', () => {
     expect(() => runtime.kafkaConsumer({})).toThrow(runtime.ConfigurationError);
   });
 
-  it('exports the runtime\'s public classes', () => {
+  it("exports the runtime's public classes", () => {
     expect(Object.keys(runtime).sort()).toEqual([
-      'ConfigurationError', 'DeserializationError', 'InvalidEventError', 'KafkaBatchProcessor', 'KafkaConsumersError', 'KafkaRecord', 'MalformedDeadLetterError',
-      'NonRetryableError', 'RecordHeaders', 'WholeBatchRetryError', 'kafkaConsumer',
+      'ConfigurationError',
+      'DeserializationError',
+      'InvalidEventError',
+      'KafkaBatchProcessor',
+      'KafkaConsumersError',
+      'KafkaRecord',
+      'MalformedDeadLetterError',
+      'NonRetryableError',
+      'RecordHeaders',
+      'WholeBatchRetryError',
+      'kafkaConsumer',
     ]);
   });
 });

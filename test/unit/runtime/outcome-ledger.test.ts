@@ -5,10 +5,14 @@ import { OutcomeLedger } from '../../../src/runtime/outcome-ledger.js';
 import { buildKafkaEvent } from '../../support/kafka-event.js';
 
 const event = () =>
-  decodeEvent(buildKafkaEvent([0, 1, 2, 3].flatMap((offset) => [
-    { topic: 'orders', partition: 0, offset, value: '{}' },
-    { topic: 'orders', partition: 1, offset, value: '{}' },
-  ])));
+  decodeEvent(
+    buildKafkaEvent(
+      [0, 1, 2, 3].flatMap((offset) => [
+        { topic: 'orders', partition: 0, offset, value: '{}' },
+        { topic: 'orders', partition: 1, offset, value: '{}' },
+      ]),
+    ),
+  );
 
 describe('OutcomeLedger', () => {
   // Lambda resumes a partition from the identifier's offset (docs/aws-contracts.md §2): anything below it
@@ -40,21 +44,28 @@ describe('OutcomeLedger', () => {
     expect(thrown).toBeInstanceOf(WholeBatchRetryError);
     expect((thrown as Error).message).toContain('orders-0 from offset 1, orders-1 from offset 3');
     expect((thrown as Error).message).toContain('REPORT_BATCH_ITEM_FAILURES=false');
-    expect((thrown as WholeBatchRetryError).redeliveries).toEqual([{ partition: 'orders-0', offset: 1 }, { partition: 'orders-1', offset: 3 }]);
+    expect((thrown as WholeBatchRetryError).redeliveries).toEqual([
+      { partition: 'orders-0', offset: 1 },
+      { partition: 'orders-1', offset: 3 },
+    ]);
     expect(ledger.stats.get('orders')!.redelivered).toBe(8);
   });
 });
 
 describe('OutcomeLedger counts', () => {
   it('counts received records, decoded bytes and the age of the oldest first record, per topic', () => {
-    const decoded = decodeEvent(buildKafkaEvent([
-      { topic: 'a', partition: 0, offset: 0, timestamp: 9_000, key: 'kk', value: 'vvv' },
-      { topic: 'a', partition: 0, offset: 1, timestamp: 1_000, value: 'v' },
-      { topic: 'a', partition: 1, offset: 0, timestamp: 7_000, value: 'vv' },
-      { topic: 'b', partition: 0, offset: 0, timestamp: 9_500, value: null },
-    ]));
+    const decoded = decodeEvent(
+      buildKafkaEvent([
+        { topic: 'a', partition: 0, offset: 0, timestamp: 9_000, key: 'kk', value: 'vvv' },
+        { topic: 'a', partition: 0, offset: 1, timestamp: 1_000, value: 'v' },
+        { topic: 'a', partition: 1, offset: 0, timestamp: 7_000, value: 'vv' },
+        { topic: 'b', partition: 0, offset: 0, timestamp: 9_500, value: null },
+      ]),
+    );
     const ledger = new OutcomeLedger(decoded, 10_000);
-    expect(Object.fromEntries([...ledger.stats].map(([topic, s]) => [topic, { received: s.received, bytes: s.bytes, age: s.maxRecordAgeMs }]))).toEqual({
+    expect(
+      Object.fromEntries([...ledger.stats].map(([topic, s]) => [topic, { received: s.received, bytes: s.bytes, age: s.maxRecordAgeMs }])),
+    ).toEqual({
       a: { received: 3, bytes: 2 + 3 + 1 + 2, age: 3_000 }, // the age of a partition's first record
       b: { received: 1, bytes: 0, age: 500 },
     });
@@ -63,7 +74,7 @@ describe('OutcomeLedger counts', () => {
     expect(ledger.stats.has('c')).toBe(true);
   });
 
-  it('counts as redelivered the records from the identifier\'s offset on, in each partition reported', () => {
+  it("counts as redelivered the records from the identifier's offset on, in each partition reported", () => {
     const ledger = new OutcomeLedger(event(), Date.now());
     ledger.redeliverFrom('orders-0', 2);
     ledger.redeliverFrom('orders-1', 3);
@@ -84,12 +95,14 @@ describe('OutcomeLedger counts', () => {
     expect(ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 'orders-0', offset: 1 } }]);
   });
 
-  it('with partial responses off, names the setting to turn on and counts every topic\'s whole batch', () => {
-    const decoded = decodeEvent(buildKafkaEvent([
-      { topic: 'a', partition: 0, offset: 5, value: '{}' },
-      { topic: 'b', partition: 0, offset: 0, value: '{}' },
-      { topic: 'b', partition: 0, offset: 1, value: '{}' },
-    ]));
+  it("with partial responses off, names the setting to turn on and counts every topic's whole batch", () => {
+    const decoded = decodeEvent(
+      buildKafkaEvent([
+        { topic: 'a', partition: 0, offset: 5, value: '{}' },
+        { topic: 'b', partition: 0, offset: 0, value: '{}' },
+        { topic: 'b', partition: 0, offset: 1, value: '{}' },
+      ]),
+    );
     const ledger = new OutcomeLedger(decoded, Date.now());
     ledger.redeliverFrom('a-0', 5);
     expect(() => ledger.response(false)).toThrow(

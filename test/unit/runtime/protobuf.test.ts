@@ -48,24 +48,75 @@ describe('protobufDeserializer', () => {
     // docs/aws-contracts.md §1a: Lambda removes the schema id; the indexes stay, as Powertools reads them.
     const confluent = confluentFrame(7, proto, [1]).subarray(5);
     const glue = glueFrame(proto, { messageIndex: 1 }).subarray(18);
-    expect(plain(deserialize(protobufDeserializer({ type: Order, wireFormat: 'confluent' }), 'value', confluent, { dataFormat: 'PROTOBUF', schemaId: '7' }))).toEqual(order);
-    expect(plain(deserialize(protobufDeserializer({ type: Order, wireFormat: 'glue' }), 'value', glue, { dataFormat: 'PROTOBUF', schemaId: GLUE_SCHEMA_VERSION }))).toEqual(order);
+    expect(
+      plain(
+        deserialize(protobufDeserializer({ type: Order, wireFormat: 'confluent' }), 'value', confluent, {
+          dataFormat: 'PROTOBUF',
+          schemaId: '7',
+        }),
+      ),
+    ).toEqual(order);
+    expect(
+      plain(
+        deserialize(protobufDeserializer({ type: Order, wireFormat: 'glue' }), 'value', glue, {
+          dataFormat: 'PROTOBUF',
+          schemaId: GLUE_SCHEMA_VERSION,
+        }),
+      ),
+    ).toEqual(order);
   });
 
   it.each([
-    ['confluent', Buffer.from('{"id":"o-1"}'), 'value', 'The value of orders-0@42 is not Confluent Protobuf: magic byte 0x7b, expected 0x00'],
-    ['confluent', Buffer.concat([confluentFrame(7, Buffer.alloc(0)), Buffer.from([0x7e, 1])]), 'key', 'The key of orders-0@42 is not Confluent Protobuf (schema id 7): its message-index count is 63, with 1 bytes left'],
-    ['confluent', Buffer.concat([confluentFrame(7, Buffer.alloc(0)), Buffer.from([4, 0, 0x80])]), 'value', 'is not Confluent Protobuf (schema id 7): its message index is cut short at byte 3'],
+    [
+      'confluent',
+      Buffer.from('{"id":"o-1"}'),
+      'value',
+      'The value of orders-0@42 is not Confluent Protobuf: magic byte 0x7b, expected 0x00',
+    ],
+    [
+      'confluent',
+      Buffer.concat([confluentFrame(7, Buffer.alloc(0)), Buffer.from([0x7e, 1])]),
+      'key',
+      'The key of orders-0@42 is not Confluent Protobuf (schema id 7): its message-index count is 63, with 1 bytes left',
+    ],
+    [
+      'confluent',
+      Buffer.concat([confluentFrame(7, Buffer.alloc(0)), Buffer.from([4, 0, 0x80])]),
+      'value',
+      'is not Confluent Protobuf (schema id 7): its message index is cut short at byte 3',
+    ],
     ['confluent', Buffer.concat([confluentFrame(7, Buffer.alloc(0)), Buffer.from([3])]), 'value', 'its message-index count is -2'],
-    ['confluent', confluentFrame(7, proto.subarray(0, proto.length - 3), [1]), 'value', 'is not Confluent Protobuf (schema id 7): it does not decode as shop.Order (index out of range'],
-    ['glue', Buffer.concat([Buffer.from([3, 0]), Buffer.alloc(16), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff])]), 'value', 'is not Glue Protobuf (schema version 00000000-0000-0000-0000-000000000000): its message index has a varint longer than 5 bytes at byte 0'],
-    ['glue', Buffer.concat([Buffer.from([2]), glueFrame(proto, { messageIndex: 1 }).subarray(1)]), 'value', 'is not Glue Protobuf: header version byte 0x02, expected 0x03'],
-    ['raw', Buffer.from([0x0f, 0x10, 1]), 'value', 'The value of orders-0@42 is not raw Protobuf: it does not decode as shop.Order (invalid wire type 7 at offset 1)'],
+    [
+      'confluent',
+      confluentFrame(7, proto.subarray(0, proto.length - 3), [1]),
+      'value',
+      'is not Confluent Protobuf (schema id 7): it does not decode as shop.Order (index out of range',
+    ],
+    [
+      'glue',
+      Buffer.concat([Buffer.from([3, 0]), Buffer.alloc(16), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff])]),
+      'value',
+      'is not Glue Protobuf (schema version 00000000-0000-0000-0000-000000000000): its message index has a varint longer than 5 bytes at byte 0',
+    ],
+    [
+      'glue',
+      Buffer.concat([Buffer.from([2]), glueFrame(proto, { messageIndex: 1 }).subarray(1)]),
+      'value',
+      'is not Glue Protobuf: header version byte 0x02, expected 0x03',
+    ],
+    [
+      'raw',
+      Buffer.from([0x0f, 0x10, 1]),
+      'value',
+      'The value of orders-0@42 is not raw Protobuf: it does not decode as shop.Order (invalid wire type 7 at offset 1)',
+    ],
   ] as const)('refuses a %s record that is not, naming the field, the format and the reason (%#)', (wireFormat, bytes, field, message) => {
     const fn = protobufDeserializer({ type: Order, wireFormat });
     expect(() => deserialize(fn, field, bytes)).toThrow(DeserializationError);
     expect(() => deserialize(fn, field, bytes)).toThrow(message);
-    expect(() => deserialize(fn, field, bytes)).toThrow(expect.objectContaining({ field, record: { topic: 'orders', partition: 0, offset: 42 }, cause: expect.any(MalformedDataError) }));
+    expect(() => deserialize(fn, field, bytes)).toThrow(
+      expect.objectContaining({ field, record: { topic: 'orders', partition: 0, offset: 42 }, cause: expect.any(MalformedDataError) }),
+    );
   });
 
   it('reads past message indexes of several bytes, and a count of more than 63', () => {
@@ -83,10 +134,12 @@ describe('protobufDeserializer', () => {
     [Buffer.from([2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), 'its message index has a varint longer than 5 bytes at byte 1'],
   ])('refuses message indexes that do not fit (%#)', (indexes, message) => {
     const fn = protobufDeserializer({ type: Order, wireFormat: 'confluent' });
-    expect(() => deserialize(fn, 'value', Buffer.concat([confluentFrame(7, Buffer.alloc(0)), indexes]))).toThrow(`is not Confluent Protobuf (schema id 7): ${message}`);
+    expect(() => deserialize(fn, 'value', Buffer.concat([confluentFrame(7, Buffer.alloc(0)), indexes]))).toThrow(
+      `is not Confluent Protobuf (schema id 7): ${message}`,
+    );
   });
 
-  it('keeps the decoder\'s error as the cause', () => {
+  it("keeps the decoder's error as the cause", () => {
     try {
       deserialize(protobufDeserializer({ type: Order, wireFormat: 'raw' }), 'value', Buffer.from([0x0f, 0x10, 1]));
       expect.unreachable();
@@ -99,7 +152,9 @@ describe('protobufDeserializer', () => {
   it('refuses a type without decode when the handler is built', () => {
     expect(() => protobufDeserializer({ type: {} as never, wireFormat: 'raw' })).toThrow(ConfigurationError);
     expect(() => protobufDeserializer({ type: undefined as never, wireFormat: 'raw' })).toThrow(ConfigurationError);
-    expect(() => protobufDeserializer({ type: root.lookup('shop') as never, wireFormat: 'raw' })).toThrow('`type` must be a protobufjs message type');
+    expect(() => protobufDeserializer({ type: root.lookup('shop') as never, wireFormat: 'raw' })).toThrow(
+      '`type` must be a protobufjs message type',
+    );
   });
 
   it('through kafkaConsumer: a record that does not decode is dead-lettered as it came, naming the field', async () => {
@@ -115,15 +170,24 @@ describe('protobufDeserializer', () => {
     });
     const good = glueFrame(proto, { messageIndex: 1 });
     const badKey = confluentFrame(7, proto, [1]);
-    const response = await handler(buildKafkaEvent([
-      { topic: 'orders', partition: 3, offset: 8, key: good, value: good },
-      { topic: 'orders', partition: 3, offset: 9, key: badKey, value: good },
-    ]), lambdaContext());
+    const response = await handler(
+      buildKafkaEvent([
+        { topic: 'orders', partition: 3, offset: 8, key: good, value: good },
+        { topic: 'orders', partition: 3, offset: 9, key: badKey, value: good },
+      ]),
+      lambdaContext(),
+    );
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(seen).toEqual([order]);
     expect(queue.sent.map((e) => [e.record.offset, e.record.key, e.record.value, e.error.type, e.error.message])).toEqual([
-      [9, badKey.toString('base64'), good.toString('base64'), 'DeserializationError', 'The key of orders-3@9 is not Glue Protobuf: header version byte 0x00, expected 0x03'],
+      [
+        9,
+        badKey.toString('base64'),
+        good.toString('base64'),
+        'DeserializationError',
+        'The key of orders-3@9 is not Glue Protobuf: header version byte 0x00, expected 0x03',
+      ],
     ]);
   });
 });

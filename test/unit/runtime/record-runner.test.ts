@@ -18,11 +18,27 @@ afterEach(() => {
 });
 
 /** A runner over records t-0@0..n-1 (keys k0.., JSON values); dead letters are only recorded. */
-function setUp(n: number, { retry = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }), deadline = Number.POSITIVE_INFINITY, keys = false } = {}) {
-  const event = decodeEvent(buildKafkaEvent(Array.from({ length: n }, (_, offset) => ({ topic: 't', partition: 0, offset, key: `k${offset}`, value: JSON.stringify({ offset }) }))));
+function setUp(
+  n: number,
+  { retry = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }), deadline = Number.POSITIVE_INFINITY, keys = false } = {},
+) {
+  const event = decodeEvent(
+    buildKafkaEvent(
+      Array.from({ length: n }, (_, offset) => ({
+        topic: 't',
+        partition: 0,
+        offset,
+        key: `k${offset}`,
+        value: JSON.stringify({ offset }),
+      })),
+    ),
+  );
   const ledger = new OutcomeLedger(event, Date.now());
   const deadLettered: Array<{ offset: number; error: unknown; attempts: number; firstFailureAt: number }> = [];
-  const deadLetters = { add: (r: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number) => void deadLettered.push({ offset: r.offset, error, attempts, firstFailureAt }) } as unknown as DeadLetters;
+  const deadLetters = {
+    add: (r: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number) =>
+      void deadLettered.push({ offset: r.offset, error, attempts, firstFailureAt }),
+  } as unknown as DeadLetters;
   const config = {
     retry,
     deserializeValue: resolveDeserializer('json', 'value'),
@@ -35,7 +51,9 @@ function setUp(n: number, { retry = new RetryPolicy({ maxAttempts: 3, baseDelayM
   const stats = ledger.topicStats('t');
   /** Runs the first record alone; resolves true once it finished (processed or dead-lettered), false when it is to be redelivered. */
   const runFirst = (call: Parameters<RecordRunner['runInOrder']>[2]) =>
-    runner.runInOrder(partition, partition.entries.slice(0, 1), call, stats).then(() => ledger.response(true).batchItemFailures.length === 0);
+    runner
+      .runInOrder(partition, partition.entries.slice(0, 1), call, stats)
+      .then(() => ledger.response(true).batchItemFailures.length === 0);
   return { runner, ledger, deadLettered, partition, runFirst, stats };
 }
 
@@ -52,7 +70,10 @@ describe('RecordRunner: one record', () => {
   it('waits for a thenable that is not a native promise, and retries when it rejects', async () => {
     const { runFirst, stats } = setUp(1);
     let calls = 0;
-    const thenable = (fail: boolean): PromiseLike<void> => ({ then: (resolve, reject) => void setTimeout(() => (fail ? reject?.(new Error('flaky')) : resolve?.()), 1) as unknown as PromiseLike<never> });
+    const thenable = (fail: boolean): PromiseLike<void> => ({
+      then: (resolve, reject) =>
+        void setTimeout(() => (fail ? reject?.(new Error('flaky')) : resolve?.()), 1) as unknown as PromiseLike<never>,
+    });
     expect(await runFirst(() => thenable(++calls < 2))).toBe(true);
     expect([calls, stats.processed, stats.retried]).toEqual([2, 1, 1]);
   });
@@ -66,7 +87,12 @@ describe('RecordRunner: one record', () => {
   });
 
   it('retries a function that throws or rejects, counting the retries, then succeeds', async () => {
-    for (const fail of [(e: Error) => { throw e; }, (e: Error) => Promise.reject(e)]) {
+    for (const fail of [
+      (e: Error) => {
+        throw e;
+      },
+      (e: Error) => Promise.reject(e),
+    ]) {
       const { runFirst, stats, deadLettered } = setUp(1);
       let calls = 0;
       expect(await runFirst(() => (++calls < 3 ? fail(new Error('flaky')) : undefined))).toBe(true);
@@ -78,14 +104,24 @@ describe('RecordRunner: one record', () => {
     vi.useFakeTimers({ now: 7_000, toFake: ['Date'] });
     const { runFirst, stats, deadLettered } = setUp(1);
     let calls = 0;
-    expect(await runFirst(() => { throw new Error(`failure ${++calls}`); })).toBe(true);
-    expect(deadLettered.map((d) => [d.offset, (d.error as Error).message, d.attempts, d.firstFailureAt])).toEqual([[0, 'failure 3', 3, 7_000]]);
+    expect(
+      await runFirst(() => {
+        throw new Error(`failure ${++calls}`);
+      }),
+    ).toBe(true);
+    expect(deadLettered.map((d) => [d.offset, (d.error as Error).message, d.attempts, d.firstFailureAt])).toEqual([
+      [0, 'failure 3', 3, 7_000],
+    ]);
     expect(stats).toMatchObject({ processed: 0, retried: 2 });
   });
 
   it('dead-letters a non-retryable error after one attempt', async () => {
     const { runFirst, stats, deadLettered } = setUp(1);
-    expect(await runFirst(async () => { throw new NonRetryableError('no'); })).toBe(true);
+    expect(
+      await runFirst(async () => {
+        throw new NonRetryableError('no');
+      }),
+    ).toBe(true);
     expect(deadLettered.map((d) => d.attempts)).toEqual([1]);
     expect(stats.retried).toBe(0);
   });
@@ -103,7 +139,10 @@ describe('RecordRunner: one record', () => {
     const retry = new RetryPolicy({ maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 100 }, () => 0.5); // 50 ms each
     const { runFirst, stats, deadLettered } = setUp(1, { retry, deadline: 100 });
     const attemptsAt: number[] = [];
-    const done = runFirst(() => { attemptsAt.push(Date.now()); throw new Error('down'); });
+    const done = runFirst(() => {
+      attemptsAt.push(Date.now());
+      throw new Error('down');
+    });
     await vi.runAllTimersAsync();
     expect(await done).toBe(false);
     expect(attemptsAt).toEqual([0, 50]); // a third at 100 would start at the deadline
@@ -114,10 +153,14 @@ describe('RecordRunner: one record', () => {
   it('logs each retry at debug level with the record and the error type (not its message, which may quote the record)', async () => {
     const lines = captureOutput();
     const { runFirst } = setUp(1, { retry: new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 }) });
-    await runFirst(() => { throw new Error('flaky'); });
-    expect(lines.filter((l) => l.message === 'retrying record').map(({ topic, partition, offset, attempt, errorType }) => ({ topic, partition, offset, attempt, errorType }))).toEqual([
-      { topic: 't', partition: 0, offset: 0, attempt: 1, errorType: 'Error' },
-    ]);
+    await runFirst(() => {
+      throw new Error('flaky');
+    });
+    expect(
+      lines
+        .filter((l) => l.message === 'retrying record')
+        .map(({ topic, partition, offset, attempt, errorType }) => ({ topic, partition, offset, attempt, errorType })),
+    ).toEqual([{ topic: 't', partition: 0, offset: 0, attempt: 1, errorType: 'Error' }]);
   });
 });
 
@@ -126,19 +169,29 @@ describe('RecordRunner.runInOrder', () => {
     vi.useFakeTimers({ now: 0, toFake: ['Date'] });
     const { runner, partition, ledger, stats } = setUp(4, { deadline: 10 });
     const seen: number[] = [];
-    await runner.runInOrder(partition, partition.entries, (r) => {
-      seen.push(r.offset);
-      if (r.offset === 1) vi.setSystemTime(10); // out of time from here on
-    }, stats);
+    await runner.runInOrder(
+      partition,
+      partition.entries,
+      (r) => {
+        seen.push(r.offset);
+        if (r.offset === 1) vi.setSystemTime(10); // out of time from here on
+      },
+      stats,
+    );
     expect(seen).toEqual([0, 1]);
     expect(ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 2 } }]);
   });
 
   it('reports nothing when every record finishes, synchronously or not', async () => {
     const { runner, partition, ledger, stats } = setUp(3);
-    await runner.runInOrder(partition, partition.entries, async (r) => {
-      if (r.offset === 1) throw new NonRetryableError('x');
-    }, stats);
+    await runner.runInOrder(
+      partition,
+      partition.entries,
+      async (r) => {
+        if (r.offset === 1) throw new NonRetryableError('x');
+      },
+      stats,
+    );
     expect(ledger.response(true).batchItemFailures).toEqual([]);
     expect(stats.processed).toBe(2);
   });
@@ -155,7 +208,11 @@ describe('RecordRunner, more', () => {
   it('retries a function that throws something other than an Error', async () => {
     captureOutput();
     const { runFirst, deadLettered } = setUp(1);
-    expect(await runFirst(() => { throw undefined; })).toBe(true);
+    expect(
+      await runFirst(() => {
+        throw undefined;
+      }),
+    ).toBe(true);
     expect(deadLettered.map((d) => [d.error, d.attempts])).toEqual([[undefined, 3]]);
   });
 });

@@ -6,7 +6,13 @@ const record = (key: string | null, value: string | null, headers: Array<Record<
   new KafkaRecord('orders', 3, 42, 1_000, 'CREATE_TIME', key, value, headers);
 
 describe('base64ByteLength', () => {
-  it.each([['', 0], ['YQ==', 1], ['YWI=', 2], ['YWJj', 3], ['YWJjZA==', 4]])('%j holds %i bytes', (text, bytes) => {
+  it.each([
+    ['', 0],
+    ['YQ==', 1],
+    ['YWI=', 2],
+    ['YWJj', 3],
+    ['YWJjZA==', 4],
+  ])('%j holds %i bytes', (text, bytes) => {
     expect(base64ByteLength(text)).toBe(bytes);
   });
 });
@@ -21,8 +27,12 @@ describe('decodeField', () => {
 
   it.each(['YQ', 'YWJ', 'Y===', 'YW!=', 'a b='])('refuses %j, which Lambda would never write', (text) => {
     expect(() => decodeField(record(text, null), 'key')).toThrow(DeserializationError);
-    expect(() => decodeField(record(null, text), 'value')).toThrow(`The value of orders-3@42 is not valid base64 (${text.length} characters).`);
-    expect(() => decodeField(record(text, null), 'key')).toThrow(expect.objectContaining({ field: 'key', record: { topic: 'orders', partition: 3, offset: 42 } }));
+    expect(() => decodeField(record(null, text), 'value')).toThrow(
+      `The value of orders-3@42 is not valid base64 (${text.length} characters).`,
+    );
+    expect(() => decodeField(record(text, null), 'key')).toThrow(
+      expect.objectContaining({ field: 'key', record: { topic: 'orders', partition: 3, offset: 42 } }),
+    );
   });
 
   it('quotes none of what it refuses (record contents stay out of errors and logs), only its length', () => {
@@ -49,14 +59,27 @@ describe('KafkaRecord', () => {
 
   it('names its partition as Lambda does, and keeps what the event said', () => {
     const r = record('YWI=', 'YWJj');
-    expect([r.partitionKey, r.topic, r.partition, r.offset, r.timestamp, r.timestampType, r.encodedKey, r.encodedValue]).toEqual(['orders-3', 'orders', 3, 42, 1_000, 'CREATE_TIME', 'YWI=', 'YWJj']);
+    expect([r.partitionKey, r.topic, r.partition, r.offset, r.timestamp, r.timestampType, r.encodedKey, r.encodedValue]).toEqual([
+      'orders-3',
+      'orders',
+      3,
+      42,
+      1_000,
+      'CREATE_TIME',
+      'YWI=',
+      'YWJj',
+    ]);
   });
 
   it('reads headers in order, duplicates kept, once', () => {
     const r = record(null, null, [{ a: [49] }, { b: [] }, { a: [50] }]);
     expect(r.headers).toBe(r.headers);
     expect(r.headers.size).toBe(3);
-    expect([...r.headers].map((h) => [h.name, h.value.toString()])).toEqual([['a', '1'], ['b', ''], ['a', '2']]);
+    expect([...r.headers].map((h) => [h.name, h.value.toString()])).toEqual([
+      ['a', '1'],
+      ['b', ''],
+      ['a', '2'],
+    ]);
     expect(r.headers.getAll('a').map(String)).toEqual(['1', '2']);
     expect(r.headers.getAll('c')).toEqual([]);
     expect(r.headers.getString('a')).toBe('1');

@@ -99,7 +99,7 @@ describe('isTransientAwsError', () => {
     expect(isTransientAwsError({ name: 'InvalidSignature' })).toBe(false);
   });
 
-  it('trusts the SDK\'s $retryable, and is false for what is not an error object', () => {
+  it("trusts the SDK's $retryable, and is false for what is not an error object", () => {
     expect(isTransientAwsError({ name: 'AccessDenied', $retryable: {}, $metadata: { httpStatusCode: 403 } })).toBe(true);
     expect(isTransientAwsError({ name: 'AccessDenied', $retryable: undefined, $metadata: { httpStatusCode: 403 } })).toBe(false);
     for (const value of [undefined, null, 'ThrottlingException', 503]) expect(isTransientAwsError(value)).toBe(false);
@@ -112,12 +112,16 @@ describe('sendWithPartialRetries', () => {
   it('sends again only the entries that failed, by their index in the last call, until they pass', async () => {
     const calls: string[][] = [];
     const failing = new Set(['b', 'd']);
-    const givenUp = await sendWithPartialRetries(['a', 'b', 'c', 'd'], async (batch) => {
-      calls.push([...batch]);
-      const failures = batch.flatMap((entry, index) => (failing.has(entry) ? [{ index, error: new Error(entry) }] : []));
-      failing.delete('b');
-      return failures;
-    }, policy());
+    const givenUp = await sendWithPartialRetries(
+      ['a', 'b', 'c', 'd'],
+      async (batch) => {
+        calls.push([...batch]);
+        const failures = batch.flatMap((entry, index) => (failing.has(entry) ? [{ index, error: new Error(entry) }] : []));
+        failing.delete('b');
+        return failures;
+      },
+      policy(),
+    );
     expect(calls).toEqual([['a', 'b', 'c', 'd'], ['b', 'd'], ['d']]);
     expect(givenUp.map(({ entry, error }) => [entry, (error as Error).message])).toEqual([['d', 'd']]);
   });
@@ -125,21 +129,32 @@ describe('sendWithPartialRetries', () => {
   it('counts a call that throws as every entry failing with that error', async () => {
     const down = new Error('down');
     let calls = 0;
-    const givenUp = await sendWithPartialRetries([1, 2], async () => {
-      calls++;
-      throw down;
-    }, policy(2));
+    const givenUp = await sendWithPartialRetries(
+      [1, 2],
+      async () => {
+        calls++;
+        throw down;
+      },
+      policy(2),
+    );
     expect(calls).toBe(2);
-    expect(givenUp).toEqual([{ entry: 1, error: down }, { entry: 2, error: down }]);
+    expect(givenUp).toEqual([
+      { entry: 1, error: down },
+      { entry: 2, error: down },
+    ]);
   });
 
   it('gives up at once on an error the policy does not retry', async () => {
     let calls = 0;
     const fatal = new NonRetryableError('no');
-    const givenUp = await sendWithPartialRetries(['a'], async () => {
-      calls++;
-      return [{ index: 0, error: fatal }];
-    }, policy(5));
+    const givenUp = await sendWithPartialRetries(
+      ['a'],
+      async () => {
+        calls++;
+        return [{ index: 0, error: fatal }];
+      },
+      policy(5),
+    );
     expect(givenUp).toEqual([{ entry: 'a', error: fatal }]);
     expect(calls).toBe(1);
   });
@@ -163,7 +178,16 @@ describe('sendWithPartialRetries', () => {
 
   it('returns nothing for nothing to send', async () => {
     let calls = 0;
-    expect(await sendWithPartialRetries([], async () => { calls++; return []; }, policy())).toEqual([]);
+    expect(
+      await sendWithPartialRetries(
+        [],
+        async () => {
+          calls++;
+          return [];
+        },
+        policy(),
+      ),
+    ).toEqual([]);
     expect(calls).toBe(0);
   });
 });
@@ -171,26 +195,43 @@ describe('sendWithPartialRetries', () => {
 describe('BatchEntryError', () => {
   it('is named by the code, with the message when there is one, and an HTTP status that says whose fault it was', () => {
     const sender = new BatchEntryError('InvalidMessageContents', 'bad body', true);
-    expect([sender.name, sender.message, (sender as unknown as { $metadata: unknown }).$metadata]).toEqual(['InvalidMessageContents', 'InvalidMessageContents: bad body', { httpStatusCode: 400 }]);
+    expect([sender.name, sender.message, (sender as unknown as { $metadata: unknown }).$metadata]).toEqual([
+      'InvalidMessageContents',
+      'InvalidMessageContents: bad body',
+      { httpStatusCode: 400 },
+    ]);
     expect(isTransientAwsError(sender)).toBe(false);
     const own = new BatchEntryError('InternalFailure', undefined, false);
-    expect([own.name, own.message, (own as unknown as { $metadata: unknown }).$metadata]).toEqual(['InternalFailure', 'InternalFailure', { httpStatusCode: 500 }]);
+    expect([own.name, own.message, (own as unknown as { $metadata: unknown }).$metadata]).toEqual([
+      'InternalFailure',
+      'InternalFailure',
+      { httpStatusCode: 500 },
+    ]);
     expect(isTransientAwsError(own)).toBe(true);
     expect(new BatchEntryError('X', '', false).message).toBe('X');
-    expect([sender.code, sender.senderFault, own.code, own.senderFault]).toEqual(['InvalidMessageContents', true, 'InternalFailure', false]);
+    expect([sender.code, sender.senderFault, own.code, own.senderFault]).toEqual([
+      'InvalidMessageContents',
+      true,
+      'InternalFailure',
+      false,
+    ]);
     expect(own).toBeInstanceOf(KafkaConsumersError);
   });
 });
 
 describe('sendWithPartialRetries backoff', () => {
-  it('waits the policy\'s delay before sending the failed entries again', async () => {
+  it("waits the policy's delay before sending the failed entries again", async () => {
     vi.useFakeTimers({ now: 0 });
     const policy = new RetryPolicy({ maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 }, () => 0.5); // 50 ms
     const sentAt: number[] = [];
-    const done = sendWithPartialRetries(['a'], async () => {
-      sentAt.push(Date.now());
-      return sentAt.length === 1 ? [{ index: 0, error: new Error('busy') }] : [];
-    }, policy);
+    const done = sendWithPartialRetries(
+      ['a'],
+      async () => {
+        sentAt.push(Date.now());
+        return sentAt.length === 1 ? [{ index: 0, error: new Error('busy') }] : [];
+      },
+      policy,
+    );
     await vi.advanceTimersByTimeAsync(49);
     expect(sentAt).toEqual([0]);
     await vi.advanceTimersByTimeAsync(1);

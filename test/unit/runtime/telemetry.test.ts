@@ -11,7 +11,11 @@ afterEach(() => {
 
 /** The EMF lines written to stdout, parsed. */
 function captureEmf() {
-  const lines: Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } }> = [];
+  const lines: Array<
+    Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+    }
+  > = [];
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     for (const line of String(chunk).split('\n')) if (line.includes('"_aws"')) lines.push(JSON.parse(line));
     return true;
@@ -25,8 +29,25 @@ describe('Telemetry', () => {
   it('writes one EMF line per topic with every count, its unit, and the topic and service dimensions', () => {
     const emf = captureEmf();
     const telemetry = new Telemetry({ namespace: 'Ns', serviceName: 'svc' });
-    const orders = stats({ received: 10, processed: 6, retried: 4, deadLettered: 2, redelivered: 1, deadLetterErrors: 1, bytes: 2_048, maxRecordAgeMs: 1_500 });
-    telemetry.publish('req-1', new Map([['orders', orders], ['payments', stats({ received: 1, processed: 1 })]]), 250, false);
+    const orders = stats({
+      received: 10,
+      processed: 6,
+      retried: 4,
+      deadLettered: 2,
+      redelivered: 1,
+      deadLetterErrors: 1,
+      bytes: 2_048,
+      maxRecordAgeMs: 1_500,
+    });
+    telemetry.publish(
+      'req-1',
+      new Map([
+        ['orders', orders],
+        ['payments', stats({ received: 1, processed: 1 })],
+      ]),
+      250,
+      false,
+    );
     expect(emf).toHaveLength(2);
     const [line] = emf;
     expect(line).toMatchObject({
@@ -62,7 +83,7 @@ describe('Telemetry', () => {
     expect(emf[1]).toMatchObject({ topic: 'payments', RecordsReceived: 1, RecordsProcessed: 1, RecordsDeadLettered: 0 });
   });
 
-  it('counts a failed handler on each topic\'s line, and on a line of its own when the event could not be read', () => {
+  it("counts a failed handler on each topic's line, and on a line of its own when the event could not be read", () => {
     const emf = captureEmf();
     const telemetry = new Telemetry({ namespace: 'Ns', serviceName: 'svc' });
     telemetry.publish('req-1', new Map([['orders', stats({ received: 1 })]]), 5, true);
@@ -73,7 +94,10 @@ describe('Telemetry', () => {
       [undefined, 1, 7],
       [undefined, undefined, 9],
     ]);
-    expect(emf[1]!._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit])).toEqual([['BatchDuration', 'Milliseconds'], ['HandlerErrors', 'Count']]);
+    expect(emf[1]!._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit])).toEqual([
+      ['BatchDuration', 'Milliseconds'],
+      ['HandlerErrors', 'Count'],
+    ]);
   });
 
   it('takes its namespace and service from the Powertools variables, else KafkaConsumer and kafka-consumer', () => {
@@ -91,11 +115,16 @@ describe('Telemetry', () => {
 
   it('logs with the service name', () => {
     const logged: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) vi.spyOn(stream, 'write').mockImplementation((chunk) => logged.push(String(chunk)) > 0);
+    for (const stream of [process.stdout, process.stderr])
+      vi.spyOn(stream, 'write').mockImplementation((chunk) => logged.push(String(chunk)) > 0);
     new Telemetry({ serviceName: 'svc' }).logger.warn('hello');
     vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'env-svc');
     new Telemetry().logger.warn('hello');
-    const lines = logged.join('').split('\n').filter((l) => l.includes('hello')).map((l) => JSON.parse(l) as { service: string });
+    const lines = logged
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('hello'))
+      .map((l) => JSON.parse(l) as { service: string });
     expect(lines.map((l) => l.service)).toEqual(['svc', 'env-svc']);
   });
 
@@ -103,8 +132,14 @@ describe('Telemetry', () => {
   // says so once, when the handler is created (cold start), naming both values and the fix.
   it('warns once at cold start when a telemetry option differs from what the construct set', () => {
     const logged: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) vi.spyOn(stream, 'write').mockImplementation((chunk) => logged.push(String(chunk)) > 0);
-    const warnings = () => logged.join('').split('\n').filter((l) => l.includes('"WARN"')).map((l) => (JSON.parse(l) as { message: string }).message);
+    for (const stream of [process.stdout, process.stderr])
+      vi.spyOn(stream, 'write').mockImplementation((chunk) => logged.push(String(chunk)) > 0);
+    const warnings = () =>
+      logged
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('"WARN"'))
+        .map((l) => (JSON.parse(l) as { message: string }).message);
     vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'Orders');
     vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'orders');
     const telemetry = new Telemetry({ namespace: 'Other', serviceName: 'orders' });
@@ -124,7 +159,7 @@ describe('Telemetry', () => {
     expect(warnings()).toEqual([]);
   });
 
-  it('publishes each invocation\'s stats to local tools', () => {
+  it("publishes each invocation's stats to local tools", () => {
     captureEmf();
     const seen: unknown[] = [];
     const listen = (message: unknown) => void seen.push(message);

@@ -41,9 +41,17 @@ describe('the emulator counting an invocation that returned', () => {
     const stats = new EmulatorStats();
     const at = (partition: number, offset: number) => ({ topic: 'orders', partition, offset });
     stats.settle([at(0, 1)], new Map(), true, report());
-    stats.settle([at(0, 0), at(0, 1), at(0, 3), at(1, 4), at(1, 5), at(1, 6), at(0, 4)], new Map(), true, report([{ record: at(1, 5) } as DeadLetterEnvelope]));
+    stats.settle(
+      [at(0, 0), at(0, 1), at(0, 3), at(1, 4), at(1, 5), at(1, 6), at(0, 4)],
+      new Map(),
+      true,
+      report([{ record: at(1, 5) } as DeadLetterEnvelope]),
+    );
     const ranges = (id: string) => [...stats.outcomes.get(id)!.ranges()];
-    expect(ranges('orders-0')).toEqual([[0, 2], [3, 5]]);
+    expect(ranges('orders-0')).toEqual([
+      [0, 2],
+      [3, 5],
+    ]);
     expect(ranges('orders-1')).toEqual([[4, 7]]);
     expect(stats).toMatchObject({ processed: 7, deadLettered: 1, decided: 7, duplicates: 1 });
   });

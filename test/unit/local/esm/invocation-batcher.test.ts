@@ -12,7 +12,11 @@ function fetchOf(partition: number, count: number, opts: { from?: number; valueB
   const next: number[] = [];
   const from = opts.from ?? 0;
   const records: BrokerRecord[] = Array.from({ length: count }, (_, i) => ({
-    topic: 'orders', partition, offset: from + i, timestamp: 0, value: Buffer.alloc(opts.valueBytes ?? 10),
+    topic: 'orders',
+    partition,
+    offset: from + i,
+    timestamp: 0,
+    value: Buffer.alloc(opts.valueBytes ?? 10),
   }));
   return { id: `orders-${partition}`, records, done: (n) => next.push(n), next };
 }
@@ -25,7 +29,10 @@ interface Delivery {
 
 function batcher(batchSize: number, windowMs = 500) {
   const deliveries: Delivery[] = [];
-  const b = new InvocationBatcher({ batchSize, windowMs }, (fetches, invocations) => new Promise<void>((finish) => deliveries.push({ fetches, invocations, finish })));
+  const b = new InvocationBatcher(
+    { batchSize, windowMs },
+    (fetches, invocations) => new Promise<void>((finish) => deliveries.push({ fetches, invocations, finish })),
+  );
   return { b, deliveries };
 }
 
@@ -110,7 +117,11 @@ describe('the invocation batcher', () => {
     const { b, deliveries } = batcher(10);
     b.add(fetchOf(0, 25));
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]!.invocations.map((i) => [i.records[0]!.offset, i.records.length, i.oversized])).toEqual([[0, 10, false], [10, 10, false], [20, 5, false]]);
+    expect(deliveries[0]!.invocations.map((i) => [i.records[0]!.offset, i.records.length, i.oversized])).toEqual([
+      [0, 10, false],
+      [10, 10, false],
+      [20, 5, false],
+    ]);
   });
 
   it('cuts a fetch larger than 6 MB so that no invocation exceeds it, and sends a record over 6 MB alone, marked oversized', () => {
@@ -129,7 +140,11 @@ describe('the invocation batcher', () => {
 
   it('sends a fetch of one record over 6 MB as that record alone, and no empty invocation around it', () => {
     const { b, deliveries } = batcher(10);
-    b.add({ id: 'orders-0', records: [{ topic: 'orders', partition: 0, offset: 0, timestamp: 0, value: Buffer.alloc(MAX_PAYLOAD_BYTES) }], done: () => undefined });
+    b.add({
+      id: 'orders-0',
+      records: [{ topic: 'orders', partition: 0, offset: 0, timestamp: 0, value: Buffer.alloc(MAX_PAYLOAD_BYTES) }],
+      done: () => undefined,
+    });
     expect(deliveries[0]!.invocations.map((i) => [offsets(i), i.oversized])).toEqual([[['0@0'], true]]);
   });
 
@@ -138,7 +153,10 @@ describe('the invocation batcher', () => {
     const first = { topic: 'orders', partition: 0, offset: 0, timestamp: 0, value: Buffer.alloc(2 * MB) };
     const second = (partition: number, offset: number) => {
       const r = { topic: 'orders', partition, offset, timestamp: 0, value: Buffer.alloc(MB) };
-      return { ...r, headers: [['h'.repeat(MAX_PAYLOAD_BYTES - encodedSize(first) - encodedSize({ ...r, headers: [['', '']] })), '']] as const };
+      return {
+        ...r,
+        headers: [['h'.repeat(MAX_PAYLOAD_BYTES - encodedSize(first) - encodedSize({ ...r, headers: [['', '']] })), '']] as const,
+      };
     };
     expect(encodedSize(first) + encodedSize(second(0, 1))).toBe(MAX_PAYLOAD_BYTES);
     const one = batcher(10, 60_000);

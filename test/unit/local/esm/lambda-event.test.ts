@@ -14,7 +14,9 @@ describe('the Lambda event the emulator builds', () => {
   it('groups records by topic and partition, keeping their order, however they interleave', () => {
     const at = (topic: string, partition: number, offset: number): BrokerRecord => ({ topic, partition, offset });
     const event = buildKafkaEvent([at('a', 0, 1), at('a', 0, 2), at('a', 1, 7), at('b', 1, 3), at('a', 0, 3), at('b', 1, 4)]);
-    const offsets = Object.fromEntries(Object.entries(event.records).map(([id, records]) => [id, records.map((r) => `${r.topic}-${r.partition}@${r.offset}`)]));
+    const offsets = Object.fromEntries(
+      Object.entries(event.records).map(([id, records]) => [id, records.map((r) => `${r.topic}-${r.partition}@${r.offset}`)]),
+    );
     expect(offsets).toEqual({ 'a-0': ['a-0@1', 'a-0@2', 'a-0@3'], 'a-1': ['a-1@7'], 'b-1': ['b-1@3', 'b-1@4'] });
   });
 });
@@ -22,7 +24,8 @@ describe('the Lambda event the emulator builds', () => {
 // The emulator sums these sizes to keep each invocation under Lambda's 6 MB payload (docs/aws-contracts.md §1):
 // an estimate below the real size could send an event Lambda would refuse.
 describe('the size a record adds to the event', () => {
-  const added = (r: BrokerRecord) => JSON.stringify(buildKafkaEvent([r, r]).records).length - JSON.stringify(buildKafkaEvent([r]).records).length;
+  const added = (r: BrokerRecord) =>
+    JSON.stringify(buildKafkaEvent([r, r]).records).length - JSON.stringify(buildKafkaEvent([r]).records).length;
   const base = { topic: 'orders', partition: 12, offset: 123_456, timestamp: 1_700_000_000_000 };
 
   it.each([
@@ -30,7 +33,17 @@ describe('the size a record adds to the event', () => {
     ['a string key and value', { ...base, key: 'k', value: '{"a":1}' }, 0],
     ['a binary value (a length of 1 mod 3)', { ...base, value: Buffer.alloc(1_000, 7) }, 0],
     ['a binary key and value (lengths of 2 mod 3)', { ...base, key: Buffer.alloc(2), value: Buffer.alloc(1_001, 7) }, 0],
-    ['headers', { ...base, headers: [['a', Buffer.from([1, 2, 255])], ['trace-id', 'xyz']] as const }, 6],
+    [
+      'headers',
+      {
+        ...base,
+        headers: [
+          ['a', Buffer.from([1, 2, 255])],
+          ['trace-id', 'xyz'],
+        ] as const,
+      },
+      6,
+    ],
   ])('is an upper bound, and a close one, for a record with %s', (_, record, headerBytes) => {
     const size = encodedSize(record);
     expect(size).toBeGreaterThanOrEqual(added(record));

@@ -7,7 +7,17 @@ const records = [0, 1, 2].map((offset) => ({ topic: 'orders', partition: 0, offs
 // null identifier, makes the whole batch count as failed; an empty list is success.
 describe('the emulator reading a partial batch response', () => {
   it('takes the lowest offset named for each partition', () => {
-    expect(parseResponse({ batchItemFailures: [{ itemIdentifier: { partition: 'orders-0', offset: 2 } }, { itemIdentifier: { partition: 'orders-0', offset: 1 } }] }, records)).toEqual(new Map([['orders-0', 1]]));
+    expect(
+      parseResponse(
+        {
+          batchItemFailures: [
+            { itemIdentifier: { partition: 'orders-0', offset: 2 } },
+            { itemIdentifier: { partition: 'orders-0', offset: 1 } },
+          ],
+        },
+        records,
+      ),
+    ).toEqual(new Map([['orders-0', 1]]));
     expect(parseResponse({ batchItemFailures: [] }, records)).toEqual(new Map());
     expect(parseResponse(null, records)).toEqual(new Map());
   });
@@ -28,7 +38,9 @@ describe('the emulator reading a response of another shape', () => {
   });
 
   it('fails the whole batch for a list that is not a list, a null entry, or a partition that is not a string', () => {
-    expect(() => parseResponse({ batchItemFailures: { itemIdentifier: { partition: 'orders-0', offset: 1 } } }, records)).toThrow('batchItemFailures is not a list');
+    expect(() => parseResponse({ batchItemFailures: { itemIdentifier: { partition: 'orders-0', offset: 1 } } }, records)).toThrow(
+      'batchItemFailures is not a list',
+    );
     for (const failure of [null, { itemIdentifier: { partition: ['orders-0'], offset: 1 } }]) {
       expect(() => parseResponse({ batchItemFailures: [failure] }, records)).toThrow('the whole batch counts as failed');
     }

@@ -3,7 +3,8 @@
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { KafkaConsumersStack, clusterVpcIdsFromContext } from './kafka-consumers-stack.js';
-import { mappingSettingsFromContext, validateMappingSettings } from '../src/mapping/mapping-settings.js';
+import { validateMappingSettings } from '../src/mapping/mapping-settings.js';
+import { mappingSettingsFromContext } from '../src/mapping/mapping-context.js';
 import { guardDemoValues } from './demo-values.js';
 
 const app = new App();

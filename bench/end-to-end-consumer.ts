@@ -5,7 +5,7 @@
 // embedded services' (KAFKA_BROKERS, ...). Posts `{ ms, steadyMs, invocations }` to the parent.
 import cdkJson from '../cdk.json' with { type: 'json' };
 import { createKafka } from '../src/kafka/kafka-connection.js';
-import { mappingSettingsFromContext } from '../src/mapping/mapping-settings.js';
+import { mappingSettingsFromContext } from '../src/mapping/mapping-context.js';
 import { EventSourceMappingEmulator } from '../local/esm/emulator.js';
 import { consumeWithKafkajs } from './baselines/kafkajs-each-batch.js';
 import { timeMs } from './measure.js';

@@ -17,7 +17,8 @@ import { lambdaContext } from './esm/lambda-context.js';
 import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox.js';
 import { createKafka } from '../src/kafka/kafka-connection.js';
 import { ENV } from '../src/contract/index.js';
-import { effectiveMappingSettings, mappingSettingsFromContext } from '../src/mapping/mapping-settings.js';
+import { effectiveMappingSettings } from '../src/mapping/mapping-settings.js';
+import { mappingSettingsFromContext } from '../src/mapping/mapping-context.js';
 import cdkJson from '../cdk.json' with { type: 'json' };
 
 const { values } = parseArgs({

@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { createKafka } from '../../src/kafka/kafka-connection.js';
-import { mappingSettingsFromContext } from '../../src/mapping/mapping-settings.js';
+import { mappingSettingsFromContext } from '../../src/mapping/mapping-context.js';
 import { startLocalServices } from '../../local/services.js';
 import type { ConsumerRun } from '../end-to-end-consumer.js';
 import { orderJson } from '../fixtures.js';

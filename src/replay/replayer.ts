@@ -6,9 +6,8 @@ import { BatchEntryError, MalformedDeadLetterError } from '../runtime/errors.js'
 import { notAllowed, produceByPartition, type ProduceFailure } from './produce.js';
 import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
 import { describeError } from '../contract/errors.js';
-import { SQS_MAX_BYTES } from '../runtime/dead-letter-writer.js';
-import { FIRST_SENT_ATTRIBUTE, RENEWAL_ATTRIBUTES_BYTES } from '../contract/index.js';
 import type { ReplaySettings } from './request.js';
+import { leaveInQueue, type Left, type StoredObject } from './leftovers.js';
 import { countDeadLetter, emptyContents } from './dry-run-report.js';
 import type { DlqContents } from '../contract/dlq-contents.js';
 
@@ -63,26 +62,6 @@ interface Candidate {
   readonly object?: StoredObject;
 }
 
-interface StoredObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly body: string;
-}
-
-/** A message this run leaves in the queue. */
-interface Left {
-  readonly message: SqsMessage;
-  readonly object?: StoredObject;
-  /** False once its record was produced: a copy would replay it once more. */
-  readonly renewable: boolean;
-}
-
-/**
- * SQS leaves a message out of ApproximateAgeOfOldestMessage once it has been received three
- * times (SQS developer guide, CloudWatch metrics): a dead letter this run leaves after its
- * second receive is sent again as a new message, so the age alarm keeps seeing it.
- */
-export const RENEW_AT_RECEIVE_COUNT = 2;
 /** Dead letters received (10 at a time) before a round produces them: bounds memory (1 MiB bodies at most) per receiver. */
 const ROUND_MESSAGES = 50;
 
@@ -148,7 +127,7 @@ export class DlqReplayer {
           reason: `a receiver stopped: ${describeError(r.reason).message}; what it had not received stays in the queue`,
         });
     }
-    await this.#leave(left, summary);
+    await leaveInQueue(this.options.queueUrl, left, summary);
     return summary;
   }
 
@@ -296,122 +275,6 @@ export class DlqReplayer {
       this.#retry,
       deadline,
     );
-  }
-
-  // What this run leaves in the queue: re-sent when SQS would stop counting its age, else visible again at once.
-  async #leave(left: Left[], summary: ReplaySummary): Promise<void> {
-    const renew = left.filter((l) => l.renewable && Number(l.message.Attributes?.ApproximateReceiveCount) >= RENEW_AT_RECEIVE_COUNT);
-    const release = left.filter((l) => !renew.includes(l)).map((l) => l.message);
-    // SendMessageBatch: at most 10 entries and 1 MiB in all (the writer leaves room in each body for the attribute added here).
-    let batch: Left[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      const kept = await this.#renew(batch);
-      for (const message of kept)
-        summary.errors.push({
-          messageId: message.MessageId ?? '?',
-          reason:
-            'left in the queue but not re-enqueued: once received 3 times, SQS stops counting its age for the oldest-dead-letter alarm',
-        });
-      release.push(...kept);
-      batch = [];
-      bytes = 0;
-    };
-    for (const l of renew) {
-      const attributes = Object.entries(l.message.MessageAttributes ?? {}).reduce(
-        (n, [name, a]) => n + name.length + (a.DataType?.length ?? 0) + Buffer.byteLength(a.StringValue ?? ''),
-        0,
-      );
-      const size = Buffer.byteLength(l.message.Body ?? '') + attributes + RENEWAL_ATTRIBUTES_BYTES;
-      if (batch.length === 10 || (batch.length > 0 && bytes + size > SQS_MAX_BYTES)) await flush();
-      batch.push(l);
-      bytes += size;
-    }
-    if (batch.length > 0) await flush();
-    await this.#makeVisible(release);
-  }
-
-  /**
-   * Sends up to 10 dead letters again as new messages (an offloaded one's S3 object put again
-   * first, so its expiry restarts with the pointer's retention), then deletes the originals.
-   * Returns the originals that must instead be made visible; a failed delete leaves a copy
-   * and its original: a duplicate dead letter, never a lost one.
-   */
-  async #renew(batch: Left[]): Promise<SqsMessage[]> {
-    const keep: SqsMessage[] = [];
-    const ready: Left[] = [];
-    for (const l of batch) {
-      if (l.object) {
-        const { sdk, client } = await loadS3();
-        const put = await client
-          .send(
-            new sdk.PutObjectCommand({ Bucket: l.object.bucket, Key: l.object.key, Body: l.object.body, ContentType: 'application/json' }),
-          )
-          .then(
-            () => true,
-            () => false,
-          );
-        if (!put) {
-          keep.push(l.message);
-          continue;
-        } // its copy could not be stored: made visible instead
-      }
-      ready.push(l);
-    }
-    if (ready.length === 0) return keep;
-    const { sdk, client } = await loadSqs();
-    const sent = await client
-      .send(
-        new sdk.SendMessageBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: ready.map(({ message }, i) => ({
-            Id: String(i),
-            MessageBody: message.Body!,
-            MessageAttributes: {
-              ...message.MessageAttributes,
-              [FIRST_SENT_ATTRIBUTE]: message.MessageAttributes?.[FIRST_SENT_ATTRIBUTE] ?? {
-                DataType: 'Number',
-                StringValue: message.Attributes?.SentTimestamp ?? String(Date.now()),
-              },
-            },
-          })),
-        }),
-      )
-      .then(
-        (out) => new Set((out.Successful ?? []).map((s) => Number(s.Id))),
-        () => new Set<number>(),
-      );
-    const copied = ready.filter((_, i) => sent.has(i));
-    keep.push(...ready.filter((_, i) => !sent.has(i)).map((l) => l.message));
-    if (copied.length) {
-      const out = await client
-        .send(
-          new sdk.DeleteMessageBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: copied.map((l, i) => ({ Id: String(i), ReceiptHandle: l.message.ReceiptHandle! })),
-          }),
-        )
-        .catch(() => ({ Failed: copied.map((_, i) => ({ Id: String(i) })) }));
-      keep.push(...(out.Failed ?? []).map((f) => copied[Number(f.Id)]!.message));
-    }
-    return keep;
-  }
-
-  // Messages this run leaves in the queue become visible again at once, not after the long timeout.
-  async #makeVisible(messages: SqsMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const { sdk, client } = await loadSqs();
-    for (let i = 0; i < messages.length; i += 10) {
-      const batch = messages.slice(i, i + 10);
-      await client
-        .send(
-          new sdk.ChangeMessageVisibilityBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
-          }),
-        )
-        .catch(() => undefined); // best effort: they become visible after the timeout anyway
-    }
   }
 
   #where(message: SqsMessage, envelope: DeadLetterEnvelope) {

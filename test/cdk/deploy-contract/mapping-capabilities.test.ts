@@ -17,7 +17,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { KafkaConsumer } from '../../../src/constructs/kafka-consumer.js';
 import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer-props.js';
 import { KafkaConsumersStack } from '../../../app/kafka-consumers-stack.js';
-import { mappingSettingsFromContext, validateMappingSettings } from '../../../src/mapping/mapping-settings.js';
+import { validateMappingSettings } from '../../../src/mapping/mapping-settings.js';
+import { mappingSettingsFromContext } from '../../../src/mapping/mapping-context.js';
 import { CLOUDFORMATION_SCHEMAS, CLUSTER, base, resourcesOf, synth, synthStack } from './support.js';
 
 const REGISTRY = 'arn:aws:glue:us-east-1:123456789012:registry/orders-registry';

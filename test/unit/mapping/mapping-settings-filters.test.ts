@@ -1,7 +1,8 @@
 // Filters in the shared mapping settings: what the CDK app reads from context and what the local
 // emulator receives (effectiveMappingSettings), validated alike.
 import { describe, expect, it } from 'vitest';
-import { effectiveMappingSettings, mappingSettingsFromContext } from '../../../src/mapping/mapping-settings.js';
+import { effectiveMappingSettings } from '../../../src/mapping/mapping-settings.js';
+import { mappingSettingsFromContext } from '../../../src/mapping/mapping-context.js';
 import { compileFilters, recordPassesFilters } from '../../../src/mapping/event-filter.js';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];

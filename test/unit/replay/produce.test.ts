@@ -37,7 +37,7 @@ describe('replayMessage', () => {
     expect(header(second, 'a')).toEqual(['1']);
   });
 
-  // kafkajs without patches/kafkajs+2.2.4.patch ignores orderedHeaders: the grouped headers must
+  // kafkajs without patch 002 (patches/README.md) ignores orderedHeaders: the grouped headers must
   // still carry every header, the replay count above all (the loop guard reads it back).
   it('also gives the headers grouped by name, for a kafkajs without the patch', () => {
     const [record] = partitionOf([

@@ -61,6 +61,13 @@ describe('replay from an S3 on-failure destination', () => {
       dryRun: true,
       objects: { received: 2, replayed: 1, skipped: 0, failed: 1, lastKey },
       errors: [malformedError],
+      // What `dlq report --source s3` shows: the readable object's records, by Lambda's condition.
+      contents: {
+        byTopic: { [topic]: 3 },
+        byErrorType: { RetryAttemptsExhausted: 3 },
+        byAge: { underHour: 3, underDay: 0, underWeek: 0, older: 0 },
+        oldest: expect.objectContaining({ topic, partition: 0, offset: 0, errorType: 'RetryAttemptsExhausted' }),
+      },
     });
     expect(await topicRecordCount(env.KAFKA_BROKERS, topic)).toBe(sent.length); // the watermarks: nothing produced
     expect((await keysIn(bucket)).sort()).toEqual([discarded, malformed].sort()); // nothing deleted

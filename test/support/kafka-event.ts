@@ -1,34 +1,13 @@
 import type { KafkaEvent, KafkaEventRecord } from '../../src/runtime/event.js';
+import type { BrokerRecord, EventSource } from '../../local/esm/lambda-event.js';
+
+export type { BrokerRecord, EventSource };
 
 // The Lambda event for Kafka records, built for the runtime's tests straight from AWS's
 // description of it (docs/aws-contracts.md §1; https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html),
 // not with the emulator's encoder (local/esm/lambda-event.ts): a mistake there must not hide
 // the same mistake in the runtime. Header bytes are written as Lambda writes them, Java signed
 // bytes (-128..127), which the emulator does not do.
-
-/** A record as a test describes it. */
-export interface BrokerRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  /** @default now */
-  readonly timestamp?: number;
-  readonly timestampType?: 'CREATE_TIME' | 'LOG_APPEND_TIME';
-  readonly key?: Buffer | string | null;
-  readonly value?: Buffer | string | null;
-  /** In order; a name may repeat. */
-  readonly headers?: ReadonlyArray<readonly [string, Buffer | string]>;
-}
-
-/** Where the event says the records come from. */
-export interface EventSource {
-  /** @default 'aws:kafka' (MSK, with an ARN); 'SelfManagedKafka' has none */
-  readonly eventSource?: KafkaEvent['eventSource'];
-  /** @default an example MSK cluster ARN */
-  readonly eventSourceArn?: string;
-  /** @default '127.0.0.1:9092' */
-  readonly bootstrapServers?: string;
-}
 
 const EXAMPLE_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234';
 const bytes = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);

@@ -12,7 +12,7 @@ import { KafkaConsumersError, describeError } from '../contract/errors.js';
 import { MalformedOnFailureObjectError } from './errors.js';
 import { decodeEvent, recordAt } from '../runtime/event.js';
 import { decodeField } from '../runtime/record.js';
-import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
+import { sendWithPartialRetries, transientAwsRetry, type RetryPolicy } from '../runtime/retry.js';
 import { notAllowed, produceByPartition } from './produce.js';
 import type { ReplaySummary } from './replayer.js';
 import type { ReplaySettings } from './request.js';
@@ -85,8 +85,7 @@ export class OnFailureObjectReplayer {
   readonly #retry: RetryPolicy;
 
   constructor(private readonly options: OnFailureReplayerOptions) {
-    this.#retry =
-      options.retry ?? new RetryPolicy({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
+    this.#retry = options.retry ?? transientAwsRetry(5);
   }
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {

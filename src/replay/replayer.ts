@@ -4,7 +4,7 @@ import { loadS3, loadSqs } from '../runtime/aws-clients.js';
 import { parseDeadLetter, type DeadLetterEnvelope } from '../runtime/envelope.js';
 import { BatchEntryError, MalformedDeadLetterError } from '../runtime/errors.js';
 import { notAllowed, produceByPartition, type ProduceFailure } from './produce.js';
-import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from '../runtime/retry.js';
+import { sendWithPartialRetries, transientAwsRetry, type RetryPolicy } from '../runtime/retry.js';
 import { describeError } from '../contract/errors.js';
 import type { ReplaySettings } from './request.js';
 import { leaveInQueue, type Left, type StoredObject } from './leftovers.js';
@@ -74,8 +74,7 @@ export class DlqReplayer {
   readonly #retry: RetryPolicy;
 
   constructor(private readonly options: ReplayerOptions) {
-    this.#retry =
-      options.retry ?? new RetryPolicy({ maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
+    this.#retry = options.retry ?? transientAwsRetry(5);
   }
 
   async run(settings: ReplaySettings, deadline: number): Promise<ReplaySummary> {

@@ -1,7 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { loadS3, loadSqs } from './aws-clients.js';
 import type { DeadLetterEnvelope, DeadLetterPointer } from './envelope.js';
-import { RetryPolicy, isTransientAwsError, sendWithPartialRetries } from './retry.js';
+import { sendWithPartialRetries, transientAwsRetry, type RetryPolicy } from './retry.js';
 import { BatchEntryError } from './errors.js';
 import { ConfigurationError } from '../contract/errors.js';
 import { CHANNELS, DEAD_LETTER_PREFIX, ENV, RENEWAL_ATTRIBUTES_BYTES } from '../contract/index.js';
@@ -147,7 +147,7 @@ export class DeadLetterWriter {
   constructor(options: DeadLetterWriterOptions) {
     this.#options = {
       transport: awsDeadLetterTransport,
-      retry: new RetryPolicy({ maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError }),
+      retry: transientAwsRetry(6),
       concurrency: 8,
       deadline: Number.POSITIVE_INFINITY,
       ...options,

@@ -85,6 +85,11 @@ export function isTransientAwsError(error: unknown): boolean {
   return status === 429 || status >= 500;
 }
 
+/** The backoff of the SQS and S3 calls the dead-letter writer and the replay make: 50 ms doubling to 1 s, transient failures only. */
+export function transientAwsRetry(maxAttempts: number): RetryPolicy {
+  return new RetryPolicy({ maxAttempts, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One entry of a batch call that did not go through, by its index in the call. */

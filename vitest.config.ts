@@ -17,13 +17,13 @@ export const cdk: TestProjectInlineConfiguration = {
   },
 };
 const onLocalServices = { globalSetup: LOCAL_SERVICES, testTimeout: 120_000, hookTimeout: 300_000, fileParallelism: false };
+// After the others (groupOrder): the end-to-end suite's brokers and these, busy at once, would
+// starve both on a small machine; the unit, CDK and package suites run beside the end-to-end one.
 export const integration: TestProjectInlineConfiguration = {
-  test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...onLocalServices },
+  test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...onLocalServices, sequence: { groupOrder: 1 } },
 };
-// After the others (groupOrder): a second set of brokers beside the integration suite's would
-// starve both on a small machine.
 export const e2e: TestProjectInlineConfiguration = {
-  test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...onLocalServices, sequence: { groupOrder: 1 } },
+  test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...onLocalServices },
 };
 export const packageTest: TestProjectInlineConfiguration = {
   test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 },

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
+import type { ReplayAnswer } from '../../src/cli/replay-answer.js';
 
 export interface DlqRun {
   code: number | null;
@@ -88,3 +89,14 @@ export async function seedDeadLetters(sqs: SQSClient, queueUrl: string, envelope
 
 /** What redraws a terminal's line (a carriage return, an escape sequence): never in plain output. */
 export const redrawsALine = (text: string) => text.includes('\r') || text.includes('\u001b');
+
+/** The replay function's answer with nothing done, overridden by `a`: what fake invokers answer. */
+export const answer = (a: Partial<ReplayAnswer>): ReplayAnswer => ({
+  received: 0,
+  replayed: 0,
+  skipped: 0,
+  failed: 0,
+  dryRun: false,
+  errors: [],
+  ...a,
+});

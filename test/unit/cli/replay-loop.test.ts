@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_CODE_OF, replayUntilDone, type StopReason } from '../../../src/cli/replay-loop.js';
 import type { ReplayAnswer, ReplayPayload } from '../../../src/cli/replay-answer.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
-
-const answer = (a: Partial<ReplayAnswer>): ReplayAnswer => ({
-  received: 0,
-  replayed: 0,
-  skipped: 0,
-  failed: 0,
-  dryRun: false,
-  errors: [],
-  ...a,
-});
+import { answer } from '../../support/dlq-cli.js';
 
 /** An invoker that answers from a script, one answer per call, and records the payloads. */
 function scripted(...answers: Array<Partial<ReplayAnswer> | Error>) {

@@ -3,19 +3,9 @@ import type { ParsedCommand } from '../../../src/cli/command-line.js';
 import { CliError } from '../../../src/cli/exit-codes.js';
 import type { ReplayAnswer, ReplayPayload } from '../../../src/cli/replay-answer.js';
 import { runCommand, type Connection } from '../../../src/cli/run.js';
-import { redrawsALine } from '../../support/dlq-cli.js';
+import { answer, redrawsALine } from '../../support/dlq-cli.js';
 
 type Runnable = Exclude<ParsedCommand, { name: 'exit' }>;
-const answer = (a: Partial<ReplayAnswer>): ReplayAnswer => ({
-  received: 0,
-  replayed: 0,
-  skipped: 0,
-  failed: 0,
-  dryRun: false,
-  errors: [],
-  ...a,
-});
-
 /** Runs a command against a fake connection; `depths` are what the queue's attributes say, in turn. */
 async function runWith(
   command: Runnable,

@@ -31,6 +31,8 @@ export const ENV = {
   replayAllowedTopics: 'REPLAY_ALLOWED_TOPICS',
   /** Replays allowed per record. */
   replayMaxCount: 'REPLAY_MAX_COUNT',
+  /** The idempotency ledger's DynamoDB table; set only when the construct's `idempotency` is on (consumer). */
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
   /** Powertools' service name (metrics dimension, log field). */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Powertools' CloudWatch metrics namespace. */
@@ -96,3 +98,16 @@ export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
  * so that one the replay re-enqueues still fits.
  */
 export const RENEWAL_ATTRIBUTES_BYTES = 64;
+
+/**
+ * The idempotency ledger's DynamoDB table, as the construct creates it and the runtime reads and
+ * writes it: a string partition key, and an expiry attribute (epoch seconds) that the table's TTL
+ * deletes by and the runtime also checks itself (TTL deletes late, up to days).
+ */
+export const IDEMPOTENCY_TABLE = {
+  partitionKey: 'id',
+  expiryAttribute: 'expiresAt',
+} as const;
+
+/** The DynamoDB actions the runtime's ledger calls on its table; the construct grants exactly these. */
+export const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'] as const;

@@ -48,6 +48,7 @@ export const CONSUMER_ENV = [
   ENV.deadLetterBucket,
   ENV.consumerGroup,
   ENV.reportBatchItemFailures,
+  ENV.idempotencyTable,
   ENV.serviceName,
   ENV.metricsNamespace,
 ] as const;

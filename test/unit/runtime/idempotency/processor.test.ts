@@ -64,3 +64,13 @@ describe('kafkaConsumer with idempotency', () => {
     ]);
   });
 });
+
+describe('kafkaConsumer without idempotency', () => {
+  it("warns at cold start when the construct's ledger table is there but the handler does not use it", () => {
+    vi.stubEnv('IDEMPOTENCY_TABLE', 'ledger');
+    const output = captureOutput();
+    kafkaConsumer({ processRecord: () => undefined });
+    kafkaConsumer({ processRecord: () => undefined, idempotency: false });
+    expect(output.filter((l) => String(l.message).includes('no idempotency option'))).toHaveLength(1);
+  });
+});

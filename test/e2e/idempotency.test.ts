@@ -135,9 +135,12 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
 
   it("runs a crashed invocation's record after that invocation's deadline, not before", async () => {
     let crashed = true;
+    let crashing: () => void;
+    const reachedCrash = new Promise<void>((resolve) => (crashing = resolve));
     const { invoke, effects } = consumer(async (record) => {
       if (crashed && record.offset === 0) {
         crashed = false;
+        crashing();
         await new Promise(() => undefined); // the process dies here: no answer, no lease let go
       }
     });
@@ -145,7 +148,7 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
     const timeoutMs = 3_000;
     const deadline = Date.now() + timeoutMs;
     void invoke(event, timeoutMs).catch(() => undefined); // middy gives up on it at the timeout
-    await sleep(100);
+    await reachedCrash;
     expect(await invoke(event, 30_000)).toEqual({ batchItemFailures: [] }); // a second poller gets the batch at once
     expect(effects.get('0-0')).toHaveLength(1);
     expect(effects.get('0-0')![0]).toBeGreaterThan(deadline);

@@ -3,7 +3,7 @@
 // whole batch retried after a timeout, a replayed dead letter, a second invocation at the same
 // time, the retry of a crashed invocation) runs its work once. Handlers run in this process with
 // a Lambda-like context; the ledger's table, the dead-letter queue and the replay's headers are the
-// real ones.
+// real ones. The DynamoDB rules the calls rely on: docs/aws-contracts.md §11.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

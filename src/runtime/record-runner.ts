@@ -92,35 +92,35 @@ export class RecordRunner {
         this.#ledger!.redeliverFrom(partition.id, entry.offset);
         return;
       }
-      const state = guard ? guard.stateOf(partition, entry) : RUN;
-      if (state === DONE) {
-        stats.skippedAsDone++;
-        continue;
-      }
-      if (state === UNKNOWN) {
-        this.#ledger!.redeliverFrom(partition.id, entry.offset);
-        return;
-      }
-      const record = (this.#lastRecord = recordAt(partition, entry));
-      let outcome: Outcome;
-      if (state !== RUN) {
-        outcome = await this.#retry(record, call, stats, state); // a record without a valid key: dead-lettered
-      } else {
-        try {
-          const result = this.#attempt(record, call);
-          if (isPromiseLike(result)) await result;
-          outcome = PROCESSED;
-        } catch (error) {
-          outcome = await this.#retry(record, call, stats, error);
+      if (guard) {
+        const state = guard.stateOf(partition, entry);
+        if (state === DONE) {
+          stats.skippedAsDone++;
+          continue;
+        }
+        if (state === UNKNOWN) {
+          this.#ledger!.redeliverFrom(partition.id, entry.offset);
+          return;
+        }
+        if (state !== RUN) {
+          // No valid business key: dead-lettered unrun, the error saying why.
+          this.#deadLetters!.add(recordAt(partition, entry), state, 1, Date.now());
+          continue;
         }
       }
-      if (outcome === OUT_OF_TIME) {
-        this.#ledger!.redeliverFrom(partition.id, entry.offset);
-        return;
-      }
-      if (outcome === PROCESSED) {
+      const record = (this.#lastRecord = recordAt(partition, entry));
+      try {
+        const result = this.#attempt(record, call);
+        if (isPromiseLike(result)) await result;
         stats.processed++;
         guard?.markDone(partition, entry);
+      } catch (error) {
+        const outcome = await this.#retry(record, call, stats, error);
+        if (outcome === OUT_OF_TIME) {
+          this.#ledger!.redeliverFrom(partition.id, entry.offset);
+          return;
+        }
+        if (outcome === PROCESSED) guard?.markDone(partition, entry);
       }
     }
   }
@@ -153,6 +153,7 @@ export class RecordRunner {
       stats.retried++;
       try {
         await this.#attempt(record, call);
+        stats.processed++;
         return PROCESSED;
       } catch (next) {
         error = next;

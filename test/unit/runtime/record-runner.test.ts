@@ -268,6 +268,21 @@ describe('RecordRunner with the idempotency ledger', () => {
     expect(unclaimed.ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 0 } }]);
   });
 
+  it('tells the ledger of a record that succeeded on a retry', async () => {
+    const { guard, marked } = guardOf([RUN]);
+    const { runner, partition, stats } = setUp(1, { guard });
+    let calls = 0;
+    await runner.runInOrder(
+      partition,
+      partition.entries,
+      () => {
+        if (++calls === 1) throw new Error('flaky');
+      },
+      stats,
+    );
+    expect([calls, stats.processed, marked]).toEqual([2, 1, [0]]);
+  });
+
   it('dead-letters a record without a valid business key, unrun', async () => {
     const error = new IdempotencyKeyError('idempotency.key returned an empty string for t-0@0');
     const { runner, partition, stats, deadLettered } = setUp(1, { guard: guardOf([error]).guard });

@@ -14,4 +14,6 @@ export interface RecordedConsumerData {
 
 const data = (workerData as { data?: RecordedConsumerData } | null)?.data;
 
-export const handler = kafkaConsumer({ processRecord: recording(processOrder), ...(data?.idempotency ? { idempotency: true } : {}) });
+// false said outright when off: the local services always set IDEMPOTENCY_TABLE, and the runtime warns
+// about a handler that leaves the option out while the variable is set.
+export const handler = kafkaConsumer({ processRecord: recording(processOrder), idempotency: data?.idempotency ?? false });

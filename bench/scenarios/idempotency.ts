@@ -14,6 +14,8 @@ import { powertoolsIdempotentHandler } from '../baselines/powertools-idempotency
 import { noop, orderJson, type BenchHandler } from '../fixtures.js';
 import { progress, runScenario, timeMs } from '../measure.js';
 import { scenario } from '../results.js';
+import { DynamoDbLedgerStore } from '../../src/runtime/idempotency/dynamodb-store.js';
+import { OffsetRanges } from '../../src/runtime/idempotency/offset-ranges.js';
 
 const BATCH = 100;
 /** A DynamoDB call from a Lambda function in the same region takes a few milliseconds. */
@@ -49,7 +51,55 @@ runScenario(async () => {
         noop(JSON.parse(Buffer.from(record.value as string, 'base64').toString())),
       ),
     };
-    return [await measure('idempotency-1-partition', 1), await measure('idempotency-6-partitions', 6)];
+    const window = await crashWindow();
+    progress(`crash window: ${JSON.stringify(window)}`);
+    const onePartition = await measure('idempotency-1-partition', 1);
+    return [{ ...onePartition, inputs: { ...onePartition.inputs, crashWindow: window } }, await measure('idempotency-6-partitions', 6)];
+
+    /**
+     * The crash window: how long after a record's work its "done" is in the table (a crash in
+     * between runs it again), over batches whose records take about a millisecond each: from
+     * each record's end to the end of the first write that holds its offset.
+     */
+    async function crashWindow() {
+      const finished = new Map<number, number>();
+      const written: Array<{ at: number; done: OffsetRanges }> = [];
+      const save = DynamoDbLedgerStore.prototype.save;
+      DynamoDbLedgerStore.prototype.save = async function (this: DynamoDbLedgerStore, ...args: Parameters<typeof save>) {
+        const kept = await save.apply(this, args);
+        written.push({ at: performance.now(), done: OffsetRanges.parse(args[2]) });
+        return kept;
+      };
+      const slow = kafkaConsumer({
+        consumerGroupId: 'bench-window',
+        idempotency: { table },
+        processRecord: async (record) => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          finished.set(record.offset, performance.now());
+        },
+      });
+      const batches = 5;
+      for (let b = 0; b < batches; b++) {
+        const records = Array.from({ length: BATCH }, (_, i) => ({
+          topic: 'bench-window',
+          partition: 0,
+          offset: b * BATCH + i,
+          value: '{}',
+        }));
+        await slow(JSON.parse(JSON.stringify(buildKafkaEvent(records))) as KafkaEvent, lambdaContext(60_000));
+      }
+      DynamoDbLedgerStore.prototype.save = save;
+      const windows = [...finished].map(([offset, at]) => written.find((w) => w.at >= at && w.done.contains(offset))!.at - at);
+      const ms = windows.reduce((a, b) => a + b, 0);
+      const span = Math.max(...finished.values()) - Math.min(...finished.values());
+      return {
+        flushIntervalMs: 100,
+        recordMs: Math.round((span / finished.size) * 100) / 100,
+        meanMs: Math.round(ms / windows.length),
+        maxMs: Math.round(Math.max(...windows)),
+        writesPerBatch: written.length / batches,
+      };
+    }
 
     async function measure(id: string, partitions: number) {
       const dynamoDbCalls = async () => Object.values(await dynamodb.requests()).reduce((a, b) => a + b, 0);

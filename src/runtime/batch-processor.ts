@@ -192,7 +192,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       const { processBatch } = config.options;
       if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard))) {
         const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
-        await this.#runRecords(runner, ledger, call);
+        await this.#runRecords(runner, ledger, call, guard);
       }
       await Promise.all([deadLetters.flush(), guard?.finish()]);
       const response = ledger.response(config.reportBatchItemFailures);
@@ -207,11 +207,17 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     }
   }
 
-  async #runRecords(runner: RecordRunner, ledger: OutcomeLedger, call: RecordCall): Promise<void> {
+  async #runRecords(runner: RecordRunner, ledger: OutcomeLedger, call: RecordCall, guard: IdempotencyGuard | undefined): Promise<void> {
     const byKey = this.#config.options.ordering === 'key';
-    const tasks = ledger.event.partitions.flatMap((p) =>
-      (byKey ? keyGroups(p) : [p.entries]).map((entries) => () => runner.runInOrder(p, entries, call, ledger.topicStats(p.topic))),
-    );
+    const tasks = ledger.event.partitions.flatMap((p) => {
+      const groups = byKey ? keyGroups(p) : [p.entries];
+      let running = groups.length;
+      return groups.map((entries) => async () => {
+        await runner.runInOrder(p, entries, call, ledger.topicStats(p.topic));
+        // The partition's last group finished: its lease goes now, not at the invocation's end.
+        if (--running === 0) guard?.release(p);
+      });
+    });
     await runConcurrently(tasks, this.#config.options.concurrency ?? 16);
   }
 

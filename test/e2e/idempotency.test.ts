@@ -3,7 +3,7 @@
 // whole batch retried after a timeout, a replayed dead letter, a second invocation at the same
 // time, the retry of a crashed invocation) runs its work once. Handlers run in this process with
 // a Lambda-like context; the ledger's table, the dead-letter queue and the replay's headers are the
-// real ones.
+// real ones. The DynamoDB rules the calls rely on: docs/aws-contracts.md §11.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -135,9 +135,12 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
 
   it("runs a crashed invocation's record after that invocation's deadline, not before", async () => {
     let crashed = true;
+    let crashing: () => void;
+    const reachedCrash = new Promise<void>((resolve) => (crashing = resolve));
     const { invoke, effects } = consumer(async (record) => {
       if (crashed && record.offset === 0) {
         crashed = false;
+        crashing();
         await new Promise(() => undefined); // the process dies here: no answer, no lease let go
       }
     });
@@ -145,7 +148,7 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
     const timeoutMs = 3_000;
     const deadline = Date.now() + timeoutMs;
     void invoke(event, timeoutMs).catch(() => undefined); // middy gives up on it at the timeout
-    await sleep(100);
+    await reachedCrash;
     expect(await invoke(event, 30_000)).toEqual({ batchItemFailures: [] }); // a second poller gets the batch at once
     expect(effects.get('0-0')).toHaveLength(1);
     expect(effects.get('0-0')![0]).toBeGreaterThan(deadline);

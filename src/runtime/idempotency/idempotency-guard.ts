@@ -52,6 +52,8 @@ interface PartitionState {
   timer: NodeJS.Timeout | undefined;
   /** The lease was lost (another invocation took it past our deadline): nothing more is written. */
   lost: boolean;
+  /** The last write, letting the lease go: once started, nothing more is written. */
+  release: Promise<void> | undefined;
 }
 
 /** How a record that is not known by its offset alone is known: its item, and for a replayed copy its original's partition. */
@@ -75,7 +77,6 @@ export class IdempotencyGuard {
   #items: Map<string, StoredItem> | 'failed' | undefined;
   #lookup: Promise<void> = Promise.resolve();
   readonly #doneKeys: Array<{ id: string; topic: string }> = [];
-  #finishing = false;
 
   constructor(
     readonly settings: LedgerSettings,
@@ -100,6 +101,7 @@ export class IdempotencyGuard {
         flushing: undefined,
         timer: undefined,
         lost: false,
+        release: undefined,
       };
       state.claim = this.#claim(state);
       this.#partitions.set(batch.id, state);
@@ -144,18 +146,30 @@ export class IdempotencyGuard {
   }
 
   /**
-   * Writes every done record and lets the leases go. Never throws: the work is done whatever the
-   * table says; a write that fails is logged and counted (`doneNotRecorded`), and those records
-   * would run again only if redelivered.
+   * The partition's records are finished (processed, dead-lettered or to be redelivered): writes
+   * its done offsets and lets its lease go at once, not when the whole invocation ends, so that an
+   * invocation waiting for it (one that holds another partition this one waits for, say) need not.
    */
-  async finish(): Promise<void> {
-    this.#finishing = true;
-    const { store, expirySeconds } = this.settings;
-    const releases = [...this.#partitions.values()].map(async (state) => {
+  release(partition: PartitionBatch): void {
+    const state = this.#partitions.get(partition.id)!;
+    state.release ??= (async () => {
       clearTimeout(state.timer);
       await state.flushing;
       if ((await state.claim) && !state.lost) await this.#save(state, true);
       this.outcomes.topicStats(state.batch.topic).doneNotRecorded += state.unsaved;
+    })();
+  }
+
+  /**
+   * Writes every done record and lets the leases still held go. Never throws: the work is done
+   * whatever the table says; a write that fails is logged and counted (`doneNotRecorded`), and
+   * those records would run again only if redelivered.
+   */
+  async finish(): Promise<void> {
+    const { store, expirySeconds } = this.settings;
+    const releases = [...this.#partitions.values()].map((state) => {
+      this.release(state.batch);
+      return state.release;
     });
     const keys = (async () => {
       if (this.#doneKeys.length === 0) return;
@@ -274,7 +288,7 @@ export class IdempotencyGuard {
   }
 
   #scheduleFlush(state: PartitionState): void {
-    if (state.timer !== undefined || state.flushing !== undefined || this.#finishing || state.lost) return;
+    if (state.timer !== undefined || state.flushing !== undefined || state.release !== undefined || state.lost) return;
     state.timer = setTimeout(
       () => {
         state.timer = undefined;

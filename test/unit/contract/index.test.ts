@@ -13,7 +13,13 @@ describe('replay header names', () => {
       names.ORIGINAL_PARTITION_HEADER,
       names.ORIGINAL_TIMESTAMP_HEADER,
       names.ORIGINAL_TOPIC_HEADER,
-    ]).toEqual(['x-dlq-replay-count', 'x-dlq-original-offset', 'x-dlq-original-partition', 'x-dlq-original-timestamp', 'x-dlq-original-topic']);
+    ]).toEqual([
+      'x-dlq-replay-count',
+      'x-dlq-original-offset',
+      'x-dlq-original-partition',
+      'x-dlq-original-timestamp',
+      'x-dlq-original-topic',
+    ]);
   });
 });
 

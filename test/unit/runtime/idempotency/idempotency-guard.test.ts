@@ -203,6 +203,7 @@ describe('the idempotency guard', () => {
     expect(store.items.get('p|app-t|t|0')?.done).toBe('0-1');
   });
 
+  // TTL deletes expired items typically within 48 hours, not at once (docs/aws-contracts.md §11).
   it('forgets done offsets whose item has expired (TTL deletes late)', async () => {
     const store = new FakeLedgerStore();
     store.items.set('p|app-t|t|0', { done: '0-9', expiresAt: T0 / 1_000 });

@@ -74,3 +74,26 @@ describe('kafkaConsumer without idempotency', () => {
     expect(output.filter((l) => String(l.message).includes('no idempotency option'))).toHaveLength(1);
   });
 });
+
+describe('kafkaConsumer with idempotency, leases', () => {
+  it("lets a partition's lease go once its records are finished, while other partitions still run", async () => {
+    let releasedWhileRunning: boolean | undefined;
+    const handler = kafkaConsumer<{ offset: number }>({
+      consumerGroupId: 'leases',
+      idempotency: { table: 'ledger' },
+      processRecord: async (record) => {
+        if (record.partition !== 1) return;
+        for (let i = 0; i < 50 && store.items.get('p|leases-t|t|0')?.owner !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+        releasedWhileRunning = store.items.get('p|leases-t|t|0')?.owner === undefined;
+      },
+    });
+    const twoPartitions = buildKafkaEvent([
+      { topic: 't', partition: 0, offset: 0, value: '{}' },
+      { topic: 't', partition: 1, offset: 0, value: '{}' },
+    ]);
+    captureOutput();
+    await handler(twoPartitions, lambdaContext());
+    expect(releasedWhileRunning).toBe(true);
+    expect(store.items.get('p|leases-t|t|1')?.owner).toBeUndefined(); // and the other one at the end
+  });
+});

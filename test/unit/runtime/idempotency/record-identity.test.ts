@@ -14,6 +14,8 @@ describe('record identity', () => {
     expect(ids.record({ topic: 'orders', partition: 3, offset: 7 })).toBe('r|orders-app-orders|orders|3|7');
     expect(ids.userKey('order-42')).toBe('u|orders-app|order-42');
     expect(new ItemIds(undefined).partition('orders', 3)).toBe('p|*|orders|3');
+    // A partition key value is at most 2,048 bytes (docs/aws-contracts.md §11).
+    expect(MAX_KEY_BYTES).toBe(2048);
     expect(Buffer.byteLength(ids.userKey('x'.repeat(ids.maxUserKeyBytes)))).toBe(MAX_KEY_BYTES);
   });
 

@@ -171,6 +171,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     const config = this.#config;
     config.logger.addContext(context);
     let ledger: OutcomeLedger | undefined;
+    let guard: IdempotencyGuard | undefined;
     let failed = true;
     // Invocations at once (only outside Lambda) each get a runner of their own.
     const runner = this.#idleRunner ?? new RecordRunner(config);
@@ -185,7 +186,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       const flushBy = Math.floor(started + remaining - margin / 4);
       const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);
       const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
-      const guard =
+      guard =
         config.idempotency &&
         new IdempotencyGuard(config.idempotency, decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
       runner.begin(context, ledger, deadLetters, deadline, guard);
@@ -201,6 +202,8 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       failed = false;
       return response;
     } finally {
+      // After an unexpected error too: what completed is recorded and the leases go (a no-op after finish above).
+      if (guard) await guard.finish();
       runner.end();
       this.#idleRunner ??= runner;
       config.telemetry.publish(context.awsRequestId, ledger?.stats ?? new Map(), Date.now() - started, failed);

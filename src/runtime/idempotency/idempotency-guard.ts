@@ -77,6 +77,7 @@ export class IdempotencyGuard {
   #items: Map<string, StoredItem> | 'failed' | undefined;
   #lookup: Promise<void> = Promise.resolve();
   readonly #doneKeys: Array<{ id: string; topic: string }> = [];
+  #finished: Promise<void> | undefined;
 
   constructor(
     readonly settings: LedgerSettings,
@@ -163,9 +164,13 @@ export class IdempotencyGuard {
   /**
    * Writes every done record and lets the leases still held go. Never throws: the work is done
    * whatever the table says; a write that fails is logged and counted (`doneNotRecorded`), and
-   * those records would run again only if redelivered.
+   * those records would run again only if redelivered. Once: later calls wait for the first.
    */
-  async finish(): Promise<void> {
+  finish(): Promise<void> {
+    return (this.#finished ??= this.#finish());
+  }
+
+  async #finish(): Promise<void> {
     const { store, expirySeconds } = this.settings;
     const releases = [...this.#partitions.values()].map((state) => {
       this.release(state.batch);

@@ -97,3 +97,15 @@ describe('kafkaConsumer with idempotency, leases', () => {
     expect(store.items.get('p|leases-t|t|1')?.owner).toBeUndefined(); // and the other one at the end
   });
 });
+
+describe('kafkaConsumer with idempotency, an unexpected error', () => {
+  it('still lets the leases go before the invocation fails', async () => {
+    const { RecordRunner } = await import('../../../../src/runtime/record-runner.js');
+    vi.spyOn(RecordRunner.prototype, 'runInOrder').mockRejectedValue(new Error('a bug'));
+    const handler = kafkaConsumer({ consumerGroupId: 'bug', idempotency: { table: 'ledger' }, processRecord: () => undefined });
+    captureOutput();
+    await expect(handler(event(1), lambdaContext())).rejects.toThrow('a bug');
+    expect(store.items.get('p|bug-t|t|0')).toBeDefined();
+    expect(store.items.get('p|bug-t|t|0')?.owner).toBeUndefined();
+  });
+});

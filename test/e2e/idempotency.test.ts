@@ -6,12 +6,14 @@
 // real ones. The DynamoDB rules the calls rely on: docs/aws-contracts.md §11.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { kafkaConsumer, type KafkaRecord } from '../../src/runtime/index.js';
+import type * as Runtime from '../../src/runtime/index.js';
 import { NonRetryableError, WholeBatchRetryError } from '../../src/runtime/errors.js';
 import { parseDeadLetter, type DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 import { replayMessage } from '../../src/replay/produce.js';
 import { lambdaContext } from '../../local/esm/lambda-context.js';
+import { startFaultProxy } from '../../local/fault-proxy.js';
 import { buildKafkaEvent, type BrokerRecord } from '../support/kafka-event.js';
 import { drain, freshQueue, sqsClient } from '../support/sqs.js';
 
@@ -152,5 +154,35 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
     expect(await invoke(event, 30_000)).toEqual({ batchItemFailures: [] }); // a second poller gets the batch at once
     expect(effects.get('0-0')).toHaveLength(1);
     expect(effects.get('0-0')![0]).toBeGreaterThan(deadline);
+  });
+
+  it('runs nothing while the table answers only errors, has the partition redelivered, and runs it once when the table is back', async () => {
+    // The fault proxy in front of the embedded DynamoDB: every UpdateItem (the claim) answers 500.
+    const proxy = await startFaultProxy(env.AWS_ENDPOINT_URL_DYNAMODB, { breakApi: 'DynamoDB_20120810.UpdateItem' });
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
+    vi.resetModules(); // a runtime whose DynamoDB client is built for the proxy
+    try {
+      const runtime: typeof Runtime = await import('../../src/runtime/index.js');
+      let runs = 0;
+      const handler = runtime.kafkaConsumer({
+        consumerGroupId: `idem-${randomUUID()}`,
+        idempotency: { table: env.IDEMPOTENCY_TABLE },
+        reportBatchItemFailures: true,
+        deadLetterQueueUrl: env.DLQ_URL,
+        processRecord: () => void runs++,
+      });
+      const event = buildKafkaEvent(records(3));
+      expect(await handler(event, lambdaContext(4_000))).toEqual({
+        batchItemFailures: [{ itemIdentifier: { partition: 'orders-0', offset: 0 } }],
+      });
+      expect(runs).toBe(0);
+      proxy.plan.breakApi = undefined; // the table is back
+      expect(await handler(event, lambdaContext(30_000))).toEqual({ batchItemFailures: [] });
+      expect(await handler(event, lambdaContext(30_000))).toEqual({ batchItemFailures: [] });
+      expect(runs).toBe(3);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = env.AWS_ENDPOINT_URL_DYNAMODB;
+      await proxy.stop();
+    }
   });
 });

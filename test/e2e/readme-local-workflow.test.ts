@@ -50,6 +50,8 @@ describe('docs/local-development.md: Running locally (npm run services, then npm
       'ON_FAILURE_QUEUE_URL',
       'DLQ_BUCKET',
       'REPLAY_ALLOWED_TOPICS',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'IDEMPOTENCY_TABLE',
     ];
     for (const name of names) expect(services.env[name], name).toBeTruthy();
     expect(env.REPLAY_ALLOWED_TOPICS).toBe(`readme-${run}`);
@@ -91,6 +93,7 @@ describe('docs/local-development.md: Running locally (npm run services, then npm
       const {
         'x-dlq-replay-count': count,
         'x-dlq-original-offset': _offset,
+        'x-dlq-original-topic': originalTopic,
         'x-dlq-original-partition': originalPartition,
         'x-dlq-original-timestamp': originalTimestamp,
         ...headers
@@ -98,6 +101,7 @@ describe('docs/local-development.md: Running locally (npm run services, then npm
       expect(originalTimestamp!.toString()).toBe(String(original.timestamp));
       expect(count!.toString()).toBe('1');
       expect(originalPartition!.toString()).toBe(String(original.partition));
+      expect(originalTopic!.toString()).toBe(original.topic);
       // The sample's headers do not interleave names, so kafkajs's grouped `headers`, read here, keep
       // their order (an interleaved order needs patch 001's orderedHeaders: patches/README.md).
       const got = Object.entries(headers).flatMap(([name, value]) =>

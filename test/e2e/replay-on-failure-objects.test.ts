@@ -98,6 +98,7 @@ describe('replay from an S3 on-failure destination', () => {
       expect(headersInOrder(message).map(({ key, value }) => [key, hex(value)])).toEqual([
         ...Object.entries(original.headers ?? {}).map(([name, value]) => [name, hex(value as Buffer)]),
         ['x-dlq-replay-count', hex(Buffer.from('1'))],
+        ['x-dlq-original-topic', hex(Buffer.from(topic))],
         ['x-dlq-original-offset', hex(Buffer.from(String(i)))],
         ['x-dlq-original-partition', hex(Buffer.from('0'))],
         ['x-dlq-original-timestamp', hex(Buffer.from(originalTimestamp))],

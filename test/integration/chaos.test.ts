@@ -70,6 +70,10 @@ describe('npm run chaos', () => {
     expect({ code, lost: summary.lost, lostRecords: summary.lostRecords }, log).toEqual({ code: 0, lost: 0, lostRecords: undefined });
     expect(summary.produced).toBe(2000);
     expect(summary.processed + summary.deadLettered).toBeGreaterThanOrEqual(summary.produced);
+    // Each finish follows a delivery: a record finished twice was delivered twice (deliveries are
+    // counted at the emulator's invocations, effects where the function finishes a record).
+    expect(summary.duplicates).toBeGreaterThanOrEqual(summary.duplicateEffects);
+    expect(summary.duplicates).toBeGreaterThan(0); // every fault brings records again
     for (const kind of FAULT_KINDS) expect(summary.faults[kind], kind).toBeGreaterThan(0);
     expect(left).toEqual([]);
   }, 600_000);

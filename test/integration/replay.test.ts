@@ -100,6 +100,7 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
       ['other', Buffer.from('x').toString('hex')],
       ['bin', Buffer.from('again').toString('hex')],
       ['x-dlq-replay-count', Buffer.from('1').toString('hex')],
+      ['x-dlq-original-topic', Buffer.from(topic).toString('hex')],
       ['x-dlq-original-offset', Buffer.from('0').toString('hex')],
       ['x-dlq-original-partition', Buffer.from('0').toString('hex')],
       ['x-dlq-original-timestamp', Buffer.from(String(records[0]!.timestamp)).toString('hex')],
@@ -171,6 +172,7 @@ describe('DLQ replay against the embedded broker and SQS/S3', () => {
       expect(copy.message.headers).toEqual({
         trace: Buffer.from('abc'),
         'x-dlq-replay-count': Buffer.from(String(round)),
+        'x-dlq-original-topic': Buffer.from(topic),
         'x-dlq-original-offset': Buffer.from('0'),
         'x-dlq-original-partition': Buffer.from('0'),
         'x-dlq-original-timestamp': Buffer.from('1700000000000'),

@@ -35,6 +35,8 @@ if (command.name === 'exit') {
     );
     process.exit(EXIT.interrupted);
   });
+  // A local command also stops on a plain `kill` (a script's, a test's) as on Ctrl-C.
+  if (local) process.once('SIGTERM', () => stop.abort());
   const io: Io = {
     out: (text) => void out(text),
     err: (text) => void err(text),

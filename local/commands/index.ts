@@ -4,6 +4,7 @@ import type { LocalAction } from '../../src/cli/local-command-line.js';
 import type { Io } from '../../src/cli/run.js';
 import { handlerFile, loadHandler } from './handler-module.js';
 import { invokeOnce } from './invoke.js';
+import { produceCommand } from './produce.js';
 import { readCommand } from './read.js';
 import { eventOf } from './record-event.js';
 import { runCommand } from './run.js';
@@ -31,5 +32,7 @@ export async function runLocalCommand(action: LocalAction, io: Io): Promise<numb
       return runCommand(action, io);
     case 'read':
       return readCommand(action, io);
+    case 'produce':
+      return produceCommand(action, io);
   }
 }

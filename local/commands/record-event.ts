@@ -1,9 +1,9 @@
 // The event `local invoke` sends: a file holding a whole event, or one record from flags,
-// encoded as the mapping encodes records (the emulator's own encoder).
+// encoded as the mapping encodes records (the emulator's own encoder); and a record's value.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, EXIT } from '../../src/cli/exit-codes.js';
-import type { LocalAction } from '../../src/cli/local-command-line.js';
+import type { LocalAction, RecordContents } from '../../src/cli/local-command-line.js';
 import { buildKafkaEvent } from '../esm/lambda-event.js';
 
 type EventSpec = Extract<LocalAction, { name: 'invoke' }>['event'];
@@ -27,8 +27,19 @@ export async function eventOf(spec: EventSpec, cwd: string): Promise<unknown> {
     }
   }
   const { record } = spec;
-  const value = 'text' in record.value ? record.value.text : await read(record.value.file, cwd, '--value-file');
   return buildKafkaEvent([
-    { topic: record.topic, partition: record.partition, offset: record.offset, key: record.key ?? null, value, headers: record.headers },
+    {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      key: record.key ?? null,
+      value: await valueOf(record, cwd),
+      headers: record.headers,
+    },
   ]);
+}
+
+/** The record's value: the JSON text as given, or the bytes of the file named. */
+export async function valueOf(record: RecordContents, cwd: string): Promise<string | Buffer> {
+  return 'text' in record.value ? record.value.text : read(record.value.file, cwd, '--value-file');
 }

@@ -11,16 +11,20 @@ export interface HandlerRef {
   readonly exportName: string;
 }
 
-/** One record, as `local invoke` builds its event from flags. */
-export interface RecordSpec {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
+/** A record's contents, from `--value JSON | --value-file F [--key K] [--header name=value]…`. */
+export interface RecordContents {
   /** The value as given (JSON text, checked), or the file whose bytes are the value. */
   readonly value: { readonly text: string } | { readonly file: string };
   readonly key?: string;
   /** In order; a name may repeat. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
+}
+
+/** One record, as `local invoke` builds its event from flags. */
+export interface RecordSpec extends RecordContents {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
 }
 
 /** The mapping settings `local run` takes from flags; what is not given comes from cdk.json's context. */
@@ -50,7 +54,14 @@ export type LocalAction =
       readonly partitions: number;
       readonly timeoutSeconds: number;
     }
-  | { readonly name: 'read'; readonly topic: string; readonly max?: number; readonly follow: boolean };
+  | { readonly name: 'read'; readonly topic: string; readonly max?: number; readonly follow: boolean }
+  | {
+      readonly name: 'produce';
+      readonly topic: string;
+      /** @default the producer's choice, by key */
+      readonly partition?: number;
+      readonly record: RecordContents;
+    };
 
 /** The topic a record or the services default to, as `npm run services` names it. */
 export const DEFAULT_TOPIC = 'orders';
@@ -78,69 +89,75 @@ function header(value: string, previous: Array<[string, string]> = []): Array<[s
   return [...previous, [value.slice(0, eq), value.slice(eq + 1)]];
 }
 
+/** The flags that give a record's contents. */
+function withRecordOptions(command: Command): Command {
+  return command
+    .option('--value <json>', "the record's value, as JSON text", jsonText)
+    .option('--value-file <file>', "the record's value: this file's bytes")
+    .option('--key <key>', "the record's key (text)")
+    .option('--header <name=value>', 'a record header (repeat for more; order is kept)', header);
+}
+
+interface RecordOptions {
+  value?: string;
+  valueFile?: string;
+  key?: string;
+  header?: Array<[string, string]>;
+}
+
+/** The record the flags give; exactly one value flag (or `--event`, where `alternative` allows it). */
+function recordOf(o: RecordOptions, command: Command, alternative?: { flag: string; given: boolean }): RecordContents | undefined {
+  const given = [alternative?.given && alternative.flag, o.value !== undefined && '--value', o.valueFile && '--value-file'].filter(Boolean);
+  if (given.length !== 1)
+    command.error(
+      given.length === 0
+        ? `what ${alternative ? 'event' : 'value'}? Give ${alternative ? `${alternative.flag} FILE, or a record with ` : ''}--value JSON or --value-file FILE.`
+        : `give one of ${given.join(', ')}, not several.`,
+      { exitCode: EXIT.usage },
+    );
+  if (alternative?.given) {
+    if (o.key !== undefined || o.header)
+      command.error(`--key and --header build a record; with ${alternative.flag} the file holds the whole event.`, {
+        exitCode: EXIT.usage,
+      });
+    return undefined;
+  }
+  return {
+    value: o.value !== undefined ? { text: o.value } : { file: o.valueFile! },
+    ...(o.key !== undefined ? { key: o.key } : {}),
+    headers: o.header ?? [],
+  };
+}
+
 const HANDLER_HELP = 'the module and its export (default: handler), e.g. src/handler.ts#handler; TypeScript loads through tsx';
 
-/** Adds `local invoke|services|run|read` to the program; `found` receives what was read. */
+/** Adds `local invoke|services|run|produce|read` to the program; `found` receives what was read. */
 export function addLocalCommands(program: Command, found: (action: LocalAction) => void): Command {
   const local = program
     .command('local')
     .description('run your handler on this machine: the embedded Kafka broker and SQS/S3, no Docker, no AWS account');
-  local
+  const invoke = local
     .command('invoke')
     .description(
-      'invoke the handler once with an event (a file, or one record built from flags); the last stdout line is {"response": …, "deadLetters": […]}',
+      'invoke the handler once with an event: a file, or one record built from flags (base64 and the event shape done for you); the last stdout line is {"response": …, "deadLetters": […]}',
     )
     .requiredOption('--handler <file[#export]>', HANDLER_HELP, handlerRef)
-    .option('--event <file>', 'the whole Kafka event, as Lambda sends it (JSON)')
-    .option('--value <json>', "the record's value, as JSON (base64 and the event's shape are done for you)", jsonText)
-    .option('--value-file <file>', "the record's value: this file's bytes")
-    .option('--key <key>', "the record's key (text)")
-    .option('--header <name=value>', 'a record header (repeat for more; order is kept)', header)
+    .option('--event <file>', 'the whole Kafka event, as Lambda sends it (JSON)');
+  withRecordOptions(invoke)
     .option('--topic <topic>', "the record's topic", DEFAULT_TOPIC)
     .option('--partition <n>', "the record's partition", wholeNumber(0), 0)
     .option('--offset <n>', "the record's offset", wholeNumber(0), 0)
     .option('--timeout <seconds>', "the function's timeout", wholeNumber(1, 900), 30)
     .action(
       (
-        o: {
-          handler: HandlerRef;
-          event?: string;
-          value?: string;
-          valueFile?: string;
-          key?: string;
-          header?: Array<[string, string]>;
-          topic: string;
-          partition: number;
-          offset: number;
-          timeout: number;
-        },
+        o: RecordOptions & { handler: HandlerRef; event?: string; topic: string; partition: number; offset: number; timeout: number },
         command: Command,
       ) => {
-        const given = [o.event && '--event', o.value !== undefined && '--value', o.valueFile && '--value-file'].filter(Boolean);
-        if (given.length !== 1)
-          command.error(
-            given.length === 0
-              ? 'what event? Give --event FILE, or a record with --value JSON or --value-file FILE.'
-              : `give one of ${given.join(', ')}, not several.`,
-            { exitCode: EXIT.usage },
-          );
-        if (o.event && (o.key !== undefined || o.header))
-          command.error('--key and --header build a record; with --event the file holds the whole event.', { exitCode: EXIT.usage });
+        const record = recordOf(o, command, { flag: '--event', given: Boolean(o.event) });
         found({
           name: 'invoke',
           handler: o.handler,
-          event: o.event
-            ? { file: o.event }
-            : {
-                record: {
-                  topic: o.topic,
-                  partition: o.partition,
-                  offset: o.offset,
-                  value: o.value !== undefined ? { text: o.value } : { file: o.valueFile! },
-                  ...(o.key !== undefined ? { key: o.key } : {}),
-                  headers: o.header ?? [],
-                },
-              },
+          event: record ? { record: { topic: o.topic, partition: o.partition, offset: o.offset, ...record } } : { file: o.event! },
           timeoutSeconds: o.timeout,
         });
       },
@@ -207,6 +224,23 @@ export function addLocalCommands(program: Command, found: (action: LocalAction) 
     .option('--follow', 'keep reading new records until Ctrl-C (default: stop at the end of what the topic held at the start)', false)
     .action((o: { topic: string; max?: number; follow: boolean }) => {
       found({ name: 'read', topic: o.topic, ...(o.max !== undefined ? { max: o.max } : {}), follow: o.follow });
+    });
+  withRecordOptions(
+    local
+      .command('produce')
+      .description(
+        'produce one record to a topic of the brokers KAFKA_BROKERS names (`local services` prints it), for `local run` to consume',
+      )
+      .requiredOption('--topic <topic>', 'the topic'),
+  )
+    .option('--partition <n>', "the partition (default: the producer's choice, by key)", wholeNumber(0))
+    .action((o: RecordOptions & { topic: string; partition?: number }, command: Command) => {
+      found({
+        name: 'produce',
+        topic: o.topic,
+        ...(o.partition !== undefined ? { partition: o.partition } : {}),
+        record: recordOf(o, command)!,
+      });
     });
   return local;
 }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeError } from '../contract/errors.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, isCliError } from './exit-codes.js';
 import type { LocalAction } from './local-command-line.js';
 import type { Io } from './run.js';
 
@@ -30,7 +30,7 @@ export async function runLocal(action: LocalAction, io: Io): Promise<number> {
     return await (await loadLocalCommands()).runLocalCommand(action, io);
   } catch (error) {
     const { type, message } = describeError(error);
-    io.err(`error: ${error instanceof CliError ? message : `${type}: ${message}`}\n`);
-    return error instanceof CliError ? error.exitCode : EXIT.error;
+    io.err(`error: ${isCliError(error) ? message : `${type}: ${message}`}\n`);
+    return isCliError(error) ? error.exitCode : EXIT.error;
   }
 }

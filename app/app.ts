@@ -22,6 +22,8 @@ const pollers = {
   ...(settings.pollerGroupName !== undefined ? { pollerGroupName: settings.pollerGroupName } : {}),
 };
 const authSecretKeyArn = context('authSecretKeyArn') as string | undefined;
+// Alarms notify no one unless given a topic.
+const alarmTopicArn = context('alarmTopicArn') as string | undefined;
 const vpcIds = clusterVpcIdsFromContext(context);
 
 const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
@@ -45,6 +47,7 @@ const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'Kafka
   },
   ...(authSecretArn ? { authSecretArn } : {}),
   ...(authSecretKeyArn ? { authSecretKeyArn } : {}),
+  ...(alarmTopicArn ? { alarmTopicArn } : {}),
   ...(vpcIds ? { clusterVpcIds: vpcIds } : {}),
 });
 guardDemoValues(stack, clusterArn);

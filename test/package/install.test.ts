@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles } from '../support/cfn-lint.js';
+import { docFiles } from '../support/doc-files.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
@@ -186,6 +187,38 @@ describe(`${name} installed from its tarball`, () => {
       reasons: expect.arrayContaining([expect.stringMatching(/^a receiver stopped: connect ECONNREFUSED/)]),
     });
   }, 120_000);
+
+  // The README's short app (its alarms notify no one) and the getting-started one (-c alarmTopicArn).
+  it.each([
+    ['README.md', [], undefined],
+    [
+      'docs/getting-started.md',
+      ['-c', 'alarmTopicArn=arn:aws:sns:us-east-1:123456789012:payments-alarms'],
+      ['arn:aws:sns:us-east-1:123456789012:payments-alarms'],
+    ],
+  ])(
+    'synthesizes the app as %s gives it (cdk.json, app.ts, the handler) with npx cdk synth, without a warning',
+    (page, context, alarmActions) => {
+      const dir = path.join(app, page.replace(/\W/g, '-')); // the app's package.json ("type": "module") and node_modules serve it
+      for (const [file, code] of docFiles(page)) {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        writeFileSync(path.join(dir, file), code);
+      }
+      const synth = spawnSync('cdk', ['synth', '--quiet', '--no-notices', ...context], { cwd: dir, env, encoding: 'utf8' });
+      expect(synth.status, synth.stderr).toBe(0);
+      expect(synth.stderr).not.toMatch(/warning/i);
+      const template = JSON.parse(readFileSync(path.join(dir, 'cdk.out/Payments.template.json'), 'utf8')) as {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+      const resources = Object.values(template.Resources);
+      expect(resources.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
+      expect(resources.some((r) => r.Type === 'AWS::EC2::VPCEndpoint')).toBe(true); // the cluster's VPC reaches SQS and S3
+      const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(alarms.length).toBeGreaterThan(0);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual(alarmActions);
+    },
+    180_000,
+  );
 
   it('lets plain Node import the runtime', () => {
     const out = run(

@@ -6,6 +6,7 @@ import { KafkaConsumersStack, clusterVpcIdsFromContext } from './kafka-consumers
 import { validateMappingSettings } from '../src/mapping/mapping-settings.js';
 import { mappingSettingsFromContext } from '../src/mapping/mapping-context.js';
 import { guardDemoValues } from './demo-values.js';
+import { MappingSettingsError } from '../src/mapping/errors.js';
 
 const app = new App();
 const context = (key: string) => app.node.tryGetContext(key) as unknown;
@@ -25,6 +26,10 @@ const authSecretKeyArn = context('authSecretKeyArn') as string | undefined;
 // Alarms notify no one unless given a topic.
 const alarmTopicArn = context('alarmTopicArn') as string | undefined;
 const vpcIds = clusterVpcIdsFromContext(context);
+// -c idempotency=true: the idempotency ledger (a created table; see KafkaConsumerProps.idempotency).
+const idempotency = String(context('idempotency') ?? 'false');
+if (idempotency !== 'true' && idempotency !== 'false')
+  throw new MappingSettingsError(`context idempotency is "${idempotency}"; use true or false.`);
 
 const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
@@ -44,6 +49,7 @@ const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'Kafka
     ...(settings.bisectBatchOnError !== undefined ? { bisectBatchOnError: settings.bisectBatchOnError } : {}),
     ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
     ...(settings.filters ? { filters: [...settings.filters] } : {}),
+    ...(idempotency === 'true' ? { idempotency: true } : {}),
   },
   ...(authSecretArn ? { authSecretArn } : {}),
   ...(authSecretKeyArn ? { authSecretKeyArn } : {}),

@@ -103,6 +103,7 @@ export class KafkaConsumersStack extends Stack {
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: consumer.deadLetterQueue.queueUrl });
     if (consumer.onFailureQueue) new CfnOutput(this, 'OnFailureQueueUrl', { value: consumer.onFailureQueue.queueUrl });
+    if (consumer.idempotencyTable) new CfnOutput(this, 'IdempotencyTableName', { value: consumer.idempotencyTable.tableName });
     this.#acknowledgeFindings();
   }
 
@@ -154,7 +155,12 @@ export class KafkaConsumersStack extends Stack {
         [
           new cloudwatch.GraphWidget({
             title: 'Throughput (records)',
-            left: [...byTopic('RecordsReceived'), ...byTopic('RecordsProcessed')],
+            // With the idempotency ledger, records skipped because their work was already done.
+            left: [
+              ...byTopic('RecordsReceived'),
+              ...byTopic('RecordsProcessed'),
+              ...(consumer.idempotencyTable ? byTopic('RecordsSkippedAsDone') : []),
+            ],
           }),
           new cloudwatch.GraphWidget({
             title: 'Failures',

@@ -1,7 +1,10 @@
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedKafka, type EmbeddedKafka } from './kafka/embedded-kafka.js';
-import { startEmbeddedAws, LOCAL_AWS_CREDENTIALS, type EmbeddedAws } from './aws-emulator.js';
+import { startEmbeddedAws, LOCAL_AWS_CREDENTIALS } from './aws-emulator.js';
+import { startEmbeddedDynamoDb } from './dynamodb-emulator.js';
+import { IDEMPOTENCY_TABLE } from '../src/contract/index.js';
 import { createKafka } from '../src/kafka/kafka-connection.js';
 
 /** The environment every local command and a user's shell need, printed by `npm run services`. */
@@ -22,6 +25,14 @@ export interface LocalEnvironment {
   DLQ_BUCKET: string;
   /** The topics the replay may produce to: the demo topic, unless given. */
   REPLAY_ALLOWED_TOPICS: string;
+  /** Where the SDK reaches DynamoDB: the embedded server, unless given. */
+  AWS_ENDPOINT_URL_DYNAMODB: string;
+  /** The idempotency ledger's table there, created with the construct's key. */
+  IDEMPOTENCY_TABLE: string;
+}
+
+interface Stoppable {
+  stop(): Promise<void>;
 }
 
 export interface LocalServices {
@@ -45,20 +56,23 @@ export interface LocalServicesOptions {
   readonly withKafka?: boolean;
   /** Fixed port for the embedded SQS/S3. @default a free port */
   readonly awsPort?: number;
+  /** Fixed port for the embedded DynamoDB. @default a free port */
+  readonly dynamoDbPort?: number;
   /** Where an already running setup is described. @default process.env */
   readonly environment?: NodeJS.ProcessEnv;
 }
 
 /**
  * Starts what is not already running: the embedded broker unless `KAFKA_BROKERS` is set,
- * the embedded SQS/S3 unless `AWS_ENDPOINT_URL` is set; then creates the local resources
- * (demo topic, dead-letter queue, on-failure queue, bucket) wherever they live.
+ * the embedded SQS/S3 unless `AWS_ENDPOINT_URL` is set, the embedded DynamoDB unless
+ * `AWS_ENDPOINT_URL_DYNAMODB` is set; then creates the local resources (demo topic,
+ * dead-letter queue, on-failure queue, bucket, idempotency table) wherever they live.
  */
 export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
   const given = options.environment ?? process.env;
   const topic = options.topic ?? (given.KAFKA_TOPIC || 'orders');
   const partitions = options.partitions ?? 6;
-  const started: Array<EmbeddedKafka | EmbeddedAws> = [];
+  const started: Stoppable[] = [];
   const stop = async () => {
     await Promise.allSettled(started.reverse().map((service) => service.stop()));
   };
@@ -98,6 +112,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
     });
+    const ledger = await startIdempotencyLedger(given, clientConfig, options.dynamoDbPort, started);
     const kafkaSettings = {
       KAFKA_AUTH: given.KAFKA_AUTH,
       KAFKA_SASL_SECRET_ARN: given.KAFKA_SASL_SECRET_ARN,
@@ -114,6 +129,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       ON_FAILURE_QUEUE_URL: given.ON_FAILURE_QUEUE_URL || (await queueUrl('kafka-on-failure')),
       DLQ_BUCKET: bucket,
       REPLAY_ALLOWED_TOPICS: given.REPLAY_ALLOWED_TOPICS || topic,
+      ...ledger,
     };
     sqs.destroy();
     s3.destroy();
@@ -142,4 +158,39 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     await stop();
     throw error;
   }
+}
+
+/**
+ * The idempotency ledger's table: on the embedded DynamoDB (dynalite), started here unless
+ * `AWS_ENDPOINT_URL_DYNAMODB` is given, and created with the construct's key unless it exists.
+ */
+async function startIdempotencyLedger(
+  given: NodeJS.ProcessEnv,
+  clientConfig: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  port: number | undefined,
+  started: Stoppable[],
+): Promise<Pick<LocalEnvironment, 'AWS_ENDPOINT_URL_DYNAMODB' | 'IDEMPOTENCY_TABLE'>> {
+  let endpoint = given.AWS_ENDPOINT_URL_DYNAMODB;
+  if (!endpoint) {
+    const dynamoDb = await startEmbeddedDynamoDb(port);
+    started.push(dynamoDb);
+    endpoint = dynamoDb.endpoint;
+  }
+  const table = given.IDEMPOTENCY_TABLE || 'kafka-idempotency';
+  const client = new DynamoDBClient({ ...clientConfig, endpoint });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  } finally {
+    client.destroy();
+  }
+  return { AWS_ENDPOINT_URL_DYNAMODB: endpoint, IDEMPOTENCY_TABLE: table };
 }

@@ -4,6 +4,7 @@
 // what is added here is said at each function.
 import { Annotations, Arn, ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -21,7 +22,7 @@ import {
 import type { ClusterNetwork } from './cluster-network.js';
 import type { KafkaCluster, SelfManagedCluster } from './kafka-consumer-props.js';
 import { validateMskClusterArn } from './validation.js';
-import { DEAD_LETTER_PREFIX } from '../contract/index.js';
+import { DEAD_LETTER_PREFIX, IDEMPOTENCY_ACTIONS } from '../contract/index.js';
 import { mappingConsumerGroupId } from '../runtime/consumer-group.js';
 
 /** The consumer's function, and its cluster's network when it has one. */
@@ -77,6 +78,25 @@ export function grantDeadLetterWrite({ function: fn }: Grantee, queue: sqs.IQueu
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${DEAD_LETTER_PREFIX}*`)] }));
   key?.grantEncrypt(fn);
   Validations.of(fn).acknowledge(deadLetterObjectsAck(bucket));
+}
+
+/**
+ * The runtime's ledger calls exactly IDEMPOTENCY_ACTIONS on its table. Under a customer managed
+ * key, DynamoDB uses the key on the caller's behalf: the function gets the key actions
+ * aws-cdk-lib's `grantReadWriteData` gives (`aws-dynamodb` perms: KEY_READ_ACTIONS and
+ * KEY_WRITE_ACTIONS), only through DynamoDB (the KMS developer guide's DynamoDB key policy
+ * limits them with kms:ViaService the same way). An imported key's policy is its owner's.
+ */
+export function grantIdempotencyLedger({ function: fn }: Grantee, table: dynamodb.ITable): void {
+  table.grant(fn, ...IDEMPOTENCY_ACTIONS);
+  if (!table.encryptionKey) return;
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+      resources: [table.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(table).region}.amazonaws.com` } },
+    }),
+  );
 }
 
 /** The mapping reads with the function's role: MSK IAM actions on exactly this cluster, its topics and group. */

@@ -2,7 +2,14 @@
 // The consumer runtime, for handlers, is `<package>/runtime`. What is exported here is the public
 // surface recorded in api/constructs.api.md (`npm run api`).
 export { KafkaConsumer } from './kafka-consumer.js';
-export type { KafkaConsumerProps, KafkaCluster, MskCluster, SelfManagedCluster, ConsumerAlarmThresholds } from './kafka-consumer-props.js';
+export type {
+  KafkaConsumerProps,
+  KafkaCluster,
+  MskCluster,
+  SelfManagedCluster,
+  ConsumerAlarmThresholds,
+  IdempotencyOptions,
+} from './kafka-consumer-props.js';
 export { DeadLetterReplay, type DeadLetterReplayProps } from './dead-letter-replay.js';
 export { ClusterNetwork, type ClusterNetworkProps, type ClusterVpcProps, type EndpointService } from './cluster-network.js';
 // The errors synth throws, to catch as a family (KafkaConsumersError) or one by one.

@@ -1,5 +1,6 @@
 // The props of KafkaConsumer and the cluster it reads, every optional one with its @default.
 import type { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -66,6 +67,33 @@ export interface ConsumerAlarmThresholds {
   readonly pollingErrors?: number;
 }
 
+/**
+ * The idempotency ledger: the DynamoDB table where the runtime records each record whose work is
+ * done, so that a redelivery, a retried batch or a replayed dead letter of it is skipped.
+ */
+export interface IdempotencyOptions {
+  /**
+   * Your table instead of a created one: partition key `id` (a string), TTL on `expiresAt`
+   * (epoch seconds), no sort key. A `TableV2`, a `Table`, or one imported by name or ARN;
+   * the function gets exactly the ledger's actions on it, and the encrypt and decrypt it needs
+   * on its `encryptionKey` when that is known (an imported key's policy is yours).
+   * @default a table created with the consumer: on-demand, TTL on `expiresAt`, point-in-time
+   * recovery, encrypted like the queues (DynamoDB's AWS owned key, or `encryptionKey`), retained
+   * when the stack is deleted
+   */
+  readonly table?: dynamodb.ITable;
+  /**
+   * How long the ledger remembers that a record's work is done, in whole seconds: the expiry the
+   * handler's ledger writes (give your handler's `kafkaConsumer({ idempotency: { expirySeconds } })` the same). A record that comes
+   * back after its entry expired runs again: synth refuses an expiry shorter than `maxRecordAge`
+   * or the function's `timeout` (redeliveries come that late), and warns when it is shorter than
+   * `deadLetterRetention` (a dead letter replayed after its record's entry expired runs again).
+   * @default 14 days: the longest dead-letter retention, so that every dead letter the queue still
+   * holds is recognised when replayed
+   */
+  readonly expiry?: Duration;
+}
+
 /** What a `KafkaConsumer` reads, how its mappings and function run, and where its dead letters and alarms go. */
 export interface KafkaConsumerProps {
   /** The cluster the mappings read: {@link MskCluster} or {@link SelfManagedCluster}. */
@@ -124,12 +152,21 @@ export interface KafkaConsumerProps {
   readonly memorySize?: number;
   /** The function's timeout, at most 14 minutes, with room for `recordRetry`'s backoff. @default 60 s */
   readonly timeout?: Duration;
+  /**
+   * Effectively once: the runtime skips records whose work is already done (across redeliveries,
+   * retried batches, restarts and dead-letter replays), recorded in a DynamoDB table.
+   * `true` creates the table; {@link IdempotencyOptions} give your own table or another expiry.
+   * The handler turns it on with its own `idempotency` option; the construct sets
+   * `IDEMPOTENCY_TABLE` and grants the function exactly the ledger's actions on the table.
+   * @default false: no ledger, no table
+   */
+  readonly idempotency?: boolean | IdempotencyOptions;
   /** The function's reserved concurrency. @default no reservation */
   readonly reservedConcurrentExecutions?: number;
   /**
    * Extra environment for the handler. The variables the runtime reads are the construct's
    * (`DLQ_URL`, `DLQ_BUCKET`, `KAFKA_CONSUMER_GROUP`, `REPORT_BATCH_ITEM_FAILURES`,
-   * `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
+   * `IDEMPOTENCY_TABLE`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
    * names the prop that sets each. @default none
    */
   readonly environment?: Record<string, string>;

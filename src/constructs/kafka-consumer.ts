@@ -3,6 +3,7 @@
 // cluster-network.ts, alarms in alarms.ts, reads of aws-cdk-lib internals in cdk-internals.ts.
 import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -33,13 +34,19 @@ import {
   grantDeadLetterWrite,
   grantFailureTopicWrite,
   grantGlueSchemas,
+  grantIdempotencyLedger,
   grantMskRead,
   grantSelfManagedAccess,
 } from './grants.js';
 import type { KafkaCluster, KafkaConsumerProps } from './kafka-consumer-props.js';
-import { validateConsumerProps, validateFailureTopic, validateSchemaValidationAttributes } from './validation.js';
+import {
+  validateConsumerProps,
+  validateFailureTopic,
+  validateSchemaValidationAttributes,
+  type CheckedConsumerProps,
+} from './validation.js';
 import { effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
-import { ENV } from '../contract/index.js';
+import { ENV, IDEMPOTENCY_TABLE } from '../contract/index.js';
 
 /**
  * A Kafka consumer on Lambda: the function (bundled with esbuild, Node.js 24, ARM64), one
@@ -80,6 +87,8 @@ export class KafkaConsumer extends Construct {
   readonly network?: ClusterNetwork;
   /** The key of the queues and bucket. @default none: SQS- and S3-managed encryption */
   readonly encryptionKey?: kms.IKey;
+  /** The idempotency ledger's table, created or given. @default none: `idempotency` is off */
+  readonly idempotencyTable?: dynamodb.ITable;
   /** Each topic's mapping id (CloudFormation `Ref`, the UUID). */
   readonly #mappingIds = new Map<string, string>();
 
@@ -146,6 +155,7 @@ export class KafkaConsumer extends Construct {
       },
     });
     grantDeadLetterWrite(this, this.deadLetterQueue, this.deadLetterBucket, props.encryptionKey);
+    this.idempotencyTable = this.#idempotencyLedger(props, checked, id);
 
     for (const topic of props.topics) {
       const source = kafkaEventSource({ ...props, cluster: this.cluster }, this.settings, topic, this.onFailureQueue);
@@ -217,6 +227,41 @@ export class KafkaConsumer extends Construct {
     validateSchemaValidationAttributes(schemaValidationAttributesOf(config));
     if (registry instanceof sources.GlueSchemaRegistry) grantGlueSchemas(this, this, config.schemaRegistryUri!, registry);
     else if (registry instanceof sources.ConfluentSchemaRegistry) grantConfluentRegistry(this, config.schemaRegistryUri!, registry);
+  }
+
+  /**
+   * The idempotency ledger's table (created, unless given), its grants and `IDEMPOTENCY_TABLE`.
+   * The function runs outside the cluster's VPC (only the mapping and the replay run in it), so
+   * it reaches DynamoDB's public endpoint and needs no VPC endpoint.
+   */
+  #idempotencyLedger(props: KafkaConsumerProps, checked: CheckedConsumerProps, id: string): dynamodb.ITable | undefined {
+    if (!props.idempotency || !checked.idempotencyExpiry) return undefined;
+    const given = typeof props.idempotency === 'object' ? props.idempotency.table : undefined;
+    const table =
+      given ??
+      // A Table, not a TableV2 (a global table), whose customer managed key needs a stack with a region.
+      new dynamodb.Table(this, 'IdempotencyTable', {
+        partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: IDEMPOTENCY_TABLE.expiryAttribute,
+        // Like the queues and the bucket: the service's own key, or the consumer's.
+        ...(props.encryptionKey
+          ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+          : { encryption: dynamodb.TableEncryption.DEFAULT }),
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        // Like the queues: replacing or deleting the stack must not forget which records are done.
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    grantIdempotencyLedger(this, table);
+    this.function.addEnvironment(ENV.idempotencyTable, table.tableName);
+    const expiry = checked.idempotencyExpiry.toSeconds();
+    if (expiry < checked.deadLetterRetention.toSeconds()) {
+      Annotations.of(this).addWarningV2(
+        'kafka-consumers:idempotencyExpiryBelowDeadLetterRetention',
+        `${id}: idempotency.expiry (${expiry} s) is shorter than deadLetterRetention (${checked.deadLetterRetention.toSeconds()} s): a record that was dead-lettered, then completed by a redelivery, runs again when its dead letter is replayed after its ledger entry expired. Give an expiry of at least the retention (the default, 14 days, covers any), or acknowledge this warning if replays come sooner.`,
+      );
+    }
+    return table;
   }
 
   /** The cluster's network, when it has a VPC; without one, a warning if an MSK mapping's destination needs a way out. */

@@ -14,6 +14,7 @@ import {
 } from '../mapping/mapping-settings.js';
 import {
   CONSUMER_ENV,
+  DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_TIME_SAFETY_MARGIN_MS,
   ENV,
@@ -30,6 +31,8 @@ export interface CheckedConsumerProps {
   readonly deadLetterObjectExpiration: Duration;
   readonly metricsNamespace: string;
   readonly serviceName: string;
+  /** How long the ledger remembers a record's work is done. @default none: `idempotency` is off */
+  readonly idempotencyExpiry?: Duration;
 }
 
 /** S3 expires objects at the first midnight UTC after their age is reached: up to a day late, never early. */
@@ -47,7 +50,8 @@ export function validateConsumerProps(props: KafkaConsumerProps, id: string): Ch
   const timeout = validateFunction(props);
   const storage = validateDeadLetterStorage(props);
   const telemetry = validateTelemetryNames(props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE, props.serviceName ?? id);
-  return { timeout, ...storage, ...telemetry };
+  const idempotencyExpiry = validateIdempotencyExpiry(props, timeout);
+  return { timeout, ...storage, ...telemetry, ...(idempotencyExpiry ? { idempotencyExpiry } : {}) };
 }
 
 /** Rules between the mapping capabilities that the shared settings do not see. */
@@ -74,6 +78,7 @@ const RESERVED_ENVIRONMENT: Record<ConsumerEnvName, { readonly for: string; read
   [ENV.deadLetterBucket]: { for: 'the dead-letter bucket it creates and grants the function' },
   [ENV.consumerGroup]: { for: 'the consumer groups its mappings read with', prop: 'consumerGroupId' },
   [ENV.reportBatchItemFailures]: { for: 'whether its mappings honour partial batch responses', prop: 'reportBatchItemFailures' },
+  [ENV.idempotencyTable]: { for: 'the idempotency ledger it creates or is given, and grants the function', prop: 'idempotency' },
   [ENV.serviceName]: { for: 'the service its alarms and dashboard watch', prop: 'serviceName' },
   [ENV.metricsNamespace]: { for: 'the namespace its alarms and dashboard watch', prop: 'metricsNamespace' },
 };
@@ -144,6 +149,39 @@ function validateFunction(props: KafkaConsumerProps): Duration {
     throw new ConstructPropsError('memorySize', `memorySize is ${props.memorySize}; it must be 128–10240 MB.`);
   }
   return timeout;
+}
+
+/**
+ * The idempotency ledger's expiry: a record that comes back after its entry expired runs again,
+ * so the entry must outlive every redelivery of the mapping: a record older than `maxRecordAge`
+ * is not delivered, and a batch retried after a timeout comes back at least one timeout later.
+ * (Its relation to the dead-letter retention is a warning, given by the construct.)
+ * @returns the expiry, or undefined when `idempotency` is off
+ */
+function validateIdempotencyExpiry(props: KafkaConsumerProps, timeout: Duration): Duration | undefined {
+  if (!props.idempotency) return undefined;
+  const given = typeof props.idempotency === 'object' ? props.idempotency.expiry : undefined;
+  const expiry = given ?? Duration.seconds(DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS);
+  const seconds = expiry.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new ConstructPropsError(
+      'idempotency.expiry',
+      `idempotency.expiry is ${expiry.toHumanString()}; the ledger's expiry is whole seconds (DynamoDB's TTL reads epoch seconds): give at least Duration.seconds(1), in whole seconds.`,
+    );
+  }
+  const floors: Array<[string, Duration | undefined, string]> = [
+    ['maxRecordAge', props.maxRecordAge, 'the mapping redelivers records up to that age'],
+    ['timeout', timeout, 'a batch retried after a timeout comes back at least that late'],
+  ];
+  for (const [prop, floor, why] of floors) {
+    if (floor && seconds < floor.toSeconds()) {
+      throw new ConstructPropsError(
+        'idempotency.expiry',
+        `idempotency.expiry is ${seconds} s, shorter than ${prop} (${floor.toSeconds()} s): ${why}, and a record whose ledger entry expired runs again. Give an expiry of at least ${floor.toSeconds()} s (the default, 14 days, covers every dead letter the queue keeps).`,
+      );
+    }
+  }
+  return expiry;
 }
 
 /** SQS retention, and an S3 expiry that outlives every pointer in the queue. */

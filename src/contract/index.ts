@@ -48,6 +48,7 @@ export const CONSUMER_ENV = [
   ENV.deadLetterBucket,
   ENV.consumerGroup,
   ENV.reportBatchItemFailures,
+  ENV.idempotencyTable,
   ENV.serviceName,
   ENV.metricsNamespace,
 ] as const;
@@ -88,6 +89,8 @@ export type KafkaCompression = (typeof KAFKA_COMPRESSION_CODECS)[number];
 export const REPLAY_COUNT_HEADER = 'x-dlq-replay-count';
 export const ORIGINAL_OFFSET_HEADER = 'x-dlq-original-offset';
 export const ORIGINAL_PARTITION_HEADER = 'x-dlq-original-partition';
+/** The record's original topic: `dlq replay --target-topic` can put the copy on another one. */
+export const ORIGINAL_TOPIC_HEADER = 'x-dlq-original-topic';
 /** The record's original Kafka timestamp (the replayed record gets a fresh one). */
 export const ORIGINAL_TIMESTAMP_HEADER = 'x-dlq-original-timestamp';
 
@@ -108,6 +111,13 @@ export const IDEMPOTENCY_TABLE = {
   partitionKey: 'id',
   expiryAttribute: 'expiresAt',
 } as const;
+
+/**
+ * How long the ledger remembers that a record's work is done: the runtime writes `expiresAt` as
+ * now plus this. 14 days, SQS's longest retention: a dead letter replayed as late as its queue
+ * keeps it is still recognised (a mapping's `maxRecordAge` is at most 7 days).
+ */
+export const DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60;
 
 /** The DynamoDB actions the runtime's ledger calls on its table; the construct grants exactly these. */
 export const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'] as const;

@@ -1,7 +1,13 @@
 // How dead letters become Kafka messages and are produced: the record path both sources share.
 import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkajs';
 import type { KafkajsHeader } from '../kafka/kafka-headers.js';
-import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TIMESTAMP_HEADER, REPLAY_COUNT_HEADER } from '../contract/index.js';
+import {
+  ORIGINAL_OFFSET_HEADER,
+  ORIGINAL_PARTITION_HEADER,
+  ORIGINAL_TIMESTAMP_HEADER,
+  ORIGINAL_TOPIC_HEADER,
+  REPLAY_COUNT_HEADER,
+} from '../contract/index.js';
 import type { ReplayableRecord } from '../runtime/envelope.js';
 import type { ReplaySettings } from './request.js';
 
@@ -10,8 +16,9 @@ const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, '
 /**
  * The Kafka message that replays a dead letter: key, value and headers as they were, plus the
  * replay headers. No timestamp, so the producer stamps it now: with the original one, a mapping
- * with `maxRecordAge` would discard an old record unseen. The original timestamp, offset and
- * partition go in headers (the first replay's values are kept on later replays).
+ * with `maxRecordAge` would discard an old record unseen. The original timestamp, topic, offset
+ * and partition go in headers (the first replay's values are kept on later replays): the
+ * runtime's idempotency ledger knows a copy by them, wherever `targetTopic` put it.
  */
 export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean): KafkaMessage {
   const { record } = envelope;
@@ -26,7 +33,8 @@ export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean): 
   orderedHeaders.push({ key: REPLAY_COUNT_HEADER, value: Buffer.from(String(envelope.replayCount + 1)) });
   // The first replay names the record as it was first produced; later replays keep that, so
   // a record replayed twice still points at its original, not at the previous copy.
-  const original: Array<[string, number]> = [
+  const original: Array<[string, number | string]> = [
+    [ORIGINAL_TOPIC_HEADER, record.topic],
     [ORIGINAL_OFFSET_HEADER, record.offset],
     [ORIGINAL_PARTITION_HEADER, record.partition],
     [ORIGINAL_TIMESTAMP_HEADER, record.timestamp],

@@ -10,6 +10,8 @@ import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger.js';
 import { DeadLetters } from './dead-letters.js';
 import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner.js';
 import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
+import { ledgerSettings, type IdempotencyOptions } from './idempotency/settings.js';
+import { DONE, IdempotencyGuard, RUN, type LedgerSettings } from './idempotency/idempotency-guard.js';
 
 export type { KafkaBatchResponse } from './outcome-ledger.js';
 
@@ -63,6 +65,12 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
   readonly logRecordContents?: boolean;
   /** Where dead letters are written. @default SQS and S3 through the AWS SDK */
   readonly deadLetterTransport?: DeadLetterTransport;
+  /**
+   * Skip records whose work is done when they come again (a retried batch, a redelivery, a
+   * replayed dead letter), with a ledger in DynamoDB: `true`, or options. See docs/idempotency.md.
+   * @default false
+   */
+  readonly idempotency?: boolean | IdempotencyOptions<V, K>;
 }
 
 function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
@@ -83,6 +91,7 @@ class ProcessorConfig implements RecordRunnerConfig {
   readonly logger;
   readonly reportBatchItemFailures: boolean;
   readonly deadLetters;
+  readonly idempotency: LedgerSettings | undefined;
 
   constructor(readonly options: KafkaConsumerOptions<unknown, unknown>) {
     if (!options.processRecord === !options.processBatch) {
@@ -104,12 +113,13 @@ class ProcessorConfig implements RecordRunnerConfig {
     this.deserializeValue = resolveDeserializer(options.deserializer ?? 'json', 'value');
     // Any given value, '' included, is resolved (and refused when unknown), never taken as "none".
     this.deserializeKey = options.keyDeserializer === undefined ? undefined : resolveDeserializer(options.keyDeserializer, 'key');
-    this.telemetry = new Telemetry(options.telemetry);
+    const consumerGroupId = options.consumerGroupId ?? process.env[ENV.consumerGroup];
+    this.idempotency = ledgerSettings(options.idempotency, consumerGroupId, process.env);
+    this.telemetry = new Telemetry(options.telemetry, this.idempotency !== undefined);
     this.logger = this.telemetry.logger;
     this.reportBatchItemFailures = options.reportBatchItemFailures ?? reportBatchItemFailuresFrom(process.env);
     const queueUrl = options.deadLetterQueueUrl ?? process.env[ENV.deadLetterQueueUrl];
     const bucket = options.deadLetterBucket ?? process.env[ENV.deadLetterBucket];
-    const consumerGroupId = options.consumerGroupId ?? process.env[ENV.consumerGroup];
     this.deadLetters = {
       ...(queueUrl ? { queueUrl } : {}),
       ...(bucket ? { bucket } : {}),
@@ -169,13 +179,17 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       const deadline = Math.floor(started + remaining - margin);
       const flushBy = Math.floor(started + remaining - margin / 4);
       const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);
-      runner.begin(context, ledger, deadLetters, deadline);
+      const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
+      const guard =
+        config.idempotency &&
+        new IdempotencyGuard(config.idempotency, decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
+      runner.begin(context, ledger, deadLetters, deadline, guard);
       const { processBatch } = config.options;
-      if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch))) {
+      if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard))) {
         const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
         await this.#runRecords(runner, ledger, call);
       }
-      await deadLetters.flush();
+      await Promise.all([deadLetters.flush(), guard?.finish()]);
       const response = ledger.response(config.reportBatchItemFailures);
       if (response.batchItemFailures.length > 0)
         config.logger.warn('reporting partitions for redelivery', { batchItemFailures: response.batchItemFailures });
@@ -202,10 +216,28 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     ledger: OutcomeLedger,
     context: Context,
     processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>,
+    guard: IdempotencyGuard | undefined,
   ): Promise<boolean> {
     const { partitions } = ledger.event;
     const records: KafkaRecord<unknown, unknown>[] = [];
-    for (const p of partitions) for (const r of p.entries) records.push(recordAt(p, r));
+    // With the ledger, the records whose work is not done yet; any other answer (a partition not
+    // claimed, a record undecided or without a valid key) is the one-at-a-time path's to handle.
+    const toRun: Array<[PartitionBatch, KafkaEventRecord]> = [];
+    const skipped: PartitionBatch[] = [];
+    if (guard) {
+      for (const p of partitions) if (!(await guard.claimed(p))) return false;
+      for (const p of partitions) {
+        for (const r of p.entries) {
+          const state = guard.stateOf(p, r);
+          if (state === DONE) skipped.push(p);
+          else if (state === RUN) toRun.push([p, r]);
+          else return false;
+        }
+      }
+    } else {
+      for (const p of partitions) for (const r of p.entries) toRun.push([p, r]);
+    }
+    for (const [p, r] of toRun) records.push(recordAt(p, r));
     try {
       for (const r of records) runner.deserialize(r);
       await processBatch(records, context);
@@ -216,7 +248,11 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       });
       return false;
     }
-    for (const p of partitions) ledger.topicStats(p.topic).processed += p.entries.length;
+    for (const [p, r] of toRun) {
+      ledger.topicStats(p.topic).processed++;
+      guard?.markDone(p, r);
+    }
+    for (const p of skipped) ledger.topicStats(p.topic).skippedAsDone++;
     return true;
   }
 }

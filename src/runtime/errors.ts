@@ -116,3 +116,12 @@ export class BatchEntryError extends KafkaConsumersError {
     this.$metadata = { httpStatusCode: senderFault ? 400 : 500 };
   }
 }
+
+/**
+ * `idempotency.key` gave no usable key for a record (it threw, or returned something that is not
+ * a non-empty string that fits a DynamoDB key). Never retried: the record is dead-lettered, and
+ * the message says what was wrong without quoting the record.
+ */
+export class IdempotencyKeyError extends NonRetryableError {
+  override name = 'IdempotencyKeyError';
+}

@@ -9,6 +9,7 @@ export type { KafkaEvent, KafkaEventRecord } from './event.js';
 export type { Deserializer, DeserializerFn } from './deserializers.js';
 export type { RetryOptions } from './retry.js';
 export type { TelemetryOptions } from './telemetry.js';
+export type { IdempotencyOptions } from './idempotency/settings.js';
 export type { DeadLetterTransport, OutgoingMessage, FailedEntry } from './dead-letter-writer.js';
 export { KafkaConsumersError, ConfigurationError, type ErrorDescription } from '../contract/errors.js';
 export {
@@ -17,6 +18,7 @@ export {
   InvalidEventError,
   WholeBatchRetryError,
   MalformedDeadLetterError,
+  IdempotencyKeyError,
   type DeserializationErrorOptions,
   type RecordCoordinates,
   type Redelivery,

@@ -7,6 +7,7 @@ import type { TopicStats } from './telemetry.js';
 import type { OutcomeLedger } from './outcome-ledger.js';
 import type { DeadLetters } from './dead-letters.js';
 import { describeError } from '../contract/errors.js';
+import { DONE, RUN, UNKNOWN, type IdempotencyGuard } from './idempotency/idempotency-guard.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
@@ -38,6 +39,7 @@ export class RecordRunner {
   #context: Context | undefined;
   #ledger: OutcomeLedger | undefined;
   #deadLetters: DeadLetters | undefined;
+  #guard: IdempotencyGuard | undefined;
   /** Epoch ms after which no record or retry starts. */
   #deadline = 0;
   /* eslint-disable no-unused-private-class-members -- never read: kept so that their layouts live on (see above) */
@@ -47,17 +49,21 @@ export class RecordRunner {
 
   constructor(readonly config: RecordRunnerConfig) {}
 
-  /** Starts an invocation: no record or retry starts after `deadline` (epoch ms). */
-  begin(context: Context, ledger: OutcomeLedger, deadLetters: DeadLetters, deadline: number): void {
+  /**
+   * Starts an invocation: no record or retry starts after `deadline` (epoch ms); with a `guard`
+   * (the idempotency ledger), records whose work is done are skipped.
+   */
+  begin(context: Context, ledger: OutcomeLedger, deadLetters: DeadLetters, deadline: number, guard?: IdempotencyGuard): void {
     this.#context = context;
     this.#ledger = ledger;
     this.#deadLetters = deadLetters;
     this.#deadline = deadline;
+    this.#guard = guard;
   }
 
-  /** Ends the invocation: lets go of its event and dead letters. */
+  /** Ends the invocation: lets go of its event, dead letters and ledger. */
   end(): void {
-    this.#context = this.#ledger = this.#deadLetters = undefined;
+    this.#context = this.#ledger = this.#deadLetters = this.#guard = undefined;
   }
 
   deserialize(record: KafkaRecord<unknown, unknown>): void {
@@ -71,25 +77,50 @@ export class RecordRunner {
    * time) stops the sequence and is reported. Each record is built as it runs: once done, it and
    * its value can be collected while the rest of the batch runs. A function that returns
    * synchronously costs no promise, and one that returns a promise one await: most records
-   * succeed at the first attempt.
+   * succeed at the first attempt. With the idempotency ledger, the partition's lease comes first
+   * (or the partition is redelivered unrun), and each record is asked about before it runs.
    */
   async runInOrder(partition: PartitionBatch, entries: readonly KafkaEventRecord[], call: RecordCall, stats: TopicStats): Promise<void> {
     this.#lastStats = stats;
+    const guard = this.#guard;
+    if (guard && !(await guard.claimed(partition))) {
+      this.#ledger!.redeliverFrom(partition.id, entries[0]!.offset);
+      return;
+    }
     for (const entry of entries) {
       if (Date.now() >= this.#deadline) {
         this.#ledger!.redeliverFrom(partition.id, entry.offset);
         return;
       }
+      const state = guard ? guard.stateOf(partition, entry) : RUN;
+      if (state === DONE) {
+        stats.skippedAsDone++;
+        continue;
+      }
+      if (state === UNKNOWN) {
+        this.#ledger!.redeliverFrom(partition.id, entry.offset);
+        return;
+      }
       const record = (this.#lastRecord = recordAt(partition, entry));
-      try {
-        const result = this.#attempt(record, call);
-        if (isPromiseLike(result)) await result;
-        stats.processed++;
-      } catch (error) {
-        if (!(await this.#retry(record, call, stats, error))) {
-          this.#ledger!.redeliverFrom(partition.id, entry.offset);
-          return;
+      let outcome: Outcome;
+      if (state !== RUN) {
+        outcome = await this.#retry(record, call, stats, state); // a record without a valid key: dead-lettered
+      } else {
+        try {
+          const result = this.#attempt(record, call);
+          if (isPromiseLike(result)) await result;
+          outcome = PROCESSED;
+        } catch (error) {
+          outcome = await this.#retry(record, call, stats, error);
         }
+      }
+      if (outcome === OUT_OF_TIME) {
+        this.#ledger!.redeliverFrom(partition.id, entry.offset);
+        return;
+      }
+      if (outcome === PROCESSED) {
+        stats.processed++;
+        guard?.markDone(partition, entry);
       }
     }
   }
@@ -100,17 +131,17 @@ export class RecordRunner {
   }
 
   /** After a failed first attempt: the further attempts the retry policy allows. */
-  async #retry(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats, firstError: unknown): Promise<boolean> {
+  async #retry(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats, firstError: unknown): Promise<Outcome> {
     const { retry, logger } = this.config;
     const firstFailureAt = Date.now();
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
       if (!retry.shouldRetry(error, attempt)) {
         this.#deadLetters!.add(record, error, attempt, firstFailureAt);
-        return true;
+        return DEAD_LETTERED;
       }
       const delay = retry.delayMs(attempt);
-      if (Date.now() + delay >= this.#deadline) return false;
+      if (Date.now() + delay >= this.#deadline) return OUT_OF_TIME;
       logger.debug('retrying record', {
         topic: record.topic,
         partition: record.partition,
@@ -122,14 +153,19 @@ export class RecordRunner {
       stats.retried++;
       try {
         await this.#attempt(record, call);
-        stats.processed++;
-        return true;
+        return PROCESSED;
       } catch (next) {
         error = next;
       }
     }
   }
 }
+
+/** What became of a record in this invocation. */
+const PROCESSED = 0;
+const DEAD_LETTERED = 1;
+const OUT_OF_TIME = 2;
+type Outcome = typeof PROCESSED | typeof DEAD_LETTERED | typeof OUT_OF_TIME;
 
 /** A promise or any other thenable a function may return: awaited, so that its failure counts. */
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

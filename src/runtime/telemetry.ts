@@ -15,6 +15,10 @@ export interface TopicStats {
   deadLettered: number;
   redelivered: number;
   deadLetterErrors: number;
+  /** Records not run because the idempotency ledger says their work is done. */
+  skippedAsDone: number;
+  /** Records whose work was done but whose "done" could not be written to the idempotency ledger. */
+  doneNotRecorded: number;
   bytes: number;
   maxRecordAgeMs: number;
 }
@@ -27,6 +31,8 @@ export const emptyTopicStats = (): TopicStats => ({
   deadLettered: 0,
   redelivered: 0,
   deadLetterErrors: 0,
+  skippedAsDone: 0,
+  doneNotRecorded: 0,
   bytes: 0,
   maxRecordAgeMs: 0,
 });
@@ -43,7 +49,11 @@ export class Telemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
 
-  constructor(options: TelemetryOptions = {}) {
+  /** `ledgerMetrics`: the handler has an idempotency ledger, whose counts are published too. */
+  constructor(
+    options: TelemetryOptions = {},
+    readonly ledgerMetrics = false,
+  ) {
     const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
     const namespace = options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE;
     this.logger = new Logger({ serviceName });
@@ -83,6 +93,10 @@ export class Telemetry {
       m.addMetric('RecordsDeadLettered', MetricUnit.Count, s.deadLettered);
       m.addMetric('RecordsRedelivered', MetricUnit.Count, s.redelivered);
       m.addMetric('DeadLetterSendErrors', MetricUnit.Count, s.deadLetterErrors);
+      if (this.ledgerMetrics) {
+        m.addMetric('RecordsSkippedAsDone', MetricUnit.Count, s.skippedAsDone);
+        m.addMetric('RecordsDoneNotRecorded', MetricUnit.Count, s.doneNotRecorded);
+      }
       m.addMetric('BatchSize', MetricUnit.Count, s.received);
       m.addMetric('BatchBytes', MetricUnit.Bytes, s.bytes);
       m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);

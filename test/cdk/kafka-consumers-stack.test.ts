@@ -245,6 +245,23 @@ describe('the CDK app from the command line', () => {
     expect(mapping.Properties).toMatchObject({ BatchSize: 250, MaximumBatchingWindowInSeconds: 5, Topics: ['orders'] });
   });
 
+  // cdk-nag's AwsSolutions-DDB3 (a warning) asks for point-in-time recovery on DynamoDB tables.
+  it('-c idempotency=true adds the ledger table, cdk-nag clean (warnings included), and names it in an output; other values are refused', () => {
+    const out = cdk(['-c', 'idempotency=true']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).not.toMatch(/AwsSolutions-/);
+    const template = JSON.parse(readFileSync(path.join(out.dir, 'KafkaConsumers.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string }>;
+      Outputs: Record<string, { Value: unknown }>;
+    };
+    const tables = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    expect(template.Outputs.IdempotencyTableName!.Value).toEqual({ Ref: tables[0]![0] });
+    const wrong = cdk(['-c', 'idempotency=yes']);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('context idempotency is "yes"; use true or false.');
+  });
+
   it('fails synth with a clear message for an out-of-range value', () => {
     const out = cdk(['-c', 'batchSize=20000']);
     expect(out.status).not.toBe(0);

@@ -50,6 +50,8 @@ describe('docs/local-development.md: Running locally (npm run services, then npm
       'ON_FAILURE_QUEUE_URL',
       'DLQ_BUCKET',
       'REPLAY_ALLOWED_TOPICS',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'IDEMPOTENCY_TABLE',
     ];
     for (const name of names) expect(services.env[name], name).toBeTruthy();
     expect(env.REPLAY_ALLOWED_TOPICS).toBe(`readme-${run}`);

@@ -1,10 +1,19 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createKafka } from '../../src/kafka/kafka-connection.js';
 import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka.js';
 import { freshQueue, sqsClient } from '../support/sqs.js';
 import { readTopic, uniqueTopic } from '../support/kafka.js';
+import { IDEMPOTENCY_TABLE } from '../../src/contract/index.js';
 
 const env = inject('localEnv');
 /** Far beyond a group join and 30 records: only a consumer that never gets them all reaches it. */
@@ -157,5 +166,68 @@ describe('embedded services are real', () => {
     await s3.send(new PutObjectCommand({ Bucket: env.DLQ_BUCKET, Key: 'proof/object.bin', Body: Buffer.from([1, 2, 3]) }));
     const object = await s3.send(new GetObjectCommand({ Bucket: env.DLQ_BUCKET, Key: 'proof/object.bin' }));
     expect(Buffer.from(await object.Body!.transformToByteArray())).toEqual(Buffer.from([1, 2, 3]));
+  });
+
+  // The calls the idempotency ledger makes (IDEMPOTENCY_ACTIONS), and the gaps docs/local-development.md
+  // lists: a test here goes red when dynalite changes, so the page is updated with it.
+  it('DynamoDB through the unmodified SDK client and AWS_ENDPOINT_URL_DYNAMODB: the ledger table, conditional updates, batch reads and writes', async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', env.AWS_ENDPOINT_URL_DYNAMODB);
+    const dynamoDb = new DynamoDBClient({
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    });
+    try {
+      const { Table } = await dynamoDb.send(new DescribeTableCommand({ TableName: env.IDEMPOTENCY_TABLE }));
+      expect(Table).toMatchObject({
+        TableStatus: 'ACTIVE',
+        KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+        BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+      });
+
+      const id = `proof-${Date.now()}-${Math.random()}`;
+      const claim = new UpdateItemCommand({
+        TableName: env.IDEMPOTENCY_TABLE,
+        Key: { id: { S: id } },
+        UpdateExpression: 'SET #state = :state, expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(id)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':state': { S: 'in-progress' }, ':expiresAt': { N: '2000000000' } },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+      const first = await dynamoDb.send(claim);
+      expect(first.Attributes).toEqual({ id: { S: id }, state: { S: 'in-progress' }, expiresAt: { N: '2000000000' } });
+      const second = await dynamoDb.send(claim).catch((error: unknown) => error);
+      expect(second).toMatchObject({ name: 'ConditionalCheckFailedException' });
+      // DynamoDB returns the item that failed the condition; dynalite does not (a documented gap).
+      expect((second as { Item?: unknown }).Item).toBeUndefined();
+
+      const others = [`${id}-a`, `${id}-b`];
+      await dynamoDb.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [env.IDEMPOTENCY_TABLE]: others.map((other) => ({ PutRequest: { Item: { id: { S: other }, state: { S: 'done' } } } })),
+          },
+        }),
+      );
+      const { Responses } = await dynamoDb.send(
+        new BatchGetItemCommand({
+          RequestItems: { [env.IDEMPOTENCY_TABLE]: { Keys: [id, ...others, `${id}-absent`].map((key) => ({ id: { S: key } })) } },
+        }),
+      );
+      expect(Responses![env.IDEMPOTENCY_TABLE]!.map((item) => item.id!.S).sort()).toEqual([id, ...others].sort());
+
+      // No transactions in dynalite (a documented gap): the ledger must not rely on them.
+      const transaction = await dynamoDb
+        .send(
+          new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: env.IDEMPOTENCY_TABLE, Item: { id: { S: `${id}-t` } } } }] }),
+        )
+        .catch((error: unknown) => error);
+      expect(transaction).toMatchObject({ name: 'UnknownOperationException' });
+    } finally {
+      dynamoDb.destroy();
+      vi.unstubAllEnvs();
+    }
   });
 });

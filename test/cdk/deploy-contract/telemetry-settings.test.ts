@@ -29,6 +29,7 @@ describe('the settings the alarms watch (deploy contract)', () => {
     [ENV.metricsNamespace, 'give the prop metricsNamespace instead'],
     [ENV.consumerGroup, 'give the prop consumerGroupId instead'],
     [ENV.reportBatchItemFailures, 'give the prop reportBatchItemFailures instead'],
+    [ENV.idempotencyTable, 'give the prop idempotency instead'],
     [ENV.deadLetterQueueUrl, 'leave it out'],
     [ENV.deadLetterBucket, 'leave it out'],
   ])('refuses environment.%s, naming what to do instead', (name, fix) => {
@@ -40,7 +41,7 @@ describe('the settings the alarms watch (deploy contract)', () => {
 
   it('refuses every variable the runtime reads: each ENV name in src/runtime is in CONSUMER_ENV', () => {
     const read = new Set<string>();
-    for (const file of readdirSync(runtimeDir).filter((f) => f.endsWith('.ts'))) {
+    for (const file of readdirSync(runtimeDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
       for (const [, key] of readFileSync(path.join(runtimeDir, file), 'utf8').matchAll(/\bENV\.(\w+)/g))
         read.add(ENV[key as keyof typeof ENV]);
     }

@@ -12,7 +12,8 @@ describe('replay header names', () => {
       names.ORIGINAL_OFFSET_HEADER,
       names.ORIGINAL_PARTITION_HEADER,
       names.ORIGINAL_TIMESTAMP_HEADER,
-    ]).toEqual(['x-dlq-replay-count', 'x-dlq-original-offset', 'x-dlq-original-partition', 'x-dlq-original-timestamp']);
+      names.ORIGINAL_TOPIC_HEADER,
+    ]).toEqual(['x-dlq-replay-count', 'x-dlq-original-offset', 'x-dlq-original-partition', 'x-dlq-original-timestamp', 'x-dlq-original-topic']);
   });
 });
 

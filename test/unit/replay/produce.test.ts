@@ -6,6 +6,7 @@ import {
   ORIGINAL_OFFSET_HEADER,
   ORIGINAL_PARTITION_HEADER,
   ORIGINAL_TIMESTAMP_HEADER,
+  ORIGINAL_TOPIC_HEADER,
   REPLAY_COUNT_HEADER,
 } from '../../../src/contract/index.js';
 import { buildEnvelope } from '../../../src/runtime/envelope.js';
@@ -26,11 +27,13 @@ describe('replayMessage', () => {
     const first = replayMessage(buildEnvelope(original!, failure), true);
     expect(header(first, ORIGINAL_OFFSET_HEADER)).toEqual(['5']);
     expect(header(first, REPLAY_COUNT_HEADER)).toEqual(['1']);
+    expect(header(first, ORIGINAL_TOPIC_HEADER)).toEqual(['orders']);
     // The copy lands at offset 100 of partition 2, fails again and is replayed once more.
     const copyHeaders = (first.orderedHeaders ?? []).map((h) => [h.key, h.value!] as [string, Buffer]);
     const [copy] = partitionOf([{ topic: 'orders', partition: 2, offset: 100, timestamp: 9_000, value: '{}', headers: copyHeaders }]);
     const second = replayMessage(buildEnvelope(copy!, failure), true);
     expect(header(second, ORIGINAL_OFFSET_HEADER)).toEqual(['5']);
+    expect(header(second, ORIGINAL_TOPIC_HEADER)).toEqual(['orders']);
     expect(header(second, ORIGINAL_PARTITION_HEADER)).toEqual(['2']);
     expect(header(second, ORIGINAL_TIMESTAMP_HEADER)).toEqual(['1000']);
     expect(header(second, REPLAY_COUNT_HEADER)).toEqual(['2']);
@@ -59,6 +62,7 @@ describe('replayMessage', () => {
       a: ['1', '3'],
       b: ['2'],
       [REPLAY_COUNT_HEADER]: ['1'],
+      [ORIGINAL_TOPIC_HEADER]: ['orders'],
       [ORIGINAL_OFFSET_HEADER]: ['1'],
       [ORIGINAL_PARTITION_HEADER]: ['0'],
       [ORIGINAL_TIMESTAMP_HEADER]: [String(record!.timestamp)],

@@ -3,7 +3,7 @@
 import { CliError } from '../../src/cli/exit-codes.js';
 
 /** The one install line that gives a package user everything the `local` commands load. */
-export const LOCAL_TOOLS_INSTALL = 'npm install --save-dev fauxqs tsx';
+export const LOCAL_TOOLS_INSTALL = 'npm install --save-dev fauxqs dynalite tsx';
 
 /**
  * Imports an optional peer dependency; when it is not installed, the error names it, what needs

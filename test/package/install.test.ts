@@ -75,8 +75,8 @@ beforeAll(() => {
   app = path.join(scratch, 'app');
   mkdirSync(app);
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
-  // The app's tools, and the local tools' one install line (README: `npm install --save-dev fauxqs tsx`).
-  const tools = ['aws-cdk-lib', 'constructs', 'esbuild', 'tsx', '@types/node', 'fauxqs'].map(
+  // The app's tools, and the local tools' one install line (README: `npm install --save-dev fauxqs dynalite tsx`).
+  const tools = ['aws-cdk-lib', 'constructs', 'esbuild', 'tsx', '@types/node', 'fauxqs', 'dynalite'].map(
     (tool) => `${tool}@${manifest.devDependencies[tool]}`,
   );
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(scratch, packed.filename), ...tools], app);

@@ -18,8 +18,13 @@ export interface ChaosRun {
   readonly processed: number;
   readonly deadLettered: number;
   readonly lost: number;
-  readonly duplicates: number;
+  /** Records delivered to the function more than once. @default not counted (runs before issue 32) */
+  readonly duplicates?: number;
+  /** Records the function finished more than once. */
+  readonly duplicateEffects: number;
   readonly maxProcessedTimes: number;
+  /** Records the runtime's idempotency ledger skipped as done (runs with `--idempotency`). */
+  readonly skippedAsDone?: number;
   readonly replayed: number;
   readonly durationSeconds: number;
   readonly recordsPerSecond: number;
@@ -77,13 +82,13 @@ function chaosSection(c: ChaosResults): string[] {
     '',
     'Long `npm run chaos` runs; what each fault does and what the counts mean: [Reliability](reliability.md).',
     '',
-    '| run | date | produced | processed | dead-lettered | lost | duplicates (max) | replayed | duration | records/s | rss at 20% → 100% |',
-    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
+    '| run | date | produced | processed | dead-lettered | lost | delivered twice+ | finished twice+ (max) | replayed | duration | records/s | rss at 20% → 100% |',
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
   ];
   for (const run of c.runs) {
     lines.push(
       `| \`${run.command}\` | ${run.date} | ${count(run.produced)} | ${count(run.processed)} | ${count(run.deadLettered)} | **${count(run.lost)}** | ` +
-        `${count(run.duplicates)} (${run.maxProcessedTimes}×) | ${count(run.replayed)} | ${count(run.durationSeconds)} s | ${count(run.recordsPerSecond)} | ` +
+        `${run.duplicates === undefined ? 'not counted' : count(run.duplicates)} | ${count(run.duplicateEffects)} (${run.maxProcessedTimes}×) | ${count(run.replayed)} | ${count(run.durationSeconds)} s | ${count(run.recordsPerSecond)} | ` +
         `${run.rssStartMiB} → ${run.rssEndMiB} MiB |`,
     );
   }
@@ -98,6 +103,7 @@ function chaosSection(c: ChaosResults): string[] {
       );
     if (run.consumerCrashes !== undefined) facts.push(`\`consumerCrashes\` ${run.consumerCrashes}`);
     if (run.consumerStalls !== undefined) facts.push(`\`consumerStalls\` ${run.consumerStalls}`);
+    if (run.skippedAsDone !== undefined) facts.push(`\`skippedAsDone\` ${count(run.skippedAsDone)}`);
     if (run.exitCode !== undefined) facts.push(`exit code ${run.exitCode}`);
     lines.push(`- \`${run.command}\` (${run.date}): ${facts.join('; ')}.`);
   }

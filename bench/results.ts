@@ -52,6 +52,7 @@ export const TARGETS: Record<string, Record<string, { op: '≥' | '≤'; value: 
   replay: { naive: { op: '≥', value: 8 } },
   'end-to-end': { kafkajs: { op: '≥', value: 0.8 } },
   memory: { 'batch-bytes': { op: '≤', value: 3 } },
+  'idempotency-1-partition': { powertools: { op: '≥', value: 20 } },
 };
 
 /** Absolute limits that are not ratios. */

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { OUT_DIR } from './bundles.js';
 import { markdownTable, report, type ScenarioResult } from './results.js';
 
-const SCENARIOS = ['handler-throughput', 'schema-decoding', 'failure-path', 'cold-start', 'replay', 'end-to-end', 'memory'];
+const SCENARIOS = ['handler-throughput', 'schema-decoding', 'failure-path', 'cold-start', 'replay', 'end-to-end', 'memory', 'idempotency'];
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
 const chosen = values.only ?? SCENARIOS;
 const unknown = chosen.filter((s) => !SCENARIOS.includes(s));
@@ -58,6 +58,8 @@ const order = (id: string) =>
     'replay',
     'end-to-end',
     'memory',
+    'idempotency-1-partition',
+    'idempotency-6-partitions',
   ].indexOf(id);
 results.sort((a, b) => order(a.id) - order(b.id));
 const out = report(results);

@@ -1,10 +1,12 @@
-// What really happened to every produced record, observed outside the runtime and the emulator:
-// the user function's own completions, and the dead-letter queue's contents at the end.
+// What really happened to every produced record, observed outside the runtime: each delivery
+// of it to the function (at the emulator's invocations), the user function's own completions
+// (its effect), and the dead-letter queue's contents at the end.
 // Kept per partition as offset ranges, so a million records in order cost a few ranges.
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER } from '../src/contract/index.js';
+import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADER } from '../src/contract/index.js';
 import { parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
+import type { KafkaEvent } from '../src/runtime/event.js';
 import { OffsetRanges } from './offset-ranges.js';
 
 interface Coordinates {
@@ -26,15 +28,24 @@ const recordFinished = channel(RECORD_FINISHED_CHANNEL);
 
 /**
  * A record's identity: its original topic, partition and offset. A replayed copy carries the
- * original's partition and offset in headers (the replay's marker), so it counts as the
- * record it was copied from.
+ * original's coordinates in headers (the replay's marker; the topic only since the replay
+ * could target another), so it counts as the record it was copied from.
  */
 export function originalCoordinates(record: Coordinates, headers: HeaderSource): Coordinates {
   const partition = headers.getString(ORIGINAL_PARTITION_HEADER);
   const offset = headers.getString(ORIGINAL_OFFSET_HEADER);
   return partition !== undefined && offset !== undefined
-    ? { topic: record.topic, partition: Number(partition), offset: Number(offset) }
+    ? { topic: headers.getString(ORIGINAL_TOPIC_HEADER) ?? record.topic, partition: Number(partition), offset: Number(offset) }
     : { topic: record.topic, partition: record.partition, offset: record.offset };
+}
+
+/** The same for a record of a Lambda event (header values are byte arrays, possibly Java's signed bytes). */
+function eventRecordCoordinates(record: KafkaEvent['records'][string][number]): Coordinates {
+  const getString = (name: string) => {
+    const bytes = record.headers?.find((h) => name in h)?.[name];
+    return bytes ? Buffer.from(bytes.map((b) => b & 0xff)).toString() : undefined;
+  };
+  return originalCoordinates(record, { getString });
 }
 
 /** The same for a dead letter (an envelope's headers are base64; a pointer has none). */
@@ -66,19 +77,24 @@ export interface GroundTruthSummary {
   deadLettered: number;
   /** Produced, and neither processed nor dead-lettered. */
   lost: number;
-  /** Records the user function finished more than once. */
+  /** Records delivered to the function more than once (redeliveries, retried batches, replays). */
   duplicates: number;
+  /** Records whose effect (the user function finishing them) happened more than once. */
+  duplicateEffects: number;
   /** The most times one record was finished. */
   maxProcessedTimes: number;
   /** The first lost records, as topic-partition@offset. */
   lostRecords: string[];
 }
 
-/** One partition's records: ranges for the common case, a map only for records finished twice or more. */
+/** One partition's records: ranges for the common case, maps only for records seen twice or more. */
 class PartitionTruth {
   readonly produced = new OffsetRanges();
+  readonly delivered = new OffsetRanges();
   readonly processed = new OffsetRanges();
   readonly deadLettered = new OffsetRanges();
+  /** offset → times delivered, for records delivered more than once. */
+  readonly redeliveries = new Map<number, number>();
   /** offset → times finished, for records finished more than once. */
   readonly repeats = new Map<number, number>();
 }
@@ -105,6 +121,24 @@ export class GroundTruth {
 
   produced(topic: string, partition: number, firstOffset: number, count: number): void {
     this.#partition(topic, partition).produced.addRange(firstOffset, firstOffset + count);
+  }
+
+  /**
+   * Wraps the function the emulator invokes: each record of each invocation counts as delivered
+   * before the function runs, so whatever the runtime then does with it (run it, skip it as
+   * already done) does not change the count.
+   */
+  delivering<A extends unknown[]>(handler: (event: unknown, ...rest: A) => Promise<unknown>) {
+    return (event: unknown, ...rest: A): Promise<unknown> => {
+      for (const records of Object.values((event as KafkaEvent).records))
+        for (const r of records) this.delivered(eventRecordCoordinates(r));
+      return handler(event, ...rest);
+    };
+  }
+
+  delivered({ topic, partition, offset }: Coordinates): void {
+    const p = this.#partition(topic, partition);
+    if (!p.delivered.add(offset)) p.redeliveries.set(offset, (p.redeliveries.get(offset) ?? 1) + 1);
   }
 
   processed({ topic, partition, offset }: Coordinates): void {
@@ -166,20 +200,31 @@ export class GroundTruth {
     let processed = 0;
     let deadLettered = 0;
     let duplicates = 0;
+    let duplicateEffects = 0;
     let maxProcessedTimes = 0;
     for (const p of this.#partitions.values()) {
       produced += p.produced.size;
       processed += this.#count(p, (offset) => p.processed.has(offset));
       deadLettered += this.#count(p, (offset) => p.deadLettered.has(offset));
       if (p.processed.size > 0) maxProcessedTimes = Math.max(maxProcessedTimes, 1);
+      for (const offset of p.redeliveries.keys()) if (p.produced.has(offset)) duplicates++;
       for (const [offset, times] of p.repeats) {
         if (!p.produced.has(offset)) continue;
-        duplicates++;
+        duplicateEffects++;
         maxProcessedTimes = Math.max(maxProcessedTimes, times);
       }
     }
     const missing = this.missing();
-    return { produced, processed, deadLettered, lost: missing.count, duplicates, maxProcessedTimes, lostRecords: missing.first };
+    return {
+      produced,
+      processed,
+      deadLettered,
+      lost: missing.count,
+      duplicates,
+      duplicateEffects,
+      maxProcessedTimes,
+      lostRecords: missing.first,
+    };
   }
 
   /** How many produced offsets of a partition satisfy `test`. */

@@ -1,7 +1,19 @@
 // The example consumer as `npm start` and `npm run chaos` run it, in a sandbox: its business
-// logic wrapped so that the ground truth learns of every record it finished.
+// logic wrapped so that the ground truth learns of every record it finished, with the runtime's
+// idempotency ledger when the sandbox's data asks for it (`--idempotency`).
+import { workerData } from 'node:worker_threads';
 import { kafkaConsumer } from '../src/runtime/index.js';
 import { processOrder } from '../app/consumer/index.js';
 import { recording } from './ground-truth.js';
 
-export const handler = kafkaConsumer({ processRecord: recording(processOrder) });
+/** What `npm start` and `npm run chaos` pass to the sandbox (`SandboxOptions.data`). */
+export interface RecordedConsumerData {
+  /** Turn the runtime's idempotency ledger on (its table: `IDEMPOTENCY_TABLE`, from the local services). */
+  readonly idempotency?: boolean;
+}
+
+const data = (workerData as { data?: RecordedConsumerData } | null)?.data;
+
+// false said outright when off: the local services always set IDEMPOTENCY_TABLE, and the runtime warns
+// about a handler that leaves the option out while the variable is set.
+export const handler = kafkaConsumer({ processRecord: recording(processOrder), idempotency: data?.idempotency ?? false });

@@ -1,16 +1,18 @@
-// `npm start [-- --records N] [--partitions N] [--deadline SECONDS] [--json] [--watch]`: the
+// `npm start [-- --records N] [--partitions N] [--deadline SECONDS] [--idempotency] [--json] [--watch]`: the
 // whole flow on one machine. Starts the embedded broker and SQS/S3 (or uses KAFKA_BROKERS /
 // AWS_ENDPOINT_URL), produces a demo workload, runs the example consumer behind the event
 // source mapping emulator until every record is accounted for (or the deadline passes),
 // replays the dead letters and consumes them again, then prints a summary whose `lost` comes
 // from ground truth: what was produced, against what the user function finished and what the
-// dead-letter queue holds at the end.
+// dead-letter queue holds at the end. `--idempotency` runs the consumer with the runtime's ledger.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalServices } from './services.js';
 import { produceDemoRecords } from './demo-workload.js';
 import { GroundTruth, RECORD_FINISHED_CHANNEL } from './ground-truth.js';
+import { RuntimeReports } from './runtime-reports.js';
+import type { RecordedConsumerData } from './recorded-consumer.js';
 import { EventSourceMappingEmulator } from './esm/emulator.js';
 import { sqsOnFailureDestination } from './esm/on-failure-destinations.js';
 import { lambdaContext } from './esm/lambda-context.js';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     records: { type: 'string', default: '10000' },
     partitions: { type: 'string', default: '6' },
     deadline: { type: 'string', default: '300' },
+    idempotency: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     watch: { type: 'boolean', default: false },
   },
@@ -75,6 +78,8 @@ try {
   log(`kafka ${services.env.KAFKA_BROKERS} · sqs/s3 ${services.env.AWS_ENDPOINT_URL} · topic ${topic} (${partitions} partitions)`);
 
   const truth = new GroundTruth();
+  const reports = new RuntimeReports();
+  stopAll.push(async () => reports.close());
   const kafka = await createKafka(process.env, 'demo');
   await produceDemoRecords(kafka, topic, partitions, total, truth);
   log(`produced ${total} records`);
@@ -99,6 +104,7 @@ try {
     module: fileURLToPath(new URL('./recorded-consumer.ts', import.meta.url)),
     channels: [...RUNTIME_CHANNELS, RECORD_FINISHED_CHANNEL],
     warm: partitions,
+    data: { idempotency: values.idempotency } satisfies RecordedConsumerData,
   });
   stopAll.push(() => sandboxes.close());
   // Route by the configured endpoint, not the queue URL's host (fauxqs names hosts the SDK cannot parse).
@@ -109,7 +115,8 @@ try {
     topic,
     settings,
     bootstrapServers: services.env.KAFKA_BROKERS,
-    handler: sandboxes.handler,
+    // Deliveries counted here, outside the runtime (which may skip a record as already done).
+    handler: truth.delivering(sandboxes.handler),
     onFailure: sqsOnFailureDestination(sqs, services.env.ON_FAILURE_QUEUE_URL),
   });
   stopAll.push(() => emulator.stop());
@@ -166,7 +173,9 @@ try {
     deadLettered: t.deadLettered,
     lost: t.lost,
     duplicates: t.duplicates,
+    duplicateEffects: t.duplicateEffects,
     maxProcessedTimes: t.maxProcessedTimes,
+    skippedAsDone: reports.skippedAsDone,
     retried: s.retried,
     replayed,
     redelivered: s.redelivered,
@@ -181,6 +190,8 @@ try {
     ['dead-lettered', summary.deadLettered],
     ['lost', summary.lost],
     ['duplicates', summary.duplicates],
+    ['dup. effects', summary.duplicateEffects],
+    ['skipped as done', summary.skippedAsDone],
     ['retried', summary.retried],
     ['replayed', summary.replayed],
     ['redelivered', summary.redelivered],

@@ -2,11 +2,11 @@
 // consumer, with invocation faults the chaos run steers through shared memory.
 import { workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
-import { handler as consumer } from '../recorded-consumer.js';
+import { handler as consumer, type RecordedConsumerData } from '../recorded-consumer.js';
 import { HandlerFaults } from './handler-faults.js';
 
 /** What the chaos run passes to each sandbox (`SandboxOptions.data`). */
-export interface ChaosConsumerData {
+export interface ChaosConsumerData extends RecordedConsumerData {
   readonly errorEvery: number;
   readonly timeoutEvery: number;
   readonly buffer: SharedArrayBuffer;

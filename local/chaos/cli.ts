@@ -1,12 +1,15 @@
-// `npm run chaos [-- --records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline S] [--json]`:
+// `npm run chaos [-- --records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline S] [--idempotency] [--json]`:
 // N records of the demo mix through the example consumer and the replay under every fault we
-// can inject (see run.ts, schedule.ts); prints the ground truth's summary. Exit code 0 only
+// can inject (see run.ts, schedule.ts); prints the ground truth's summary: `duplicates` are
+// records delivered to the function more than once, `duplicate effects` records the function
+// finished more than once (what `--idempotency`, the runtime's ledger, is there to prevent). Exit code 0 only
 // when no record was lost and every record was accounted for before the deadline.
 import { parseArgs } from 'node:util';
 import { runChaos, type ChaosSummary } from './run.js';
 import { FAULT_KINDS } from './schedule.js';
 
-const usage = 'usage: npm run chaos -- [--records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline SECONDS] [--json]';
+const usage =
+  'usage: npm run chaos -- [--records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline SECONDS] [--idempotency] [--json]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     faults: { type: 'string', default: 'all' },
     timeout: { type: 'string', default: '4000' },
     deadline: { type: 'string' },
+    idempotency: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -39,6 +43,7 @@ try {
     faults: values.faults === 'all',
     functionTimeoutMs: wholeNumber('timeout', values.timeout),
     ...(values.deadline !== undefined ? { deadlineMs: wholeNumber('deadline', values.deadline) * 1_000 } : {}),
+    idempotency: values.idempotency,
     log,
   });
 } catch (error) {
@@ -53,7 +58,9 @@ const rows: Array<[string, string | number]> = [
   ['dead-lettered', summary.deadLettered],
   ['lost', summary.lost],
   ['duplicates', summary.duplicates],
+  ['dup. effects', summary.duplicateEffects],
   ['max processed', `${summary.maxProcessedTimes}×`],
+  ['skipped as done', summary.skippedAsDone],
   ['replayed', summary.replayed],
   ['on-failure', summary.onFailure],
   ['consumer crashes', summary.consumerCrashes],

@@ -16,6 +16,7 @@ import { startLocalServices, type LocalServices } from '../services.js';
 import { startFaultProxy } from '../fault-proxy.js';
 import { produceDemoRecords } from '../demo-workload.js';
 import { GroundTruth, RECORD_FINISHED_CHANNEL, type GroundTruthSummary } from '../ground-truth.js';
+import { RuntimeReports } from '../runtime-reports.js';
 import { EventSourceMappingEmulator } from '../esm/emulator.js';
 import { sqsOnFailureDestination } from '../esm/on-failure-destinations.js';
 import { RUNTIME_CHANNELS, SandboxPool } from '../esm/sandbox.js';
@@ -41,10 +42,14 @@ export interface ChaosOptions {
   readonly deadlineMs?: number;
   /** Progress lines. @default none */
   readonly log?: (line: string) => void;
+  /** The consumer runs with the runtime's idempotency ledger (on the embedded DynamoDB). @default false */
+  readonly idempotency?: boolean;
 }
 
 /** The ground truth's counts, and what the run did. */
 export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
+  /** Records the runtime skipped because its idempotency ledger said their work was done (its own account). */
+  skippedAsDone: number;
   /** Dead letters the replay moved back onto the topic (copies included when a run was cut short). */
   replayed: number;
   /** Records the mapping sent to its on-failure destination (metadata only: their data is not there). */
@@ -111,7 +116,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     });
     log(
-      `kafka ${services.env.KAFKA_BROKERS} (${BROKERS} brokers) · sqs/s3 ${services.env.AWS_ENDPOINT_URL} behind ${proxy.endpoint} · topic ${topic} (${partitions} partitions)`,
+      `kafka ${services.env.KAFKA_BROKERS} (${BROKERS} brokers) · sqs/s3 ${services.env.AWS_ENDPOINT_URL} behind ${proxy.endpoint} · topic ${topic} (${partitions} partitions)${options.idempotency ? ` · idempotency ledger ${services.env.IDEMPOTENCY_TABLE} on ${services.env.AWS_ENDPOINT_URL_DYNAMODB}` : ''}`,
     );
     // The harness's own reads and writes go around the proxy.
     const sqs = directSqs(services);
@@ -119,6 +124,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 
     const truth = new GroundTruth();
     cleanup.push(async () => truth.close());
+    const reports = new RuntimeReports();
+    cleanup.push(async () => reports.close());
     const handlerFaults = new HandlerFaults(ERROR_EVERY, TIMEOUT_EVERY);
     const sandboxes = new SandboxPool({
       module: here('./chaos-consumer.ts'),
@@ -128,6 +135,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         errorEvery: handlerFaults.errorEvery,
         timeoutEvery: handlerFaults.timeoutEvery,
         buffer: handlerFaults.buffer,
+        idempotency: options.idempotency ?? false,
       } satisfies ChaosConsumerData,
     });
     cleanup.push(() => sandboxes.close());
@@ -144,7 +152,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         topic,
         settings,
         bootstrapServers: services.env.KAFKA_BROKERS,
-        handler: sandboxes.handler,
+        // Deliveries counted here, outside the runtime (which may skip a record as already done).
+        handler: truth.delivering(sandboxes.handler),
         functionTimeoutMs: options.functionTimeoutMs ?? 4_000,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
         // Counted across the emulators a run replaces (each one's stats start at zero).
@@ -301,7 +310,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       deadLettered: t.deadLettered,
       lost: t.lost,
       duplicates: t.duplicates,
+      duplicateEffects: t.duplicateEffects,
       maxProcessedTimes: t.maxProcessedTimes,
+      skippedAsDone: reports.skippedAsDone,
       replayed,
       onFailure,
       consumerCrashes,

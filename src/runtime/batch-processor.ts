@@ -117,6 +117,11 @@ class ProcessorConfig implements RecordRunnerConfig {
     this.idempotency = ledgerSettings(options.idempotency, consumerGroupId, process.env);
     this.telemetry = new Telemetry(options.telemetry, this.idempotency !== undefined);
     this.logger = this.telemetry.logger;
+    if (options.idempotency === undefined && process.env[ENV.idempotencyTable]) {
+      this.logger.warn(
+        `${ENV.idempotencyTable} is set (the construct's idempotency is on) but this handler's kafkaConsumer has no idempotency option, so every record runs, done or not. Give kafkaConsumer idempotency: true (or false to say so).`,
+      );
+    }
     this.reportBatchItemFailures = options.reportBatchItemFailures ?? reportBatchItemFailuresFrom(process.env);
     const queueUrl = options.deadLetterQueueUrl ?? process.env[ENV.deadLetterQueueUrl];
     const bucket = options.deadLetterBucket ?? process.env[ENV.deadLetterBucket];

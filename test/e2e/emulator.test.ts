@@ -675,6 +675,30 @@ describe('npm start', () => {
     expect(out.stdout).toMatch(/^records\/s \(first pass, before the replay\) +\d+$/m);
   }, 300_000);
 
+  // Issue 32: deliveries are counted at the emulator's invocations, effects where the function
+  // finishes a record; the replayed dead letters are delivered twice, and with the ledger on
+  // (the embedded DynamoDB that npm start starts) no record's effect happens twice.
+  it('with --idempotency, tells deliveries from effects and reports records skipped as done', () => {
+    const out = spawnSync(path.resolve('node_modules/.bin/tsx'), ['local/start.ts', '--records', '600', '--idempotency', '--json'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: '',
+        AWS_ENDPOINT_URL: '',
+        AWS_ENDPOINT_URL_DYNAMODB: '',
+        DLQ_URL: '',
+        ON_FAILURE_QUEUE_URL: '',
+      },
+      timeout: 240_000,
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const summary = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ produced: 600, lost: 0, replayed: 18, duplicateEffects: 0, skippedAsDone: expect.any(Number) });
+    expect(summary.duplicates).toBeGreaterThanOrEqual(18);
+    expect(out.stdout).toMatch(/^dup\. effects +0$/m);
+    expect(out.stdout).toMatch(/^skipped as done +\d+$/m);
+  }, 300_000);
+
   it('stops at its deadline and reports the records it could not account for, with a non-zero exit code', () => {
     // A dead-letter queue that does not exist: records that fail for good can never be
     // dead-lettered, so their partitions are redelivered for ever and they are never decided.

@@ -192,12 +192,14 @@ export class IdempotencyGuard {
           state.lastFlushAt = Date.now();
           return true;
         }
-        // Held: look (a read, cheaper than a failed write) until it is free, then take it.
-        for (;;) {
+        // Held: look (a read, cheaper than a failed write) until it is free, then take it. Free
+        // already (let go between the two calls): a millisecond's wait, so that a table that
+        // keeps refusing cannot keep this loop from ever yielding.
+        for (let free = false; !free;) {
           const lease = await store.lease(state.id, startBy);
           const at = Date.now();
-          if (!heldByAnother(lease, this.owner, at)) break;
-          const wait = leaseWait(lease!.until!, at, startBy, attempt++);
+          free = !heldByAnother(lease, this.owner, at);
+          const wait = leaseWait(free ? at : lease!.until!, at, startBy, attempt++);
           if (wait === undefined) {
             this.logger.warn('another invocation still holds this partition in the idempotency ledger; it will be redelivered', {
               partition: state.batch.id,

@@ -33,6 +33,7 @@ describe('KafkaConsumersError', () => {
     expect(publicRuntimeErrors.map(([name]) => name).sort()).toEqual([
       'ConfigurationError',
       'DeserializationError',
+      'IdempotencyKeyError',
       'InvalidEventError',
       'MalformedDeadLetterError',
       'NonRetryableError',
@@ -43,7 +44,7 @@ describe('KafkaConsumersError', () => {
   // A layer's errors module holds its error family: every class in it is one of the family.
   it.each([
     ['contract', contractErrors, 2],
-    ['runtime', runtimeErrors, 7],
+    ['runtime', runtimeErrors, 8],
     ['replay', replayErrors, 2],
     ['kafka', kafkaErrors, 2],
     ['mapping', mappingErrors, 2],

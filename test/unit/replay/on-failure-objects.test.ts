@@ -189,6 +189,7 @@ describe('OnFailureObjectReplayer', () => {
     const [first] = producer.batches[0]!.topicMessages![0]!.messages;
     expect(first!.orderedHeaders!.map((h) => [h.key, String(h.value)])).toEqual([
       ['x-dlq-replay-count', '1'],
+      ['x-dlq-original-topic', 't'],
       ['x-dlq-original-offset', '0'],
       ['x-dlq-original-partition', '0'],
       ['x-dlq-original-timestamp', '1700000000000'],

@@ -696,6 +696,7 @@ describe('DlqReplayer and hostile or odd dead letters', () => {
       'constructor',
       'toString',
       'x-dlq-replay-count',
+      'x-dlq-original-topic',
       'x-dlq-original-offset',
       'x-dlq-original-partition',
       'x-dlq-original-timestamp',

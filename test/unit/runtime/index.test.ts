@@ -31,6 +31,7 @@ describe('kafkaConsumer', () => {
     expect(Object.keys(runtime).sort()).toEqual([
       'ConfigurationError',
       'DeserializationError',
+      'IdempotencyKeyError',
       'InvalidEventError',
       'KafkaBatchProcessor',
       'KafkaConsumersError',

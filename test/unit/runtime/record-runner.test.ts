@@ -11,6 +11,8 @@ import { RetryPolicy } from '../../../src/runtime/retry.js';
 import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../support/output.js';
+import { DONE, RUN, UNKNOWN, type IdempotencyGuard, type RecordState } from '../../../src/runtime/idempotency/idempotency-guard.js';
+import { IdempotencyKeyError } from '../../../src/runtime/errors.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -20,7 +22,12 @@ afterEach(() => {
 /** A runner over records t-0@0..n-1 (keys k0.., JSON values); dead letters are only recorded. */
 function setUp(
   n: number,
-  { retry = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }), deadline = Number.POSITIVE_INFINITY, keys = false } = {},
+  {
+    retry = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }),
+    deadline = Number.POSITIVE_INFINITY,
+    keys = false,
+    guard = undefined as IdempotencyGuard | undefined,
+  } = {},
 ) {
   const event = decodeEvent(
     buildKafkaEvent(
@@ -46,7 +53,7 @@ function setUp(
     logger: new Logger({ serviceName: 's', logLevel: 'DEBUG' }),
   };
   const runner = new RecordRunner(config);
-  runner.begin(lambdaContext(), ledger, deadLetters, deadline);
+  runner.begin(lambdaContext(), ledger, deadLetters, deadline, guard);
   const partition = event.partitions[0]!;
   const stats = ledger.topicStats('t');
   /** Runs the first record alone; resolves true once it finished (processed or dead-lettered), false when it is to be redelivered. */
@@ -214,5 +221,57 @@ describe('RecordRunner, more', () => {
       }),
     ).toBe(true);
     expect(deadLettered.map((d) => [d.error, d.attempts])).toEqual([[undefined, 3]]);
+  });
+});
+
+describe('RecordRunner with the idempotency ledger', () => {
+  /** A guard that answers `states[offset]` and records what it is told is done. */
+  const guardOf = (states: RecordState[], claimed = true) => {
+    const marked: number[] = [];
+    const guard = {
+      claimed: async () => claimed,
+      stateOf: (_p: unknown, e: { offset: number }) => states[e.offset]!,
+      markDone: (_p: unknown, e: { offset: number }) => void marked.push(e.offset),
+    } as unknown as IdempotencyGuard;
+    return { guard, marked };
+  };
+
+  it('skips done records and counts them, runs the others, and tells the ledger only of those processed', async () => {
+    const { guard, marked } = guardOf([DONE, RUN, RUN, DONE]);
+    const { runner, partition, stats, deadLettered, ledger } = setUp(4, { guard });
+    const ran: number[] = [];
+    await runner.runInOrder(
+      partition,
+      partition.entries,
+      (r) => {
+        ran.push(r.offset);
+        if (r.offset === 2) throw new NonRetryableError('no');
+      },
+      stats,
+    );
+    expect(ran).toEqual([1, 2]);
+    expect(stats).toMatchObject({ processed: 1, skippedAsDone: 2 });
+    expect(deadLettered.map((d) => d.offset)).toEqual([2]);
+    expect(marked).toEqual([1]); // a dead-lettered record is not done
+    expect(ledger.response(true).batchItemFailures).toEqual([]);
+  });
+
+  it('redelivers the partition from a record the ledger cannot decide, and from its first record when it is not claimed', async () => {
+    const undecided = setUp(3, { guard: guardOf([RUN, UNKNOWN, RUN]).guard });
+    const ran: number[] = [];
+    await undecided.runner.runInOrder(undecided.partition, undecided.partition.entries, (r) => void ran.push(r.offset), undecided.stats);
+    expect(ran).toEqual([0]);
+    expect(undecided.ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 1 } }]);
+
+    const unclaimed = setUp(3, { guard: guardOf([RUN, RUN, RUN], false).guard });
+    await unclaimed.runner.runInOrder(unclaimed.partition, unclaimed.partition.entries, () => expect.fail('ran'), unclaimed.stats);
+    expect(unclaimed.ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 0 } }]);
+  });
+
+  it('dead-letters a record without a valid business key, unrun', async () => {
+    const error = new IdempotencyKeyError('idempotency.key returned an empty string for t-0@0');
+    const { runner, partition, stats, deadLettered } = setUp(1, { guard: guardOf([error]).guard });
+    await runner.runInOrder(partition, partition.entries, () => expect.fail('ran'), stats);
+    expect(deadLettered).toMatchObject([{ offset: 0, error, attempts: 1 }]);
   });
 });

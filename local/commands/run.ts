@@ -92,7 +92,7 @@ export async function runCommand(action: RunAction, io: Io): Promise<number> {
     const s = emulator.stats;
     let last = '';
     const progress = setInterval(() => {
-      const line = `${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · ${s.invocations} invocations · lag ${s.offsetLag}`;
+      const line = `${s.processed} processed · ${s.retried} retried · ${s.deadLettered} dead-lettered · ${s.invocations} invocation${s.invocations === 1 ? '' : 's'} · lag ${s.offsetLag}`;
       if (line === last) return;
       last = line;
       io.err(io.errIsTTY ? `\r${line}   ` : `${line}\n`);

@@ -20,8 +20,9 @@ export const LAYERS = {
   // The command-line tool: --local loads the replay handler by a path computed at run time (src/cli/local-target.ts).
   'src/cli': ['src/contract'],
   app: ['src/contract', 'src/mapping', 'src/constructs', 'src/runtime'],
-  local: ['src/contract', 'src/kafka', 'src/mapping', 'src/runtime', 'src/replay', 'src/constructs', 'app'],
-  bench: ['src/contract', 'src/kafka', 'src/mapping', 'src/runtime', 'src/replay', 'src/constructs', 'app', 'local'],
+  // The local tools are also the `local` commands of the command-line tool, which loads them by path (src/cli/local-tools.ts).
+  local: ['src/contract', 'src/kafka', 'src/mapping', 'src/runtime', 'src/replay', 'src/constructs', 'src/cli', 'app'],
+  bench: ['src/contract', 'src/kafka', 'src/mapping', 'src/runtime', 'src/replay', 'src/constructs', 'src/cli', 'app', 'local'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'test'];
 const layerZones = Object.entries(LAYERS).map(([target, allowed]) => ({

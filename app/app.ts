@@ -23,6 +23,8 @@ const pollers = {
   ...(settings.pollerGroupName !== undefined ? { pollerGroupName: settings.pollerGroupName } : {}),
 };
 const authSecretKeyArn = context('authSecretKeyArn') as string | undefined;
+// Alarms notify no one unless given a topic.
+const alarmTopicArn = context('alarmTopicArn') as string | undefined;
 const vpcIds = clusterVpcIdsFromContext(context);
 // -c idempotency=true: the idempotency ledger (a created table; see KafkaConsumerProps.idempotency).
 const idempotency = String(context('idempotency') ?? 'false');
@@ -51,6 +53,7 @@ const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'Kafka
   },
   ...(authSecretArn ? { authSecretArn } : {}),
   ...(authSecretKeyArn ? { authSecretKeyArn } : {}),
+  ...(alarmTopicArn ? { alarmTopicArn } : {}),
   ...(vpcIds ? { clusterVpcIds: vpcIds } : {}),
 });
 guardDemoValues(stack, clusterArn);

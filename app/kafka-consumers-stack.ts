@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DeadLetterReplay } from '../src/constructs/dead-letter-replay.js';
 import { KafkaConsumer } from '../src/constructs/kafka-consumer.js';
@@ -43,6 +44,11 @@ export interface KafkaConsumersStackProps extends StackProps {
    * replay function get `kms:Decrypt` on it (through Secrets Manager only). @default the secret uses the AWS managed key
    */
   readonly authSecretKeyArn?: string;
+  /**
+   * ARN of the SNS topic the alarms notify, for apps configured from context; same as
+   * `consumer.alarmTopic`. @default `consumer.alarmTopic`: without either, the alarms notify no one
+   */
+  readonly alarmTopicArn?: string;
   /** Replays allowed per record before the replay function leaves it in the queue. @default 3 */
   readonly replayLimit?: number;
   /** The cluster's VPC by id; same as `consumer.cluster.vpc` and its neighbours. @default `consumer.cluster`'s own */
@@ -82,6 +88,7 @@ export class KafkaConsumersStack extends Stack {
       ...props.consumer,
       entry: props.consumer.entry ?? EXAMPLE_CONSUMER_ENTRY,
       cluster,
+      ...(props.alarmTopicArn ? { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) } : {}),
     }));
     this.replayFunction = new DeadLetterReplay(this, 'Replay', {
       consumer,

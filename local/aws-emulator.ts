@@ -1,4 +1,5 @@
-import { buildApp } from 'fauxqs';
+import type * as Fauxqs from 'fauxqs';
+import { importPeer } from './commands/peers.js';
 
 /** Dummy credentials: the emulator accepts any, the SDK insists on some. */
 export const LOCAL_AWS_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } as const;
@@ -16,6 +17,8 @@ export interface EmbeddedAws {
  * 127.0.0.1 (its own `startFauxqs` binds every interface, which a laptop should not).
  */
 export async function startEmbeddedAws(port = 0): Promise<EmbeddedAws> {
+  // Loaded when needed: a package user who points AWS_ENDPOINT_URL elsewhere need not install it.
+  const { buildApp } = await importPeer<typeof Fauxqs>('fauxqs', 'the embedded SQS/S3');
   const app = buildApp({ logger: false, host: '127.0.0.1' });
   const requests = new Map<string, number>();
   app.addHook('onRequest', async (request: { headers: Record<string, unknown>; method: string }) => {

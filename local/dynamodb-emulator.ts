@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
+import type Dynalite from 'dynalite';
+import { importPeer } from './commands/peers.js';
 
 export interface EmbeddedDynamoDb {
   /** The value for `AWS_ENDPOINT_URL_DYNAMODB`. */
@@ -15,6 +16,8 @@ export interface EmbeddedDynamoDb {
  * is in docs/local-development.md.
  */
 export async function startEmbeddedDynamoDb(port = 0): Promise<EmbeddedDynamoDb> {
+  // Loaded when needed: a package user who points AWS_ENDPOINT_URL_DYNAMODB elsewhere need not install it.
+  const { default: dynalite } = await importPeer<{ default: typeof Dynalite }>('dynalite', 'the embedded DynamoDB');
   // Tables are ACTIVE at once: a local run should not wait half a second per table.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const requests = new Map<string, number>();

@@ -1,74 +1,81 @@
 // `npm run invoke -- consumer --event FILE [--timeout SECONDS]`
 // `npm run invoke -- replay [--payload JSON] [--timeout SECONDS]`
-// Runs a function's handler once, locally, with a Lambda-like context, against the SQS/S3
-// (and brokers) in the environment, or embedded ones started for the call. The LAST stdout
-// line is one JSON object: {"response": ..., "deadLetters": [...]}. Logs and metrics come before it.
-import { readFile } from 'node:fs/promises';
+// The repository's two functions, invoked once by the code behind `kafka-lambda-consumers local
+// invoke` (local/commands/invoke.ts): the LAST stdout line is {"response": ..., "deadLetters": [...]}.
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { lambdaContext } from './esm/lambda-context.js';
-import { startLocalServices, type LocalServices } from './services.js';
-import type { DeadLetterEnvelope } from '../src/runtime/envelope.js';
-import { CHANNELS } from '../src/contract/index.js';
+import { describeError } from '../src/contract/errors.js';
+import { CliError, EXIT } from '../src/cli/exit-codes.js';
+import { handlerFile, loadHandler } from './commands/handler-module.js';
+import { invokeOnce } from './commands/invoke.js';
+import { eventOf } from './commands/record-event.js';
 
 const usage =
-  'usage: npm run invoke -- consumer --event FILE [--timeout SECONDS]\n       npm run invoke -- replay [--payload JSON] [--timeout SECONDS]';
+  'usage: npm run invoke -- consumer --event FILE [--timeout SECONDS]\n       npm run invoke -- replay [--payload JSON] [--timeout SECONDS]\n' +
+  'A handler of your own: kafka-lambda-consumers local invoke --help (npx kafka-lambda-consumers … in an app that installed the package).\n';
 const functions = {
-  consumer: { load: () => import('../app/consumer/index.js'), needsKafka: false, defaultTimeout: 30 },
-  replay: { load: () => import('../src/replay/index.js'), needsKafka: true, defaultTimeout: 60 },
+  consumer: { file: '../app/consumer/index.ts', needsKafka: false, defaultTimeout: 30 },
+  replay: { file: '../src/replay/index.ts', needsKafka: true, defaultTimeout: 60 },
 } as const;
+const out = (text: string) => void process.stdout.write(text);
+const err = (text: string) => void process.stderr.write(text);
 
 async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { event: { type: 'string' }, payload: { type: 'string' }, timeout: { type: 'string' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        event: { type: 'string' },
+        payload: { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    err(`${(error as Error).message}\n${usage}`);
+    return EXIT.usage;
+  }
+  const { positionals, values } = parsed;
+  if (values.help) {
+    out(usage);
+    return EXIT.ok;
+  }
   const name = positionals[0] as keyof typeof functions | undefined;
   const fn = name ? functions[name] : undefined;
-  if (!fn) {
-    console.error(`${name ? `unknown function "${name}"` : 'which function?'}\n${usage}`);
-    return 2;
-  }
-  let event: unknown;
-  try {
-    if (name === 'consumer') {
-      if (!values.event) throw new Error('--event FILE is required for the consumer');
-      event = JSON.parse(await readFile(values.event, 'utf8'));
-    } else {
-      event = JSON.parse(values.payload ?? '{}');
-    }
-  } catch (error) {
-    console.error(`cannot read the input: ${(error as Error).message}\n${usage}`);
-    return 2;
+  if (!name || !fn) {
+    err(`${name ? `unknown function "${name}"` : 'which function?'}\n${usage}`);
+    return EXIT.usage;
   }
   const timeout = Number(values.timeout ?? fn.defaultTimeout);
   if (!(timeout > 0)) {
-    console.error(`--timeout must be a positive number of seconds, got ${values.timeout}`);
-    return 2;
+    err(`--timeout must be a positive number of seconds, got ${values.timeout}\n${usage}`);
+    return EXIT.usage;
   }
-
-  // Embedded services for the call, unless the environment names running ones.
-  let services: LocalServices | undefined;
-  const missing = !process.env.AWS_ENDPOINT_URL || !process.env.DLQ_URL || (fn.needsKafka && !process.env.KAFKA_BROKERS);
-  if (missing) {
-    services = await startLocalServices({ withKafka: fn.needsKafka });
-    Object.assign(process.env, services.env);
-  }
-  const deadLetters: DeadLetterEnvelope[] = [];
-  const collect = (envelope: unknown) => deadLetters.push(envelope as DeadLetterEnvelope);
-  subscribe(CHANNELS.deadLetterSent, collect);
   try {
-    const { handler } = await fn.load();
-    const response = await (handler as (e: unknown, c: unknown) => Promise<unknown>)(event, lambdaContext(timeout * 1_000, name));
-    console.log(JSON.stringify({ response, deadLetters }));
-    return 0;
+    let event: unknown;
+    if (name === 'consumer') {
+      if (!values.event) throw new CliError('--event FILE is required for the consumer', EXIT.usage);
+      event = await eventOf({ file: values.event }, process.cwd());
+    } else {
+      try {
+        event = JSON.parse(values.payload ?? '{}');
+      } catch (error) {
+        throw new CliError(`--payload is not JSON: ${(error as Error).message}`, EXIT.usage);
+      }
+    }
+    const ref = { file: fileURLToPath(new URL(fn.file, import.meta.url)), exportName: 'handler' };
+    const file = handlerFile(ref, process.cwd());
+    return await invokeOnce(
+      { load: () => loadHandler(file, ref), event, timeoutSeconds: timeout, functionName: name, needsKafka: fn.needsKafka },
+      { out, err, env: process.env },
+    );
   } catch (error) {
-    console.error(`the ${name} handler failed: ${(error as Error).stack ?? String(error)}`);
-    console.log(JSON.stringify({ error: { type: (error as Error).name, message: (error as Error).message }, deadLetters }));
-    return 1;
-  } finally {
-    unsubscribe(CHANNELS.deadLetterSent, collect);
-    await services?.stop();
+    const { type, message } = describeError(error);
+    err(
+      `${error instanceof CliError ? message : `${type}: ${message}`}\n${error instanceof CliError && error.exitCode === EXIT.usage ? usage : ''}`,
+    );
+    return error instanceof CliError ? error.exitCode : EXIT.error;
   }
 }
 

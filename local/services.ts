@@ -140,7 +140,14 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       const admin = (await createKafka({ ...given, KAFKA_BROKERS: brokers })).admin();
       await admin.connect();
       try {
+        // An existing topic is used as it is (an embedded broker of `local services` has no admin API to ask).
+        if ((await admin.listTopics()).includes(name)) return;
         await admin.createTopics({ topics: [{ topic: name, numPartitions: count }] });
+      } catch (error) {
+        throw new Error(
+          `cannot create the topic ${name} on ${brokers}: ${(error as Error).message}. Create it there (for the embedded broker: local services --topic ${name}), or produce to it first.`,
+          { cause: error },
+        );
       } finally {
         await admin.disconnect();
       }

@@ -4,6 +4,7 @@
 // invocations in flight, reuses idle workers (warm starts), and terminates a worker whose
 // invocation was aborted (a timeout) or failed, replacing it on the next invocation (a cold start).
 import { channel } from 'node:diagnostics_channel';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
@@ -49,7 +50,9 @@ export type SandboxReply =
   | { type: 'result'; ok: true; response: unknown }
   | { type: 'result'; ok: false; error: { name: string; message: string; stack?: string | undefined } };
 
-const workerFile = fileURLToPath(new URL('./sandbox-worker.ts', import.meta.url));
+// Beside this module, with its extension: local/esm/sandbox-worker.ts in the repository, the
+// package's bundle dist/local/sandbox-worker.js beside dist/local/commands.js.
+const workerFile = fileURLToPath(new URL(`./sandbox-worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 export class SandboxPool {
   readonly #options: SandboxOptions;
@@ -128,9 +131,10 @@ export class SandboxPool {
 
   #spawn(): Worker {
     const { module, exportName = 'handler', channels = RUNTIME_CHANNELS, data } = this.#options;
-    // The function's TypeScript loads as in the parent (tsx), whatever started the parent.
+    // The function's TypeScript loads as in the parent (tsx), whatever started the parent; tsx
+    // as this module finds it (a package user's own install), not as the working directory would.
     const worker = new Worker(workerFile, {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', import.meta.resolve('tsx')],
       workerData: { module, exportName, channels, data } satisfies SandboxWorkerData,
     });
     const forward = new Map(channels.map((name) => [name, channel(name)]));

@@ -1,8 +1,10 @@
 // The command line, read with commander: `dlq replay` and `dlq report`, their targets and
 // options. Reading it runs nothing, so it is tested on its own; `--help` anywhere prints the
 // usage and exits 0, a bad command line prints the error and the usage and exits 2.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { wholeNumber } from './arguments.js';
 import { EXIT } from './exit-codes.js';
+import { addLocalCommands, type LocalAction } from './local-command-line.js';
 import type { ReplayPayload } from './replay-answer.js';
 
 export const PROGRAM = 'kafka-lambda-consumers';
@@ -24,23 +26,16 @@ export type ParsedCommand =
       readonly json: boolean;
     }
   | { readonly name: 'report'; readonly target: Target; readonly payload: ReplayPayload; readonly json: boolean }
+  | { readonly name: 'local'; readonly action: LocalAction }
   /** Help was asked for and printed, or the command line was wrong (the error and usage printed). */
   | { readonly name: 'exit'; readonly code: number };
+
+/** A `dlq` command, which src/cli/run.ts runs. */
+export type DlqCommand = Extract<ParsedCommand, { name: 'replay' | 'report' }>;
 
 export interface CommandLineOutput {
   readonly writeOut: (text: string) => void;
   readonly writeErr: (text: string) => void;
-}
-
-function wholeNumber(from: number, to = Number.MAX_SAFE_INTEGER) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < from || n > to)
-      throw new InvalidArgumentError(
-        `a whole number from ${from.toLocaleString('en-US')}${to < Number.MAX_SAFE_INTEGER ? ` to ${to.toLocaleString('en-US')}` : ''}.`,
-      );
-    return n;
-  };
 }
 
 /** The options every dlq command takes: where the replay function is. */
@@ -90,7 +85,7 @@ function targetOf(o: TargetOptions, command: Command): Target {
 
 export function parseCommandLine(argv: readonly string[], output: CommandLineOutput): ParsedCommand {
   let parsed: ParsedCommand | undefined;
-  const program = new Command(PROGRAM).description('Operate the dead letters of a Kafka consumer on Lambda.');
+  const program = new Command(PROGRAM).description('Run a Kafka consumer for Lambda on this machine, and operate its dead letters.');
   const dlq = program.command('dlq').description('see what the dead-letter queue holds, and replay it');
   withTarget(dlq.command('replay'))
     .description('invoke the replay function again and again until nothing replayable is left (or --max, --max-failed, Ctrl-C)')
@@ -150,8 +145,9 @@ export function parseCommandLine(argv: readonly string[], output: CommandLineOut
         json: o.json,
       };
     });
+  const local = addLocalCommands(program, (action) => (parsed = { name: 'local', action }));
   // Every command: usage on errors, exit codes of our own, output where we say.
-  for (const command of [program, dlq, ...dlq.commands]) {
+  for (const command of [program, dlq, ...dlq.commands, local, ...local.commands]) {
     command.exitOverride().showHelpAfterError().configureOutput(output);
   }
   try {
@@ -160,9 +156,9 @@ export function parseCommandLine(argv: readonly string[], output: CommandLineOut
     if (!(error instanceof CommanderError)) throw error;
     return { name: 'exit', code: error.exitCode === 0 ? EXIT.ok : EXIT.usage };
   }
-  // `dlq` alone, or nothing at all: the usage, as a bad command line.
+  // `dlq` or `local` alone, or nothing at all: the usage, as a bad command line.
   if (!parsed) {
-    output.writeErr((argv.length === 0 ? program : dlq).helpInformation());
+    output.writeErr((argv[0] === 'dlq' ? dlq : argv[0] === 'local' ? local : program).helpInformation());
     return { name: 'exit', code: EXIT.usage };
   }
   return parsed;

@@ -26,3 +26,13 @@ export class CliError extends KafkaConsumersError {
     super(message);
   }
 }
+
+/**
+ * A {@link CliError}, from this module or from the local tools' bundle (dist/local/commands.js
+ * carries its own copy of the class, so `instanceof` alone misses its errors).
+ */
+export function isCliError(error: unknown): error is CliError {
+  return (
+    error instanceof CliError || (error instanceof Error && error.name === 'CliError' && typeof (error as CliError).exitCode === 'number')
+  );
+}

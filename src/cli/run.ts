@@ -3,7 +3,7 @@
 import { describeError } from '../contract/errors.js';
 import { ENV } from '../contract/index.js';
 import { lambdaInvoker, resolveAwsTarget } from './aws-target.js';
-import type { ParsedCommand, Target } from './command-line.js';
+import type { DlqCommand, ParsedCommand, Target } from './command-line.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { localInvoker } from './local-target.js';
 import { createProgress, duration } from './progress.js';
@@ -130,7 +130,7 @@ async function report(command: Extract<ParsedCommand, { name: 'report' }>, conne
   return answer.received === 0 && answer.errors.length > 0 ? EXIT.error : EXIT.ok;
 }
 
-export async function runCommand(command: Exclude<ParsedCommand, { name: 'exit' }>, io: Io, connectTo: Connect = connect): Promise<number> {
+export async function runCommand(command: DlqCommand, io: Io, connectTo: Connect = connect): Promise<number> {
   try {
     const connection = await connectTo(command.target, command.payload.source ?? 'dlq', io.env);
     return command.name === 'replay' ? await replay(command, connection, io) : await report(command, connection, io);

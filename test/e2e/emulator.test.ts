@@ -670,6 +670,9 @@ describe('npm start', () => {
     expect(summary.replayed).toBe(18);
     expect(summary.retried).toBeGreaterThan(0);
     expect(summary.processed + summary.deadLettered).toBe(600);
+    // The figures say what they cover: the duration counts a first broker build, the rate the first pass only.
+    expect(out.stdout).toMatch(/^duration \(whole run, incl\. a first broker build\) +[\d.]+ s$/m);
+    expect(out.stdout).toMatch(/^records\/s \(first pass, before the replay\) +\d+$/m);
   }, 300_000);
 
   // Issue 32: deliveries are counted at the emulator's invocations, effects where the function

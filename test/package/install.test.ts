@@ -1,13 +1,17 @@
 // The package as a user gets it: `npm pack`, the tarball installed into a fresh CDK app outside
-// the repository (with aws-cdk-lib, constructs, esbuild and tsx, from the npm cache when it has
-// them), an ES-module app and handler written against the published entry points, synthesized.
-import { execFileSync, spawnSync } from 'node:child_process';
+// the repository (with aws-cdk-lib, constructs, esbuild and tsx, and the local tools' fauxqs, from
+// the npm cache when it has them), an ES-module app and handler written against the published
+// entry points, synthesized, and the handler run on the local loop (`local …`).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CFN_LINT_INSTALL_HINT, cfnLintInstalled, lintTemplateFiles } from '../support/cfn-lint.js';
+import { docFiles } from '../support/doc-files.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
@@ -71,7 +75,10 @@ beforeAll(() => {
   app = path.join(scratch, 'app');
   mkdirSync(app);
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
-  const tools = ['aws-cdk-lib', 'constructs', 'esbuild', 'tsx', '@types/node'].map((tool) => `${tool}@${manifest.devDependencies[tool]}`);
+  // The app's tools, and the local tools' one install line (README: `npm install --save-dev fauxqs dynalite tsx`).
+  const tools = ['aws-cdk-lib', 'constructs', 'esbuild', 'tsx', '@types/node', 'fauxqs', 'dynalite'].map(
+    (tool) => `${tool}@${manifest.devDependencies[tool]}`,
+  );
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(scratch, packed.filename), ...tools], app);
   writeFileSync(path.join(app, 'handler.ts'), handlerSource);
   writeFileSync(path.join(app, 'app.ts'), appSource);
@@ -95,7 +102,7 @@ function assetOf(prefix: string): string {
 }
 
 describe(`${name} installed from its tarball`, () => {
-  it('ships compiled ES modules, their declarations and the bundled replay handler, nothing of the repository else', () => {
+  it('ships compiled ES modules, their declarations, the bundled replay handler and local tools (with the broker build), nothing of the repository else', () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(
       expect.arrayContaining([
@@ -109,6 +116,11 @@ describe(`${name} installed from its tarball`, () => {
         'dist/runtime/avro.d.ts',
         'dist/runtime/protobuf.js',
         'dist/runtime/protobuf.d.ts',
+        'dist/local/commands.js',
+        'dist/local/sandbox-worker.js',
+        'dist/local/build.sh',
+        'dist/local/kafka-mock.c',
+        'dist/local/librdkafka-mock.patch',
       ]),
     );
     expect(files.filter((f) => !/^(dist\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
@@ -176,6 +188,38 @@ describe(`${name} installed from its tarball`, () => {
     });
   }, 120_000);
 
+  // The README's short app (its alarms notify no one) and the getting-started one (-c alarmTopicArn).
+  it.each([
+    ['README.md', [], undefined],
+    [
+      'docs/getting-started.md',
+      ['-c', 'alarmTopicArn=arn:aws:sns:us-east-1:123456789012:payments-alarms'],
+      ['arn:aws:sns:us-east-1:123456789012:payments-alarms'],
+    ],
+  ])(
+    'synthesizes the app as %s gives it (cdk.json, app.ts, the handler) with npx cdk synth, without a warning',
+    (page, context, alarmActions) => {
+      const dir = path.join(app, page.replace(/\W/g, '-')); // the app's package.json ("type": "module") and node_modules serve it
+      for (const [file, code] of docFiles(page)) {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        writeFileSync(path.join(dir, file), code);
+      }
+      const synth = spawnSync('cdk', ['synth', '--quiet', '--no-notices', ...context], { cwd: dir, env, encoding: 'utf8' });
+      expect(synth.status, synth.stderr).toBe(0);
+      expect(synth.stderr).not.toMatch(/warning/i);
+      const template = JSON.parse(readFileSync(path.join(dir, 'cdk.out/Payments.template.json'), 'utf8')) as {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+      const resources = Object.values(template.Resources);
+      expect(resources.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toHaveLength(1);
+      expect(resources.some((r) => r.Type === 'AWS::EC2::VPCEndpoint')).toBe(true); // the cluster's VPC reaches SQS and S3
+      const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(alarms.length).toBeGreaterThan(0);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual(alarmActions);
+    },
+    180_000,
+  );
+
   it('lets plain Node import the runtime', () => {
     const out = run(
       'node',
@@ -191,4 +235,134 @@ describe(`${name} installed from its tarball`, () => {
     const out = run('node', ['-e', `Promise.all([${avro}, ${protobuf}]).then((values) => console.log(values.join(' ')))`], app);
     expect(out.trim()).toBe('hi 2');
   });
+});
+
+// The local loop as the README tells a user to run it, through the installed command: the
+// services in the foreground, the handler invoked with a record built from flags, records
+// produced and consumed by the mapping emulator, read back, and everything stopped.
+describe(`${name}'s local commands, installed from its tarball`, () => {
+  const bin = () => path.join(app, 'node_modules/.bin', name);
+  // The broker built by the repository (same sources, same stamp): no second build of a minute.
+  const localEnv = { ...env, KAFKA_MOCK_CACHE: path.join(repo, '.cache/kafka-mock'), KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+  const cli = (args: string[], extra: Record<string, string>) =>
+    spawnSync(bin(), args, { cwd: app, env: { ...localEnv, ...extra }, encoding: 'utf8', timeout: 120_000 });
+  const lastLine = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as Record<string, unknown>;
+
+  /** Starts a foreground command; resolves once its output matches `ready`. */
+  const start = (args: string[], extra: Record<string, string>) => {
+    const child = spawn(bin(), args, { cwd: app, env: { ...localEnv, ...extra } });
+    const output = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => (output.stdout += d));
+    child.stderr.on('data', (d) => (output.stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const until = (stream: 'stdout' | 'stderr', ready: RegExp, timeoutMs = 90_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no ${ready} within ${timeoutMs} ms:\n${output.stdout}\n${output.stderr}`)),
+          timeoutMs,
+        );
+        const check = () => ready.test(output[stream]) && (clearTimeout(timer), resolve());
+        child[stream].on('data', check);
+        void exited.then(
+          () => (clearTimeout(timer), check() || reject(new Error(`exited before ${ready}:\n${output.stdout}\n${output.stderr}`))),
+        );
+        check();
+      });
+    return { child, output, exited, until };
+  };
+  const listening = (hostPort: string) =>
+    new Promise<boolean>((resolve) => {
+      const url = new URL(hostPort.includes('://') ? hostPort : `tcp://${hostPort}`);
+      const socket = connect(Number(url.port), url.hostname);
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+
+  let services: ReturnType<typeof start> | undefined;
+  let servicesEnv: Record<string, string> = {};
+  afterAll(() => services?.child.kill('SIGKILL')); // only if a step failed before stopping it
+
+  it('local services starts the embedded broker and SQS/S3 and prints the environment', async () => {
+    services = start(['local', 'services', '--topic', 'payments', '--partitions', '2'], {});
+    await services.until('stdout', /^READY$/m);
+    servicesEnv = Object.fromEntries(
+      services.output.stdout
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(servicesEnv).toMatchObject({ KAFKA_TOPIC: 'payments', DLQ_URL: expect.stringContaining('kafka-dead-letters') });
+  }, 120_000);
+
+  it("local invoke runs the user's handler on a record built from flags: a good one is processed, one it fails for good is dead-lettered in the local SQS", async () => {
+    const good = cli(['local', 'invoke', '--handler', 'handler.ts', '--value', '{"id":"p1","cents":100}', '--key', 'p1'], servicesEnv);
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.stdout).toContain(`${USER_MARKER} p1`);
+    expect(lastLine(good.stdout)).toEqual({ response: { batchItemFailures: [] }, deadLetters: [] });
+
+    const bad = cli(
+      ['local', 'invoke', '--handler', 'handler.ts#handler', '--value', '{"id":"p2","cents":-1}', '--key', 'p2'],
+      servicesEnv,
+    );
+    expect(bad.status, bad.stderr).toBe(0);
+    expect(lastLine(bad.stdout)).toMatchObject({
+      response: { batchItemFailures: [] },
+      deadLetters: [{ record: { topic: 'orders', key: Buffer.from('p2').toString('base64') }, error: { type: 'NonRetryableError' } }],
+    });
+    const sqs = new SQSClient({
+      endpoint: servicesEnv.AWS_ENDPOINT_URL!,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      useQueueUrlAsEndpoint: false,
+    });
+    try {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: servicesEnv.DLQ_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      expect(Messages.map((m) => JSON.parse(m.Body!) as { error: { message: string } }).map((e) => e.error.message)).toEqual([
+        'payment p2: negative amount',
+      ]);
+    } finally {
+      sqs.destroy();
+    }
+
+    const missing = cli(['local', 'invoke', '--handler', 'handler.ts#onPayment', '--value', '{}'], servicesEnv);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`has no exported function "onPayment"; it exports "handler"`);
+  }, 120_000);
+
+  it('local run consumes a topic with the handler (progress on stderr) until Ctrl-C, and local read reads the topic back', async () => {
+    for (const [id, cents] of [
+      ['r1', 5],
+      ['r2', -5],
+      ['r3', 7],
+    ] as const) {
+      const sent = cli(['local', 'produce', '--topic', 'payments', '--key', id, '--value', JSON.stringify({ id, cents })], servicesEnv);
+      expect(sent.status, sent.stderr).toBe(0);
+    }
+    writeFileSync(path.join(app, 'cdk.json'), JSON.stringify({ app: 'npx tsx app.ts', context: { topics: 'payments', batchSize: 10 } }));
+    const run = start(['local', 'run', '--handler', 'handler.ts'], servicesEnv);
+    await run.until('stderr', /^2 processed · 0 retried · 1 dead-lettered/m);
+    expect(run.output.stderr).toContain('consuming payments on');
+    expect(run.output.stdout).toContain(`${USER_MARKER} r3`);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output.stderr).toContain('stopping: the emulator');
+
+    const read = cli(['local', 'read', '--topic', 'payments'], servicesEnv);
+    expect(read.status, read.stderr).toBe(0);
+    const records = read.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; value: string });
+    expect(records.map((r) => r.key).sort()).toEqual(['r1', 'r2', 'r3']);
+  }, 180_000);
+
+  it('Ctrl-C stops the services: the broker and SQS/S3 no longer listen', async () => {
+    const { child, exited } = services!;
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(await listening(servicesEnv.KAFKA_BROKERS!)).toBe(false);
+    expect(await listening(servicesEnv.AWS_ENDPOINT_URL!)).toBe(false);
+  }, 60_000);
 });

@@ -54,6 +54,19 @@ describe('the CDK app (deploy contract)', () => {
     expect(rule.Assertions[0].AssertDescription).toContain('-c clusterArn=');
     expect(rule.Assertions[0].Assert).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'DemoValuesGuard' }, 'demo-cluster'] }] });
     expect(stderr).toContain("clusterArn is cdk.json's demo cluster");
+    // Without alarmTopicArn the alarms notify no one (docs/getting-started.md says so plainly).
+    const alarms = ofType(template!, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toBeUndefined();
+  });
+
+  it('-c alarmTopicArn makes every alarm notify that topic', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:kafka-alarms';
+    const { status, stderr, template } = synth([`alarmTopicArn=${topic}`]);
+    expect(status, stderr).toBe(0);
+    const alarms = ofType(template!, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
   });
 
   it('on demand: no provisioned-only settings, and the function knows partial responses are off', () => {

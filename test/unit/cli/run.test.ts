@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ParsedCommand } from '../../../src/cli/command-line.js';
+import type { DlqCommand } from '../../../src/cli/command-line.js';
 import { CliError } from '../../../src/cli/exit-codes.js';
 import type { ReplayAnswer, ReplayPayload } from '../../../src/cli/replay-answer.js';
 import { runCommand, type Connection } from '../../../src/cli/run.js';
 import { answer, redrawsALine } from '../../support/dlq-cli.js';
 
-type Runnable = Exclude<ParsedCommand, { name: 'exit' }>;
+type Runnable = DlqCommand;
 /** Runs a command against a fake connection; `depths` are what the queue's attributes say, in turn. */
 async function runWith(
   command: Runnable,

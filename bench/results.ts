@@ -49,7 +49,8 @@ export const TARGETS: Record<string, Record<string, { op: '≥' | '≤'; value: 
   'handler-throughput-10000': { floor: { op: '≥', value: 0.9 }, middy: { op: '≥', value: 1 }, powertools: { op: '≥', value: 2 } },
   'failure-path': { naive: { op: '≥', value: 20 } },
   'cold-start-ms': { powertools: { op: '≤', value: 0.5 } },
-  replay: { naive: { op: '≥', value: 8 } },
+  replay: { naive: { op: '≥', value: 20 } },
+  'replay-loopback': { naive: { op: '≥', value: 8 } },
   'end-to-end': { kafkajs: { op: '≥', value: 0.8 } },
   memory: { 'batch-bytes': { op: '≤', value: 3 } },
 };

@@ -8,7 +8,16 @@ import { parseArgs } from 'node:util';
 import { OUT_DIR } from './bundles.js';
 import { markdownTable, report, type ScenarioResult } from './results.js';
 
-const SCENARIOS = ['handler-throughput', 'schema-decoding', 'failure-path', 'cold-start', 'replay', 'end-to-end', 'memory'];
+const SCENARIOS = [
+  'handler-throughput',
+  'schema-decoding',
+  'failure-path',
+  'cold-start',
+  'replay',
+  'replay-loopback',
+  'end-to-end',
+  'memory',
+];
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
 const chosen = values.only ?? SCENARIOS;
 const unknown = chosen.filter((s) => !SCENARIOS.includes(s));
@@ -56,6 +65,7 @@ const order = (id: string) =>
     'cold-start-bytes',
     'cold-start-ms',
     'replay',
+    'replay-loopback',
     'end-to-end',
     'memory',
   ].indexOf(id);

@@ -50,6 +50,12 @@ function benchSection(r: BenchReport): string[] {
     '',
     markdownTable(r),
   ];
+  for (const s of r.scenarios) {
+    const spread = s.inputs.roundRatios as Record<string, { min: number; max: number }> | undefined;
+    if (!spread) continue;
+    const ranges = Object.entries(spread).map(([b, { min, max }]) => `${b} ${min.toFixed(2)}–${max.toFixed(2)}×`);
+    lines.push('', `\`${s.id}\`: medians of ${String(s.inputs.rounds)} rounds; one round's ratio ranged ${ranges.join(', ')}.`);
+  }
   const endToEnd = r.scenarios.find((s) => s.id === 'end-to-end')?.inputs;
   const steady = endToEnd?.steadyRecordsPerSecond as { ours: number; kafkajs: number } | undefined;
   if (endToEnd && steady) {

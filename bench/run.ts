@@ -8,7 +8,17 @@ import { parseArgs } from 'node:util';
 import { OUT_DIR } from './bundles.js';
 import { markdownTable, report, type ScenarioResult } from './results.js';
 
-const SCENARIOS = ['handler-throughput', 'schema-decoding', 'failure-path', 'cold-start', 'replay', 'end-to-end', 'memory', 'idempotency'];
+const SCENARIOS = [
+  'handler-throughput',
+  'schema-decoding',
+  'failure-path',
+  'cold-start',
+  'replay',
+  'replay-loopback',
+  'end-to-end',
+  'memory',
+  'idempotency',
+];
 const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
 const chosen = values.only ?? SCENARIOS;
 const unknown = chosen.filter((s) => !SCENARIOS.includes(s));
@@ -56,6 +66,7 @@ const order = (id: string) =>
     'cold-start-bytes',
     'cold-start-ms',
     'replay',
+    'replay-loopback',
     'end-to-end',
     'memory',
     'idempotency-1-partition',

@@ -49,7 +49,7 @@ export interface ReplayerOptions {
   readonly replayLimit: number;
   /** The codec record batches are produced with (`KAFKA_COMPRESSION`). @default none */
   readonly compression?: CompressionTypes;
-  /** ReceiveMessage loops in parallel. @default 4 */
+  /** ReceiveMessage loops in parallel. @default {@link DEFAULT_RECEIVERS} */
   readonly receivers?: number;
   /** Retries of ReceiveMessage calls and DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
   readonly retry?: RetryPolicy;
@@ -63,7 +63,9 @@ interface Candidate {
 }
 
 /** Dead letters received (10 at a time) before a round produces them: bounds memory (1 MiB bodies at most) per receiver. */
-const ROUND_MESSAGES = 50;
+export const ROUND_MESSAGES = 50;
+/** ReceiveMessage loops in parallel, each receiving and replaying rounds of {@link ROUND_MESSAGES}. */
+export const DEFAULT_RECEIVERS = 4;
 
 /**
  * Moves dead letters from SQS back onto Kafka. A message is deleted only after the brokers
@@ -119,7 +121,7 @@ export class DlqReplayer {
     };
     // Every receiver settles before the run leaves what it leaves and answers: one that gave up
     // (SQS throttling past the retries, say) stops alone, and says so in the summary.
-    const receivers = await Promise.allSettled(Array.from({ length: this.options.receivers ?? 4 }, receiver));
+    const receivers = await Promise.allSettled(Array.from({ length: this.options.receivers ?? DEFAULT_RECEIVERS }, receiver));
     for (const r of receivers) {
       if (r.status === 'rejected')
         summary.errors.push({

@@ -74,12 +74,16 @@ export class RetryPolicy {
   }
 }
 
-/** Transient AWS failures: throttling, 5xx, timeouts and network errors (no HTTP response at all). */
+/**
+ * Transient AWS failures: throttling, 5xx, timeouts and network errors (no HTTP response at all).
+ * DynamoDB throttles with ProvisionedThroughputExceededException, an HTTP 400 the SDK marks
+ * retryable only when its own retries are on (ours are off: this policy retries).
+ */
 export function isTransientAwsError(error: unknown): boolean {
   const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
   if (!e || typeof e !== 'object') return false;
   if (e.$retryable) return true;
-  if (/throttl|timeout|RequestLimitExceeded|ServiceUnavailable|InternalError|SlowDown/i.test(e.name ?? '')) return true;
+  if (/throttl|timeout|RequestLimitExceeded|ProvisionedThroughputExceeded|ServiceUnavailable|InternalError|SlowDown/i.test(e.name ?? '')) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status === undefined) return !(e.name ?? '').startsWith('Invalid'); // never reached the server
   return status === 429 || status >= 500;

@@ -32,6 +32,8 @@ describe('RetryPolicy', () => {
 
   it('knows transient AWS errors', () => {
     expect(isTransientAwsError({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })).toBe(true);
+    // DynamoDB's throttling (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html#Programming.Errors.RetryAndBackoff)
+    expect(isTransientAwsError({ name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } })).toBe(true);
     expect(isTransientAwsError({ name: 'X', $metadata: { httpStatusCode: 503 } })).toBe(true);
     expect(isTransientAwsError({ name: 'ECONNREFUSED' })).toBe(true);
     expect(isTransientAwsError({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })).toBe(false);

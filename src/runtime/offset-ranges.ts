@@ -51,7 +51,7 @@ export class OffsetRanges {
   add(offset: number): boolean {
     const b = this.#bounds;
     if (b.at(-1) === offset) {
-      b[b.length - 1]++;
+      b[b.length - 1] = offset + 1;
       this.#size++;
       return true;
     }

@@ -14,8 +14,9 @@ export class OffsetRanges {
   #size = 0;
 
   /**
-   * Reads the ledger's text. Text that is not a list of ascending, disjoint ranges reads as
-   * empty: every offset unknown, so records run again rather than being skipped wrongly.
+   * Reads the ledger's text. Text that is not exactly what `toString` writes (ascending, disjoint
+   * ranges; no leading zeros, no "5-5") reads as empty: every offset unknown, so records run again
+   * rather than being skipped wrongly.
    */
   static parse(text: string | undefined): OffsetRanges {
     const read = new OffsetRanges();
@@ -30,7 +31,7 @@ export class OffsetRanges {
       read.#bounds.push(start, last + 1);
       read.#size += last + 1 - start;
     }
-    return read;
+    return read.toString() === text ? read : new OffsetRanges();
   }
 
   /** How many offsets the set holds. */

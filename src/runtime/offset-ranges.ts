@@ -71,8 +71,9 @@ export class OffsetRanges {
     let mergedStart = start;
     let mergedEnd = end;
     while (2 * last < b.length && b[2 * last]! <= end) {
-      const [rangeStart, rangeEnd] = [b[2 * last]!, b[2 * last + 1]!];
-      covered += Math.max(0, Math.min(rangeEnd, end) - Math.max(rangeStart, start));
+      const rangeStart = b[2 * last]!;
+      const rangeEnd = b[2 * last + 1]!;
+      covered += Math.min(rangeEnd, end) - Math.max(rangeStart, start); // never negative: each starts ≤ end, ends ≥ start
       mergedStart = Math.min(mergedStart, rangeStart);
       mergedEnd = Math.max(mergedEnd, rangeEnd);
       last++;

@@ -51,8 +51,9 @@ export class OffsetRanges {
   /** Adds one offset; false when it was already there. Constant time for the offset right after the last range. */
   add(offset: number): boolean {
     const b = this.#bounds;
-    if (b.at(-1) === offset) {
-      b[b.length - 1] = offset + 1;
+    const lastEnd = b.length - 1;
+    if (lastEnd > 0 && b[lastEnd] === offset) {
+      b[lastEnd] = offset + 1;
       this.#size++;
       return true;
     }

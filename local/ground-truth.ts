@@ -7,7 +7,7 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADER } from '../src/contract/index.js';
 import { parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
 import type { KafkaEvent } from '../src/runtime/event.js';
-import { OffsetRanges } from './offset-ranges.js';
+import { OffsetRanges } from '../src/runtime/offset-ranges.js';
 
 interface Coordinates {
   readonly topic: string;

@@ -15,7 +15,7 @@ import { noop, orderJson, type BenchHandler } from '../fixtures.js';
 import { progress, runScenario, timeMs } from '../measure.js';
 import { scenario } from '../results.js';
 import { DynamoDbLedgerStore } from '../../src/runtime/idempotency/dynamodb-store.js';
-import { OffsetRanges } from '../../src/runtime/idempotency/offset-ranges.js';
+import { OffsetRanges } from '../../src/runtime/offset-ranges.js';
 
 const BATCH = 100;
 /** A DynamoDB call from a Lambda function in the same region takes a few milliseconds. */
@@ -89,7 +89,7 @@ runScenario(async () => {
         await slow(JSON.parse(JSON.stringify(buildKafkaEvent(records))) as KafkaEvent, lambdaContext(60_000));
       }
       DynamoDbLedgerStore.prototype.save = save;
-      const windows = [...finished].map(([offset, at]) => written.find((w) => w.at >= at && w.done.contains(offset))!.at - at);
+      const windows = [...finished].map(([offset, at]) => written.find((w) => w.at >= at && w.done.has(offset))!.at - at);
       const ms = windows.reduce((a, b) => a + b, 0);
       const span = Math.max(...finished.values()) - Math.min(...finished.values());
       return {

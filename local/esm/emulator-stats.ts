@@ -1,5 +1,5 @@
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
-import { OffsetRanges } from '../offset-ranges.js';
+import { OffsetRanges } from '../../src/runtime/offset-ranges.js';
 import { partitionIds, type BrokerRecord } from './lambda-event.js';
 
 /** What the runtime reported during one invocation (dead letters written, records retried). */

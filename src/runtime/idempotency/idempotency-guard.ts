@@ -5,7 +5,7 @@ import { recordAt, type DecodedEvent, type KafkaEventRecord, type PartitionBatch
 import type { KafkaRecord } from '../record.js';
 import { sleep } from '../retry.js';
 import type { OutcomeLedger } from '../outcome-ledger.js';
-import { OffsetRanges } from './offset-ranges.js';
+import { OffsetRanges } from '../offset-ranges.js';
 import { expired, expiryFrom, flushDelay, heldByAnother, leaseWait } from './ledger-policy.js';
 import { originalOf, userKeyOf, type IdempotencyKeyFunction, type ItemIds } from './record-identity.js';
 import type { LedgerStore, StoredItem } from './ledger-store.js';
@@ -96,7 +96,7 @@ export class IdempotencyGuard {
         batch,
         id: settings.ids.partition(batch.topic, batch.partition),
         claim: Promise.resolve(false),
-        done: OffsetRanges.empty(),
+        done: new OffsetRanges(),
         unsaved: 0,
         lastFlushAt: now,
         flushing: undefined,
@@ -120,7 +120,7 @@ export class IdempotencyGuard {
   /** Whether a record of a claimed partition runs, is skipped as done, or cannot be decided. */
   stateOf(partition: PartitionBatch, entry: KafkaEventRecord): RecordState {
     const state = this.#partitions.get(partition.id)!;
-    if (state.done.contains(entry.offset)) return DONE;
+    if (state.done.has(entry.offset)) return DONE;
     const keyed = this.#keyed.get(entry);
     if (keyed === undefined) return RUN;
     if (!('id' in keyed)) return keyed;
@@ -131,7 +131,7 @@ export class IdempotencyGuard {
     if (item && !expired(item.expiresAt, now)) return DONE;
     if (keyed.original) {
       const original = items.get(keyed.original.partitionItem);
-      if (original && !expired(original.expiresAt, now) && OffsetRanges.parse(original.done).contains(keyed.original.offset)) return DONE;
+      if (original && !expired(original.expiresAt, now) && OffsetRanges.parse(original.done).has(keyed.original.offset)) return DONE;
     }
     return RUN;
   }

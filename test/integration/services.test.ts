@@ -16,6 +16,7 @@ import { readTopic, uniqueTopic } from '../support/kafka.js';
 import { IDEMPOTENCY_TABLE } from '../../src/contract/index.js';
 import { startLocalServices } from '../../local/services.js';
 import { ledgerEnvOf } from '../support/ledger-env.js';
+import { invokeOnce } from '../../local/commands/invoke.js';
 
 const env = inject('localEnv');
 /** Far beyond a group join and 30 records: only a consumer that never gets them all reaches it. */
@@ -186,6 +187,19 @@ describe('embedded services are real', () => {
       IDEMPOTENCY_EXPIRY_SECONDS: '3600',
     });
     expect((await ledgerEnvOf(env)).IDEMPOTENCY_EXPIRY_SECONDS).toBeUndefined();
+  });
+
+  it("local invoke --idempotency names the running services' ledger table for the handler; without it, none", async () => {
+    const tableSeen = async (idempotency: boolean) => {
+      const shell: NodeJS.ProcessEnv = { ...env };
+      let seen: string | undefined = 'not invoked';
+      const io = { out: () => undefined, err: () => undefined, env: shell };
+      const load = async () => async () => void (seen = shell.IDEMPOTENCY_TABLE);
+      await invokeOnce({ load, event: {}, timeoutSeconds: 5, functionName: 'ledger', needsKafka: false, idempotency }, io);
+      return seen;
+    };
+    expect(await tableSeen(true)).toBe('kafka-idempotency');
+    expect(await tableSeen(false)).toBeUndefined();
   });
 
   // The calls the idempotency ledger makes (IDEMPOTENCY_ACTIONS), and the gaps docs/local-development.md

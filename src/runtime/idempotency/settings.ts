@@ -70,7 +70,7 @@ export function ledgerSettings(
   const table = options.table ?? env[ENV.idempotencyTable];
   if (!table) {
     throw new ConfigurationError(
-      `idempotency is on but no table is named: set ${ENV.idempotencyTable} (the KafkaConsumer construct's idempotency prop does) or give idempotency.table.`,
+      `idempotency is on but no table is named: set ${ENV.idempotencyTable} (the KafkaConsumer construct's idempotency prop does; locally, the local tools' --idempotency flag) or give idempotency.table.`,
     );
   }
   if (options.key !== undefined && typeof options.key !== 'function')

@@ -43,6 +43,27 @@ describe('kafkaConsumer with idempotency', () => {
     expect(() => kafkaConsumer({ ...base, idempotency: { table: 't', flushIntervalMs: 1.5 } })).toThrow(/idempotency.flushIntervalMs/);
   });
 
+  it("expires entries after IDEMPOTENCY_EXPIRY_SECONDS (the construct's idempotency.expiry) by default; expirySeconds given wins", async () => {
+    vi.stubEnv('IDEMPOTENCY_EXPIRY_SECONDS', '3600');
+    captureOutput();
+    const expiryOf = async (group: string, idempotency: { table: string; expirySeconds?: number }) => {
+      const before = Math.floor(Date.now() / 1000);
+      await kafkaConsumer({ consumerGroupId: group, idempotency, processRecord: () => undefined })(event(1), lambdaContext());
+      return store.items.get(`p|${group}-t|t|0`)!.expiresAt! - before;
+    };
+    expect(await expiryOf('from-env', { table: 'ledger' })).toBeGreaterThanOrEqual(3600);
+    expect(await expiryOf('from-env', { table: 'ledger' })).toBeLessThanOrEqual(3601);
+    expect(await expiryOf('given', { table: 'ledger', expirySeconds: 60 })).toBeLessThanOrEqual(61);
+  });
+
+  it.each(['0', '-5', '1.5', '14d', ' '])('refuses IDEMPOTENCY_EXPIRY_SECONDS=%j, naming it and what it must be', (value) => {
+    vi.stubEnv('IDEMPOTENCY_EXPIRY_SECONDS', value);
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: { table: 't' } })).toThrow(ConfigurationError);
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: { table: 't' } })).toThrow(
+      `IDEMPOTENCY_EXPIRY_SECONDS is "${value}"; it must be a whole number of seconds ≥ 1`,
+    );
+  });
+
   it('gives processBatch only the records whose work is not done, and counts the others as skipped', async () => {
     const batches: number[][] = [];
     const handler = kafkaConsumer<{ offset: number }>({

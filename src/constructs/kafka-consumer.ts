@@ -1,7 +1,7 @@
 // KafkaConsumer: the composition of its parts. Props in kafka-consumer-props.ts, checks in
 // validation.ts, the event sources in event-sources.ts, IAM in grants.ts, the network in
 // cluster-network.ts, alarms in alarms.ts, reads of aws-cdk-lib internals in cdk-internals.ts.
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -44,6 +44,7 @@ import {
   validateFailureTopic,
   validateSchemaValidationAttributes,
   type CheckedConsumerProps,
+  validateIdempotencyTableRegion,
 } from './validation.js';
 import { effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
 import { ENV, IDEMPOTENCY_TABLE } from '../contract/index.js';
@@ -238,6 +239,7 @@ export class KafkaConsumer extends Construct {
   #idempotencyLedger(props: KafkaConsumerProps, checked: CheckedConsumerProps, id: string): dynamodb.ITable | undefined {
     if (!props.idempotency || !checked.idempotencyExpiry) return undefined;
     const given = typeof props.idempotency === 'object' ? props.idempotency.table : undefined;
+    if (given) validateIdempotencyTableRegion(given, Stack.of(this));
     const table =
       given ??
       // A Table, not a TableV2 (a global table), whose customer managed key needs a stack with a region.

@@ -2,7 +2,9 @@
 // MappingSettingsError (the rules the emulator shares are in src/mapping); any other wrong prop
 // throws ConstructPropsError, naming the prop and how to fix it.
 import { existsSync } from 'node:fs';
-import { Duration, Token } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Token, TokenComparison } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { ConstructPropsError, MappingSettingsError } from './errors.js';
 import type { KafkaCluster, KafkaConsumerProps } from './kafka-consumer-props.js';
 import {
@@ -186,6 +188,22 @@ function validateIdempotencyExpiry(props: KafkaConsumerProps, timeout: Duration)
     }
   }
   return expiry;
+}
+
+/**
+ * A ledger table the user gives must be in the function's region: the runtime calls DynamoDB's
+ * regional endpoint, where a table of another region does not exist (every claim would fail and
+ * every partition be redelivered unrun). Checked when both regions are known.
+ */
+export function validateIdempotencyTableRegion(table: dynamodb.ITable, consumer: Stack): void {
+  // The ARN's region: an imported table's `env` is the importing stack's.
+  const region = Arn.split(table.tableArn, ArnFormat.SLASH_RESOURCE_NAME).region ?? consumer.region;
+  if (Token.compareStrings(region, consumer.region) === TokenComparison.DIFFERENT) {
+    throw new ConstructPropsError(
+      'idempotency.table',
+      `idempotency.table is in ${region}, but the consumer function runs in ${consumer.region}, and the ledger calls DynamoDB in its own region. Give a table in ${consumer.region} (or leave idempotency.table out and the construct creates one).`,
+    );
+  }
 }
 
 /** SQS retention, and an S3 expiry that outlives every pointer in the queue. */

@@ -134,6 +134,21 @@ describe('the idempotency ledger (deploy contract)', () => {
     expect(services.filter((s) => s.includes('dynamodb'))).toEqual([]);
   });
 
+  it("refuses a user's table in another region: the runtime calls DynamoDB in the function's region", () => {
+    // https://docs.aws.amazon.com/general/latest/gr/ddb.html (one endpoint per region; a table lives in one region)
+    expect(() =>
+      inStack((stack) => ({
+        idempotency: { table: dynamodb.Table.fromTableArn(stack, 'Ledger', 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-ledger') },
+      })),
+    ).toThrow('idempotency.table is in us-east-1, but the consumer function runs in eu-west-1');
+    // The same region, named by ARN: taken.
+    expect(() =>
+      inStack((stack) => ({
+        idempotency: { table: dynamodb.Table.fromTableArn(stack, 'Ledger', 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-ledger') },
+      })),
+    ).not.toThrow();
+  });
+
   it('refuses environment.IDEMPOTENCY_TABLE, naming the idempotency prop', () => {
     expect(() => synth({ environment: { [ENV.idempotencyTable]: 'mine' } })).toThrow(
       'environment.IDEMPOTENCY_TABLE is set, but KafkaConsumer sets IDEMPOTENCY_TABLE itself, to the idempotency ledger it creates or is given, and grants the function: give the prop idempotency instead.',

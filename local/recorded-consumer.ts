@@ -3,6 +3,7 @@
 // idempotency ledger when the sandbox's data asks for it (`--idempotency`).
 import { workerData } from 'node:worker_threads';
 import { kafkaConsumer } from '../src/runtime/index.js';
+import { idempotencyLedger } from '../src/runtime/idempotency/index.js';
 import { processOrder } from '../app/consumer/index.js';
 import { recording } from './ground-truth.js';
 
@@ -16,4 +17,7 @@ const data = (workerData as { data?: RecordedConsumerData } | null)?.data;
 
 // false said outright when off: the local services always set IDEMPOTENCY_TABLE, and the runtime warns
 // about a handler that leaves the option out while the variable is set.
-export const handler = kafkaConsumer({ processRecord: recording(processOrder), idempotency: data?.idempotency ?? false });
+export const handler = kafkaConsumer({
+  processRecord: recording(processOrder),
+  idempotency: data?.idempotency ? idempotencyLedger() : false,
+});

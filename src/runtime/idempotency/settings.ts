@@ -42,14 +42,12 @@ function positive(name: string, value: number | undefined, fallback: number, uni
   return value;
 }
 
-/** The ledger's settings from `kafkaConsumer`'s `idempotency` option, or undefined when it is off. */
+/** The ledger's settings from `idempotencyLedger`'s options, checked once per handler. */
 export function ledgerSettings(
-  option: boolean | IdempotencyOptions<unknown, unknown> | undefined,
+  options: IdempotencyOptions<unknown, unknown>,
   consumerGroupId: string | undefined,
   env: NodeJS.ProcessEnv,
-): LedgerSettings | undefined {
-  if (option === undefined || option === false) return undefined;
-  const options = option === true ? {} : option;
+): LedgerSettings {
   const table = options.table ?? env[ENV.idempotencyTable];
   if (!table) {
     throw new ConfigurationError(

@@ -84,7 +84,7 @@ export interface IdempotencyOptions {
   readonly table?: dynamodb.ITable;
   /**
    * How long the ledger remembers that a record's work is done, in whole seconds: the expiry the
-   * handler's ledger writes (give your handler's `kafkaConsumer({ idempotency: { expirySeconds } })` the same). A record that comes
+   * handler's ledger writes (give your handler's `idempotencyLedger({ expirySeconds })` the same). A record that comes
    * back after its entry expired runs again: synth refuses an expiry shorter than `maxRecordAge`
    * or the function's `timeout` (redeliveries come that late), and warns when it is shorter than
    * `deadLetterRetention` (a dead letter replayed after its record's entry expired runs again).
@@ -156,7 +156,8 @@ export interface KafkaConsumerProps {
    * Effectively once: the runtime skips records whose work is already done (across redeliveries,
    * retried batches, restarts and dead-letter replays), recorded in a DynamoDB table.
    * `true` creates the table; {@link IdempotencyOptions} give your own table or another expiry.
-   * The handler turns it on with its own `idempotency` option; the construct sets
+   * The handler turns it on with its own `idempotency: idempotencyLedger()` (from
+   * `kafka-lambda-consumers/runtime/idempotency`); the construct sets
    * `IDEMPOTENCY_TABLE` and grants the function exactly the ledger's actions on the table.
    * @default false: no ledger, no table
    */

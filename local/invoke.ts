@@ -67,7 +67,14 @@ async function main(): Promise<number> {
     const ref = { file: fileURLToPath(new URL(fn.file, import.meta.url)), exportName: 'handler' };
     const file = handlerFile(ref, process.cwd());
     return await invokeOnce(
-      { load: () => loadHandler(file, ref), event, timeoutSeconds: timeout, functionName: name, needsKafka: fn.needsKafka },
+      {
+        load: () => loadHandler(file, ref),
+        event,
+        timeoutSeconds: timeout,
+        functionName: name,
+        needsKafka: fn.needsKafka,
+        idempotency: false,
+      },
       { out, err, env: process.env },
     );
   } catch (error) {

@@ -15,8 +15,7 @@ export interface RecordedConsumerData {
 
 const data = (workerData as { data?: RecordedConsumerData } | null)?.data;
 
-// false said outright when off: the local services always set IDEMPOTENCY_TABLE, and the runtime warns
-// about a handler that leaves the option out while the variable is set.
+// With --idempotency the local services also set IDEMPOTENCY_TABLE, as the construct's prop does.
 export const handler = kafkaConsumer({
   processRecord: recording(processOrder),
   idempotency: data?.idempotency ? idempotencyLedger() : false,

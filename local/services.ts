@@ -4,7 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedKafka, type EmbeddedKafka } from './kafka/embedded-kafka.js';
 import { startEmbeddedAws, LOCAL_AWS_CREDENTIALS } from './aws-emulator.js';
 import { startEmbeddedDynamoDb } from './dynamodb-emulator.js';
-import { IDEMPOTENCY_TABLE } from '../src/contract/index.js';
+import { ENV, IDEMPOTENCY_TABLE } from '../src/contract/index.js';
 import { createKafka } from '../src/kafka/kafka-connection.js';
 
 /** The environment every local command and a user's shell need, printed by `npm run services`. */
@@ -27,9 +27,18 @@ export interface LocalEnvironment {
   REPLAY_ALLOWED_TOPICS: string;
   /** Where the SDK reaches DynamoDB: the embedded server, unless given. */
   AWS_ENDPOINT_URL_DYNAMODB: string;
-  /** The idempotency ledger's table there, created with the construct's key. */
-  IDEMPOTENCY_TABLE: string;
+  /**
+   * The idempotency ledger's table there (always created, with the construct's key); in the
+   * environment only when the ledger is asked for, as the construct sets it only when its
+   * `idempotency` prop is on.
+   */
+  IDEMPOTENCY_TABLE?: string;
+  /** The ledger's expiry, when given and the ledger is asked for (the construct's `idempotency.expiry`). */
+  IDEMPOTENCY_EXPIRY_SECONDS?: string;
 }
+
+/** The local ledger's table, unless `IDEMPOTENCY_TABLE` names another. */
+const LOCAL_IDEMPOTENCY_TABLE = 'kafka-idempotency';
 
 interface Stoppable {
   stop(): Promise<void>;
@@ -60,13 +69,32 @@ export interface LocalServicesOptions {
   readonly dynamoDbPort?: number;
   /** Where an already running setup is described. @default process.env */
   readonly environment?: NodeJS.ProcessEnv;
+  /**
+   * The handler asked for the idempotency ledger (`--idempotency`): the environment names its
+   * table (and its expiry, when given), as the construct's `idempotency` prop does. The server
+   * and the table start either way. @default false
+   */
+  readonly idempotency?: boolean;
+}
+
+/**
+ * The ledger's variables, as the construct's `idempotency` prop sets them: the table (the local
+ * one, unless `IDEMPOTENCY_TABLE` names another) and the expiry when `IDEMPOTENCY_EXPIRY_SECONDS` is given.
+ */
+export function ledgerEnvironment(given: NodeJS.ProcessEnv): { IDEMPOTENCY_TABLE: string; IDEMPOTENCY_EXPIRY_SECONDS?: string } {
+  const expiry = given[ENV.idempotencyExpirySeconds];
+  return {
+    IDEMPOTENCY_TABLE: given[ENV.idempotencyTable] || LOCAL_IDEMPOTENCY_TABLE,
+    ...(expiry ? { IDEMPOTENCY_EXPIRY_SECONDS: expiry } : {}),
+  };
 }
 
 /**
  * Starts what is not already running: the embedded broker unless `KAFKA_BROKERS` is set,
  * the embedded SQS/S3 unless `AWS_ENDPOINT_URL` is set, the embedded DynamoDB unless
  * `AWS_ENDPOINT_URL_DYNAMODB` is set; then creates the local resources (demo topic,
- * dead-letter queue, on-failure queue, bucket, idempotency table) wherever they live.
+ * dead-letter queue, on-failure queue, bucket, idempotency table) wherever they live. The
+ * environment names the table only with `idempotency` (see {@link LocalServicesOptions.idempotency}).
  */
 export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
   const given = options.environment ?? process.env;
@@ -112,7 +140,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
     });
-    const ledger = await startIdempotencyLedger(given, clientConfig, options.dynamoDbPort, started);
+    const dynamoDbEndpoint = await startIdempotencyLedger(given, clientConfig, options.dynamoDbPort, started);
     const kafkaSettings = {
       KAFKA_AUTH: given.KAFKA_AUTH,
       KAFKA_SASL_SECRET_ARN: given.KAFKA_SASL_SECRET_ARN,
@@ -129,7 +157,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       ON_FAILURE_QUEUE_URL: given.ON_FAILURE_QUEUE_URL || (await queueUrl('kafka-on-failure')),
       DLQ_BUCKET: bucket,
       REPLAY_ALLOWED_TOPICS: given.REPLAY_ALLOWED_TOPICS || topic,
-      ...ledger,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
+      ...(options.idempotency ? ledgerEnvironment(given) : {}),
     };
     sqs.destroy();
     s3.destroy();
@@ -163,20 +192,21 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
 /**
  * The idempotency ledger's table: on the embedded DynamoDB (dynalite), started here unless
  * `AWS_ENDPOINT_URL_DYNAMODB` is given, and created with the construct's key unless it exists.
+ * @returns DynamoDB's endpoint
  */
 async function startIdempotencyLedger(
   given: NodeJS.ProcessEnv,
   clientConfig: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
   port: number | undefined,
   started: Stoppable[],
-): Promise<Pick<LocalEnvironment, 'AWS_ENDPOINT_URL_DYNAMODB' | 'IDEMPOTENCY_TABLE'>> {
+): Promise<string> {
   let endpoint = given.AWS_ENDPOINT_URL_DYNAMODB;
   if (!endpoint) {
     const dynamoDb = await startEmbeddedDynamoDb(port);
     started.push(dynamoDb);
     endpoint = dynamoDb.endpoint;
   }
-  const table = given.IDEMPOTENCY_TABLE || 'kafka-idempotency';
+  const table = ledgerEnvironment(given).IDEMPOTENCY_TABLE;
   const client = new DynamoDBClient({ ...clientConfig, endpoint });
   try {
     await client.send(
@@ -192,5 +222,5 @@ async function startIdempotencyLedger(
   } finally {
     client.destroy();
   }
-  return { AWS_ENDPOINT_URL_DYNAMODB: endpoint, IDEMPOTENCY_TABLE: table };
+  return endpoint;
 }

@@ -54,7 +54,7 @@ const started = Date.now();
 const giveUpAt = started + deadlineMs;
 const topic = `orders-demo-${started}`;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const services = await startLocalServices({ topic, partitions });
+const services = await startLocalServices({ topic, partitions, idempotency: values.idempotency });
 const stopAll: Array<() => Promise<void>> = [() => services.stop()];
 const shutdown = async () => {
   for (const stop of stopAll.reverse()) await stop().catch(() => undefined);

@@ -96,7 +96,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const cleanup: Array<() => Promise<unknown>> = [];
   try {
     // Always the embedded cluster: the schedule needs its control lines.
-    const services = await startLocalServices({ topic, partitions, brokers: BROKERS, environment: {} });
+    const services = await startLocalServices({
+      topic,
+      partitions,
+      brokers: BROKERS,
+      environment: {},
+      idempotency: options.idempotency ?? false,
+    });
     cleanup.push(() => services.stop());
     const proxy = await startFaultProxy(services.env.AWS_ENDPOINT_URL, { apis: [] });
     cleanup.push(() => proxy.stop());

@@ -22,6 +22,7 @@ export async function runLocalCommand(action: LocalAction, io: Io): Promise<numb
           timeoutSeconds: action.timeoutSeconds,
           functionName: 'local-invoke',
           needsKafka: false,
+          idempotency: action.idempotency,
         },
         io,
       );

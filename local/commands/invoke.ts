@@ -8,7 +8,7 @@ import type { Io } from '../../src/cli/run.js';
 import { CHANNELS, ENV } from '../../src/contract/index.js';
 import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 import { lambdaContext } from '../esm/lambda-context.js';
-import { startLocalServices, type LocalServices } from '../services.js';
+import { ledgerEnvironment, startLocalServices, type LocalServices } from '../services.js';
 import type { LoadedHandler } from './handler-module.js';
 
 export interface InvokeOnce {
@@ -19,15 +19,25 @@ export interface InvokeOnce {
   readonly functionName: string;
   /** The handler produces to Kafka (the replay function): brokers are needed too. */
   readonly needsKafka: boolean;
+  /** The handler uses the idempotency ledger: `IDEMPOTENCY_TABLE` is set (and DynamoDB reached), as the construct's `idempotency` prop does. */
+  readonly idempotency: boolean;
 }
 
 export async function invokeOnce(o: InvokeOnce, io: Pick<Io, 'out' | 'err' | 'env'>): Promise<number> {
   // Embedded services for the call, unless the environment names running ones.
   let services: LocalServices | undefined;
   const env = io.env;
-  if (!env.AWS_ENDPOINT_URL || !env[ENV.deadLetterQueueUrl] || (o.needsKafka && !env[ENV.kafkaBrokers])) {
-    services = await startLocalServices({ withKafka: o.needsKafka, environment: env });
+  if (
+    !env.AWS_ENDPOINT_URL ||
+    !env[ENV.deadLetterQueueUrl] ||
+    (o.needsKafka && !env[ENV.kafkaBrokers]) ||
+    (o.idempotency && !env.AWS_ENDPOINT_URL_DYNAMODB)
+  ) {
+    services = await startLocalServices({ withKafka: o.needsKafka, environment: env, idempotency: o.idempotency });
     Object.assign(env, services.env);
+  } else if (o.idempotency) {
+    // Running services (`local services`) created the table; name it as they would.
+    Object.assign(env, ledgerEnvironment(env));
   }
   const deadLetters: DeadLetterEnvelope[] = [];
   const collect = (envelope: unknown) => deadLetters.push(envelope as DeadLetterEnvelope);

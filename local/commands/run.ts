@@ -63,7 +63,12 @@ export async function runCommand(action: RunAction, io: Io): Promise<number> {
     for (const stop of stopAll.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const services = await startLocalServices({ topic, partitions: action.partitions, environment: io.env });
+    const services = await startLocalServices({
+      topic,
+      partitions: action.partitions,
+      environment: io.env,
+      idempotency: action.idempotency,
+    });
     stopAll.push(() => services.stop());
     // What the construct puts in the function's environment; the sandboxes start with it.
     Object.assign(io.env, services.env, { [ENV.reportBatchItemFailures]: String(effective.reportBatchItemFailures) });

@@ -12,6 +12,7 @@ export async function servicesCommand(action: Extract<LocalAction, { name: 'serv
     ...(action.topic ? { topic: action.topic } : {}),
     partitions: action.partitions,
     environment: io.env,
+    idempotency: action.idempotency,
   });
   for (const [name, value] of Object.entries(services.env)) io.out(`${name}=${value}\n`);
   io.out('READY\n');

@@ -43,8 +43,10 @@ export type LocalAction =
       readonly handler: HandlerRef;
       readonly event: { readonly file: string } | { readonly record: RecordSpec };
       readonly timeoutSeconds: number;
+      /** The handler uses the idempotency ledger: `IDEMPOTENCY_TABLE` is set, as the construct's `idempotency` prop sets it. */
+      readonly idempotency: boolean;
     }
-  | { readonly name: 'services'; readonly topic?: string; readonly partitions: number }
+  | { readonly name: 'services'; readonly topic?: string; readonly partitions: number; readonly idempotency: boolean }
   | {
       readonly name: 'run';
       readonly handler: HandlerRef;
@@ -53,6 +55,8 @@ export type LocalAction =
       readonly cdkJson: string;
       readonly partitions: number;
       readonly timeoutSeconds: number;
+      /** The handler uses the idempotency ledger: `IDEMPOTENCY_TABLE` is set, as the construct's `idempotency` prop sets it. */
+      readonly idempotency: boolean;
     }
   | { readonly name: 'read'; readonly topic: string; readonly max?: number; readonly follow: boolean }
   | {
@@ -129,6 +133,9 @@ function recordOf(o: RecordOptions, command: Command, alternative?: { flag: stri
   };
 }
 
+const IDEMPOTENCY_HELP =
+  "set IDEMPOTENCY_TABLE (the embedded DynamoDB's ledger table) for a handler with kafkaConsumer's idempotency option, as the construct's idempotency prop does (and IDEMPOTENCY_EXPIRY_SECONDS, when exported)";
+
 const HANDLER_HELP = 'the module and its export (default: handler), e.g. src/handler.ts#handler; TypeScript loads through tsx';
 
 /** Adds `local invoke|services|run|produce|read` to the program; `found` receives what was read. */
@@ -148,9 +155,18 @@ export function addLocalCommands(program: Command, found: (action: LocalAction) 
     .option('--partition <n>', "the record's partition", wholeNumber(0), 0)
     .option('--offset <n>', "the record's offset", wholeNumber(0), 0)
     .option('--timeout <seconds>', "the function's timeout", wholeNumber(1, 900), 30)
+    .option('--idempotency', IDEMPOTENCY_HELP, false)
     .action(
       (
-        o: RecordOptions & { handler: HandlerRef; event?: string; topic: string; partition: number; offset: number; timeout: number },
+        o: RecordOptions & {
+          handler: HandlerRef;
+          event?: string;
+          topic: string;
+          partition: number;
+          offset: number;
+          timeout: number;
+          idempotency: boolean;
+        },
         command: Command,
       ) => {
         const record = recordOf(o, command, { flag: '--event', given: Boolean(o.event) });
@@ -159,18 +175,24 @@ export function addLocalCommands(program: Command, found: (action: LocalAction) 
           handler: o.handler,
           event: record ? { record: { topic: o.topic, partition: o.partition, offset: o.offset, ...record } } : { file: o.event! },
           timeoutSeconds: o.timeout,
+          idempotency: o.idempotency,
         });
       },
     );
   local
     .command('services')
     .description(
-      'start the embedded broker and SQS/S3 (and the dead-letter queue, on-failure queue and bucket), print NAME=value lines to export, then READY; Ctrl-C stops them',
+      'start the embedded broker, SQS/S3 and DynamoDB (and the dead-letter queue, on-failure queue, bucket and ledger table), print NAME=value lines to export, then READY; Ctrl-C stops them',
     )
     .option('--topic <topic>', `a topic to create (default: KAFKA_TOPIC or ${DEFAULT_TOPIC})`)
     .option('--partitions <n>', 'its partitions', wholeNumber(1, 1_000), 6)
-    .action((o: { topic?: string; partitions: number }) => {
-      found({ name: 'services', ...(o.topic ? { topic: o.topic } : {}), partitions: o.partitions });
+    .option(
+      '--idempotency',
+      'also print IDEMPOTENCY_TABLE (the ledger table is created either way), for a handler with the idempotency option',
+      false,
+    )
+    .action((o: { topic?: string; partitions: number; idempotency: boolean }) => {
+      found({ name: 'services', ...(o.topic ? { topic: o.topic } : {}), partitions: o.partitions, idempotency: o.idempotency });
     });
   local
     .command('run')
@@ -192,6 +214,7 @@ export function addLocalCommands(program: Command, found: (action: LocalAction) 
     .option('--cdk-json <file>', 'the CDK app whose context gives the settings not given here', 'cdk.json')
     .option('--partitions <n>', 'partitions of the topic, when the embedded broker creates it', wholeNumber(1, 1_000), 6)
     .option('--timeout <seconds>', "the function's timeout", wholeNumber(1, 900), 60)
+    .option('--idempotency', IDEMPOTENCY_HELP, false)
     .action(
       (o: {
         handler: HandlerRef;
@@ -204,6 +227,7 @@ export function addLocalCommands(program: Command, found: (action: LocalAction) 
         cdkJson: string;
         partitions: number;
         timeout: number;
+        idempotency: boolean;
       }) => {
         const settings: RunFlags = {
           ...(o.topic ? { topic: o.topic } : {}),
@@ -213,7 +237,15 @@ export function addLocalCommands(program: Command, found: (action: LocalAction) 
           ...(o.startingPosition ? { startingPosition: o.startingPosition } : {}),
           ...(o.reportBatchItemFailures === false ? { reportBatchItemFailures: false } : {}),
         };
-        found({ name: 'run', handler: o.handler, settings, cdkJson: o.cdkJson, partitions: o.partitions, timeoutSeconds: o.timeout });
+        found({
+          name: 'run',
+          handler: o.handler,
+          settings,
+          cdkJson: o.cdkJson,
+          partitions: o.partitions,
+          timeoutSeconds: o.timeout,
+          idempotency: o.idempotency,
+        });
       },
     );
   local

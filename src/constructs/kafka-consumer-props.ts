@@ -83,8 +83,9 @@ export interface IdempotencyOptions {
    */
   readonly table?: dynamodb.ITable;
   /**
-   * How long the ledger remembers that a record's work is done, in whole seconds: the expiry the
-   * handler's ledger writes (give your handler's `idempotencyLedger({ expirySeconds })` the same). A record that comes
+   * How long the ledger remembers that a record's work is done, in whole seconds: the construct
+   * passes it to the handler in `IDEMPOTENCY_EXPIRY_SECONDS`, the runtime's default
+   * `expirySeconds` (leave that option out, or it wins over this one). A record that comes
    * back after its entry expired runs again: synth refuses an expiry shorter than `maxRecordAge`
    * or the function's `timeout` (redeliveries come that late), and warns when it is shorter than
    * `deadLetterRetention` (a dead letter replayed after its record's entry expired runs again).
@@ -157,8 +158,8 @@ export interface KafkaConsumerProps {
    * retried batches, restarts and dead-letter replays), recorded in a DynamoDB table.
    * `true` creates the table; {@link IdempotencyOptions} give your own table or another expiry.
    * The handler turns it on with its own `idempotency: idempotencyLedger()` (from
-   * `kafka-lambda-consumers/runtime/idempotency`); the construct sets
-   * `IDEMPOTENCY_TABLE` and grants the function exactly the ledger's actions on the table.
+   * `kafka-lambda-consumers/runtime/idempotency`); the construct sets `IDEMPOTENCY_TABLE` and
+   * `IDEMPOTENCY_EXPIRY_SECONDS` and grants the function exactly the ledger's actions on the table.
    * @default false: no ledger, no table
    */
   readonly idempotency?: boolean | IdempotencyOptions;
@@ -167,7 +168,7 @@ export interface KafkaConsumerProps {
   /**
    * Extra environment for the handler. The variables the runtime reads are the construct's
    * (`DLQ_URL`, `DLQ_BUCKET`, `KAFKA_CONSUMER_GROUP`, `REPORT_BATCH_ITEM_FAILURES`,
-   * `IDEMPOTENCY_TABLE`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
+   * `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_EXPIRY_SECONDS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
    * names the prop that sets each. @default none
    */
   readonly environment?: Record<string, string>;

@@ -230,7 +230,8 @@ export class KafkaConsumer extends Construct {
   }
 
   /**
-   * The idempotency ledger's table (created, unless given), its grants and `IDEMPOTENCY_TABLE`.
+   * The idempotency ledger's table (created, unless given), its grants, `IDEMPOTENCY_TABLE` and
+   * `IDEMPOTENCY_EXPIRY_SECONDS`.
    * The function runs outside the cluster's VPC (only the mapping and the replay run in it), so
    * it reaches DynamoDB's public endpoint and needs no VPC endpoint.
    */
@@ -255,6 +256,8 @@ export class KafkaConsumer extends Construct {
     grantIdempotencyLedger(this, table);
     this.function.addEnvironment(ENV.idempotencyTable, table.tableName);
     const expiry = checked.idempotencyExpiry.toSeconds();
+    // The runtime's default expirySeconds: the expiry is given once, here, and checked here.
+    this.function.addEnvironment(ENV.idempotencyExpirySeconds, String(expiry));
     if (expiry < checked.deadLetterRetention.toSeconds()) {
       Annotations.of(this).addWarningV2(
         'kafka-consumers:idempotencyExpiryBelowDeadLetterRetention',

@@ -79,6 +79,10 @@ const RESERVED_ENVIRONMENT: Record<ConsumerEnvName, { readonly for: string; read
   [ENV.consumerGroup]: { for: 'the consumer groups its mappings read with', prop: 'consumerGroupId' },
   [ENV.reportBatchItemFailures]: { for: 'whether its mappings honour partial batch responses', prop: 'reportBatchItemFailures' },
   [ENV.idempotencyTable]: { for: 'the idempotency ledger it creates or is given, and grants the function', prop: 'idempotency' },
+  [ENV.idempotencyExpirySeconds]: {
+    for: "the ledger's expiry it checks against maxRecordAge, the timeout and the dead-letter retention",
+    prop: 'idempotency.expiry',
+  },
   [ENV.serviceName]: { for: 'the service its alarms and dashboard watch', prop: 'serviceName' },
   [ENV.metricsNamespace]: { for: 'the namespace its alarms and dashboard watch', prop: 'metricsNamespace' },
 };

@@ -33,6 +33,11 @@ export const ENV = {
   replayMaxCount: 'REPLAY_MAX_COUNT',
   /** The idempotency ledger's DynamoDB table; set only when the construct's `idempotency` is on (consumer). */
   idempotencyTable: 'IDEMPOTENCY_TABLE',
+  /**
+   * The ledger's expiry in whole seconds, the construct's `idempotency.expiry`; the runtime's
+   * default `expirySeconds` (consumer, set with {@link ENV.idempotencyTable}).
+   */
+  idempotencyExpirySeconds: 'IDEMPOTENCY_EXPIRY_SECONDS',
   /** Powertools' service name (metrics dimension, log field). */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Powertools' CloudWatch metrics namespace. */
@@ -49,6 +54,7 @@ export const CONSUMER_ENV = [
   ENV.consumerGroup,
   ENV.reportBatchItemFailures,
   ENV.idempotencyTable,
+  ENV.idempotencyExpirySeconds,
   ENV.serviceName,
   ENV.metricsNamespace,
 ] as const;
@@ -114,7 +120,8 @@ export const IDEMPOTENCY_TABLE = {
 
 /**
  * How long the ledger remembers that a record's work is done: the runtime writes `expiresAt` as
- * now plus this. 14 days, SQS's longest retention: a dead letter replayed as late as its queue
+ * now plus this. The construct's default `idempotency.expiry` (which it passes in
+ * `IDEMPOTENCY_EXPIRY_SECONDS`) and the runtime's when that is not set. 14 days, SQS's longest retention: a dead letter replayed as late as its queue
  * keeps it is still recognised (a mapping's `maxRecordAge` is at most 7 days).
  */
 export const DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60;

@@ -18,10 +18,14 @@ import { lambdaContext } from '../../local/esm/lambda-context.js';
 import { startFaultProxy } from '../../local/fault-proxy.js';
 import { buildKafkaEvent, type BrokerRecord } from '../support/kafka-event.js';
 import { drain, freshQueue, sqsClient } from '../support/sqs.js';
+import { ledgerEnvOf } from '../support/ledger-env.js';
 
 const env = inject('localEnv');
 const saved = { ...process.env };
-beforeAll(() => {
+/** The ledger's table, asked for as `--idempotency` asks (the local services name it only then). */
+let table: string;
+beforeAll(async () => {
+  table = (await ledgerEnvOf(env)).IDEMPOTENCY_TABLE!;
   // The runtime's SDK clients read these, as in Lambda.
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
@@ -47,7 +51,7 @@ function consumer(
   const effects = new Map<string, number[]>();
   const handler = kafkaConsumer<{ order: string }>({
     consumerGroupId: `idem-${randomUUID()}`,
-    idempotency: idempotencyLedger({ table: env.IDEMPOTENCY_TABLE, flushIntervalMs: 50 }),
+    idempotency: idempotencyLedger({ table, flushIntervalMs: 50 }),
     reportBatchItemFailures: options.reportBatchItemFailures ?? true,
     deadLetterQueueUrl: options.deadLetterQueueUrl ?? env.DLQ_URL,
     retry: { maxAttempts: 1 },
@@ -169,7 +173,7 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
       let runs = 0;
       const handler = runtime.kafkaConsumer({
         consumerGroupId: `idem-${randomUUID()}`,
-        idempotency: ledgerModule.idempotencyLedger({ table: env.IDEMPOTENCY_TABLE }),
+        idempotency: ledgerModule.idempotencyLedger({ table }),
         reportBatchItemFailures: true,
         deadLetterQueueUrl: env.DLQ_URL,
         processRecord: () => void runs++,

@@ -14,6 +14,9 @@ import { startEmbeddedKafka } from '../../local/kafka/embedded-kafka.js';
 import { freshQueue, sqsClient } from '../support/sqs.js';
 import { readTopic, uniqueTopic } from '../support/kafka.js';
 import { IDEMPOTENCY_TABLE } from '../../src/contract/index.js';
+import { startLocalServices } from '../../local/services.js';
+import { ledgerEnvOf } from '../support/ledger-env.js';
+import { invokeOnce } from '../../local/commands/invoke.js';
 
 const env = inject('localEnv');
 /** Far beyond a group join and 30 records: only a consumer that never gets them all reaches it. */
@@ -168,16 +171,48 @@ describe('embedded services are real', () => {
     expect(Buffer.from(await object.Body!.transformToByteArray())).toEqual(Buffer.from([1, 2, 3]));
   });
 
+  // As the construct sets IDEMPOTENCY_TABLE only when its idempotency prop is on: a handler without
+  // the option is not told of a ledger (the runtime would warn at cold start).
+  it('names the ledger table (and its expiry, when given) only when the ledger is asked for; DynamoDB is always reachable', async () => {
+    expect(env.AWS_ENDPOINT_URL_DYNAMODB).toMatch(/^http:/);
+    expect(env.IDEMPOTENCY_TABLE).toBeUndefined();
+    const given = { ...env, KAFKA_BROKERS: '', IDEMPOTENCY_EXPIRY_SECONDS: '3600' };
+    const without = await startLocalServices({ withKafka: false, environment: given });
+    await without.stop();
+    expect(without.env).toMatchObject({ AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB });
+    expect(Object.keys(without.env).filter((name) => name.startsWith('IDEMPOTENCY_'))).toEqual([]);
+    expect(await ledgerEnvOf(env, { IDEMPOTENCY_EXPIRY_SECONDS: '3600' })).toMatchObject({
+      AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB,
+      IDEMPOTENCY_TABLE: 'kafka-idempotency',
+      IDEMPOTENCY_EXPIRY_SECONDS: '3600',
+    });
+    expect((await ledgerEnvOf(env)).IDEMPOTENCY_EXPIRY_SECONDS).toBeUndefined();
+  });
+
+  it("local invoke --idempotency names the running services' ledger table for the handler; without it, none", async () => {
+    const tableSeen = async (idempotency: boolean) => {
+      const shell: NodeJS.ProcessEnv = { ...env };
+      let seen: string | undefined = 'not invoked';
+      const io = { out: () => undefined, err: () => undefined, env: shell };
+      const load = async () => async () => void (seen = shell.IDEMPOTENCY_TABLE);
+      await invokeOnce({ load, event: {}, timeoutSeconds: 5, functionName: 'ledger', needsKafka: false, idempotency }, io);
+      return seen;
+    };
+    expect(await tableSeen(true)).toBe('kafka-idempotency');
+    expect(await tableSeen(false)).toBeUndefined();
+  });
+
   // The calls the idempotency ledger makes (IDEMPOTENCY_ACTIONS), and the gaps docs/local-development.md
   // lists: a test here goes red when dynalite changes, so the page is updated with it.
   it('DynamoDB through the unmodified SDK client and AWS_ENDPOINT_URL_DYNAMODB: the ledger table, conditional updates, batch reads and writes', async () => {
     vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', env.AWS_ENDPOINT_URL_DYNAMODB);
+    const table = (await ledgerEnvOf(env)).IDEMPOTENCY_TABLE!;
     const dynamoDb = new DynamoDBClient({
       region: env.AWS_REGION,
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
     });
     try {
-      const { Table } = await dynamoDb.send(new DescribeTableCommand({ TableName: env.IDEMPOTENCY_TABLE }));
+      const { Table } = await dynamoDb.send(new DescribeTableCommand({ TableName: table }));
       expect(Table).toMatchObject({
         TableStatus: 'ACTIVE',
         KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
@@ -187,7 +222,7 @@ describe('embedded services are real', () => {
 
       const id = `proof-${Date.now()}-${Math.random()}`;
       const claim = new UpdateItemCommand({
-        TableName: env.IDEMPOTENCY_TABLE,
+        TableName: table,
         Key: { id: { S: id } },
         UpdateExpression: 'SET #state = :state, expiresAt = :expiresAt',
         ConditionExpression: 'attribute_not_exists(id)',
@@ -207,22 +242,20 @@ describe('embedded services are real', () => {
       await dynamoDb.send(
         new BatchWriteItemCommand({
           RequestItems: {
-            [env.IDEMPOTENCY_TABLE]: others.map((other) => ({ PutRequest: { Item: { id: { S: other }, state: { S: 'done' } } } })),
+            [table]: others.map((other) => ({ PutRequest: { Item: { id: { S: other }, state: { S: 'done' } } } })),
           },
         }),
       );
       const { Responses } = await dynamoDb.send(
         new BatchGetItemCommand({
-          RequestItems: { [env.IDEMPOTENCY_TABLE]: { Keys: [id, ...others, `${id}-absent`].map((key) => ({ id: { S: key } })) } },
+          RequestItems: { [table]: { Keys: [id, ...others, `${id}-absent`].map((key) => ({ id: { S: key } })) } },
         }),
       );
-      expect(Responses![env.IDEMPOTENCY_TABLE]!.map((item) => item.id!.S).sort()).toEqual([id, ...others].sort());
+      expect(Responses![table]!.map((item) => item.id!.S).sort()).toEqual([id, ...others].sort());
 
       // No transactions in dynalite (a documented gap): the ledger must not rely on them.
       const transaction = await dynamoDb
-        .send(
-          new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: env.IDEMPOTENCY_TABLE, Item: { id: { S: `${id}-t` } } } }] }),
-        )
+        .send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: table, Item: { id: { S: `${id}-t` } } } }] }))
         .catch((error: unknown) => error);
       expect(transaction).toMatchObject({ name: 'UnknownOperationException' });
     } finally {

@@ -301,6 +301,8 @@ describe(`${name}'s local commands, installed from its tarball`, () => {
     expect(good.status, good.stderr).toBe(0);
     expect(good.stdout).toContain(`${USER_MARKER} p1`);
     expect(lastLine(good.stdout)).toEqual({ response: { batchItemFailures: [] }, deadLetters: [] });
+    // local services named no ledger table (no --idempotency): a handler without the option is not warned.
+    expect(good.stdout + good.stderr).not.toContain('no idempotency option');
 
     const bad = cli(
       ['local', 'invoke', '--handler', 'handler.ts#handler', '--value', '{"id":"p2","cents":-1}', '--key', 'p2'],

@@ -24,7 +24,12 @@ export interface IdempotencyOptions<V = unknown, K = Buffer | null> {
    * @default the record's identity: its mapping's group, topic, partition and offset (a replayed copy's: its original's)
    */
   readonly key?: (record: KafkaRecord<V, K>) => string;
-  /** How long a record is remembered as done, in seconds. @default 1,209,600 (14 days, SQS's longest retention) */
+  /**
+   * How long a record is remembered as done, in seconds. Given here, it wins over the construct's
+   * `idempotency.expiry`, which synth checks against `maxRecordAge`, the timeout and the
+   * dead-letter retention: leave it out on AWS.
+   * @default `IDEMPOTENCY_EXPIRY_SECONDS` (the construct's `idempotency.expiry`, which sets it), else 1,209,600 (14 days, SQS's longest retention)
+   */
   readonly expirySeconds?: number;
   /**
    * At most one background write of a partition's done offsets per interval while records run:
@@ -37,9 +42,21 @@ function positive(name: string, value: number | undefined, fallback: number, uni
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1)
     throw new ConfigurationError(
-      `idempotency.${name} must be a whole number of ${unit} ≥ 1, got ${value}; leave it out for the default ${fallback}.`,
+      `idempotencyLedger's ${name} must be a whole number of ${unit} ≥ 1, got ${value}; leave it out for the default ${fallback}.`,
     );
   return value;
+}
+
+/** The expiry the construct passes in `IDEMPOTENCY_EXPIRY_SECONDS`, else the shared default. */
+function defaultExpirySeconds(env: NodeJS.ProcessEnv): number {
+  const text = env[ENV.idempotencyExpirySeconds];
+  if (text === undefined || text === '') return DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS;
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(seconds) || seconds < 1)
+    throw new ConfigurationError(
+      `${ENV.idempotencyExpirySeconds} is "${text}"; it must be a whole number of seconds ≥ 1 (the KafkaConsumer construct sets it from idempotency.expiry), or unset for the default ${DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS}.`,
+    );
+  return seconds;
 }
 
 /** The ledger's settings from `idempotencyLedger`'s options, checked once per handler. */
@@ -51,18 +68,18 @@ export function ledgerSettings(
   const table = options.table ?? env[ENV.idempotencyTable];
   if (!table) {
     throw new ConfigurationError(
-      `idempotency is on but no table is named: set ${ENV.idempotencyTable} (the KafkaConsumer construct's idempotency prop does) or give idempotency.table.`,
+      `idempotency is on but no table is named: set ${ENV.idempotencyTable} (the KafkaConsumer construct's idempotency prop does; locally, the local tools' --idempotency flag) or give idempotencyLedger({ table }).`,
     );
   }
   if (options.key !== undefined && typeof options.key !== 'function')
     throw new ConfigurationError(
-      `idempotency.key must be a function of the record that returns its business id, got ${typeof options.key}.`,
+      `idempotencyLedger's key must be a function of the record that returns its business id, got ${typeof options.key}.`,
     );
   return {
     store: new DynamoDbLedgerStore(table),
     ids: new ItemIds(consumerGroupId),
     key: options.key as IdempotencyKeyFunction | undefined,
-    expirySeconds: positive('expirySeconds', options.expirySeconds, DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS, 'seconds'),
+    expirySeconds: positive('expirySeconds', options.expirySeconds, defaultExpirySeconds(env), 'seconds'),
     flushIntervalMs: positive('flushIntervalMs', options.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS, 'milliseconds'),
     maxRanges: MAX_DONE_RANGES,
   };

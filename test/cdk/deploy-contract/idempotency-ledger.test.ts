@@ -18,7 +18,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { KafkaConsumer } from '../../../src/constructs/kafka-consumer.js';
 import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer-props.js';
-import { ENV, IDEMPOTENCY_ACTIONS } from '../../../src/contract/index.js';
+import { DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS, ENV, IDEMPOTENCY_ACTIONS } from '../../../src/contract/index.js';
 import { CLOUDFORMATION_SCHEMAS, base, resourcesOf, synth } from './support.js';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -154,6 +154,20 @@ describe("the ledger's expiry (deploy contract)", () => {
     [{ idempotency: { expiry: Duration.millis(1_500) } }, "the ledger's expiry is whole seconds (DynamoDB's TTL reads epoch seconds)"],
   ])('refuses %j, naming the prop', (props, message) => {
     expect(() => synth(props as Partial<KafkaConsumerProps>)).toThrow(message);
+  });
+
+  it('passes the expiry to the runtime in IDEMPOTENCY_EXPIRY_SECONDS (its default expirySeconds): 14 days unless given', () => {
+    const variables = (props: Partial<KafkaConsumerProps>) => consumerFunction(synth(props)).Environment.Variables;
+    expect(variables({ idempotency: { expiry: Duration.days(3) } })[ENV.idempotencyExpirySeconds]).toBe('259200');
+    expect(variables({ idempotency: true })[ENV.idempotencyExpirySeconds]).toBe(String(DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS));
+    expect(variables({})[ENV.idempotencyExpirySeconds]).toBeUndefined();
+  });
+
+  it('refuses environment.IDEMPOTENCY_EXPIRY_SECONDS, naming the idempotency.expiry prop', () => {
+    expect(() => synth({ environment: { [ENV.idempotencyExpirySeconds]: '60' } })).toThrow(
+      'environment.IDEMPOTENCY_EXPIRY_SECONDS is set, but KafkaConsumer sets IDEMPOTENCY_EXPIRY_SECONDS itself',
+    );
+    expect(() => synth({ environment: { [ENV.idempotencyExpirySeconds]: '60' } })).toThrow('give the prop idempotency.expiry instead.');
   });
 
   it('warns when it is shorter than the dead-letter retention: a dead letter replayed after its entry expired runs again', () => {

@@ -32,6 +32,7 @@ describe('the local command line', () => {
       '42',
       '--timeout',
       '5',
+      '--idempotency',
     );
     expect(command).toEqual({
       name: 'local',
@@ -52,6 +53,7 @@ describe('the local command line', () => {
           },
         },
         timeoutSeconds: 5,
+        idempotency: true,
       },
     });
   });
@@ -64,6 +66,7 @@ describe('the local command line', () => {
         handler: { file: 'h.ts', exportName: 'handler' },
         event: { record: { topic: 'orders', partition: 0, offset: 0, value: { file: 'v.bin' }, headers: [] } },
         timeoutSeconds: 30,
+        idempotency: false,
       },
     });
     expect(parse('local', 'invoke', '--handler', 'h.ts', '--event', 'e.json').command).toMatchObject({
@@ -83,15 +86,18 @@ describe('the local command line', () => {
         cdkJson: 'cdk.json',
         partitions: 6,
         timeoutSeconds: 60,
+        idempotency: false,
       },
     });
+    expect(parse('local', 'run', '--handler', 'h.ts', '--idempotency').command).toMatchObject({ action: { idempotency: true } });
     expect(parse('local', 'run', '--handler', 'h.ts', '--topic', 't', '--starting-position', 'LATEST').command).toMatchObject({
       action: { settings: { topic: 't', startingPosition: 'LATEST' } },
     });
   });
 
   it('reads services, produce and read', () => {
-    expect(parse('local', 'services').command).toEqual({ name: 'local', action: { name: 'services', partitions: 6 } });
+    expect(parse('local', 'services').command).toEqual({ name: 'local', action: { name: 'services', partitions: 6, idempotency: false } });
+    expect(parse('local', 'services', '--idempotency').command).toMatchObject({ action: { idempotency: true } });
     expect(parse('local', 'produce', '--topic', 't', '--value', '1', '--partition', '2').command).toEqual({
       name: 'local',
       action: { name: 'produce', topic: 't', partition: 2, record: { value: { text: '1' }, headers: [] } },

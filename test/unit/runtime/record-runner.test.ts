@@ -284,7 +284,7 @@ describe('RecordRunner with the idempotency ledger', () => {
   });
 
   it('dead-letters a record without a valid business key, unrun', async () => {
-    const error = new IdempotencyKeyError('idempotency.key returned an empty string for t-0@0');
+    const error = new IdempotencyKeyError("idempotencyLedger's key returned an empty string for t-0@0");
     const { runner, partition, stats, deadLettered } = setUp(1, { guard: guardOf([error]).guard });
     await runner.runInOrder(partition, partition.entries, () => expect.fail('ran'), stats);
     expect(deadLettered).toMatchObject([{ offset: 0, error, attempts: 1 }]);

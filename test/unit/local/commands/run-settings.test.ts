@@ -10,6 +10,7 @@ const action = (settings: RunAction['settings']): RunAction => ({
   settings,
   cdkJson: 'cdk.json',
   partitions: 6,
+  idempotency: false,
   timeoutSeconds: 60,
 });
 // cdk.json's context as the repository's app reads it (JSON values, or -c strings).

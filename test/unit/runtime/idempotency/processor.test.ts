@@ -31,7 +31,7 @@ describe('kafkaConsumer with idempotency', () => {
     vi.stubEnv('IDEMPOTENCY_TABLE', '');
     expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger() })).toThrow(ConfigurationError);
     expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger() })).toThrow(
-      /set IDEMPOTENCY_TABLE .* or give idempotency.table/,
+      /set IDEMPOTENCY_TABLE .* or give idempotencyLedger\(\{ table \}\)/,
     );
   });
 
@@ -51,13 +51,39 @@ describe('kafkaConsumer with idempotency', () => {
   it('refuses a key that is not a function and intervals that are not whole positive numbers', () => {
     const base = { processRecord: () => undefined };
     expect(() => kafkaConsumer({ ...base, idempotency: idempotencyLedger({ table: 't', key: 'id' as never }) })).toThrow(
-      /idempotency.key must be a function/,
+      /idempotencyLedger's key must be a function/,
     );
     expect(() => kafkaConsumer({ ...base, idempotency: idempotencyLedger({ table: 't', expirySeconds: 0 }) })).toThrow(
-      /idempotency.expirySeconds must be a whole number of seconds ≥ 1, got 0/,
+      /idempotencyLedger's expirySeconds must be a whole number of seconds ≥ 1, got 0/,
     );
     expect(() => kafkaConsumer({ ...base, idempotency: idempotencyLedger({ table: 't', flushIntervalMs: 1.5 }) })).toThrow(
-      /idempotency.flushIntervalMs/,
+      /idempotencyLedger's flushIntervalMs/,
+    );
+  });
+
+  it("expires entries after IDEMPOTENCY_EXPIRY_SECONDS (the construct's idempotency.expiry) by default; expirySeconds given wins", async () => {
+    vi.stubEnv('IDEMPOTENCY_EXPIRY_SECONDS', '3600');
+    captureOutput();
+    const expiryOf = async (group: string, idempotency: { table: string; expirySeconds?: number }) => {
+      const before = Math.floor(Date.now() / 1000);
+      await kafkaConsumer({ consumerGroupId: group, idempotency: idempotencyLedger(idempotency), processRecord: () => undefined })(
+        event(1),
+        lambdaContext(),
+      );
+      return store.items.get(`p|${group}-t|t|0`)!.expiresAt! - before;
+    };
+    expect(await expiryOf('from-env', { table: 'ledger' })).toBeGreaterThanOrEqual(3600);
+    expect(await expiryOf('from-env', { table: 'ledger' })).toBeLessThanOrEqual(3601);
+    expect(await expiryOf('given', { table: 'ledger', expirySeconds: 60 })).toBeLessThanOrEqual(61);
+  });
+
+  it.each(['0', '-5', '1.5', '14d', ' '])('refuses IDEMPOTENCY_EXPIRY_SECONDS=%j, naming it and what it must be', (value) => {
+    vi.stubEnv('IDEMPOTENCY_EXPIRY_SECONDS', value);
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger({ table: 't' }) })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger({ table: 't' }) })).toThrow(
+      `IDEMPOTENCY_EXPIRY_SECONDS is "${value}"; it must be a whole number of seconds ≥ 1`,
     );
   });
 

@@ -16,6 +16,7 @@ const ENTRY_POINTS = {
   runtime: 'runtime/index.d.ts',
   'runtime-avro': 'runtime/avro.d.ts',
   'runtime-protobuf': 'runtime/protobuf.d.ts',
+  'runtime-idempotency': 'runtime/idempotency/index.d.ts',
 } as const;
 
 const check = process.argv.includes('--check');

@@ -3,6 +3,7 @@
 // idempotency ledger when the sandbox's data asks for it (`--idempotency`).
 import { workerData } from 'node:worker_threads';
 import { kafkaConsumer } from '../src/runtime/index.js';
+import { idempotencyLedger } from '../src/runtime/idempotency/index.js';
 import { processOrder } from '../app/consumer/index.js';
 import { recording } from './ground-truth.js';
 
@@ -15,4 +16,7 @@ export interface RecordedConsumerData {
 const data = (workerData as { data?: RecordedConsumerData } | null)?.data;
 
 // With --idempotency the local services also set IDEMPOTENCY_TABLE, as the construct's prop does.
-export const handler = kafkaConsumer({ processRecord: recording(processOrder), idempotency: data?.idempotency ?? false });
+export const handler = kafkaConsumer({
+  processRecord: recording(processOrder),
+  idempotency: data?.idempotency ? idempotencyLedger() : false,
+});

@@ -5,6 +5,7 @@
 // DynamoDB calls are counted at the server.
 import type { KafkaEvent } from '../../src/runtime/event.js';
 import { kafkaConsumer } from '../../src/runtime/index.js';
+import { idempotencyLedger } from '../../src/runtime/idempotency/index.js';
 import { lambdaContext } from '../../local/esm/lambda-context.js';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_TABLE } from '../../src/contract/index.js';
@@ -44,7 +45,11 @@ runScenario(async () => {
       }),
     );
     admin.destroy();
-    const ours = kafkaConsumer({ consumerGroupId: 'bench', idempotency: { table }, processRecord: (record) => noop(record.value) });
+    const ours = kafkaConsumer({
+      consumerGroupId: 'bench',
+      idempotency: idempotencyLedger({ table }),
+      processRecord: (record) => noop(record.value),
+    });
     const handlers: Record<string, BenchHandler> = {
       ours: (event, context) => ours(event, context),
       powertools: powertoolsIdempotentHandler(table, (record) =>
@@ -72,7 +77,7 @@ runScenario(async () => {
       };
       const slow = kafkaConsumer({
         consumerGroupId: 'bench-window',
-        idempotency: { table },
+        idempotency: idempotencyLedger({ table }),
         processRecord: async (record) => {
           await new Promise((resolve) => setTimeout(resolve, 1));
           finished.set(record.offset, performance.now());

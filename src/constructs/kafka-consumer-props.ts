@@ -157,8 +157,9 @@ export interface KafkaConsumerProps {
    * Effectively once: the runtime skips records whose work is already done (across redeliveries,
    * retried batches, restarts and dead-letter replays), recorded in a DynamoDB table.
    * `true` creates the table; {@link IdempotencyOptions} give your own table or another expiry.
-   * The handler turns it on with its own `idempotency` option; the construct sets
-   * `IDEMPOTENCY_TABLE` and `IDEMPOTENCY_EXPIRY_SECONDS` and grants the function exactly the ledger's actions on the table.
+   * The handler turns it on with its own `idempotency: idempotencyLedger()` (from
+   * `kafka-lambda-consumers/runtime/idempotency`); the construct sets `IDEMPOTENCY_TABLE` and
+   * `IDEMPOTENCY_EXPIRY_SECONDS` and grants the function exactly the ledger's actions on the table.
    * @default false: no ledger, no table
    */
   readonly idempotency?: boolean | IdempotencyOptions;

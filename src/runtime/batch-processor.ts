@@ -10,8 +10,8 @@ import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger.js';
 import { DeadLetters } from './dead-letters.js';
 import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner.js';
 import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
-import { ledgerSettings, type IdempotencyOptions } from './idempotency/settings.js';
-import { DONE, IdempotencyGuard, RUN, type LedgerSettings } from './idempotency/idempotency-guard.js';
+// Types only: the ledger's code is in its own entry point, bundled only by the handlers that import it.
+import type { IdempotencyLedger, InvocationGuard, StartGuard } from './idempotency/ledger.js';
 
 export type { KafkaBatchResponse } from './outcome-ledger.js';
 
@@ -67,10 +67,12 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
   readonly deadLetterTransport?: DeadLetterTransport;
   /**
    * Skip records whose work is done when they come again (a retried batch, a redelivery, a
-   * replayed dead letter), with a ledger in DynamoDB: `true`, or options. See docs/idempotency.md.
+   * replayed dead letter), with a ledger in DynamoDB: `idempotencyLedger()` (or
+   * `idempotencyLedger({ key, … })`), imported from `kafka-lambda-consumers/runtime/idempotency`
+   * so that handlers without it do not bundle it. `true` is not accepted. See docs/idempotency.md.
    * @default false
    */
-  readonly idempotency?: boolean | IdempotencyOptions<V, K>;
+  readonly idempotency?: false | IdempotencyLedger<V, K>;
 }
 
 function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
@@ -82,6 +84,19 @@ function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
   );
 }
 
+const IMPORT_LEDGER = "import { idempotencyLedger } from 'kafka-lambda-consumers/runtime/idempotency'";
+
+/** The `idempotency` option's ledger, opened (its settings checked) once per handler; undefined when off. */
+function startGuardOf(option: unknown, consumerGroupId: string | undefined): StartGuard | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (typeof (option as Partial<IdempotencyLedger> | null)?.open !== 'function') {
+    throw new ConfigurationError(
+      `idempotency must be false or a ledger made by idempotencyLedger(), got ${option === true ? 'true' : typeof option}: ${IMPORT_LEDGER} and give kafkaConsumer idempotency: idempotencyLedger() (its options, such as key, as idempotencyLedger({ key })).`,
+    );
+  }
+  return (option as IdempotencyLedger).open(consumerGroupId, process.env);
+}
+
 /** Validated options, shared by every invocation of a handler. */
 class ProcessorConfig implements RecordRunnerConfig {
   readonly retry: RetryPolicy;
@@ -91,7 +106,8 @@ class ProcessorConfig implements RecordRunnerConfig {
   readonly logger;
   readonly reportBatchItemFailures: boolean;
   readonly deadLetters;
-  readonly idempotency: LedgerSettings | undefined;
+  /** Starts an invocation's ledger; undefined without one. */
+  readonly startGuard: StartGuard | undefined;
 
   constructor(readonly options: KafkaConsumerOptions<unknown, unknown>) {
     if (!options.processRecord === !options.processBatch) {
@@ -114,12 +130,12 @@ class ProcessorConfig implements RecordRunnerConfig {
     // Any given value, '' included, is resolved (and refused when unknown), never taken as "none".
     this.deserializeKey = options.keyDeserializer === undefined ? undefined : resolveDeserializer(options.keyDeserializer, 'key');
     const consumerGroupId = options.consumerGroupId ?? process.env[ENV.consumerGroup];
-    this.idempotency = ledgerSettings(options.idempotency, consumerGroupId, process.env);
-    this.telemetry = new Telemetry(options.telemetry, this.idempotency !== undefined);
+    this.startGuard = startGuardOf(options.idempotency, consumerGroupId);
+    this.telemetry = new Telemetry(options.telemetry, this.startGuard !== undefined);
     this.logger = this.telemetry.logger;
     if (options.idempotency === undefined && process.env[ENV.idempotencyTable]) {
       this.logger.warn(
-        `${ENV.idempotencyTable} is set (the construct's idempotency is on) but this handler's kafkaConsumer has no idempotency option, so every record runs, done or not. Give kafkaConsumer idempotency: true (or false to say so).`,
+        `${ENV.idempotencyTable} is set (the construct's idempotency is on) but this handler's kafkaConsumer has no idempotency option, so every record runs, done or not. Give kafkaConsumer idempotency: idempotencyLedger(), with ${IMPORT_LEDGER} (or idempotency: false to say so).`,
       );
     }
     this.reportBatchItemFailures = options.reportBatchItemFailures ?? reportBatchItemFailuresFrom(process.env);
@@ -171,7 +187,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     const config = this.#config;
     config.logger.addContext(context);
     let ledger: OutcomeLedger | undefined;
-    let guard: IdempotencyGuard | undefined;
+    let guard: InvocationGuard | undefined;
     let failed = true;
     // Invocations at once (only outside Lambda) each get a runner of their own.
     const runner = this.#idleRunner ?? new RecordRunner(config);
@@ -186,9 +202,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       const flushBy = Math.floor(started + remaining - margin / 4);
       const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);
       const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
-      guard =
-        config.idempotency &&
-        new IdempotencyGuard(config.idempotency, decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
+      guard = config.startGuard?.(decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
       runner.begin(context, ledger, deadLetters, deadline, guard);
       const { processBatch } = config.options;
       if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard))) {
@@ -210,7 +224,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     }
   }
 
-  async #runRecords(runner: RecordRunner, ledger: OutcomeLedger, call: RecordCall, guard: IdempotencyGuard | undefined): Promise<void> {
+  async #runRecords(runner: RecordRunner, ledger: OutcomeLedger, call: RecordCall, guard: InvocationGuard | undefined): Promise<void> {
     const byKey = this.#config.options.ordering === 'key';
     const tasks = ledger.event.partitions.flatMap((p) => {
       const groups = byKey ? keyGroups(p) : [p.entries];
@@ -230,7 +244,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     ledger: OutcomeLedger,
     context: Context,
     processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>,
-    guard: IdempotencyGuard | undefined,
+    guard: InvocationGuard | undefined,
   ): Promise<boolean> {
     const { partitions } = ledger.event;
     const records: KafkaRecord<unknown, unknown>[] = [];
@@ -243,8 +257,8 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       for (const p of partitions) {
         for (const r of p.entries) {
           const state = guard.stateOf(p, r);
-          if (state === DONE) skipped.push(p);
-          else if (state === RUN) toRun.push([p, r]);
+          if (state === 'done') skipped.push(p);
+          else if (state === 'run') toRun.push([p, r]);
           else return false;
         }
       }

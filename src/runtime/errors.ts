@@ -118,7 +118,7 @@ export class BatchEntryError extends KafkaConsumersError {
 }
 
 /**
- * `idempotency.key` gave no usable key for a record (it threw, or returned something that is not
+ * `idempotencyLedger({ key })` gave no usable key for a record (it threw, or returned something that is not
  * a non-empty string that fits a DynamoDB key). Never retried: the record is dead-lettered, and
  * the message says what was wrong without quoting the record.
  */

@@ -10,6 +10,7 @@ export type { Deserializer, DeserializerFn } from './deserializers.js';
 export type { RetryOptions } from './retry.js';
 export type { TelemetryOptions } from './telemetry.js';
 export type { IdempotencyOptions } from './idempotency/settings.js';
+export type { IdempotencyLedger } from './idempotency/ledger.js';
 export type { DeadLetterTransport, OutgoingMessage, FailedEntry } from './dead-letter-writer.js';
 export { KafkaConsumersError, ConfigurationError, type ErrorDescription } from '../contract/errors.js';
 export {

@@ -7,7 +7,7 @@ import type { TopicStats } from './telemetry.js';
 import type { OutcomeLedger } from './outcome-ledger.js';
 import type { DeadLetters } from './dead-letters.js';
 import { describeError } from '../contract/errors.js';
-import { DONE, RUN, UNKNOWN, type IdempotencyGuard } from './idempotency/idempotency-guard.js';
+import type { InvocationGuard } from './idempotency/ledger.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
@@ -39,7 +39,7 @@ export class RecordRunner {
   #context: Context | undefined;
   #ledger: OutcomeLedger | undefined;
   #deadLetters: DeadLetters | undefined;
-  #guard: IdempotencyGuard | undefined;
+  #guard: InvocationGuard | undefined;
   /** Epoch ms after which no record or retry starts. */
   #deadline = 0;
   /* eslint-disable no-unused-private-class-members -- never read: kept so that their layouts live on (see above) */
@@ -53,7 +53,7 @@ export class RecordRunner {
    * Starts an invocation: no record or retry starts after `deadline` (epoch ms); with a `guard`
    * (the idempotency ledger), records whose work is done are skipped.
    */
-  begin(context: Context, ledger: OutcomeLedger, deadLetters: DeadLetters, deadline: number, guard?: IdempotencyGuard): void {
+  begin(context: Context, ledger: OutcomeLedger, deadLetters: DeadLetters, deadline: number, guard?: InvocationGuard): void {
     this.#context = context;
     this.#ledger = ledger;
     this.#deadLetters = deadLetters;
@@ -94,15 +94,15 @@ export class RecordRunner {
       }
       if (guard) {
         const state = guard.stateOf(partition, entry);
-        if (state === DONE) {
+        if (state === 'done') {
           stats.skippedAsDone++;
           continue;
         }
-        if (state === UNKNOWN) {
+        if (state === 'unknown') {
           this.#ledger!.redeliverFrom(partition.id, entry.offset);
           return;
         }
-        if (state !== RUN) {
+        if (state !== 'run') {
           // No valid business key: dead-lettered unrun, the error saying why.
           this.#deadLetters!.add(recordAt(partition, entry), state, 1, Date.now());
           continue;

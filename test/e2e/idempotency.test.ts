@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { kafkaConsumer, type KafkaRecord } from '../../src/runtime/index.js';
+import { idempotencyLedger } from '../../src/runtime/idempotency/index.js';
 import type * as Runtime from '../../src/runtime/index.js';
+import type * as Ledger from '../../src/runtime/idempotency/index.js';
 import { NonRetryableError, WholeBatchRetryError } from '../../src/runtime/errors.js';
 import { parseDeadLetter, type DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 import { replayMessage } from '../../src/replay/produce.js';
@@ -49,7 +51,7 @@ function consumer(
   const effects = new Map<string, number[]>();
   const handler = kafkaConsumer<{ order: string }>({
     consumerGroupId: `idem-${randomUUID()}`,
-    idempotency: { table, flushIntervalMs: 50 },
+    idempotency: idempotencyLedger({ table, flushIntervalMs: 50 }),
     reportBatchItemFailures: options.reportBatchItemFailures ?? true,
     deadLetterQueueUrl: options.deadLetterQueueUrl ?? env.DLQ_URL,
     retry: { maxAttempts: 1 },
@@ -167,10 +169,11 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
     vi.resetModules(); // a runtime whose DynamoDB client is built for the proxy
     try {
       const runtime: typeof Runtime = await import('../../src/runtime/index.js');
+      const ledgerModule: typeof Ledger = await import('../../src/runtime/idempotency/index.js');
       let runs = 0;
       const handler = runtime.kafkaConsumer({
         consumerGroupId: `idem-${randomUUID()}`,
-        idempotency: { table },
+        idempotency: ledgerModule.idempotencyLedger({ table }),
         reportBatchItemFailures: true,
         deadLetterQueueUrl: env.DLQ_URL,
         processRecord: () => void runs++,

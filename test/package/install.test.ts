@@ -116,6 +116,8 @@ describe(`${name} installed from its tarball`, () => {
         'dist/runtime/avro.d.ts',
         'dist/runtime/protobuf.js',
         'dist/runtime/protobuf.d.ts',
+        'dist/runtime/idempotency/index.js',
+        'dist/runtime/idempotency/index.d.ts',
         'dist/local/commands.js',
         'dist/local/sandbox-worker.js',
         'dist/local/build.sh',

@@ -9,14 +9,7 @@ import { OffsetRanges } from '../offset-ranges.js';
 import { expired, expiryFrom, flushDelay, heldByAnother, leaseWait } from './ledger-policy.js';
 import { originalOf, userKeyOf, type IdempotencyKeyFunction, type ItemIds } from './record-identity.js';
 import type { LedgerStore, StoredItem } from './ledger-store.js';
-
-/** What the ledger says of a record before it runs. */
-export const RUN = 'run';
-/** Its work is done: skip it. */
-export const DONE = 'done';
-/** The ledger could not be read: its partition must be redelivered from it, neither run nor skipped. */
-export const UNKNOWN = 'unknown';
-export type RecordState = typeof RUN | typeof DONE | typeof UNKNOWN | IdempotencyKeyError;
+import type { InvocationGuard, LedgerTimes, RecordState } from './ledger.js';
 
 /** The ledger's settings, validated once per handler. */
 export interface LedgerSettings {
@@ -27,16 +20,6 @@ export interface LedgerSettings {
   readonly flushIntervalMs: number;
   /** Ranges of done offsets kept per partition (see OffsetRanges). */
   readonly maxRanges: number;
-}
-
-/** The times an invocation works to, epoch ms. */
-export interface LedgerTimes {
-  /** The Lambda deadline: the lease's end, free for others after it whatever became of this invocation. */
-  readonly leaseUntil: number;
-  /** No record starts after it: no waiting for a lease past it either. */
-  readonly startBy: number;
-  /** Done offsets must be in the table by then. */
-  readonly writeBy: number;
 }
 
 /** A topic-partition of the invocation: its lease and the offsets done, known and new. */
@@ -70,7 +53,7 @@ interface KeyedRecord {
  * every `flushIntervalMs` per partition), and all of it, letting the leases go, before the
  * invocation answers.
  */
-export class IdempotencyGuard {
+export class IdempotencyGuard implements InvocationGuard {
   readonly #partitions = new Map<string, PartitionState>();
   readonly #keyed = new Map<KafkaEventRecord, KeyedRecord | IdempotencyKeyError>();
   /** The batched read's items; undefined while it runs, 'failed' when the table could not be read. */
@@ -120,20 +103,20 @@ export class IdempotencyGuard {
   /** Whether a record of a claimed partition runs, is skipped as done, or cannot be decided. */
   stateOf(partition: PartitionBatch, entry: KafkaEventRecord): RecordState {
     const state = this.#partitions.get(partition.id)!;
-    if (state.done.has(entry.offset)) return DONE;
+    if (state.done.has(entry.offset)) return 'done';
     const keyed = this.#keyed.get(entry);
-    if (keyed === undefined) return RUN;
+    if (keyed === undefined) return 'run';
     if (!('id' in keyed)) return keyed;
     const items = this.#items;
-    if (items === undefined || items === 'failed') return UNKNOWN;
+    if (items === undefined || items === 'failed') return 'unknown';
     const now = Date.now();
     const item = items.get(keyed.id);
-    if (item && !expired(item.expiresAt, now)) return DONE;
+    if (item && !expired(item.expiresAt, now)) return 'done';
     if (keyed.original) {
       const original = items.get(keyed.original.partitionItem);
-      if (original && !expired(original.expiresAt, now) && OffsetRanges.parse(original.done).has(keyed.original.offset)) return DONE;
+      if (original && !expired(original.expiresAt, now) && OffsetRanges.parse(original.done).has(keyed.original.offset)) return 'done';
     }
-    return RUN;
+    return 'run';
   }
 
   /** The record's work is done: written in the background, and for good before the invocation answers. */

@@ -1,7 +1,7 @@
 // What the ledger knows a record by, as the ids of the table's items. A record is its mapping's
 // group, topic, partition and offset; a replayed copy is the record it copies (the replay's
 // x-dlq-original-* headers), so that a copy of a record whose work is done is skipped; with
-// `idempotency.key`, a business id the user's function gives.
+// `idempotencyLedger({ key })`, a business id the user's function gives.
 import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADER } from '../../contract/index.js';
 import { mappingConsumerGroupId } from '../consumer-group.js';
 import { IdempotencyKeyError, type RecordCoordinates } from '../errors.js';
@@ -91,18 +91,18 @@ export function userKeyOf(
   maxBytes: number,
 ): string | IdempotencyKeyError {
   const where = `${record.partitionKey}@${record.offset}`;
-  const fix = `idempotency.key must return a non-empty string of at most ${maxBytes} UTF-8 bytes (a business id) for every record`;
+  const fix = `idempotencyLedger's key must return a non-empty string of at most ${maxBytes} UTF-8 bytes (a business id) for every record`;
   let value: unknown;
   try {
     value = key(record);
   } catch (error) {
-    return new IdempotencyKeyError(`idempotency.key threw for ${where}; ${fix}.`, { cause: error });
+    return new IdempotencyKeyError(`idempotencyLedger's key threw for ${where}; ${fix}.`, { cause: error });
   }
   if (typeof value !== 'string')
-    return new IdempotencyKeyError(`idempotency.key returned ${value === null ? 'null' : typeof value} for ${where}; ${fix}.`);
-  if (value === '') return new IdempotencyKeyError(`idempotency.key returned an empty string for ${where}; ${fix}.`);
+    return new IdempotencyKeyError(`idempotencyLedger's key returned ${value === null ? 'null' : typeof value} for ${where}; ${fix}.`);
+  if (value === '') return new IdempotencyKeyError(`idempotencyLedger's key returned an empty string for ${where}; ${fix}.`);
   const bytes = Buffer.byteLength(value);
   if (bytes > maxBytes)
-    return new IdempotencyKeyError(`idempotency.key returned a ${bytes}-byte key for ${where}; ${fix}: hash a longer id.`);
+    return new IdempotencyKeyError(`idempotencyLedger's key returned a ${bytes}-byte key for ${where}; ${fix}: hash a longer id.`);
   return value;
 }

@@ -42,7 +42,7 @@ function positive(name: string, value: number | undefined, fallback: number, uni
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1)
     throw new ConfigurationError(
-      `idempotency.${name} must be a whole number of ${unit} ≥ 1, got ${value}; leave it out for the default ${fallback}.`,
+      `idempotencyLedger's ${name} must be a whole number of ${unit} ≥ 1, got ${value}; leave it out for the default ${fallback}.`,
     );
   return value;
 }
@@ -59,23 +59,21 @@ function defaultExpirySeconds(env: NodeJS.ProcessEnv): number {
   return seconds;
 }
 
-/** The ledger's settings from `kafkaConsumer`'s `idempotency` option, or undefined when it is off. */
+/** The ledger's settings from `idempotencyLedger`'s options, checked once per handler. */
 export function ledgerSettings(
-  option: boolean | IdempotencyOptions<unknown, unknown> | undefined,
+  options: IdempotencyOptions<unknown, unknown>,
   consumerGroupId: string | undefined,
   env: NodeJS.ProcessEnv,
-): LedgerSettings | undefined {
-  if (option === undefined || option === false) return undefined;
-  const options = option === true ? {} : option;
+): LedgerSettings {
   const table = options.table ?? env[ENV.idempotencyTable];
   if (!table) {
     throw new ConfigurationError(
-      `idempotency is on but no table is named: set ${ENV.idempotencyTable} (the KafkaConsumer construct's idempotency prop does; locally, the local tools' --idempotency flag) or give idempotency.table.`,
+      `idempotency is on but no table is named: set ${ENV.idempotencyTable} (the KafkaConsumer construct's idempotency prop does; locally, the local tools' --idempotency flag) or give idempotencyLedger({ table }).`,
     );
   }
   if (options.key !== undefined && typeof options.key !== 'function')
     throw new ConfigurationError(
-      `idempotency.key must be a function of the record that returns its business id, got ${typeof options.key}.`,
+      `idempotencyLedger's key must be a function of the record that returns its business id, got ${typeof options.key}.`,
     );
   return {
     store: new DynamoDbLedgerStore(table),

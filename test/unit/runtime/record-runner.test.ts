@@ -11,7 +11,7 @@ import { RetryPolicy } from '../../../src/runtime/retry.js';
 import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../support/output.js';
-import { DONE, RUN, UNKNOWN, type IdempotencyGuard, type RecordState } from '../../../src/runtime/idempotency/idempotency-guard.js';
+import type { InvocationGuard, RecordState } from '../../../src/runtime/idempotency/ledger.js';
 import { IdempotencyKeyError } from '../../../src/runtime/errors.js';
 
 afterEach(() => {
@@ -26,7 +26,7 @@ function setUp(
     retry = new RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 }),
     deadline = Number.POSITIVE_INFINITY,
     keys = false,
-    guard = undefined as IdempotencyGuard | undefined,
+    guard = undefined as InvocationGuard | undefined,
   } = {},
 ) {
   const event = decodeEvent(
@@ -232,12 +232,12 @@ describe('RecordRunner with the idempotency ledger', () => {
       claimed: async () => claimed,
       stateOf: (_p: unknown, e: { offset: number }) => states[e.offset]!,
       markDone: (_p: unknown, e: { offset: number }) => void marked.push(e.offset),
-    } as unknown as IdempotencyGuard;
+    } as unknown as InvocationGuard;
     return { guard, marked };
   };
 
   it('skips done records and counts them, runs the others, and tells the ledger only of those processed', async () => {
-    const { guard, marked } = guardOf([DONE, RUN, RUN, DONE]);
+    const { guard, marked } = guardOf(['done', 'run', 'run', 'done']);
     const { runner, partition, stats, deadLettered, ledger } = setUp(4, { guard });
     const ran: number[] = [];
     await runner.runInOrder(
@@ -257,19 +257,19 @@ describe('RecordRunner with the idempotency ledger', () => {
   });
 
   it('redelivers the partition from a record the ledger cannot decide, and from its first record when it is not claimed', async () => {
-    const undecided = setUp(3, { guard: guardOf([RUN, UNKNOWN, RUN]).guard });
+    const undecided = setUp(3, { guard: guardOf(['run', 'unknown', 'run']).guard });
     const ran: number[] = [];
     await undecided.runner.runInOrder(undecided.partition, undecided.partition.entries, (r) => void ran.push(r.offset), undecided.stats);
     expect(ran).toEqual([0]);
     expect(undecided.ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 1 } }]);
 
-    const unclaimed = setUp(3, { guard: guardOf([RUN, RUN, RUN], false).guard });
+    const unclaimed = setUp(3, { guard: guardOf(['run', 'run', 'run'], false).guard });
     await unclaimed.runner.runInOrder(unclaimed.partition, unclaimed.partition.entries, () => expect.fail('ran'), unclaimed.stats);
     expect(unclaimed.ledger.response(true).batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 0 } }]);
   });
 
   it('tells the ledger of a record that succeeded on a retry', async () => {
-    const { guard, marked } = guardOf([RUN]);
+    const { guard, marked } = guardOf(['run']);
     const { runner, partition, stats } = setUp(1, { guard });
     let calls = 0;
     await runner.runInOrder(
@@ -284,7 +284,7 @@ describe('RecordRunner with the idempotency ledger', () => {
   });
 
   it('dead-letters a record without a valid business key, unrun', async () => {
-    const error = new IdempotencyKeyError('idempotency.key returned an empty string for t-0@0');
+    const error = new IdempotencyKeyError("idempotencyLedger's key returned an empty string for t-0@0");
     const { runner, partition, stats, deadLettered } = setUp(1, { guard: guardOf([error]).guard });
     await runner.runInOrder(partition, partition.entries, () => expect.fail('ran'), stats);
     expect(deadLettered).toMatchObject([{ offset: 0, error, attempts: 1 }]);

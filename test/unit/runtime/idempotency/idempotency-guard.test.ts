@@ -5,7 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeEvent, type PartitionBatch } from '../../../../src/runtime/event.js';
 import { IdempotencyKeyError } from '../../../../src/runtime/errors.js';
-import { DONE, IdempotencyGuard, RUN, UNKNOWN } from '../../../../src/runtime/idempotency/idempotency-guard.js';
+import { IdempotencyGuard } from '../../../../src/runtime/idempotency/idempotency-guard.js';
 import { ItemIds, type IdempotencyKeyFunction } from '../../../../src/runtime/idempotency/record-identity.js';
 import { OutcomeLedger } from '../../../../src/runtime/outcome-ledger.js';
 import { FakeLedgerStore } from '../../../support/fake-ledger-store.js';
@@ -60,7 +60,7 @@ function invocation(store: FakeLedgerStore, brokerRecords: BrokerRecord[], o: Op
     if (!(await guard.claimed(p))) return undefined;
     const ran: number[] = [];
     for (const e of p.entries) {
-      if (guard.stateOf(p, e) !== RUN) continue;
+      if (guard.stateOf(p, e) !== 'run') continue;
       ran.push(e.offset);
       guard.markDone(p, e);
     }
@@ -241,8 +241,8 @@ describe('the idempotency guard', () => {
     const replay = invocation(store, [copyOf(1, 40), copyOf(7, 41)], { owner: 'r' });
     const p = replay.partitions[0]!;
     expect(await replay.guard.claimed(p)).toBe(true);
-    expect(replay.guard.stateOf(p, p.entries[0]!)).toBe(DONE);
-    expect(replay.guard.stateOf(p, p.entries[1]!)).toBe(RUN);
+    expect(replay.guard.stateOf(p, p.entries[0]!)).toBe('done');
+    expect(replay.guard.stateOf(p, p.entries[1]!)).toBe('run');
     replay.guard.markDone(p, p.entries[1]!);
     await replay.guard.finish();
     expect(store.items.has('r|app-t|t|2|7')).toBe(true);
@@ -268,8 +268,8 @@ describe('the idempotency guard', () => {
     const { guard, partitions } = invocation(store, [...records(1), copy]);
     const p = partitions[0]!;
     expect(await guard.claimed(p)).toBe(true);
-    expect(guard.stateOf(p, p.entries[0]!)).toBe(RUN);
-    expect(guard.stateOf(p, p.entries[1]!)).toBe(UNKNOWN);
+    expect(guard.stateOf(p, p.entries[0]!)).toBe('run');
+    expect(guard.stateOf(p, p.entries[1]!)).toBe('unknown');
     expect(getItems).toHaveBeenCalledOnce();
   });
 
@@ -284,8 +284,8 @@ describe('the idempotency guard', () => {
     const second = invocation(store, withIds(['b', 'c', undefined], 10), { owner: 'b', key: key as IdempotencyKeyFunction });
     const p = second.partitions[0]!;
     await second.guard.claimed(p);
-    expect(second.guard.stateOf(p, p.entries[0]!)).toBe(DONE);
-    expect(second.guard.stateOf(p, p.entries[1]!)).toBe(RUN);
+    expect(second.guard.stateOf(p, p.entries[0]!)).toBe('done');
+    expect(second.guard.stateOf(p, p.entries[1]!)).toBe('run');
     expect(second.guard.stateOf(p, p.entries[2]!)).toBeInstanceOf(IdempotencyKeyError);
   });
 

@@ -16,6 +16,7 @@ vi.mock('../../../../src/runtime/idempotency/dynamodb-store.js', () => ({
   },
 }));
 const { kafkaConsumer, ConfigurationError } = await import('../../../../src/runtime/index.js');
+const { idempotencyLedger } = await import('../../../../src/runtime/idempotency/index.js');
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -28,19 +29,36 @@ const event = (n: number) =>
 describe('kafkaConsumer with idempotency', () => {
   it('refuses to start without a table, and says how to name one', () => {
     vi.stubEnv('IDEMPOTENCY_TABLE', '');
-    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: true })).toThrow(ConfigurationError);
-    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: true })).toThrow(
-      /set IDEMPOTENCY_TABLE .* or give idempotency.table/,
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger() })).toThrow(ConfigurationError);
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger() })).toThrow(
+      /set IDEMPOTENCY_TABLE .* or give idempotencyLedger\(\{ table \}\)/,
     );
+  });
+
+  it('refuses `true` or options not made by idempotencyLedger, and says which import makes the ledger', () => {
+    const importLine = "import { idempotencyLedger } from 'kafka-lambda-consumers/runtime/idempotency'";
+    for (const [option, got] of [
+      [true, 'got true'],
+      [{ table: 't' }, 'got object'],
+    ] as const) {
+      expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: option as never })).toThrow(ConfigurationError);
+      expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: option as never })).toThrow(
+        `idempotency must be false or a ledger made by idempotencyLedger(), ${got}: ${importLine}`,
+      );
+    }
   });
 
   it('refuses a key that is not a function and intervals that are not whole positive numbers', () => {
     const base = { processRecord: () => undefined };
-    expect(() => kafkaConsumer({ ...base, idempotency: { table: 't', key: 'id' as never } })).toThrow(/idempotency.key must be a function/);
-    expect(() => kafkaConsumer({ ...base, idempotency: { table: 't', expirySeconds: 0 } })).toThrow(
-      /idempotency.expirySeconds must be a whole number of seconds ≥ 1, got 0/,
+    expect(() => kafkaConsumer({ ...base, idempotency: idempotencyLedger({ table: 't', key: 'id' as never }) })).toThrow(
+      /idempotencyLedger's key must be a function/,
     );
-    expect(() => kafkaConsumer({ ...base, idempotency: { table: 't', flushIntervalMs: 1.5 } })).toThrow(/idempotency.flushIntervalMs/);
+    expect(() => kafkaConsumer({ ...base, idempotency: idempotencyLedger({ table: 't', expirySeconds: 0 }) })).toThrow(
+      /idempotencyLedger's expirySeconds must be a whole number of seconds ≥ 1, got 0/,
+    );
+    expect(() => kafkaConsumer({ ...base, idempotency: idempotencyLedger({ table: 't', flushIntervalMs: 1.5 }) })).toThrow(
+      /idempotencyLedger's flushIntervalMs/,
+    );
   });
 
   it("expires entries after IDEMPOTENCY_EXPIRY_SECONDS (the construct's idempotency.expiry) by default; expirySeconds given wins", async () => {
@@ -48,7 +66,10 @@ describe('kafkaConsumer with idempotency', () => {
     captureOutput();
     const expiryOf = async (group: string, idempotency: { table: string; expirySeconds?: number }) => {
       const before = Math.floor(Date.now() / 1000);
-      await kafkaConsumer({ consumerGroupId: group, idempotency, processRecord: () => undefined })(event(1), lambdaContext());
+      await kafkaConsumer({ consumerGroupId: group, idempotency: idempotencyLedger(idempotency), processRecord: () => undefined })(
+        event(1),
+        lambdaContext(),
+      );
       return store.items.get(`p|${group}-t|t|0`)!.expiresAt! - before;
     };
     expect(await expiryOf('from-env', { table: 'ledger' })).toBeGreaterThanOrEqual(3600);
@@ -58,8 +79,10 @@ describe('kafkaConsumer with idempotency', () => {
 
   it.each(['0', '-5', '1.5', '14d', ' '])('refuses IDEMPOTENCY_EXPIRY_SECONDS=%j, naming it and what it must be', (value) => {
     vi.stubEnv('IDEMPOTENCY_EXPIRY_SECONDS', value);
-    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: { table: 't' } })).toThrow(ConfigurationError);
-    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: { table: 't' } })).toThrow(
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger({ table: 't' }) })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => kafkaConsumer({ processRecord: () => undefined, idempotency: idempotencyLedger({ table: 't' }) })).toThrow(
       `IDEMPOTENCY_EXPIRY_SECONDS is "${value}"; it must be a whole number of seconds ≥ 1`,
     );
   });
@@ -68,7 +91,7 @@ describe('kafkaConsumer with idempotency', () => {
     const batches: number[][] = [];
     const handler = kafkaConsumer<{ offset: number }>({
       consumerGroupId: 'batch',
-      idempotency: { table: 'ledger' },
+      idempotency: idempotencyLedger({ table: 'ledger' }),
       processBatch: (records) => void batches.push(records.map((r) => r.offset)),
     });
     const output = captureOutput();
@@ -92,7 +115,11 @@ describe('kafkaConsumer without idempotency', () => {
     const output = captureOutput();
     kafkaConsumer({ processRecord: () => undefined });
     kafkaConsumer({ processRecord: () => undefined, idempotency: false });
-    expect(output.filter((l) => String(l.message).includes('no idempotency option'))).toHaveLength(1);
+    const warnings = output.filter((l) => String(l.message).includes('no idempotency option'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain(
+      "Give kafkaConsumer idempotency: idempotencyLedger(), with import { idempotencyLedger } from 'kafka-lambda-consumers/runtime/idempotency'",
+    );
   });
 });
 
@@ -101,7 +128,7 @@ describe('kafkaConsumer with idempotency, leases', () => {
     let releasedWhileRunning: boolean | undefined;
     const handler = kafkaConsumer<{ offset: number }>({
       consumerGroupId: 'leases',
-      idempotency: { table: 'ledger' },
+      idempotency: idempotencyLedger({ table: 'ledger' }),
       processRecord: async (record) => {
         if (record.partition !== 1) return;
         for (let i = 0; i < 50 && store.items.get('p|leases-t|t|0')?.owner !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
@@ -123,7 +150,11 @@ describe('kafkaConsumer with idempotency, an unexpected error', () => {
   it('still lets the leases go before the invocation fails', async () => {
     const { RecordRunner } = await import('../../../../src/runtime/record-runner.js');
     vi.spyOn(RecordRunner.prototype, 'runInOrder').mockRejectedValue(new Error('a bug'));
-    const handler = kafkaConsumer({ consumerGroupId: 'bug', idempotency: { table: 'ledger' }, processRecord: () => undefined });
+    const handler = kafkaConsumer({
+      consumerGroupId: 'bug',
+      idempotency: idempotencyLedger({ table: 'ledger' }),
+      processRecord: () => undefined,
+    });
     captureOutput();
     await expect(handler(event(1), lambdaContext())).rejects.toThrow('a bug');
     expect(store.items.get('p|bug-t|t|0')).toBeDefined();

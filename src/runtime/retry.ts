@@ -83,7 +83,8 @@ export function isTransientAwsError(error: unknown): boolean {
   const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
   if (!e || typeof e !== 'object') return false;
   if (e.$retryable) return true;
-  if (/throttl|timeout|RequestLimitExceeded|ProvisionedThroughputExceeded|ServiceUnavailable|InternalError|SlowDown/i.test(e.name ?? '')) return true;
+  if (/throttl|timeout|RequestLimitExceeded|ProvisionedThroughputExceeded|ServiceUnavailable|InternalError|SlowDown/i.test(e.name ?? ''))
+    return true;
   const status = e.$metadata?.httpStatusCode;
   if (status === undefined) return !(e.name ?? '').startsWith('Invalid'); // never reached the server
   return status === 429 || status >= 500;

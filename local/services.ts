@@ -206,8 +206,17 @@ async function startIdempotencyLedger(
     started.push(dynamoDb);
     endpoint = dynamoDb.endpoint;
   }
-  const table = ledgerEnvironment(given).IDEMPOTENCY_TABLE;
   const client = new DynamoDBClient({ ...clientConfig, endpoint });
+  try {
+    await createLedgerTable(client, ledgerEnvironment(given).IDEMPOTENCY_TABLE);
+  } finally {
+    client.destroy();
+  }
+  return endpoint;
+}
+
+/** The ledger's table as the construct creates it (key and billing; TTL is the runtime's own check locally), unless it exists. */
+export async function createLedgerTable(client: DynamoDBClient, table: string): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
@@ -219,8 +228,5 @@ async function startIdempotencyLedger(
     );
   } catch (error) {
     if ((error as Error).name !== 'ResourceInUseException') throw error;
-  } finally {
-    client.destroy();
   }
-  return endpoint;
 }

@@ -7,8 +7,8 @@ import type { KafkaEvent } from '../../src/runtime/event.js';
 import { kafkaConsumer } from '../../src/runtime/index.js';
 import { idempotencyLedger } from '../../src/runtime/idempotency/index.js';
 import { lambdaContext } from '../../local/esm/lambda-context.js';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IDEMPOTENCY_TABLE } from '../../src/contract/index.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createLedgerTable } from '../../local/services.js';
 import { buildKafkaEvent } from '../../local/esm/lambda-event.js';
 import { startRemoteAws } from '../aws-server.js';
 import { powertoolsIdempotentHandler } from '../baselines/powertools-idempotency.js';
@@ -36,14 +36,7 @@ runScenario(async () => {
       AWS_SECRET_ACCESS_KEY: 'local',
     });
     const admin = new DynamoDBClient({});
-    await admin.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createLedgerTable(admin, table);
     admin.destroy();
     const ours = kafkaConsumer({
       consumerGroupId: 'bench',

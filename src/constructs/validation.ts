@@ -85,6 +85,8 @@ const RESERVED_ENVIRONMENT: Record<ConsumerEnvName, { readonly for: string; read
     for: "the ledger's expiry it checks against maxRecordAge, the timeout and the dead-letter retention",
     prop: 'idempotency.expiry',
   },
+  [ENV.breakerCoolDownSeconds]: { for: "the outage breaker's first cool-down, which its resumer waits out", prop: 'breaker.coolDown' },
+  [ENV.breakerMaxCoolDownSeconds]: { for: "the outage breaker's longest cool-down", prop: 'breaker.maxCoolDown' },
   [ENV.serviceName]: { for: 'the service its alarms and dashboard watch', prop: 'serviceName' },
   [ENV.metricsNamespace]: { for: 'the namespace its alarms and dashboard watch', prop: 'metricsNamespace' },
 };

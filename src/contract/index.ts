@@ -38,6 +38,16 @@ export const ENV = {
    * default `expirySeconds` (consumer, set with {@link ENV.idempotencyTable}).
    */
   idempotencyExpirySeconds: 'IDEMPOTENCY_EXPIRY_SECONDS',
+  /**
+   * The outage breaker's first cool-down, whole seconds; set (with
+   * {@link ENV.breakerMaxCoolDownSeconds}) only when the construct's `breaker` is on, which is
+   * what turns the runtime's outage handling on (consumer and resumer).
+   */
+  breakerCoolDownSeconds: 'BREAKER_COOL_DOWN_SECONDS',
+  /** The longest cool-down the breaker backs off to, whole seconds (consumer and resumer). */
+  breakerMaxCoolDownSeconds: 'BREAKER_MAX_COOL_DOWN_SECONDS',
+  /** The consumer function whose mappings the resumer re-enables (resumer). */
+  breakerFunctionName: 'BREAKER_FUNCTION_NAME',
   /** Powertools' service name (metrics dimension, log field). */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Powertools' CloudWatch metrics namespace. */
@@ -55,6 +65,8 @@ export const CONSUMER_ENV = [
   ENV.reportBatchItemFailures,
   ENV.idempotencyTable,
   ENV.idempotencyExpirySeconds,
+  ENV.breakerCoolDownSeconds,
+  ENV.breakerMaxCoolDownSeconds,
   ENV.serviceName,
   ENV.metricsNamespace,
 ] as const;
@@ -128,3 +140,28 @@ export const DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60;
 
 /** The DynamoDB actions the runtime's ledger calls on its table; the construct grants exactly these. */
 export const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'] as const;
+
+/**
+ * The outage breaker's state lives on the event source mapping it pauses, as this tag (Lambda
+ * tags event source mappings: TagResource / ListTags), so that the consumer, which opens it, and
+ * the resumer, which re-enables the mapping, need no store of their own. Its value is written and
+ * read by src/breaker only.
+ */
+export const BREAKER_TAG = 'kafka-consumers:breaker';
+
+/** The breaker's first cool-down when the construct's `breaker.coolDown` is not given: 1 minute. */
+export const DEFAULT_BREAKER_COOL_DOWN_SECONDS = 60;
+/** The longest cool-down, doubling from the first, when `breaker.maxCoolDown` is not given: 15 minutes. */
+export const DEFAULT_BREAKER_MAX_COOL_DOWN_SECONDS = 15 * 60;
+
+/**
+ * The Lambda API actions the consumer (opening its breaker) and the resumer (re-enabling) call;
+ * the construct grants exactly these. ListEventSourceMappings takes no resource (`*`); the others
+ * are granted on the consumer's own mappings only.
+ */
+export const BREAKER_ACTIONS = [
+  'lambda:ListEventSourceMappings',
+  'lambda:UpdateEventSourceMapping',
+  'lambda:ListTags',
+  'lambda:TagResource',
+] as const;

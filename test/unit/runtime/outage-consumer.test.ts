@@ -1,5 +1,8 @@
 // The consumer's outage handling end to end in-process: the processor over a fake dead-letter
-// queue and a fake Lambda API (the breaker's calls), with the breaker's environment set.
+// queue and a fake Lambda API (the breaker's calls), with the breaker's environment set. A mapping
+// may keep polling "up to 90 seconds" after an update
+// (https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html): the sandbox holds
+// what it gets meanwhile (docs/aws-contracts.md §12).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
 import { WholeBatchRetryError } from '../../../src/runtime/errors.js';

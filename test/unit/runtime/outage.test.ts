@@ -37,7 +37,7 @@ describe('isOutageError (the default classifier)', () => {
       Object.assign(new Error('x'), { status: '503' }), // not a number
       Object.assign(new Error('x'), { code: 'UND_ERR_INVALID_ARG' }),
       Object.assign(new Error('aborted'), { name: 'AbortError' }), // an abort, not a timeout
-      new DeserializationError('bad value', { topic: 't', partition: 0, offset: 1 } as never),
+      new DeserializationError('bad value', { field: 'value', cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }),
       undefined,
       null,
       'ECONNREFUSED',
@@ -132,5 +132,14 @@ describe('OutageDetector', () => {
     });
     expect(throwing.exhausted(withCode('ECONNREFUSED'), true)).toBe(false);
     expect(detector(5, (() => 'yes') as never).exhausted(new Error('x'), true)).toBe(false);
+    const unreadable = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    expect(detector(5, () => true).exhausted(unreadable, true)).toBe(false);
   });
 });

@@ -325,6 +325,26 @@ describe('a downstream outage in the consumer', () => {
     expect(ran).toEqual([0, 1]);
   });
 
+  it('holds batches no longer than the 90 s a disabled mapping may still poll: after that the mapping was enabled again, and records run', async () => {
+    vi.stubEnv('BREAKER_COOL_DOWN_SECONDS', '600');
+    fakeLambda([fakeMapping('u1', 'orders')]);
+    captureOutput();
+    let outage = true;
+    const ran: number[] = [];
+    const { p } = processor({
+      processRecord: (r: KafkaRecord) => {
+        ran.push(r.offset);
+        if (outage) throw new DownstreamOutageError('down');
+      },
+    });
+    await p.process(buildKafkaEvent(records('orders', 0, 1)), lambdaContext(30_000, 'consumer')); // open until NOW + 600 s
+    outage = false;
+    ran.length = 0;
+    vi.setSystemTime(NOW + 90_000); // say, a person's {"breaker":"close"}: the mapping polls again
+    expect(await p.process(buildKafkaEvent(records('orders', 0, 2)), lambdaContext(30_000, 'consumer'))).toEqual(failures());
+    expect(ran).toEqual([0, 1]);
+  });
+
   it('is off with outage: false, though the breaker is configured: outage errors are dead-lettered', async () => {
     const lambda = fakeLambda([fakeMapping('u1', 'orders')]);
     const lines = captureOutput();

@@ -232,7 +232,7 @@ function validateBreaker(props: KafkaConsumerProps): CheckedBreaker | undefined 
     if (!Number.isInteger(seconds) || seconds < 1) {
       throw new ConstructPropsError(
         prop,
-        `${prop} is ${value.toHumanString()}; the breaker counts its cool-downs in whole seconds: give at least Duration.seconds(1), in whole seconds.`,
+        `${prop} is ${seconds} s; the breaker counts its cool-downs in whole seconds: give at least Duration.seconds(1), in whole seconds.`,
       );
     }
   }

@@ -31,6 +31,10 @@ const idempotency = String(context('idempotency') ?? 'false');
 if (idempotency !== 'true' && idempotency !== 'false')
   throw new MappingSettingsError(`context idempotency is "${idempotency}"; use true or false.`);
 
+// -c breaker=false: no outage breaker (see KafkaConsumerProps.breaker; on by default).
+const breaker = String(context('breaker') ?? 'true');
+if (breaker !== 'true' && breaker !== 'false') throw new MappingSettingsError(`context breaker is "${breaker}"; use true or false.`);
+
 const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
     cluster: clusterArn ? { kind: 'msk', clusterArn, bootstrapServers } : { kind: 'self-managed', bootstrapServers },
@@ -50,6 +54,7 @@ const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'Kafka
     ...(settings.reportBatchItemFailures !== undefined ? { reportBatchItemFailures: settings.reportBatchItemFailures } : {}),
     ...(settings.filters ? { filters: [...settings.filters] } : {}),
     ...(idempotency === 'true' ? { idempotency: true } : {}),
+    ...(breaker === 'false' ? { breaker: false } : {}),
   },
   ...(authSecretArn ? { authSecretArn } : {}),
   ...(authSecretKeyArn ? { authSecretKeyArn } : {}),

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Annotations, CfnOutput, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -104,6 +104,12 @@ export class KafkaConsumersStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: consumer.deadLetterQueue.queueUrl });
     if (consumer.onFailureQueue) new CfnOutput(this, 'OnFailureQueueUrl', { value: consumer.onFailureQueue.queueUrl });
     if (consumer.idempotencyTable) new CfnOutput(this, 'IdempotencyTableName', { value: consumer.idempotencyTable.tableName });
+    if (consumer.breakerFunction) {
+      new CfnOutput(this, 'BreakerFunctionName', {
+        value: consumer.breakerFunction.functionName,
+        description: 'aws lambda invoke --function-name <this> --payload \'{"breaker":"status"}\' out.json ("open" or "close" forces it)',
+      });
+    }
     this.#acknowledgeFindings();
   }
 
@@ -184,6 +190,20 @@ export class KafkaConsumersStack extends Stack {
             right: topics.map((t) => consumer.runtimeMetric('BatchBytes', t, 'Average')),
           }),
         ],
+        // What ConsumerPausedAlarm watches, and why the breaker opened.
+        ...(consumer.breakerFunction
+          ? [
+              [
+                new cloudwatch.GraphWidget({
+                  title: 'Outage breaker: paused mappings (1), openings and records kept in Kafka',
+                  left: topics.map((t) =>
+                    consumer.runtimeMetric('MappingPaused', t, 'Maximum').with({ period: Duration.minutes(1), label: `paused ${t}` }),
+                  ),
+                  right: [...byTopic('BreakerOpened'), ...byTopic('RecordsRedeliveredForOutage')],
+                }),
+              ],
+            ]
+          : []),
         // What StalledMappingAlarm and PollingErrorsAlarm watch: Lambda publishes them in provisioned mode only.
         ...(consumer.settings.pollerMode === 'provisioned'
           ? [

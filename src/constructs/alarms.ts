@@ -1,5 +1,5 @@
 // The consumer's metrics and alarms: on its dead letters, skipped batches, function, lag, stalled
-// or failing mappings (provisioned mode) and the runtime's own metrics.
+// or failing mappings (provisioned mode), mappings the outage breaker paused, and the runtime's own metrics.
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -192,6 +192,22 @@ export function addConsumerAlarms(
       (group) =>
         `The mappings of ${group.join(', ')} failed to poll their topics (PollingErrorCount). Check each mapping's LastProcessingResult: aws lambda get-event-source-mapping --uuid <id> (docs/operations.md, "The alarms").`,
     );
+  }
+  // The outage breaker's resumer publishes MappingPaused (0 or 1) for every mapping on every look,
+  // once a minute: 1 is a paused mapping, and no data is a resumer that does not run, which would
+  // leave a paused mapping paused. CloudWatch treats data as missing only when the alarm's whole
+  // evaluation range (wider than its one period) lacks it, so one late look does not fire it.
+  // A mapping disabled by `enabled: false` stays paused by design: no alarm for it.
+  if (props.breaker !== false && props.enabled !== false) {
+    for (const name of topics) {
+      add(
+        `ConsumerPausedAlarm-${name}`,
+        consumer.runtimeMetric('MappingPaused', name, 'Maximum').with({ period: Duration.minutes(1) }),
+        1,
+        `The mapping of ${name} is paused: the outage breaker opened on a downstream outage and its records wait in Kafka (or someone disabled the mapping), or the breaker's resumer published no MappingPaused (it is not running, so nothing would resume the mapping). See docs/operations.md, "The alarms".`,
+        { treatMissingData: cloudwatch.TreatMissingData.BREACHING },
+      );
+    }
   }
   addSums(
     'RecordsDeadLetteredAlarm',

@@ -64,3 +64,12 @@ export function acknowledgePrefixListLookup(lookup: IConstruct): void {
     reason: 'ec2:DescribeManagedPrefixLists takes no resource-level scope; the lookup only reads the S3 prefix list id.',
   });
 }
+
+/** The outage breaker's lambda:ListEventSourceMappings, on the consumer's and the resumer's roles. */
+export function acknowledgeListEventSourceMappings(grantee: IConstruct): void {
+  Validations.of(grantee).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'lambda:ListEventSourceMappings takes no resource-level scope (Lambda guide, "Fine-tuning the Resources and Conditions sections of policies"); it only lists mappings. The calls that change a mapping are granted on the consumer\'s own mappings by ARN.',
+  });
+}

@@ -1,13 +1,10 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { bundlingOptions, nodeOptions } from './bundling.js';
+import { bundlingOptions, nodeOptions, packagedHandlerEntry } from './bundling.js';
 import { deadLetterObjectsAck } from './cdk-nag-acknowledgements.js';
-import { ConfigurationError } from './errors.js';
 import { SECRET_READ_ACTIONS, endpointStatement, grantSecretKeyDecrypt, mskResourceArns } from './grants.js';
 import type { KafkaConsumer } from './kafka-consumer.js';
 import { validateReplayProps } from './validation.js';
@@ -56,7 +53,8 @@ export class DeadLetterReplay extends Construct {
     }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: replayEntry(),
+      // bundled with kafkajs as patches/ patches it (headers in record order)
+      entry: packagedHandlerEntry('replay/index', 'replay handler'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
@@ -135,19 +133,6 @@ export class DeadLetterReplay extends Construct {
       network?.allow('secretsmanager', endpointStatement(SECRET_READ_ACTIONS, [cluster.authSecret.secretArn]));
     }
   }
-}
-
-/**
- * The replay handler next to this module: in the published package, dist/replay/index.cjs,
- * bundled at `npm pack` with its dependencies (kafkajs as patches/ patches it: headers in record
- * order), so a user's install needs none of them; in this repository, the TypeScript source.
- */
-function replayEntry(): string {
-  const candidates = ['.cjs', '.ts'].map((ext) => fileURLToPath(new URL(`../replay/index${ext}`, import.meta.url)));
-  const found = candidates.find((file) => existsSync(file));
-  if (!found)
-    throw new ConfigurationError(`The replay handler is missing: none of ${candidates.join(', ')} exists; reinstall the package.`);
-  return found;
 }
 
 /** The SASL mechanism of a SCRAM secret (validateReplayProps refused any other method). */

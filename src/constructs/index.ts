@@ -9,6 +9,7 @@ export type {
   SelfManagedCluster,
   ConsumerAlarmThresholds,
   IdempotencyOptions,
+  BreakerOptions,
 } from './kafka-consumer-props.js';
 export { DeadLetterReplay, type DeadLetterReplayProps } from './dead-letter-replay.js';
 export { ClusterNetwork, type ClusterNetworkProps, type ClusterVpcProps, type EndpointService } from './cluster-network.js';

@@ -95,6 +95,28 @@ export interface IdempotencyOptions {
   readonly expiry?: Duration;
 }
 
+/**
+ * The outage breaker's cool-downs: how long a paused mapping waits before its resumer re-enables
+ * it. Whole seconds; the resumer looks once a minute, so a mapping resumes at its first look after
+ * the cool-down.
+ */
+export interface BreakerOptions {
+  /**
+   * The first cool-down, at least 1 second. Each time the breaker opens again before it closed
+   * (the resumed mapping met the outage again), the cool-down doubles, up to `maxCoolDown`; the
+   * runtime draws each one between 80 % and 120 % of that, so that consumers paused by the same
+   * outage do not all come back at once.
+   * @default 1 minute
+   */
+  readonly coolDown?: Duration;
+  /**
+   * The longest cool-down, from `coolDown` to 12 hours, and shorter than `maxRecordAge` when that
+   * is set (Lambda skips records older than it, and a paused mapping's records age).
+   * @default 15 minutes
+   */
+  readonly maxCoolDown?: Duration;
+}
+
 /** What a `KafkaConsumer` reads, how its mappings and function run, and where its dead letters and alarms go. */
 export interface KafkaConsumerProps {
   /** The cluster the mappings read: {@link MskCluster} or {@link SelfManagedCluster}. */
@@ -163,12 +185,33 @@ export interface KafkaConsumerProps {
    * @default false: no ledger, no table
    */
   readonly idempotency?: boolean | IdempotencyOptions;
+  /**
+   * The outage breaker. When the handler's records fail because what it writes to is down (errors
+   * the runtime's `isOutage` classifies so, or `consecutiveFailures` retryable failures in a row),
+   * the runtime dead-letters none of them: it has their partitions redelivered from the first
+   * unfinished record and pauses the mapping they came from (`Enabled: false`). A resumer function,
+   * run every minute, re-enables it after the cool-down; if the outage is still there the breaker
+   * opens again with a longer cool-down. The records wait in Kafka, in order, instead of filling
+   * the dead-letter queue. The construct sets `BREAKER_COOL_DOWN_SECONDS` and
+   * `BREAKER_MAX_COOL_DOWN_SECONDS` (which turn the runtime's outage handling on), creates the
+   * resumer and its schedule, grants both functions the Lambda calls on this consumer's own
+   * mappings, and alarms when a mapping stays paused (`ConsumerPausedAlarm-<topic>`).
+   *
+   * On by default: without it one outage of the downstream turns every record it touches into a
+   * dead letter, out of order and each needing a replay, while the mapping keeps invoking a
+   * function that cannot succeed. It costs a function run once a minute (about 44,000 short
+   * invocations a month) and one CloudWatch metric per topic. `false` creates none of it, and
+   * outage errors are dead-lettered like any other.
+   * @default true, with {@link BreakerOptions}' cool-downs
+   */
+  readonly breaker?: boolean | BreakerOptions;
   /** The function's reserved concurrency. @default no reservation */
   readonly reservedConcurrentExecutions?: number;
   /**
    * Extra environment for the handler. The variables the runtime reads are the construct's
    * (`DLQ_URL`, `DLQ_BUCKET`, `KAFKA_CONSUMER_GROUP`, `REPORT_BATCH_ITEM_FAILURES`,
-   * `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_EXPIRY_SECONDS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
+   * `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_EXPIRY_SECONDS`, `BREAKER_COOL_DOWN_SECONDS`,
+   * `BREAKER_MAX_COOL_DOWN_SECONDS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`): synth refuses them here and
    * names the prop that sets each. @default none
    */
   readonly environment?: Record<string, string>;

@@ -1,6 +1,6 @@
 // KafkaConsumer: the composition of its parts. Props in kafka-consumer-props.ts, checks in
 // validation.ts, the event sources in event-sources.ts, IAM in grants.ts, the network in
-// cluster-network.ts, alarms in alarms.ts, reads of aws-cdk-lib internals in cdk-internals.ts.
+// cluster-network.ts, alarms in alarms.ts, the outage breaker's resumer in breaker-resumer.ts, reads of aws-cdk-lib internals in cdk-internals.ts.
 import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,6 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { addConsumerAlarms, mappingMetric, offsetLagMetric, runtimeMetric } from './alarms.js';
+import { BreakerResumer, breakerEnvironment } from './breaker-resumer.js';
 import { bundlingOptions, nodeOptions } from './bundling.js';
 import {
   mappingTopicAndId,
@@ -90,6 +91,12 @@ export class KafkaConsumer extends Construct {
   readonly encryptionKey?: kms.IKey;
   /** The idempotency ledger's table, created or given. @default none: `idempotency` is off */
   readonly idempotencyTable?: dynamodb.ITable;
+  /**
+   * The outage breaker's resumer, run every minute; invoke it with `{"breaker": "status"}`,
+   * `{"breaker": "open"}` or `{"breaker": "close"}` (and `"topic"` for one mapping) to see or force
+   * the breaker (docs/operations.md). @default none: `breaker` is false
+   */
+  readonly breakerFunction?: nodejs.NodejsFunction;
   /** Each topic's mapping id (CloudFormation `Ref`, the UUID). */
   readonly #mappingIds = new Map<string, string>();
 
@@ -167,6 +174,7 @@ export class KafkaConsumer extends Construct {
       const { topic, id: mappingId } = mappingTopicAndId(mapping);
       this.#mappingIds.set(topic, mappingId);
     }
+    this.breakerFunction = this.#breaker(checked);
     if (props.cluster.kind === 'msk') grantMskRead(this, props.cluster.clusterArn, props.topics, props.consumerGroupId);
     this.onFailureBucket = this.#allowOnFailureDestination(props);
     this.#allowSchemaRegistry(props.schemaRegistryConfig);
@@ -267,6 +275,19 @@ export class KafkaConsumer extends Construct {
       );
     }
     return table;
+  }
+
+  /** The breaker's cool-downs on the function, and its resumer, when `breaker` is on. */
+  #breaker(checked: CheckedConsumerProps): nodejs.NodejsFunction | undefined {
+    if (!checked.breaker) return undefined;
+    for (const [name, value] of Object.entries(breakerEnvironment(checked.breaker))) this.function.addEnvironment(name, value);
+    return new BreakerResumer(this, 'Breaker', {
+      consumerFunction: this.function,
+      mappingIds: [...this.#mappingIds.values()],
+      breaker: checked.breaker,
+      metricsNamespace: this.metricsNamespace,
+      serviceName: this.serviceName,
+    }).function;
   }
 
   /** The cluster's network, when it has a VPC; without one, a warning if an MSK mapping's destination needs a way out. */

@@ -16,6 +16,8 @@ import {
 } from '../mapping/mapping-settings.js';
 import {
   CONSUMER_ENV,
+  DEFAULT_BREAKER_COOL_DOWN_SECONDS,
+  DEFAULT_BREAKER_MAX_COOL_DOWN_SECONDS,
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_TIME_SAFETY_MARGIN_MS,
@@ -35,7 +37,24 @@ export interface CheckedConsumerProps {
   readonly serviceName: string;
   /** How long the ledger remembers a record's work is done. @default none: `idempotency` is off */
   readonly idempotencyExpiry?: Duration;
+  /** The breaker's cool-downs, whole seconds. @default none: `breaker` is false */
+  readonly breaker?: CheckedBreaker;
 }
+
+/** The breaker's first and longest cool-downs, defaults filled in. */
+export interface CheckedBreaker {
+  readonly coolDown: Duration;
+  readonly maxCoolDown: Duration;
+}
+
+/**
+ * The longest cool-down synth takes. A paused mapping's consumer group has no members, and Kafka
+ * deletes the committed offsets of a group that stayed empty for `offsets.retention.minutes`
+ * (7 days by default since Kafka 2.0, 1 day before, and clusters may set less): every half-open
+ * probe rejoins the group, so probes must come well within a day. Longer pauses are what a person
+ * disabling the mapping is for.
+ */
+export const MAX_BREAKER_COOL_DOWN = Duration.hours(12);
 
 /** S3 expires objects at the first midnight UTC after their age is reached: up to a day late, never early. */
 const OBJECT_EXPIRY_MARGIN = Duration.days(1);
@@ -53,7 +72,8 @@ export function validateConsumerProps(props: KafkaConsumerProps, id: string): Ch
   const storage = validateDeadLetterStorage(props);
   const telemetry = validateTelemetryNames(props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE, props.serviceName ?? id);
   const idempotencyExpiry = validateIdempotencyExpiry(props, timeout);
-  return { timeout, ...storage, ...telemetry, ...(idempotencyExpiry ? { idempotencyExpiry } : {}) };
+  const breaker = validateBreaker(props);
+  return { timeout, ...storage, ...telemetry, ...(idempotencyExpiry ? { idempotencyExpiry } : {}), ...(breaker ? { breaker } : {}) };
 }
 
 /** Rules between the mapping capabilities that the shared settings do not see. */
@@ -190,6 +210,51 @@ function validateIdempotencyExpiry(props: KafkaConsumerProps, timeout: Duration)
     }
   }
   return expiry;
+}
+
+/**
+ * The breaker's cool-downs: whole seconds (the runtime and the resumer read them as such), at least
+ * a second, the first no longer than the longest, the longest at most {@link MAX_BREAKER_COOL_DOWN}
+ * and shorter than `maxRecordAge` (Lambda skips records older than that, and a paused mapping's
+ * oldest record ages by the whole pause).
+ * @returns the cool-downs, or undefined when `breaker` is false
+ */
+function validateBreaker(props: KafkaConsumerProps): CheckedBreaker | undefined {
+  if (props.breaker === false) return undefined;
+  const given = typeof props.breaker === 'object' ? props.breaker : {};
+  const coolDown = given.coolDown ?? Duration.seconds(DEFAULT_BREAKER_COOL_DOWN_SECONDS);
+  const maxCoolDown = given.maxCoolDown ?? Duration.seconds(DEFAULT_BREAKER_MAX_COOL_DOWN_SECONDS);
+  for (const [prop, value] of [
+    ['breaker.coolDown', coolDown],
+    ['breaker.maxCoolDown', maxCoolDown],
+  ] as const) {
+    const seconds = value.toSeconds({ integral: false });
+    if (!Number.isInteger(seconds) || seconds < 1) {
+      throw new ConstructPropsError(
+        prop,
+        `${prop} is ${seconds} s; the breaker counts its cool-downs in whole seconds: give at least Duration.seconds(1), in whole seconds.`,
+      );
+    }
+  }
+  if (coolDown.toSeconds() > maxCoolDown.toSeconds()) {
+    throw new ConstructPropsError(
+      'breaker.coolDown',
+      `breaker.coolDown (${coolDown.toSeconds()} s) is longer than breaker.maxCoolDown (${maxCoolDown.toSeconds()} s): the cool-down doubles from the first up to the longest. Give a coolDown of at most ${maxCoolDown.toSeconds()} s, or a longer maxCoolDown.`,
+    );
+  }
+  if (maxCoolDown.toSeconds() > MAX_BREAKER_COOL_DOWN.toSeconds()) {
+    throw new ConstructPropsError(
+      'breaker.maxCoolDown',
+      `breaker.maxCoolDown is ${maxCoolDown.toSeconds()} s; it may be at most ${MAX_BREAKER_COOL_DOWN.toSeconds()} s (12 hours): a paused mapping's consumer group has no members, and Kafka deletes an empty group's committed offsets after offsets.retention.minutes, so the resumer must probe well within that. Give a shorter maxCoolDown (to pause for longer, disable the mapping yourself).`,
+    );
+  }
+  if (props.maxRecordAge && maxCoolDown.toSeconds() >= props.maxRecordAge.toSeconds()) {
+    throw new ConstructPropsError(
+      'breaker.maxCoolDown',
+      `breaker.maxCoolDown (${maxCoolDown.toSeconds()} s) is not shorter than maxRecordAge (${props.maxRecordAge.toSeconds()} s): a mapping paused that long resumes with records older than maxRecordAge, which Lambda skips to the on-failure destination without processing them. Give a maxCoolDown well under maxRecordAge, or a longer maxRecordAge.`,
+    );
+  }
+  return { coolDown, maxCoolDown };
 }
 
 /**

@@ -157,11 +157,12 @@ describe('KafkaConsumersStack', () => {
     expect(replay).not.toContain('kafka-cluster:ReadData');
   });
 
-  it('creates the nine alarms (with an SNS action when given) and the dashboard', () => {
+  it('creates the ten alarms (with an SNS action when given) and the dashboard', () => {
     const app = new App();
     const stack = new KafkaConsumersStack(app, 'Alarmed', { consumer: base });
     const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    // The nine of the consumer, and ConsumerPausedAlarm-orders of the outage breaker (on by default).
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Namespace: 'AWS/Lambda', Threshold: 10_000 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
@@ -260,6 +261,25 @@ describe('the CDK app from the command line', () => {
     const wrong = cdk(['-c', 'idempotency=yes']);
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toContain('context idempotency is "yes"; use true or false.');
+  });
+
+  // The breaker is on by default (the test above synthesizes it cdk-nag clean); -c breaker=false
+  // leaves out the resumer, its schedule, its output and its alarm.
+  it('-c breaker=false leaves the outage breaker out; other values are refused', () => {
+    const read = (dir: string) =>
+      JSON.parse(readFileSync(path.join(dir, 'KafkaConsumers.template.json'), 'utf8')) as {
+        Resources: Record<string, { Type: string }>;
+        Outputs: Record<string, unknown>;
+      };
+    const off = cdk(['-c', 'breaker=false']);
+    expect(off.status, off.stderr).toBe(0);
+    const template = read(off.dir);
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule')).toEqual([]);
+    expect(template.Outputs.BreakerFunctionName).toBeUndefined();
+    expect(JSON.stringify(template)).not.toContain('MappingPaused');
+    const wrong = cdk(['-c', 'breaker=no']);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('context breaker is "no"; use true or false.');
   });
 
   it('fails synth with a clear message for an out-of-range value', () => {

@@ -142,6 +142,12 @@ describe(`${name} installed from its tarball`, () => {
     expect(readFileSync(assetOf('ReplayFunction'), 'utf8')).toContain('orderedHeaders');
   });
 
+  // The breaker is on by default: its resumer is bundled at `npm pack` (dist/breaker/resumer.cjs),
+  // so the user's synth needs no source of it.
+  it("brings the outage breaker's resumer along, bundled", () => {
+    expect(readFileSync(assetOf('ConsumerBreakerFunction'), 'utf8')).toContain('MappingPaused');
+  });
+
   it('type-checks a user app against the published declarations (nodenext, no skipLibCheck)', () => {
     writeFileSync(path.join(app, 'decoders.ts'), decodersSource); // not imported by the handler: its bundle stays without avsc
     writeFileSync(

@@ -22,7 +22,7 @@ let bundles: Bundle[] = [];
 let runtimeDir: string;
 
 beforeAll(async () => {
-  // Both functions of the default stack, bundled by NodejsFunction as `cdk synth` does.
+  // The functions of the default stack, bundled by NodejsFunction as `cdk synth` does.
   const { app, template } = synthStack({}, {}, true);
   const assembly = app.synth();
   runtimeDir = mkdtempSync(path.join(tmpdir(), 'lambda-runtime-'));
@@ -68,8 +68,12 @@ async function modulesRequiredBy(file: string): Promise<string[]> {
 const isBuiltin = (name: string) => name.startsWith('node:') || builtinModules.includes(name.split('/')[0]!);
 
 describe('function bundles', () => {
-  it('synthesizes both functions', () => {
-    expect(bundles.map((b) => b.fn)).toEqual([expect.stringMatching(/^ConsumerFunction/), expect.stringMatching(/^ReplayFunction/)]);
+  it('synthesizes the three functions: the consumer, its breaker resumer (breaker is on by default) and the replay', () => {
+    expect(bundles.map((b) => b.fn).sort()).toEqual([
+      expect.stringMatching(/^ConsumerBreakerFunction/),
+      expect.stringMatching(/^ConsumerFunction/),
+      expect.stringMatching(/^ReplayFunction/),
+    ]);
   });
 
   // AWS Lambda Developer Guide, "Building Lambda functions with Node.js" / runtimes: the Node.js

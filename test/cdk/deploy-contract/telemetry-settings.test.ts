@@ -73,7 +73,12 @@ describe('the settings the alarms watch (deploy contract)', () => {
       )
       .filter((m) => !m.Namespace.startsWith('AWS/'));
     expect(alarmed).toHaveLength(2); // RecordsDeadLettered, per topic
-    for (const m of alarmed) {
+    // Alarms on one metric name it at the top: the outage breaker's MappingPaused, per topic.
+    const single = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties as unknown as Stat['Metric'] & { Namespace?: string })
+      .filter((a) => a.Namespace !== undefined && !a.Namespace.startsWith('AWS/'));
+    expect(single).toHaveLength(2);
+    for (const m of [...alarmed, ...single]) {
       expect(m.Namespace).toBe('Payments');
       expect(m.Dimensions.find((d) => d.Name === 'service')?.Value).toBe('x');
     }
@@ -81,7 +86,8 @@ describe('the settings the alarms watch (deploy contract)', () => {
     const graphed = dashboardMetrics(Object.values(resourcesOf(t, 'AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody).filter(
       ([namespace]) => !String(namespace).startsWith('AWS/'),
     );
-    expect(graphed).toHaveLength(2 * 9); // nine of the runtime's metrics, per topic
+    // Nine of the runtime's metrics, and the outage breaker's three (on by default), per topic.
+    expect(graphed).toHaveLength(2 * 12);
     for (const [namespace, , dimension, value] of graphed) expect([namespace, dimension, value]).toEqual(['Payments', 'service', 'x']);
   });
 

@@ -1,11 +1,12 @@
 // Example consumer: order events. For demos and tests, a value's `simulate` field makes
 // a record fail: "permanent-failure" on every attempt, "transient-failure" on its first
-// attempt only. A tombstone (null value) is a valid deletion.
+// attempt only, "downstream-outage" with a connection refused on every attempt (an outage: the
+// breaker pauses the mapping). A tombstone (null value) is a valid deletion.
 import { kafkaConsumer, type KafkaRecord } from '../../src/runtime/index.js';
 
 export interface OrderEvent {
   readonly id?: string;
-  readonly simulate?: 'permanent-failure' | 'transient-failure';
+  readonly simulate?: 'permanent-failure' | 'transient-failure' | 'downstream-outage';
 }
 
 // Records whose first attempt already failed, in this container.
@@ -16,6 +17,10 @@ export async function processOrder(record: KafkaRecord<OrderEvent | null>): Prom
   const order = record.value;
   if (order === null) return; // tombstone: the order was deleted
   if (order.simulate === 'permanent-failure') throw new Error(`order ${order.id ?? '?'} cannot be processed (simulated permanent failure)`);
+  if (order.simulate === 'downstream-outage')
+    throw Object.assign(new Error(`order ${order.id ?? '?'}: the downstream refused the connection (simulated outage)`), {
+      code: 'ECONNREFUSED',
+    });
   if (order.simulate === 'transient-failure') {
     const id = `${record.partitionKey}@${record.offset}`;
     if (!failedOnce.has(id)) {

@@ -187,7 +187,7 @@ export interface KafkaConsumerProps {
   readonly idempotency?: boolean | IdempotencyOptions;
   /**
    * The outage breaker. When the handler's records fail because what it writes to is down (errors
-   * the runtime's `isOutage` classifies so, or `consecutiveFailures` retryable failures in a row),
+   * the runtime's `isOutage` classifies so, or, when the handler sets it, `consecutiveFailures` in a row),
    * the runtime dead-letters none of them: it has their partitions redelivered from the first
    * unfinished record and pauses the mapping they came from (`Enabled: false`). A resumer function,
    * run every minute, re-enables it after the cool-down; if the outage is still there the breaker

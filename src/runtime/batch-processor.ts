@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { decodeEvent, recordAt, type DecodedEvent, type KafkaEventRecord, type PartitionBatch } from './event.js';
+import { decodeEvent, recordAt, type KafkaEventRecord, type PartitionBatch } from './event.js';
 import type { KafkaRecord } from './record.js';
 import { resolveDeserializer, type Deserializer } from './deserializers.js';
-import { RetryPolicy, sleep, type RetryOptions } from './retry.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
 import type { DeadLetterTransport } from './dead-letter-writer.js';
 import { ConfigurationError, describeError } from '../contract/errors.js';
 import { Telemetry, type TelemetryOptions } from './telemetry.js';
@@ -11,6 +11,7 @@ import { DeadLetters } from './dead-letters.js';
 import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner.js';
 import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
 import { OutageDetector, outageSettingsFrom, type OutageOptions, type OutageSettings } from './outage.js';
+import { SandboxBreakers } from './sandbox-breakers.js';
 // Types only: the ledger's code is in its own entry point, bundled only by the handlers that import it.
 import type { IdempotencyLedger, InvocationGuard, StartGuard } from './idempotency/ledger.js';
 
@@ -76,10 +77,10 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
   readonly idempotency?: false | IdempotencyLedger<V, K>;
   /**
    * Downstream outages: a record whose last attempt fails with an outage error (see
-   * `isOutageError`), or the `consecutiveFailures`-th in a row to fail all its attempts, is
+   * `isOutageError`), or (when set) the `consecutiveFailures`-th in a row to fail all its attempts, is
    * not dead-lettered but redelivered, no further record starts, and the mapping is paused by
    * the construct's breaker until the downstream is back. `false` turns it off. See docs/breaker.md.
-   * @default on when `BREAKER_COOL_DOWN_SECONDS` is set (the construct's `breaker`), with `isOutageError` and 10 consecutive failures
+   * @default on when `BREAKER_COOL_DOWN_SECONDS` is set (the construct's `breaker`), with `isOutageError` and no `consecutiveFailures`
    */
   readonly outage?: false | OutageOptions;
 }
@@ -183,28 +184,13 @@ function keyGroups(partition: PartitionBatch): KafkaEventRecord[][] {
   return [...groups.values()];
 }
 
-/**
- * How long a mapping may go on invoking after it is disabled: "up to 90 seconds to stop and restart
- * polling" (https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html). A sandbox
- * holds batches no longer than that after opening a breaker: a batch after it means the mapping
- * was enabled again (by the resumer, or a person's force close) and is run.
- */
-const DISABLE_LAG_MS = 90_000;
-
-/** A mapping's identity as an event shows it: its source (MSK cluster ARN, or bootstrap servers) and topic. */
-const openBreakerKey = (event: DecodedEvent, topic: string) => `${event.eventSourceArn ?? event.bootstrapServers ?? ''} ${topic}`;
-
 /** Processes Kafka events: the engine behind {@link kafkaConsumer}. */
 export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
   readonly #config: ProcessorConfig;
   /** The runner kept between invocations (see RecordRunner); undefined while one is using it. */
   #idleRunner: RecordRunner | undefined;
-  /**
-   * The breakers this sandbox opened (or found open), by source and topic: until when its batches
-   * are held (the cool-down's end, at most DISABLE_LAG_MS). A mapping still polls for a while after
-   * it is disabled; its batches in that time are held and redelivered unrun.
-   */
-  readonly #openUntil = new Map<string, number>();
+  /** The breakers this sandbox opened, whose mappings may still poll for a while. */
+  readonly #breakers = new SandboxBreakers();
 
   constructor(options: KafkaConsumerOptions<V, K>) {
     this.#config = new ProcessorConfig(options as KafkaConsumerOptions<unknown, unknown>);
@@ -232,10 +218,10 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       const flushBy = Math.floor(started + remaining - margin / 4);
       const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);
       const outage = config.outage && new OutageDetector(config.outage);
-      const pausedUntil = outage && this.#pausedUntil(decoded, started);
+      const pausedUntil = outage && this.#breakers.pausedUntil(decoded, started);
       if (pausedUntil) {
         redeliveredForOutage = true;
-        await this.#holdWhilePaused(ledger, Math.min(pausedUntil, deadline));
+        await this.#breakers.hold(ledger, Math.min(pausedUntil, deadline), config.logger);
       } else {
         const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
         guard = config.startGuard?.(decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
@@ -247,7 +233,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
         }
       }
       redeliveredForOutage ||= outage?.tripped === true;
-      const trip = outage?.tripped ? this.#openBreaker(ledger, context, outage, flushBy) : undefined;
+      const trip = outage?.tripped ? this.#breakers.open(ledger, context, outage, flushBy, config.logger) : undefined;
       await Promise.all([deadLetters.flush(), guard?.finish(), trip]);
       const response = ledger.response(config.reportBatchItemFailures);
       if (response.batchItemFailures.length > 0)
@@ -261,56 +247,6 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       this.#idleRunner ??= runner;
       if (redeliveredForOutage) for (const s of ledger!.stats.values()) s.redeliveredForOutage = s.redelivered;
       config.telemetry.publish(context.awsRequestId, ledger?.stats ?? new Map(), Date.now() - started, failed);
-    }
-  }
-
-  /** Until when this sandbox holds the event's batches (a breaker it opened for one of its topics); undefined: run them. */
-  #pausedUntil(event: DecodedEvent, now: number): number | undefined {
-    let until: number | undefined;
-    for (const p of event.partitions) {
-      const key = openBreakerKey(event, p.topic);
-      const ends = this.#openUntil.get(key);
-      if (ends === undefined) continue;
-      if (ends <= now) this.#openUntil.delete(key);
-      else until = Math.max(until ?? 0, ends);
-    }
-    return until;
-  }
-
-  /** A batch from a mapping whose breaker is open: no record runs; it waits, so that a mapping still polling does not spin, then redelivers it all. */
-  async #holdWhilePaused(ledger: OutcomeLedger, until: number): Promise<void> {
-    this.#config.logger.warn('breaker open: holding this batch unrun and redelivering it (the mapping is being paused)', {
-      until: new Date(until).toISOString(),
-    });
-    await sleep(until - Date.now());
-    for (const p of ledger.event.partitions) if (p.entries[0]) ledger.redeliverFrom(p.id, p.entries[0].offset);
-  }
-
-  /** Opens the breaker of the mappings the event came from (loaded only now); counts per topic, never throws. */
-  async #openBreaker(ledger: OutcomeLedger, context: Context, outage: OutageDetector, deadline: number): Promise<void> {
-    const { event } = ledger;
-    const { logger } = this.#config;
-    try {
-      const { openBreaker } = await import('./breaker-trip.js');
-      const outcomes = await openBreaker({
-        event,
-        functionName: context.functionName,
-        settings: outage.settings.breaker,
-        reason: outage.reason!,
-        logger,
-        deadline,
-        now: Date.now(),
-        random: Math.random,
-      });
-      for (const o of outcomes) {
-        const stats = ledger.topicStats(o.topic);
-        stats.breakerOpened = o.opened ? 1 : 0;
-        stats.breakerOpenFailed = o.failed ? 1 : 0;
-        if (o.until !== undefined) this.#openUntil.set(openBreakerKey(event, o.topic), Math.min(o.until, Date.now() + DISABLE_LAG_MS));
-      }
-    } catch (error) {
-      logger.error('breaker: could not be loaded; the records are redelivered, not paused', { errorType: describeError(error).type });
-      for (const stats of ledger.stats.values()) stats.breakerOpenFailed = 1;
     }
   }
 

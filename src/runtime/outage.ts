@@ -20,8 +20,12 @@ export interface OutageOptions {
   /**
    * Records in a row, across the invocation, that exhausted their retries with retryable errors
    * while no record succeeded in between: then the failure is taken as systemic (an outage the
-   * classifier did not recognise). Records dead-lettered before that stay dead-lettered.
-   * @default 10
+   * classifier did not recognise). Records dead-lettered before that stay dead-lettered, and
+   * replayed dead letters (they carry `x-dlq-replay-count`) do not count: failing again is
+   * what a bad record does. Off by default: a run of bad records (a producer's bug) would
+   * otherwise pause the consumer, be retried when it resumes, and pause it again, until someone
+   * acts; dead-lettered, they let the partition flow. Turn it on when your errors cannot be classified.
+   * @default off: only errors `isOutage` recognises open the breaker
    */
   readonly consecutiveFailures?: number;
 }
@@ -29,11 +33,10 @@ export interface OutageOptions {
 /** The outage handling of a handler, checked once. */
 export interface OutageSettings {
   readonly isOutage: (error: unknown) => boolean;
-  readonly consecutiveFailures: number;
+  /** Undefined: off. */
+  readonly consecutiveFailures: number | undefined;
   readonly breaker: BreakerSettings;
 }
-
-const DEFAULT_CONSECUTIVE_FAILURES = 10;
 
 /**
  * The `outage` option with the environment: on exactly when the construct's breaker is (it sets
@@ -54,8 +57,8 @@ export function outageSettingsFrom(option: false | OutageOptions | undefined, en
       `kafkaConsumer's outage option needs the outage breaker, which pauses the mapping while records are redelivered, but ${ENV.breakerCoolDownSeconds} is not set: give the KafkaConsumer construct breaker: true (the default), or set ${ENV.breakerCoolDownSeconds} and ${ENV.breakerMaxCoolDownSeconds} with the resumer deployed; or remove the outage option.`,
     );
   }
-  const consecutiveFailures = option?.consecutiveFailures ?? DEFAULT_CONSECUTIVE_FAILURES;
-  if (!Number.isInteger(consecutiveFailures) || consecutiveFailures < 1) {
+  const consecutiveFailures = option?.consecutiveFailures;
+  if (consecutiveFailures !== undefined && (!Number.isInteger(consecutiveFailures) || consecutiveFailures < 1)) {
     throw new ConfigurationError(`outage.consecutiveFailures must be a whole number ≥ 1, got ${consecutiveFailures}.`);
   }
   const isOutage = option?.isOutage ?? isOutageError;
@@ -157,12 +160,16 @@ export class OutageDetector {
     this.#inARow = 0;
   }
 
-  /** A record's attempts ended with `error` (`retryable`: the retry policy would have tried again). True: redeliver it; false: dead-letter it. */
-  exhausted(error: unknown, retryable: boolean): boolean {
+  /**
+   * A record's attempts ended with `error`; `counts`: it was retryable and the record is not a
+   * replayed dead letter, so it counts toward `consecutiveFailures`. True: redeliver it; false: dead-letter it.
+   */
+  exhausted(error: unknown, counts: boolean): boolean {
     if (this.tripped) return true;
+    const { consecutiveFailures } = this.settings;
     if (this.#classify(error)) {
       this.reason = `an outage error (${describeError(error).type})`;
-    } else if (retryable && ++this.#inARow >= this.settings.consecutiveFailures) {
+    } else if (consecutiveFailures !== undefined && counts && ++this.#inARow >= consecutiveFailures) {
       this.reason = `${this.#inARow} records in a row failed all their attempts (outage.consecutiveFailures)`;
     }
     return this.tripped;

@@ -7,6 +7,7 @@ import type { TopicStats } from './telemetry.js';
 import type { OutcomeLedger } from './outcome-ledger.js';
 import type { DeadLetters } from './dead-letters.js';
 import { describeError } from '../contract/errors.js';
+import { REPLAY_COUNT_HEADER } from '../contract/index.js';
 import type { InvocationGuard } from './idempotency/ledger.js';
 import type { OutageDetector } from './outage.js';
 
@@ -152,7 +153,7 @@ export class RecordRunner {
       // After an outage no further attempt starts: the record is redelivered, not dead-lettered.
       if (outage?.tripped) return UNFINISHED;
       if (!retry.shouldRetry(error, attempt)) {
-        if (outage?.exhausted(error, retry.isRetryable(error))) return UNFINISHED;
+        if (outage?.exhausted(error, retry.isRetryable(error) && !isReplayedDeadLetter(record))) return UNFINISHED;
         this.#deadLetters!.add(record, error, attempt, firstFailureAt);
         return DEAD_LETTERED;
       }
@@ -184,6 +185,15 @@ const PROCESSED = 0;
 const DEAD_LETTERED = 1;
 const UNFINISHED = 2;
 type Outcome = typeof PROCESSED | typeof DEAD_LETTERED | typeof UNFINISHED;
+
+/** A copy the replay put back (`x-dlq-replay-count`); headers that cannot be decoded say no. */
+function isReplayedDeadLetter(record: KafkaRecord<unknown, unknown>): boolean {
+  try {
+    return record.headers.get(REPLAY_COUNT_HEADER) !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 /** A promise or any other thenable a function may return: awaited, so that its failure counts. */
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -79,8 +79,14 @@ describe("the breaker in the example consumer's bundle", () => {
       });
       await handler(buildKafkaEvent([order(0), order(1, 'permanent-failure'), order(2)]), lambdaContext(30_000, 'consumer'));
       expect(loaded).toEqual([]);
-      // Ten permanent failures in a row (outage.consecutiveFailures' default) trip the breaker.
-      const failing = Array.from({ length: 10 }, (_, i) => order(i, 'permanent-failure'));
+      // Permanent failures are the records' fault: dead-lettered, nothing of the breaker loaded.
+      await handler(
+        buildKafkaEvent(Array.from({ length: 20 }, (_, i) => order(i, 'permanent-failure'))),
+        lambdaContext(30_000, 'consumer'),
+      );
+      expect(loaded).toEqual([]);
+      // An outage error trips the breaker.
+      const failing = [order(0, 'downstream-outage'), order(1)];
       const response = await handler(buildKafkaEvent(failing), lambdaContext(30_000, 'consumer'));
       expect(response.batchItemFailures).toHaveLength(1);
       expect(loaded).toEqual(['@aws-sdk/client-lambda']);

@@ -125,6 +125,34 @@ describe('a downstream outage in the consumer', () => {
     );
   });
 
+  it('by default only outage errors trip: twenty plain failures in a row are all dead-lettered', async () => {
+    const lambda = fakeLambda([fakeMapping('u1', 'orders')]);
+    captureOutput();
+    const { p, deadLettered } = processor({
+      processRecord: () => {
+        throw new Error('bad record');
+      },
+    });
+    expect(await p.process(buildKafkaEvent(records('orders', 0, 20)), lambdaContext(30_000, 'consumer'))).toEqual(failures());
+    expect(deadLettered()).toHaveLength(20);
+    expect(lambda.calls).toEqual([]);
+  });
+
+  it('never counts replayed dead letters toward consecutiveFailures: failing again is what a bad record does', async () => {
+    const lambda = fakeLambda([fakeMapping('u1', 'orders')]);
+    captureOutput();
+    const { p, deadLettered } = processor({
+      outage: { consecutiveFailures: 3 },
+      processRecord: () => {
+        throw new Error('still bad');
+      },
+    });
+    const replayed = records('orders', 0, 5).map((r) => ({ ...r, headers: [['x-dlq-replay-count', '1'] as const] }));
+    expect(await p.process(buildKafkaEvent(replayed), lambdaContext(30_000, 'consumer'))).toEqual(failures());
+    expect(deadLettered()).toHaveLength(5);
+    expect(lambda.calls).toEqual([]);
+  });
+
   it('with a success in between, the same failures never trip', async () => {
     const lambda = fakeLambda([fakeMapping('u1', 'orders')]);
     captureOutput();

@@ -74,7 +74,7 @@ describe('outage settings', () => {
     expect(outageSettingsFrom(false, BREAKER_ENV)).toBeUndefined();
     expect(outageSettingsFrom(undefined, BREAKER_ENV)).toEqual({
       isOutage: isOutageError,
-      consecutiveFailures: 10,
+      consecutiveFailures: undefined,
       breaker: { coolDownSeconds: 60, maxCoolDownSeconds: 900 },
     });
   });

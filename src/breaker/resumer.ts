@@ -23,6 +23,9 @@ const serviceName = process.env[ENV.serviceName] ?? 'kafka-consumer';
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ namespace: process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE, serviceName });
 
+/** Mapping states in which Lambda is still applying a change (https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html). */
+const CHANGING: ReadonlySet<string> = new Set(['Creating', 'Enabling', 'Disabling', 'Updating']);
+
 /** Time kept back before the deadline to answer. */
 const SAFETY_MARGIN_MS = 2_000;
 
@@ -117,7 +120,9 @@ async function runOne(command: ResumerRequest['command'], mapping: MappingInfo, 
       action = command === 'open' ? 'forced open' : 'forced closed';
     } else if (command === 'tick') {
       const decision = onTick(state, isPaused(mapping), now, settings);
-      if (decision.action === 'resume') {
+      if ((decision.action === 'resume' || decision.action === 'close') && CHANGING.has(mapping.state)) {
+        // Lambda refuses a change while another is applied (ResourceInUseException): the next tick decides.
+      } else if (decision.action === 'resume') {
         const probation = baseCoolDownSeconds(state.opens, settings);
         after = await control.apply(mapping, decision.transition, 'cool-down over: re-enabled on probation', probation);
         state = decision.transition.next;

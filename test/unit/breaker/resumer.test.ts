@@ -60,6 +60,16 @@ describe('resumer tick', () => {
     expect(emf(lines)).toEqual([expect.objectContaining({ topic: 'orders', MappingPaused: 0, BreakerResumed: 1 })]);
   });
 
+  it('waits for a mapping still Disabling (or Enabling) when its cool-down ends: Lambda would refuse the change', async () => {
+    for (const State of ['Disabling', 'Enabling', 'Updating']) {
+      const mappings = [fakeMapping('u1', 'orders', { State, tags: tag(`state=open opens=1 since=${NOW - 60_000} until=${NOW}`) })];
+      const lambda = fakeLambda(mappings);
+      captureOutput();
+      expect((await tick()).mappings[0]).toMatchObject({ action: 'none', breaker: 'open', mappingState: State });
+      expect(lambda.named('UpdateEventSourceMapping')).toEqual([]);
+    }
+  });
+
   it('leaves an open mapping paused before `until`, and publishes MappingPaused 1', async () => {
     const mappings = [fakeMapping('u1', 'orders', { State: 'Disabled', tags: tag(`state=open opens=1 since=${NOW} until=${NOW + 1}`) })];
     const lambda = fakeLambda(mappings);

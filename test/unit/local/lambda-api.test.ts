@@ -7,7 +7,7 @@ import {
   ListTagsCommand,
   TagResourceCommand,
   UpdateEventSourceMappingCommand,
-  UpdateEventSourceMappingCommandInput,
+  type UpdateEventSourceMappingCommandInput,
 } from '@aws-sdk/client-lambda';
 import { startLocalLambdaApi, type LocalLambdaApi, type ServedEmulator } from '../../../local/lambda-api.js';
 import type { MappingState } from '../../../local/esm/emulator.js';

@@ -90,12 +90,32 @@ export function isTransientAwsError(error: unknown): boolean {
   return status === 429 || status >= 500;
 }
 
-/** The backoff of the SQS and S3 calls the dead-letter writer and the replay make: 50 ms doubling to 1 s, transient failures only. */
-export function transientAwsRetry(maxAttempts: number): RetryPolicy {
-  return new RetryPolicy({ maxAttempts, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable: isTransientAwsError });
+/**
+ * The backoff of the AWS calls the runtime, the replay and the breaker make: 50 ms doubling to
+ * 1 s, transient failures only, and those `alsoRetry` names (the Lambda API's "a change is in progress").
+ */
+export function transientAwsRetry(maxAttempts: number, alsoRetry?: (error: unknown) => boolean): RetryPolicy {
+  const isRetryable = alsoRetry ? (error: unknown) => isTransientAwsError(error) || alsoRetry(error) : isTransientAwsError;
+  return new RetryPolicy({ maxAttempts, baseDelayMs: 50, maxDelayMs: 1_000, isRetryable });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One call, retried per `policy` until `deadline`; throws its last error when it fails for good. */
+export async function callWithRetries<T>(send: () => Promise<T>, policy: RetryPolicy, deadline = Number.POSITIVE_INFINITY): Promise<T> {
+  let result: T | undefined;
+  const givenUp = await sendWithPartialRetries(
+    [send],
+    async ([call]) => {
+      result = await call!();
+      return [];
+    },
+    policy,
+    deadline,
+  );
+  if (givenUp.length > 0) throw givenUp[0]!.error;
+  return result as T;
+}
 
 /** One entry of a batch call that did not go through, by its index in the call. */
 export interface EntryFailure {

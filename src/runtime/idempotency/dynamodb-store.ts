@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_TABLE } from '../../contract/index.js';
 import { loadDynamoDb } from '../aws-clients.js';
 import { BatchEntryError } from '../errors.js';
-import { sendWithPartialRetries, transientAwsRetry, type EntryFailure } from '../retry.js';
+import { callWithRetries, sendWithPartialRetries, transientAwsRetry, type EntryFailure } from '../retry.js';
 import type { Lease } from './ledger-policy.js';
 import type { LedgerStore, StoredItem } from './ledger-store.js';
 
@@ -50,14 +50,18 @@ export class DynamoDbLedgerStore implements LedgerStore {
       // The item before this write: its done offsets, and its expiry as it was (this write renews it).
       ReturnValues: 'ALL_OLD',
     });
-    return this.#call(async () => {
-      try {
-        return storedItem((await client.send(command)).Attributes);
-      } catch (error) {
-        if (isConditionFailure(error)) return 'held' as const;
-        throw error;
-      }
-    }, deadline);
+    return callWithRetries(
+      async () => {
+        try {
+          return storedItem((await client.send(command)).Attributes);
+        } catch (error) {
+          if (isConditionFailure(error)) return 'held' as const;
+          throw error;
+        }
+      },
+      this.#retry,
+      deadline,
+    );
   }
 
   async lease(id: string, deadline: number): Promise<Lease | undefined> {
@@ -69,7 +73,7 @@ export class DynamoDbLedgerStore implements LedgerStore {
       ProjectionExpression: '#owner, #until',
       ExpressionAttributeNames: { '#owner': NAMES['#owner'], '#until': NAMES['#until'] },
     });
-    const { Item } = await this.#call(() => client.send(command), deadline);
+    const { Item } = await callWithRetries(() => client.send(command), this.#retry, deadline);
     if (!Item) return undefined;
     const owner = Item.owner?.S;
     const until = Item.until?.N;
@@ -89,15 +93,19 @@ export class DynamoDbLedgerStore implements LedgerStore {
       ExpressionAttributeNames: release ? NAMES : { '#owner': NAMES['#owner'], '#done': NAMES['#done'], '#exp': NAMES['#exp'] },
       ExpressionAttributeValues: { ':me': s(owner), ':exp': n(expiresAt), ...(done === '' ? {} : { ':done': s(done) }) },
     });
-    return this.#call(async () => {
-      try {
-        await client.send(command);
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
-    }, deadline);
+    return callWithRetries(
+      async () => {
+        try {
+          await client.send(command);
+          return true;
+        } catch (error) {
+          if (isConditionFailure(error)) return false;
+          throw error;
+        }
+      },
+      this.#retry,
+      deadline,
+    );
   }
 
   async getItems(ids: readonly string[], deadline: number): Promise<Map<string, StoredItem>> {
@@ -145,22 +153,6 @@ export class DynamoDbLedgerStore implements LedgerStore {
     for (let i = 0; i < ids.length; i += size) calls.push(sendWithPartialRetries(ids.slice(i, i + size), send, this.#retry, deadline));
     const givenUp = (await Promise.all(calls)).flat();
     if (givenUp.length > 0) throw givenUp[0]!.error;
-  }
-
-  // One call, retried on transient failures until `deadline`.
-  async #call<T>(send: () => Promise<T>, deadline: number): Promise<T> {
-    let result: T | undefined;
-    const givenUp = await sendWithPartialRetries(
-      [send],
-      async ([call]) => {
-        result = await call!();
-        return [];
-      },
-      this.#retry,
-      deadline,
-    );
-    if (givenUp.length > 0) throw givenUp[0]!.error;
-    return result as T;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadS3, loadSqs } from '../../../src/runtime/aws-clients.js';
+import { loadLambda, loadS3, loadSqs } from '../../../src/runtime/aws-clients.js';
 import { fresh } from '../../support/fresh.js';
 import type * as AwsClientsModule from '../../../src/runtime/aws-clients.js';
 
@@ -9,6 +9,7 @@ describe('AWS clients', () => {
   it('builds each client once, on first use', async () => {
     expect(loadSqs()).toBe(loadSqs());
     expect(loadS3()).toBe(loadS3());
+    expect(loadLambda()).toBe(loadLambda());
     expect((await loadSqs()).client).toBe((await loadSqs()).client);
   });
 
@@ -18,6 +19,7 @@ describe('AWS clients', () => {
     const { client: s3 } = await clients.loadS3();
     expect(await sqs.config.maxAttempts()).toBe(1);
     expect(await s3.config.maxAttempts()).toBe(1);
+    expect(await (await clients.loadLambda()).client.config.maxAttempts()).toBe(1);
     expect(sqs.config.useQueueUrlAsEndpoint).toBe(false);
   });
 });

@@ -148,10 +148,10 @@ export class EventSourceMappingEmulator {
    * what start does.
    */
   async setEnabled(enabled: boolean): Promise<void> {
-    if (this.#stopped) throw this.#stoppedError();
     if (enabled === this.#enabled) return this.#transition;
     this.#enabled = enabled;
-    if (!this.#started) return;
+    // Not started: start() does it. Stopped: it polls no more, but keeps what the mapping should be, for the emulator replacing it.
+    if (this.#stopped || !this.#started) return;
     const previous = this.#transition ?? Promise.resolve();
     const transition = previous.then(() => (enabled ? this.#poll() : this.#halt()));
     this.#transition = transition;
@@ -171,7 +171,6 @@ export class EventSourceMappingEmulator {
     return this.#error;
   }
 
-  /** Joins the mapping's group and consumes; once stopped, an emulator stays stopped (start a new one). */
   /** Joins the mapping's group and consumes (unless the mapping is disabled); once stopped, an emulator stays stopped (start a new one). */
   async start(): Promise<void> {
     if (this.#stopped || this.#started) throw this.#stoppedError();

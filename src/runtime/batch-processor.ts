@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { decodeEvent, recordAt, type KafkaEventRecord, type PartitionBatch } from './event.js';
+import { decodeEvent, recordAt, type DecodedEvent, type KafkaEventRecord, type PartitionBatch } from './event.js';
 import type { KafkaRecord } from './record.js';
 import { resolveDeserializer, type Deserializer } from './deserializers.js';
-import { RetryPolicy, type RetryOptions } from './retry.js';
+import { RetryPolicy, sleep, type RetryOptions } from './retry.js';
 import type { DeadLetterTransport } from './dead-letter-writer.js';
 import { ConfigurationError, describeError } from '../contract/errors.js';
 import { Telemetry, type TelemetryOptions } from './telemetry.js';
@@ -10,6 +10,7 @@ import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger.js';
 import { DeadLetters } from './dead-letters.js';
 import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner.js';
 import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
+import { OutageDetector, outageSettingsFrom, type OutageOptions, type OutageSettings } from './outage.js';
 // Types only: the ledger's code is in its own entry point, bundled only by the handlers that import it.
 import type { IdempotencyLedger, InvocationGuard, StartGuard } from './idempotency/ledger.js';
 
@@ -73,6 +74,14 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
    * @default false
    */
   readonly idempotency?: false | IdempotencyLedger<V, K>;
+  /**
+   * Downstream outages: a record whose last attempt fails with an outage error (see
+   * `isOutageError`), or the `consecutiveFailures`-th in a row to fail all its attempts, is
+   * not dead-lettered but redelivered, no further record starts, and the mapping is paused by
+   * the construct's breaker until the downstream is back. `false` turns it off. See docs/breaker.md.
+   * @default on when `BREAKER_COOL_DOWN_SECONDS` is set (the construct's `breaker`), with `isOutageError` and 10 consecutive failures
+   */
+  readonly outage?: false | OutageOptions;
 }
 
 function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
@@ -108,6 +117,8 @@ class ProcessorConfig implements RecordRunnerConfig {
   readonly deadLetters;
   /** Starts an invocation's ledger; undefined without one. */
   readonly startGuard: StartGuard | undefined;
+  /** Outage handling; undefined when off. */
+  readonly outage: OutageSettings | undefined;
 
   constructor(readonly options: KafkaConsumerOptions<unknown, unknown>) {
     if (!options.processRecord === !options.processBatch) {
@@ -131,7 +142,8 @@ class ProcessorConfig implements RecordRunnerConfig {
     this.deserializeKey = options.keyDeserializer === undefined ? undefined : resolveDeserializer(options.keyDeserializer, 'key');
     const consumerGroupId = options.consumerGroupId ?? process.env[ENV.consumerGroup];
     this.startGuard = startGuardOf(options.idempotency, consumerGroupId);
-    this.telemetry = new Telemetry(options.telemetry, this.startGuard !== undefined);
+    this.outage = outageSettingsFrom(options.outage, process.env);
+    this.telemetry = new Telemetry(options.telemetry, { ledger: this.startGuard !== undefined, outage: this.outage !== undefined });
     this.logger = this.telemetry.logger;
     if (options.idempotency === undefined && process.env[ENV.idempotencyTable]) {
       this.logger.warn(
@@ -171,11 +183,19 @@ function keyGroups(partition: PartitionBatch): KafkaEventRecord[][] {
   return [...groups.values()];
 }
 
+/** A mapping's identity as an event shows it: its source (MSK cluster ARN, or bootstrap servers) and topic. */
+const openBreakerKey = (event: DecodedEvent, topic: string) => `${event.eventSourceArn ?? event.bootstrapServers ?? ''} ${topic}`;
+
 /** Processes Kafka events: the engine behind {@link kafkaConsumer}. */
 export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
   readonly #config: ProcessorConfig;
   /** The runner kept between invocations (see RecordRunner); undefined while one is using it. */
   #idleRunner: RecordRunner | undefined;
+  /**
+   * The breakers this sandbox opened (or found open), by source and topic: until when. A mapping
+   * still polls while it is Disabling; its batches in that time are held and redelivered unrun.
+   */
+  readonly #openUntil = new Map<string, number>();
 
   constructor(options: KafkaConsumerOptions<V, K>) {
     this.#config = new ProcessorConfig(options as KafkaConsumerOptions<unknown, unknown>);
@@ -189,6 +209,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     let ledger: OutcomeLedger | undefined;
     let guard: InvocationGuard | undefined;
     let failed = true;
+    let redeliveredForOutage = false;
     // Invocations at once (only outside Lambda) each get a runner of their own.
     const runner = this.#idleRunner ?? new RecordRunner(config);
     this.#idleRunner = undefined;
@@ -201,15 +222,24 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       const deadline = Math.floor(started + remaining - margin);
       const flushBy = Math.floor(started + remaining - margin / 4);
       const deadLetters = new DeadLetters(config.deadLetters, decoded, context, ledger, config.logger, flushBy);
-      const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
-      guard = config.startGuard?.(decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
-      runner.begin(context, ledger, deadLetters, deadline, guard);
-      const { processBatch } = config.options;
-      if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard))) {
-        const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
-        await this.#runRecords(runner, ledger, call, guard);
+      const outage = config.outage && new OutageDetector(config.outage);
+      const pausedUntil = outage && this.#pausedUntil(decoded, started);
+      if (pausedUntil) {
+        redeliveredForOutage = true;
+        await this.#holdWhilePaused(ledger, Math.min(pausedUntil, deadline));
+      } else {
+        const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
+        guard = config.startGuard?.(decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
+        runner.begin(context, ledger, deadLetters, deadline, guard, outage);
+        const { processBatch } = config.options;
+        if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard))) {
+          const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
+          await this.#runRecords(runner, ledger, call, guard);
+        }
       }
-      await Promise.all([deadLetters.flush(), guard?.finish()]);
+      redeliveredForOutage ||= outage !== undefined && outage.tripped;
+      const trip = outage?.tripped ? this.#openBreaker(ledger, context, outage, flushBy) : undefined;
+      await Promise.all([deadLetters.flush(), guard?.finish(), trip]);
       const response = ledger.response(config.reportBatchItemFailures);
       if (response.batchItemFailures.length > 0)
         config.logger.warn('reporting partitions for redelivery', { batchItemFailures: response.batchItemFailures });
@@ -220,7 +250,58 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       if (guard) await guard.finish();
       runner.end();
       this.#idleRunner ??= runner;
+      if (redeliveredForOutage) for (const s of ledger!.stats.values()) s.redeliveredForOutage = s.redelivered;
       config.telemetry.publish(context.awsRequestId, ledger?.stats ?? new Map(), Date.now() - started, failed);
+    }
+  }
+
+  /** When the breaker this sandbox opened for a topic of the event closes its cool-down; undefined when none is open. */
+  #pausedUntil(event: DecodedEvent, now: number): number | undefined {
+    let until: number | undefined;
+    for (const p of event.partitions) {
+      const key = openBreakerKey(event, p.topic);
+      const ends = this.#openUntil.get(key);
+      if (ends === undefined) continue;
+      if (ends <= now) this.#openUntil.delete(key);
+      else until = Math.max(until ?? 0, ends);
+    }
+    return until;
+  }
+
+  /** A batch from a mapping whose breaker is open: no record runs; it waits, so that a mapping still polling does not spin, then redelivers it all. */
+  async #holdWhilePaused(ledger: OutcomeLedger, until: number): Promise<void> {
+    this.#config.logger.warn('breaker open: holding this batch unrun and redelivering it (the mapping is being paused)', {
+      until: new Date(until).toISOString(),
+    });
+    await sleep(until - Date.now());
+    for (const p of ledger.event.partitions) if (p.entries[0]) ledger.redeliverFrom(p.id, p.entries[0].offset);
+  }
+
+  /** Opens the breaker of the mappings the event came from (loaded only now); counts per topic, never throws. */
+  async #openBreaker(ledger: OutcomeLedger, context: Context, outage: OutageDetector, deadline: number): Promise<void> {
+    const { event } = ledger;
+    const { logger } = this.#config;
+    try {
+      const { openBreaker } = await import('./breaker-trip.js');
+      const outcomes = await openBreaker({
+        event,
+        functionName: context.functionName,
+        settings: outage.settings.breaker,
+        reason: outage.reason!,
+        logger,
+        deadline,
+        now: Date.now(),
+        random: Math.random,
+      });
+      for (const o of outcomes) {
+        const stats = ledger.topicStats(o.topic);
+        stats.breakerOpened = o.opened ? 1 : 0;
+        stats.breakerOpenFailed = o.failed ? 1 : 0;
+        if (o.until !== undefined) this.#openUntil.set(openBreakerKey(event, o.topic), o.until);
+      }
+    } catch (error) {
+      logger.error('breaker: could not be loaded; the records are redelivered, not paused', { errorType: describeError(error).type });
+      for (const stats of ledger.stats.values()) stats.breakerOpenFailed = 1;
     }
   }
 

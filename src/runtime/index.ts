@@ -8,6 +8,7 @@ export { KafkaRecord, RecordHeaders, type KafkaHeader, type TimestampType, type 
 export type { KafkaEvent, KafkaEventRecord } from './event.js';
 export type { Deserializer, DeserializerFn } from './deserializers.js';
 export type { RetryOptions } from './retry.js';
+export { isOutageError, type OutageOptions } from './outage.js';
 export type { TelemetryOptions } from './telemetry.js';
 export type { IdempotencyOptions } from './idempotency/settings.js';
 export type { IdempotencyLedger } from './idempotency/ledger.js';

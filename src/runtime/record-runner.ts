@@ -8,6 +8,7 @@ import type { OutcomeLedger } from './outcome-ledger.js';
 import type { DeadLetters } from './dead-letters.js';
 import { describeError } from '../contract/errors.js';
 import type { InvocationGuard } from './idempotency/ledger.js';
+import type { OutageDetector } from './outage.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
@@ -23,8 +24,8 @@ export interface RecordRunnerConfig {
 
 /**
  * Runs each record to an outcome within the invocation's time budget: processed,
- * dead-lettered (retries exhausted, or not retryable), or not finished (out of time), in which
- * case its partition is redelivered from it.
+ * dead-lettered (retries exhausted, or not retryable), or not finished (out of time, or an
+ * outage seen), in which case its partition is redelivered from it.
  *
  * A runner serves one invocation at a time, from {@link begin} to {@link end}, and the handler
  * keeps it for the next one. It outlives invocations on purpose, and so do the last record and
@@ -40,6 +41,7 @@ export class RecordRunner {
   #ledger: OutcomeLedger | undefined;
   #deadLetters: DeadLetters | undefined;
   #guard: InvocationGuard | undefined;
+  #outage: OutageDetector | undefined;
   /** Epoch ms after which no record or retry starts. */
   #deadline = 0;
   /* eslint-disable no-unused-private-class-members -- never read: kept so that their layouts live on (see above) */
@@ -51,19 +53,28 @@ export class RecordRunner {
 
   /**
    * Starts an invocation: no record or retry starts after `deadline` (epoch ms); with a `guard`
-   * (the idempotency ledger), records whose work is done are skipped.
+   * (the idempotency ledger), records whose work is done are skipped; with an `outage` detector,
+   * a record whose attempts end in an outage is redelivered, and once it trips no record or retry starts.
    */
-  begin(context: Context, ledger: OutcomeLedger, deadLetters: DeadLetters, deadline: number, guard?: InvocationGuard): void {
+  begin(
+    context: Context,
+    ledger: OutcomeLedger,
+    deadLetters: DeadLetters,
+    deadline: number,
+    guard?: InvocationGuard,
+    outage?: OutageDetector,
+  ): void {
     this.#context = context;
     this.#ledger = ledger;
     this.#deadLetters = deadLetters;
     this.#deadline = deadline;
     this.#guard = guard;
+    this.#outage = outage;
   }
 
   /** Ends the invocation: lets go of its event, dead letters and ledger. */
   end(): void {
-    this.#context = this.#ledger = this.#deadLetters = this.#guard = undefined;
+    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = undefined;
   }
 
   deserialize(record: KafkaRecord<unknown, unknown>): void {
@@ -74,7 +85,7 @@ export class RecordRunner {
 
   /**
    * Runs a partition's records (or one key's) in order; the first one not finished (out of
-   * time) stops the sequence and is reported. Each record is built as it runs: once done, it and
+   * time, or after an outage) stops the sequence and is reported. Each record is built as it runs: once done, it and
    * its value can be collected while the rest of the batch runs. A function that returns
    * synchronously costs no promise, and one that returns a promise one await: most records
    * succeed at the first attempt. With the idempotency ledger, the partition's lease comes first
@@ -88,7 +99,7 @@ export class RecordRunner {
       return;
     }
     for (const entry of entries) {
-      if (Date.now() >= this.#deadline) {
+      if (Date.now() >= this.#deadline || this.#outage?.tripped) {
         this.#ledger!.redeliverFrom(partition.id, entry.offset);
         return;
       }
@@ -113,10 +124,11 @@ export class RecordRunner {
         const result = this.#attempt(record, call);
         if (isPromiseLike(result)) await result;
         stats.processed++;
+        this.#outage?.succeeded();
         guard?.markDone(partition, entry);
       } catch (error) {
         const outcome = await this.#retry(record, call, stats, error);
-        if (outcome === OUT_OF_TIME) {
+        if (outcome === UNFINISHED) {
           this.#ledger!.redeliverFrom(partition.id, entry.offset);
           return;
         }
@@ -135,13 +147,17 @@ export class RecordRunner {
     const { retry, logger } = this.config;
     const firstFailureAt = Date.now();
     let error = firstError;
+    const outage = this.#outage;
     for (let attempt = 1; ; attempt++) {
+      // After an outage no further attempt starts: the record is redelivered, not dead-lettered.
+      if (outage?.tripped) return UNFINISHED;
       if (!retry.shouldRetry(error, attempt)) {
+        if (outage?.exhausted(error, retry.isRetryable(error))) return UNFINISHED;
         this.#deadLetters!.add(record, error, attempt, firstFailureAt);
         return DEAD_LETTERED;
       }
       const delay = retry.delayMs(attempt);
-      if (Date.now() + delay >= this.#deadline) return OUT_OF_TIME;
+      if (Date.now() + delay >= this.#deadline) return UNFINISHED;
       logger.debug('retrying record', {
         topic: record.topic,
         partition: record.partition,
@@ -154,6 +170,7 @@ export class RecordRunner {
       try {
         await this.#attempt(record, call);
         stats.processed++;
+        outage?.succeeded();
         return PROCESSED;
       } catch (next) {
         error = next;
@@ -162,11 +179,11 @@ export class RecordRunner {
   }
 }
 
-/** What became of a record in this invocation. */
+/** What became of a record in this invocation; UNFINISHED (out of time, or an outage): redelivered. */
 const PROCESSED = 0;
 const DEAD_LETTERED = 1;
-const OUT_OF_TIME = 2;
-type Outcome = typeof PROCESSED | typeof DEAD_LETTERED | typeof OUT_OF_TIME;
+const UNFINISHED = 2;
+type Outcome = typeof PROCESSED | typeof DEAD_LETTERED | typeof UNFINISHED;
 
 /** A promise or any other thenable a function may return: awaited, so that its failure counts. */
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -19,6 +19,12 @@ export interface TopicStats {
   skippedAsDone: number;
   /** Records whose work was done but whose "done" could not be written to the idempotency ledger. */
   doneNotRecorded: number;
+  /** Of `redelivered`, records redelivered because of an outage (the breaker tripped, or was open). */
+  redeliveredForOutage: number;
+  /** 1 when this invocation opened the breaker of the topic's mapping. */
+  breakerOpened: number;
+  /** 1 when it had to open it but the Lambda API calls failed. */
+  breakerOpenFailed: number;
   bytes: number;
   maxRecordAgeMs: number;
 }
@@ -33,6 +39,9 @@ export const emptyTopicStats = (): TopicStats => ({
   deadLetterErrors: 0,
   skippedAsDone: 0,
   doneNotRecorded: 0,
+  redeliveredForOutage: 0,
+  breakerOpened: 0,
+  breakerOpenFailed: 0,
   bytes: 0,
   maxRecordAgeMs: 0,
 });
@@ -49,10 +58,10 @@ export class Telemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
 
-  /** `ledgerMetrics`: the handler has an idempotency ledger, whose counts are published too. */
+  /** `published.ledger`: the handler has an idempotency ledger; `published.outage`: outage handling is on; their counts are published too. */
   constructor(
     options: TelemetryOptions = {},
-    readonly ledgerMetrics = false,
+    readonly published: { readonly ledger?: boolean; readonly outage?: boolean } = {},
   ) {
     const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
     const namespace = options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE;
@@ -93,9 +102,14 @@ export class Telemetry {
       m.addMetric('RecordsDeadLettered', MetricUnit.Count, s.deadLettered);
       m.addMetric('RecordsRedelivered', MetricUnit.Count, s.redelivered);
       m.addMetric('DeadLetterSendErrors', MetricUnit.Count, s.deadLetterErrors);
-      if (this.ledgerMetrics) {
+      if (this.published.ledger) {
         m.addMetric('RecordsSkippedAsDone', MetricUnit.Count, s.skippedAsDone);
         m.addMetric('RecordsDoneNotRecorded', MetricUnit.Count, s.doneNotRecorded);
+      }
+      if (this.published.outage) {
+        m.addMetric('RecordsRedeliveredForOutage', MetricUnit.Count, s.redeliveredForOutage);
+        m.addMetric('BreakerOpened', MetricUnit.Count, s.breakerOpened);
+        m.addMetric('BreakerOpenFailed', MetricUnit.Count, s.breakerOpenFailed);
       }
       m.addMetric('BatchSize', MetricUnit.Count, s.received);
       m.addMetric('BatchBytes', MetricUnit.Bytes, s.bytes);

@@ -40,6 +40,7 @@ describe('kafkaConsumer', () => {
       'NonRetryableError',
       'RecordHeaders',
       'WholeBatchRetryError',
+      'isOutageError',
       'kafkaConsumer',
     ]);
   });

@@ -21,3 +21,13 @@ export class InvocationTimeoutError extends EmulatorError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * The chaos run's downstream outage: the service the function writes to refuses connections, for
+ * every record, for a few seconds. Coded as Node's own refusal, so that the runtime's default
+ * classifier takes it for an outage (src/runtime/outage.ts), not for the record's fault.
+ */
+export class DownstreamOutageError extends Error {
+  override name = 'DownstreamOutageError';
+  readonly code = 'ECONNREFUSED';
+}

@@ -8,11 +8,18 @@ import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADE
 import { parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
 import type { KafkaEvent } from '../src/runtime/event.js';
 import { OffsetRanges } from '../src/runtime/offset-ranges.js';
+import { DownstreamOutageError } from './errors.js';
 
 interface Coordinates {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+}
+
+/** A record the user function finished: its identity, its key, and whether it was a replayed copy. */
+interface Completion extends Coordinates {
+  readonly key: string;
+  readonly replayed: boolean;
 }
 
 interface HeaderSource {
@@ -58,14 +65,25 @@ export function deadLetterCoordinates(letter: DeadLetterEnvelope | DeadLetterPoi
   return originalCoordinates(letter.record, { getString: get });
 }
 
+/** A key as the ordering check compares keys: bytes as latin1 (one character per byte), none as ''. */
+function keyText(key: unknown): string {
+  if (key == null) return '';
+  return Buffer.isBuffer(key) ? key.toString('latin1') : String(key);
+}
+
 /**
  * Wraps the user function: a record counts as processed once the function returned for it.
  * Reports on {@link RECORD_FINISHED_CHANNEL}, wherever it runs.
  */
-export function recording<R extends Coordinates & { headers: HeaderSource }, A extends unknown[]>(fn: (record: R, ...rest: A) => unknown) {
+export function recording<R extends Coordinates & { headers: HeaderSource; key?: unknown }, A extends unknown[]>(
+  fn: (record: R, ...rest: A) => unknown,
+) {
   return async (record: R, ...rest: A) => {
     await fn(record, ...rest);
-    if (recordFinished.hasSubscribers) recordFinished.publish(originalCoordinates(record, record.headers));
+    if (!recordFinished.hasSubscribers) return;
+    const original = originalCoordinates(record, record.headers);
+    const replayed = original.offset !== record.offset || original.partition !== record.partition || original.topic !== record.topic;
+    recordFinished.publish({ ...original, key: keyText(record.key), replayed } satisfies Completion);
   };
 }
 
@@ -83,6 +101,13 @@ export interface GroundTruthSummary {
   duplicateEffects: number;
   /** The most times one record was finished. */
   maxProcessedTimes: number;
+  /** Distinct records dead-lettered with a {@link DownstreamOutageError}: what the outage breaker is there to prevent. */
+  outageDeadLetters: number;
+  /**
+   * Records the function first finished after a later record of the same key and partition had
+   * been finished (replayed copies left out: a replay comes after by design).
+   */
+  outOfOrder: number;
   /** The first lost records, as topic-partition@offset. */
   lostRecords: string[];
 }
@@ -93,6 +118,11 @@ class PartitionTruth {
   readonly delivered = new OffsetRanges();
   readonly processed = new OffsetRanges();
   readonly deadLettered = new OffsetRanges();
+  readonly outageDeadLettered = new OffsetRanges();
+  /** key → the highest offset of it finished so far (first completions, replays left out). */
+  readonly lastFinishedByKey = new Map<string, number>();
+  /** Offsets first finished after a later offset of their key. */
+  readonly outOfOrder = new Set<number>();
   /** offset → times delivered, for records delivered more than once. */
   readonly redeliveries = new Map<number, number>();
   /** offset → times finished, for records finished more than once. */
@@ -101,7 +131,7 @@ class PartitionTruth {
 
 export class GroundTruth {
   readonly #partitions = new Map<string, PartitionTruth>();
-  readonly #onFinished = (message: unknown) => this.processed(message as Coordinates);
+  readonly #onFinished = (message: unknown) => this.processed(message as Completion);
 
   /** Starts listening for finished records, in this thread and (forwarded) in sandboxes. */
   constructor() {
@@ -141,14 +171,23 @@ export class GroundTruth {
     if (!p.delivered.add(offset)) p.redeliveries.set(offset, (p.redeliveries.get(offset) ?? 1) + 1);
   }
 
-  processed({ topic, partition, offset }: Coordinates): void {
+  processed({ topic, partition, offset, key, replayed }: Completion): void {
     const p = this.#partition(topic, partition);
-    if (!p.processed.add(offset)) p.repeats.set(offset, (p.repeats.get(offset) ?? 1) + 1);
+    if (!p.processed.add(offset)) {
+      p.repeats.set(offset, (p.repeats.get(offset) ?? 1) + 1);
+      return;
+    }
+    if (replayed) return;
+    const last = p.lastFinishedByKey.get(key);
+    if (last !== undefined && last > offset) p.outOfOrder.add(offset);
+    else p.lastFinishedByKey.set(key, offset);
   }
 
   deadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
     const { topic, partition, offset } = deadLetterCoordinates(letter);
-    this.#partition(topic, partition).deadLettered.add(offset);
+    const p = this.#partition(topic, partition);
+    p.deadLettered.add(offset);
+    if (letter.error.type === DownstreamOutageError.name) p.outageDeadLettered.add(offset);
   }
 
   /**
@@ -202,10 +241,14 @@ export class GroundTruth {
     let duplicates = 0;
     let duplicateEffects = 0;
     let maxProcessedTimes = 0;
+    let outageDeadLetters = 0;
+    let outOfOrder = 0;
     for (const p of this.#partitions.values()) {
       produced += p.produced.size;
       processed += this.#count(p, (offset) => p.processed.has(offset));
       deadLettered += this.#count(p, (offset) => p.deadLettered.has(offset));
+      outageDeadLetters += this.#count(p, (offset) => p.outageDeadLettered.has(offset));
+      for (const offset of p.outOfOrder) if (p.produced.has(offset)) outOfOrder++;
       if (p.processed.size > 0) maxProcessedTimes = Math.max(maxProcessedTimes, 1);
       for (const offset of p.redeliveries.keys()) if (p.produced.has(offset)) duplicates++;
       for (const [offset, times] of p.repeats) {
@@ -223,6 +266,8 @@ export class GroundTruth {
       duplicates,
       duplicateEffects,
       maxProcessedTimes,
+      outageDeadLetters,
+      outOfOrder,
       lostRecords: missing.first,
     };
   }

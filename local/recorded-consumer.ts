@@ -15,8 +15,22 @@ export interface RecordedConsumerData {
 
 const data = (workerData as { data?: RecordedConsumerData } | null)?.data;
 
-// With --idempotency the local services also set IDEMPOTENCY_TABLE, as the construct's prop does.
-export const handler = kafkaConsumer({
-  processRecord: recording(processOrder),
-  idempotency: data?.idempotency ? idempotencyLedger() : false,
-});
+/**
+ * The example consumer; `beforeRecord` runs before the business logic of each record (the chaos
+ * run's downstream outage throws there, so that the record is not finished).
+ */
+export function recordedConsumer(beforeRecord?: () => void) {
+  const process: typeof processOrder = beforeRecord
+    ? async (record) => {
+        beforeRecord();
+        await processOrder(record);
+      }
+    : processOrder;
+  // With --idempotency the local services also set IDEMPOTENCY_TABLE, as the construct's prop does.
+  return kafkaConsumer({
+    processRecord: recording(process),
+    idempotency: data?.idempotency ? idempotencyLedger() : false,
+  });
+}
+
+export const handler = recordedConsumer();

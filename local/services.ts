@@ -4,6 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedKafka, type EmbeddedKafka } from './kafka/embedded-kafka.js';
 import { startEmbeddedAws, LOCAL_AWS_CREDENTIALS } from './aws-emulator.js';
 import { startEmbeddedDynamoDb } from './dynamodb-emulator.js';
+import { startLocalLambdaApi, type LocalLambdaApi } from './lambda-api.js';
 import { ENV, IDEMPOTENCY_TABLE } from '../src/contract/index.js';
 import { createKafka } from '../src/kafka/kafka-connection.js';
 
@@ -28,6 +29,11 @@ export interface LocalEnvironment {
   /** Where the SDK reaches DynamoDB: the embedded server, unless given. */
   AWS_ENDPOINT_URL_DYNAMODB: string;
   /**
+   * Where the SDK reaches Lambda's API: this process's local Lambda API, which serves the event
+   * source mappings this process emulates (the outage breaker pauses and resumes them there).
+   */
+  AWS_ENDPOINT_URL_LAMBDA: string;
+  /**
    * The idempotency ledger's table there (always created, with the construct's key); in the
    * environment only when the ledger is asked for, as the construct sets it only when its
    * `idempotency` prop is on.
@@ -48,6 +54,8 @@ export interface LocalServices {
   readonly env: LocalEnvironment;
   /** The embedded broker, when this process started one (not when `KAFKA_BROKERS` was given). */
   readonly kafka?: EmbeddedKafka;
+  /** The local Lambda API: attach this process's emulators to it so that the breaker can pause them. */
+  readonly lambdaApi: LocalLambdaApi;
   createTopic(name: string, partitions: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -92,7 +100,7 @@ export function ledgerEnvironment(given: NodeJS.ProcessEnv): { IDEMPOTENCY_TABLE
 /**
  * Starts what is not already running: the embedded broker unless `KAFKA_BROKERS` is set,
  * the embedded SQS/S3 unless `AWS_ENDPOINT_URL` is set, the embedded DynamoDB unless
- * `AWS_ENDPOINT_URL_DYNAMODB` is set; then creates the local resources (demo topic,
+ * `AWS_ENDPOINT_URL_DYNAMODB` is set, and always the local Lambda API; then creates the local resources (demo topic,
  * dead-letter queue, on-failure queue, bucket, idempotency table) wherever they live. The
  * environment names the table only with `idempotency` (see {@link LocalServicesOptions.idempotency}).
  */
@@ -141,6 +149,9 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
     });
     const dynamoDbEndpoint = await startIdempotencyLedger(given, clientConfig, options.dynamoDbPort, started);
+    // Always this process's own, whatever the environment names: only it knows this process's emulators.
+    const lambdaApi = await startLocalLambdaApi();
+    started.push(lambdaApi);
     const kafkaSettings = {
       KAFKA_AUTH: given.KAFKA_AUTH,
       KAFKA_SASL_SECRET_ARN: given.KAFKA_SASL_SECRET_ARN,
@@ -158,6 +169,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       DLQ_BUCKET: bucket,
       REPLAY_ALLOWED_TOPICS: given.REPLAY_ALLOWED_TOPICS || topic,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
+      AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
       ...(options.idempotency ? ledgerEnvironment(given) : {}),
     };
     sqs.destroy();
@@ -182,7 +194,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       }
     };
     if (!kafka && brokers) await createTopic(topic, partitions);
-    return { env, ...(kafka ? { kafka } : {}), createTopic, stop };
+    return { env, ...(kafka ? { kafka } : {}), lambdaApi, createTopic, stop };
   } catch (error) {
     await stop();
     throw error;

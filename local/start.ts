@@ -1,10 +1,12 @@
-// `npm start [-- --records N] [--partitions N] [--deadline SECONDS] [--idempotency] [--json] [--watch]`: the
+// `npm start [-- --records N] [--partitions N] [--deadline SECONDS] [--idempotency] [--no-breaker] [--json] [--watch]`: the
 // whole flow on one machine. Starts the embedded broker and SQS/S3 (or uses KAFKA_BROKERS /
 // AWS_ENDPOINT_URL), produces a demo workload, runs the example consumer behind the event
 // source mapping emulator until every record is accounted for (or the deadline passes),
 // replays the dead letters and consumes them again, then prints a summary whose `lost` comes
 // from ground truth: what was produced, against what the user function finished and what the
 // dead-letter queue holds at the end. `--idempotency` runs the consumer with the runtime's ledger.
+// The outage breaker is on, as the construct deploys it (cool-downs in seconds): the consumer can
+// pause the mapping through the local Lambda API and the resumer runs every second; `--no-breaker` turns it off.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -19,6 +21,7 @@ import { lambdaContext } from './esm/lambda-context.js';
 import { RUNTIME_CHANNELS, SandboxPool } from './esm/sandbox.js';
 import { createKafka } from '../src/kafka/kafka-connection.js';
 import { ENV } from '../src/contract/index.js';
+import { localBreakerEnvironment, startResumerSchedule } from './breaker-schedule.js';
 import { effectiveMappingSettings } from '../src/mapping/mapping-settings.js';
 import { mappingSettingsFromContext } from '../src/mapping/mapping-context.js';
 import cdkJson from '../cdk.json' with { type: 'json' };
@@ -29,9 +32,11 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '6' },
     deadline: { type: 'string', default: '300' },
     idempotency: { type: 'boolean', default: false },
+    breaker: { type: 'boolean', default: true },
     json: { type: 'boolean', default: false },
     watch: { type: 'boolean', default: false },
   },
+  allowNegative: true,
 });
 const wholeNumber = (name: string, value: string | undefined) => {
   const n = Number(value);
@@ -98,6 +103,7 @@ try {
   }
   // What the construct puts in the function's environment.
   process.env[ENV.reportBatchItemFailures] = String(effectiveMappingSettings(settings).reportBatchItemFailures);
+  if (values.breaker) Object.assign(process.env, localBreakerEnvironment());
   // The example consumer, its own logic observed from outside the runtime, in sandboxes (worker
   // threads) that the emulator stops at a timeout, as Lambda does.
   const sandboxes = new SandboxPool({
@@ -120,8 +126,13 @@ try {
     onFailure: sqsOnFailureDestination(sqs, services.env.ON_FAILURE_QUEUE_URL),
   });
   stopAll.push(() => emulator.stop());
+  services.lambdaApi.attach(emulator);
   const consumeStarted = Date.now();
   await emulator.start();
+  if (values.breaker) {
+    const resumer = await startResumerSchedule(emulator.functionName, log);
+    stopAll.push(() => resumer.stop());
+  }
   const s = emulator.stats;
 
   const progress = setInterval(() => {
@@ -179,6 +190,7 @@ try {
     retried: s.retried,
     replayed,
     redelivered: s.redelivered,
+    pauses: services.lambdaApi.pauses,
     durationMs,
     recordsPerSecond: Math.round((total / firstPassMs) * 1_000),
     ...(t.lost > 0 ? { lostRecords: t.lostRecords } : {}),
@@ -195,6 +207,7 @@ try {
     ['retried', summary.retried],
     ['replayed', summary.replayed],
     ['redelivered', summary.redelivered],
+    ['pauses (breaker)', summary.pauses],
     // The whole run, services started and a first broker build included; the rate, the first pass's.
     ['duration (whole run, incl. a first broker build)', `${(durationMs / 1_000).toFixed(1)} s`],
     ['records/s (first pass, before the replay)', summary.recordsPerSecond],

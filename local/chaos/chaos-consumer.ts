@@ -1,8 +1,9 @@
 // The example consumer under chaos, as it runs in a sandbox: the ground truth's recording
-// consumer, with invocation faults the chaos run steers through shared memory.
+// consumer, with invocation faults and downstream outages the chaos run steers through shared memory.
 import { workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
-import { handler as consumer, type RecordedConsumerData } from '../recorded-consumer.js';
+import { recordedConsumer, type RecordedConsumerData } from '../recorded-consumer.js';
+import { DownstreamOutageError } from '../errors.js';
 import { HandlerFaults } from './handler-faults.js';
 
 /** What the chaos run passes to each sandbox (`SandboxOptions.data`). */
@@ -14,6 +15,9 @@ export interface ChaosConsumerData extends RecordedConsumerData {
 
 const data = (workerData as { data: ChaosConsumerData }).data;
 const faults = new HandlerFaults(data.errorEvery, data.timeoutEvery, data.buffer);
+const consumer = recordedConsumer(() => {
+  if (faults.downstreamDown) throw new DownstreamOutageError('connect ECONNREFUSED 127.0.0.1:5432 (chaos: the downstream is out)');
+});
 
 export async function handler(event: unknown, context: Context): Promise<unknown> {
   const fault = faults.next();

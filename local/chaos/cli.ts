@@ -1,15 +1,17 @@
-// `npm run chaos [-- --records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline S] [--idempotency] [--json]`:
+// `npm run chaos [-- --records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline S] [--idempotency] [--no-breaker] [--json]`:
 // N records of the demo mix through the example consumer and the replay under every fault we
 // can inject (see run.ts, schedule.ts); prints the ground truth's summary: `duplicates` are
 // records delivered to the function more than once, `duplicate effects` records the function
-// finished more than once (what `--idempotency`, the runtime's ledger, is there to prevent). Exit code 0 only
+// finished more than once (what `--idempotency`, the runtime's ledger, is there to prevent); `outage DLQ`
+// the records dead-lettered during a downstream outage and `pauses` the times the mapping was
+// paused (what the outage breaker, on unless `--no-breaker`, is there for). Exit code 0 only
 // when no record was lost and every record was accounted for before the deadline.
 import { parseArgs } from 'node:util';
 import { runChaos, type ChaosSummary } from './run.js';
 import { FAULT_KINDS } from './schedule.js';
 
 const usage =
-  'usage: npm run chaos -- [--records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline SECONDS] [--idempotency] [--json]';
+  'usage: npm run chaos -- [--records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline SECONDS] [--idempotency] [--no-breaker] [--json]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -24,8 +26,10 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '4000' },
     deadline: { type: 'string' },
     idempotency: { type: 'boolean', default: false },
+    breaker: { type: 'boolean', default: true },
     json: { type: 'boolean', default: false },
   },
+  allowNegative: true,
 });
 const wholeNumber = (name: string, value: string | undefined) => {
   const n = Number(value);
@@ -44,6 +48,7 @@ try {
     functionTimeoutMs: wholeNumber('timeout', values.timeout),
     ...(values.deadline !== undefined ? { deadlineMs: wholeNumber('deadline', values.deadline) * 1_000 } : {}),
     idempotency: values.idempotency,
+    breaker: values.breaker,
     log,
   });
 } catch (error) {
@@ -61,6 +66,9 @@ const rows: Array<[string, string | number]> = [
   ['dup. effects', summary.duplicateEffects],
   ['max processed', `${summary.maxProcessedTimes}×`],
   ['skipped as done', summary.skippedAsDone],
+  ['outage DLQ', summary.outageDeadLetters],
+  ['out of order', summary.outOfOrder],
+  ['pauses', summary.pauses],
   ['replayed', summary.replayed],
   ['on-failure', summary.onFailure],
   ['consumer crashes', summary.consumerCrashes],

@@ -5,7 +5,10 @@ const ENABLED = 0;
 const INVOCATIONS = 1;
 const ERRORS = 2;
 const TIMEOUTS = 3;
-const SLOTS = 4;
+/** 1 while the downstream is out: every record fails (see {@link HandlerFaults.downstreamDown}). */
+const DOWNSTREAM_DOWN = 4;
+const OUTAGES = 5;
+const SLOTS = 6;
 
 export type HandlerFault = 'error' | 'timeout';
 
@@ -32,6 +35,21 @@ export class HandlerFaults {
 
   get timeouts(): number {
     return Atomics.load(this.#slots, TIMEOUTS);
+  }
+
+  /** The downstream the function writes to is out: every record fails with a DownstreamOutageError. */
+  get downstreamDown(): boolean {
+    return Atomics.load(this.#slots, DOWNSTREAM_DOWN) === 1;
+  }
+
+  set downstreamDown(down: boolean) {
+    if (down && Atomics.exchange(this.#slots, DOWNSTREAM_DOWN, 1) === 0) Atomics.add(this.#slots, OUTAGES, 1);
+    if (!down) Atomics.store(this.#slots, DOWNSTREAM_DOWN, 0);
+  }
+
+  /** Downstream outages so far. */
+  get outages(): number {
+    return Atomics.load(this.#slots, OUTAGES);
   }
 
   /** Called once per invocation: the fault this one gets, if any (counted). */

@@ -3,7 +3,8 @@
 // the demo mix are produced; then the replay (in a child process, killed once between its
 // produce and its delete); all under the fault schedule. Then the faults are healed, the
 // consumer drains, and the ground truth (what the user function finished, what the DLQ holds)
-// is compared with what was produced.
+// is compared with what was produced. The outage breaker is on (unless `breaker: false`): the
+// consumer pauses the mapping through the local Lambda API, the resumer resumes it on its schedule.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -25,6 +26,7 @@ import { FaultSchedule, FAULT_KINDS, type FaultCountsByKind } from './schedule.j
 import type { ChaosConsumerData } from './chaos-consumer.js';
 import { ReplayRuns } from './replay-runs.js';
 import { behind, isClusterTrouble, until } from './consumer-progress.js';
+import { localBreakerEnvironment, startResumerSchedule } from '../breaker-schedule.js';
 
 export interface ChaosOptions {
   readonly records: number;
@@ -44,6 +46,8 @@ export interface ChaosOptions {
   readonly log?: (line: string) => void;
   /** The consumer runs with the runtime's idempotency ledger (on the embedded DynamoDB). @default false */
   readonly idempotency?: boolean;
+  /** The outage breaker (the construct's `breaker` prop), with cool-downs scaled down to seconds. @default true */
+  readonly breaker?: boolean;
 }
 
 /** The ground truth's counts, and what the run did. */
@@ -54,6 +58,8 @@ export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
   replayed: number;
   /** Records the mapping sent to its on-failure destination (metadata only: their data is not there). */
   onFailure: number;
+  /** Times the mapping was disabled through the Lambda API (the breaker opening), as the local Lambda API counted them. */
+  pauses: number;
   /** Times kafkajs stopped the mapping's consumer for good over the cluster's trouble, and the run started it again. */
   consumerCrashes: number;
   /**
@@ -90,6 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const records = options.records;
   const partitions = options.partitions ?? 6;
   const withFaults = options.faults ?? true;
+  const withBreaker = options.breaker ?? true;
   const giveUpAt = started + (options.deadlineMs ?? 600_000 + 20 * records);
   const log = options.log ?? (() => undefined);
   const topic = `orders-chaos-${started}`;
@@ -120,6 +127,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // What the construct's breaker sets on the consumer (the sandboxes start with this environment).
+      ...(withBreaker ? localBreakerEnvironment() : {}),
     });
     log(
       `kafka ${services.env.KAFKA_BROKERS} (${BROKERS} brokers) · sqs/s3 ${services.env.AWS_ENDPOINT_URL} behind ${proxy.endpoint} · topic ${topic} (${partitions} partitions)${options.idempotency ? ` · idempotency ledger ${services.env.IDEMPOTENCY_TABLE} on ${services.env.AWS_ENDPOINT_URL_DYNAMODB}` : ''}`,
@@ -176,6 +185,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const startNewEmulator = async () => {
       for (;;) {
         emulator = newEmulator();
+        // The same mapping to the Lambda API: a paused mapping's new pollers stay paused.
+        services.lambdaApi.attach(emulator);
         try {
           return await emulator.start();
         } catch (error) {
@@ -187,6 +198,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     };
     cleanup.push(() => emulator.stop());
     await startNewEmulator();
+    if (withBreaker) {
+      const resumer = await startResumerSchedule(emulator.functionName, log);
+      cleanup.push(() => resumer.stop());
+    }
 
     let phase: 'consume' | 'replay' | 'drain' = 'consume';
     /** The mapping's pollers restarted: the consumer stopped, a new member joins the group (one at a time). */
@@ -318,9 +333,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       duplicates: t.duplicates,
       duplicateEffects: t.duplicateEffects,
       maxProcessedTimes: t.maxProcessedTimes,
+      outageDeadLetters: t.outageDeadLetters,
+      outOfOrder: t.outOfOrder,
       skippedAsDone: reports.skippedAsDone,
       replayed,
       onFailure,
+      pauses: services.lambdaApi.pauses,
       consumerCrashes,
       consumerStalls,
       faults: withFaults ? schedule.counts : (Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCountsByKind),

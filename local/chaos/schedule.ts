@@ -1,7 +1,7 @@
 // The fault schedule: while it runs, one episode every `intervalMs`, in a fixed rotation, so
 // that every kind of fault happens in every run (a few thousand records included), and the
 // invocation faults all along. Stopping it heals everything (brokers up, no latency, no
-// injected SQS/S3 errors, no invocation faults), as a Jepsen run heals before its final reads.
+// injected SQS/S3 errors, no invocation faults, the downstream back), as a Jepsen run heals before its final reads.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmbeddedKafka } from '../kafka/embedded-kafka.js';
 import type { FaultProxy } from '../fault-proxy.js';
@@ -18,6 +18,7 @@ export const FAULT_KINDS = [
   'handlerTimeouts',
   'consumerRestarts',
   'replayCrashes',
+  'downstreamOutage',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultCountsByKind = Record<FaultKind, number>;
@@ -39,6 +40,13 @@ const ADDED_RTT_MS = 250;
 /** Calls each SQS/S3 episode spoils (throttled, 5xx, Failed[] entries, slow answers). */
 const SQS_FAULTS_PER_EPISODE = 3;
 const RESTART_EVERY_CYCLES = 4;
+/**
+ * How long the downstream stays out: longer than the local breaker's first cool-down (2 s), so
+ * that it opens again on probation and backs off, as in a real outage.
+ */
+const DOWNSTREAM_OUTAGE_MS = 3_000;
+/** In one rotation of every few: with the breaker, each outage pauses the mapping for several seconds. */
+const OUTAGE_EVERY_CYCLES = 3;
 
 export class FaultSchedule {
   readonly #options: FaultScheduleOptions;
@@ -62,6 +70,7 @@ export class FaultSchedule {
       async () => this.spoilSqsCalls(),
       () => this.#brokerSlowness(),
       () => this.#consumerRestart(),
+      () => this.#downstreamOutage(),
     ];
   }
 
@@ -79,6 +88,7 @@ export class FaultSchedule {
     this.#timer = undefined; // episodes already queued do nothing
     this.#options.handlerFaults.enabled = false;
     await this.#running;
+    this.#options.handlerFaults.downstreamDown = false;
     Object.assign(this.#options.proxy.plan, { throttle: 0, serverErrors: 0, partialFailures: 0, slow: 0 });
     await this.healBrokers();
   }
@@ -104,6 +114,7 @@ export class FaultSchedule {
       handlerTimeouts: handler.timeouts,
       consumerRestarts: this.#consumerRestarts,
       replayCrashes: this.replayCrashes,
+      downstreamOutage: handler.outages,
     };
   }
 
@@ -145,6 +156,14 @@ export class FaultSchedule {
     plan.apis = 'all';
     for (const budget of ['throttle', 'serverErrors', 'partialFailures', 'slow'] as const)
       plan[budget] = Math.max(plan[budget] ?? 0, SQS_FAULTS_PER_EPISODE);
+  }
+
+  /** Every record fails with an outage error for a few seconds: one in the first rotation, then one in every few. */
+  async #downstreamOutage() {
+    if (this.cycles % OUTAGE_EVERY_CYCLES !== 0) return;
+    this.#options.handlerFaults.downstreamDown = true;
+    await sleep(DOWNSTREAM_OUTAGE_MS);
+    this.#options.handlerFaults.downstreamDown = false;
   }
 
   // A new member waits for a rebalance (seconds): one restart in the first rotation, then one in every few.

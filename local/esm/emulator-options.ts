@@ -32,6 +32,12 @@ export interface EmulatorOptions {
    * @default none: discarded batches are dropped, as by a mapping without a destination
    */
   readonly onFailure?: OnFailureDestination;
+  /**
+   * The mapping's `Enabled` at start: a disabled mapping does not poll until enabled
+   * ({@link EventSourceMappingEmulator.setEnabled}, or UpdateEventSourceMapping on the local Lambda API).
+   * @default true
+   */
+  readonly enabled?: boolean;
   /** Delay between retries of a failed invocation. @default 500 ms */
   readonly retryDelayMs?: number;
   /**

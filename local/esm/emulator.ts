@@ -1,9 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event.js';
+import { DEMO_CLUSTER_ARN, buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event.js';
 import { InvocationBatcher, type Fetch, type Invocation } from './invocation-batcher.js';
 import { EmulatorStats, type InvocationReport } from './emulator-stats.js';
-import { lambdaContext } from './lambda-context.js';
+import { lambdaContext, localFunctionArn } from './lambda-context.js';
 import {
   MAPPING_DEFAULTS,
   MAX_RETRIES_WITH_DESTINATION,
@@ -24,6 +24,9 @@ import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../
 
 export type { EmulatorOptions, Handler } from './emulator-options.js';
 
+/** The mapping's `State` as Lambda's API reports it, for the states enabling and disabling go through. */
+export type MappingState = 'Enabled' | 'Disabling' | 'Disabled' | 'Enabling';
+
 /**
  * kafkajs fetches only from the brokers its cached metadata lists, and a broker that was down
  * at the last refresh is not listed: the partitions it leads are not fetched again until the
@@ -41,7 +44,8 @@ const METADATA_MAX_AGE_MS = 5_000;
  */
 export class EventSourceMappingEmulator {
   readonly stats = new EmulatorStats();
-  readonly #consumer: Consumer;
+  /** The mapping's pollers: a new one each time the mapping is enabled (disabling disconnects it, as Lambda's pollers stop). */
+  #consumer: Consumer | undefined;
   readonly #settings: EffectiveMappingSettings;
   readonly groupId: string;
   /** The mapping's UUID (S3 destinations file objects under `aws/lambda/<uuid>/`): the same for every emulator of this group. */
@@ -61,8 +65,15 @@ export class EventSourceMappingEmulator {
     const report = this.#reports.get(requestId);
     if (report) for (const t of stats.values()) report.retried += t.retried;
   };
-  /** Set by {@link stop}: nothing new is invoked; what was not decided stays uncommitted. */
+  /** Set by {@link stop} and while disabled: nothing new is invoked; what was not decided stays uncommitted. */
   #stopping = false;
+  /** Set by {@link stop}: for good. */
+  #stopped = false;
+  #started = false;
+  /** The mapping's `Enabled`, as last set. */
+  #enabled: boolean;
+  /** The disable or enable under way, if any (the mapping is then Disabling or Enabling). */
+  #transition: Promise<void> | undefined;
   #error: Error | undefined;
 
   constructor(private readonly options: EmulatorOptions) {
@@ -81,22 +92,74 @@ export class EventSourceMappingEmulator {
       ...(options.eventSourceArn ? { eventSourceArn: options.eventSourceArn } : {}),
     };
     if (options.onFailure) kafkaFailureTopic(options.onFailure.target, [...this.#settings.topics, options.topic]);
-    this.#consumer = options.kafka.consumer({
+    this.#enabled = options.enabled ?? true;
+  }
+
+  #newConsumer(): Consumer {
+    const consumer = this.options.kafka.consumer({
       groupId: this.groupId,
       metadataMaxAge: METADATA_MAX_AGE_MS,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: false,
-      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs } : {}),
+      ...(this.options.sessionTimeoutMs ? { sessionTimeout: this.options.sessionTimeoutMs } : {}),
     });
     // kafkajs stops a consumer for good (no restart) on an error it cannot retry, such as a
     // fetched batch it cannot decode; the emulator must not then wait for records forever.
-    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart)
-        this.#error = new EmulatorError(`The event source mapping emulator for ${options.topic} stopped: ${payload.error.message}`, {
+        this.#error = new EmulatorError(`The event source mapping emulator for ${this.options.topic} stopped: ${payload.error.message}`, {
           cause: payload.error,
         });
     });
+    return consumer;
+  }
+
+  /** The topic this mapping reads. */
+  get topic(): string {
+    return this.options.topic;
+  }
+
+  /** The function this mapping invokes. */
+  get functionName(): string {
+    return this.options.functionName ?? 'consumer';
+  }
+
+  /** The cluster's ARN, as events name it. */
+  get eventSourceArn(): string {
+    return this.#source.eventSourceArn ?? DEMO_CLUSTER_ARN;
+  }
+
+  /** The mapping's `State` (Lambda's ListEventSourceMappings): Disabling until the invocations in flight finished. */
+  get state(): MappingState {
+    if (this.#enabled) return this.#transition ? 'Enabling' : 'Enabled';
+    return this.#transition ? 'Disabling' : 'Disabled';
+  }
+
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /**
+   * The mapping's `Enabled` (Lambda's UpdateEventSourceMapping). Disabling stops polling as
+   * {@link stop} does (invocations in flight finish; what they leave undecided or report for
+   * redelivery stays uncommitted); enabling starts new pollers, which fetch from the committed
+   * offsets. Resolves once the mapping is Disabled or Enabled; before {@link start}, only sets
+   * what start does.
+   */
+  async setEnabled(enabled: boolean): Promise<void> {
+    if (enabled === this.#enabled) return this.#transition;
+    this.#enabled = enabled;
+    // Not started: start() does it. Stopped: it polls no more, but keeps what the mapping should be, for the emulator replacing it.
+    if (this.#stopped || !this.#started) return;
+    const previous = this.#transition ?? Promise.resolve();
+    const transition = previous.then(() => (enabled ? this.#poll() : this.#halt()));
+    this.#transition = transition;
+    try {
+      await transition;
+    } finally {
+      if (this.#transition === transition) this.#transition = undefined;
+    }
   }
 
   /**
@@ -108,19 +171,30 @@ export class EventSourceMappingEmulator {
     return this.#error;
   }
 
-  /** Joins the mapping's group and consumes; once stopped, an emulator stays stopped (start a new one). */
+  /** Joins the mapping's group and consumes (unless the mapping is disabled); once stopped, an emulator stays stopped (start a new one). */
   async start(): Promise<void> {
-    if (this.#stopping)
-      throw new EmulatorError(
-        `This event source mapping emulator for ${this.options.topic} was stopped${this.#error ? ` (${this.#error.message})` : ''}: create a new EventSourceMappingEmulator to consume again; it resumes from the group's committed offsets.`,
-      );
-    const position = this.#settings.startingPosition;
+    if (this.#stopped || this.#started) throw this.#stoppedError();
+    this.#started = true;
     subscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
     subscribe(CHANNELS.invocationStats, this.#onStats);
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topic: this.options.topic, fromBeginning: position !== 'LATEST' });
-    if (position === 'AT_TIMESTAMP') await this.#seekToTimestamp(this.#settings.startingPositionTimestamp! * 1_000);
-    await this.#consumer.run({
+    if (this.#enabled) await this.#poll();
+  }
+
+  #stoppedError(): EmulatorError {
+    return new EmulatorError(
+      `This event source mapping emulator for ${this.options.topic} was ${this.#stopped ? 'stopped' : 'started already'}${this.#error ? ` (${this.#error.message})` : ''}: create a new EventSourceMappingEmulator to consume again; it resumes from the group's committed offsets.`,
+    );
+  }
+
+  /** New pollers: join the group and fetch from its committed offsets. */
+  async #poll(): Promise<void> {
+    this.#stopping = false;
+    const consumer = (this.#consumer = this.#newConsumer());
+    const position = this.#settings.startingPosition;
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.options.topic, fromBeginning: position !== 'LATEST' });
+    if (position === 'AT_TIMESTAMP') await this.#seekToTimestamp(consumer, this.#settings.startingPositionTimestamp! * 1_000);
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1_000,
@@ -128,13 +202,21 @@ export class EventSourceMappingEmulator {
     });
   }
 
+  /** Stops polling: invocations in flight finish, nothing new is invoked, what was not decided stays uncommitted. */
+  async #halt(): Promise<void> {
+    this.#stopping = true;
+    for (const f of this.#batcher.drain()) f.done(f.records[0]!.offset);
+    await this.#consumer?.disconnect();
+    this.#consumer = undefined;
+  }
+
   /** Stops fetching (what is in flight finishes); {@link resume} carries on from there. */
   pause(): void {
-    this.#consumer.pause([{ topic: this.options.topic }]);
+    this.#consumer?.pause([{ topic: this.options.topic }]);
   }
 
   resume(): void {
-    this.#consumer.resume([{ topic: this.options.topic }]);
+    this.#consumer?.resume([{ topic: this.options.topic }]);
   }
 
   /**
@@ -142,22 +224,22 @@ export class EventSourceMappingEmulator {
    * new is invoked, and what was not decided is left uncommitted for the group's next member.
    */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    for (const f of this.#batcher.drain()) f.done(f.records[0]!.offset);
-    await this.#consumer.disconnect();
+    this.#stopped = true;
+    await this.#transition?.catch(() => undefined);
+    await this.#halt();
     unsubscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
     unsubscribe(CHANNELS.invocationStats, this.#onStats);
   }
 
-  async #seekToTimestamp(ms: number): Promise<void> {
+  async #seekToTimestamp(consumer: Consumer, ms: number): Promise<void> {
     const admin = this.options.kafka.admin();
     await admin.connect();
     const offsets = await admin.fetchTopicOffsetsByTimestamp(this.options.topic, ms);
     await admin.disconnect();
     const committed = await this.#committedOffsets();
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, () => {
       for (const o of offsets)
-        if (!committed.has(o.partition)) this.#consumer.seek({ topic: this.options.topic, partition: o.partition, offset: o.offset });
+        if (!committed.has(o.partition)) consumer.seek({ topic: this.options.topic, partition: o.partition, offset: o.offset });
     });
   }
 
@@ -180,7 +262,7 @@ export class EventSourceMappingEmulator {
       // invocations decided is committed through the batch's own commit, else the group's next
       // member would get it again.
       if (this.#stopping) await commitOffsetsIfNecessary({ topics: [{ topic: offset.topic, partitions: [offset] }] });
-      else await this.#consumer.commitOffsets([offset]);
+      else await this.#consumer!.commitOffsets([offset]);
       this.stats.committed(id, nextOffset);
     };
     this.stats.fetched(id, Number(batch.highWatermark));
@@ -275,7 +357,7 @@ export class EventSourceMappingEmulator {
   async #invoke(records: BrokerRecord[]): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false }> {
     const event = this.#event(records);
     const timeoutMs = this.options.functionTimeoutMs ?? 60_000;
-    const context = lambdaContext(timeoutMs, this.options.functionName ?? 'consumer');
+    const context = lambdaContext(timeoutMs, this.functionName);
     const report: InvocationReport = { deadLetters: [], retried: 0 };
     this.#reports.set(context.awsRequestId, report);
     this.stats.invocations++;
@@ -321,7 +403,7 @@ export class EventSourceMappingEmulator {
         records,
         condition,
         approximateInvokeCount: invokeCount,
-        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.options.functionName ?? 'consumer'}:$LATEST`,
+        functionArn: `${localFunctionArn(this.functionName)}:$LATEST`,
         source: this.#source,
         mappingUuid: this.mappingUuid,
         kafka: this.options.kafka,

@@ -1,6 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 
+/** The ARN of a local function (the region and account every local ARN uses). */
+export function localFunctionArn(functionName: string): string {
+  return `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`;
+}
+
 /** A Lambda-like context whose deadline is `timeoutMs` from now (fake timers move it too). */
 export function lambdaContext(timeoutMs = 30_000, functionName = 'consumer'): Context {
   const deadline = Date.now() + timeoutMs;
@@ -8,7 +13,7 @@ export function lambdaContext(timeoutMs = 30_000, functionName = 'consumer'): Co
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '1024',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

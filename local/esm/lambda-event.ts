@@ -23,7 +23,8 @@ export interface EventSource {
   readonly bootstrapServers?: string;
 }
 
-const DEMO_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1';
+/** The cluster ARN of events (and of the local mapping) when none is given. */
+export const DEMO_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1';
 const toBuffer = (v: Buffer | string) => (typeof v === 'string' ? Buffer.from(v) : v);
 
 /** Encodes one record exactly as the Kafka event source mapping does (docs/aws-contracts.md §1). */

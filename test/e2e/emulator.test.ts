@@ -24,7 +24,7 @@ async function emulate(
   topic: string,
   handler: Handler,
   settings: Partial<MappingSettings> = {},
-  extra: { functionTimeoutMs?: number; sessionTimeoutMs?: number } = {},
+  extra: { functionTimeoutMs?: number; sessionTimeoutMs?: number; enabled?: boolean } = {},
 ) {
   const { destination, records: failures } = recordingDestination();
   const emulator = new EventSourceMappingEmulator({
@@ -542,6 +542,54 @@ describe('event source mapping emulator', () => {
     emulator.resume();
     await until(() => emulator.stats.decided === 2);
     expect(emulator.stats.invocations).toBe(2);
+  });
+
+  // Disabling a mapping (UpdateEventSourceMapping Enabled=false) stops its pollers; enabling it
+  // starts new ones, which read from the group's committed offsets (the outage breaker's pause).
+  it('disabled, fetches nothing: the invocation in flight finishes, and what it sent back is read again once enabled', async () => {
+    const topic = uniqueTopic('e2e-disable');
+    await produce(
+      env.KAFKA_BROKERS,
+      topic,
+      [0, 1, 2].map((i) => ({ value: String(i), partition: 0 })),
+    );
+    const seen: string[] = [];
+    let disabling: Promise<void> | undefined;
+    const { emulator } = await emulate(
+      topic,
+      async (e) => {
+        seen.push(...offsetsOf(e as KafkaEvent));
+        if (disabling) return { batchItemFailures: [] };
+        disabling = emulator.setEnabled(false);
+        expect(emulator.state).toBe('Disabling');
+        await new Promise((resolve) => setTimeout(resolve, 200)); // still in flight while the mapping disables
+        return { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 1 } }] };
+      },
+      { batchSize: 3 },
+      { sessionTimeoutMs: 6_000 },
+    );
+    await until(() => disabling !== undefined);
+    await disabling;
+    expect(emulator.state).toBe('Disabled');
+    await produce(env.KAFKA_BROKERS, topic, [{ value: '3', partition: 0 }]);
+    // An enabled mapping takes a record within a fetch (100 ms); this allows it twenty.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(seen).toEqual(['0@0', '0@1', '0@2']);
+    await emulator.setEnabled(true);
+    expect(emulator.state).toBe('Enabled');
+    await until(() => seen.length === 6);
+    expect(seen).toEqual(['0@0', '0@1', '0@2', '0@1', '0@2', '0@3']);
+  });
+
+  it('created disabled (enabled: false), invokes nothing until enabled', async () => {
+    const topic = uniqueTopic('e2e-created-disabled');
+    await produce(env.KAFKA_BROKERS, topic, [{ value: '0', partition: 0 }]);
+    const { emulator } = await emulate(topic, async () => ({ batchItemFailures: [] }), {}, { enabled: false });
+    expect(emulator.state).toBe('Disabled');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(emulator.stats.invocations).toBe(0);
+    await emulator.setEnabled(true);
+    await until(() => emulator.stats.decided === 1);
   });
 
   // Lambda guide, "Customizable consumer group ID" (docs.aws.amazon.com/lambda/latest/dg/

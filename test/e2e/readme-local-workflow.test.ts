@@ -51,6 +51,7 @@ describe('docs/local-development.md: Running locally (npm run services, then npm
       'DLQ_BUCKET',
       'REPLAY_ALLOWED_TOPICS',
       'AWS_ENDPOINT_URL_DYNAMODB',
+      'AWS_ENDPOINT_URL_LAMBDA',
     ];
     for (const name of names) expect(services.env[name], name).toBeTruthy();
     // Only with --idempotency, as the construct sets it only with its idempotency prop.

@@ -75,6 +75,12 @@ describe('npm run chaos', () => {
     expect(summary.duplicates).toBeGreaterThanOrEqual(summary.duplicateEffects);
     expect(summary.duplicates).toBeGreaterThan(0); // every fault brings records again
     for (const kind of FAULT_KINDS) expect(summary.faults[kind], kind).toBeGreaterThan(0);
+    // The outage breaker (on by default) keeps a downstream outage's records out of the DLQ and in order.
+    expect({ outageDeadLetters: summary.outageDeadLetters, outOfOrder: summary.outOfOrder }, log).toEqual({
+      outageDeadLetters: 0,
+      outOfOrder: 0,
+    });
+    expect(summary.pauses).toBeGreaterThan(0);
     expect(left).toEqual([]);
   }, 600_000);
 });

@@ -3,13 +3,17 @@ import { GroundTruth, recording } from '../../../local/ground-truth.js';
 import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADER } from '../../../src/contract/index.js';
 import { buildKafkaEvent } from '../../../local/esm/lambda-event.js';
 import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
+import { DownstreamOutageError } from '../../../local/errors.js';
 
-const record = (partition: number, offset: number, headers: Record<string, string> = {}) => ({
+const record = (partition: number, offset: number, headers: Record<string, string> = {}, key?: string) => ({
   topic: 't',
   partition,
   offset,
+  key: key === undefined ? undefined : Buffer.from(key),
   headers: { getString: (name: string) => headers[name] },
 });
+const deadLetter = (offset: number, errorType: string) =>
+  ({ record: { topic: 't', partition: 0, offset, headers: [] }, error: { type: errorType, message: '' } }) as unknown as DeadLetterEnvelope;
 
 describe('GroundTruth', () => {
   it('counts what the function finished (a replayed copy as its original), what the DLQ holds, and what is lost', async () => {
@@ -22,7 +26,7 @@ describe('GroundTruth', () => {
       await finish(record(0, 1));
       await finish(record(1, 7, { [ORIGINAL_PARTITION_HEADER]: '0', [ORIGINAL_OFFSET_HEADER]: '1' })); // a replayed copy of 0@1
       await recording(async () => Promise.reject(new Error('fails')))(record(0, 2)).catch(() => undefined);
-      truth.deadLettered({ record: { topic: 't', partition: 0, offset: 3, headers: [] } } as unknown as DeadLetterEnvelope);
+      truth.deadLettered(deadLetter(3, 'Error'));
       expect(truth.summary()).toEqual({
         produced: 5,
         processed: 2,
@@ -31,6 +35,8 @@ describe('GroundTruth', () => {
         duplicates: 0, // nothing was delivered through delivering()
         duplicateEffects: 1,
         maxProcessedTimes: 3,
+        outageDeadLetters: 0,
+        outOfOrder: 0,
         lostRecords: ['t-0@2', 't-0@4'],
       });
     } finally {
@@ -66,6 +72,27 @@ describe('GroundTruth', () => {
       expect(invoked).toHaveLength(2);
       await recording(async () => undefined)(record(0, 1)); // its effect, once
       expect(truth.summary()).toMatchObject({ produced: 3, processed: 1, duplicates: 1, duplicateEffects: 0, maxProcessedTimes: 1 });
+    } finally {
+      truth.close();
+    }
+  });
+
+  // Issue 34: the outage breaker keeps records in order and out of the DLQ; this is how the chaos run checks it.
+  it('counts outage dead letters, and records first finished after a later one of their key (replayed copies left out)', async () => {
+    const truth = new GroundTruth();
+    try {
+      truth.produced('t', 0, 0, 6);
+      const finish = recording(async () => undefined);
+      await finish(record(0, 0, {}, 'a'));
+      await finish(record(0, 2, {}, 'a'));
+      await finish(record(0, 1, {}, 'a')); // after a@2: out of order
+      await finish(record(0, 2, {}, 'a')); // again: not a first completion
+      await finish(record(0, 4, {}, 'b'));
+      await finish(record(0, 5, {}, 'a'));
+      await finish(record(1, 9, { [ORIGINAL_PARTITION_HEADER]: '0', [ORIGINAL_OFFSET_HEADER]: '3' }, 'b')); // a replayed copy of b@3
+      truth.deadLettered(deadLetter(3, DownstreamOutageError.name));
+      truth.deadLettered(deadLetter(4, 'Error'));
+      expect(truth.summary()).toMatchObject({ processed: 6, deadLettered: 2, outageDeadLetters: 1, outOfOrder: 1 });
     } finally {
       truth.close();
     }

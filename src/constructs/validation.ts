@@ -107,6 +107,8 @@ const RESERVED_ENVIRONMENT: Record<ConsumerEnvName, { readonly for: string; read
   },
   [ENV.breakerCoolDownSeconds]: { for: "the outage breaker's first cool-down, which its resumer waits out", prop: 'breaker.coolDown' },
   [ENV.breakerMaxCoolDownSeconds]: { for: "the outage breaker's longest cool-down", prop: 'breaker.maxCoolDown' },
+  [ENV.failureMode]: { for: 'what its mappings are configured for (a blocking mode must never be skipped)', prop: 'failureMode' },
+  [ENV.parkedKeysTable]: { for: 'the parked keys table it creates or uses, and grants the function and the replay', prop: 'failureMode' },
   [ENV.serviceName]: { for: 'the service its alarms and dashboard watch', prop: 'serviceName' },
   [ENV.metricsNamespace]: { for: 'the namespace its alarms and dashboard watch', prop: 'metricsNamespace' },
 };

@@ -48,6 +48,10 @@ export const ENV = {
   breakerMaxCoolDownSeconds: 'BREAKER_MAX_COOL_DOWN_SECONDS',
   /** The consumer function whose mappings the resumer re-enables (resumer). */
   breakerFunctionName: 'BREAKER_FUNCTION_NAME',
+  /** What becomes of a record that exhausts its retries: one of {@link FAILURE_MODES} (consumer). */
+  failureMode: 'FAILURE_MODE',
+  /** The DynamoDB table of the parked keys, with `FAILURE_MODE` `park-key` (consumer and replay). */
+  parkedKeysTable: 'PARKED_KEYS_TABLE',
   /** Powertools' service name (metrics dimension, log field). */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Powertools' CloudWatch metrics namespace. */
@@ -67,6 +71,8 @@ export const CONSUMER_ENV = [
   ENV.idempotencyExpirySeconds,
   ENV.breakerCoolDownSeconds,
   ENV.breakerMaxCoolDownSeconds,
+  ENV.failureMode,
+  ENV.parkedKeysTable,
   ENV.serviceName,
   ENV.metricsNamespace,
 ] as const;
@@ -165,3 +171,14 @@ export const BREAKER_ACTIONS = [
   'lambda:ListTags',
   'lambda:TagResource',
 ] as const;
+
+/**
+ * What becomes of a record that exhausts its retries: `dead-letter` (to the DLQ, its partition
+ * moves on), `block` (its partition is redelivered from it until it succeeds), `park-key` (to the
+ * DLQ, and the later records of its key in its partition wait behind it until the replay releases it).
+ */
+export const FAILURE_MODES = ['dead-letter', 'block', 'park-key'] as const;
+export type FailureMode = (typeof FAILURE_MODES)[number];
+
+/** Where parked records wait in the dead-letter bucket (park-key), by group, topic, partition and key; IAM grants cover this prefix only. */
+export const PARKED_RECORDS_PREFIX = 'parked/';

@@ -12,6 +12,7 @@ import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record
 import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
 import { OutageDetector, outageSettingsFrom, type OutageOptions, type OutageSettings } from './outage.js';
 import { SandboxBreakers } from './sandbox-breakers.js';
+import { failureModeFrom, type FailureMode } from './failure-mode.js';
 // Types only: the ledger's code is in its own entry point, bundled only by the handlers that import it.
 import type { IdempotencyLedger, InvocationGuard, StartGuard } from './idempotency/ledger.js';
 
@@ -83,6 +84,15 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
    * @default on when `BREAKER_COOL_DOWN_SECONDS` is set (the construct's `breaker`), with `isOutageError` and no `consecutiveFailures`
    */
   readonly outage?: false | OutageOptions;
+  /**
+   * What becomes of a record that exhausts its retries: `'dead-letter'` (to the dead-letter
+   * queue; its partition moves on), `'block'` (never skipped: its partition is redelivered from
+   * it until it succeeds), `'park-key'` (dead-lettered, and the later records of its key in its
+   * partition wait, unrun, until the replay releases them in order). The construct's `failureMode`
+   * sets `FAILURE_MODE` with the mapping settings the mode needs. See docs/failure-modes.md.
+   * @default `FAILURE_MODE`, else 'dead-letter'
+   */
+  readonly failureMode?: FailureMode;
 }
 
 function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
@@ -118,6 +128,7 @@ class ProcessorConfig implements RecordRunnerConfig {
   readonly deadLetters;
   /** Starts an invocation's ledger; undefined without one. */
   readonly startGuard: StartGuard | undefined;
+  readonly failureMode: FailureMode;
   /** Outage handling; undefined when off. */
   readonly outage: OutageSettings | undefined;
 
@@ -144,6 +155,7 @@ class ProcessorConfig implements RecordRunnerConfig {
     const consumerGroupId = options.consumerGroupId ?? process.env[ENV.consumerGroup];
     this.startGuard = startGuardOf(options.idempotency, consumerGroupId);
     this.outage = outageSettingsFrom(options.outage, process.env);
+    this.failureMode = failureModeFrom(options.failureMode, process.env);
     this.telemetry = new Telemetry(options.telemetry, { ledger: this.startGuard !== undefined, outage: this.outage !== undefined });
     this.logger = this.telemetry.logger;
     if (options.idempotency === undefined && process.env[ENV.idempotencyTable]) {

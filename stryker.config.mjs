@@ -1,4 +1,4 @@
-// `npm run test:mutation` runs this (the runtime and the replay, judged by the unit tests), then
+// `npm run test:mutation` runs this (the runtime, the breaker and the replay, judged by the unit tests), then
 // stryker.emulator.config.mjs (the ESM emulator, judged by the unit and the emulator's e2e tests).
 // Too slow for `npm test` or CI; run it before calling a change to those folders done. One file:
 // `npm exec -- stryker run --mutate src/runtime/retry.ts` (Stryker needs the project's Node 24).
@@ -13,7 +13,7 @@ export default {
   // folders and their tests only: the whole project, aws-cdk-lib included, is several times slower.
   tsconfigFile: 'tsconfig.mutation.json',
   // src/contract too: describeError and the names the replay and the runtime share were the runtime's.
-  mutate: ['src/contract/**/*.ts', 'src/runtime/**/*.ts', 'src/replay/**/*.ts', 'src/kafka/**/*.ts'],
+  mutate: ['src/contract/**/*.ts', 'src/runtime/**/*.ts', 'src/breaker/**/*.ts', 'src/replay/**/*.ts', 'src/kafka/**/*.ts'],
   // Each mutant runs only the tests that reached it in the first (unmutated) run.
   coverageAnalysis: 'perTest',
   // 2 cores, and the e2e tests share one embedded broker per test-runner process.

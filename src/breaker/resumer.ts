@@ -192,6 +192,6 @@ export async function handler(payload: unknown, context: Context): Promise<Resum
       `The breaker of ${failed.length} of ${result.mappings.length} mappings could not be read or changed: ${failed.map((m) => `${m.topic} (${m.mappingUuid}): ${m.error}`).join('; ')}. Their other details are in the log; the next tick tries again.`,
     );
   }
-  if (request.command !== 'tick') logger.info(`breaker ${request.command}`, { mappings: result.mappings });
+  if (request.command !== 'tick') logger.info('resumer command done', { command: request.command, mappings: result.mappings });
   return result;
 }

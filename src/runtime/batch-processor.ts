@@ -183,6 +183,14 @@ function keyGroups(partition: PartitionBatch): KafkaEventRecord[][] {
   return [...groups.values()];
 }
 
+/**
+ * How long a mapping may go on invoking after it is disabled: "up to 90 seconds to stop and restart
+ * polling" (https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html). A sandbox
+ * holds batches no longer than that after opening a breaker: a batch after it means the mapping
+ * was enabled again (by the resumer, or a person's force close) and is run.
+ */
+const DISABLE_LAG_MS = 90_000;
+
 /** A mapping's identity as an event shows it: its source (MSK cluster ARN, or bootstrap servers) and topic. */
 const openBreakerKey = (event: DecodedEvent, topic: string) => `${event.eventSourceArn ?? event.bootstrapServers ?? ''} ${topic}`;
 
@@ -192,8 +200,9 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
   /** The runner kept between invocations (see RecordRunner); undefined while one is using it. */
   #idleRunner: RecordRunner | undefined;
   /**
-   * The breakers this sandbox opened (or found open), by source and topic: until when. A mapping
-   * still polls while it is Disabling; its batches in that time are held and redelivered unrun.
+   * The breakers this sandbox opened (or found open), by source and topic: until when its batches
+   * are held (the cool-down's end, at most DISABLE_LAG_MS). A mapping still polls for a while after
+   * it is disabled; its batches in that time are held and redelivered unrun.
    */
   readonly #openUntil = new Map<string, number>();
 
@@ -237,7 +246,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
           await this.#runRecords(runner, ledger, call, guard);
         }
       }
-      redeliveredForOutage ||= outage !== undefined && outage.tripped;
+      redeliveredForOutage ||= outage?.tripped === true;
       const trip = outage?.tripped ? this.#openBreaker(ledger, context, outage, flushBy) : undefined;
       await Promise.all([deadLetters.flush(), guard?.finish(), trip]);
       const response = ledger.response(config.reportBatchItemFailures);
@@ -255,7 +264,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     }
   }
 
-  /** When the breaker this sandbox opened for a topic of the event closes its cool-down; undefined when none is open. */
+  /** Until when this sandbox holds the event's batches (a breaker it opened for one of its topics); undefined: run them. */
   #pausedUntil(event: DecodedEvent, now: number): number | undefined {
     let until: number | undefined;
     for (const p of event.partitions) {
@@ -297,7 +306,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
         const stats = ledger.topicStats(o.topic);
         stats.breakerOpened = o.opened ? 1 : 0;
         stats.breakerOpenFailed = o.failed ? 1 : 0;
-        if (o.until !== undefined) this.#openUntil.set(openBreakerKey(event, o.topic), o.until);
+        if (o.until !== undefined) this.#openUntil.set(openBreakerKey(event, o.topic), Math.min(o.until, Date.now() + DISABLE_LAG_MS));
       }
     } catch (error) {
       logger.error('breaker: could not be loaded; the records are redelivered, not paused', { errorType: describeError(error).type });

@@ -29,22 +29,22 @@ export interface TripOutcome {
   readonly until?: number;
 }
 
+/** A bootstrap server list, comma-separated, as a comparable set. */
+const serverSet = (servers: string) =>
+  servers
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
+
 /** Whether `mapping` is where the event came from: its topic and (MSK) cluster ARN or (self-managed) bootstrap servers. */
 function deliveredBy(mapping: MappingInfo, event: DecodedEvent, topic: string): boolean {
   if (!mapping.topics.includes(topic)) return false;
   if (event.eventSourceArn !== undefined) return mapping.eventSourceArn === event.eventSourceArn;
-  const servers = (text: readonly string[]) =>
-    [
-      ...new Set(
-        text
-          .flatMap((s) => s.split(','))
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
-    ]
-      .sort()
-      .join(',');
-  return mapping.bootstrapServers !== undefined && servers(mapping.bootstrapServers) === servers([event.bootstrapServers ?? '']);
+  return (
+    mapping.bootstrapServers !== undefined && serverSet(mapping.bootstrapServers.join(',')) === serverSet(event.bootstrapServers ?? '')
+  );
 }
 
 /**

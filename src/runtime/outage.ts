@@ -107,18 +107,20 @@ const CAUSE_DEPTH = 4;
  * ENETUNREACH, undici's connect/headers/body timeouts and socket errors), fetch's `fetch failed`,
  * `TimeoutError` (and an `AbortError` caused by one), HTTP 429 or 5xx in `status`,
  * `statusCode`, `$metadata.httpStatusCode` or `response.status`, and the AWS SDK's throttling
- * errors; the same in an error's `cause`. Anything else, a plain `Error` included, is the
- * record's fault. Never throws, whatever it is given.
+ * errors; the same in an error's `cause`. Anything else, a plain `Error` and a
+ * `NonRetryableError` (whatever its cause) included, is the record's fault. Never throws,
+ * whatever it is given.
  */
 export function isOutageError(error: unknown): boolean {
   try {
+    if (error instanceof NonRetryableError) return false;
     let current = error;
     for (let depth = 0; depth < CAUSE_DEPTH && typeof current === 'object' && current !== null; depth++) {
       if (looksLikeOutage(current as Record<string, unknown>)) return true;
       current = (current as { cause?: unknown }).cause;
     }
   } catch {
-    // A getter or Proxy that throws: nothing to go by, so the record's fault.
+    // A getter or Proxy (its getPrototypeOf too) that throws: nothing to go by, so the record's fault.
   }
   return false;
 }
@@ -158,7 +160,7 @@ export class OutageDetector {
   /** A record's attempts ended with `error` (`retryable`: the retry policy would have tried again). True: redeliver it; false: dead-letter it. */
   exhausted(error: unknown, retryable: boolean): boolean {
     if (this.tripped) return true;
-    if (!(error instanceof NonRetryableError) && this.#classify(error)) {
+    if (this.#classify(error)) {
       this.reason = `an outage error (${describeError(error).type})`;
     } else if (retryable && ++this.#inARow >= this.settings.consecutiveFailures) {
       this.reason = `${this.#inARow} records in a row failed all their attempts (outage.consecutiveFailures)`;
@@ -166,10 +168,11 @@ export class OutageDetector {
     return this.tripped;
   }
 
-  // A user classifier that throws says nothing: the record's fault, as without one.
+  // A NonRetryableError is the record's fault by definition. A user classifier that throws (or a
+  // thrown Proxy whose prototype cannot be read) says nothing: the record's fault, as without one.
   #classify(error: unknown): boolean {
     try {
-      return this.settings.isOutage(error) === true;
+      return !(error instanceof NonRetryableError) && this.settings.isOutage(error) === true;
     } catch {
       return false;
     }

@@ -102,7 +102,7 @@ function assetOf(prefix: string): string {
 }
 
 describe(`${name} installed from its tarball`, () => {
-  it('ships compiled ES modules, their declarations, the bundled replay handler and local tools (with the broker build), nothing of the repository else', () => {
+  it('ships compiled ES modules, their declarations, the bundled replay and resumer handlers and local tools (with the broker build), nothing of the repository else', () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(
       expect.arrayContaining([
@@ -112,6 +112,7 @@ describe(`${name} installed from its tarball`, () => {
         'dist/runtime/index.js',
         'dist/runtime/index.d.ts',
         'dist/replay/index.cjs',
+        'dist/breaker/resumer.cjs',
         'dist/runtime/avro.js',
         'dist/runtime/avro.d.ts',
         'dist/runtime/protobuf.js',

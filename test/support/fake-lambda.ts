@@ -18,14 +18,14 @@ export interface LambdaCall {
 
 export const mappingArn = (uuid: string) => `arn:aws:lambda:us-east-1:000000000000:event-source-mapping:${uuid}`;
 
-/** A mapping of function `consumer` on topic `topic` (MSK cluster `demo`), Enabled, untagged unless given. */
+/** A mapping of function `consumer` on topic `topic` (the MSK cluster of test/support/kafka-event.ts), Enabled, untagged unless given. */
 export function fakeMapping(uuid: string, topic: string, fields: Partial<FakeMapping> = {}): FakeMapping {
   return {
     UUID: uuid,
     EventSourceMappingArn: mappingArn(uuid),
     Topics: [topic],
     State: 'Enabled',
-    EventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/demo/abcd',
+    EventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1234', // test/support/kafka-event.ts's
     tags: {},
     ...fields,
   };

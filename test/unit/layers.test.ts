@@ -14,6 +14,8 @@ describe('the layers', () => {
     ['src/constructs/x.ts', "import { createKafka } from '../kafka/kafka-connection.js';\nexport const x = createKafka;\n"],
     ['app/x.ts', "import { startLocalServices } from '../local/services.js';\nexport const x = startLocalServices;\n"],
     ['src/cli/x.ts', "import { DlqReplayer } from '../replay/replayer.js';\nexport const x = DlqReplayer;\n"],
+    ['src/breaker/x.ts', "import { createKafka } from '../kafka/kafka-connection.js';\nexport const x = createKafka;\n"],
+    ['src/kafka/x.ts', "import { onOutage } from '../breaker/breaker-state.js';\nexport const x = onOutage;\n"],
   ])('refuses an import against the direction in %s', async (file, code) => {
     expect(await lint(file, code)).toContain('import-x/no-restricted-paths');
   });

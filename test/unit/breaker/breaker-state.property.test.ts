@@ -14,7 +14,8 @@ const state: fc.Arbitrary<BreakerState> = fc.oneof(
     since: epochMs,
   }),
 );
-// Lambda tag values: https://docs.aws.amazon.com/lambda/latest/dg/tags-esm.html (≤ 256 characters, letters, digits, spaces, _ . : / = + - @).
+// Tag values (https://docs.aws.amazon.com/tag-editor/latest/userguide/reference.html; tags on mappings:
+// https://docs.aws.amazon.com/lambda/latest/dg/tags-esm.html): ≤ 256 characters, letters, digits, spaces, _ . : / = + - @.
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 describe('breaker tag (property)', () => {

@@ -5,7 +5,13 @@ import { BREAKER_TAG } from '../../../src/contract/index.js';
 import { captureOutput } from '../../support/output.js';
 import { fakeLambda, fakeMapping } from '../../support/fake-lambda.js';
 
-// The resumer handler over a fake Lambda API, with a fake clock.
+// The resumer handler over a fake Lambda API, with a fake clock. The API as AWS documents it
+// (docs/aws-contracts.md §12): ListEventSourceMappings pages with Marker/NextMarker
+// (https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html); Enabled pauses
+// and resumes "from the same location", State Enabling/Enabled/Disabling/Disabled…
+// (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateEventSourceMapping.html); a change in
+// progress is ResourceInUseException/ResourceConflictException; the state is a tag on the mapping's
+// ARN (https://docs.aws.amazon.com/lambda/latest/dg/tags-esm.html).
 const NOW = 1_700_000_000_000;
 const TICK = { 'detail-type': 'Scheduled Event', source: 'aws.events' };
 const tick = () => handler(TICK, lambdaContext(60_000, 'resumer'));

@@ -12,9 +12,11 @@ import * as contractErrors from '../../../src/contract/errors.js';
 import { ReplayRequestError } from '../../../src/replay/errors.js';
 import * as mappingErrors from '../../../src/mapping/errors.js';
 import * as constructErrors from '../../../src/constructs/errors.js';
+import * as breakerErrors from '../../../src/breaker/errors.js';
 import { FilterPatternError, MappingSettingsError } from '../../../src/mapping/errors.js';
 
-const publicRuntimeErrors = Object.entries(runtime).filter(([name]) => name.endsWith('Error') && name !== 'KafkaConsumersError');
+// Classes only (capitalised): `isOutageError` is a function.
+const publicRuntimeErrors = Object.entries(runtime).filter(([name]) => /^[A-Z]\w*Error$/.test(name) && name !== 'KafkaConsumersError');
 
 describe('KafkaConsumersError', () => {
   it.each([
@@ -49,6 +51,7 @@ describe('KafkaConsumersError', () => {
     ['kafka', kafkaErrors, 2],
     ['mapping', mappingErrors, 2],
     ['constructs', constructErrors, 4],
+    ['breaker', breakerErrors, 2],
   ])('is the base of every class in src/%s/errors.ts', (_layer, module, count) => {
     const classes = Object.values(module).filter(
       (value): value is abstract new (...args: never[]) => unknown => typeof value === 'function' && /^class\b/.test(value.toString()),

@@ -83,6 +83,17 @@ describe('Telemetry', () => {
     expect(emf[1]).toMatchObject({ topic: 'payments', RecordsReceived: 1, RecordsProcessed: 1, RecordsDeadLettered: 0 });
   });
 
+  it('publishes the outage counts only for a handler with outage handling on (the breaker), as counts', () => {
+    const emf = captureEmf();
+    const outageStats = new Map([['orders', stats({ received: 5, redelivered: 5, redeliveredForOutage: 5, breakerOpened: 1 })]]);
+    new Telemetry({ namespace: 'Ns', serviceName: 'svc' }, { outage: true }).publish('req-1', outageStats, 5, false);
+    new Telemetry({ namespace: 'Ns', serviceName: 'svc' }).publish('req-2', outageStats, 5, false);
+    expect(emf[0]).toMatchObject({ RecordsRedeliveredForOutage: 5, BreakerOpened: 1, BreakerOpenFailed: 0 });
+    const units = Object.fromEntries(emf[0]!._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit]));
+    expect(units).toMatchObject({ RecordsRedeliveredForOutage: 'Count', BreakerOpened: 'Count', BreakerOpenFailed: 'Count' });
+    for (const name of ['RecordsRedeliveredForOutage', 'BreakerOpened', 'BreakerOpenFailed']) expect(emf[1]).not.toHaveProperty(name);
+  });
+
   it("counts a failed handler on each topic's line, and on a line of its own when the event could not be read", () => {
     const emf = captureEmf();
     const telemetry = new Telemetry({ namespace: 'Ns', serviceName: 'svc' });

@@ -3,7 +3,7 @@
 // (its effect), and the dead-letter queue's contents at the end.
 // Kept per partition as offset ranges, so a million records in order cost a few ranges.
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADER } from '../src/contract/index.js';
 import { parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
 import type { KafkaEvent } from '../src/runtime/event.js';
@@ -101,7 +101,10 @@ export interface GroundTruthSummary {
   duplicateEffects: number;
   /** The most times one record was finished. */
   maxProcessedTimes: number;
-  /** Distinct records dead-lettered with a {@link DownstreamOutageError}: what the outage breaker is there to prevent. */
+  /**
+   * Distinct records dead-lettered with a {@link DownstreamOutageError} (what the outage breaker is
+   * there to prevent), in the queue before the replay ({@link GroundTruth.readOutageDeadLetters}) or at the end.
+   */
   outageDeadLetters: number;
   /**
    * Records the function first finished after a later record of the same key and partition had
@@ -185,9 +188,14 @@ export class GroundTruth {
 
   deadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
     const { topic, partition, offset } = deadLetterCoordinates(letter);
-    const p = this.#partition(topic, partition);
-    p.deadLettered.add(offset);
-    if (letter.error.type === DownstreamOutageError.name) p.outageDeadLettered.add(offset);
+    this.#partition(topic, partition).deadLettered.add(offset);
+    this.#outageDeadLettered(letter);
+  }
+
+  #outageDeadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
+    if (letter.error.type !== DownstreamOutageError.name) return;
+    const { topic, partition, offset } = deadLetterCoordinates(letter);
+    this.#partition(topic, partition).outageDeadLettered.add(offset);
   }
 
   /**
@@ -196,19 +204,44 @@ export class GroundTruth {
    * a minute, so none is counted twice.
    */
   async readDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
+    await this.#readQueue(sqs, queueUrl, topic, (letter) => this.deadLettered(letter));
+  }
+
+  /**
+   * Reads the dead-letter queue before a replay takes its letters away, and counts only `topic`'s
+   * outage dead letters (the replay would hide that they ever were dead letters); every message is
+   * made visible again, for the replay.
+   */
+  async readOutageDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
+    const received = await this.#readQueue(sqs, queueUrl, topic, (letter) => this.#outageDeadLettered(letter));
+    for (let i = 0; i < received.length; i += 10) {
+      const entries = received.slice(i, i + 10).map((ReceiptHandle, n) => ({ Id: String(n), ReceiptHandle, VisibilityTimeout: 0 }));
+      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    }
+  }
+
+  /** Receives every message once (hidden for a minute after), hands `topic`'s dead letters to `take`; returns the receipt handles. */
+  async #readQueue(
+    sqs: SQSClient,
+    queueUrl: string,
+    topic: string,
+    take: (letter: DeadLetterEnvelope | DeadLetterPointer) => void,
+  ): Promise<string[]> {
+    const receipts: string[] = [];
     for (;;) {
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }),
       );
-      if (Messages.length === 0) return;
+      if (Messages.length === 0) return receipts;
       for (const m of Messages) {
+        if (m.ReceiptHandle) receipts.push(m.ReceiptHandle);
         let letter: DeadLetterEnvelope | DeadLetterPointer;
         try {
           letter = parseDeadLetter(m.Body ?? '');
         } catch {
           continue; // not a dead letter of ours
         }
-        if (letter.record.topic === topic) this.deadLettered(letter);
+        if (letter.record.topic === topic) take(letter);
       }
     }
   }

@@ -281,6 +281,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // unfetched for good (kafkajs issue #1641). As in production, the mapping is disabled for
     // the replay and enabled again after it, resuming from the committed offsets.
     await emulator.stop();
+    // The outage dead letters, before the replay takes them away (then fixed, they would not show at the end).
+    await truth.readOutageDeadLetters(sqs, services.env.DLQ_URL, topic);
     if (withFaults) schedule.spoilSqsCalls();
     const replay = new ReplayRuns(sqs, services.env.DLQ_URL, proxy);
     let crashPending = withFaults;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatorError, InvocationTimeoutError } from '../../../local/errors.js';
-import { KafkaConsumersError } from '../../../src/contract/errors.js';
+import { DownstreamOutageError, EmulatorError, InvocationTimeoutError } from '../../../local/errors.js';
+import { isOutageError } from '../../../src/runtime/outage.js';
+import { describeError, KafkaConsumersError } from '../../../src/contract/errors.js';
 import { parseResponse } from '../../../local/esm/lambda-response.js';
 
 describe("the local tools' errors", () => {
@@ -16,5 +17,13 @@ describe("the local tools' errors", () => {
       message: 'Task timed out after 1.50 seconds',
       timeoutMs: 1_500,
     });
+  });
+
+  // The chaos run's outage is what the runtime's default classifier calls an outage (a refused
+  // connection), and its dead letters are told apart by the type the envelope records.
+  it("DownstreamOutageError is an outage to the runtime's default classifier, and is named so in dead letters", () => {
+    const error = new DownstreamOutageError('connect ECONNREFUSED 127.0.0.1:5432');
+    expect(isOutageError(error)).toBe(true);
+    expect(describeError(error).type).toBe('DownstreamOutageError');
   });
 });

@@ -53,6 +53,8 @@ export interface AlarmedConsumer extends Construct {
   readonly function: lambda.Function;
   readonly deadLetterQueue: sqs.IQueue;
   readonly onFailureQueue?: sqs.IQueue | undefined;
+  /** The outage breaker's resumer, when the breaker is on. */
+  readonly breakerFunction?: lambda.IFunction | undefined;
   readonly settings: { readonly pollerMode: PollerMode };
   readonly alarms: cloudwatch.Alarm[];
   runtimeMetric(name: string, topic: string, statistic?: string): cloudwatch.Metric;
@@ -208,6 +210,25 @@ export function addConsumerAlarms(
         { treatMissingData: cloudwatch.TreatMissingData.BREACHING },
       );
     }
+    // A breaker that cannot open (its Lambda calls refused, throttled, or no mapping matching the
+    // event) leaves the outage's records redelivered over and over, unpaused: nothing else says so.
+    addSums(
+      'BreakerOpenFailedAlarm',
+      (name) => consumer.runtimeMetric('BreakerOpenFailed', name),
+      'BreakerOpenFailed',
+      1,
+      (group) =>
+        `The outage breaker of ${group.join(', ')} could not pause its mapping (BreakerOpenFailed): the records of the outage are redelivered, not paused. The consumer's log line "breaker: …" names the error. See docs/operations.md, "The alarms".`,
+    );
+  }
+  // The resumer fails a look when it cannot read or change a mapping: while it fails, no breaker resumes.
+  if (consumer.breakerFunction) {
+    add(
+      'BreakerResumerErrorsAlarm',
+      consumer.breakerFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      1,
+      `The outage breaker's resumer failed (Errors): a paused mapping may not be resumed. Its log names the mapping and the error. See docs/operations.md, "The alarms".`,
+    );
   }
   addSums(
     'RecordsDeadLetteredAlarm',

@@ -3,7 +3,7 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { KafkaConsumerProps } from './kafka-consumer-props.js';
-import type { MappingSettings, SettingNames } from '../mapping/mapping-settings.js';
+import { MAPPING_DEFAULTS, MAX_RETRY_ATTEMPTS, type MappingSettings, type SettingNames } from '../mapping/mapping-settings.js';
 
 /** The props that carry each shared setting, so that synth errors name what the user wrote. */
 export function propNames(props: KafkaConsumerProps): SettingNames {
@@ -39,7 +39,7 @@ export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
     minPollers: pollers?.minimumPollers,
     maxPollers: pollers?.maximumPollers,
     pollerGroupName: props.pollerGroupName ?? pollers?.pollerGroupName,
-    retryAttempts: props.retryAttempts,
+    retryAttempts: props.retryAttempts ?? breakerRetryAttempts(props),
     maxRecordAgeSeconds: props.maxRecordAge?.toSeconds(),
     bisectBatchOnError: props.bisectBatchOnError,
     reportBatchItemFailures: props.reportBatchItemFailures,
@@ -50,4 +50,15 @@ export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
   };
   if (typeof s.maxBatchingWindowSeconds === 'number') s.maxBatchingWindowSeconds /= 1_000;
   return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as MappingSettings;
+}
+
+/**
+ * The retries the outage breaker needs when none are given: an outage redelivers its records
+ * (each cool-down's half-open probe once more) and must never use up the -1 that Lambda caps at
+ * ten with an on-failure destination (docs/aws-contracts.md §12). Provisioned mode only: on demand
+ * the setting does not exist.
+ */
+function breakerRetryAttempts(props: KafkaConsumerProps): number | undefined {
+  const provisioned = (props.pollerMode ?? MAPPING_DEFAULTS.pollerMode) === 'provisioned';
+  return props.breaker !== false && provisioned ? MAX_RETRY_ATTEMPTS : undefined;
 }

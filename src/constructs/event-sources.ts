@@ -39,7 +39,8 @@ export function kafkaEventSource(
           metricsConfig: { metrics: [...new Set([...(props.metricsConfig?.metrics ?? []), ...ALARMED_MAPPING_METRICS])] },
           ...(props.logLevel ? { logLevel: props.logLevel } : {}),
           ...(props.schemaRegistryConfig ? { schemaRegistryConfig: props.schemaRegistryConfig } : {}),
-          ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+          // Given, or the breaker's (consumer-settings.ts); -1, Lambda's default, is left out.
+          ...(s.retryAttempts !== -1 ? { retryAttempts: s.retryAttempts } : {}),
           ...(props.maxRecordAge ? { maxRecordAge: props.maxRecordAge } : {}),
           ...(props.bisectBatchOnError !== undefined ? { bisectBatchOnError: props.bisectBatchOnError } : {}),
           reportBatchItemFailures: s.reportBatchItemFailures,

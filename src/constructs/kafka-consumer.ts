@@ -47,7 +47,7 @@ import {
   type CheckedConsumerProps,
   validateIdempotencyTableRegion,
 } from './validation.js';
-import { effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
+import { MAX_RETRY_ATTEMPTS, effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
 import { ENV, IDEMPOTENCY_TABLE } from '../contract/index.js';
 
 /**
@@ -174,7 +174,7 @@ export class KafkaConsumer extends Construct {
       const { topic, id: mappingId } = mappingTopicAndId(mapping);
       this.#mappingIds.set(topic, mappingId);
     }
-    this.breakerFunction = this.#breaker(checked);
+    this.breakerFunction = this.#breaker(checked, props, id);
     if (props.cluster.kind === 'msk') grantMskRead(this, props.cluster.clusterArn, props.topics, props.consumerGroupId);
     this.onFailureBucket = this.#allowOnFailureDestination(props);
     this.#allowSchemaRegistry(props.schemaRegistryConfig);
@@ -278,8 +278,15 @@ export class KafkaConsumer extends Construct {
   }
 
   /** The breaker's cool-downs on the function, and its resumer, when `breaker` is on. */
-  #breaker(checked: CheckedConsumerProps): nodejs.NodejsFunction | undefined {
+  #breaker(checked: CheckedConsumerProps, props: KafkaConsumerProps, id: string): nodejs.NodejsFunction | undefined {
     if (!checked.breaker) return undefined;
+    const retries = props.retryAttempts;
+    if (retries !== undefined && (retries === -1 || retries < MAX_RETRY_ATTEMPTS)) {
+      Annotations.of(this).addWarningV2(
+        'kafka-consumers:breakerWithFewRetries',
+        `${id}: retryAttempts is ${retries}${retries === -1 ? ' (which Lambda caps at 10 with an on-failure destination)' : ''}, and the outage breaker redelivers an outage's records (once per cool-down while it lasts): AWS does not document whether those redeliveries count as retries, and if they do, a long outage sends the batch to the on-failure destination, skipped. Leave retryAttempts out (the breaker then sets ${MAX_RETRY_ATTEMPTS}), or acknowledge this warning.`,
+      );
+    }
     for (const [name, value] of Object.entries(breakerEnvironment(checked.breaker))) this.function.addEnvironment(name, value);
     return new BreakerResumer(this, 'Breaker', {
       consumerFunction: this.function,

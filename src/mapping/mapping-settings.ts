@@ -74,6 +74,15 @@ export const MAPPING_DEFAULTS = {
 /** Lambda's cap on retries of a mapping with infinite retries and an on-failure destination. */
 export const MAX_RETRIES_WITH_DESTINATION = 10;
 
+/**
+ * The most retries a Kafka mapping takes (MaximumRetryAttempts 0–10,000). With the outage breaker
+ * on, a provisioned mapping whose `retryAttempts` is not given gets this rather than -1, which
+ * Lambda caps at {@link MAX_RETRIES_WITH_DESTINATION} when the mapping has an on-failure
+ * destination: whether an outage's redeliveries count as retries is not documented, and ten of
+ * them in a long outage would send the batch to the destination, skipped.
+ */
+export const MAX_RETRY_ATTEMPTS = 10_000;
+
 /** How a mapping's `DestinationConfig.OnFailure` names a topic of its own cluster (`sources.KafkaDlq`). */
 export const KAFKA_DESTINATION_PREFIX = 'kafka://';
 

@@ -54,7 +54,8 @@ describe('KafkaConsumersStack', () => {
       ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
     });
     expect(m.MaximumBatchingWindowInSeconds).toBeUndefined();
-    expect(m.MaximumRetryAttempts).toBeUndefined();
+    // The outage breaker's (on by default): not -1, which Lambda caps at 10 with the on-failure destination.
+    expect(m.MaximumRetryAttempts).toBe(10_000);
     expect(mappings(synth({ reportBatchItemFailures: false }))[0].FunctionResponseTypes).toBeUndefined();
   });
 
@@ -157,12 +158,13 @@ describe('KafkaConsumersStack', () => {
     expect(replay).not.toContain('kafka-cluster:ReadData');
   });
 
-  it('creates the ten alarms (with an SNS action when given) and the dashboard', () => {
+  it('creates the twelve alarms (with an SNS action when given) and the dashboard', () => {
     const app = new App();
     const stack = new KafkaConsumersStack(app, 'Alarmed', { consumer: base });
     const t = Template.fromStack(stack);
-    // The nine of the consumer, and ConsumerPausedAlarm-orders of the outage breaker (on by default).
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    // The nine of the consumer, and the outage breaker's (on by default): ConsumerPausedAlarm-orders,
+    // BreakerOpenFailedAlarm and BreakerResumerErrorsAlarm.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 12);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag', Namespace: 'AWS/Lambda', Threshold: 10_000 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });

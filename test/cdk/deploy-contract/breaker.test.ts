@@ -25,11 +25,16 @@
 //   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html):
 //   breaching treats missing data points as over the threshold, and applies only when the alarm's
 //   evaluation range (wider than its periods) holds fewer real data points than it evaluates.
+// - Retries. "Configuring error handling controls for Kafka event sources"
+//   (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html): Maximum retry
+//   attempts 0–10,000 or -1, "When you configure both infinite retries and an on-failure
+//   destination, Lambda automatically applies a maximum of 10 retry attempts". Whether a partial
+//   batch response's redelivery counts as a retry is not documented (docs/aws-contracts.md §12).
 import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -257,6 +262,57 @@ describe('the consumer paused alarm (deploy contract)', () => {
 
   it('creates none for mappings disabled by enabled: false, which stay paused by design', () => {
     expect(pausedAlarms(synth({ enabled: false }))).toEqual([]);
+  });
+});
+
+describe('the outage breaker: what says it cannot act (deploy contract)', () => {
+  it('alarms when the breaker could not pause a mapping (BreakerOpenFailed ≥ 1 in 5 minutes) and when the resumer fails', () => {
+    const t = synth({ topics: ['orders', 'payments'] });
+    const alarms = Object.entries(resourcesOf(t, 'AWS::CloudWatch::Alarm'));
+    const failed = alarms.find(([id]) => id.startsWith('ConsumerBreakerOpenFailedAlarm'))![1].Properties;
+    expect(failed).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    const stats = (failed.Metrics as Array<{ MetricStat?: { Metric: { MetricName: string }; Period: number } }>).flatMap((m) =>
+      m.MetricStat ? [m.MetricStat] : [],
+    );
+    expect(stats.map((m) => [m.Metric.MetricName, m.Period])).toEqual([
+      ['BreakerOpenFailed', 300],
+      ['BreakerOpenFailed', 300],
+    ]);
+    const { resumer } = functionIds(t);
+    const errors = alarms.find(([id]) => id.startsWith('ConsumerBreakerResumerErrorsAlarm'))![1].Properties;
+    expect(errors).toMatchObject({
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: resumer } }],
+    });
+    const off = synth({ breaker: false } as Partial<KafkaConsumerProps>);
+    expect(Object.keys(resourcesOf(off, 'AWS::CloudWatch::Alarm')).filter((id) => id.includes('Breaker'))).toEqual([]);
+  });
+});
+
+describe('the outage breaker: retries it cannot use up (deploy contract)', () => {
+  const retries = (t: Template) =>
+    Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping')).map((m) => m.Properties.MaximumRetryAttempts);
+
+  it('gives a provisioned mapping without retryAttempts 10,000 retries, not the -1 Lambda caps at 10 with its on-failure destination', () => {
+    expect(retries(synth({ topics: ['orders', 'payments'] }))).toEqual([10_000, 10_000]);
+  });
+
+  it('warns when retryAttempts is given below 10,000 (or -1) with the breaker on, naming the risk', () => {
+    const warnings = (props: Partial<KafkaConsumerProps>) =>
+      Annotations.fromStack(synthStack(props).stack)
+        .findWarning('*', Match.stringLikeRegexp('breakerWithFewRetries'))
+        .map((w) => String(w.entry.data));
+    expect(warnings({ retryAttempts: 3 })[0]).toContain('retryAttempts is 3, and the outage breaker redelivers');
+    expect(warnings({ retryAttempts: -1 })[0]).toContain('which Lambda caps at 10 with an on-failure destination');
+    expect(warnings({ retryAttempts: 10_000 })).toEqual([]);
+    expect(warnings({})).toEqual([]);
+  });
+
+  it('keeps retryAttempts as given, and leaves it out with breaker: false and on demand', () => {
+    expect(retries(synth({ retryAttempts: 3 }))).toEqual([3]);
+    expect(retries(synth({ breaker: false } as Partial<KafkaConsumerProps>))).toEqual([undefined]);
+    expect(retries(synth({ pollerMode: 'on-demand' }))).toEqual([undefined]);
   });
 });
 

@@ -72,7 +72,7 @@ describe('the settings the alarms watch (deploy contract)', () => {
         ((a.Properties.Metrics ?? []) as Array<{ MetricStat?: Stat }>).flatMap((q) => (q.MetricStat ? [q.MetricStat.Metric] : [])),
       )
       .filter((m) => !m.Namespace.startsWith('AWS/'));
-    expect(alarmed).toHaveLength(2); // RecordsDeadLettered, per topic
+    expect(alarmed).toHaveLength(4); // RecordsDeadLettered and BreakerOpenFailed, per topic
     // Alarms on one metric name it at the top: the outage breaker's MappingPaused, per topic.
     const single = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties as unknown as Stat['Metric'] & { Namespace?: string })

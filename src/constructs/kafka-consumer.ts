@@ -111,8 +111,9 @@ export class KafkaConsumer extends Construct {
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
     this.settings = effectiveMappingSettings(mappingSettingsOf(props), propNames(props));
-    const checked = validateConsumerProps(props, id);
+    // Before the breaker's check of maxRecordAge: block refuses maxRecordAge outright, and should say so.
     this.failureMode = validateFailureMode(props, this.settings);
+    const checked = validateConsumerProps(props, id);
     this.metricsNamespace = checked.metricsNamespace;
     this.serviceName = checked.serviceName;
     this.encryptionKey = props.encryptionKey;

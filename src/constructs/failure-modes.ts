@@ -1,11 +1,13 @@
 // The construct's side of kafkaConsumer's failureMode (docs/failure-modes.md): the mapping
 // settings a mode needs, checked at synth, and park-key's table and grants.
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { parkedRecordsAck } from './cdk-nag-acknowledgements.js';
 import { ConstructPropsError } from './errors.js';
 import type { KafkaConsumerProps } from './kafka-consumer-props.js';
 import type { EffectiveMappingSettings } from '../mapping/mapping-settings.js';
@@ -117,7 +119,7 @@ function grantTableKey(fn: iam.IGrantable, table: dynamodb.ITable): void {
 }
 
 /** The consumer parks: exactly PARKING_CONSUMER_ACTIONS, on the table and on `parked/*` (the bucket's key: grantDeadLetterWrite's encrypt). */
-export function grantParkingConsumer(fn: iam.IGrantable, { table, bucket }: Parking): void {
+export function grantParkingConsumer(fn: lambda.IFunction, { table, bucket }: Parking): void {
   table.grant(fn, ...PARKING_CONSUMER_ACTIONS.table);
   fn.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
@@ -126,6 +128,7 @@ export function grantParkingConsumer(fn: iam.IGrantable, { table, bucket }: Park
     }),
   );
   grantTableKey(fn, table);
+  Validations.of(fn).acknowledge(parkedRecordsAck(bucket));
 }
 
 /** The replay releases: exactly PARKING_REPLAY_ACTIONS, listing only under `parked/` (the bucket's key: the replay's encryptDecrypt). */
@@ -145,7 +148,8 @@ export function parkingReplayStatements({ table, bucket }: Parking): iam.PolicyS
 }
 
 /** The replay's grants for park-key: {@link parkingReplayStatements}, and the table's key through DynamoDB. */
-export function grantParkingReplay(fn: iam.IGrantable, parking: Parking): void {
+export function grantParkingReplay(fn: lambda.IFunction, parking: Parking): void {
   for (const statement of parkingReplayStatements(parking)) fn.grantPrincipal.addToPrincipalPolicy(statement);
   grantTableKey(fn, parking.table);
+  Validations.of(fn).acknowledge(parkedRecordsAck(parking.bucket));
 }

@@ -178,6 +178,7 @@ export const BREAKER_ACTIONS = [
  * DLQ, and the later records of its key in its partition wait behind it until the replay releases it).
  */
 export const FAILURE_MODES = ['dead-letter', 'block', 'park-key'] as const;
+/** One of {@link FAILURE_MODES}: kafkaConsumer's and KafkaConsumer's `failureMode`. */
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
 /** Where parked records wait in the dead-letter bucket (park-key), by group, topic, partition and key; IAM grants cover this prefix only. */

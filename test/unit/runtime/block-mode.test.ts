@@ -147,8 +147,8 @@ describe("failureMode 'block'", () => {
     expect(deadLettered()).toEqual([]);
   });
 
-  it("is read from FAILURE_MODE; 'dead-letter' (the default) still dead-letters", async () => {
-    captureOutput();
+  it("is read from FAILURE_MODE; 'dead-letter' (the default) still dead-letters and publishes no RecordsBlocked", async () => {
+    const lines = captureOutput();
     vi.stubEnv('FAILURE_MODE', 'block');
     const ran: string[] = [];
     const blocking = processor({ failureMode: undefined, processRecord: failing(ran, 'orders-0@0') });
@@ -159,5 +159,8 @@ describe("failureMode 'block'", () => {
     const deadLettering = processor({ failureMode: undefined, processRecord: failing(ran, 'orders-0@0') });
     expect(await deadLettering.p.process(buildKafkaEvent(records('orders', 0, 2)), lambdaContext(30_000, 'c'))).toEqual(failures());
     expect(deadLettering.deadLettered()).toEqual(['orders-0@0']);
+    const last = emf(lines).at(-1)!;
+    expect(last).toHaveProperty('RecordsDeadLettered', 1);
+    expect(last).not.toHaveProperty('RecordsBlocked');
   });
 });

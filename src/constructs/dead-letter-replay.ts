@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { bundlingOptions, nodeOptions, packagedHandlerEntry } from './bundling.js';
 import { deadLetterObjectsAck } from './cdk-nag-acknowledgements.js';
 import { SECRET_READ_ACTIONS, endpointStatement, grantSecretKeyDecrypt, mskResourceArns } from './grants.js';
-import { grantParkingReplay } from './failure-modes.js';
+import { grantParkingReplay, parkedRecordsReplayStatements } from './failure-modes.js';
 import type { KafkaConsumer } from './kafka-consumer.js';
 import { validateReplayProps } from './validation.js';
 import { DEAD_LETTER_PREFIX, ENV, ON_FAILURE_PREFIX, type KafkaCompression } from '../contract/index.js';
@@ -119,7 +119,13 @@ export class DeadLetterReplay extends Construct {
       onFailureBucket.encryptionKey?.grantDecrypt(fn);
     }
     // park-key: release parked keys (the table) and their parked records (parked/ in the dead-letter bucket).
-    if (consumer.parkedKeysTable) grantParkingReplay(fn, { table: consumer.parkedKeysTable, bucket: consumer.deadLetterBucket });
+    if (consumer.parkedKeysTable) {
+      grantParkingReplay(fn, { table: consumer.parkedKeysTable, bucket: consumer.deadLetterBucket });
+      // Through the VPC's S3 endpoint, as the dead letters' objects. (DynamoDB: no endpoint here yet.)
+      for (const { actions, resources } of parkedRecordsReplayStatements(consumer.deadLetterBucket)) {
+        network?.allow('s3', endpointStatement(actions!, resources!));
+      }
+    }
     if (cluster.kind === 'msk') {
       const arns = mskResourceArns(cluster.clusterArn);
       fn.addToRolePolicy(

@@ -131,25 +131,24 @@ export function grantParkingConsumer(fn: lambda.IFunction, { table, bucket }: Pa
   Validations.of(fn).acknowledge(parkedRecordsAck(bucket));
 }
 
-/** The replay releases: exactly PARKING_REPLAY_ACTIONS, listing only under `parked/` (the bucket's key: the replay's encryptDecrypt). */
-export function parkingReplayStatements({ table, bucket }: Parking): iam.PolicyStatement[] {
+/** What the replay does under `parked/` (exactly PARKING_REPLAY_ACTIONS' bucket part): lists only there, reads and deletes there. */
+export function parkedRecordsReplayStatements(bucket: s3.IBucket): iam.PolicyStatementProps[] {
   return [
-    new iam.PolicyStatement({ actions: [...PARKING_REPLAY_ACTIONS.table], resources: [table.tableArn] }),
-    new iam.PolicyStatement({
+    {
       actions: [...PARKING_REPLAY_ACTIONS.listParkedRecords],
       resources: [bucket.bucketArn],
       conditions: { StringLike: { 's3:prefix': `${PARKED_RECORDS_PREFIX}*` } },
-    }),
-    new iam.PolicyStatement({
-      actions: [...PARKING_REPLAY_ACTIONS.parkedRecords],
-      resources: [bucket.arnForObjects(`${PARKED_RECORDS_PREFIX}*`)],
-    }),
+    },
+    { actions: [...PARKING_REPLAY_ACTIONS.parkedRecords], resources: [bucket.arnForObjects(`${PARKED_RECORDS_PREFIX}*`)] },
   ];
 }
 
-/** The replay's grants for park-key: {@link parkingReplayStatements}, and the table's key through DynamoDB. */
-export function grantParkingReplay(fn: lambda.IFunction, parking: Parking): void {
-  for (const statement of parkingReplayStatements(parking)) fn.grantPrincipal.addToPrincipalPolicy(statement);
-  grantTableKey(fn, parking.table);
-  Validations.of(fn).acknowledge(parkedRecordsAck(parking.bucket));
+/** The replay releases: exactly PARKING_REPLAY_ACTIONS on the table and under `parked/` (the bucket's key: the replay's encryptDecrypt). */
+export function grantParkingReplay(fn: lambda.IFunction, { table, bucket }: Parking): void {
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: [...PARKING_REPLAY_ACTIONS.table], resources: [table.tableArn] }),
+  );
+  for (const statement of parkedRecordsReplayStatements(bucket)) fn.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement(statement));
+  grantTableKey(fn, table);
+  Validations.of(fn).acknowledge(parkedRecordsAck(bucket));
 }

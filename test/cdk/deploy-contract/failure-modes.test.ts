@@ -184,6 +184,20 @@ describe('failureMode (deploy contract)', () => {
       expect(parked.map((s) => actionsOf(s))).toEqual([[...PARKING_REPLAY_ACTIONS.parkedRecords]]);
     });
 
+    it("lets the replay's parked/ calls through the cluster VPC's S3 endpoint", () => {
+      const t = synth(
+        { failureMode: 'park-key' },
+        { clusterVpcIds: { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a'], securityGroupIds: ['sg-0c0c0c0c'] } },
+      );
+      const s3Endpoint = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) =>
+        JSON.stringify(e.Properties.ServiceName).includes('.s3'),
+      )!;
+      const policy = JSON.stringify(s3Endpoint.Properties.PolicyDocument);
+      expect(policy).toContain('/parked/*');
+      for (const action of [...PARKING_REPLAY_ACTIONS.listParkedRecords, ...PARKING_REPLAY_ACTIONS.parkedRecords])
+        expect(policy).toContain(action);
+    });
+
     it('leaves dead-letter and block without a table, PARKED_KEYS_TABLE or a parked/ grant', () => {
       for (const failureMode of ['dead-letter', 'block'] as const) {
         const t = synth({ failureMode });

@@ -7,6 +7,7 @@ import { validateMappingSettings } from '../src/mapping/mapping-settings.js';
 import { mappingSettingsFromContext } from '../src/mapping/mapping-context.js';
 import { guardDemoValues } from './demo-values.js';
 import { MappingSettingsError } from '../src/mapping/errors.js';
+import { FAILURE_MODES, type FailureMode } from '../src/contract/index.js';
 
 const app = new App();
 const context = (key: string) => app.node.tryGetContext(key) as unknown;
@@ -35,6 +36,11 @@ if (idempotency !== 'true' && idempotency !== 'false')
 const breaker = String(context('breaker') ?? 'true');
 if (breaker !== 'true' && breaker !== 'false') throw new MappingSettingsError(`context breaker is "${breaker}"; use true or false.`);
 
+// -c failureMode=block|park-key: see KafkaConsumerProps.failureMode (dead-letter by default).
+const failureMode = String(context('failureMode') ?? 'dead-letter');
+if (!(FAILURE_MODES as readonly string[]).includes(failureMode))
+  throw new MappingSettingsError(`context failureMode is "${failureMode}"; use ${FAILURE_MODES.join(', ')}.`);
+
 const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'KafkaConsumers'), {
   consumer: {
     cluster: clusterArn ? { kind: 'msk', clusterArn, bootstrapServers } : { kind: 'self-managed', bootstrapServers },
@@ -55,6 +61,7 @@ const stack = new KafkaConsumersStack(app, String(context('stackName') ?? 'Kafka
     ...(settings.filters ? { filters: [...settings.filters] } : {}),
     ...(idempotency === 'true' ? { idempotency: true } : {}),
     ...(breaker === 'false' ? { breaker: false } : {}),
+    failureMode: failureMode as FailureMode,
   },
   ...(authSecretArn ? { authSecretArn } : {}),
   ...(authSecretKeyArn ? { authSecretKeyArn } : {}),

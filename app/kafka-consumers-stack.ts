@@ -204,6 +204,25 @@ export class KafkaConsumersStack extends Stack {
               ],
             ]
           : []),
+        // What PartitionBlockedAlarm watches, and where each blocked partition stands (a search:
+        // partitions are not known at synth; dashboards take SEARCH, alarms do not).
+        ...(consumer.failureMode === 'block'
+          ? [
+              [
+                new cloudwatch.GraphWidget({
+                  title: 'Blocked partitions: records held (left), offset each partition is blocked at (right)',
+                  left: byTopic('RecordsBlocked'),
+                  right: [
+                    new cloudwatch.MathExpression({
+                      expression: `SEARCH('{${consumer.metricsNamespace},service,topic,partition} MetricName="BlockedOffset" service="${consumer.serviceName}"', 'Maximum', 60)`,
+                      label: 'BlockedOffset',
+                      period: Duration.minutes(1),
+                    }),
+                  ],
+                }),
+              ],
+            ]
+          : []),
         // What StalledMappingAlarm and PollingErrorsAlarm watch: Lambda publishes them in provisioned mode only.
         ...(consumer.settings.pollerMode === 'provisioned'
           ? [

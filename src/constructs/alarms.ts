@@ -230,6 +230,19 @@ export function addConsumerAlarms(
       `The outage breaker's resumer failed (Errors): a paused mapping may not be resumed. Its log names the mapping and the error. See docs/operations.md, "The alarms".`,
     );
   }
+  // failureMode 'block': each invocation that holds a partition at a record counts RecordsBlocked.
+  // A record that fails and then succeeds on a redelivery is retried, not blocked: 3 of 3 minutes.
+  if (props.failureMode === 'block') {
+    for (const name of topics) {
+      add(
+        `PartitionBlockedAlarm-${name}`,
+        consumer.runtimeMetric('RecordsBlocked', name).with({ period: Duration.minutes(1) }),
+        1,
+        `partition blocked: a record of ${name} fails for good and its partition is redelivered from it, holding back every later record of that partition (failureMode 'block'). Which partition and offset: the consumer's log line "partition blocked" (topic, partition, offset, errorType, attempts), or the dashboard's BlockedOffset (dimension partition). Fix the handler or the data; the partition resumes by itself (docs/operations.md, "The alarms").`,
+        { evaluationPeriods: 3 },
+      );
+    }
+  }
   addSums(
     'RecordsDeadLetteredAlarm',
     (name) => consumer.runtimeMetric('RecordsDeadLettered', name),

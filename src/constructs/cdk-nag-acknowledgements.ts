@@ -3,15 +3,30 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { DEAD_LETTER_PREFIX } from '../contract/index.js';
+import { DEAD_LETTER_PREFIX, PARKED_RECORDS_PREFIX } from '../contract/index.js';
 
-/** cdk-nag: object keys under the dead-letter prefix of the one bucket are the narrowest scope S3 has. */
-export function deadLetterObjectsAck(bucket: s3.IBucket) {
+/** cdk-nag: object keys under one prefix of the one bucket are the narrowest scope S3 has. */
+function objectsUnderPrefixAck(bucket: s3.IBucket, prefix: string, reason: string) {
   const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-  return {
-    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${DEAD_LETTER_PREFIX}*]`,
-    reason: 'Dead letters are objects with per-record keys under one prefix of the one dead-letter bucket.',
-  };
+  return { id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`, reason };
+}
+
+/** The dead letters' objects (dead-letters/). */
+export function deadLetterObjectsAck(bucket: s3.IBucket) {
+  return objectsUnderPrefixAck(
+    bucket,
+    DEAD_LETTER_PREFIX,
+    'Dead letters are objects with per-record keys under one prefix of the one dead-letter bucket.',
+  );
+}
+
+/** park-key's parked records (parked/). */
+export function parkedRecordsAck(bucket: s3.IBucket) {
+  return objectsUnderPrefixAck(
+    bucket,
+    PARKED_RECORDS_PREFIX,
+    'Parked records are objects with per-record keys (group, topic, partition, key hash, offset) under one prefix of the one dead-letter bucket.',
+  );
 }
 
 /** The dead-letter queues need no queue behind them, and the bucket no access-log bucket. */

@@ -55,10 +55,11 @@ export function mappingSettingsOf(props: KafkaConsumerProps): MappingSettings {
 /**
  * The retries the outage breaker needs when none are given: an outage redelivers its records
  * (each cool-down's half-open probe once more) and must never use up the -1 that Lambda caps at
- * ten with an on-failure destination (docs/aws-contracts.md §12). Provisioned mode only: on demand
+ * ten with the on-failure destination of every mode but 'block' (docs/aws-contracts.md §12). Provisioned mode only: on demand
  * the setting does not exist.
  */
 function breakerRetryAttempts(props: KafkaConsumerProps): number | undefined {
   const provisioned = (props.pollerMode ?? MAPPING_DEFAULTS.pollerMode) === 'provisioned';
-  return props.breaker !== false && provisioned ? MAX_RETRY_ATTEMPTS : undefined;
+  // 'block' has no on-failure destination: its -1 is infinite already (and the only value it takes).
+  return props.breaker !== false && provisioned && props.failureMode !== 'block' ? MAX_RETRY_ATTEMPTS : undefined;
 }

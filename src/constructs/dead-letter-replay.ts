@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { bundlingOptions, nodeOptions, packagedHandlerEntry } from './bundling.js';
 import { deadLetterObjectsAck } from './cdk-nag-acknowledgements.js';
 import { SECRET_READ_ACTIONS, endpointStatement, grantSecretKeyDecrypt, mskResourceArns } from './grants.js';
+import { grantParkingReplay, parkedRecordsReplayStatements } from './failure-modes.js';
 import type { KafkaConsumer } from './kafka-consumer.js';
 import { validateReplayProps } from './validation.js';
 import { DEAD_LETTER_PREFIX, ENV, ON_FAILURE_PREFIX, type KafkaCompression } from '../contract/index.js';
@@ -67,6 +68,7 @@ export class DeadLetterReplay extends Construct {
         [ENV.kafkaAuth]: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
         ...(cluster.kind === 'self-managed' && cluster.authSecret ? { [ENV.kafkaSaslSecretArn]: cluster.authSecret.secretArn } : {}),
         ...(onFailureBucket ? { [ENV.onFailureBucket]: onFailureBucket.bucketName } : {}),
+        ...(consumer.parkedKeysTable ? { [ENV.parkedKeysTable]: consumer.parkedKeysTable.tableName } : {}),
         [ENV.replayAllowedTopics]: topics.join(','),
         [ENV.replayMaxCount]: String(props.replayLimit ?? 3),
         [ENV.kafkaCompression]: compression,
@@ -115,6 +117,14 @@ export class DeadLetterReplay extends Construct {
       }
       // Objects under SSE-KMS with the bucket's own key: GetObject needs kms:Decrypt on it.
       onFailureBucket.encryptionKey?.grantDecrypt(fn);
+    }
+    // park-key: release parked keys (the table) and their parked records (parked/ in the dead-letter bucket).
+    if (consumer.parkedKeysTable) {
+      grantParkingReplay(fn, { table: consumer.parkedKeysTable, bucket: consumer.deadLetterBucket });
+      // Through the VPC's S3 endpoint, as the dead letters' objects. (DynamoDB: no endpoint here yet.)
+      for (const { actions, resources } of parkedRecordsReplayStatements(consumer.deadLetterBucket)) {
+        network?.allow('s3', endpointStatement(actions!, resources!));
+      }
     }
     if (cluster.kind === 'msk') {
       const arns = mskResourceArns(cluster.clusterArn);

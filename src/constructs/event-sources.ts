@@ -18,7 +18,7 @@ export function onFailureService(onFailure: lambda.IEventSourceDlq | undefined):
 
 /**
  * The event source of one topic. `onFailureQueue` is the construct's own queue, the destination
- * when `props.onFailure` names none.
+ * when `props.onFailure` names none; with neither, the mapping has no destination.
  */
 export function kafkaEventSource(
   props: KafkaConsumerProps,
@@ -56,7 +56,12 @@ export function kafkaEventSource(
     ...provisioned,
     ...(props.filters ? { filters: [...props.filters] as Array<Record<string, unknown>> } : {}),
     ...(props.enabled !== undefined ? { enabled: props.enabled } : {}),
-    onFailure: props.onFailure ? leastPrivilegeOnFailure(props.onFailure) : new sources.SqsDlq(onFailureQueue!),
+    // No queue (failureMode 'block'): no destination at all.
+    ...(props.onFailure
+      ? { onFailure: leastPrivilegeOnFailure(props.onFailure) }
+      : onFailureQueue
+        ? { onFailure: new sources.SqsDlq(onFailureQueue) }
+        : {}),
   };
   const cluster = props.cluster;
   if (cluster.kind === 'msk') return new sources.ManagedKafkaEventSource({ ...common, clusterArn: cluster.clusterArn });

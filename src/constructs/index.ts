@@ -19,4 +19,4 @@ export { KafkaConsumersError, ConfigurationError, ConstructPropsError, MappingSe
 export type { MappingSettings, EffectiveMappingSettings, PollerMode, StartingPosition } from '../mapping/mapping-settings.js';
 export type { RecordFilter } from '../mapping/event-filter.js';
 export type { RetryOptions } from '../runtime/retry.js';
-export { KAFKA_COMPRESSION_CODECS, type KafkaCompression } from '../contract/index.js';
+export { KAFKA_COMPRESSION_CODECS, type KafkaCompression, type FailureMode } from '../contract/index.js';

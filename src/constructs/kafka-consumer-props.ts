@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { ClusterVpcProps } from './cluster-network.js';
 import type { PollerMode, StartingPosition } from '../mapping/mapping-settings.js';
 import type { RetryOptions } from '../runtime/retry.js';
+import type { FailureMode } from '../contract/index.js';
 
 /** An Amazon MSK cluster, reached with IAM auth; give its `vpc` unless the brokers are public. */
 export interface MskCluster extends ClusterVpcProps {
@@ -205,6 +206,20 @@ export interface KafkaConsumerProps {
    * @default true, with {@link BreakerOptions}' cool-downs
    */
   readonly breaker?: boolean | BreakerOptions;
+  /**
+   * What becomes of a record that exhausts its retries (sets `FAILURE_MODE`; docs/failure-modes.md):
+   * - `'dead-letter'`: to the dead-letter queue; its partition moves on.
+   * - `'block'`: never skipped: its partition is redelivered from it, invocation after invocation,
+   *   until it succeeds; the `PartitionBlockedAlarm-<topic>` alarm says so. Lambda must then never
+   *   skip a batch, so synth refuses on-demand `pollerMode`, `retryAttempts` other than -1, an
+   *   `onFailure` destination, `maxRecordAge`, `reportBatchItemFailures: false` and
+   *   `schemaRegistryConfig`; no on-failure queue is created.
+   * - `'park-key'`: dead-lettered, and the later records of its key in its partition are parked
+   *   (in the dead-letter bucket, under `parked/`, the keys in a DynamoDB table: the idempotency
+   *   ledger's when `idempotency` is on) until the replay releases them in order.
+   * @default 'dead-letter'
+   */
+  readonly failureMode?: FailureMode;
   /** The function's reserved concurrency. @default no reservation */
   readonly reservedConcurrentExecutions?: number;
   /**

@@ -3,7 +3,7 @@
 // cluster-network.ts, alarms in alarms.ts, the outage breaker's resumer in breaker-resumer.ts, reads of aws-cdk-lib internals in cdk-internals.ts.
 import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -48,7 +48,8 @@ import {
   validateIdempotencyTableRegion,
 } from './validation.js';
 import { MAX_RETRY_ATTEMPTS, effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
-import { ENV, IDEMPOTENCY_TABLE } from '../contract/index.js';
+import { ENV, type FailureMode } from '../contract/index.js';
+import { grantParkingConsumer, ledgerSchemaTable, validateFailureMode } from './failure-modes.js';
 
 /**
  * A Kafka consumer on Lambda: the function (bundled with esbuild, Node.js 24, ARM64), one
@@ -89,6 +90,13 @@ export class KafkaConsumer extends Construct {
   readonly network?: ClusterNetwork;
   /** The key of the queues and bucket. @default none: SQS- and S3-managed encryption */
   readonly encryptionKey?: kms.IKey;
+  /** `failureMode`, defaulted: what becomes of a record that exhausts its retries. */
+  readonly failureMode: FailureMode;
+  /**
+   * park-key's table of parked keys: the idempotency ledger's when `idempotency` is on, else one
+   * of its own. @default none: `failureMode` is not 'park-key'
+   */
+  readonly parkedKeysTable?: dynamodb.ITable;
   /** The idempotency ledger's table, created or given. @default none: `idempotency` is off */
   readonly idempotencyTable?: dynamodb.ITable;
   /**
@@ -103,6 +111,8 @@ export class KafkaConsumer extends Construct {
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
     this.settings = effectiveMappingSettings(mappingSettingsOf(props), propNames(props));
+    // Before the breaker's check of maxRecordAge: block refuses maxRecordAge outright, and should say so.
+    this.failureMode = validateFailureMode(props, this.settings);
     const checked = validateConsumerProps(props, id);
     this.metricsNamespace = checked.metricsNamespace;
     this.serviceName = checked.serviceName;
@@ -122,7 +132,8 @@ export class KafkaConsumer extends Construct {
       visibilityTimeout: Duration.minutes(15),
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    if (!props.onFailure) {
+    // Block mode has no destination: with one, Lambda caps infinite retries at 10 and skips the batch.
+    if (!props.onFailure && this.failureMode !== 'block') {
       this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', {
         ...queueEncryption,
         enforceSSL: true,
@@ -160,10 +171,16 @@ export class KafkaConsumer extends Construct {
         ...props.environment, // none of the construct's own: validation refused them
         // Lambda ignores partial responses of a mapping without them: the runtime must then fail the batch instead.
         [ENV.reportBatchItemFailures]: String(this.settings.reportBatchItemFailures),
+        [ENV.failureMode]: this.failureMode,
       },
     });
     grantDeadLetterWrite(this, this.deadLetterQueue, this.deadLetterBucket, props.encryptionKey);
     this.idempotencyTable = this.#idempotencyLedger(props, checked, id);
+    if (this.failureMode === 'park-key') {
+      this.parkedKeysTable = this.idempotencyTable ?? ledgerSchemaTable(this, 'ParkedKeysTable', props.encryptionKey);
+      grantParkingConsumer(this.function, { table: this.parkedKeysTable, bucket: this.deadLetterBucket });
+      this.function.addEnvironment(ENV.parkedKeysTable, this.parkedKeysTable.tableName);
+    }
 
     for (const topic of props.topics) {
       const source = kafkaEventSource({ ...props, cluster: this.cluster }, this.settings, topic, this.onFailureQueue);
@@ -248,21 +265,7 @@ export class KafkaConsumer extends Construct {
     if (!props.idempotency || !checked.idempotencyExpiry) return undefined;
     const given = typeof props.idempotency === 'object' ? props.idempotency.table : undefined;
     if (given) validateIdempotencyTableRegion(given, Stack.of(this));
-    const table =
-      given ??
-      // A Table, not a TableV2 (a global table), whose customer managed key needs a stack with a region.
-      new dynamodb.Table(this, 'IdempotencyTable', {
-        partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: IDEMPOTENCY_TABLE.expiryAttribute,
-        // Like the queues and the bucket: the service's own key, or the consumer's.
-        ...(props.encryptionKey
-          ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
-          : { encryption: dynamodb.TableEncryption.DEFAULT }),
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        // Like the queues: replacing or deleting the stack must not forget which records are done.
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+    const table = given ?? ledgerSchemaTable(this, 'IdempotencyTable', props.encryptionKey);
     grantIdempotencyLedger(this, table);
     this.function.addEnvironment(ENV.idempotencyTable, table.tableName);
     const expiry = checked.idempotencyExpiry.toSeconds();
@@ -281,7 +284,8 @@ export class KafkaConsumer extends Construct {
   #breaker(checked: CheckedConsumerProps, props: KafkaConsumerProps, id: string): nodejs.NodejsFunction | undefined {
     if (!checked.breaker) return undefined;
     const retries = props.retryAttempts;
-    if (retries !== undefined && (retries === -1 || retries < MAX_RETRY_ATTEMPTS)) {
+    // 'block' has no on-failure destination: its -1 is infinite.
+    if (retries !== undefined && props.failureMode !== 'block' && (retries === -1 || retries < MAX_RETRY_ATTEMPTS)) {
       Annotations.of(this).addWarningV2(
         'kafka-consumers:breakerWithFewRetries',
         `${id}: retryAttempts is ${retries}${retries === -1 ? ' (which Lambda caps at 10 with an on-failure destination)' : ''}, and the outage breaker redelivers an outage's records (once per cool-down while it lasts): AWS does not document whether those redeliveries count as retries, and if they do, a long outage sends the batch to the on-failure destination, skipped. Leave retryAttempts out (the breaker then sets ${MAX_RETRY_ATTEMPTS}), or acknowledge this warning.`,

@@ -178,7 +178,30 @@ export const BREAKER_ACTIONS = [
  * DLQ, and the later records of its key in its partition wait behind it until the replay releases it).
  */
 export const FAILURE_MODES = ['dead-letter', 'block', 'park-key'] as const;
+/** One of {@link FAILURE_MODES}: kafkaConsumer's and KafkaConsumer's `failureMode`. */
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
 /** Where parked records wait in the dead-letter bucket (park-key), by group, topic, partition and key; IAM grants cover this prefix only. */
 export const PARKED_RECORDS_PREFIX = 'parked/';
+
+/**
+ * The actions the consumer needs for park-key, which the construct grants exactly: on the parked
+ * keys' table (reads the parked state of a batch's keys, parks a key, appends a parked record),
+ * and `s3:PutObject` on {@link PARKED_RECORDS_PREFIX} in the dead-letter bucket (the parked records).
+ */
+export const PARKING_CONSUMER_ACTIONS = {
+  table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  parkedRecords: ['s3:PutObject'],
+} as const;
+
+/**
+ * The actions the replay needs to release a parked key, which the construct grants exactly: on the
+ * parked keys' table (reads the key, bumps or deletes it conditionally), and on the dead-letter
+ * bucket's {@link PARKED_RECORDS_PREFIX} (lists it, reads and deletes the parked records).
+ * `s3:ListBucket` is granted on the bucket with an `s3:prefix` condition; the others on `parked/*`.
+ */
+export const PARKING_REPLAY_ACTIONS = {
+  table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  listParkedRecords: ['s3:ListBucket'],
+  parkedRecords: ['s3:GetObject', 's3:DeleteObject'],
+} as const;

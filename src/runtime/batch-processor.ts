@@ -13,6 +13,7 @@ import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
 import { OutageDetector, outageSettingsFrom, type OutageOptions, type OutageSettings } from './outage.js';
 import { SandboxBreakers } from './sandbox-breakers.js';
 import { failureModeFrom, type FailureMode } from './failure-mode.js';
+import { PartitionBlocks, type BlockedPartition } from './partition-blocks.js';
 // Types only: the ledger's code is in its own entry point, bundled only by the handlers that import it.
 import type { IdempotencyLedger, InvocationGuard, StartGuard } from './idempotency/ledger.js';
 
@@ -156,7 +157,11 @@ class ProcessorConfig implements RecordRunnerConfig {
     this.startGuard = startGuardOf(options.idempotency, consumerGroupId);
     this.outage = outageSettingsFrom(options.outage, process.env);
     this.failureMode = failureModeFrom(options.failureMode, process.env);
-    this.telemetry = new Telemetry(options.telemetry, { ledger: this.startGuard !== undefined, outage: this.outage !== undefined });
+    this.telemetry = new Telemetry(options.telemetry, {
+      ledger: this.startGuard !== undefined,
+      outage: this.outage !== undefined,
+      block: this.failureMode === 'block',
+    });
     this.logger = this.telemetry.logger;
     if (options.idempotency === undefined && process.env[ENV.idempotencyTable]) {
       this.logger.warn(
@@ -217,6 +222,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     let guard: InvocationGuard | undefined;
     let failed = true;
     let redeliveredForOutage = false;
+    let blocked: BlockedPartition[] = [];
     // Invocations at once (only outside Lambda) each get a runner of their own.
     const runner = this.#idleRunner ?? new RecordRunner(config);
     this.#idleRunner = undefined;
@@ -237,12 +243,14 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       } else {
         const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
         guard = config.startGuard?.(decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
-        runner.begin(context, ledger, deadLetters, deadline, guard, outage);
+        const blocks = config.failureMode === 'block' ? new PartitionBlocks() : undefined;
+        runner.begin(context, ledger, deadLetters, deadline, guard, outage, blocks);
         const { processBatch } = config.options;
         if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard))) {
           const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
           await this.#runRecords(runner, ledger, call, guard);
         }
+        if (blocks) blocked = blocks.report(ledger, config.logger);
       }
       redeliveredForOutage ||= outage?.tripped === true;
       const trip = outage?.tripped ? this.#breakers.open(ledger, context, outage, flushBy, config.logger) : undefined;
@@ -258,7 +266,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
       runner.end();
       this.#idleRunner ??= runner;
       if (redeliveredForOutage) for (const s of ledger!.stats.values()) s.redeliveredForOutage = s.redelivered;
-      config.telemetry.publish(context.awsRequestId, ledger?.stats ?? new Map(), Date.now() - started, failed);
+      config.telemetry.publish(context.awsRequestId, ledger?.stats ?? new Map(), Date.now() - started, failed, blocked);
     }
   }
 

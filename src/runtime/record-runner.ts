@@ -10,6 +10,7 @@ import { describeError } from '../contract/errors.js';
 import { REPLAY_COUNT_HEADER } from '../contract/index.js';
 import type { InvocationGuard } from './idempotency/ledger.js';
 import type { OutageDetector } from './outage.js';
+import type { PartitionBlocks } from './partition-blocks.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
@@ -25,8 +26,8 @@ export interface RecordRunnerConfig {
 
 /**
  * Runs each record to an outcome within the invocation's time budget: processed,
- * dead-lettered (retries exhausted, or not retryable), or not finished (out of time, or an
- * outage seen), in which case its partition is redelivered from it.
+ * dead-lettered (retries exhausted, or not retryable), or not finished (out of time, an
+ * outage seen, or held by failureMode 'block'), in which case its partition is redelivered from it.
  *
  * A runner serves one invocation at a time, from {@link begin} to {@link end}, and the handler
  * keeps it for the next one. It outlives invocations on purpose, and so do the last record and
@@ -43,6 +44,8 @@ export class RecordRunner {
   #deadLetters: DeadLetters | undefined;
   #guard: InvocationGuard | undefined;
   #outage: OutageDetector | undefined;
+  /** Set in failureMode 'block': records that fail for good are held, not dead-lettered. */
+  #blocks: PartitionBlocks | undefined;
   /** Epoch ms after which no record or retry starts. */
   #deadline = 0;
   /* eslint-disable no-unused-private-class-members -- never read: kept so that their layouts live on (see above) */
@@ -55,7 +58,9 @@ export class RecordRunner {
   /**
    * Starts an invocation: no record or retry starts after `deadline` (epoch ms); with a `guard`
    * (the idempotency ledger), records whose work is done are skipped; with an `outage` detector,
-   * a record whose attempts end in an outage is redelivered, and once it trips no record or retry starts.
+   * a record whose attempts end in an outage is redelivered, and once it trips no record or retry starts;
+   * with `blocks` (failureMode 'block'), a record that fails for good is held: its partition is
+   * redelivered from it and no later record of the partition starts.
    */
   begin(
     context: Context,
@@ -64,6 +69,7 @@ export class RecordRunner {
     deadline: number,
     guard?: InvocationGuard,
     outage?: OutageDetector,
+    blocks?: PartitionBlocks,
   ): void {
     this.#context = context;
     this.#ledger = ledger;
@@ -71,11 +77,12 @@ export class RecordRunner {
     this.#deadline = deadline;
     this.#guard = guard;
     this.#outage = outage;
+    this.#blocks = blocks;
   }
 
   /** Ends the invocation: lets go of its event, dead letters and ledger. */
   end(): void {
-    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = undefined;
+    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = this.#blocks = undefined;
   }
 
   deserialize(record: KafkaRecord<unknown, unknown>): void {
@@ -100,7 +107,8 @@ export class RecordRunner {
       return;
     }
     for (const entry of entries) {
-      if (Date.now() >= this.#deadline || this.#outage?.tripped) {
+      // With ordering 'key' another key of the partition may have blocked it before this record.
+      if (Date.now() >= this.#deadline || this.#outage?.tripped || this.#blocks?.blocks(partition.id, entry.offset)) {
         this.#ledger!.redeliverFrom(partition.id, entry.offset);
         return;
       }
@@ -115,8 +123,11 @@ export class RecordRunner {
           return;
         }
         if (state !== 'run') {
-          // No valid business key: dead-lettered unrun, the error saying why.
-          this.#deadLetters!.add(recordAt(partition, entry), state, 1, Date.now());
+          // No valid business key: dead-lettered unrun, the error saying why (held, in block mode).
+          if (this.#failedForGood(recordAt(partition, entry), state, 1, Date.now()) === UNFINISHED) {
+            this.#ledger!.redeliverFrom(partition.id, entry.offset);
+            return;
+          }
           continue;
         }
       }
@@ -154,8 +165,7 @@ export class RecordRunner {
       if (outage?.tripped) return UNFINISHED;
       if (!retry.shouldRetry(error, attempt)) {
         if (outage?.exhausted(error, retry.isRetryable(error) && !isReplayedDeadLetter(record))) return UNFINISHED;
-        this.#deadLetters!.add(record, error, attempt, firstFailureAt);
-        return DEAD_LETTERED;
+        return this.#failedForGood(record, error, attempt, firstFailureAt);
       }
       const delay = retry.delayMs(attempt);
       if (Date.now() + delay >= this.#deadline) return UNFINISHED;
@@ -178,9 +188,19 @@ export class RecordRunner {
       }
     }
   }
+
+  /** A record that cannot succeed in this invocation: dead-lettered, or, in block mode, held (its partition redelivered from it). */
+  #failedForGood(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number): Outcome {
+    if (this.#blocks) {
+      this.#blocks.hold(record, error, attempts);
+      return UNFINISHED;
+    }
+    this.#deadLetters!.add(record, error, attempts, firstFailureAt);
+    return DEAD_LETTERED;
+  }
 }
 
-/** What became of a record in this invocation; UNFINISHED (out of time, or an outage): redelivered. */
+/** What became of a record in this invocation; UNFINISHED (out of time, an outage, or held by block): redelivered. */
 const PROCESSED = 0;
 const DEAD_LETTERED = 1;
 const UNFINISHED = 2;

@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CHANNELS, DEFAULT_METRICS_NAMESPACE, ENV } from '../contract/index.js';
+import type { BlockedPartition } from './partition-blocks.js';
 
 /** Each invocation's `{requestId, stats}` (per topic), for local tools (a no-op without subscribers). */
 export const invocationStats = channel(CHANNELS.invocationStats);
@@ -25,6 +26,8 @@ export interface TopicStats {
   breakerOpened: number;
   /** 1 when it had to open it but the Lambda API calls failed. */
   breakerOpenFailed: number;
+  /** Partitions blocked (failureMode 'block'): each at a record that failed for good, redelivered from it. */
+  blocked: number;
   bytes: number;
   maxRecordAgeMs: number;
 }
@@ -42,6 +45,7 @@ export const emptyTopicStats = (): TopicStats => ({
   redeliveredForOutage: 0,
   breakerOpened: 0,
   breakerOpenFailed: 0,
+  blocked: 0,
   bytes: 0,
   maxRecordAgeMs: 0,
 });
@@ -58,10 +62,13 @@ export class Telemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
 
-  /** `published.ledger`: the handler has an idempotency ledger; `published.outage`: outage handling is on; their counts are published too. */
+  /**
+   * `published.ledger`: the handler has an idempotency ledger; `published.outage`: outage handling
+   * is on; `published.block`: failureMode 'block'; their counts are published too.
+   */
   constructor(
     options: TelemetryOptions = {},
-    readonly published: { readonly ledger?: boolean; readonly outage?: boolean } = {},
+    readonly published: { readonly ledger?: boolean; readonly outage?: boolean; readonly block?: boolean } = {},
   ) {
     const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
     const namespace = options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE;
@@ -84,8 +91,18 @@ export class Telemetry {
     );
   }
 
-  /** One EMF line per topic; when the event could not even be read, one line without a topic. */
-  publish(requestId: string, stats: ReadonlyMap<string, TopicStats>, durationMs: number, handlerFailed: boolean): void {
+  /**
+   * One EMF line per topic; when the event could not even be read, one line without a topic. And
+   * one per blocked partition: its `BlockedOffset`, the only metric with a partition dimension
+   * (a handful of lines while something is blocked, none otherwise).
+   */
+  publish(
+    requestId: string,
+    stats: ReadonlyMap<string, TopicStats>,
+    durationMs: number,
+    handlerFailed: boolean,
+    blocked: readonly BlockedPartition[] = [],
+  ): void {
     if (invocationStats.hasSubscribers) invocationStats.publish({ requestId, stats });
     const m = this.metrics;
     if (stats.size === 0) {
@@ -111,11 +128,17 @@ export class Telemetry {
         m.addMetric('BreakerOpened', MetricUnit.Count, s.breakerOpened);
         m.addMetric('BreakerOpenFailed', MetricUnit.Count, s.breakerOpenFailed);
       }
+      if (this.published.block) m.addMetric('RecordsBlocked', MetricUnit.Count, s.blocked);
       m.addMetric('BatchSize', MetricUnit.Count, s.received);
       m.addMetric('BatchBytes', MetricUnit.Bytes, s.bytes);
       m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);
       m.addMetric('RecordAge', MetricUnit.Milliseconds, s.maxRecordAgeMs);
       if (handlerFailed) m.addMetric('HandlerErrors', MetricUnit.Count, 1);
+      m.publishStoredMetrics();
+    }
+    for (const b of blocked) {
+      m.addDimensions({ topic: b.topic, partition: String(b.partition) });
+      m.addMetric('BlockedOffset', MetricUnit.NoUnit, b.offset);
       m.publishStoredMetrics();
     }
   }

@@ -284,6 +284,28 @@ describe('the CDK app from the command line', () => {
     expect(wrong.stderr).toContain('context breaker is "no"; use true or false.');
   });
 
+  // Issue 35: each failure mode synthesizes cdk-nag clean (warnings included); block has no
+  // on-failure queue (nor its output), park-key a parked-keys table; other values are refused.
+  it('-c failureMode=block and -c failureMode=park-key synthesize cdk-nag clean; other values are refused', () => {
+    const read = (dir: string) =>
+      JSON.parse(readFileSync(path.join(dir, 'KafkaConsumers.template.json'), 'utf8')) as {
+        Resources: Record<string, { Type: string }>;
+        Outputs: Record<string, unknown>;
+      };
+    const block = cdk(['-c', 'failureMode=block']);
+    expect(block.status, block.stderr).toBe(0);
+    expect(block.stderr).not.toMatch(/AwsSolutions-/);
+    expect(read(block.dir).Outputs.OnFailureQueueUrl).toBeUndefined();
+    expect(JSON.stringify(read(block.dir))).toContain('BlockedOffset');
+    const park = cdk(['-c', 'failureMode=park-key']);
+    expect(park.status, park.stderr).toBe(0);
+    expect(park.stderr).not.toMatch(/AwsSolutions-/);
+    expect(Object.values(read(park.dir).Resources).filter((r) => r.Type === 'AWS::DynamoDB::Table')).toHaveLength(1);
+    const wrong = cdk(['-c', 'failureMode=skip']);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('context failureMode is "skip"; use dead-letter, block, park-key.');
+  });
+
   it('fails synth with a clear message for an out-of-range value', () => {
     const out = cdk(['-c', 'batchSize=20000']);
     expect(out.status).not.toBe(0);

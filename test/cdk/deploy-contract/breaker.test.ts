@@ -306,6 +306,7 @@ describe('the outage breaker: retries it cannot use up (deploy contract)', () =>
     expect(warnings({ retryAttempts: 3 })[0]).toContain('retryAttempts is 3, and the outage breaker redelivers');
     expect(warnings({ retryAttempts: -1 })[0]).toContain('which Lambda caps at 10 with an on-failure destination');
     expect(warnings({ retryAttempts: 10_000 })).toEqual([]);
+    expect(warnings({ retryAttempts: -1, failureMode: 'block' })).toEqual([]); // no destination: -1 is infinite
     expect(warnings({})).toEqual([]);
   });
 
@@ -313,6 +314,7 @@ describe('the outage breaker: retries it cannot use up (deploy contract)', () =>
     expect(retries(synth({ retryAttempts: 3 }))).toEqual([3]);
     expect(retries(synth({ breaker: false } as Partial<KafkaConsumerProps>))).toEqual([undefined]);
     expect(retries(synth({ pollerMode: 'on-demand' }))).toEqual([undefined]);
+    expect(retries(synth({ failureMode: 'block' }))).toEqual([undefined]); // no destination: Lambda's -1, infinite
   });
 });
 

@@ -21,6 +21,10 @@ export interface TopicStats {
   doneNotRecorded: number;
   /** Of `redelivered`, records redelivered because of an outage (the breaker tripped, or was open). */
   redeliveredForOutage: number;
+  /** Records not run because their key is parked (park-key). */
+  parked: number;
+  /** Keys parked anew behind a record that failed for good (park-key). */
+  keysParked: number;
   /** 1 when this invocation opened the breaker of the topic's mapping. */
   breakerOpened: number;
   /** 1 when it had to open it but the Lambda API calls failed. */
@@ -40,6 +44,8 @@ export const emptyTopicStats = (): TopicStats => ({
   skippedAsDone: 0,
   doneNotRecorded: 0,
   redeliveredForOutage: 0,
+  parked: 0,
+  keysParked: 0,
   breakerOpened: 0,
   breakerOpenFailed: 0,
   bytes: 0,
@@ -58,10 +64,13 @@ export class Telemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
 
-  /** `published.ledger`: the handler has an idempotency ledger; `published.outage`: outage handling is on; their counts are published too. */
+  /**
+   * `published.ledger`: the handler has an idempotency ledger; `published.outage`: outage handling
+   * is on; `published.parking`: failureMode 'park-key'; their counts are published too.
+   */
   constructor(
     options: TelemetryOptions = {},
-    readonly published: { readonly ledger?: boolean; readonly outage?: boolean } = {},
+    readonly published: { readonly ledger?: boolean; readonly outage?: boolean; readonly parking?: boolean } = {},
   ) {
     const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
     const namespace = options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE;
@@ -110,6 +119,10 @@ export class Telemetry {
         m.addMetric('RecordsRedeliveredForOutage', MetricUnit.Count, s.redeliveredForOutage);
         m.addMetric('BreakerOpened', MetricUnit.Count, s.breakerOpened);
         m.addMetric('BreakerOpenFailed', MetricUnit.Count, s.breakerOpenFailed);
+      }
+      if (this.published.parking) {
+        m.addMetric('RecordsParked', MetricUnit.Count, s.parked);
+        m.addMetric('KeysParked', MetricUnit.Count, s.keysParked);
       }
       m.addMetric('BatchSize', MetricUnit.Count, s.received);
       m.addMetric('BatchBytes', MetricUnit.Bytes, s.bytes);

@@ -10,6 +10,7 @@ import { describeError } from '../contract/errors.js';
 import { REPLAY_COUNT_HEADER } from '../contract/index.js';
 import type { InvocationGuard } from './idempotency/ledger.js';
 import type { OutageDetector } from './outage.js';
+import type { InvocationParking } from './parking/parking.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
@@ -43,6 +44,7 @@ export class RecordRunner {
   #deadLetters: DeadLetters | undefined;
   #guard: InvocationGuard | undefined;
   #outage: OutageDetector | undefined;
+  #parking: InvocationParking | undefined;
   /** Epoch ms after which no record or retry starts. */
   #deadline = 0;
   /* eslint-disable no-unused-private-class-members -- never read: kept so that their layouts live on (see above) */
@@ -55,7 +57,8 @@ export class RecordRunner {
   /**
    * Starts an invocation: no record or retry starts after `deadline` (epoch ms); with a `guard`
    * (the idempotency ledger), records whose work is done are skipped; with an `outage` detector,
-   * a record whose attempts end in an outage is redelivered, and once it trips no record or retry starts.
+   * a record whose attempts end in an outage is redelivered, and once it trips no record or retry starts;
+   * with `parking` (failureMode 'park-key'), records of parked keys are held and failed ones park their key.
    */
   begin(
     context: Context,
@@ -64,6 +67,7 @@ export class RecordRunner {
     deadline: number,
     guard?: InvocationGuard,
     outage?: OutageDetector,
+    parking?: InvocationParking,
   ): void {
     this.#context = context;
     this.#ledger = ledger;
@@ -71,11 +75,12 @@ export class RecordRunner {
     this.#deadline = deadline;
     this.#guard = guard;
     this.#outage = outage;
+    this.#parking = parking;
   }
 
   /** Ends the invocation: lets go of its event, dead letters and ledger. */
   end(): void {
-    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = undefined;
+    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = this.#parking = undefined;
   }
 
   deserialize(record: KafkaRecord<unknown, unknown>): void {
@@ -95,7 +100,8 @@ export class RecordRunner {
   async runInOrder(partition: PartitionBatch, entries: readonly KafkaEventRecord[], call: RecordCall, stats: TopicStats): Promise<void> {
     this.#lastStats = stats;
     const guard = this.#guard;
-    if (guard && !(await guard.claimed(partition))) {
+    const parking = this.#parking;
+    if ((guard && !(await guard.claimed(partition))) || (parking && !(await parking.ready()))) {
       this.#ledger!.redeliverFrom(partition.id, entries[0]!.offset);
       return;
     }
@@ -116,9 +122,15 @@ export class RecordRunner {
         }
         if (state !== 'run') {
           // No valid business key: dead-lettered unrun, the error saying why.
-          this.#deadLetters!.add(recordAt(partition, entry), state, 1, Date.now());
-          continue;
+          if (await this.#deadLetter(partition, entry, recordAt(partition, entry), state, 1, Date.now())) continue;
+          this.#ledger!.redeliverFrom(partition.id, entry.offset);
+          return;
         }
+      }
+      if (parking?.stateOf(partition, entry) === 'hold') {
+        if (await parking.hold(partition, entry)) continue;
+        this.#ledger!.redeliverFrom(partition.id, entry.offset);
+        return;
       }
       const record = (this.#lastRecord = recordAt(partition, entry));
       try {
@@ -128,7 +140,7 @@ export class RecordRunner {
         this.#outage?.succeeded();
         guard?.markDone(partition, entry);
       } catch (error) {
-        const outcome = await this.#retry(record, call, stats, error);
+        const outcome = await this.#retry(partition, entry, record, call, stats, error);
         if (outcome === UNFINISHED) {
           this.#ledger!.redeliverFrom(partition.id, entry.offset);
           return;
@@ -143,8 +155,29 @@ export class RecordRunner {
     return call(record, this.#context!);
   }
 
+  /** A record that failed for good; false when it could not be dead-lettered now (its key could not be parked). */
+  #deadLetter(
+    partition: PartitionBatch,
+    entry: KafkaEventRecord,
+    record: KafkaRecord<unknown, unknown>,
+    error: unknown,
+    attempts: number,
+    firstFailureAt: number,
+  ): boolean | Promise<boolean> {
+    if (this.#parking) return this.#parking.deadLetter(partition, entry, record, error, attempts, firstFailureAt);
+    this.#deadLetters!.add(record, error, attempts, firstFailureAt);
+    return true;
+  }
+
   /** After a failed first attempt: the further attempts the retry policy allows. */
-  async #retry(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats, firstError: unknown): Promise<Outcome> {
+  async #retry(
+    partition: PartitionBatch,
+    entry: KafkaEventRecord,
+    record: KafkaRecord<unknown, unknown>,
+    call: RecordCall,
+    stats: TopicStats,
+    firstError: unknown,
+  ): Promise<Outcome> {
     const { retry, logger } = this.config;
     const firstFailureAt = Date.now();
     let error = firstError;
@@ -154,8 +187,7 @@ export class RecordRunner {
       if (outage?.tripped) return UNFINISHED;
       if (!retry.shouldRetry(error, attempt)) {
         if (outage?.exhausted(error, retry.isRetryable(error) && !isReplayedDeadLetter(record))) return UNFINISHED;
-        this.#deadLetters!.add(record, error, attempt, firstFailureAt);
-        return DEAD_LETTERED;
+        return (await this.#deadLetter(partition, entry, record, error, attempt, firstFailureAt)) ? DEAD_LETTERED : UNFINISHED;
       }
       const delay = retry.delayMs(attempt);
       if (Date.now() + delay >= this.#deadline) return UNFINISHED;

@@ -12,6 +12,8 @@ import { allowedTopicsFrom, parseReplayRequest, replayLimitFrom } from './reques
 import { DlqReplayer, type ReplaySummary } from './replayer.js';
 import { OnFailureObjectReplayer } from './on-failure-objects.js';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../contract/index.js';
+import { DynamoDbParkedKeyStore } from '../runtime/parking/parked-key-store.js';
+import { S3ParkedObjects } from './parked-objects.js';
 
 const serviceName = process.env[ENV.serviceName] ?? 'kafka-dlq-replay';
 const logger = new Logger({ serviceName });
@@ -30,7 +32,7 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
   const replayer =
     settings.source === 's3'
       ? new OnFailureObjectReplayer({ bucket: onFailureBucket(), ...options })
-      : new DlqReplayer({ queueUrl: queueUrl(), ...options });
+      : new DlqReplayer({ queueUrl: queueUrl(), ...options, ...parkingFrom(process.env) });
   const remaining = context.getRemainingTimeInMillis();
   const deadline = started + remaining - Math.min(SAFETY_MARGIN_MS, remaining / 4);
   let summary: ReplaySummary | undefined;
@@ -52,11 +54,19 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
       metrics.addMetric('ReplayReplayed', MetricUnit.Count, summary.replayed);
       metrics.addMetric('ReplaySkipped', MetricUnit.Count, summary.skipped);
       metrics.addMetric('ReplayFailed', MetricUnit.Count, summary.failed);
+      if (summary.parked) metrics.addMetric('KeysReleased', MetricUnit.Count, summary.parked.keysReleased);
     } else {
       metrics.addMetric('ReplayErrors', MetricUnit.Count, 1);
     }
     metrics.publishStoredMetrics();
   }
+}
+
+/** What releases parked keys (a consumer with failureMode 'park-key'): its table and the dead-letter bucket, when both are set. */
+function parkingFrom(env: NodeJS.ProcessEnv) {
+  const table = env[ENV.parkedKeysTable];
+  const bucket = env[ENV.deadLetterBucket];
+  return table && bucket ? { parking: { store: new DynamoDbParkedKeyStore(table), objects: new S3ParkedObjects(bucket) } } : {};
 }
 
 function queueUrl(): string {

@@ -62,7 +62,9 @@ export class DeadLetters {
    */
   park(record: KafkaRecord<unknown, unknown>, head: number, objectKey: string): Promise<void> {
     const now = Date.now();
-    const reason = new KeyParkedError(`Not run: its key is parked behind offset ${head} of ${record.partitionKey} (failureMode 'park-key').`);
+    const reason = new KeyParkedError(
+      `Not run: its key is parked behind offset ${head} of ${record.partitionKey} (failureMode 'park-key').`,
+    );
     return this.#writerFor(this.settings.queueUrl ?? '').park(this.#envelope(record, reason, 0, now), objectKey);
   }
 

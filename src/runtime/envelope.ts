@@ -159,7 +159,10 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
   if (!Number.isInteger(m.replayCount) || (m.replayCount as number) < 0)
     throw new MalformedDeadLetterError('replayCount must be a whole number ≥ 0', { fields: ['replayCount'] });
   const parked = m.parked as { epoch?: unknown } | undefined;
-  if (parked !== undefined && (typeof parked !== 'object' || parked === null || !Number.isSafeInteger(parked.epoch) || (parked.epoch as number) < 0))
+  if (
+    parked !== undefined &&
+    (typeof parked !== 'object' || parked === null || !Number.isSafeInteger(parked.epoch) || (parked.epoch as number) < 0)
+  )
     throw new MalformedDeadLetterError('parked, when present, must be {"epoch": a whole number ≥ 0}', { fields: ['parked'] });
   return m as unknown as DeadLetterEnvelope;
 }

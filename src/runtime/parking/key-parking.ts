@@ -90,7 +90,8 @@ export class KeyParking implements InvocationParking {
       if (isChanged(result)) {
         // Parked already (a redelivery), or the key changed since it was read: decide again next time.
         const now = result.changed;
-        if (now?.epoch !== state.epoch || now.last < entry.offset) return this.#redeliver(partition, entry, 'the key changed while parking');
+        if (now?.epoch !== state.epoch || now.last < entry.offset)
+          return this.#redeliver(partition, entry, 'the key changed while parking');
         this.#states.set(key.id, now);
       } else {
         this.#states.set(key.id, withParked(state, entry.offset));

@@ -109,7 +109,12 @@ export class DynamoDbParkedKeyStore implements ParkedKeyStore {
       UpdateExpression: 'SET #epoch = :epoch, #head = :head, #last = :head, #count = :zero',
       ConditionExpression: fresh ? 'attribute_not_exists(#id)' : '#epoch = :previous',
       ExpressionAttributeNames: fresh ? NAMES : { '#epoch': 'epoch', '#head': 'head', '#last': 'last', '#count': 'count' },
-      ExpressionAttributeValues: { ':epoch': n(epoch), ':head': n(head), ':zero': n(0), ...(fresh ? {} : { ':previous': n(previousEpoch) }) },
+      ExpressionAttributeValues: {
+        ':epoch': n(epoch),
+        ':head': n(head),
+        ':zero': n(0),
+        ...(fresh ? {} : { ':previous': n(previousEpoch) }),
+      },
     });
     const result = await this.#conditional(id, command, deadline);
     return isChanged(result) ? result : { epoch, head, last: head, count: 0 };

@@ -133,7 +133,12 @@ describe("failureMode 'park-key'", () => {
     const { invoke, ran, dlq } = consumer();
     await invoke([{ offset: 1, key: 'a', fail: true }]);
     const { epoch } = store.items.get(itemOf('a'))!;
-    const copy = (offset: number, fail = false) => ({ offset, key: 'a', fail, headers: [['x-dlq-park-epoch', String(epoch)]] as [string, string][] });
+    const copy = (offset: number, fail = false) => ({
+      offset,
+      key: 'a',
+      fail,
+      headers: [['x-dlq-park-epoch', String(epoch)]] as [string, string][],
+    });
     await invoke([copy(10, true), copy(11)]);
     expect(ran).toEqual([1, 10]);
     expect(store.items.get(itemOf('a'))).toEqual({ epoch: epoch + 1, head: 10, last: 11, count: 1 });
@@ -193,7 +198,8 @@ describe("failureMode 'park-key'", () => {
     for (const broken of ['bucket', 'table'] as const) {
       store = new FakeParkedKeyStore();
       const put = (_call: number, key: string) => {
-        if (broken === 'bucket' && key.startsWith('parked/')) throw Object.assign(new Error('AccessDenied'), { $metadata: { httpStatusCode: 403 } });
+        if (broken === 'bucket' && key.startsWith('parked/'))
+          throw Object.assign(new Error('AccessDenied'), { $metadata: { httpStatusCode: 403 } });
       };
       const { invoke, ran } = consumer({ put });
       if (broken === 'table') store.fail('append');

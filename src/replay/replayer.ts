@@ -32,8 +32,8 @@ export interface ReplaySummary {
   /** Dry runs only: what the run read, by topic, error type (from S3: Lambda's condition) and age. */
   contents?: DlqContents;
   /**
-   * Parked keys (failureMode 'park-key'): the keys released, and the parked records produced behind
-   * their dead letters (also counted in `replayed`); in a dry run, the records that would be.
+   * Parked keys (failureMode 'park-key'): the keys released, and the records produced to release them,
+   * dead letters and parked records (also counted in `replayed`); in a dry run, the records that would be.
    */
   parked?: { keysReleased: number; records: number };
 }
@@ -61,7 +61,7 @@ export interface ReplayerOptions {
   /** Retries of ReceiveMessage calls and DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
   readonly retry?: RetryPolicy;
   /** The parked-key table and the bucket of parked records, to release parked keys. @default none: parked dead letters stay in the queue */
-  readonly parking?: Pick<ReleaseOptions, 'store' | 'objects'>;
+  readonly parking?: Pick<ReleaseOptions, 'store' | 'objects' | 'committed'>;
 }
 
 interface Candidate {
@@ -258,14 +258,22 @@ export class DlqReplayer {
         throw new Error(
           `its key is parked, and the replay has no ${ENV.parkedKeysTable} and ${ENV.deadLetterBucket} to release it with: set them (DeadLetterReplay does for a consumer with failureMode 'park-key')`,
         );
-      const produce = async (topic: string, messages: KafkaMessage[]) => {
+      const produce = async (topic: string, partition: number, messages: KafkaMessage[]) => {
         const producer = await this.options.producer();
-        await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: [{ topic, messages }] });
+        const acks = await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: [{ topic, messages }] });
+        const first = acks.find((a) => a.topicName === topic && a.partition === partition)?.baseOffset;
+        if (first === undefined) throw new Error(`Kafka acknowledged the release copies without their offset in ${topic}-${partition}`);
+        return Number(first);
       };
       const result = await releaseParkedKey(c.envelope, { ...parking, produce, replayLimit: this.options.replayLimit, settings }, deadline);
-      summary.replayed += 1 + result.records;
+      summary.replayed += result.records;
       counts.records += result.records;
       if (result.released) counts.keysReleased++;
+      if (!result.done) {
+        // The consumer is not past the copies yet: the next run goes on from where this one got.
+        leave(c);
+        return;
+      }
     } catch (error) {
       summary.failed++;
       summary.errors.push({

@@ -2,8 +2,9 @@
 // runs against the local dynalite in test/e2e/park-key.test.ts). `fail` makes the next calls of a
 // kind throw, as an unreachable table does.
 import type { Changed, ParkedKey, ParkedKeyStore } from '../../src/runtime/parking/parked-key-store.js';
+import { parkedState } from '../../src/runtime/parking/park-decision.js';
 
-type Call = 'read' | 'get' | 'park' | 'append' | 'release';
+type Call = 'read' | 'get' | 'park' | 'append' | 'markProduced' | 'release';
 
 export class FakeParkedKeyStore implements ParkedKeyStore {
   readonly items = new Map<string, ParkedKey>();
@@ -33,11 +34,11 @@ export class FakeParkedKeyStore implements ParkedKeyStore {
     return this.items.get(id);
   }
 
-  async park(id: string, head: number, epoch: number, previousEpoch: number | undefined): Promise<ParkedKey | Changed> {
+  async park(id: string, head: number, epoch: number, previous: ParkedKey | undefined): Promise<ParkedKey | Changed> {
     this.#call('park');
     const item = this.items.get(id);
-    if (previousEpoch === undefined ? item !== undefined : item?.epoch !== previousEpoch) return { changed: item };
-    const parked = { epoch, head, last: head, count: 0 };
+    if (previous === undefined ? item !== undefined : item?.epoch !== previous.epoch) return { changed: item };
+    const parked = parkedState(head, epoch, previous);
     this.items.set(id, parked);
     return parked;
   }
@@ -51,11 +52,21 @@ export class FakeParkedKeyStore implements ParkedKeyStore {
     return parked;
   }
 
+  async markProduced(id: string, epoch: number, produced: number, copiesFrom: number): Promise<ParkedKey | Changed> {
+    this.#call('markProduced');
+    const item = this.items.get(id);
+    if (item?.epoch !== epoch) return { changed: item };
+    const marked = { ...item, produced, copiesFrom };
+    this.items.set(id, marked);
+    return marked;
+  }
+
   async release(id: string, epoch: number, last: number): Promise<true | Changed> {
     this.#call('release');
     const item = this.items.get(id);
-    if (item?.epoch !== epoch || item.last !== last) return { changed: item };
-    this.items.delete(id);
+    if (item?.epoch !== epoch || item.last !== last || item.released) return { changed: item };
+    const { produced: _p, copiesFrom: _c, ...rest } = item;
+    this.items.set(id, { ...rest, released: true });
     return true;
   }
 }

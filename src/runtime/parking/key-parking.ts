@@ -120,7 +120,7 @@ export class KeyParking implements InvocationParking {
       return true;
     }
     try {
-      const result = await this.settings.store.park(key.id, entry.offset, anew.epoch, anew.previousEpoch, this.times.writeBy);
+      const result = await this.settings.store.park(key.id, entry.offset, anew.epoch, anew.previous, this.times.writeBy);
       if (isChanged(result)) {
         const now = result.changed;
         // Parked behind this very record already: a retry whose first write went through.

@@ -5,6 +5,7 @@
 import type { AttributeValue, DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_TABLE } from '../../contract/index.js';
 import { loadDynamoDb } from '../aws-clients.js';
+import { parkedState } from './park-decision.js';
 import { BatchEntryError } from '../errors.js';
 import { callWithRetries, sendWithPartialRetries, transientAwsRetry, type EntryFailure } from '../retry.js';
 
@@ -14,10 +15,30 @@ export interface ParkedKey {
   readonly epoch: number;
   /** The offset of the record that failed for good, which the key is parked behind. */
   readonly head: number;
+  /**
+   * Records of the key before it run (they were run before it failed: a redelivery). The first
+   * head of this parking: a key parked anew behind a failed release copy keeps it.
+   */
+  readonly since: number;
+  /**
+   * The parked records to release are the objects above it: `head` when first parked; when parked
+   * anew behind a failed release copy, what the replay had produced (the rest of the old epoch's
+   * records wait behind the new head, with the old copies parked again).
+   */
+  readonly after: number;
   /** The highest offset parked behind it (`head` while none is). */
   readonly last: number;
   /** Records parked behind it. */
   readonly count: number;
+  /**
+   * Set by the replay's release: the key is free, its item kept (until `expiresAt`) so that its next
+   * parking takes the next epoch, never one that release copies still on the topic carry.
+   */
+  readonly released?: boolean;
+  /** Set by the replay: the highest parked offset it produced release copies of. */
+  readonly produced?: number;
+  /** Set by the replay: the offset of its latest round of release copies; the key is released once the consumer is past it. */
+  readonly copiesFrom?: number;
 }
 
 /** What a conditional write met instead of the state it expected: the key's item as it now is (undefined: none). */
@@ -35,14 +56,16 @@ export interface ParkedKeyStore {
   /** One item (strongly consistent). */
   get(id: string, deadline: number): Promise<ParkedKey | undefined>;
   /**
-   * Parks the key behind `head` with `epoch`: creates its item when `previousEpoch` is undefined
-   * (none must exist), else replaces the parked state of `previousEpoch` (a release copy failed).
+   * Parks the key behind `head` with `epoch`: creates its item when `previous` is undefined (none
+   * must exist), else parks it anew over the state of `previous.epoch` (a release copy failed).
    */
-  park(id: string, head: number, epoch: number, previousEpoch: number | undefined, deadline: number): Promise<ParkedKey | Changed>;
+  park(id: string, head: number, epoch: number, previous: ParkedKey | undefined, deadline: number): Promise<ParkedKey | Changed>;
   /** Records `offset` as parked behind the key's `epoch`, if it is above `last`. */
   append(id: string, epoch: number, offset: number, deadline: number): Promise<ParkedKey | Changed>;
-  /** Releases the key (deletes its item) if it is still at `epoch` with nothing parked after `last`. */
-  release(id: string, epoch: number, last: number, deadline: number): Promise<true | Changed>;
+  /** Records that the replay produced the key's parked records up to `produced`, its copies from offset `copiesFrom` on. */
+  markProduced(id: string, epoch: number, produced: number, copiesFrom: number, deadline: number): Promise<ParkedKey | Changed>;
+  /** Releases the key if it is still at `epoch` with nothing parked after `last`; its item expires at `expiresAt` (epoch seconds). */
+  release(id: string, epoch: number, last: number, expiresAt: number, deadline: number): Promise<true | Changed>;
 }
 
 const ID = IDEMPOTENCY_TABLE.partitionKey;
@@ -52,11 +75,36 @@ const ATTEMPTS = 5;
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
 const key = (id: string) => ({ [ID]: s(id) });
-const NAMES = { '#id': ID, '#epoch': 'epoch', '#head': 'head', '#last': 'last', '#count': 'count' };
+const NAMES = {
+  '#id': ID,
+  '#epoch': 'epoch',
+  '#head': 'head',
+  '#last': 'last',
+  '#count': 'count',
+  '#since': 'since',
+  '#after': 'after',
+  '#produced': 'produced',
+  '#copiesFrom': 'copiesFrom',
+  '#released': 'released',
+  '#exp': IDEMPOTENCY_TABLE.expiryAttribute,
+};
+const { '#id': _id, ...PARK_NAMES } = NAMES;
 
 function parkedKey(item: Record<string, AttributeValue> | undefined): ParkedKey | undefined {
   if (!item?.epoch?.N) return undefined;
-  return { epoch: Number(item.epoch.N), head: Number(item.head?.N), last: Number(item.last?.N), count: Number(item.count?.N ?? 0) };
+  const produced = item.produced?.N;
+  const copiesFrom = item.copiesFrom?.N;
+  return {
+    epoch: Number(item.epoch.N),
+    head: Number(item.head?.N),
+    since: Number(item.since?.N),
+    after: Number(item.after?.N),
+    last: Number(item.last?.N),
+    count: Number(item.count?.N ?? 0),
+    ...(item.released?.BOOL ? { released: true } : {}),
+    ...(produced !== undefined ? { produced: Number(produced) } : {}),
+    ...(copiesFrom !== undefined ? { copiesFrom: Number(copiesFrom) } : {}),
+  };
 }
 
 const isChanged = (result: object | undefined): result is Changed => result !== undefined && 'changed' in result;
@@ -100,24 +148,28 @@ export class DynamoDbParkedKeyStore implements ParkedKeyStore {
     return parkedKey((await callWithRetries(() => client.send(command), this.#retry, deadline)).Item);
   }
 
-  async park(id: string, head: number, epoch: number, previousEpoch: number | undefined, deadline: number) {
-    const { sdk, client } = await loadDynamoDb();
-    const fresh = previousEpoch === undefined;
+  async park(id: string, head: number, epoch: number, previous: ParkedKey | undefined, deadline: number) {
+    const { sdk } = await loadDynamoDb();
+    const parked = parkedState(head, epoch, previous);
     const command = new sdk.UpdateItemCommand({
       TableName: this.tableName,
       Key: key(id),
-      UpdateExpression: 'SET #epoch = :epoch, #head = :head, #last = :head, #count = :zero',
-      ConditionExpression: fresh ? 'attribute_not_exists(#id)' : '#epoch = :previous',
-      ExpressionAttributeNames: fresh ? NAMES : { '#epoch': 'epoch', '#head': 'head', '#last': 'last', '#count': 'count' },
+      // A key parked anew forgets the replay's progress of the epoch before.
+      UpdateExpression:
+        'SET #epoch = :epoch, #head = :head, #since = :since, #after = :after, #last = :head, #count = :zero REMOVE #produced, #copiesFrom, #released, #exp',
+      ConditionExpression: previous ? '#epoch = :previous' : 'attribute_not_exists(#id)',
+      ExpressionAttributeNames: previous ? PARK_NAMES : NAMES,
       ExpressionAttributeValues: {
         ':epoch': n(epoch),
         ':head': n(head),
+        ':since': n(parked.since),
+        ':after': n(parked.after),
         ':zero': n(0),
-        ...(fresh ? {} : { ':previous': n(previousEpoch) }),
+        ...(previous ? { ':previous': n(previous.epoch) } : {}),
       },
     });
     const result = await this.#conditional(id, command, deadline);
-    return isChanged(result) ? result : { epoch, head, last: head, count: 0 };
+    return isChanged(result) ? result : parked;
   }
 
   async append(id: string, epoch: number, offset: number, deadline: number) {
@@ -135,14 +187,37 @@ export class DynamoDbParkedKeyStore implements ParkedKeyStore {
     return isChanged(result) ? result : parkedKey(result)!;
   }
 
-  async release(id: string, epoch: number, last: number, deadline: number) {
+  async markProduced(id: string, epoch: number, produced: number, copiesFrom: number, deadline: number) {
     const { sdk } = await loadDynamoDb();
-    const command = new sdk.DeleteItemCommand({
+    const command = new sdk.UpdateItemCommand({
       TableName: this.tableName,
       Key: key(id),
-      ConditionExpression: '#epoch = :epoch AND #last = :last',
-      ExpressionAttributeNames: { '#epoch': 'epoch', '#last': 'last' },
-      ExpressionAttributeValues: { ':epoch': n(epoch), ':last': n(last) },
+      UpdateExpression: 'SET #produced = :produced, #copiesFrom = :copiesFrom',
+      ConditionExpression: '#epoch = :epoch',
+      ExpressionAttributeNames: { '#epoch': 'epoch', '#produced': 'produced', '#copiesFrom': 'copiesFrom' },
+      ExpressionAttributeValues: { ':epoch': n(epoch), ':produced': n(produced), ':copiesFrom': n(copiesFrom) },
+      ReturnValues: 'ALL_NEW',
+    });
+    const result = await this.#conditional(id, command, deadline);
+    return isChanged(result) ? result : parkedKey(result)!;
+  }
+
+  async release(id: string, epoch: number, last: number, expiresAt: number, deadline: number) {
+    const { sdk } = await loadDynamoDb();
+    const command = new sdk.UpdateItemCommand({
+      TableName: this.tableName,
+      Key: key(id),
+      UpdateExpression: 'SET #released = :true, #exp = :exp REMOVE #produced, #copiesFrom',
+      ConditionExpression: '#epoch = :epoch AND #last = :last AND attribute_not_exists(#released)',
+      ExpressionAttributeNames: {
+        '#epoch': 'epoch',
+        '#last': 'last',
+        '#released': 'released',
+        '#exp': NAMES['#exp'],
+        '#produced': 'produced',
+        '#copiesFrom': 'copiesFrom',
+      },
+      ExpressionAttributeValues: { ':epoch': n(epoch), ':last': n(last), ':true': { BOOL: true }, ':exp': n(expiresAt) },
     });
     const result = await this.#conditional(id, command, deadline);
     return isChanged(result) ? result : true;

@@ -31,6 +31,9 @@ function envelope(offset: number, extra: Partial<DeadLetterEnvelope> = {}): Dead
 let store: FakeParkedKeyStore;
 let bucket: FakeBucket;
 let produced: Array<{ topic: string; messages: KafkaMessage[] }>;
+/** The consumer group's committed offset; the copies go from offset 100 on. */
+let committed: number | undefined;
+const parked = () => ({ epoch: EPOCH, head: 1, since: 1, after: 1, last: 1, count: 0 });
 const head = envelope(1, { parked: { epoch: EPOCH } });
 const coordinates = parkedKeyOf(head);
 const id = parkedKeyItemId(coordinates);
@@ -46,9 +49,12 @@ function options(request: Record<string, unknown> = {}, onProduce?: () => void) 
     objects: bucket,
     replayLimit: 3,
     settings: parseReplayRequest(request, ['t']),
-    produce: async (topic: string, messages: KafkaMessage[]) => {
+    pollMs: 0,
+    committed: async () => committed,
+    produce: async (topic: string, _partition: number, messages: KafkaMessage[]) => {
       produced.push({ topic, messages });
       onProduce?.();
+      return 100;
     },
   };
 }
@@ -58,7 +64,8 @@ beforeEach(() => {
   store = new FakeParkedKeyStore();
   bucket = new FakeBucket();
   produced = [];
-  store.items.set(id, { epoch: EPOCH, head: 1, last: 1, count: 0 });
+  store.items.set(id, parked());
+  committed = 1_000;
 });
 
 describe('releasing a parked key', () => {
@@ -66,7 +73,7 @@ describe('releasing a parked key', () => {
     // Offsets of different lengths: padded names list in offset order (9 before 10).
     for (const offset of [9, 10, 120]) park(offset);
     const result = await releaseParkedKey(head, options(), Date.now() + 10_000);
-    expect(result).toEqual({ records: 3, released: true });
+    expect(result).toEqual({ records: 4, released: true, done: true });
     expect(offsets()).toEqual([1, 9, 10, 120]);
     for (const { topic, messages } of produced) {
       expect(topic).toBe('t');
@@ -75,8 +82,21 @@ describe('releasing a parked key', () => {
         expect(headerOf(m, 'x-dlq-park-epoch')).toBe(String(EPOCH));
       }
     }
-    expect(store.items.has(id)).toBe(false);
+    expect(store.items.get(id)!.released).toBe(true);
     expect(bucket.objects.size).toBe(0);
+  });
+
+  it('does not release the key before the consumer group is past the copies: the dead letter stays, and the next run goes on', async () => {
+    park(5);
+    committed = 99; // records before the copies not all consumed: one of the key could still be among them
+    const first = await releaseParkedKey(head, options(), Date.now() + 10);
+    expect(first).toEqual({ records: 2, released: false, done: false });
+    expect(store.items.get(id)).toMatchObject({ produced: 5, copiesFrom: 100 });
+    park(8); // the consumer meets one more, and parks it
+    committed = 100;
+    const second = await releaseParkedKey(head, options(), Date.now() + 10_000);
+    expect(second).toEqual({ records: 1, released: true, done: true });
+    expect(offsets()).toEqual([1, 5, 8]);
   });
 
   it('produces what was parked meanwhile before it releases (the conditional delete fails, then holds)', async () => {
@@ -90,19 +110,18 @@ describe('releasing a parked key', () => {
       }),
       Date.now() + 10_000,
     );
-    expect(result).toEqual({ records: 2, released: true });
+    expect(result).toEqual({ records: 3, released: true, done: true });
     expect(offsets()).toEqual([1, 5, 7]);
-    expect(store.calls.filter((c) => c === 'release')).toHaveLength(2);
   });
 
   it('does not release a key parked anew meanwhile (a release copy failed), and leaves it parked', async () => {
     park(5);
     const result = await releaseParkedKey(
       head,
-      options({}, () => store.items.set(id, { epoch: EPOCH + 1, head: 50, last: 50, count: 0 })),
+      options({}, () => store.items.set(id, { ...parked(), epoch: EPOCH + 1, head: 50, last: 50 })),
       Date.now() + 10_000,
     );
-    expect(result).toEqual({ records: 1, released: false });
+    expect(result).toEqual({ records: 2, released: false, done: true });
     expect(store.items.get(id)!.epoch).toBe(EPOCH + 1);
   });
 
@@ -110,16 +129,19 @@ describe('releasing a parked key', () => {
     park(5);
     park(6, { replayCount: 3 });
     await expect(releaseParkedKey(head, options(), Date.now() + 10_000)).rejects.toThrow(ReleaseRefusedError);
-    await expect(releaseParkedKey(head, options(), Date.now() + 10_000)).rejects.toThrow(/offset 6 was replayed 3 times already \(limit 3\)/);
+    await expect(releaseParkedKey(head, options(), Date.now() + 10_000)).rejects.toThrow(
+      /offset 6 was replayed 3 times already \(limit 3\)/,
+    );
     expect(produced).toEqual([]);
     expect(store.items.has(id)).toBe(true);
   });
 
   it('refuses a targetTopic: a parked key is released to its own partition only', async () => {
     await expect(releaseParkedKey(head, options({ targetTopic: 't' }), Date.now() + 10_000)).resolves.toMatchObject({ released: true });
+    store.items.set(id, parked());
     const other = options({}, undefined);
     const settings = { ...other.settings, targetTopic: 'elsewhere', allowedTopics: ['t', 'elsewhere'] };
-    store.items.set(id, { epoch: EPOCH, head: 1, last: 1, count: 0 });
+    store.items.set(id, parked());
     await expect(releaseParkedKey(head, { ...other, settings }, Date.now() + 10_000)).rejects.toThrow(/without targetTopic/);
   });
 
@@ -127,7 +149,7 @@ describe('releasing a parked key', () => {
     park(5);
     park(6);
     const result = await releaseParkedKey(head, options({ dryRun: true }), Date.now() + 10_000);
-    expect(result).toEqual({ records: 2, released: false });
+    expect(result).toEqual({ records: 3, released: false, done: false });
     expect(produced).toEqual([]);
     expect(bucket.objects.size).toBe(2);
   });

@@ -141,7 +141,7 @@ describe("failureMode 'park-key'", () => {
     });
     await invoke([copy(10, true), copy(11)]);
     expect(ran).toEqual([1, 10]);
-    expect(store.items.get(itemOf('a'))).toEqual({ epoch: epoch + 1, head: 10, last: 11, count: 1 });
+    expect(store.items.get(itemOf('a'))).toMatchObject({ epoch: epoch + 1, head: 10, since: 1, last: 11, count: 1 });
     expect(dlq.accepted.map((e) => [e.record.offset, e.parked])).toEqual([
       [1, { epoch }],
       [10, { epoch: epoch + 1 }],

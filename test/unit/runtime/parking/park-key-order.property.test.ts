@@ -91,14 +91,29 @@ async function runWorld(originals: Original[], steps: Array<number | 'replay'>) 
       headers: Object.entries(message.headers as Record<string, Buffer[]>).map(([name, [value]]) => [name, value!] as [string, Buffer]),
     });
   const settings = parseReplayRequest({}, ['t']);
+  // The group's committed offset is the consumer's position: Lambda commits what an invocation answered for.
+  const options = {
+    store,
+    objects: bucket,
+    replayLimit: 100,
+    settings,
+    pollMs: 0,
+    committed: async () => position,
+    produce: async (_topic: string, _partition: number, messages: KafkaMessage[]) => {
+      const first = log.length;
+      messages.forEach(append);
+      return first;
+    },
+  };
   const replay = async () => {
     for (const envelope of queue.splice(0)) {
       if (!envelope.parked) {
         append(replayMessage(envelope, true));
         continue;
       }
-      const produce = async (_topic: string, messages: KafkaMessage[]) => void messages.forEach(append);
-      await releaseParkedKey(envelope, { store, objects: bucket, produce, replayLimit: 100, settings }, Date.now() + 10_000);
+      // A deadline already past: one look, then the dead letter stays in the queue for the next run.
+      const { done } = await releaseParkedKey(envelope, options, Date.now());
+      if (!done) queue.push(envelope);
     }
   };
   const invoke = async (size: number) => {

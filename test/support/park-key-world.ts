@@ -29,12 +29,6 @@ export class FakeBucket implements ParkedObjects {
   }
 }
 
-/** What a produced message says of itself, read back as the event would carry it. */
-export interface Produced {
-  readonly topic: string;
-  readonly message: KafkaMessage;
-}
-
 /** A header of a produced message, as text. */
 export function headerOf(message: KafkaMessage, name: string): string | undefined {
   const value = (message.headers as Record<string, Buffer[]> | undefined)?.[name]?.[0];

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { Message as KafkaMessage } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeParkedKeyStore } from '../../../support/fake-parked-key-store.js';
-import { FakeBucket, headerOf } from '../../../support/park-key-world.js';
+import { FakeBucket } from '../../../support/park-key-world.js';
 import { buildKafkaEvent, type BrokerRecord } from '../../../support/kafka-event.js';
 import { lambdaContext } from '../../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../../support/output.js';

@@ -1,6 +1,7 @@
 // The names of parked keys and records: any key bytes give a fixed-size hex name that quotes
-// nothing of the key; object names list (UTF-8 binary order, as S3 lists: docs/aws-contracts.md)
-// in offset order, and give their offset back.
+// nothing of the key; object names list in UTF-8 binary order, as S3 lists ("List results are always
+// returned in UTF-8 binary order": https://docs.aws.amazon.com/AmazonS3/latest/userguide/ListingKeysUsingAPIs.html,
+// docs/aws-contracts.md §14) in offset order, and give their offset back.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

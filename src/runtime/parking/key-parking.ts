@@ -115,8 +115,9 @@ export class KeyParking implements InvocationParking {
     const state = key && this.#states.get(key.id);
     const anew = key && parkAnew(state, entry.offset, copyEpochOf(entry), this.#now());
     if (!key || !anew) {
-      // No key (no order to keep), or parked already behind a later record: dead-lettered only.
-      this.deadLetters.add(record, error, attempts, firstFailureAt, state && { epoch: state.epoch });
+      // No key (no order to keep), or a record before the one its key is parked behind (delivered
+      // again): dead-lettered only, no `parked`: the replay must not release the key with it.
+      this.deadLetters.add(record, error, attempts, firstFailureAt);
       return true;
     }
     try {

@@ -214,3 +214,18 @@ describe("failureMode 'park-key'", () => {
     }
   });
 });
+
+describe("failureMode 'park-key', records delivered again", () => {
+  it('dead-letters a record before the one its key is parked behind without `parked`, leaving the key as it is', async () => {
+    const { invoke, ran, dlq } = consumer();
+    await invoke([{ offset: 3, key: 'a', fail: true }]);
+    const before = store.items.get(itemOf('a'));
+    await invoke([{ offset: 2, key: 'a', fail: true }]);
+    expect(ran).toEqual([3, 2]);
+    expect(dlq.accepted.map((e) => [e.record.offset, e.parked?.epoch])).toEqual([
+      [3, before!.epoch],
+      [2, undefined],
+    ]);
+    expect(store.items.get(itemOf('a'))).toEqual(before);
+  });
+});

@@ -229,3 +229,37 @@ describe("failureMode 'park-key', records delivered again", () => {
     expect(store.items.get(itemOf('a'))).toEqual(before);
   });
 });
+
+describe("failureMode 'park-key' with processBatch", () => {
+  it('runs the batch whole while no key is parked, and one record at a time once one is, holding its records', async () => {
+    const dlq = fakeTransport();
+    const calls: number[][] = [];
+    const handler = kafkaConsumer<{ offset: number; fail: boolean }>({
+      failureMode: 'park-key',
+      deadLetterQueueUrl: 'https://sqs/dlq',
+      deadLetterBucket: 'bucket',
+      deadLetterTransport: dlq.transport,
+      retry: { maxAttempts: 1 },
+      processBatch: (records) => {
+        calls.push(records.map((r) => r.value.offset));
+        if (records.some((r) => r.value.fail)) throw new Error('bad record');
+      },
+    });
+    const invoke = (records: Rec[]) => handler(event(records), lambdaContext(30_000, 'consumer'));
+    await invoke([
+      { offset: 0, key: 'a' },
+      { offset: 1, key: 'a', fail: true },
+      { offset: 2, key: 'a' },
+      { offset: 3, key: 'b' },
+    ]);
+    expect(calls).toEqual([[0, 1, 2, 3], [0], [1], [3]]);
+    calls.length = 0;
+    await invoke([
+      { offset: 4, key: 'a' },
+      { offset: 5, key: 'b' },
+    ]);
+    // A record to hold: no whole-batch call, which would run it.
+    expect(calls).toEqual([[5]]);
+    expect(parkedObjects(dlq).map((o) => o.key.slice(-7))).toEqual(['02.json', '04.json']);
+  });
+});

@@ -117,6 +117,11 @@ export const ORIGINAL_PARTITION_HEADER = 'x-dlq-original-partition';
 export const ORIGINAL_TOPIC_HEADER = 'x-dlq-original-topic';
 /** The record's original Kafka timestamp (the replayed record gets a fresh one). */
 export const ORIGINAL_TIMESTAMP_HEADER = 'x-dlq-original-timestamp';
+/**
+ * On each copy the replay produces to release a parked key (park-key): the key's park epoch. The
+ * consumer runs a copy whose epoch is its key's current one even while the key is parked.
+ */
+export const PARK_EPOCH_HEADER = 'x-dlq-park-epoch';
 
 /** Message attribute of a dead letter the replay sends again: epoch ms of its first enqueue (SentTimestamp of the original). */
 export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';

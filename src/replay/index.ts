@@ -4,7 +4,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { connectProducer, createKafka } from '../kafka/kafka-connection.js';
 import { compressionFrom } from '../kafka/kafka-codecs.js';
 import { ConfigurationError } from '../contract/errors.js';
@@ -12,6 +12,9 @@ import { allowedTopicsFrom, parseReplayRequest, replayLimitFrom } from './reques
 import { DlqReplayer, type ReplaySummary } from './replayer.js';
 import { OnFailureObjectReplayer } from './on-failure-objects.js';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../contract/index.js';
+import { DynamoDbParkedKeyStore } from '../runtime/parking/parked-key-store.js';
+import { S3ParkedObjects } from './parked-objects.js';
+import type { ReleaseOptions } from './parked-key-release.js';
 
 const serviceName = process.env[ENV.serviceName] ?? 'kafka-dlq-replay';
 const logger = new Logger({ serviceName });
@@ -25,12 +28,25 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
   logger.addContext(context);
   const settings = parseReplayRequest(payload, allowedTopicsFrom(process.env));
   let producer: Promise<Producer> | undefined;
+  let admin: Promise<Admin> | undefined;
   const connect = () => (producer ??= createKafka(process.env, 'dlq-replay').then((kafka) => connectProducer(kafka, process.env)));
+  // Only to release parked keys: where the consumer group is (committed offsets).
+  const connectAdmin = () =>
+    (admin ??= createKafka(process.env, 'dlq-replay').then(async (kafka) => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    }));
+  const committed = async (groupId: string, topic: string, partition: number) => {
+    const [offsets] = await (await connectAdmin()).fetchOffsets({ groupId, topics: [topic] });
+    const offset = Number(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+    return offset >= 0 ? offset : undefined; // -1: the group has committed nothing there
+  };
   const options = { producer: connect, replayLimit: replayLimitFrom(process.env), compression: compressionFrom(process.env) };
   const replayer =
     settings.source === 's3'
       ? new OnFailureObjectReplayer({ bucket: onFailureBucket(), ...options })
-      : new DlqReplayer({ queueUrl: queueUrl(), ...options });
+      : new DlqReplayer({ queueUrl: queueUrl(), ...options, ...parkingFrom(process.env, committed) });
   const remaining = context.getRemainingTimeInMillis();
   const deadline = started + remaining - Math.min(SAFETY_MARGIN_MS, remaining / 4);
   let summary: ReplaySummary | undefined;
@@ -47,16 +63,25 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
     return summary;
   } finally {
     await producer?.then((p) => p.disconnect()).catch(() => undefined);
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
     if (summary) {
       metrics.addMetric('ReplayReceived', MetricUnit.Count, summary.received);
       metrics.addMetric('ReplayReplayed', MetricUnit.Count, summary.replayed);
       metrics.addMetric('ReplaySkipped', MetricUnit.Count, summary.skipped);
       metrics.addMetric('ReplayFailed', MetricUnit.Count, summary.failed);
+      if (summary.parked) metrics.addMetric('KeysReleased', MetricUnit.Count, summary.parked.keysReleased);
     } else {
       metrics.addMetric('ReplayErrors', MetricUnit.Count, 1);
     }
     metrics.publishStoredMetrics();
   }
+}
+
+/** What releases parked keys (a consumer with failureMode 'park-key'): its table and the dead-letter bucket, when both are set. */
+function parkingFrom(env: NodeJS.ProcessEnv, committed: ReleaseOptions['committed']) {
+  const table = env[ENV.parkedKeysTable];
+  const bucket = env[ENV.deadLetterBucket];
+  return table && bucket ? { parking: { store: new DynamoDbParkedKeyStore(table), objects: new S3ParkedObjects(bucket), committed } } : {};
 }
 
 function queueUrl(): string {

@@ -6,6 +6,7 @@ import {
   ORIGINAL_PARTITION_HEADER,
   ORIGINAL_TIMESTAMP_HEADER,
   ORIGINAL_TOPIC_HEADER,
+  PARK_EPOCH_HEADER,
   REPLAY_COUNT_HEADER,
 } from '../contract/index.js';
 import type { ReplayableRecord } from '../runtime/envelope.js';
@@ -18,19 +19,22 @@ const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, '
  * replay headers. No timestamp, so the producer stamps it now: with the original one, a mapping
  * with `maxRecordAge` would discard an old record unseen. The original timestamp, topic, offset
  * and partition go in headers (the first replay's values are kept on later replays): the
- * runtime's idempotency ledger knows a copy by them, wherever `targetTopic` put it.
+ * runtime's idempotency ledger knows a copy by them, wherever `targetTopic` put it. With
+ * `parkEpoch` (the release of a parked key), the copy carries `x-dlq-park-epoch`.
  */
-export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean): KafkaMessage {
+export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean, parkEpoch?: number): KafkaMessage {
   const { record } = envelope;
   // In the record's order, duplicates kept (patched kafkajs, see kafka-headers.ts).
   const orderedHeaders: KafkajsHeader[] = [];
   const has = new Set<string>();
   for (const h of record.headers) {
-    if (h.name === REPLAY_COUNT_HEADER) continue;
+    // Written afresh below: the count, and the park epoch of a release (an earlier one is stale).
+    if (h.name === REPLAY_COUNT_HEADER || h.name === PARK_EPOCH_HEADER) continue;
     orderedHeaders.push({ key: h.name, value: b64(h.value) });
     has.add(h.name);
   }
   orderedHeaders.push({ key: REPLAY_COUNT_HEADER, value: Buffer.from(String(envelope.replayCount + 1)) });
+  if (parkEpoch !== undefined) orderedHeaders.push({ key: PARK_EPOCH_HEADER, value: Buffer.from(String(parkEpoch)) });
   // The first replay names the record as it was first produced; later replays keep that, so
   // a record replayed twice still points at its original, not at the previous copy.
   const original: Array<[string, number | string]> = [

@@ -1,5 +1,5 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
-import type { CompressionTypes, Producer } from 'kafkajs';
+import type { CompressionTypes, Message as KafkaMessage, Producer } from 'kafkajs';
 import { loadS3, loadSqs } from '../runtime/aws-clients.js';
 import { parseDeadLetter, type DeadLetterEnvelope } from '../runtime/envelope.js';
 import { BatchEntryError, MalformedDeadLetterError } from '../runtime/errors.js';
@@ -10,6 +10,8 @@ import type { ReplaySettings } from './request.js';
 import { leaveInQueue, type Left, type StoredObject } from './leftovers.js';
 import { countDeadLetter, emptyContents } from './dry-run-report.js';
 import type { DlqContents } from '../contract/dlq-contents.js';
+import { ENV } from '../contract/index.js';
+import { releaseParkedKey, type ReleaseOptions } from './parked-key-release.js';
 
 /** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
 export interface ReplaySummary {
@@ -29,6 +31,11 @@ export interface ReplaySummary {
   errors: ReplayError[];
   /** Dry runs only: what the run read, by topic, error type (from S3: Lambda's condition) and age. */
   contents?: DlqContents;
+  /**
+   * Parked keys (failureMode 'park-key'): the keys released, and the records produced to release them,
+   * dead letters and parked records (also counted in `replayed`); in a dry run, the records that would be.
+   */
+  parked?: { keysReleased: number; records: number };
 }
 
 /** Something a run left behind, and why: a queue message (`messageId`) or an S3 object (`objectKey`). */
@@ -53,6 +60,8 @@ export interface ReplayerOptions {
   readonly receivers?: number;
   /** Retries of ReceiveMessage calls and DeleteMessageBatch entries. @default 5 attempts, 50 ms to 1 s */
   readonly retry?: RetryPolicy;
+  /** The parked-key table and the bucket of parked records, to release parked keys. @default none: parked dead letters stay in the queue */
+  readonly parking?: Pick<ReleaseOptions, 'store' | 'objects' | 'committed'>;
 }
 
 interface Candidate {
@@ -163,6 +172,7 @@ export class DlqReplayer {
 
   async #handle(messages: SqsMessage[], settings: ReplaySettings, summary: ReplaySummary, left: Left[], deadline: number) {
     const candidates: Candidate[] = [];
+    const parked: Candidate[] = [];
     const leave = (c: { message: SqsMessage; object?: StoredObject }) =>
       left.push({ message: c.message, ...(c.object ? { object: c.object } : {}), renewable: true });
     for (const message of messages) {
@@ -199,9 +209,10 @@ export class DlqReplayer {
         summary.errors.push({ ...this.#where(message, envelope), reason: `${refused}; left in the queue` });
         leave(candidate);
       } else {
-        candidates.push(candidate);
+        (envelope.parked ? parked : candidates).push(candidate);
       }
     }
+    for (const c of parked) await this.#release(c, settings, summary, leave, deadline);
     if (candidates.length === 0) return;
     if (settings.dryRun) {
       summary.replayed += candidates.length;
@@ -236,6 +247,49 @@ export class DlqReplayer {
       });
       left.push({ message: entry.message, renewable: false });
     }
+  }
+
+  /** A dead letter a key is parked behind: produced with the key's parked records, the key released, the message deleted. */
+  async #release(c: Candidate, settings: ReplaySettings, summary: ReplaySummary, leave: (c: Candidate) => void, deadline: number) {
+    const counts = (summary.parked ??= { keysReleased: 0, records: 0 });
+    const { parking } = this.options;
+    try {
+      if (!parking)
+        throw new Error(
+          `its key is parked, and the replay has no ${ENV.parkedKeysTable} and ${ENV.deadLetterBucket} to release it with: set them (DeadLetterReplay does for a consumer with failureMode 'park-key')`,
+        );
+      const produce = async (topic: string, partition: number, messages: KafkaMessage[]) => {
+        const producer = await this.options.producer();
+        const acks = await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: [{ topic, messages }] });
+        const first = acks.find((a) => a.topicName === topic && a.partition === partition)?.baseOffset;
+        if (first === undefined) throw new Error(`Kafka acknowledged the release copies without their offset in ${topic}-${partition}`);
+        return Number(first);
+      };
+      const result = await releaseParkedKey(c.envelope, { ...parking, produce, replayLimit: this.options.replayLimit, settings }, deadline);
+      summary.replayed += result.records;
+      counts.records += result.records;
+      if (result.released) counts.keysReleased++;
+      if (!result.done) {
+        // The consumer is not past the copies yet: the next run goes on from where this one got.
+        leave(c);
+        return;
+      }
+    } catch (error) {
+      summary.failed++;
+      summary.errors.push({
+        ...this.#where(c.message, c.envelope),
+        reason: `parked key not released, left in the queue: ${describeError(error).message}`,
+      });
+      leave(c);
+      return;
+    }
+    if (settings.dryRun) leave(c);
+    else
+      for (const { entry, error } of await this.#delete([c], deadline))
+        summary.errors.push({
+          ...this.#where(entry.message, entry.envelope),
+          reason: `released, but not deleted from the queue: ${describeError(error).message}`,
+        });
   }
 
   async #candidateOf(message: SqsMessage): Promise<Candidate> {

@@ -16,6 +16,9 @@ import { failureModeFrom, type FailureMode } from './failure-mode.js';
 import { PartitionBlocks, type BlockedPartition } from './partition-blocks.js';
 // Types only: the ledger's code is in its own entry point, bundled only by the handlers that import it.
 import type { IdempotencyLedger, InvocationGuard, StartGuard } from './idempotency/ledger.js';
+// Types only: park-key's code is loaded (import()) by handlers in that mode alone.
+import type { InvocationParking, StartParking } from './parking/parking.js';
+import { parkingTableFrom } from './parking/parking-settings.js';
 
 export type { KafkaBatchResponse } from './outcome-ledger.js';
 
@@ -130,6 +133,8 @@ class ProcessorConfig implements RecordRunnerConfig {
   /** Starts an invocation's ledger; undefined without one. */
   readonly startGuard: StartGuard | undefined;
   readonly failureMode: FailureMode;
+  /** Starts an invocation's parking (failureMode 'park-key'), once its code is loaded; undefined in the other modes. */
+  readonly startParking: Promise<StartParking> | undefined;
   /** Outage handling; undefined when off. */
   readonly outage: OutageSettings | undefined;
 
@@ -161,6 +166,7 @@ class ProcessorConfig implements RecordRunnerConfig {
       ledger: this.startGuard !== undefined,
       outage: this.outage !== undefined,
       block: this.failureMode === 'block',
+      parking: this.failureMode === 'park-key',
     });
     this.logger = this.telemetry.logger;
     if (options.idempotency === undefined && process.env[ENV.idempotencyTable]) {
@@ -178,6 +184,14 @@ class ProcessorConfig implements RecordRunnerConfig {
       ...(consumerGroupId ? { consumerGroupId } : {}),
       logRecordContents: options.logRecordContents ?? false,
     };
+    if (this.failureMode === 'park-key') {
+      const table = parkingTableFrom(process.env, this.deadLetters);
+      // Loaded during the cold start, run by the first invocation.
+      this.startParking = import('./parking/index.js').then((m) => m.openParking(table, consumerGroupId));
+      this.startParking.catch(() => undefined); // awaited (and thrown) by the first invocation
+    } else {
+      this.startParking = undefined;
+    }
   }
 }
 
@@ -244,9 +258,10 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
         const times = { leaseUntil: started + remaining, startBy: deadline, writeBy: flushBy };
         guard = config.startGuard?.(decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
         const blocks = config.failureMode === 'block' ? new PartitionBlocks() : undefined;
-        runner.begin(context, ledger, deadLetters, deadline, guard, outage, blocks);
+        const parking = config.startParking && (await config.startParking)(decoded, deadLetters, times, ledger, config.logger);
+        runner.begin({ context, ledger, deadLetters, deadline, guard, outage, blocks, parking });
         const { processBatch } = config.options;
-        if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard))) {
+        if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard, parking))) {
           const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
           await this.#runRecords(runner, ledger, call, guard);
         }
@@ -291,8 +306,12 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     context: Context,
     processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>,
     guard: InvocationGuard | undefined,
+    parking: InvocationParking | undefined,
   ): Promise<boolean> {
     const { partitions } = ledger.event;
+    // Parked keys: records to hold and keys to park are the one-at-a-time path's to handle.
+    if (parking && (!(await parking.ready()) || partitions.some((p) => p.entries.some((r) => parking.stateOf(p, r) !== 'run'))))
+      return false;
     const records: KafkaRecord<unknown, unknown>[] = [];
     // With the ledger, the records whose work is not done yet; any other answer (a partition not
     // claimed, a record undecided or without a valid key) is the one-at-a-time path's to handle.

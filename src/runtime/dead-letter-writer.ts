@@ -236,17 +236,7 @@ export class DeadLetterWriter {
         `The dead letter of ${record.topic}-${record.partition}@${record.offset} is ${entry.bytes} bytes, over SQS's ${SQS_MAX_BYTES}, and no ${ENV.deadLetterBucket} is set to hold it.`,
       );
     const key = `${DEAD_LETTER_PREFIX}${encodeURIComponent(record.topic)}/${record.partition}/${record.offset}-${Date.now()}.json`;
-    const [failure] = await sendWithPartialRetries(
-      [entry.body],
-      async ([body]) => {
-        this.#calls++;
-        await this.#options.transport.putObject(bucket, key, body!, this.#signal());
-        return [];
-      },
-      this.#options.retry,
-      this.#options.deadline,
-    );
-    if (failure) throw failure.error;
+    await this.#put(bucket, key, entry.body);
     const pointer: DeadLetterPointer = {
       version: 1,
       kind: 'kafka-dead-letter-pointer',
@@ -256,6 +246,33 @@ export class DeadLetterWriter {
       replayCount: entry.envelope.replayCount,
     };
     entry.body = sqsSafeJson(pointer);
+  }
+
+  /**
+   * Writes a parked record's envelope (park-key) to the bucket as the object `objectKey`, retried
+   * like every other call, by the deadline. Resolves once S3 has it; rejects when it could not.
+   */
+  async park(envelope: DeadLetterEnvelope, objectKey: string): Promise<void> {
+    const { bucket } = this.#options;
+    if (!bucket)
+      throw new ConfigurationError(
+        `failureMode 'park-key' writes parked records to the dead-letter bucket, and no ${ENV.deadLetterBucket} is set: set it (the KafkaConsumer construct does).`,
+      );
+    await this.#put(bucket, objectKey, sqsSafeJson(envelope));
+  }
+
+  async #put(bucket: string, key: string, body: string): Promise<void> {
+    const [failure] = await sendWithPartialRetries(
+      [body],
+      async ([text]) => {
+        this.#calls++;
+        await this.#options.transport.putObject(bucket, key, text!, this.#signal());
+        return [];
+      },
+      this.#options.retry,
+      this.#options.deadline,
+    );
+    if (failure) throw failure.error;
   }
 
   #signal(): AbortSignal {

@@ -7,6 +7,7 @@ import { DeadLetterWriter, type DeadLetterTransport } from './dead-letter-writer
 import { mappingConsumerGroupId } from './consumer-group.js';
 import type { OutcomeLedger } from './outcome-ledger.js';
 import { describeError } from '../contract/errors.js';
+import { KeyParkedError } from './errors.js';
 
 /** Dead letters detailed in an invocation's log line; the queue has them all. */
 const LOGGED_DEAD_LETTERS = 20;
@@ -48,9 +49,28 @@ export class DeadLetters {
     readonly deadline: number,
   ) {}
 
-  add(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number): void {
+  /** A record that failed for good; with `parked`, its key is parked behind it (park-key). */
+  add(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number, parked?: { epoch: number }): void {
+    const envelope = this.#envelope(record, error, attempts, firstFailureAt, parked);
+    this.#envelopes.push(envelope);
+    if (this.settings.queueUrl) this.#writerFor(this.settings.queueUrl).add(envelope);
+  }
+
+  /**
+   * A record not run because its key is parked behind `head` (park-key): its envelope goes to the
+   * bucket as `objectKey`, at once. Rejects when S3 could not take it (the record is then redelivered).
+   */
+  park(record: KafkaRecord<unknown, unknown>, head: number, objectKey: string): Promise<void> {
+    const now = Date.now();
+    const reason = new KeyParkedError(
+      `Not run: its key is parked behind offset ${head} of ${record.partitionKey} (failureMode 'park-key').`,
+    );
+    return this.#writerFor(this.settings.queueUrl ?? '').park(this.#envelope(record, reason, 0, now), objectKey);
+  }
+
+  #envelope(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number, parked?: { epoch: number }) {
     const { consumerGroupId } = this.settings;
-    const envelope = buildEnvelope(record, {
+    return buildEnvelope(record, {
       error,
       attempts,
       firstFailureAt,
@@ -63,9 +83,8 @@ export class DeadLetters {
         ...(this.event.bootstrapServers ? { bootstrapServers: this.event.bootstrapServers } : {}),
         ...(consumerGroupId ? { consumerGroup: mappingConsumerGroupId(consumerGroupId, record.topic) } : {}),
       },
+      ...(parked ? { parked } : {}),
     });
-    this.#envelopes.push(envelope);
-    if (this.settings.queueUrl) this.#writerFor(this.settings.queueUrl).add(envelope);
   }
 
   #writerFor(queueUrl: string): DeadLetterWriter {

@@ -40,6 +40,11 @@ export interface DeadLetterEnvelope {
   };
   /** How many times this record has been replayed from the DLQ before. */
   readonly replayCount: number;
+  /**
+   * Present when its key is parked behind it (failureMode 'park-key'): the replay produces it, then
+   * the key's parked records in order, and releases the key at this epoch. Absent in older envelopes.
+   */
+  readonly parked?: { readonly epoch: number };
 }
 
 /** What goes to SQS instead of an envelope too large for it: the envelope itself is in S3. */
@@ -58,6 +63,8 @@ export interface FailureContext {
   readonly firstFailureAt: number;
   readonly lastFailureAt: number;
   readonly source: DeadLetterEnvelope['source'];
+  /** Its key is parked behind it, at this epoch. */
+  readonly parked?: { readonly epoch: number };
 }
 
 /** What the replay needs of a record to put it back on its topic: the record and how often it was replayed. */
@@ -99,6 +106,7 @@ export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: Fa
     lastFailureAt: new Date(failure.lastFailureAt).toISOString(),
     source: failure.source,
     replayCount,
+    ...(failure.parked ? { parked: { epoch: failure.parked.epoch } } : {}),
   };
 }
 
@@ -150,5 +158,11 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
   }
   if (!Number.isInteger(m.replayCount) || (m.replayCount as number) < 0)
     throw new MalformedDeadLetterError('replayCount must be a whole number ≥ 0', { fields: ['replayCount'] });
+  const parked = m.parked as { epoch?: unknown } | undefined;
+  if (
+    parked !== undefined &&
+    (typeof parked !== 'object' || parked === null || !Number.isSafeInteger(parked.epoch) || (parked.epoch as number) < 0)
+  )
+    throw new MalformedDeadLetterError('parked, when present, must be {"epoch": a whole number ≥ 0}', { fields: ['parked'] });
   return m as unknown as DeadLetterEnvelope;
 }

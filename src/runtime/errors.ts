@@ -125,3 +125,11 @@ export class BatchEntryError extends KafkaConsumersError {
 export class IdempotencyKeyError extends NonRetryableError {
   override name = 'IdempotencyKeyError';
 }
+
+/**
+ * What a parked record's envelope (failureMode 'park-key') says instead of an error: it did not
+ * fail, it was not run because its key is parked behind a record that did.
+ */
+export class KeyParkedError extends KafkaConsumersError {
+  override name = 'KeyParkedError';
+}

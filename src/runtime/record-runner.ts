@@ -10,6 +10,7 @@ import { describeError } from '../contract/errors.js';
 import { REPLAY_COUNT_HEADER } from '../contract/index.js';
 import type { InvocationGuard } from './idempotency/ledger.js';
 import type { OutageDetector } from './outage.js';
+import type { InvocationParking } from './parking/parking.js';
 import type { PartitionBlocks } from './partition-blocks.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
@@ -24,10 +25,23 @@ export interface RecordRunnerConfig {
   readonly logger: Logger;
 }
 
+/** What one invocation gives its runner (see {@link RecordRunner.begin}). */
+export interface Invocation {
+  readonly context: Context;
+  readonly ledger: OutcomeLedger;
+  readonly deadLetters: DeadLetters;
+  /** Epoch ms after which no record or retry starts. */
+  readonly deadline: number;
+  readonly guard?: InvocationGuard | undefined;
+  readonly outage?: OutageDetector | undefined;
+  readonly blocks?: PartitionBlocks | undefined;
+  readonly parking?: InvocationParking | undefined;
+}
+
 /**
  * Runs each record to an outcome within the invocation's time budget: processed,
- * dead-lettered (retries exhausted, or not retryable), or not finished (out of time, an
- * outage seen, or held by failureMode 'block'), in which case its partition is redelivered from it.
+ * dead-lettered (retries exhausted, or not retryable), or not finished (out of time, or an
+ * outage seen), in which case its partition is redelivered from it.
  *
  * A runner serves one invocation at a time, from {@link begin} to {@link end}, and the handler
  * keeps it for the next one. It outlives invocations on purpose, and so do the last record and
@@ -44,7 +58,7 @@ export class RecordRunner {
   #deadLetters: DeadLetters | undefined;
   #guard: InvocationGuard | undefined;
   #outage: OutageDetector | undefined;
-  /** Set in failureMode 'block': records that fail for good are held, not dead-lettered. */
+  #parking: InvocationParking | undefined;
   #blocks: PartitionBlocks | undefined;
   /** Epoch ms after which no record or retry starts. */
   #deadline = 0;
@@ -58,31 +72,25 @@ export class RecordRunner {
   /**
    * Starts an invocation: no record or retry starts after `deadline` (epoch ms); with a `guard`
    * (the idempotency ledger), records whose work is done are skipped; with an `outage` detector,
-   * a record whose attempts end in an outage is redelivered, and once it trips no record or retry starts;
-   * with `blocks` (failureMode 'block'), a record that fails for good is held: its partition is
-   * redelivered from it and no later record of the partition starts.
+   * a record whose attempts end in an outage is redelivered, and once it trips no record or retry
+   * starts; with `blocks` (failureMode 'block'), a record that fails for good is held: its
+   * partition is redelivered from it and no later record of the partition starts; with `parking`
+   * (failureMode 'park-key'), records of parked keys are held and failed ones park their key.
    */
-  begin(
-    context: Context,
-    ledger: OutcomeLedger,
-    deadLetters: DeadLetters,
-    deadline: number,
-    guard?: InvocationGuard,
-    outage?: OutageDetector,
-    blocks?: PartitionBlocks,
-  ): void {
-    this.#context = context;
-    this.#ledger = ledger;
-    this.#deadLetters = deadLetters;
-    this.#deadline = deadline;
-    this.#guard = guard;
-    this.#outage = outage;
-    this.#blocks = blocks;
+  begin(invocation: Invocation): void {
+    this.#context = invocation.context;
+    this.#ledger = invocation.ledger;
+    this.#deadLetters = invocation.deadLetters;
+    this.#deadline = invocation.deadline;
+    this.#guard = invocation.guard;
+    this.#outage = invocation.outage;
+    this.#blocks = invocation.blocks;
+    this.#parking = invocation.parking;
   }
 
   /** Ends the invocation: lets go of its event, dead letters and ledger. */
   end(): void {
-    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = this.#blocks = undefined;
+    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = this.#blocks = this.#parking = undefined;
   }
 
   deserialize(record: KafkaRecord<unknown, unknown>): void {
@@ -102,7 +110,8 @@ export class RecordRunner {
   async runInOrder(partition: PartitionBatch, entries: readonly KafkaEventRecord[], call: RecordCall, stats: TopicStats): Promise<void> {
     this.#lastStats = stats;
     const guard = this.#guard;
-    if (guard && !(await guard.claimed(partition))) {
+    const parking = this.#parking;
+    if ((guard && !(await guard.claimed(partition))) || (parking && !(await parking.ready()))) {
       this.#ledger!.redeliverFrom(partition.id, entries[0]!.offset);
       return;
     }
@@ -124,12 +133,15 @@ export class RecordRunner {
         }
         if (state !== 'run') {
           // No valid business key: dead-lettered unrun, the error saying why (held, in block mode).
-          if (this.#failedForGood(recordAt(partition, entry), state, 1, Date.now()) === UNFINISHED) {
-            this.#ledger!.redeliverFrom(partition.id, entry.offset);
-            return;
-          }
-          continue;
+          if (await this.#deadLetter(partition, entry, recordAt(partition, entry), state, 1, Date.now())) continue;
+          this.#ledger!.redeliverFrom(partition.id, entry.offset);
+          return;
         }
+      }
+      if (parking?.stateOf(partition, entry) === 'hold') {
+        if (await parking.hold(partition, entry)) continue;
+        this.#ledger!.redeliverFrom(partition.id, entry.offset);
+        return;
       }
       const record = (this.#lastRecord = recordAt(partition, entry));
       try {
@@ -139,7 +151,7 @@ export class RecordRunner {
         this.#outage?.succeeded();
         guard?.markDone(partition, entry);
       } catch (error) {
-        const outcome = await this.#retry(record, call, stats, error);
+        const outcome = await this.#retry(partition, entry, record, call, stats, error);
         if (outcome === UNFINISHED) {
           this.#ledger!.redeliverFrom(partition.id, entry.offset);
           return;
@@ -154,8 +166,36 @@ export class RecordRunner {
     return call(record, this.#context!);
   }
 
+  /**
+   * A record that failed for good: dead-lettered (and its key parked, in park-key mode); false when
+   * it is held instead, its partition redelivered from it (block mode, or a key that could not be parked now).
+   */
+  #deadLetter(
+    partition: PartitionBatch,
+    entry: KafkaEventRecord,
+    record: KafkaRecord<unknown, unknown>,
+    error: unknown,
+    attempts: number,
+    firstFailureAt: number,
+  ): boolean | Promise<boolean> {
+    if (this.#blocks) {
+      this.#blocks.hold(record, error, attempts);
+      return false;
+    }
+    if (this.#parking) return this.#parking.deadLetter(partition, entry, record, error, attempts, firstFailureAt);
+    this.#deadLetters!.add(record, error, attempts, firstFailureAt);
+    return true;
+  }
+
   /** After a failed first attempt: the further attempts the retry policy allows. */
-  async #retry(record: KafkaRecord<unknown, unknown>, call: RecordCall, stats: TopicStats, firstError: unknown): Promise<Outcome> {
+  async #retry(
+    partition: PartitionBatch,
+    entry: KafkaEventRecord,
+    record: KafkaRecord<unknown, unknown>,
+    call: RecordCall,
+    stats: TopicStats,
+    firstError: unknown,
+  ): Promise<Outcome> {
     const { retry, logger } = this.config;
     const firstFailureAt = Date.now();
     let error = firstError;
@@ -165,7 +205,7 @@ export class RecordRunner {
       if (outage?.tripped) return UNFINISHED;
       if (!retry.shouldRetry(error, attempt)) {
         if (outage?.exhausted(error, retry.isRetryable(error) && !isReplayedDeadLetter(record))) return UNFINISHED;
-        return this.#failedForGood(record, error, attempt, firstFailureAt);
+        return (await this.#deadLetter(partition, entry, record, error, attempt, firstFailureAt)) ? DEAD_LETTERED : UNFINISHED;
       }
       const delay = retry.delayMs(attempt);
       if (Date.now() + delay >= this.#deadline) return UNFINISHED;
@@ -188,19 +228,9 @@ export class RecordRunner {
       }
     }
   }
-
-  /** A record that cannot succeed in this invocation: dead-lettered, or, in block mode, held (its partition redelivered from it). */
-  #failedForGood(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number): Outcome {
-    if (this.#blocks) {
-      this.#blocks.hold(record, error, attempts);
-      return UNFINISHED;
-    }
-    this.#deadLetters!.add(record, error, attempts, firstFailureAt);
-    return DEAD_LETTERED;
-  }
 }
 
-/** What became of a record in this invocation; UNFINISHED (out of time, an outage, or held by block): redelivered. */
+/** What became of a record in this invocation; UNFINISHED (out of time, an outage, held by block): redelivered. */
 const PROCESSED = 0;
 const DEAD_LETTERED = 1;
 const UNFINISHED = 2;

@@ -22,6 +22,10 @@ export interface TopicStats {
   doneNotRecorded: number;
   /** Of `redelivered`, records redelivered because of an outage (the breaker tripped, or was open). */
   redeliveredForOutage: number;
+  /** Records not run because their key is parked (park-key). */
+  parked: number;
+  /** Keys parked anew behind a record that failed for good (park-key). */
+  keysParked: number;
   /** 1 when this invocation opened the breaker of the topic's mapping. */
   breakerOpened: number;
   /** 1 when it had to open it but the Lambda API calls failed. */
@@ -43,6 +47,8 @@ export const emptyTopicStats = (): TopicStats => ({
   skippedAsDone: 0,
   doneNotRecorded: 0,
   redeliveredForOutage: 0,
+  parked: 0,
+  keysParked: 0,
   breakerOpened: 0,
   breakerOpenFailed: 0,
   blocked: 0,
@@ -64,11 +70,12 @@ export class Telemetry {
 
   /**
    * `published.ledger`: the handler has an idempotency ledger; `published.outage`: outage handling
-   * is on; `published.block`: failureMode 'block'; their counts are published too.
+   * is on; `published.block`: failureMode 'block'; `published.parking`: failureMode 'park-key';
+   * their counts are published too.
    */
   constructor(
     options: TelemetryOptions = {},
-    readonly published: { readonly ledger?: boolean; readonly outage?: boolean; readonly block?: boolean } = {},
+    readonly published: { readonly ledger?: boolean; readonly outage?: boolean; readonly block?: boolean; readonly parking?: boolean } = {},
   ) {
     const serviceName = options.serviceName ?? process.env[ENV.serviceName] ?? 'kafka-consumer';
     const namespace = options.namespace ?? process.env[ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE;
@@ -129,6 +136,10 @@ export class Telemetry {
         m.addMetric('BreakerOpenFailed', MetricUnit.Count, s.breakerOpenFailed);
       }
       if (this.published.block) m.addMetric('RecordsBlocked', MetricUnit.Count, s.blocked);
+      if (this.published.parking) {
+        m.addMetric('RecordsParked', MetricUnit.Count, s.parked);
+        m.addMetric('KeysParked', MetricUnit.Count, s.keysParked);
+      }
       m.addMetric('BatchSize', MetricUnit.Count, s.received);
       m.addMetric('BatchBytes', MetricUnit.Bytes, s.bytes);
       m.addMetric('BatchDuration', MetricUnit.Milliseconds, durationMs);

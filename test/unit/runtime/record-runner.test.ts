@@ -53,7 +53,7 @@ function setUp(
     logger: new Logger({ serviceName: 's', logLevel: 'DEBUG' }),
   };
   const runner = new RecordRunner(config);
-  runner.begin(lambdaContext(), ledger, deadLetters, deadline, guard);
+  runner.begin({ context: lambdaContext(), ledger, deadLetters, deadline, guard });
   const partition = event.partitions[0]!;
   const stats = ledger.topicStats('t');
   /** Runs the first record alone; resolves true once it finished (processed or dead-lettered), false when it is to be redelivered. */

@@ -5,7 +5,6 @@
 // consumer drains, and the ground truth (what the user function finished, what the DLQ holds)
 // is compared with what was produced. The outage breaker is on (unless `breaker: false`): the
 // consumer pauses the mapping through the local Lambda API, the resumer resumes it on its schedule.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
@@ -25,7 +24,8 @@ import { HandlerFaults } from './handler-faults.js';
 import { FaultSchedule, FAULT_KINDS, type FaultCountsByKind } from './schedule.js';
 import type { ChaosConsumerData } from './chaos-consumer.js';
 import { ReplayRuns } from './replay-runs.js';
-import { behind, isClusterTrouble, until } from './consumer-progress.js';
+import { behind, until } from './consumer-progress.js';
+import { RestartingMapping } from './restarting-mapping.js';
 import { localBreakerEnvironment, startResumerSchedule } from '../breaker-schedule.js';
 
 export interface ChaosOptions {
@@ -180,37 +180,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           },
         },
       });
-    let emulator!: EventSourceMappingEmulator;
-    /** Starts a new emulator (a stopped one stays stopped), again after each failed start, until one is up. */
-    const startNewEmulator = async () => {
-      for (;;) {
-        emulator = newEmulator();
-        // The same mapping to the Lambda API: a paused mapping's new pollers stay paused.
-        services.lambdaApi.attach(emulator);
-        try {
-          return await emulator.start();
-        } catch (error) {
-          if (Date.now() > giveUpAt) throw error;
-          await emulator.stop().catch(() => undefined);
-          await sleep(500);
-        }
-      }
-    };
-    cleanup.push(() => emulator.stop());
-    await startNewEmulator();
+    const mapping = new RestartingMapping(newEmulator, services.lambdaApi, giveUpAt);
+    cleanup.push(() => mapping.emulator.stop());
+    await mapping.start();
     if (withBreaker) {
-      const resumer = await startResumerSchedule(emulator.functionName, log);
+      const resumer = await startResumerSchedule(mapping.emulator.functionName, log);
       cleanup.push(() => resumer.stop());
     }
 
     let phase: 'consume' | 'replay' | 'drain' = 'consume';
-    /** The mapping's pollers restarted: the consumer stopped, a new member joins the group (one at a time). */
-    let replacing: Promise<void> | undefined;
-    const replaceEmulator = () =>
-      (replacing ??= (async () => {
-        await emulator.stop();
-        await startNewEmulator();
-      })().finally(() => (replacing = undefined)));
     const schedule = new FaultSchedule({
       kafka: services.kafka!,
       brokers: BROKERS,
@@ -218,47 +196,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       handlerFaults,
       // The mapping's pollers restart during consumption only: the replay phase has them stopped.
       restartConsumer: async () => {
-        if (phase !== 'consume' || replacing) return false;
-        await replaceEmulator();
+        if (phase !== 'consume' || mapping.replacing) return false;
+        await mapping.replace();
         return true;
       },
     });
     if (withFaults) schedule.start();
     cleanup.push(() => schedule.stop());
 
-    // kafkajs stops a consumer for good on some answers of a cluster in trouble (the embedded
-    // cluster can answer a SyncGroup with INVALID_REQUEST while a broker is down); Lambda's
-    // pollers carry on, so the run starts the mapping's consumer again. Any other reason to
-    // stop (a batch it cannot decode) ends the run with that error.
-    let consumerCrashes = 0;
-    let fatal: Error | undefined;
-    const watcher = setInterval(() => {
-      const error = emulator.error;
-      if (!error || replacing || fatal || phase === 'replay') return;
-      if (!isClusterTrouble(error)) {
-        fatal = error;
-        return;
-      }
-      consumerCrashes++;
-      log(`${error.message}; starting the mapping's consumer again, as Lambda's pollers carry on`);
-      void replaceEmulator().catch((e: Error) => (fatal = e));
-    }, 500);
-    cleanup.push(async () => clearInterval(watcher));
-    const failed = () => fatal;
+    // The replay phase has the mapping's pollers stopped.
+    const stopWatching = mapping.watchCrashes(() => phase === 'replay', log);
+    cleanup.push(async () => stopWatching());
+    const failed = () => mapping.fatal;
 
     /** What the last check found short of caught up (see {@link behind}). */
     let waitingFor: string | undefined;
-    const caughtUp = async () => (waitingFor = await behind(admin, emulator.groupId, topic)) === undefined;
+    const caughtUp = async () => (waitingFor = await behind(admin, mapping.emulator.groupId, topic)) === undefined;
     let rssStartBytes = 0;
     const sampler = setInterval(() => {
       if (!rssStartBytes && truth.finished >= records * 0.2) rssStartBytes = process.memoryUsage.rss();
     }, 100);
     cleanup.push(async () => clearInterval(sampler));
     const progress = setInterval(() => {
-      const { invocations, failedInvocations, offsetLag } = emulator.stats;
+      const { invocations, failedInvocations, offsetLag } = mapping.emulator.stats;
       const rss = (process.memoryUsage.rss() / 1024 / 1024).toFixed(0);
       log(
-        `${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${invocations} invocations (${failedInvocations} failed) · lag ${offsetLag} · rss ${rss} MB · ${phase}${waitingFor ? ` · waiting for ${waitingFor}` : ''}${emulator.error ? ` · ${emulator.error.message}` : ''}`,
+        `${Math.round((Date.now() - started) / 1_000)} s: ${truth.finished} finished · ${invocations} invocations (${failedInvocations} failed) · lag ${offsetLag} · rss ${rss} MB · ${phase}${waitingFor ? ` · waiting for ${waitingFor}` : ''}${mapping.emulator.error ? ` · ${mapping.emulator.error.message}` : ''}`,
       );
     }, 5_000);
     cleanup.push(async () => clearInterval(progress));
@@ -276,11 +239,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // arriving all along would keep it from ever finishing).
     phase = 'replay';
     await schedule.stop();
-    await replacing;
+    await mapping.replacing;
     // Stopped, not paused: a kafkajs consumer resumed after a pause can leave partitions
     // unfetched for good (kafkajs issue #1641). As in production, the mapping is disabled for
     // the replay and enabled again after it, resuming from the committed offsets.
-    await emulator.stop();
+    await mapping.emulator.stop();
     // The outage dead letters, before the replay takes them away (then fixed, they would not show at the end).
     await truth.readOutageDeadLetters(sqs, services.env.DLQ_URL, topic);
     if (withFaults) schedule.spoilSqsCalls();
@@ -305,7 +268,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // Healed: the consumer takes the replayed records, and everything settles.
     phase = 'drain';
     await schedule.stop();
-    await startNewEmulator();
+    await mapping.start();
     // Faults healed, a partition can only stand still because the consumer stopped fetching it.
     // Lambda's pollers carry on by themselves, and so must the emulator: a stall fails the run.
     let consumerStalls = 0;
@@ -322,7 +285,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     };
     complete = complete && (await until(caughtUpOrStalled, failed, giveUpAt, () => consumerStalls > 0));
     if (!complete && consumerStalls === 0) log(`the deadline passed waiting for ${waitingFor}`);
-    await emulator.stop();
+    await mapping.emulator.stop();
     await sandboxes.close();
 
     await truth.readDeadLetters(sqs, services.env.DLQ_URL, topic);
@@ -341,7 +304,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       replayed,
       onFailure,
       pauses: services.lambdaApi.pauses,
-      consumerCrashes,
+      consumerCrashes: mapping.consumerCrashes,
       consumerStalls,
       faults: withFaults ? schedule.counts : (Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCountsByKind),
       rssStartBytes,

@@ -1,25 +1,19 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { DEMO_CLUSTER_ARN, buildKafkaEvent, type BrokerRecord, type EventSource } from './lambda-event.js';
+import { DEMO_CLUSTER_ARN, type EventSource } from './lambda-event.js';
 import { InvocationBatcher, type Fetch, type Invocation } from './invocation-batcher.js';
-import { EmulatorStats, type InvocationReport } from './emulator-stats.js';
-import { lambdaContext, localFunctionArn } from './lambda-context.js';
+import { EmulatorStats } from './emulator-stats.js';
 import {
   MAPPING_DEFAULTS,
-  MAX_RETRIES_WITH_DESTINATION,
   effectiveMappingSettings,
   kafkaFailureTopic,
   type EffectiveMappingSettings,
 } from '../../src/mapping/mapping-settings.js';
-import { mappingUuidOf, type FailureCondition } from './on-failure-destinations.js';
+import { mappingUuidOf } from './on-failure-destinations.js';
 import type { EmulatorOptions } from './emulator-options.js';
 import { firstOffsets, toBrokerRecord } from './broker-records.js';
-import { ignoredResponse, parseResponse } from './lambda-response.js';
-import { EmulatorError, InvocationTimeoutError } from '../errors.js';
+import { BatchInvoker } from './batch-invoker.js';
+import { EmulatorError } from '../errors.js';
 import { mappingConsumerGroupId } from '../../src/runtime/consumer-group.js';
-import type { DeadLetterEnvelope } from '../../src/runtime/envelope.js';
-import type { TopicStats } from '../../src/runtime/telemetry.js';
-import { CHANNELS } from '../../src/contract/index.js';
 import { compileFilters, recordPassesFilters, type CompiledFilter } from '../../src/mapping/event-filter.js';
 
 export type { EmulatorOptions, Handler } from './emulator-options.js';
@@ -39,8 +33,9 @@ const METADATA_MAX_AGE_MS = 5_000;
 /**
  * An emulation of Lambda's Kafka event source mapping: a kafkajs consumer in the mapping's
  * group that batches records by the mapping's rules (batch size, batching window, 6 MB
- * payload, several partitions per event), invokes the handler with a Lambda-like context
- * (timeout enforced), and applies the response as Lambda does.
+ * payload, several partitions per event), hands each batch to its {@link BatchInvoker} (the
+ * invocation, retries, on-failure destination), and commits what was decided. Its pollers start
+ * and stop as the mapping is enabled and disabled.
  */
 export class EventSourceMappingEmulator {
   readonly stats = new EmulatorStats();
@@ -54,17 +49,7 @@ export class EventSourceMappingEmulator {
   /** How events and on-failure records name the cluster. */
   readonly #source: EventSource & { readonly bootstrapServers: string };
   readonly #batcher: InvocationBatcher;
-  /** What the runtime reports per invocation, by request id (invocations run concurrently). */
-  readonly #reports = new Map<string, InvocationReport>();
-  readonly #onDeadLetter = (message: unknown) => {
-    const envelope = message as DeadLetterEnvelope;
-    this.#reports.get(envelope.source.requestId)?.deadLetters.push(envelope);
-  };
-  readonly #onStats = (message: unknown) => {
-    const { requestId, stats } = message as { requestId: string; stats: Map<string, TopicStats> };
-    const report = this.#reports.get(requestId);
-    if (report) for (const t of stats.values()) report.retried += t.retried;
-  };
+  readonly #invoker: BatchInvoker;
   /** Set by {@link stop} and while disabled: nothing new is invoked; what was not decided stays uncommitted. */
   #stopping = false;
   /** Set by {@link stop}: for good. */
@@ -92,6 +77,20 @@ export class EventSourceMappingEmulator {
       ...(options.eventSourceArn ? { eventSourceArn: options.eventSourceArn } : {}),
     };
     if (options.onFailure) kafkaFailureTopic(options.onFailure.target, [...this.#settings.topics, options.topic]);
+    this.#invoker = new BatchInvoker({
+      options,
+      settings: this.#settings,
+      stats: this.stats,
+      functionName: this.functionName,
+      mappingUuid: this.mappingUuid,
+      source: this.#source,
+      stopping: () => this.#stopping,
+      stopConsuming: (error) => {
+        this.#error ??= error;
+        this.#stopping = true;
+        this.pause();
+      },
+    });
     this.#enabled = options.enabled ?? true;
   }
 
@@ -175,8 +174,7 @@ export class EventSourceMappingEmulator {
   async start(): Promise<void> {
     if (this.#stopped || this.#started) throw this.#stoppedError();
     this.#started = true;
-    subscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
-    subscribe(CHANNELS.invocationStats, this.#onStats);
+    this.#invoker.listen();
     if (this.#enabled) await this.#poll();
   }
 
@@ -227,8 +225,7 @@ export class EventSourceMappingEmulator {
     this.#stopped = true;
     await this.#transition?.catch(() => undefined);
     await this.#halt();
-    unsubscribe(CHANNELS.deadLetterSent, this.#onDeadLetter);
-    unsubscribe(CHANNELS.invocationStats, this.#onStats);
+    this.#invoker.unlisten();
   }
 
   async #seekToTimestamp(consumer: Consumer, ms: number): Promise<void> {
@@ -306,122 +303,11 @@ export class EventSourceMappingEmulator {
       }
       // A record that alone exceeds the invoke payload limit is never sent to the function.
       if (invocation.oversized) {
-        rewind(await this.#discard(todo, 'MaximumPayloadSizeExceeded', 0));
+        rewind(await this.#invoker.discard(todo, 'MaximumPayloadSizeExceeded', 0));
         continue;
       }
-      rewind(await this.#invokeWithRetries(todo, 0));
+      rewind(await this.#invoker.invokeWithRetries(todo, 0));
     }
     for (const f of fetches) f.done(next.get(f.id)!);
-  }
-
-  /** Invokes until success or the retry policy gives up; returns partitions to redeliver from. */
-  async #invokeWithRetries(batch: BrokerRecord[], attempt: number): Promise<Map<string, number>> {
-    // Lambda never sends a record older than MaximumRecordAgeInSeconds to the function.
-    const { maxRecordAgeSeconds, bisectBatchOnError } = this.#settings;
-    const tooOld = maxRecordAgeSeconds > 0 ? batch.filter((r) => Date.now() - (r.timestamp ?? 0) > maxRecordAgeSeconds * 1_000) : [];
-    // Not handed over to the destination: the whole batch stays uncommitted.
-    if (tooOld.length > 0 && (await this.#discard(tooOld, 'MaximumRecordAgeExceeded', attempt)).size > 0) return firstOffsets(batch);
-    const records = tooOld.length > 0 ? batch.filter((r) => !tooOld.includes(r)) : batch;
-    if (records.length === 0) return new Map();
-    const outcome = await this.#invoke(records);
-    if (outcome.ok) return outcome.redeliverFrom;
-    this.stats.failedInvocations++;
-    if (attempt >= this.#retryLimit()) return this.#discard(records, 'RetryAttemptsExhausted', attempt + 1);
-    await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 500));
-    if (this.#stopping) return firstOffsets(records); // not decided: the next member delivers it again
-    this.stats.batchRetried += records.length;
-    if (bisectBatchOnError && records.length > 1) {
-      const half = Math.ceil(records.length / 2);
-      const merged = new Map<string, number>();
-      for (const part of [records.slice(0, half), records.slice(half)]) {
-        for (const [id, offset] of await this.#invokeWithRetries(part, attempt + 1)) {
-          merged.set(id, Math.min(merged.get(id) ?? offset, offset));
-        }
-      }
-      return merged;
-    }
-    return this.#invokeWithRetries(records, attempt + 1);
-  }
-
-  // Infinite retries with an on-failure destination: Lambda stops after 10.
-  #retryLimit(): number {
-    const { retryAttempts } = this.#settings;
-    if (retryAttempts >= 0) return retryAttempts;
-    return this.options.onFailure ? MAX_RETRIES_WITH_DESTINATION : Number.POSITIVE_INFINITY;
-  }
-
-  #event(records: BrokerRecord[]) {
-    return buildKafkaEvent(records, this.#source);
-  }
-
-  async #invoke(records: BrokerRecord[]): Promise<{ ok: true; redeliverFrom: Map<string, number> } | { ok: false }> {
-    const event = this.#event(records);
-    const timeoutMs = this.options.functionTimeoutMs ?? 60_000;
-    const context = lambdaContext(timeoutMs, this.functionName);
-    const report: InvocationReport = { deadLetters: [], retried: 0 };
-    this.#reports.set(context.awsRequestId, report);
-    this.stats.invocations++;
-    let timer: NodeJS.Timeout | undefined;
-    // At the timeout the invocation has failed, and its sandbox is stopped (the abort).
-    const sandbox = new AbortController();
-    try {
-      const response = await Promise.race([
-        this.options.handler(event, context, sandbox.signal),
-        new Promise<never>(
-          (_, reject) =>
-            (timer = setTimeout(() => {
-              const error = new InvocationTimeoutError(timeoutMs);
-              sandbox.abort(error);
-              reject(error);
-            }, timeoutMs)),
-        ),
-      ]);
-      // Without partial batch responses Lambda commits the whole batch, whatever the answer says.
-      const honoured = this.#settings.reportBatchItemFailures;
-      const reported = honoured ? parseResponse(response, records) : ignoredResponse(response, records);
-      this.stats.settle(records, reported, honoured, report);
-      return { ok: true, redeliverFrom: honoured ? reported : new Map() };
-    } catch (error) {
-      // middy answers its own TimeoutError just before the deadline: a time-out all the same.
-      if (error instanceof InvocationTimeoutError || (error as Error)?.name === 'TimeoutError') this.stats.timeouts++;
-      return { ok: false };
-    } finally {
-      clearTimeout(timer);
-      this.#reports.delete(context.awsRequestId);
-    }
-  }
-
-  /**
-   * Hands records the mapping gives up on to the on-failure destination; returns the partitions
-   * to redeliver from: none once the destination holds them, all of them when it could not take
-   * them (then the emulator stops consuming, and they stay uncommitted: nothing is lost).
-   */
-  async #discard(records: BrokerRecord[], condition: FailureCondition, invokeCount: number): Promise<Map<string, number>> {
-    const destination = this.options.onFailure;
-    try {
-      await destination?.send({
-        records,
-        condition,
-        approximateInvokeCount: invokeCount,
-        functionArn: `${localFunctionArn(this.functionName)}:$LATEST`,
-        source: this.#source,
-        mappingUuid: this.mappingUuid,
-        kafka: this.options.kafka,
-        discardedAt: new Date(),
-      });
-    } catch (error) {
-      const where = [...firstOffsets(records)].map(([id, offset]) => `${id} from offset ${offset}`).join(', ');
-      this.#error ??= new EmulatorError(
-        `The event source mapping emulator for ${this.options.topic} could not write ${records.length} discarded record(s) (${where}) to its on-failure destination ${destination!.target}: ${(error as Error).message}. ` +
-          "They stay uncommitted and the emulator stopped consuming: make the destination writable (an existing bucket or queue; for kafka://, a topic that exists on the mapping's cluster) and start a new emulator (npm start: run it again); it resumes from the committed offsets.",
-        { cause: error },
-      );
-      this.#stopping = true;
-      this.pause();
-      return firstOffsets(records);
-    }
-    this.stats.discarded += records.length;
-    for (const r of records) this.stats.decide(`${r.topic}-${r.partition}`, r.offset);
-    return new Map();
   }
 }

@@ -8,7 +8,7 @@ import { deadLetterObjectsAck } from './cdk-nag-acknowledgements.js';
 import { SECRET_READ_ACTIONS, endpointStatement, grantSecretKeyDecrypt, mskResourceArns } from './grants.js';
 import { grantParkingReplay, parkedRecordsReplayStatements } from './failure-modes.js';
 import type { KafkaConsumer } from './kafka-consumer.js';
-import { validateReplayProps } from './validation.js';
+import { validateReplayProps } from './cluster-validation.js';
 import { DEAD_LETTER_PREFIX, ENV, ON_FAILURE_PREFIX, PARKING_REPLAY_ACTIONS, type KafkaCompression } from '../contract/index.js';
 import { mappingConsumerGroupId } from '../runtime/consumer-group.js';
 

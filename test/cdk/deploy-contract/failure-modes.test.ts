@@ -230,7 +230,7 @@ describe('failureMode (deploy contract)', () => {
       expect(deadLetter.filter((s) => actionsOf(s).includes('kafka-cluster:DescribeGroup'))).toEqual([]);
     });
 
-    it('refuses park-key without consumerGroupId, naming the fix (the release waits for the group\'s committed offsets)', () => {
+    it("refuses park-key without consumerGroupId, naming the fix (the release waits for the group's committed offsets)", () => {
       let error: unknown;
       try {
         synth({ failureMode: 'park-key', consumerGroupId: undefined });
@@ -255,7 +255,11 @@ describe('failureMode (deploy contract)', () => {
       expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Gateway', RouteTableIds: ['rtb-0a', 'rtb-0b'] });
       const tableId = Object.keys(gateway.findResources('AWS::DynamoDB::Table'))[0]!;
       expect((endpoint.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
-        expect.objectContaining({ Effect: 'Allow', Action: [...PARKING_REPLAY_ACTIONS.table], Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: [...PARKING_REPLAY_ACTIONS.table],
+          Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+        }),
       ]);
       // The group the construct creates (a self-managed cluster's) gets HTTPS to DynamoDB's prefix list.
       const selfManaged = synth(
@@ -263,7 +267,9 @@ describe('failureMode (deploy contract)', () => {
         { clusterVpcIds: { vpcId: vpc.vpcId, subnetIds: vpc.subnetIds, routeTableIds: ['rtb-0a', 'rtb-0b'] } },
       );
       const egress = Object.values(resourcesOf(selfManaged, 'AWS::EC2::SecurityGroupEgress')).map((e) => e.Properties);
-      expect(egress).toContainEqual(expect.objectContaining({ Description: 'Amazon DynamoDB through the gateway endpoint', FromPort: 443 }));
+      expect(egress).toContainEqual(
+        expect.objectContaining({ Description: 'Amazon DynamoDB through the gateway endpoint', FromPort: 443 }),
+      );
       expect(dynamoDbEndpoint(synth({ failureMode: 'park-key' }, { clusterVpcIds: vpc }))!.Properties).toMatchObject({
         VpcEndpointType: 'Interface',
       });

@@ -10,7 +10,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { bundlingOptions, nodeOptions, packagedHandlerEntry } from './bundling.js';
 import { acknowledgeListEventSourceMappings } from './cdk-nag-acknowledgements.js';
-import type { CheckedBreaker } from './validation.js';
+import type { CheckedBreaker } from './breaker-validation.js';
 import { BREAKER_ACTIONS, ENV } from '../contract/index.js';
 
 /** How often the resumer looks at the mappings: the grain of every cool-down, and of the paused alarm's data. */

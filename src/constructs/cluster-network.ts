@@ -25,7 +25,8 @@ export interface ClusterVpcProps {
    */
   readonly securityGroup?: ec2.ISecurityGroup;
   /**
-   * The VPC already reaches SQS, S3 and Secrets Manager (a NAT gateway, or endpoints of its own):
+   * The VPC already reaches SQS, S3, Secrets Manager and (with failureMode 'park-key') DynamoDB
+   * (a NAT gateway, or endpoints of its own):
    * the construct adds no endpoints.
    * @default false
    */
@@ -44,7 +45,10 @@ export interface ClusterNetworkProps extends ClusterVpcProps {
 }
 
 /** The AWS services the mapping and the replay function call from inside the cluster's VPC. */
-export type EndpointService = 'sqs' | 'sns' | 's3' | 'secretsmanager' | 'lambda' | 'sts';
+export type EndpointService = 'sqs' | 'sns' | 's3' | 'dynamodb' | 'secretsmanager' | 'lambda' | 'sts';
+
+/** The services with a gateway endpoint (a route, free), used when the subnets' route tables are known. */
+const GATEWAY_SERVICES: Partial<Record<EndpointService, string>> = { s3: 'S3', dynamodb: 'DynamoDb' };
 
 /**
  * The network side of a cluster in a VPC: the security group and, unless the VPC already has
@@ -140,25 +144,26 @@ export class ClusterNetwork extends Construct {
   #endpoint(service: EndpointService, policy: iam.PolicyDocument) {
     const subnets = this.vpc.selectSubnets(this.vpcSubnets).subnets;
     const routeTableIds = subnets.map((s) => s.routeTable?.routeTableId);
-    if (service === 's3' && routeTableIds.every(Boolean)) {
+    const gateway = GATEWAY_SERVICES[service];
+    if (gateway && routeTableIds.every(Boolean)) {
       // A gateway endpoint is a route: it needs the subnets' route tables.
-      new ec2.CfnVPCEndpoint(this, 'S3Endpoint', {
+      new ec2.CfnVPCEndpoint(this, `${gateway}Endpoint`, {
         vpcId: this.vpc.vpcId,
-        serviceName: `com.amazonaws.${Stack.of(this).region}.s3`,
+        serviceName: `com.amazonaws.${Stack.of(this).region}.${service}`,
         vpcEndpointType: 'Gateway',
         routeTableIds: [...new Set(routeTableIds as string[])],
         policyDocument: policy,
       });
-      // VPC guide, "Gateway endpoints for Amazon S3" (Considerations): the security groups must
-      // allow traffic to S3, by S3's prefix list.
+      // VPC guide, "Gateway endpoints for Amazon S3" and "… for Amazon DynamoDB" (Considerations):
+      // the security groups must allow traffic to the service, by its prefix list.
       this.#createdGroup?.addEgressRule(
-        ec2.Peer.prefixList(this.#s3PrefixListId()),
+        ec2.Peer.prefixList(this.#prefixListId(service, gateway)),
         ec2.Port.HTTPS,
-        'Amazon S3 through the gateway endpoint',
+        `${service === 's3' ? 'Amazon S3' : 'Amazon DynamoDB'} through the gateway endpoint`,
       );
       return;
     }
-    // Subnets imported without route tables: S3 through an interface endpoint instead. Built from
+    // Subnets imported without route tables: S3 or DynamoDB through an interface endpoint instead. Built from
     // the L1 resource because the L2 one reads each subnet's availability zone, which an offline
     // import does not know.
     const [name, aws] = INTERFACE_SERVICES[service];
@@ -170,8 +175,8 @@ export class ClusterNetwork extends Construct {
       securityGroupIds: [this.#interfaceEndpointGroup().securityGroupId],
       privateDnsEnabled: true,
       policyDocument: policy,
-      // Private DNS for S3 everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
-      ...(service === 's3' ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
+      // Private DNS for S3 (DynamoDB) everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
+      ...(gateway ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
     });
   }
 
@@ -190,16 +195,16 @@ export class ClusterNetwork extends Construct {
   }
 
   /**
-   * The id of the region's AWS-managed S3 prefix list (`com.amazonaws.<region>.s3`), looked up at
-   * deploy: its id differs by region and synth stays offline.
+   * The id of the region's AWS-managed prefix list of a gateway service (`com.amazonaws.<region>.s3`,
+   * `….dynamodb`), looked up at deploy: its id differs by region and synth stays offline.
    */
-  #s3PrefixListId(): string {
-    const lookup = new cr.AwsCustomResource(this, 'S3PrefixList', {
+  #prefixListId(service: EndpointService, name: string): string {
+    const lookup = new cr.AwsCustomResource(this, `${name}PrefixList`, {
       onUpdate: {
         service: 'EC2',
         action: 'describeManagedPrefixLists',
-        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${Stack.of(this).region}.s3`] }] },
-        physicalResourceId: cr.PhysicalResourceId.of(`${Stack.of(this).region}-s3-prefix-list`),
+        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${Stack.of(this).region}.${service}`] }] },
+        physicalResourceId: cr.PhysicalResourceId.of(`${Stack.of(this).region}-${service}-prefix-list`),
         outputPaths: ['PrefixLists.0.PrefixListId'],
       },
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
@@ -240,6 +245,7 @@ const INTERFACE_SERVICES: Record<EndpointService, [string, ec2.InterfaceVpcEndpo
   sqs: ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
   sns: ['Sns', ec2.InterfaceVpcEndpointAwsService.SNS],
   s3: ['S3', ec2.InterfaceVpcEndpointAwsService.S3],
+  dynamodb: ['DynamoDb', ec2.InterfaceVpcEndpointAwsService.DYNAMODB],
   secretsmanager: ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
   lambda: ['Lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA],
   sts: ['Sts', ec2.InterfaceVpcEndpointAwsService.STS],

@@ -8,8 +8,9 @@ import { deadLetterObjectsAck } from './cdk-nag-acknowledgements.js';
 import { SECRET_READ_ACTIONS, endpointStatement, grantSecretKeyDecrypt, mskResourceArns } from './grants.js';
 import { grantParkingReplay, parkedRecordsReplayStatements } from './failure-modes.js';
 import type { KafkaConsumer } from './kafka-consumer.js';
-import { validateReplayProps } from './validation.js';
-import { DEAD_LETTER_PREFIX, ENV, ON_FAILURE_PREFIX, type KafkaCompression } from '../contract/index.js';
+import { validateReplayProps } from './cluster-validation.js';
+import { DEAD_LETTER_PREFIX, ENV, ON_FAILURE_PREFIX, PARKING_REPLAY_ACTIONS, type KafkaCompression } from '../contract/index.js';
+import { mappingConsumerGroupId } from '../runtime/consumer-group.js';
 
 /** The consumer to replay, and how the replay function runs and produces. */
 export interface DeadLetterReplayProps {
@@ -68,7 +69,10 @@ export class DeadLetterReplay extends Construct {
         [ENV.kafkaAuth]: cluster.kind === 'msk' ? 'iam' : cluster.authSecret ? scramOf(cluster.authenticationMethod?.toString()) : 'tls',
         ...(cluster.kind === 'self-managed' && cluster.authSecret ? { [ENV.kafkaSaslSecretArn]: cluster.authSecret.secretArn } : {}),
         ...(onFailureBucket ? { [ENV.onFailureBucket]: onFailureBucket.bucketName } : {}),
-        ...(consumer.parkedKeysTable ? { [ENV.parkedKeysTable]: consumer.parkedKeysTable.tableName } : {}),
+        // park-key: the release reads and marks the key's item, and the parked records in the dead-letter bucket.
+        ...(consumer.parkedKeysTable
+          ? { [ENV.parkedKeysTable]: consumer.parkedKeysTable.tableName, [ENV.deadLetterBucket]: consumer.deadLetterBucket.bucketName }
+          : {}),
         [ENV.replayAllowedTopics]: topics.join(','),
         [ENV.replayMaxCount]: String(props.replayLimit ?? 3),
         [ENV.kafkaCompression]: compression,
@@ -121,10 +125,11 @@ export class DeadLetterReplay extends Construct {
     // park-key: release parked keys (the table) and their parked records (parked/ in the dead-letter bucket).
     if (consumer.parkedKeysTable) {
       grantParkingReplay(fn, { table: consumer.parkedKeysTable, bucket: consumer.deadLetterBucket });
-      // Through the VPC's S3 endpoint, as the dead letters' objects. (DynamoDB: no endpoint here yet.)
+      // Through the VPC's S3 and DynamoDB endpoints, as the dead letters' objects.
       for (const { actions, resources } of parkedRecordsReplayStatements(consumer.deadLetterBucket)) {
         network?.allow('s3', endpointStatement(actions!, resources!));
       }
+      network?.allow('dynamodb', endpointStatement([...PARKING_REPLAY_ACTIONS.table], [consumer.parkedKeysTable.tableArn]));
     }
     if (cluster.kind === 'msk') {
       const arns = mskResourceArns(cluster.clusterArn);
@@ -137,6 +142,17 @@ export class DeadLetterReplay extends Construct {
       fn.addToRolePolicy(
         new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: topics.map(arns.topic) }),
       );
+      // park-key: the release waits for the mapping's group to commit past its copies (OffsetFetch:
+      // DESCRIBE on the group, docs/aws-contracts.md §15). validateFailureMode made the group id required.
+      const groupId = consumer.settings.consumerGroupId;
+      if (consumer.parkedKeysTable && groupId) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: [...PARKING_REPLAY_ACTIONS.consumerGroup],
+            resources: topics.map((topic) => arns.group(mappingConsumerGroupId(groupId, topic))),
+          }),
+        );
+      }
     } else if (cluster.authSecret) {
       cluster.authSecret.grantRead(fn);
       grantSecretKeyDecrypt(cluster.authSecret, fn);

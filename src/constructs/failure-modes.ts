@@ -29,6 +29,7 @@ import {
  * - `maxRecordAge` sends older records to the destination unsent;
  * - without partial batch responses the runtime can only fail the whole batch;
  * - a schema registry drops records that fail validation when there is no destination.
+ * `park-key` needs `consumerGroupId`: the replay's release waits for the group's committed offsets.
  */
 export function validateFailureMode(props: KafkaConsumerProps, settings: EffectiveMappingSettings): FailureMode {
   const mode = props.failureMode ?? 'dead-letter';
@@ -36,6 +37,12 @@ export function validateFailureMode(props: KafkaConsumerProps, settings: Effecti
     throw new ConstructPropsError(
       'failureMode',
       `failureMode is "${String(mode)}"; it must be one of ${FAILURE_MODES.map((m) => `'${m}'`).join(', ')}.`,
+    );
+  }
+  if (mode === 'park-key' && !props.consumerGroupId) {
+    throw new ConstructPropsError(
+      'consumerGroupId',
+      "failureMode is 'park-key' but consumerGroupId is not set: the replay releases a parked key only once the consumer group's committed offset is past its release copies, so it must know the group; give consumerGroupId (the mappings then read as <consumerGroupId>-<topic>).",
     );
   }
   if (mode !== 'block') return mode;

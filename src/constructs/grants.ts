@@ -21,7 +21,7 @@ import {
 } from './cdk-nag-acknowledgements.js';
 import type { ClusterNetwork } from './cluster-network.js';
 import type { KafkaCluster, SelfManagedCluster } from './kafka-consumer-props.js';
-import { validateMskClusterArn } from './validation.js';
+import { validateMskClusterArn } from './cluster-validation.js';
 import { DEAD_LETTER_PREFIX, IDEMPOTENCY_ACTIONS } from '../contract/index.js';
 import { mappingConsumerGroupId } from '../runtime/consumer-group.js';
 

@@ -40,13 +40,9 @@ import {
   grantSelfManagedAccess,
 } from './grants.js';
 import type { KafkaCluster, KafkaConsumerProps } from './kafka-consumer-props.js';
-import {
-  validateConsumerProps,
-  validateFailureTopic,
-  validateSchemaValidationAttributes,
-  type CheckedConsumerProps,
-  validateIdempotencyTableRegion,
-} from './validation.js';
+import { validateConsumerProps, type CheckedConsumerProps } from './validation.js';
+import { validateIdempotencyTableRegion } from './idempotency-validation.js';
+import { validateFailureTopic, validateSchemaValidationAttributes } from './mapping-validation.js';
 import { MAX_RETRY_ATTEMPTS, effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
 import { ENV, type FailureMode } from '../contract/index.js';
 import { grantParkingConsumer, ledgerSchemaTable, validateFailureMode } from './failure-modes.js';

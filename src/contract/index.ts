@@ -201,12 +201,16 @@ export const PARKING_CONSUMER_ACTIONS = {
 
 /**
  * The actions the replay needs to release a parked key, which the construct grants exactly: on the
- * parked keys' table (reads the key, bumps or deletes it conditionally), and on the dead-letter
- * bucket's {@link PARKED_RECORDS_PREFIX} (lists it, reads and deletes the parked records).
- * `s3:ListBucket` is granted on the bucket with an `s3:prefix` condition; the others on `parked/*`.
+ * parked keys' table (reads the key; records its progress and marks it released with conditional
+ * updates: a released item is kept, never deleted, so that the key's next epoch follows it), and on
+ * the dead-letter bucket's {@link PARKED_RECORDS_PREFIX} (lists it, reads and deletes the parked
+ * records). `s3:ListBucket` is granted on the bucket with an `s3:prefix` condition; the others on
+ * `parked/*`. On MSK with IAM, `consumerGroup`: the consumer group's committed offsets (OffsetFetch),
+ * on the mapping's group.
  */
 export const PARKING_REPLAY_ACTIONS = {
-  table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   listParkedRecords: ['s3:ListBucket'],
   parkedRecords: ['s3:GetObject', 's3:DeleteObject'],
+  consumerGroup: ['kafka-cluster:DescribeGroup'],
 } as const;

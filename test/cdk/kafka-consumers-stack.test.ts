@@ -301,6 +301,12 @@ describe('the CDK app from the command line', () => {
     expect(park.status, park.stderr).toBe(0);
     expect(park.stderr).not.toMatch(/AwsSolutions-/);
     expect(Object.values(read(park.dir).Resources).filter((r) => r.Type === 'AWS::DynamoDB::Table')).toHaveLength(1);
+    // In the cluster's VPC the replay reaches the parked-keys table through a DynamoDB endpoint (cdk-nag and cfn-lint clean).
+    const vpc = ['-c', 'vpcId=vpc-0abc1234', '-c', 'subnetIds=subnet-0a,subnet-0b', '-c', 'securityGroupIds=sg-0c0c0c0c'];
+    const parkInVpc = cdk(['-c', 'failureMode=park-key', ...vpc, '-c', 'routeTableIds=rtb-0a,rtb-0b']);
+    expect(parkInVpc.status, parkInVpc.stderr).toBe(0);
+    expect(parkInVpc.stderr).not.toMatch(/AwsSolutions-/);
+    expect(JSON.stringify(read(parkInVpc.dir))).toContain('.dynamodb');
     const wrong = cdk(['-c', 'failureMode=skip']);
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toContain('context failureMode is "skip"; use dead-letter, block, park-key.');

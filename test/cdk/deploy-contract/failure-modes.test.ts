@@ -34,7 +34,7 @@ const policiesOf = (t: Template) => Object.values(resourcesOf(t, 'AWS::IAM::Poli
 const statementsOf = (p: { Properties: Record<string, unknown> }) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 const actionsOf = (s: Statement) => [s.Action].flat();
 const functions = (t: Template) => Object.values(resourcesOf(t, 'AWS::Lambda::Function')).map((f) => f.Properties as unknown as Fn);
-const consumerFn = (t: Template) => functions(t).find((f) => f.Environment?.Variables[ENV.deadLetterBucket])!;
+const consumerFn = (t: Template) => functions(t).find((f) => f.Environment?.Variables[ENV.failureMode])!;
 const replayFn = (t: Template) => functions(t).find((f) => f.Environment?.Variables[ENV.replayMaxCount])!;
 const mapping = (t: Template) => Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping'))[0]!.Properties;
 /** The statements of the policies attached to the role of the function whose env has `marker`. */
@@ -162,7 +162,7 @@ describe('failureMode (deploy contract)', () => {
     it('grants the consumer exactly PARKING_CONSUMER_ACTIONS: the table, and s3:PutObject on parked/* of the dead-letter bucket', () => {
       const t = synth({ failureMode: 'park-key' });
       const tableArn = { 'Fn::GetAtt': [Object.keys(t.findResources('AWS::DynamoDB::Table'))[0]!, 'Arn'] };
-      const consumer = statementsOfRole(t, ENV.deadLetterBucket);
+      const consumer = statementsOfRole(t, ENV.failureMode);
       expect(consumer.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))).toEqual([
         { Effect: 'Allow', Action: [...PARKING_CONSUMER_ACTIONS.table], Resource: [tableArn] },
       ]);
@@ -196,6 +196,84 @@ describe('failureMode (deploy contract)', () => {
       expect(policy).toContain('/parked/*');
       for (const action of [...PARKING_REPLAY_ACTIONS.listParkedRecords, ...PARKING_REPLAY_ACTIONS.parkedRecords])
         expect(policy).toContain(action);
+    });
+
+    it('gives the replay what its release reads: PARKED_KEYS_TABLE and DLQ_BUCKET (the parked/ objects are in the dead-letter bucket)', () => {
+      const t = synth({ failureMode: 'park-key' });
+      const env = replayFn(t).Environment.Variables;
+      const tableId = Object.keys(t.findResources('AWS::DynamoDB::Table'))[0]!;
+      expect(env[ENV.parkedKeysTable]).toEqual({ Ref: tableId });
+      expect(env[ENV.deadLetterBucket]).toEqual(consumerFn(t).Environment.Variables[ENV.deadLetterBucket]);
+      expect(replayFn(synth()).Environment.Variables[ENV.deadLetterBucket]).toBeUndefined();
+    });
+
+    it('grants the replay no dynamodb:DeleteItem: a release marks the item released (its epoch kept for the next parking)', () => {
+      expect(PARKING_REPLAY_ACTIONS.table).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      const t = synth({ failureMode: 'park-key' });
+      expect(JSON.stringify(t.toJSON())).not.toContain('dynamodb:DeleteItem');
+    });
+
+    // MSK IAM access control, "Semantics of IAM authorization policy actions and resources"
+    // (https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html): kafka-cluster:DescribeGroup
+    // is Kafka's DESCRIBE GROUP ACL, and OffsetFetch (kafkajs admin fetchOffsets) needs DESCRIBE on the group
+    // (KIP-231, https://cwiki.apache.org/confluence/display/KAFKA/KIP-231%3A+Improve+the+Required+ACL+of+ListGroups+API)
+    // and on the topics (the replay's DescribeTopic).
+    it("grants the replay kafka-cluster:DescribeGroup on the mapping's groups on MSK (OffsetFetch), and only in park-key mode", () => {
+      const groupArn = 'arn:aws:kafka:us-east-1:123456789012:group/demo/abcd-1234/orders-group-orders';
+      const replay = statementsOfRole(synth({ failureMode: 'park-key' }), ENV.replayMaxCount);
+      expect(replay.filter((s) => actionsOf(s).includes('kafka-cluster:DescribeGroup'))).toEqual([
+        { Effect: 'Allow', Action: PARKING_REPLAY_ACTIONS.consumerGroup[0], Resource: groupArn },
+      ]);
+      const topics = replay.find((s) => actionsOf(s).includes('kafka-cluster:DescribeTopic'))!;
+      expect(JSON.stringify(topics.Resource)).toContain('topic/demo/abcd-1234/orders');
+      const deadLetter = statementsOfRole(synth(), ENV.replayMaxCount);
+      expect(deadLetter.filter((s) => actionsOf(s).includes('kafka-cluster:DescribeGroup'))).toEqual([]);
+    });
+
+    it("refuses park-key without consumerGroupId, naming the fix (the release waits for the group's committed offsets)", () => {
+      let error: unknown;
+      try {
+        synth({ failureMode: 'park-key', consumerGroupId: undefined });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConstructPropsError);
+      expect((error as ConstructPropsError).prop).toBe('consumerGroupId');
+      expect((error as Error).message).toContain("failureMode is 'park-key' but consumerGroupId is not set");
+      expect((error as Error).message).toContain('give consumerGroupId');
+    });
+
+    // VPC guide, "Gateway endpoints for Amazon DynamoDB" (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-ddb.html):
+    // a Lambda function in a VPC without a NAT reaches DynamoDB only through an endpoint, whose policy must allow the calls;
+    // the security group must allow HTTPS to the service's prefix list.
+    it("lets the replay's table calls through a DynamoDB gateway endpoint of the cluster VPC (interface without route tables)", () => {
+      const vpc = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'], securityGroupIds: ['sg-0c0c0c0c'] };
+      const dynamoDbEndpoint = (t: Template) =>
+        Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) => JSON.stringify(e.Properties.ServiceName).includes('dynamodb'));
+      const gateway = synth({ failureMode: 'park-key' }, { clusterVpcIds: { ...vpc, routeTableIds: ['rtb-0a', 'rtb-0b'] } });
+      const endpoint = dynamoDbEndpoint(gateway)!;
+      expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Gateway', RouteTableIds: ['rtb-0a', 'rtb-0b'] });
+      const tableId = Object.keys(gateway.findResources('AWS::DynamoDB::Table'))[0]!;
+      expect((endpoint.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: [...PARKING_REPLAY_ACTIONS.table],
+          Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+        }),
+      ]);
+      // The group the construct creates (a self-managed cluster's) gets HTTPS to DynamoDB's prefix list.
+      const selfManaged = synth(
+        { failureMode: 'park-key', cluster: { kind: 'self-managed', bootstrapServers: ['broker-1:9094'] } },
+        { clusterVpcIds: { vpcId: vpc.vpcId, subnetIds: vpc.subnetIds, routeTableIds: ['rtb-0a', 'rtb-0b'] } },
+      );
+      const egress = Object.values(resourcesOf(selfManaged, 'AWS::EC2::SecurityGroupEgress')).map((e) => e.Properties);
+      expect(egress).toContainEqual(
+        expect.objectContaining({ Description: 'Amazon DynamoDB through the gateway endpoint', FromPort: 443 }),
+      );
+      expect(dynamoDbEndpoint(synth({ failureMode: 'park-key' }, { clusterVpcIds: vpc }))!.Properties).toMatchObject({
+        VpcEndpointType: 'Interface',
+      });
+      expect(dynamoDbEndpoint(synth({}, { clusterVpcIds: vpc }))).toBeUndefined();
     });
 
     it('leaves dead-letter and block without a table, PARKED_KEYS_TABLE or a parked/ grant', () => {

@@ -22,3 +22,8 @@ export class ReplayRequestError extends KafkaConsumersError {
 export class MalformedOnFailureObjectError extends KafkaConsumersError {
   override name = 'MalformedOnFailureObjectError';
 }
+
+/** A parked key the replay could not release (no parking settings, or Kafka's answer without the copies' offset); its dead letter stays in the queue. */
+export class ParkedKeyReleaseError extends KafkaConsumersError {
+  override name = 'ParkedKeyReleaseError';
+}

@@ -12,6 +12,7 @@ import { countDeadLetter, emptyContents } from './dry-run-report.js';
 import type { DlqContents } from '../contract/dlq-contents.js';
 import { ENV } from '../contract/index.js';
 import { releaseParkedKey, type ReleaseOptions } from './parked-key-release.js';
+import { ParkedKeyReleaseError } from './errors.js';
 
 /** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
 export interface ReplaySummary {
@@ -255,14 +256,15 @@ export class DlqReplayer {
     const { parking } = this.options;
     try {
       if (!parking)
-        throw new Error(
+        throw new ParkedKeyReleaseError(
           `its key is parked, and the replay has no ${ENV.parkedKeysTable} and ${ENV.deadLetterBucket} to release it with: set them (DeadLetterReplay does for a consumer with failureMode 'park-key')`,
         );
       const produce = async (topic: string, partition: number, messages: KafkaMessage[]) => {
         const producer = await this.options.producer();
         const acks = await producer.sendBatch({ acks: -1, compression: this.options.compression, topicMessages: [{ topic, messages }] });
         const first = acks.find((a) => a.topicName === topic && a.partition === partition)?.baseOffset;
-        if (first === undefined) throw new Error(`Kafka acknowledged the release copies without their offset in ${topic}-${partition}`);
+        if (first === undefined)
+          throw new ParkedKeyReleaseError(`Kafka acknowledged the release copies without their offset in ${topic}-${partition}`);
         return Number(first);
       };
       const result = await releaseParkedKey(c.envelope, { ...parking, produce, replayLimit: this.options.replayLimit, settings }, deadline);

@@ -46,8 +46,8 @@ describe('KafkaConsumersError', () => {
   // A layer's errors module holds its error family: every class in it is one of the family.
   it.each([
     ['contract', contractErrors, 2],
-    ['runtime', runtimeErrors, 8],
-    ['replay', replayErrors, 2],
+    ['runtime', runtimeErrors, 9],
+    ['replay', replayErrors, 3],
     ['kafka', kafkaErrors, 2],
     ['mapping', mappingErrors, 2],
     ['constructs', constructErrors, 4],

@@ -148,5 +148,5 @@ describe('park-key ordering', () => {
       }),
       propertyRuns(),
     );
-  });
+  }, 60_000); // 200 runs of a whole consumer and replay: seconds, more on a loaded machine
 });

@@ -58,8 +58,14 @@ export class BlockFix {
     ready: () => boolean,
     log: (line: string) => void,
   ) {
-    const failing = new Set(Array.from({ length: 1_000 }, (_, k) => k).filter(failingKey).map((k) => k % partitions));
-    this.#clean = Array.from({ length: partitions }, (_, p) => p).filter((p) => !failing.has(p)).map((p) => `${topic}-${p}`);
+    const failing = new Set(
+      Array.from({ length: 1_000 }, (_, k) => k)
+        .filter(failingKey)
+        .map((k) => k % partitions),
+    );
+    this.#clean = Array.from({ length: partitions }, (_, p) => p)
+      .filter((p) => !failing.has(p))
+      .map((p) => `${topic}-${p}`);
     const startedAt = Date.now();
     this.#timer = setInterval(() => {
       if (!ready()) return;
@@ -70,7 +76,9 @@ export class BlockFix {
       for (const id of counts.keys()) if (!done(id)) this.#blocked.add(id);
       faults.dataFixed = true;
       clearInterval(this.#timer);
-      log(`data fixed: ${this.#blocked.size} partitions blocked (${[...this.#blocked].join(', ')}), ${this.#cleanCaughtUp} of ${this.#clean.length} clean ones caught up`);
+      log(
+        `data fixed: ${this.#blocked.size} partitions blocked (${[...this.#blocked].join(', ')}), ${this.#cleanCaughtUp} of ${this.#clean.length} clean ones caught up`,
+      );
     }, 500);
   }
 

@@ -88,7 +88,10 @@ describe('npm run chaos', () => {
   it('park-key: no record lost, every key in offset order (replayed copies as their originals), no clean key delayed', async () => {
     const { code, summary, log } = await runChaos(240, '--failure-mode', 'park-key');
     expect({ complete: summary.complete, lost: summary.lost, code }, log).toEqual({ complete: true, lost: 0, code: 0 });
-    expect({ outOfOrder: summary.outOfOrder, delayedCleanKeys: summary.delayedCleanKeys }, log).toEqual({ outOfOrder: 0, delayedCleanKeys: 0 });
+    expect({ outOfOrder: summary.outOfOrder, delayedCleanKeys: summary.delayedCleanKeys }, log).toEqual({
+      outOfOrder: 0,
+      delayedCleanKeys: 0,
+    });
     // The replay released the failing keys (the data corrected first): nothing is left dead-lettered.
     expect(summary.keysReleased, log).toBeGreaterThan(0);
     for (const kind of FAULT_KINDS) expect(summary.faults[kind], kind).toBeGreaterThan(0);
@@ -103,7 +106,12 @@ describe('npm run chaos', () => {
       onFailure: 0,
     });
     // Held at their failures until the data was fixed, while the partitions without failures caught up.
-    expect(summary.block, log).toEqual({ blockedPartitions: 3, blockedPartitionsResumed: 3, cleanPartitionsCaughtUp: 3, cleanPartitions: 3 });
+    expect(summary.block, log).toEqual({
+      blockedPartitions: 3,
+      blockedPartitionsResumed: 3,
+      cleanPartitionsCaughtUp: 3,
+      cleanPartitions: 3,
+    });
     // No dead letters, so the replay has nothing to produce, and nothing to be killed in the middle of.
     for (const kind of FAULT_KINDS) if (kind !== 'replayCrashes') expect(summary.faults[kind], kind).toBeGreaterThan(0);
   }, 600_000);

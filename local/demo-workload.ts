@@ -16,6 +16,8 @@ export function demoKind(i: number): DemoKind {
 
 /** The demo's keys: record `i` belongs to `order-<i mod 1,000>`. */
 const KEYS = 1_000;
+/** The keyed mix's keys: `order-<i mod 200>`, so that a key has 10 records in 2,000. */
+export const KEYED_KEYS = 200;
 
 /**
  * The keyed mix of the order-safe failure modes (`npm run chaos -- --failure-mode`): each key's
@@ -25,19 +27,19 @@ const KEYS = 1_000;
  * are the ones a parked key must never delay.
  */
 export function keyedDemoKind(i: number): DemoKind {
-  if (failingKey(i) && Math.floor(i / KEYS) % 3 === 1) return 'permanent-failure';
+  if (failingKey(i % KEYED_KEYS) && Math.floor(i / KEYED_KEYS) % 3 === 1) return 'permanent-failure';
   const kind = demoKind(i);
   return kind === 'not-json' || kind === 'permanent-failure' ? 'ok' : kind;
 }
 
-/** Whether record `i`'s key has records that fail for good in the keyed mix: one key in 50 (20 of 1,000). */
-export function failingKey(i: number): boolean {
-  return (i % KEYS) % 50 === 7;
+/** Whether key `order-<k>` has records that fail for good in the keyed mix: one key in 50 (4 of 200: 7, 57, 107, 157). */
+export function failingKey(k: number): boolean {
+  return k % 50 === 7;
 }
 
 export function demoRecord(i: number, keyed = false): { key: string; value: string | null } {
   const kind = keyed ? keyedDemoKind(i) : demoKind(i);
-  const key = `order-${i % KEYS}`;
+  const key = `order-${i % (keyed ? KEYED_KEYS : KEYS)}`;
   if (kind === 'tombstone') return { key, value: null };
   if (kind === 'not-json') return { key, value: `order ${i} <not json>` };
   const order = { id: `o-${i}`, amount: (i % 500) + 1, currency: 'EUR', items: [{ sku: `sku-${i % 97}`, quantity: 1 + (i % 3) }] };
@@ -69,7 +71,7 @@ export async function produceDemoRecords(
     for (let i = 0; i < total; i += PRODUCE_CHUNK) {
       const messages = Array.from({ length: Math.min(PRODUCE_CHUNK, total - i) }, (_, j) => ({
         ...demoRecord(i + j, keyed),
-        partition: ((i + j) % (keyed ? KEYS : partitions)) % partitions,
+        partition: ((i + j) % (keyed ? KEYED_KEYS : partitions)) % partitions,
       }));
       const counts = new Map<number, number>();
       for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);

@@ -4,7 +4,7 @@
 // blocked partitions once the other partitions have caught up around them.
 import { ENV, type FailureMode } from '../../src/contract/index.js';
 import type { MappingSettings } from '../../src/mapping/mapping-settings.js';
-import { failingKey } from '../demo-workload.js';
+import { failingKey, KEYED_KEYS } from '../demo-workload.js';
 import type { GroundTruth, GroundTruthOptions } from '../ground-truth.js';
 import type { HandlerFaults } from './handler-faults.js';
 
@@ -59,7 +59,7 @@ export class BlockFix {
     log: (line: string) => void,
   ) {
     const failing = new Set(
-      Array.from({ length: 1_000 }, (_, k) => k)
+      Array.from({ length: KEYED_KEYS }, (_, k) => k)
         .filter(failingKey)
         .map((k) => k % partitions),
     );

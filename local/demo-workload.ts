@@ -14,9 +14,32 @@ export function demoKind(i: number): DemoKind {
   return 'ok';
 }
 
-export function demoRecord(i: number): { key: string; value: string | null } {
+/** The demo's keys: record `i` belongs to `order-<i mod 1,000>`. */
+const KEYS = 1_000;
+/** The keyed mix's keys: `order-<i mod 200>`, so that a key has 10 records in 2,000. */
+export const KEYED_KEYS = 200;
+
+/**
+ * The keyed mix of the order-safe failure modes (`npm run chaos -- --failure-mode`): each key's
+ * records in one partition (a key's order is per partition), every record parseable (a value that
+ * cannot be deserialized can never be corrected), and the permanent failures on a few keys only,
+ * one occurrence in three of those keys (records before and after it), so that the other keys
+ * are the ones a parked key must never delay.
+ */
+export function keyedDemoKind(i: number): DemoKind {
+  if (failingKey(i % KEYED_KEYS) && Math.floor(i / KEYED_KEYS) % 3 === 1) return 'permanent-failure';
   const kind = demoKind(i);
-  const key = `order-${i % 1_000}`;
+  return kind === 'not-json' || kind === 'permanent-failure' ? 'ok' : kind;
+}
+
+/** Whether key `order-<k>` has records that fail for good in the keyed mix: one key in 50 (4 of 200: 7, 57, 107, 157). */
+export function failingKey(k: number): boolean {
+  return k % 50 === 7;
+}
+
+export function demoRecord(i: number, keyed = false): { key: string; value: string | null } {
+  const kind = keyed ? keyedDemoKind(i) : demoKind(i);
+  const key = `order-${i % (keyed ? KEYED_KEYS : KEYS)}`;
   if (kind === 'tombstone') return { key, value: null };
   if (kind === 'not-json') return { key, value: `order ${i} <not json>` };
   const order = { id: `o-${i}`, amount: (i % 500) + 1, currency: 'EUR', items: [{ sku: `sku-${i % 97}`, quantity: 1 + (i % 3) }] };
@@ -26,7 +49,8 @@ export function demoRecord(i: number): { key: string; value: string | null } {
 const PRODUCE_CHUNK = 1_000;
 
 /**
- * Produces records 0 … `total` − 1 of the demo mix, round-robin over `partitions`, in sends of
+ * Produces records 0 … `total` − 1 of the demo mix (the keyed one with `keyed`: each key in
+ * partition key mod `partitions`), else round-robin over `partitions`, in sends of
  * 1,000 acknowledged by all in-sync replicas, and tells `truth` what the brokers acknowledged.
  * A send that fails is sent again until `retryUntil` (epoch ms) passes, then its error is
  * thrown; copies a failed send may have left are not counted as produced (they prove nothing).
@@ -39,14 +63,15 @@ export async function produceDemoRecords(
   total: number,
   truth: GroundTruth,
   retryUntil = 0,
+  keyed = false,
 ): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {
     for (let i = 0; i < total; i += PRODUCE_CHUNK) {
       const messages = Array.from({ length: Math.min(PRODUCE_CHUNK, total - i) }, (_, j) => ({
-        ...demoRecord(i + j),
-        partition: (i + j) % partitions,
+        ...demoRecord(i + j, keyed),
+        partition: ((i + j) % (keyed ? KEYED_KEYS : partitions)) % partitions,
       }));
       const counts = new Map<number, number>();
       for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);

@@ -108,11 +108,27 @@ export interface GroundTruthSummary {
   outageDeadLetters: number;
   /**
    * Records the function first finished after a later record of the same key and partition had
-   * been finished (replayed copies left out: a replay comes after by design).
+   * been finished (replayed copies left out, a replay comes after by design; see {@link OrderScope}).
    */
   outOfOrder: number;
+  /** Records of keys `cleanKey` names whose first completion was a replayed copy (they had been parked or dead-lettered). */
+  delayedCleanKeys: number;
   /** The first lost records, as topic-partition@offset. */
   lostRecords: string[];
+}
+
+/**
+ * What `outOfOrder` compares first completions within: `key` (replayed copies left out, as in
+ * 'dead-letter' mode), `key-with-replays` (a replayed copy counting as its original, by its
+ * original offset: 'park-key', whose replay restores order), or `partition` ('block').
+ */
+export type OrderScope = 'key' | 'key-with-replays' | 'partition';
+
+export interface GroundTruthOptions {
+  /** @default 'key' */
+  readonly order?: OrderScope;
+  /** Keys without records that fail for good (counted by `delayedCleanKeys`). @default none */
+  readonly cleanKey?: (key: string) => boolean;
 }
 
 /** One partition's records: ranges for the common case, maps only for records seen twice or more. */
@@ -135,9 +151,12 @@ class PartitionTruth {
 export class GroundTruth {
   readonly #partitions = new Map<string, PartitionTruth>();
   readonly #onFinished = (message: unknown) => this.processed(message as Completion);
+  readonly #options: GroundTruthOptions;
+  #delayedCleanKeys = 0;
 
   /** Starts listening for finished records, in this thread and (forwarded) in sandboxes. */
-  constructor() {
+  constructor(options: GroundTruthOptions = {}) {
+    this.#options = options;
     subscribe(RECORD_FINISHED_CHANNEL, this.#onFinished);
   }
 
@@ -180,10 +199,21 @@ export class GroundTruth {
       p.repeats.set(offset, (p.repeats.get(offset) ?? 1) + 1);
       return;
     }
-    if (replayed) return;
-    const last = p.lastFinishedByKey.get(key);
+    if (replayed && this.#options.cleanKey?.(key)) this.#delayedCleanKeys++;
+    const order = this.#options.order ?? 'key';
+    if (replayed && order === 'key') return;
+    const scope = order === 'partition' ? '' : key;
+    const last = p.lastFinishedByKey.get(scope);
     if (last !== undefined && last > offset) p.outOfOrder.add(offset);
-    else p.lastFinishedByKey.set(key, offset);
+    else p.lastFinishedByKey.set(scope, offset);
+  }
+
+  /** Each partition's produced and processed (distinct) records so far. */
+  partitionCounts(): Map<string, { produced: number; processed: number }> {
+    const counts = new Map<string, { produced: number; processed: number }>();
+    for (const [id, p] of this.#partitions)
+      counts.set(id, { produced: p.produced.size, processed: this.#count(p, (offset) => p.processed.has(offset)) });
+    return counts;
   }
 
   deadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
@@ -301,6 +331,7 @@ export class GroundTruth {
       maxProcessedTimes,
       outageDeadLetters,
       outOfOrder,
+      delayedCleanKeys: this.#delayedCleanKeys,
       lostRecords: missing.first,
     };
   }

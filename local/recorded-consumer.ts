@@ -17,15 +17,18 @@ const data = (workerData as { data?: RecordedConsumerData } | null)?.data;
 
 /**
  * The example consumer; `beforeRecord` runs before the business logic of each record (the chaos
- * run's downstream outage throws there, so that the record is not finished).
+ * run's downstream outage throws there, so that the record is not finished); once `dataFixed`
+ * says so, a record simulating a permanent failure is taken as corrected and succeeds.
  */
-export function recordedConsumer(beforeRecord?: () => void) {
-  const process: typeof processOrder = beforeRecord
-    ? async (record) => {
-        beforeRecord();
-        await processOrder(record);
-      }
-    : processOrder;
+export function recordedConsumer(beforeRecord?: () => void, dataFixed?: () => boolean) {
+  const process: typeof processOrder =
+    beforeRecord || dataFixed
+      ? async (record) => {
+          beforeRecord?.();
+          if (dataFixed?.() && record.value?.simulate === 'permanent-failure') return;
+          await processOrder(record);
+        }
+      : processOrder;
   // With --idempotency the local services also set IDEMPOTENCY_TABLE, as the construct's prop does.
   return kafkaConsumer({
     processRecord: recording(process),

@@ -41,10 +41,17 @@ export interface LocalEnvironment {
   IDEMPOTENCY_TABLE?: string;
   /** The ledger's expiry, when given and the ledger is asked for (the construct's `idempotency.expiry`). */
   IDEMPOTENCY_EXPIRY_SECONDS?: string;
+  /**
+   * The parked keys' table (failureMode 'park-key'; always created, with the ledger's schema as
+   * the construct creates it); in the environment only when asked for (`parkedKeys`).
+   */
+  PARKED_KEYS_TABLE?: string;
 }
 
 /** The local ledger's table, unless `IDEMPOTENCY_TABLE` names another. */
 const LOCAL_IDEMPOTENCY_TABLE = 'kafka-idempotency';
+/** The local parked keys' table, unless `PARKED_KEYS_TABLE` names another. */
+const LOCAL_PARKED_KEYS_TABLE = 'kafka-parked-keys';
 
 interface Stoppable {
   stop(): Promise<void>;
@@ -83,6 +90,8 @@ export interface LocalServicesOptions {
    * and the table start either way. @default false
    */
   readonly idempotency?: boolean;
+  /** The handler parks keys (failureMode 'park-key'): the environment names the parked keys' table. @default false */
+  readonly parkedKeys?: boolean;
 }
 
 /**
@@ -101,7 +110,7 @@ export function ledgerEnvironment(given: NodeJS.ProcessEnv): { IDEMPOTENCY_TABLE
  * Starts what is not already running: the embedded broker unless `KAFKA_BROKERS` is set,
  * the embedded SQS/S3 unless `AWS_ENDPOINT_URL` is set, the embedded DynamoDB unless
  * `AWS_ENDPOINT_URL_DYNAMODB` is set, and always the local Lambda API; then creates the local resources (demo topic,
- * dead-letter queue, on-failure queue, bucket, idempotency table) wherever they live. The
+ * dead-letter queue, on-failure queue, bucket, idempotency and parked keys' tables) wherever they live. The
  * environment names the table only with `idempotency` (see {@link LocalServicesOptions.idempotency}).
  */
 export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
@@ -171,6 +180,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
       AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
       ...(options.idempotency ? ledgerEnvironment(given) : {}),
+      ...(options.parkedKeys ? { PARKED_KEYS_TABLE: parkedKeysTable(given) } : {}),
     };
     sqs.destroy();
     s3.destroy();
@@ -201,8 +211,12 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   }
 }
 
+function parkedKeysTable(given: NodeJS.ProcessEnv): string {
+  return given[ENV.parkedKeysTable] || LOCAL_PARKED_KEYS_TABLE;
+}
+
 /**
- * The idempotency ledger's table: on the embedded DynamoDB (dynalite), started here unless
+ * The idempotency ledger's and the parked keys' tables: on the embedded DynamoDB (dynalite), started here unless
  * `AWS_ENDPOINT_URL_DYNAMODB` is given, and created with the construct's key unless it exists.
  * @returns DynamoDB's endpoint
  */
@@ -221,6 +235,7 @@ async function startIdempotencyLedger(
   const client = new DynamoDBClient({ ...clientConfig, endpoint });
   try {
     await createLedgerTable(client, ledgerEnvironment(given).IDEMPOTENCY_TABLE);
+    await createLedgerTable(client, parkedKeysTable(given));
   } finally {
     client.destroy();
   }

@@ -15,9 +15,12 @@ export interface ChaosConsumerData extends RecordedConsumerData {
 
 const data = (workerData as { data: ChaosConsumerData }).data;
 const faults = new HandlerFaults(data.errorEvery, data.timeoutEvery, data.buffer);
-const consumer = recordedConsumer(() => {
-  if (faults.downstreamDown) throw new DownstreamOutageError('connect ECONNREFUSED 127.0.0.1:5432 (chaos: the downstream is out)');
-});
+const consumer = recordedConsumer(
+  () => {
+    if (faults.downstreamDown) throw new DownstreamOutageError('connect ECONNREFUSED 127.0.0.1:5432 (chaos: the downstream is out)');
+  },
+  () => faults.dataFixed,
+);
 
 export async function handler(event: unknown, context: Context): Promise<unknown> {
   const fault = faults.next();

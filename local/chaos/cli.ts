@@ -4,14 +4,17 @@
 // records delivered to the function more than once, `duplicate effects` records the function
 // finished more than once (what `--idempotency`, the runtime's ledger, is there to prevent); `outage DLQ`
 // the records dead-lettered during a downstream outage and `pauses` the times the mapping was
-// paused (what the outage breaker, on unless `--no-breaker`, is there for). Exit code 0 only
-// when no record was lost and every record was accounted for before the deadline.
+// paused (what the outage breaker, on unless `--no-breaker`, is there for). `--failure-mode
+// block|park-key` runs the consumer in that mode on a keyed demo mix (local/chaos/failure-modes.ts).
+// Exit code 0 only when no record was lost and every record was accounted for before the deadline
+// (and, in a failure mode, nothing out of order, no clean key delayed, every blocked partition resumed).
 import { parseArgs } from 'node:util';
 import { runChaos, type ChaosSummary } from './run.js';
 import { FAULT_KINDS } from './schedule.js';
+import { FAILURE_MODES, type FailureMode } from '../../src/contract/index.js';
 
 const usage =
-  'usage: npm run chaos -- [--records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline SECONDS] [--idempotency] [--no-breaker] [--json]';
+  'usage: npm run chaos -- [--records N] [--partitions N] [--faults all|none] [--timeout MS] [--deadline SECONDS] [--idempotency] [--no-breaker] [--failure-mode dead-letter|block|park-key] [--json]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     deadline: { type: 'string' },
     idempotency: { type: 'boolean', default: false },
     breaker: { type: 'boolean', default: true },
+    'failure-mode': { type: 'string', default: 'dead-letter' },
     json: { type: 'boolean', default: false },
   },
   allowNegative: true,
@@ -37,6 +41,8 @@ const wholeNumber = (name: string, value: string | undefined) => {
   return n;
 };
 if (values.faults !== 'all' && values.faults !== 'none') fail(`--faults must be "all" or "none", got ${values.faults}`);
+const failureMode = values['failure-mode'] as FailureMode;
+if (!FAILURE_MODES.includes(failureMode)) fail(`--failure-mode must be one of ${FAILURE_MODES.join(', ')}, got ${failureMode}`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 let summary: ChaosSummary;
@@ -49,6 +55,7 @@ try {
     ...(values.deadline !== undefined ? { deadlineMs: wholeNumber('deadline', values.deadline) * 1_000 } : {}),
     idempotency: values.idempotency,
     breaker: values.breaker,
+    failureMode,
     log,
   });
 } catch (error) {
@@ -68,6 +75,20 @@ const rows: Array<[string, string | number]> = [
   ['skipped as done', summary.skippedAsDone],
   ['outage DLQ', summary.outageDeadLetters],
   ['out of order', summary.outOfOrder],
+  ...(failureMode === 'dead-letter'
+    ? []
+    : [
+        ['failure mode', failureMode] as [string, string],
+        ['clean delayed', summary.delayedCleanKeys] as [string, number],
+        ['keys released', summary.keysReleased] as [string, number],
+      ]),
+  ...(summary.block
+    ? [
+        ['blocked parts', summary.block.blockedPartitions] as [string, number],
+        ['  resumed', summary.block.blockedPartitionsResumed] as [string, number],
+        ['clean parts done', `${summary.block.cleanPartitionsCaughtUp}/${summary.block.cleanPartitions}`] as [string, string],
+      ]
+    : []),
   ['pauses', summary.pauses],
   ['replayed', summary.replayed],
   ['on-failure', summary.onFailure],
@@ -85,4 +106,9 @@ if (!summary.complete) log('the deadline passed with records still unaccounted f
 if (summary.lost > 0)
   log(`lost (neither processed nor dead-lettered), first ${summary.lostRecords!.length}: ${summary.lostRecords!.join(', ')}`);
 if (values.json) console.log(JSON.stringify(summary));
-process.exit(summary.lost === 0 && summary.complete ? 0 : 1);
+const orderSafe =
+  failureMode === 'dead-letter' ||
+  (summary.outOfOrder === 0 &&
+    summary.delayedCleanKeys === 0 &&
+    (!summary.block || (summary.deadLettered === 0 && summary.block.blockedPartitionsResumed === summary.block.blockedPartitions)));
+process.exit(summary.lost === 0 && summary.complete && orderSafe ? 0 : 1);

@@ -8,7 +8,9 @@ const TIMEOUTS = 3;
 /** 1 while the downstream is out: every record fails (see {@link HandlerFaults.downstreamDown}). */
 const DOWNSTREAM_DOWN = 4;
 const OUTAGES = 5;
-const SLOTS = 6;
+/** 1 once the data of the permanent failures is corrected (see {@link HandlerFaults.dataFixed}). */
+const DATA_FIXED = 6;
+const SLOTS = 7;
 
 export type HandlerFault = 'error' | 'timeout';
 
@@ -45,6 +47,18 @@ export class HandlerFaults {
   set downstreamDown(down: boolean) {
     if (down && Atomics.exchange(this.#slots, DOWNSTREAM_DOWN, 1) === 0) Atomics.add(this.#slots, OUTAGES, 1);
     if (!down) Atomics.store(this.#slots, DOWNSTREAM_DOWN, 0);
+  }
+
+  /**
+   * The records that fail for good are corrected: from now on they succeed (the order-safe failure
+   * modes: what unblocks a blocked partition, and lets the replay release a parked key).
+   */
+  get dataFixed(): boolean {
+    return Atomics.load(this.#slots, DATA_FIXED) === 1;
+  }
+
+  set dataFixed(fixed: boolean) {
+    Atomics.store(this.#slots, DATA_FIXED, fixed ? 1 : 0);
   }
 
   /** Downstream outages so far. */

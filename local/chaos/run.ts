@@ -27,6 +27,8 @@ import { ReplayRuns } from './replay-runs.js';
 import { behind, until } from './consumer-progress.js';
 import { RestartingMapping } from './restarting-mapping.js';
 import { localBreakerEnvironment, startResumerSchedule } from '../breaker-schedule.js';
+import type { FailureMode } from '../../src/contract/index.js';
+import { BlockFix, failureModeEnvironment, failureModeSettings, failureModeTruth, type BlockReport } from './failure-modes.js';
 
 export interface ChaosOptions {
   readonly records: number;
@@ -48,6 +50,8 @@ export interface ChaosOptions {
   readonly idempotency?: boolean;
   /** The outage breaker (the construct's `breaker` prop), with cool-downs scaled down to seconds. @default true */
   readonly breaker?: boolean;
+  /** The consumer's failure mode, with the mapping settings the construct requires for it, and the keyed demo mix. @default 'dead-letter' */
+  readonly failureMode?: FailureMode;
 }
 
 /** The ground truth's counts, and what the run did. */
@@ -78,6 +82,11 @@ export interface ChaosSummary extends Omit<GroundTruthSummary, 'lostRecords'> {
   recordsPerSecond: number;
   /** The first lost records, when some were. */
   lostRecords?: string[];
+  failureMode: FailureMode;
+  /** park-key: keys the replay released. */
+  keysReleased: number;
+  /** block: the partitions blocked at the data's fix, and how they and the others fared. */
+  block?: BlockReport;
 }
 
 const BROKERS = 3;
@@ -97,6 +106,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const partitions = options.partitions ?? 6;
   const withFaults = options.faults ?? true;
   const withBreaker = options.breaker ?? true;
+  const mode = options.failureMode ?? 'dead-letter';
   const giveUpAt = started + (options.deadlineMs ?? 600_000 + 20 * records);
   const log = options.log ?? (() => undefined);
   const topic = `orders-chaos-${started}`;
@@ -109,15 +119,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       brokers: BROKERS,
       environment: {},
       idempotency: options.idempotency ?? false,
+      parkedKeys: mode === 'park-key',
     });
     cleanup.push(() => services.stop());
     const proxy = await startFaultProxy(services.env.AWS_ENDPOINT_URL, { apis: [] });
     cleanup.push(() => proxy.stop());
-    const settings = {
+    const settings = failureModeSettings(mode, {
       ...mappingSettingsFromContext((k) => (cdkJson.context as Record<string, unknown>)[k]),
       topics: [topic],
       consumerGroupId: `${topic}-consumer`,
-    };
+    });
     // What the sandboxes and the replay see: the proxy in front of SQS/S3, quiet logs.
     Object.assign(process.env, services.env, {
       KAFKA_TOPIC: topic,
@@ -129,6 +140,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       // What the construct's breaker sets on the consumer (the sandboxes start with this environment).
       ...(withBreaker ? localBreakerEnvironment() : {}),
+      ...failureModeEnvironment(mode, settings.consumerGroupId),
     });
     log(
       `kafka ${services.env.KAFKA_BROKERS} (${BROKERS} brokers) · sqs/s3 ${services.env.AWS_ENDPOINT_URL} behind ${proxy.endpoint} · topic ${topic} (${partitions} partitions)${options.idempotency ? ` · idempotency ledger ${services.env.IDEMPOTENCY_TABLE} on ${services.env.AWS_ENDPOINT_URL_DYNAMODB}` : ''}`,
@@ -137,7 +149,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const sqs = directSqs(services);
     cleanup.push(async () => sqs.destroy());
 
-    const truth = new GroundTruth();
+    const truth = new GroundTruth(failureModeTruth(mode));
     cleanup.push(async () => truth.close());
     const reports = new RuntimeReports();
     cleanup.push(async () => reports.close());
@@ -161,6 +173,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 
     let onFailure = 0;
     const onFailureQueue = sqsOnFailureDestination(sqs, services.env.ON_FAILURE_QUEUE_URL);
+    const countedOnFailure = async (batch: Parameters<typeof onFailureQueue.send>[0]) => {
+      await onFailureQueue.send(batch);
+      onFailure += batch.records.length;
+    };
     const newEmulator = () =>
       new EventSourceMappingEmulator({
         kafka,
@@ -171,14 +187,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         handler: truth.delivering(sandboxes.handler),
         functionTimeoutMs: options.functionTimeoutMs ?? 4_000,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
-        // Counted across the emulators a run replaces (each one's stats start at zero).
-        onFailure: {
-          target: onFailureQueue.target,
-          send: async (batch) => {
-            await onFailureQueue.send(batch);
-            onFailure += batch.records.length;
-          },
-        },
+        // Counted across the emulators a run replaces (each one's stats start at zero). None in block mode.
+        ...(mode === 'block' ? {} : { onFailure: { target: onFailureQueue.target, send: countedOnFailure } }),
       });
     const mapping = new RestartingMapping(newEmulator, services.lambdaApi, giveUpAt);
     cleanup.push(() => mapping.emulator.stop());
@@ -204,8 +214,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     if (withFaults) schedule.start();
     cleanup.push(() => schedule.stop());
 
-    // The replay phase has the mapping's pollers stopped.
-    const stopWatching = mapping.watchCrashes(() => phase === 'replay', log);
+    // The replay phase has the mapping's pollers stopped (not in park-key mode: the release waits for the consumer).
+    const stopWatching = mapping.watchCrashes(() => phase === 'replay' && mode !== 'park-key', log);
     cleanup.push(async () => stopWatching());
     const failed = () => mapping.fatal;
 
@@ -226,7 +236,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     }, 5_000);
     cleanup.push(async () => clearInterval(progress));
 
-    await produceDemoRecords(kafka, topic, partitions, records, truth, giveUpAt);
+    let producedAll = false;
+    const blockFix =
+      mode === 'block'
+        ? new BlockFix(truth, handlerFaults, topic, partitions, () => producedAll && (!withFaults || schedule.cycles >= 1), log)
+        : undefined;
+    cleanup.push(async () => blockFix?.stop());
+    await produceDemoRecords(kafka, topic, partitions, records, truth, giveUpAt, mode !== 'dead-letter');
+    producedAll = true;
     log(`produced ${records} records`);
     let complete = await until(async () => (!withFaults || schedule.cycles >= 1) && (await caughtUp()), failed, giveUpAt);
     const consumedAt = Date.now();
@@ -242,8 +259,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await mapping.replacing;
     // Stopped, not paused: a kafkajs consumer resumed after a pause can leave partitions
     // unfetched for good (kafkajs issue #1641). As in production, the mapping is disabled for
-    // the replay and enabled again after it, resuming from the committed offsets.
-    await mapping.emulator.stop();
+    // the replay and enabled again after it, resuming from the committed offsets; in park-key
+    // mode it runs, the release waiting for it to pass its copies, and the data is corrected first.
+    if (mode === 'park-key') handlerFaults.dataFixed = true;
+    else await mapping.emulator.stop();
     // The outage dead letters, before the replay takes them away (then fixed, they would not show at the end).
     await truth.readOutageDeadLetters(sqs, services.env.DLQ_URL, topic);
     if (withFaults) schedule.spoilSqsCalls();
@@ -258,9 +277,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       return true;
     };
     let replayed = 0;
+    let keysReleased = 0;
     for (let run = 0; complete && run < REPLAY_MAX_RUNS; run++) {
       const summary = await replay.run();
       replayed += summary?.replayed ?? 0;
+      keysReleased += summary?.parked?.keysReleased ?? 0;
       if (summary && (summary.received === 0 || (summary.replayed === 0 && !crashPending))) break;
     }
     log(`replayed ${replayed} dead letters in ${replay.runs} runs (${schedule.replayCrashes} killed)`);
@@ -268,7 +289,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // Healed: the consumer takes the replayed records, and everything settles.
     phase = 'drain';
     await schedule.stop();
-    await mapping.start();
+    if (mode !== 'park-key') await mapping.start();
     // Faults healed, a partition can only stand still because the consumer stopped fetching it.
     // Lambda's pollers carry on by themselves, and so must the emulator: a stall fails the run.
     let consumerStalls = 0;
@@ -289,17 +310,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await sandboxes.close();
 
     await truth.readDeadLetters(sqs, services.env.DLQ_URL, topic);
-    const t = truth.summary();
+    const { lostRecords, ...t } = truth.summary();
     return {
-      produced: t.produced,
-      processed: t.processed,
-      deadLettered: t.deadLettered,
-      lost: t.lost,
-      duplicates: t.duplicates,
-      duplicateEffects: t.duplicateEffects,
-      maxProcessedTimes: t.maxProcessedTimes,
-      outageDeadLetters: t.outageDeadLetters,
-      outOfOrder: t.outOfOrder,
+      ...t,
+      failureMode: mode,
+      keysReleased,
+      ...(blockFix ? { block: blockFix.report() } : {}),
       skippedAsDone: reports.skippedAsDone,
       replayed,
       onFailure,
@@ -312,7 +328,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       complete,
       durationMs: Date.now() - started,
       recordsPerSecond: Math.round((records / (consumedAt - started)) * 1_000),
-      ...(t.lost > 0 ? { lostRecords: t.lostRecords } : {}),
+      ...(t.lost > 0 ? { lostRecords } : {}),
     };
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);

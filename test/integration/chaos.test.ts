@@ -34,10 +34,10 @@ afterEach(() => {
 });
 
 /** One `npm run chaos` of 2,000 records in its own process group: its exit code, summary, log and what it left running. */
-async function runChaos(deadlineSeconds: number) {
+async function runChaos(deadlineSeconds: number, ...args: string[]) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'local/chaos/cli.ts', '--records', '2000', '--deadline', String(deadlineSeconds), '--json'],
+    ['--import', 'tsx', 'local/chaos/cli.ts', '--records', '2000', '--deadline', String(deadlineSeconds), '--json', ...args],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -82,5 +82,37 @@ describe('npm run chaos', () => {
     });
     expect(summary.pauses).toBeGreaterThan(0);
     expect(left).toEqual([]);
+  }, 600_000);
+
+  // The keyed mix: 4 keys of 200 with records that fail for good (keys 7, 57, 107, 157, in partitions 1, 3, 5), records before and after them.
+  it('park-key: no record lost, every key in offset order (replayed copies as their originals), no clean key delayed', async () => {
+    const { code, summary, log } = await runChaos(240, '--failure-mode', 'park-key');
+    expect({ outOfOrder: summary.outOfOrder, delayedCleanKeys: summary.delayedCleanKeys }, log).toEqual({
+      outOfOrder: 0,
+      delayedCleanKeys: 0,
+    });
+    expect({ complete: summary.complete, lost: summary.lost, code }, log).toEqual({ complete: true, lost: 0, code: 0 });
+    // The replay released the failing keys (the data corrected first): nothing is left dead-lettered.
+    expect(summary.keysReleased, log).toBeGreaterThan(0);
+    for (const kind of FAULT_KINDS) expect(summary.faults[kind], kind).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('block: no record lost or dead-lettered, every partition in offset order, the blocked ones resume after the fix', async () => {
+    const { code, summary, log } = await runChaos(240, '--failure-mode', 'block');
+    expect({ outOfOrder: summary.outOfOrder, deadLettered: summary.deadLettered, onFailure: summary.onFailure }, log).toEqual({
+      outOfOrder: 0,
+      deadLettered: 0,
+      onFailure: 0,
+    });
+    expect({ complete: summary.complete, lost: summary.lost, code }, log).toEqual({ complete: true, lost: 0, code: 0 });
+    // Held at their failures until the data was fixed, while the partitions without failures caught up.
+    expect(summary.block, log).toEqual({
+      blockedPartitions: 3,
+      blockedPartitionsResumed: 3,
+      cleanPartitionsCaughtUp: 3,
+      cleanPartitions: 3,
+    });
+    // No dead letters, so the replay has nothing to produce, and nothing to be killed in the middle of.
+    for (const kind of FAULT_KINDS) if (kind !== 'replayCrashes') expect(summary.faults[kind], kind).toBeGreaterThan(0);
   }, 600_000);
 });

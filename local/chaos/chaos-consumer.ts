@@ -17,7 +17,10 @@ const data = (workerData as { data: ChaosConsumerData }).data;
 const faults = new HandlerFaults(data.errorEvery, data.timeoutEvery, data.buffer);
 const consumer = recordedConsumer(
   () => {
-    if (faults.downstreamDown) throw new DownstreamOutageError('connect ECONNREFUSED 127.0.0.1:5432 (chaos: the downstream is out)');
+    if (faults.downstreamDown) {
+      faults.outageFailed();
+      throw new DownstreamOutageError('connect ECONNREFUSED 127.0.0.1:5432 (chaos: the downstream is out)');
+    }
   },
   () => faults.dataFixed,
 );

@@ -7,10 +7,13 @@ const ERRORS = 2;
 const TIMEOUTS = 3;
 /** 1 while the downstream is out: every record fails (see {@link HandlerFaults.downstreamDown}). */
 const DOWNSTREAM_DOWN = 4;
+/** Outages that failed at least one record (an outage while nothing ran injected nothing). */
 const OUTAGES = 5;
 /** 1 once the data of the permanent failures is corrected (see {@link HandlerFaults.dataFixed}). */
 const DATA_FIXED = 6;
-const SLOTS = 7;
+/** 1 once a record failed in the current outage. */
+const OUTAGE_HIT = 7;
+const SLOTS = 8;
 
 export type HandlerFault = 'error' | 'timeout';
 
@@ -45,8 +48,13 @@ export class HandlerFaults {
   }
 
   set downstreamDown(down: boolean) {
-    if (down && Atomics.exchange(this.#slots, DOWNSTREAM_DOWN, 1) === 0) Atomics.add(this.#slots, OUTAGES, 1);
+    if (down && Atomics.exchange(this.#slots, DOWNSTREAM_DOWN, 1) === 0) Atomics.store(this.#slots, OUTAGE_HIT, 0);
     if (!down) Atomics.store(this.#slots, DOWNSTREAM_DOWN, 0);
+  }
+
+  /** A record failed because the downstream is out: the current outage counts as injected. */
+  outageFailed(): void {
+    if (Atomics.exchange(this.#slots, OUTAGE_HIT, 1) === 0) Atomics.add(this.#slots, OUTAGES, 1);
   }
 
   /**
@@ -61,7 +69,7 @@ export class HandlerFaults {
     Atomics.store(this.#slots, DATA_FIXED, fixed ? 1 : 0);
   }
 
-  /** Downstream outages so far. */
+  /** Downstream outages so far that failed at least one record. */
   get outages(): number {
     return Atomics.load(this.#slots, OUTAGES);
   }

@@ -37,6 +37,7 @@ describe('GroundTruth', () => {
         maxProcessedTimes: 3,
         outageDeadLetters: 0,
         outOfOrder: 0,
+        delayedCleanKeys: 0,
         lostRecords: ['t-0@2', 't-0@4'],
       });
     } finally {

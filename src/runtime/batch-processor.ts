@@ -9,6 +9,7 @@ import { Telemetry, type TelemetryOptions } from './telemetry.js';
 import { OutcomeLedger, type KafkaBatchResponse } from './outcome-ledger.js';
 import { DeadLetters } from './dead-letters.js';
 import { RecordRunner, type RecordCall, type RecordRunnerConfig } from './record-runner.js';
+import { keyGroups, runConcurrently } from './record-tasks.js';
 import { DEFAULT_TIME_SAFETY_MARGIN_MS, ENV } from '../contract/index.js';
 import { OutageDetector, outageSettingsFrom, type OutageOptions, type OutageSettings } from './outage.js';
 import { SandboxBreakers } from './sandbox-breakers.js';
@@ -193,26 +194,6 @@ class ProcessorConfig implements RecordRunnerConfig {
       this.startParking = undefined;
     }
   }
-}
-
-/** Runs tasks with at most `limit` at once. */
-async function runConcurrently(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-}
-
-function keyGroups(partition: PartitionBatch): KafkaEventRecord[][] {
-  const groups = new Map<string | null, KafkaEventRecord[]>();
-  for (const entry of partition.entries) {
-    const key = entry.key ?? null;
-    const group = groups.get(key);
-    if (group) group.push(entry);
-    else groups.set(key, [entry]);
-  }
-  return [...groups.values()];
 }
 
 /** Processes Kafka events: the engine behind {@link kafkaConsumer}. */

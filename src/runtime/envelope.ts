@@ -45,6 +45,23 @@ export interface DeadLetterEnvelope {
    * the key's parked records in order, and releases the key at this epoch. Absent in older envelopes.
    */
   readonly parked?: { readonly epoch: number };
+  /**
+   * Present when tracing is on (an OpenTelemetry SDK registered): the record's trace context (from its
+   * headers) and its failure span's, each as the registered propagator writes it (W3C: `traceparent`,
+   * `tracestate`). The replay links its copy to both. Absent in older envelopes.
+   */
+  readonly trace?: DeadLetterTrace;
+}
+
+/** A trace context as a propagator's carrier: field name to value, e.g. `{ traceparent: '00-…' }`. */
+export type TraceCarrier = Readonly<Record<string, string>>;
+
+/** The trace contexts a dead letter keeps (see {@link DeadLetterEnvelope.trace}). */
+export interface DeadLetterTrace {
+  /** The context the record carried in its headers, when it carried one. */
+  readonly record?: TraceCarrier;
+  /** The span of the record's processing that ended with it dead-lettered. */
+  readonly failure?: TraceCarrier;
 }
 
 /** What goes to SQS instead of an envelope too large for it: the envelope itself is in S3. */
@@ -65,6 +82,8 @@ export interface FailureContext {
   readonly source: DeadLetterEnvelope['source'];
   /** Its key is parked behind it, at this epoch. */
   readonly parked?: { readonly epoch: number };
+  /** Its trace contexts, when tracing is on. */
+  readonly trace?: DeadLetterTrace;
 }
 
 /** What the replay needs of a record to put it back on its topic: the record and how often it was replayed. */
@@ -107,6 +126,7 @@ export function buildEnvelope(record: KafkaRecord<unknown, unknown>, failure: Fa
     source: failure.source,
     replayCount,
     ...(failure.parked ? { parked: { epoch: failure.parked.epoch } } : {}),
+    ...(failure.trace ? { trace: failure.trace } : {}),
   };
 }
 
@@ -164,5 +184,24 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
     (typeof parked !== 'object' || parked === null || !Number.isSafeInteger(parked.epoch) || (parked.epoch as number) < 0)
   )
     throw new MalformedDeadLetterError('parked, when present, must be {"epoch": a whole number ≥ 0}', { fields: ['parked'] });
+  if (m.trace !== undefined && !isDeadLetterTrace(m.trace))
+    throw new MalformedDeadLetterError(
+      `trace, when present, must be {"record"?, "failure"?}, each an object of at most ${TRACE_CARRIER_FIELDS} string fields of at most ${TRACE_FIELD_LENGTH} characters`,
+      { fields: ['trace'] },
+    );
   return m as unknown as DeadLetterEnvelope;
+}
+
+/** Bounds on a carrier anyone with SendMessage wrote: W3C's tracestate is at most 512 characters, baggage 8,192. */
+const TRACE_CARRIER_FIELDS = 8;
+const TRACE_FIELD_LENGTH = 8192;
+function isTraceCarrier(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const entries = Object.entries(v);
+  return entries.length <= TRACE_CARRIER_FIELDS && entries.every(([, value]) => isString(value) && value.length <= TRACE_FIELD_LENGTH);
+}
+function isDeadLetterTrace(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const t = v as Record<string, unknown>;
+  return (t.record === undefined || isTraceCarrier(t.record)) && (t.failure === undefined || isTraceCarrier(t.failure));
 }

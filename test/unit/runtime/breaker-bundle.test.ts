@@ -1,40 +1,15 @@
 // The breaker stays off the happy path: esbuild bundles the lazily imported breaker-trip.ts (and
 // src/breaker) into every consumer's one CommonJS file, but it runs, and loads the Lambda client,
 // only when an invocation sees an outage. Built with the options the construct gives NodejsFunction.
-import { createRequire, registerHooks } from 'node:module';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bundlingOptions } from '../../../src/constructs/bundling.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
+import { bundleHandler, bytesFrom, withStubbedClients } from '../../support/consumer-bundle.js';
 import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { captureOutput } from '../../support/output.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BREAKER_SOURCES = /^src\/(breaker\/|runtime\/breaker-trip\.ts|runtime\/outage\.ts)/;
 /** What the breaker adds to the example consumer's minified bundle: 8.8 KB measured (2026-12-07), of 75 KB. */
 const BREAKER_BYTES_BUDGET = 12_000;
-
-async function exampleConsumer() {
-  const options = bundlingOptions();
-  const { metafile, outputFiles } = await build({
-    entryPoints: ['app/consumer/index.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    minify: options.minify!,
-    target: options.target!,
-    external: options.externalModules!,
-    absWorkingDir: ROOT,
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const inputs = Object.values(metafile.outputs)[0]!.inputs;
-  return { code: outputFiles[0]!.text, inputs };
-}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -43,34 +18,19 @@ afterEach(() => {
 
 describe("the breaker in the example consumer's bundle", () => {
   it('adds little to it', async () => {
-    const { inputs } = await exampleConsumer();
-    const breakerBytes = Object.entries(inputs)
-      .filter(([file]) => BREAKER_SOURCES.test(file))
-      .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
+    const breakerBytes = bytesFrom(await bundleHandler(), BREAKER_SOURCES);
     expect(breakerBytes).toBeGreaterThan(0);
     expect(breakerBytes).toBeLessThan(BREAKER_BYTES_BUDGET);
   });
 
   it('loads no Lambda client on the happy path, nor for a bad record; it does once an outage trips the breaker', async () => {
-    const { code } = await exampleConsumer();
-    const dir = mkdtempSync(path.join(tmpdir(), 'breaker-bundle-'));
-    const loaded: string[] = [];
+    const { code } = await bundleHandler();
     // The Lambda API down: the breaker logs BreakerOpenFailed, the records are still redelivered.
-    const stub = `data:text/javascript,export class LambdaClient { send() { return Promise.reject(new Error('no Lambda API here')); } } export class ListEventSourceMappingsCommand {}`;
-    const hooks = registerHooks({
-      resolve(specifier, context, nextResolve) {
-        if (!specifier.startsWith('@aws-sdk/client-')) return nextResolve(specifier, context);
-        loaded.push(specifier);
-        return { url: stub, shortCircuit: true };
-      },
-    });
-    try {
+    const stub = `export class LambdaClient { send() { return Promise.reject(new Error('no Lambda API here')); } } export class ListEventSourceMappingsCommand {}`;
+    await withStubbedClients(code, stub, async (load, loaded) => {
       vi.stubEnv('BREAKER_COOL_DOWN_SECONDS', '60');
       captureOutput();
-      writeFileSync(path.join(dir, 'consumer.cjs'), code);
-      const { handler } = createRequire(path.join(dir, 'x.cjs'))('./consumer.cjs') as {
-        handler: (event: unknown, context: unknown) => Promise<{ batchItemFailures: unknown[] }>;
-      };
+      const handler = load();
       const order = (id: number, simulate?: string) => ({
         topic: 'orders',
         partition: 0,
@@ -90,9 +50,6 @@ describe("the breaker in the example consumer's bundle", () => {
       const response = await handler(buildKafkaEvent(failing), lambdaContext(30_000, 'consumer'));
       expect(response.batchItemFailures).toHaveLength(1);
       expect(loaded).toEqual(['@aws-sdk/client-lambda']);
-    } finally {
-      hooks.deregister();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

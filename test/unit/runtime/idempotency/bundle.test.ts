@@ -1,35 +1,19 @@
 // The ledger is bundled only by the handlers that import it (issue 32: "without the option, no
 // import"): esbuild bundles a function into one CommonJS file, so anything the runtime's core
 // imports, even lazily, would land in every consumer's bundle.
-import path from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { bundlingOptions } from '../../../../src/constructs/bundling.js';
+import { ROOT, bundleHandler } from '../../../support/consumer-bundle.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const LEDGER = 'src/runtime/idempotency/';
 
-/** The repository's source files in a handler's bundle, built with the options the CDK app gives NodejsFunction. */
-async function bundledSources(entry: Pick<BuildOptions, 'entryPoints' | 'stdin'>): Promise<string[]> {
-  const options = bundlingOptions();
-  const { metafile } = await build({
-    ...entry,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: options.target!,
-    external: options.externalModules!,
-    absWorkingDir: ROOT,
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return Object.keys(metafile.inputs).filter((file) => file.startsWith('src/'));
+/** The repository's source files in a handler's bundle. */
+async function bundledSources(entry?: Parameters<typeof bundleHandler>[0]): Promise<string[]> {
+  return Object.keys((await bundleHandler(entry)).inputs).filter((file) => file.startsWith('src/'));
 }
 
 describe("the idempotency ledger's entry point", () => {
   it("is not in the example consumer's bundle, which does not use it", async () => {
-    const sources = await bundledSources({ entryPoints: ['app/consumer/index.ts'] });
+    const sources = await bundledSources();
     expect(sources).toContain('src/runtime/batch-processor.ts');
     expect(sources.filter((file) => file.startsWith(LEDGER))).toEqual([]);
   });

@@ -1,6 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import type Dynalite from 'dynalite';
 import { importPeer } from './commands/peers.js';
+import { listenLocally } from './local-server.js';
 
 export interface EmbeddedDynamoDb {
   /** The value for `AWS_ENDPOINT_URL_DYNAMODB`. */
@@ -26,19 +26,6 @@ export async function startEmbeddedDynamoDb(port = 0): Promise<EmbeddedDynamoDb>
     const operation = typeof target === 'string' ? target : 'unknown';
     requests.set(operation, (requests.get(operation) ?? 0) + 1);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${bound}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets of SDK clients would hold the close until they time out.
-        server.closeAllConnections();
-      }),
-  };
+  const { endpoint, stop } = await listenLocally(server, port);
+  return { endpoint, requests, stop };
 }

@@ -2,7 +2,7 @@
 // produce: throttled calls, 5xx answers, batch entries reported in `Failed[]`, slow answers.
 // The tests and `npm run chaos` both put it between the functions and the emulator.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 
 /** A call's name: the SQS JSON protocol's `x-amz-target` (e.g. 'AmazonSQS.SendMessageBatch'), else `S3.<METHOD>`. */
 export type ApiName = string;
@@ -155,15 +155,6 @@ export async function startFaultProxy(target: string, plan: FaultPlan = {}): Pro
       res.destroy(); // the emulator could not be reached: so cannot the caller
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    counts,
-    plan,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { endpoint, stop } = await listenLocally(server);
+  return { endpoint, counts, plan, stop };
 }

@@ -4,7 +4,7 @@
 // pointed here by AWS_ENDPOINT_URL_LAMBDA, pauses and resumes the local mapping as it would a
 // deployed one. Lambda API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 import type { EventSourceMappingEmulator } from './esm/emulator.js';
 import { localFunctionArn } from './esm/lambda-context.js';
 
@@ -193,14 +193,10 @@ export async function startLocalLambdaApi(port = 0): Promise<LocalLambdaApi> {
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: bound } = server.address() as AddressInfo;
+  const { endpoint, stop } = await listenLocally(server, port);
 
   return {
-    endpoint: `http://127.0.0.1:${bound}`,
+    endpoint,
     get pauses() {
       return pauses;
     },
@@ -209,12 +205,7 @@ export async function startLocalLambdaApi(port = 0): Promise<LocalLambdaApi> {
       if (earlier && !earlier.emulator.enabled) void emulator.setEnabled(false);
       mappings.set(emulator.mappingUuid, { emulator, tags: earlier?.tags ?? new Map() });
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets of SDK clients would hold the close until they time out.
-        server.closeAllConnections();
-      }),
+    stop,
   };
 }
 

@@ -27,6 +27,7 @@ import {
  * - `retryAttempts` N ≥ 0 discards a batch after N retries; -1 with an on-failure destination is
  *   capped at 10 retries, and the construct always sets one unless told not to (block: none);
  * - `maxRecordAge` sends older records to the destination unsent;
+ * - `bisectBatchOnError` retries a failing batch's halves separately: records after a blocked one could run;
  * - without partial batch responses the runtime can only fail the whole batch;
  * - a schema registry drops records that fail validation when there is no destination.
  * `park-key` needs `consumerGroupId`: the replay's release waits for the group's committed offsets.
@@ -65,6 +66,11 @@ export function validateFailureMode(props: KafkaConsumerProps, settings: Effecti
       `maxRecordAge is ${props.maxRecordAge.toSeconds()} s: Lambda skips records older than that without sending them; leave it out (-1, no limit)`,
     );
   }
+  if (settings.bisectBatchOnError) {
+    skips.push(
+      'bisectBatchOnError is true: when the function errors (a timeout, a crash), Lambda splits the batch and retries the halves separately, so records after a blocked one could run before it; leave it out (false)',
+    );
+  }
   if (settings.pollerMode === 'provisioned' && !settings.reportBatchItemFailures) {
     skips.push(
       'reportBatchItemFailures is false: without partial batch responses a blocked partition holds back the whole batch (every partition); leave it out (true)',
@@ -82,6 +88,18 @@ export function validateFailureMode(props: KafkaConsumerProps, settings: Effecti
     );
   }
   return mode;
+}
+
+/**
+ * Block mode's mapping says what it relies on instead of leaving it to Lambda's defaults: retries
+ * and record age infinite (-1), no bisection. A stack switched from another mode then sets them
+ * explicitly rather than trusting an update to reset properties that left the template
+ * (CreateEventSourceMapping: MaximumRetryAttempts, MaximumRecordAgeInSeconds "-1 … infinite").
+ */
+export function pinNeverSkip(mapping: lambda.CfnEventSourceMapping): void {
+  mapping.maximumRetryAttempts = -1;
+  mapping.maximumRecordAgeInSeconds = -1;
+  mapping.bisectBatchOnFunctionError = false;
 }
 
 /**

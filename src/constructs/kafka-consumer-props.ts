@@ -233,8 +233,9 @@ export interface KafkaConsumerProps {
   /** How long dead letters are kept, 1 min – 14 days. @default 14 days */
   readonly deadLetterRetention?: Duration;
   /**
-   * Expiry of oversized dead letters in S3: at least `deadLetterRetention` plus a day, so that no
-   * pointer in the queue outlives its object. @default 30 days
+   * Expiry of oversized dead letters in S3 (`dead-letters/`; parked records, `parked/`, never
+   * expire): at least `deadLetterRetention` plus a day, so that no pointer in the queue outlives
+   * its object. @default 30 days
    */
   readonly deadLetterObjectExpiration?: Duration;
   /** Encrypt queues and bucket with this key. @default SQS- and S3-managed encryption */

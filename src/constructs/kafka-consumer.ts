@@ -44,8 +44,8 @@ import { validateConsumerProps, type CheckedConsumerProps } from './validation.j
 import { validateIdempotencyTableRegion } from './idempotency-validation.js';
 import { validateFailureTopic, validateSchemaValidationAttributes } from './mapping-validation.js';
 import { MAX_RETRY_ATTEMPTS, effectiveMappingSettings, type EffectiveMappingSettings } from '../mapping/mapping-settings.js';
-import { ENV, type FailureMode } from '../contract/index.js';
-import { grantParkingConsumer, ledgerSchemaTable, validateFailureMode } from './failure-modes.js';
+import { DEAD_LETTER_PREFIX, ENV, type FailureMode } from '../contract/index.js';
+import { grantParkingConsumer, ledgerSchemaTable, pinNeverSkip, validateFailureMode } from './failure-modes.js';
 
 /**
  * A Kafka consumer on Lambda: the function (bundled with esbuild, Node.js 24, ARM64), one
@@ -143,7 +143,8 @@ export class KafkaConsumer extends Construct {
         : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      lifecycleRules: [{ expiration: checked.deadLetterObjectExpiration }],
+      // Oversized dead letters only: parked records (park-key) must live as long as their key is parked.
+      lifecycleRules: [{ prefix: DEAD_LETTER_PREFIX, expiration: checked.deadLetterObjectExpiration }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     acknowledgeDeadLetterStorage([this.deadLetterQueue, ...(this.onFailureQueue ? [this.onFailureQueue] : [])], this.deadLetterBucket);
@@ -186,6 +187,7 @@ export class KafkaConsumer extends Construct {
     for (const mapping of mappingsUnder(this.function)) {
       const { topic, id: mappingId } = mappingTopicAndId(mapping);
       this.#mappingIds.set(topic, mappingId);
+      if (this.failureMode === 'block') pinNeverSkip(mapping);
     }
     this.breakerFunction = this.#breaker(checked, props, id);
     if (props.cluster.kind === 'msk') grantMskRead(this, props.cluster.clusterArn, props.topics, props.consumerGroupId);

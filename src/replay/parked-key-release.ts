@@ -80,7 +80,14 @@ export async function releaseParkedKey(envelope: DeadLetterEnvelope, options: Re
   }
   let records = 0;
   if (state.produced === undefined) {
-    const batch = await readable(await objects.list(folder, deadline), state.after, state.last, options, deadline);
+    const listed = await objects.list(folder, deadline);
+    const found = listed.filter((o) => o.offset > state!.after && o.offset <= state!.last).length;
+    // The consumer writes a record's object before it counts it: fewer objects than the count means some were deleted.
+    if (found < state.count)
+      throw new ReleaseRefusedError(
+        `its key's item counts ${state.count} parked records after offset ${state.after}, but the bucket holds ${found} under ${folder}: some were deleted (an S3 lifecycle rule or a person); nothing was produced. Restore them (a versioned bucket keeps their earlier versions), then replay again`,
+      );
+    const batch = await readable(listed, state.after, state.last, options, deadline);
     if (settings.dryRun) return { records: 1 + batch.length, released: false, done: false };
     const first = await options.produce(topic, partition, [copy(envelope), ...batch.map((p) => copy(p.envelope))]);
     records += 1 + batch.length;

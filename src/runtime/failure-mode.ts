@@ -7,19 +7,27 @@ export type { FailureMode } from '../contract/index.js';
 
 const isFailureMode = (value: unknown): value is FailureMode => (FAILURE_MODES as readonly unknown[]).includes(value);
 
-/** The handler's failure mode, checked once: the option, else `FAILURE_MODE`, else `'dead-letter'`. */
+/**
+ * The handler's failure mode, checked once: the option, else `FAILURE_MODE`, else `'dead-letter'`.
+ * An option that differs from `FAILURE_MODE` is refused: the construct configured the mapping for
+ * its mode (block: no destination, infinite retries), and a mapping set up for another mode could
+ * skip what the option promises to hold.
+ */
 export function failureModeFrom(option: unknown, env: NodeJS.ProcessEnv): FailureMode {
   const modes = FAILURE_MODES.map((m) => `'${m}'`).join(', ');
-  if (option !== undefined) {
-    if (isFailureMode(option)) return option;
+  const value = env[ENV.failureMode];
+  if (value !== undefined && value !== '' && !isFailureMode(value))
+    throw new ConfigurationError(
+      `${ENV.failureMode} is "${value.slice(0, 40)}"; it must be one of ${modes} (the KafkaConsumer construct sets it from its failureMode prop), or unset for 'dead-letter'.`,
+    );
+  if (option === undefined) return value || 'dead-letter';
+  if (!isFailureMode(option))
     throw new ConfigurationError(
       `failureMode must be one of ${modes}, got ${typeof option === 'string' ? `"${option.slice(0, 40)}"` : typeof option}.`,
     );
-  }
-  const value = env[ENV.failureMode];
-  if (value === undefined || value === '') return 'dead-letter';
-  if (isFailureMode(value)) return value;
-  throw new ConfigurationError(
-    `${ENV.failureMode} is "${value.slice(0, 40)}"; it must be one of ${modes} (the KafkaConsumer construct sets it from its failureMode prop), or unset for 'dead-letter'.`,
-  );
+  if (value && value !== option)
+    throw new ConfigurationError(
+      `failureMode is '${option}' but ${ENV.failureMode} is '${value}': the function's mapping was set up for '${value}' and could skip records '${option}' must hold. Give the KafkaConsumer construct failureMode: '${option}' (it sets ${ENV.failureMode} and the mapping to match), or leave the option out.`,
+    );
+  return option;
 }

@@ -26,7 +26,7 @@ describe('dead-letter storage lifetimes', () => {
     expect(() => synth()).not.toThrow();
     synth({ deadLetterRetention: Duration.days(4), deadLetterObjectExpiration: Duration.days(5) }).hasResourceProperties(
       'AWS::S3::Bucket',
-      { LifecycleConfiguration: { Rules: [{ ExpirationInDays: 5, Status: 'Enabled' }] } },
+      { LifecycleConfiguration: { Rules: [{ ExpirationInDays: 5, Prefix: 'dead-letters/', Status: 'Enabled' }] } },
     );
   });
 });

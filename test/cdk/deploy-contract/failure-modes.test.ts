@@ -25,7 +25,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConstructPropsError } from '../../../src/constructs/errors.js';
 import type { KafkaConsumerProps } from '../../../src/constructs/kafka-consumer-props.js';
-import { ENV, PARKING_CONSUMER_ACTIONS, PARKING_REPLAY_ACTIONS } from '../../../src/contract/index.js';
+import {
+  DEAD_LETTER_PREFIX,
+  ENV,
+  PARKED_RECORDS_PREFIX,
+  PARKING_CONSUMER_ACTIONS,
+  PARKING_REPLAY_ACTIONS,
+} from '../../../src/contract/index.js';
 import { resourcesOf, synth, synthStack } from './support.js';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -65,13 +71,16 @@ describe('failureMode (deploy contract)', () => {
   });
 
   describe("'block'", () => {
-    it('sets FAILURE_MODE=block; the mapping has no destination, infinite retries (unset: -1), no record age, partial batch responses on', () => {
+    it('sets FAILURE_MODE=block; the mapping has no destination, infinite retries and record age (-1, set explicitly), no bisection, partial batch responses on', () => {
       const { template: t, stack } = synthStack({ failureMode: 'block' });
       expect(consumerFn(t).Environment.Variables[ENV.failureMode]).toBe('block');
       const m = mapping(t);
       expect(m.DestinationConfig).toBeUndefined();
-      expect(m.MaximumRetryAttempts ?? -1).toBe(-1);
-      expect(m.MaximumRecordAgeInSeconds ?? -1).toBe(-1);
+      // Explicit, not left out: a stack switched to block from another mode does not rely on an
+      // update resetting the properties that left the template (the review of #35, F5).
+      expect(m.MaximumRetryAttempts).toBe(-1);
+      expect(m.MaximumRecordAgeInSeconds).toBe(-1);
+      expect(m.BisectBatchOnFunctionError).toBe(false);
       expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       // No on-failure queue: the dead-letter queue is the only one; nothing references an on-failure queue.
       expect(Object.keys(resourcesOf(t, 'AWS::SQS::Queue'))).toEqual([expect.stringMatching(/DeadLetterQueue/)]);
@@ -110,6 +119,8 @@ describe('failureMode (deploy contract)', () => {
       [{ retryAttempts: 0 }, 'retryAttempts is 0'],
       [{ maxRecordAge: Duration.hours(1) }, 'maxRecordAge is 3600 s'],
       [{ reportBatchItemFailures: false }, 'reportBatchItemFailures is false'],
+      // Kafka error handling controls: "Split batch on error – … split the batch into two smaller batches and retry each separately".
+      [{ bisectBatchOnError: true }, 'bisectBatchOnError is true'],
     ])('refuses %j, naming the setting and the fix', (props, named) => {
       const message = refuse(props as Partial<KafkaConsumerProps>);
       expect(message).toContain(named);
@@ -274,6 +285,16 @@ describe('failureMode (deploy contract)', () => {
         VpcEndpointType: 'Interface',
       });
       expect(dynamoDbEndpoint(synth({}, { clusterVpcIds: vpc }))).toBeUndefined();
+    });
+
+    it('expires only dead-letters/ in the dead-letter bucket: parked records wait as long as their key (a lifecycle rule without a prefix applies to every object: S3 user guide, lifecycle configuration elements, https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html)', () => {
+      const t = synth({ failureMode: 'park-key', consumerGroupId: 'payments' });
+      const buckets = Object.values(resourcesOf(t, 'AWS::S3::Bucket')).map(
+        (b) => b.Properties as { LifecycleConfiguration?: { Rules: Array<Record<string, unknown>> } },
+      );
+      const rules = buckets.flatMap((b) => b.LifecycleConfiguration?.Rules ?? []);
+      expect(rules).toEqual([{ ExpirationInDays: 30, Prefix: DEAD_LETTER_PREFIX, Status: 'Enabled' }]);
+      expect(PARKED_RECORDS_PREFIX.startsWith(DEAD_LETTER_PREFIX)).toBe(false);
     });
 
     it('leaves dead-letter and block without a table, PARKED_KEYS_TABLE or a parked/ grant', () => {

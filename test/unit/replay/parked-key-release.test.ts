@@ -136,6 +136,16 @@ describe('releasing a parked key', () => {
     expect(store.items.has(id)).toBe(true);
   });
 
+  it("produces nothing when parked records counted in the key's item are missing from the bucket (deleted by a lifecycle rule), and says so", async () => {
+    for (const offset of [5, 6, 7]) park(offset);
+    bucket.objects.delete(parkedRecordObjectKey(coordinates, 5));
+    await expect(releaseParkedKey(head, options(), Date.now() + 10_000)).rejects.toThrow(
+      /counts 3 parked records after offset 1, but the bucket holds 2 under parked\/.*: some were deleted/,
+    );
+    expect(produced).toEqual([]);
+    expect(store.items.get(id)!.released).toBeUndefined();
+  });
+
   it('refuses a targetTopic: a parked key is released to its own partition only', async () => {
     await expect(releaseParkedKey(head, options({ targetTopic: 't' }), Date.now() + 10_000)).resolves.toMatchObject({ released: true });
     store.items.set(id, parked());

@@ -163,4 +163,17 @@ describe("failureMode 'block'", () => {
     expect(last).toHaveProperty('RecordsDeadLettered', 1);
     expect(last).not.toHaveProperty('RecordsBlocked');
   });
+
+  it('refuses, naming both and the fix, an option that differs from FAILURE_MODE (the mapping was set up for the other mode); the same one is fine', () => {
+    vi.stubEnv('FAILURE_MODE', 'dead-letter');
+    expect(() => processor({ failureMode: 'block', processRecord: () => undefined })).toThrow(
+      "failureMode is 'block' but FAILURE_MODE is 'dead-letter': the function's mapping was set up for 'dead-letter' and could skip records 'block' must hold. Give the KafkaConsumer construct failureMode: 'block'",
+    );
+    vi.stubEnv('FAILURE_MODE', 'block');
+    expect(() => processor({ failureMode: 'block', processRecord: () => undefined })).not.toThrow();
+    vi.stubEnv('FAILURE_MODE', 'sometimes');
+    expect(() => processor({ failureMode: 'block', processRecord: () => undefined })).toThrow(
+      'FAILURE_MODE is "sometimes"; it must be one of',
+    );
+  });
 });

@@ -3,9 +3,10 @@
 // (its effect), and the dead-letter queue's contents at the end.
 // Kept per partition as offset ranges, so a million records in order cost a few ranges.
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADER } from '../src/contract/index.js';
-import { parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
+import type { DeadLetterEnvelope, DeadLetterPointer } from '../src/runtime/envelope.js';
+import { readDeadLetterQueue } from './dead-letter-queue-read.js';
 import type { KafkaEvent } from '../src/runtime/event.js';
 import { OffsetRanges } from '../src/runtime/offset-ranges.js';
 import { DownstreamOutageError } from './errors.js';
@@ -244,7 +245,7 @@ export class GroundTruth {
    * a minute, so none is counted twice.
    */
   async readDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
-    await this.#readQueue(sqs, queueUrl, topic, (letter) => this.deadLettered(letter));
+    await readDeadLetterQueue(sqs, queueUrl, topic, (letter) => this.deadLettered(letter));
   }
 
   /**
@@ -253,36 +254,10 @@ export class GroundTruth {
    * made visible again, for the replay.
    */
   async readOutageDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
-    const received = await this.#readQueue(sqs, queueUrl, topic, (letter) => this.#seenDeadLetter(letter));
+    const received = await readDeadLetterQueue(sqs, queueUrl, topic, (letter) => this.#seenDeadLetter(letter));
     for (let i = 0; i < received.length; i += 10) {
       const entries = received.slice(i, i + 10).map((ReceiptHandle, n) => ({ Id: String(n), ReceiptHandle, VisibilityTimeout: 0 }));
       await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-    }
-  }
-
-  /** Receives every message once (hidden for a minute after), hands `topic`'s dead letters to `take`; returns the receipt handles. */
-  async #readQueue(
-    sqs: SQSClient,
-    queueUrl: string,
-    topic: string,
-    take: (letter: DeadLetterEnvelope | DeadLetterPointer) => void,
-  ): Promise<string[]> {
-    const receipts: string[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }),
-      );
-      if (Messages.length === 0) return receipts;
-      for (const m of Messages) {
-        if (m.ReceiptHandle) receipts.push(m.ReceiptHandle);
-        let letter: DeadLetterEnvelope | DeadLetterPointer;
-        try {
-          letter = parseDeadLetter(m.Body ?? '');
-        } catch {
-          continue; // not a dead letter of ours
-        }
-        if (letter.record.topic === topic) take(letter);
-      }
     }
   }
 

@@ -164,11 +164,7 @@ export class IdempotencyGuard implements InvocationGuard {
     const keys = (async () => {
       if (this.#doneKeys.size === 0) return;
       try {
-        await store.putItems(
-          [...this.#doneKeys.keys()],
-          expiryFrom(Date.now(), expirySeconds),
-          this.times.writeBy,
-        );
+        await store.putItems([...this.#doneKeys.keys()], expiryFrom(Date.now(), expirySeconds), this.times.writeBy);
       } catch (error) {
         for (const topic of this.#doneKeys.values()) this.outcomes.topicStats(topic).doneNotRecorded++;
         this.logger.warn(

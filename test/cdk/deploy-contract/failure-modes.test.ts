@@ -284,7 +284,7 @@ describe('failureMode (deploy contract)', () => {
     // SDKs take a service's URL from AWS_ENDPOINT_URL_<SERVICE>
     // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). AWS::EC2::VPCEndpoint
     // DnsEntries: "<hosted zone>:<DNS name>" strings, the regional name first (aws-cdk-lib attrDnsEntries).
-    it("without route tables, gives DynamoDB an interface endpoint without private DNS, and the replay its URL in AWS_ENDPOINT_URL_DYNAMODB", () => {
+    it('without route tables, gives DynamoDB an interface endpoint without private DNS, and the replay its URL in AWS_ENDPOINT_URL_DYNAMODB', () => {
       const vpc = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'], securityGroupIds: ['sg-0c0c0c0c'] };
       const t = synth({ failureMode: 'park-key' }, { clusterVpcIds: vpc });
       const [id, endpoint] = Object.entries(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find(([, e]) =>
@@ -295,7 +295,9 @@ describe('failureMode (deploy contract)', () => {
       const regionalName = { 'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::Select': [0, { 'Fn::GetAtt': [id, 'DnsEntries'] }] }] }] };
       expect(replayFn(t).Environment.Variables.AWS_ENDPOINT_URL_DYNAMODB).toEqual({ 'Fn::Join': ['', ['https://', regionalName]] });
       // S3 keeps its private DNS (S3 supports it); the consumer, outside the VPC, is left alone.
-      const s3 = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) => JSON.stringify(e.Properties.ServiceName).includes('.s3'))!;
+      const s3 = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) =>
+        JSON.stringify(e.Properties.ServiceName).includes('.s3'),
+      )!;
       expect(s3.Properties).toMatchObject({ PrivateDnsEnabled: true });
       expect(consumerFn(t).Environment.Variables.AWS_ENDPOINT_URL_DYNAMODB).toBeUndefined();
       // A gateway endpoint is a route: dynamodb.<region>.amazonaws.com reaches it, nothing to set.

@@ -121,6 +121,11 @@ export class IdempotencyGuard implements InvocationGuard {
     return 'run';
   }
 
+  workId(entry: KafkaEventRecord): string | undefined {
+    const keyed = this.#keyed.get(entry);
+    return keyed !== undefined && 'id' in keyed ? keyed.id : undefined;
+  }
+
   /** The record's work is done: written in the background, and for good before the invocation answers. */
   markDone(partition: PartitionBatch, entry: KafkaEventRecord): void {
     const state = this.#partitions.get(partition.id)!;

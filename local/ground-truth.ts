@@ -3,9 +3,10 @@
 // (its effect), and the dead-letter queue's contents at the end.
 // Kept per partition as offset ranges, so a million records in order cost a few ranges.
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ORIGINAL_OFFSET_HEADER, ORIGINAL_PARTITION_HEADER, ORIGINAL_TOPIC_HEADER } from '../src/contract/index.js';
-import { parseDeadLetter, type DeadLetterEnvelope, type DeadLetterPointer } from '../src/runtime/envelope.js';
+import type { DeadLetterEnvelope, DeadLetterPointer } from '../src/runtime/envelope.js';
+import { readDeadLetterQueue } from './dead-letter-queue-read.js';
 import type { KafkaEvent } from '../src/runtime/event.js';
 import { OffsetRanges } from '../src/runtime/offset-ranges.js';
 import { DownstreamOutageError } from './errors.js';
@@ -113,6 +114,8 @@ export interface GroundTruthSummary {
   outOfOrder: number;
   /** Records of keys `cleanKey` names whose first completion was a replayed copy (they had been parked or dead-lettered). */
   delayedCleanKeys: number;
+  /** The first of those, as topic-partition@offset key: what their dead letter said (error type, parked epoch), when one was read. */
+  delayedCleanRecords?: string[];
   /** The first lost records, as topic-partition@offset. */
   lostRecords: string[];
 }
@@ -138,6 +141,10 @@ class PartitionTruth {
   readonly processed = new OffsetRanges();
   readonly deadLettered = new OffsetRanges();
   readonly outageDeadLettered = new OffsetRanges();
+  /** offset → the error type of its dead letter(s) read (and `parked <epoch>`), for the delayed clean keys' account. */
+  readonly deadLetterErrors = new Map<number, string>();
+  /** offset → key, for records of clean keys first finished as replayed copies. */
+  readonly delayedClean = new Map<number, string>();
   /** key → the highest offset of it finished so far (first completions, replays left out). */
   readonly lastFinishedByKey = new Map<string, number>();
   /** Offsets first finished after a later offset of their key. */
@@ -152,7 +159,6 @@ export class GroundTruth {
   readonly #partitions = new Map<string, PartitionTruth>();
   readonly #onFinished = (message: unknown) => this.processed(message as Completion);
   readonly #options: GroundTruthOptions;
-  #delayedCleanKeys = 0;
 
   /** Starts listening for finished records, in this thread and (forwarded) in sandboxes. */
   constructor(options: GroundTruthOptions = {}) {
@@ -199,7 +205,7 @@ export class GroundTruth {
       p.repeats.set(offset, (p.repeats.get(offset) ?? 1) + 1);
       return;
     }
-    if (replayed && this.#options.cleanKey?.(key)) this.#delayedCleanKeys++;
+    if (replayed && this.#options.cleanKey?.(key)) p.delayedClean.set(offset, key);
     const order = this.#options.order ?? 'key';
     if (replayed && order === 'key') return;
     const scope = order === 'partition' ? '' : key;
@@ -219,13 +225,18 @@ export class GroundTruth {
   deadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
     const { topic, partition, offset } = deadLetterCoordinates(letter);
     this.#partition(topic, partition).deadLettered.add(offset);
-    this.#outageDeadLettered(letter);
+    this.#seenDeadLetter(letter);
   }
 
-  #outageDeadLettered(letter: DeadLetterEnvelope | DeadLetterPointer): void {
-    if (letter.error.type !== DownstreamOutageError.name) return;
+  /** Notes a dead letter's error (and counts it when it is an outage's), wherever it was read. */
+  #seenDeadLetter(letter: DeadLetterEnvelope | DeadLetterPointer): void {
     const { topic, partition, offset } = deadLetterCoordinates(letter);
-    this.#partition(topic, partition).outageDeadLettered.add(offset);
+    const p = this.#partition(topic, partition);
+    const parked = 'parked' in letter && letter.parked ? ` parked ${letter.parked.epoch}` : '';
+    const seen = p.deadLetterErrors.get(offset);
+    const error = `${letter.error.type}${parked}`;
+    if (!seen?.split(', ').includes(error)) p.deadLetterErrors.set(offset, seen ? `${seen}, ${error}` : error);
+    if (letter.error.type === DownstreamOutageError.name) p.outageDeadLettered.add(offset);
   }
 
   /**
@@ -234,7 +245,7 @@ export class GroundTruth {
    * a minute, so none is counted twice.
    */
   async readDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
-    await this.#readQueue(sqs, queueUrl, topic, (letter) => this.deadLettered(letter));
+    await readDeadLetterQueue(sqs, queueUrl, topic, (letter) => this.deadLettered(letter));
   }
 
   /**
@@ -243,36 +254,10 @@ export class GroundTruth {
    * made visible again, for the replay.
    */
   async readOutageDeadLetters(sqs: SQSClient, queueUrl: string, topic: string): Promise<void> {
-    const received = await this.#readQueue(sqs, queueUrl, topic, (letter) => this.#outageDeadLettered(letter));
+    const received = await readDeadLetterQueue(sqs, queueUrl, topic, (letter) => this.#seenDeadLetter(letter));
     for (let i = 0; i < received.length; i += 10) {
       const entries = received.slice(i, i + 10).map((ReceiptHandle, n) => ({ Id: String(n), ReceiptHandle, VisibilityTimeout: 0 }));
       await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-    }
-  }
-
-  /** Receives every message once (hidden for a minute after), hands `topic`'s dead letters to `take`; returns the receipt handles. */
-  async #readQueue(
-    sqs: SQSClient,
-    queueUrl: string,
-    topic: string,
-    take: (letter: DeadLetterEnvelope | DeadLetterPointer) => void,
-  ): Promise<string[]> {
-    const receipts: string[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1 }),
-      );
-      if (Messages.length === 0) return receipts;
-      for (const m of Messages) {
-        if (m.ReceiptHandle) receipts.push(m.ReceiptHandle);
-        let letter: DeadLetterEnvelope | DeadLetterPointer;
-        try {
-          letter = parseDeadLetter(m.Body ?? '');
-        } catch {
-          continue; // not a dead letter of ours
-        }
-        if (letter.record.topic === topic) take(letter);
-      }
     }
   }
 
@@ -306,7 +291,10 @@ export class GroundTruth {
     let maxProcessedTimes = 0;
     let outageDeadLetters = 0;
     let outOfOrder = 0;
-    for (const p of this.#partitions.values()) {
+    const delayedClean: string[] = [];
+    for (const [id, p] of this.#partitions) {
+      for (const [offset, key] of p.delayedClean)
+        delayedClean.push(`${id}@${offset} ${key}: ${p.deadLetterErrors.get(offset) ?? 'no dead letter read'}`);
       produced += p.produced.size;
       processed += this.#count(p, (offset) => p.processed.has(offset));
       deadLettered += this.#count(p, (offset) => p.deadLettered.has(offset));
@@ -331,7 +319,8 @@ export class GroundTruth {
       maxProcessedTimes,
       outageDeadLetters,
       outOfOrder,
-      delayedCleanKeys: this.#delayedCleanKeys,
+      delayedCleanKeys: delayedClean.length,
+      ...(delayedClean.length > 0 ? { delayedCleanRecords: delayedClean.slice(0, 40) } : {}),
       lostRecords: missing.first,
     };
   }

@@ -127,6 +127,7 @@ try {
   });
   stopAll.push(() => emulator.stop());
   services.lambdaApi.attach(emulator);
+  await sandboxes.ready; // initialized before traffic, as provisioned concurrency
   const consumeStarted = Date.now();
   await emulator.start();
   if (values.breaker) {

@@ -192,6 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       });
     const mapping = new RestartingMapping(newEmulator, services.lambdaApi, giveUpAt);
     cleanup.push(() => mapping.emulator.stop());
+    await sandboxes.ready; // initialized before traffic, as provisioned concurrency
     await mapping.start();
     if (withBreaker) {
       const resumer = await startResumerSchedule(mapping.emulator.functionName, log);

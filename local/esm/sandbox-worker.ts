@@ -22,6 +22,9 @@ const loaded = import(pathToFileURL(module).href).then((m: Record<string, unknow
 // Reported to each invocation below; unhandled until the first one, it would end the thread
 // with an exit code instead of the reason.
 loaded.catch(() => undefined);
+// The function's initialization is over (whether it loaded or not): see SandboxPool.ready.
+const ready = () => port.postMessage({ type: 'ready' } satisfies SandboxReply);
+loaded.then(ready, ready);
 
 port.on('message', async ({ event, context }: SandboxInvoke) => {
   let reply: SandboxReply;

@@ -46,6 +46,7 @@ export interface SandboxInvoke {
 
 /** @internal What a worker posts back. */
 export type SandboxReply =
+  | { type: 'ready' }
   | { type: 'channel'; name: string; message: unknown }
   | { type: 'result'; ok: true; response: unknown }
   | { type: 'result'; ok: false; error: { name: string; message: string; stack?: string | undefined } };
@@ -64,6 +65,14 @@ export class SandboxPool {
   /** Sandboxes started so far (cold starts, replacements included). */
   started = 0;
 
+  /**
+   * Settles once every warm sandbox has initialized (loaded the function's module, or failed to),
+   * as Lambda initializes provisioned concurrency before it sends traffic. Wait for it before the
+   * first invocation: an invocation's timeout runs from when it is handed over, so a sandbox
+   * still loading would spend its init inside that timeout (Lambda's Init phase has its own).
+   */
+  readonly ready: Promise<void>;
+
   /** Sandboxes whose thread is still alive (a stopped one counts until its thread has exited). */
   get alive(): number {
     return this.#all.size;
@@ -71,7 +80,9 @@ export class SandboxPool {
 
   constructor(options: SandboxOptions) {
     this.#options = options;
-    for (let i = 0; i < (options.warm ?? 0); i++) this.#idle.push(this.#spawn());
+    const warm = Array.from({ length: options.warm ?? 0 }, () => this.#spawn());
+    this.#idle.push(...warm);
+    this.ready = Promise.all(warm.map(initialized)).then(() => undefined);
   }
 
   /** The function, as the emulator calls it: `signal` aborted means stop the sandbox now. */
@@ -157,4 +168,20 @@ export class SandboxPool {
   #discard(worker: Worker) {
     void worker.terminate();
   }
+}
+
+/** Resolves when the sandbox reports its initialization over, or ends. */
+function initialized(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: SandboxReply) => {
+      if (reply.type === 'ready') done();
+    };
+    const done = () => {
+      worker.off('message', onMessage);
+      worker.off('exit', done);
+      resolve();
+    };
+    worker.on('message', onMessage);
+    worker.on('exit', done);
+  });
 }

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -51,6 +51,15 @@ export type EndpointService = 'sqs' | 'sns' | 's3' | 'dynamodb' | 'secretsmanage
 const GATEWAY_SERVICES: Partial<Record<EndpointService, string>> = { s3: 'S3', dynamodb: 'DynamoDb' };
 
 /**
+ * Interface endpoints without private DNS, and the SDK's variable naming the URL to call instead:
+ * "AWS PrivateLink for Amazon DynamoDB does not support … Private and Hybrid DNS services"; the
+ * endpoint is reached by its endpoint-specific DNS name
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/privatelink-interface-endpoints.html),
+ * which the SDK takes from AWS_ENDPOINT_URL_<SERVICE> (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+ */
+const NO_PRIVATE_DNS: Partial<Record<EndpointService, string>> = { dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB' };
+
+/**
  * The network side of a cluster in a VPC: the security group and, unless the VPC already has
  * a way out, one endpoint per AWS service used (created on first use), each with a policy that
  * allows exactly the statements added through {@link ClusterNetwork.allow}.
@@ -67,6 +76,8 @@ export class ClusterNetwork extends Construct {
   readonly #reachesAwsServices: boolean;
   #endpointGroup?: ec2.SecurityGroup;
   readonly #policies = new Map<EndpointService, iam.PolicyDocument>();
+  /** SDK variables naming the interface endpoints their service's own name does not reach (NO_PRIVATE_DNS). */
+  readonly #sdkEndpoints: Record<string, string> = {};
 
   constructor(scope: Construct, id: string, props: ClusterNetworkProps) {
     super(scope, id);
@@ -94,6 +105,15 @@ export class ClusterNetwork extends Construct {
    */
   get endpointSecurityGroup(): ec2.SecurityGroup | undefined {
     return this.#endpointGroup;
+  }
+
+  /**
+   * What the functions in the VPC must set for their SDK to reach the endpoints created so far:
+   * `AWS_ENDPOINT_URL_DYNAMODB` with DynamoDB's interface endpoint (no private DNS, so
+   * `dynamodb.<region>.amazonaws.com` does not lead to it). Empty with gateway endpoints, which are routes.
+   */
+  get sdkEndpointEnvironment(): Readonly<Record<string, string>> {
+    return this.#sdkEndpoints;
   }
 
   /**
@@ -167,17 +187,20 @@ export class ClusterNetwork extends Construct {
     // the L1 resource because the L2 one reads each subnet's availability zone, which an offline
     // import does not know.
     const [name, aws] = INTERFACE_SERVICES[service];
-    new ec2.CfnVPCEndpoint(this, `${name}Endpoint`, {
+    const sdkVariable = NO_PRIVATE_DNS[service];
+    const endpoint = new ec2.CfnVPCEndpoint(this, `${name}Endpoint`, {
       vpcId: this.vpc.vpcId,
       serviceName: aws.name,
       vpcEndpointType: 'Interface',
       subnetIds: onePerZone(subnets).map((s) => s.subnetId),
       securityGroupIds: [this.#interfaceEndpointGroup().securityGroupId],
-      privateDnsEnabled: true,
+      privateDnsEnabled: !sdkVariable,
       policyDocument: policy,
-      // Private DNS for S3 (DynamoDB) everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
-      ...(gateway ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
+      // Private DNS for S3 everywhere: "inbound resolver only" assumes a gateway endpoint, which these subnets cannot have.
+      ...(gateway && !sdkVariable ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } } : {}),
     });
+    // DnsEntries are `<hosted zone>:<name>`, the regional name first (CloudFormation, AWS::EC2::VPCEndpoint return values).
+    if (sdkVariable) this.#sdkEndpoints[sdkVariable] = `https://${Fn.select(1, Fn.split(':', Fn.select(0, endpoint.attrDnsEntries)))}`;
   }
 
   /** The interface endpoints' group, made with the first of them: HTTPS from `securityGroup`. */

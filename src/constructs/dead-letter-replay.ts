@@ -130,6 +130,8 @@ export class DeadLetterReplay extends Construct {
         network?.allow('s3', endpointStatement(actions!, resources!));
       }
       network?.allow('dynamodb', endpointStatement([...PARKING_REPLAY_ACTIONS.table], [consumer.parkedKeysTable.tableArn]));
+      // An interface endpoint (subnets without known route tables) is reached by its own name only.
+      for (const [name, url] of Object.entries(network?.sdkEndpointEnvironment ?? {})) fn.addEnvironment(name, url);
     }
     if (cluster.kind === 'msk') {
       const arns = mskResourceArns(cluster.clusterArn);

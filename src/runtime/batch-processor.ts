@@ -300,9 +300,14 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     const skipped: PartitionBatch[] = [];
     if (guard) {
       for (const p of partitions) if (!(await guard.claimed(p))) return false;
+      // One work twice (two copies of a dead letter, one business key): the one-at-a-time path runs it once.
+      const works = new Set<string>();
       for (const p of partitions) {
         for (const r of p.entries) {
           const state = guard.stateOf(p, r);
+          const work = guard.workId(r);
+          if (work !== undefined && works.has(work)) return false;
+          if (work !== undefined) works.add(work);
           if (state === 'done') skipped.push(p);
           else if (state === 'run') toRun.push([p, r]);
           else return false;

@@ -175,6 +175,11 @@ export class OutageDetector {
     return this.tripped;
   }
 
+  /** Whether `error` is an outage's (the classifier's answer; never throws). */
+  isOutage(error: unknown): boolean {
+    return this.#classify(error);
+  }
+
   // A NonRetryableError is the record's fault by definition. A user classifier that throws (or a
   // thrown Proxy whose prototype cannot be read) says nothing: the record's fault, as without one.
   #classify(error: unknown): boolean {

@@ -200,13 +200,19 @@ export class RecordRunner {
     const firstFailureAt = Date.now();
     let error = firstError;
     const outage = this.#outage;
+    /** An attempt failed with an outage error: the record has not had all its attempts of its own. */
+    let outageAttempt = false;
     for (let attempt = 1; ; attempt++) {
       // After an outage no further attempt starts: the record is redelivered, not dead-lettered.
       if (outage?.tripped) return UNFINISHED;
       if (!retry.shouldRetry(error, attempt)) {
         if (outage?.exhausted(error, retry.isRetryable(error) && !isReplayedDeadLetter(record))) return UNFINISHED;
+        // An outage took some of its attempts and it last failed on its own, retryably (the outage
+        // over, a transient fault of its own): redelivered with all its attempts, not dead-lettered.
+        if (outageAttempt && retry.isRetryable(error)) return UNFINISHED;
         return (await this.#deadLetter(partition, entry, record, error, attempt, firstFailureAt)) ? DEAD_LETTERED : UNFINISHED;
       }
+      outageAttempt ||= outage?.isOutage(error) === true;
       const delay = retry.delayMs(attempt);
       if (Date.now() + delay >= this.#deadline) return UNFINISHED;
       logger.debug('retrying record', {

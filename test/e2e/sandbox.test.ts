@@ -114,6 +114,21 @@ describe('the sandbox pool', () => {
     expect(p.started).toBe(2);
   });
 
+  // Lambda initializes provisioned concurrency before it sends traffic, and an Init phase has a
+  // limit of its own (Lambda guide, "Lambda execution environment"): a pool's warm sandboxes are
+  // ready once their module is loaded, so that no first invocation spends its timeout loading it.
+  it('is ready once each warm sandbox has initialized its function', async () => {
+    const initialized: unknown[] = [];
+    const onTest = (message: unknown) => initialized.push(message);
+    subscribe(SANDBOX_TEST_CHANNEL, onTest);
+    cleanup.push(async () => unsubscribe(SANDBOX_TEST_CHANNEL, onTest));
+    const slow = fileURLToPath(new URL('../support/slow-init-function.ts', import.meta.url));
+    const p = pool({ module: slow, exportName: 'handler', warm: 2, channels: [SANDBOX_TEST_CHANNEL] });
+    await p.ready;
+    expect(initialized).toHaveLength(2);
+    await expect(pool({ exportName: 'notAFunction', warm: 1 }).ready).resolves.toBeUndefined(); // a failed init is over too
+  });
+
   it('starts one sandbox per invocation in flight', async () => {
     const p = pool();
     const answers = (await Promise.all([1, 2].map((n) => p.invoke({ n, waitMs: 300 }, lambdaContext(5_000))))) as Array<{

@@ -59,7 +59,8 @@ export class IdempotencyGuard implements InvocationGuard {
   /** The batched read's items; undefined while it runs, 'failed' when the table could not be read. */
   #items: Map<string, StoredItem> | 'failed' | undefined;
   #lookup: Promise<void> = Promise.resolve();
-  readonly #doneKeys: Array<{ id: string; topic: string }> = [];
+  /** Ids of replayed copies and business keys done in this invocation, and their topics: the same work is not run twice in one batch either. */
+  readonly #doneKeys = new Map<string, string>();
   #finished: Promise<void> | undefined;
 
   constructor(
@@ -107,6 +108,7 @@ export class IdempotencyGuard implements InvocationGuard {
     const keyed = this.#keyed.get(entry);
     if (keyed === undefined) return 'run';
     if (!('id' in keyed)) return keyed;
+    if (this.#doneKeys.has(keyed.id)) return 'done';
     const items = this.#items;
     if (items === undefined || items === 'failed') return 'unknown';
     const now = Date.now();
@@ -119,13 +121,18 @@ export class IdempotencyGuard implements InvocationGuard {
     return 'run';
   }
 
+  workId(entry: KafkaEventRecord): string | undefined {
+    const keyed = this.#keyed.get(entry);
+    return keyed !== undefined && 'id' in keyed ? keyed.id : undefined;
+  }
+
   /** The record's work is done: written in the background, and for good before the invocation answers. */
   markDone(partition: PartitionBatch, entry: KafkaEventRecord): void {
     const state = this.#partitions.get(partition.id)!;
     state.done.add(entry.offset);
     state.unsaved++;
     const keyed = this.#keyed.get(entry);
-    if (keyed !== undefined && 'id' in keyed) this.#doneKeys.push({ id: keyed.id, topic: partition.topic });
+    if (keyed !== undefined && 'id' in keyed) this.#doneKeys.set(keyed.id, partition.topic);
     this.#scheduleFlush(state);
   }
 
@@ -160,19 +167,15 @@ export class IdempotencyGuard implements InvocationGuard {
       return state.release;
     });
     const keys = (async () => {
-      if (this.#doneKeys.length === 0) return;
+      if (this.#doneKeys.size === 0) return;
       try {
-        await store.putItems(
-          this.#doneKeys.map((k) => k.id),
-          expiryFrom(Date.now(), expirySeconds),
-          this.times.writeBy,
-        );
+        await store.putItems([...this.#doneKeys.keys()], expiryFrom(Date.now(), expirySeconds), this.times.writeBy);
       } catch (error) {
-        for (const k of this.#doneKeys) this.outcomes.topicStats(k.topic).doneNotRecorded++;
+        for (const topic of this.#doneKeys.values()) this.outcomes.topicStats(topic).doneNotRecorded++;
         this.logger.warn(
           'the idempotency ledger could not record replayed or keyed records as done; they would run again if delivered again',
           {
-            records: this.#doneKeys.length,
+            records: this.#doneKeys.size,
             error: describeError(error).message,
           },
         );

@@ -33,6 +33,8 @@ export interface InvocationGuard {
   stateOf(partition: PartitionBatch, entry: KafkaEventRecord): RecordState;
   /** The record's work completed. */
   markDone(partition: PartitionBatch, entry: KafkaEventRecord): void;
+  /** The id of the work a replayed copy or a keyed record stands for (two records with one id are one work); undefined for others. */
+  workId(entry: KafkaEventRecord): string | undefined;
   /** The partition's records are finished: its done offsets are written and its lease let go. */
   release(partition: PartitionBatch): void;
   /** Writes what completed and lets every lease go; never throws, the same promise when called again. */

@@ -297,6 +297,35 @@ describe('failureMode (deploy contract)', () => {
       expect(PARKED_RECORDS_PREFIX.startsWith(DEAD_LETTER_PREFIX)).toBe(false);
     });
 
+    // DynamoDB guide, "AWS PrivateLink for DynamoDB"
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/privatelink-interface-endpoints.html),
+    // Considerations: PrivateLink for DynamoDB does not support "Private and Hybrid DNS services" (aws-cdk
+    // quotes it: https://github.com/aws/aws-cdk/pull/30162), so an interface endpoint is reached by its
+    // endpoint-specific name (vpce-….dynamodb.<region>.vpce.amazonaws.com), not dynamodb.<region>.amazonaws.com.
+    // SDKs take a service's URL from AWS_ENDPOINT_URL_<SERVICE>
+    // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). AWS::EC2::VPCEndpoint
+    // DnsEntries: "<hosted zone>:<DNS name>" strings, the regional name first (aws-cdk-lib attrDnsEntries).
+    it('without route tables, gives DynamoDB an interface endpoint without private DNS, and the replay its URL in AWS_ENDPOINT_URL_DYNAMODB', () => {
+      const vpc = { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0a', 'subnet-0b'], securityGroupIds: ['sg-0c0c0c0c'] };
+      const t = synth({ failureMode: 'park-key' }, { clusterVpcIds: vpc });
+      const [id, endpoint] = Object.entries(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find(([, e]) =>
+        JSON.stringify(e.Properties.ServiceName).includes('dynamodb'),
+      )!;
+      expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: false });
+      expect(endpoint.Properties.DnsOptions).toBeUndefined();
+      const regionalName = { 'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::Select': [0, { 'Fn::GetAtt': [id, 'DnsEntries'] }] }] }] };
+      expect(replayFn(t).Environment.Variables.AWS_ENDPOINT_URL_DYNAMODB).toEqual({ 'Fn::Join': ['', ['https://', regionalName]] });
+      // S3 keeps its private DNS (S3 supports it); the consumer, outside the VPC, is left alone.
+      const s3 = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).find((e) =>
+        JSON.stringify(e.Properties.ServiceName).includes('.s3'),
+      )!;
+      expect(s3.Properties).toMatchObject({ PrivateDnsEnabled: true });
+      expect(consumerFn(t).Environment.Variables.AWS_ENDPOINT_URL_DYNAMODB).toBeUndefined();
+      // A gateway endpoint is a route: dynamodb.<region>.amazonaws.com reaches it, nothing to set.
+      const gateway = synth({ failureMode: 'park-key' }, { clusterVpcIds: { ...vpc, routeTableIds: ['rtb-0a', 'rtb-0b'] } });
+      expect(replayFn(gateway).Environment.Variables.AWS_ENDPOINT_URL_DYNAMODB).toBeUndefined();
+    });
+
     it('leaves dead-letter and block without a table, PARKED_KEYS_TABLE or a parked/ grant', () => {
       for (const failureMode of ['dead-letter', 'block'] as const) {
         const t = synth({ failureMode });

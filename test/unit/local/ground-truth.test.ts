@@ -45,6 +45,31 @@ describe('GroundTruth', () => {
     }
   });
 
+  // Issue 35: keys without failures must never wait behind a parked key; the records that did are
+  // listed with what their dead letters said (a parked record's envelope is in S3, not the queue).
+  it('counts and lists the records of clean keys first finished as replayed copies, with their dead letters', async () => {
+    const truth = new GroundTruth({ order: 'key-with-replays', cleanKey: (key) => key !== 'bad' });
+    try {
+      truth.produced('t', 0, 0, 5);
+      const copyOf = (offset: number, key: string) =>
+        record(0, 10 + offset, { [ORIGINAL_PARTITION_HEADER]: '0', [ORIGINAL_OFFSET_HEADER]: String(offset) }, key);
+      truth.deadLettered({ ...deadLetter(1, 'Error'), parked: { epoch: 3 } });
+      const finish = recording(async () => undefined);
+      await finish(record(0, 0, {}, 'a'));
+      await finish(copyOf(1, 'a'));
+      await finish(copyOf(2, 'bad'));
+      await finish(copyOf(3, 'a'));
+      await finish(record(0, 4, {}, 'a'));
+      expect(truth.summary()).toMatchObject({
+        outOfOrder: 0,
+        delayedCleanKeys: 2,
+        delayedCleanRecords: ['t-0@1 a: Error parked 3', 't-0@3 a: no dead letter read'],
+      });
+    } finally {
+      truth.close();
+    }
+  });
+
   // Issue 32: deliveries are counted where the function is invoked, outside the runtime, so a
   // record the runtime skips as already done is a duplicate delivery but not a duplicate effect.
   it('counts deliveries at the invocation (a replayed copy, even on another topic, as its original), apart from effects', async () => {

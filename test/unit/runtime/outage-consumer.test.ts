@@ -5,7 +5,7 @@
 // what it gets meanwhile (docs/aws-contracts.md §12).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
-import { WholeBatchRetryError } from '../../../src/runtime/errors.js';
+import { NonRetryableError, WholeBatchRetryError } from '../../../src/runtime/errors.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
 import { BREAKER_TAG } from '../../../src/contract/index.js';
 import { buildKafkaEvent, type BrokerRecord } from '../../support/kafka-event.js';
@@ -105,6 +105,45 @@ describe('a downstream outage in the consumer', () => {
     expect(deadLettered()).toEqual(['orders-0@0']);
     expect(lambda.calls).toEqual([]);
     expect(emf(lines)[0]).toMatchObject({ RecordsRedeliveredForOutage: 0, BreakerOpened: 0, BreakerOpenFailed: 0 });
+  });
+
+  // Found by the park-key chaos run (30,000 records): a record that fails once on its own (a
+  // transient fault) met an outage on its first two attempts and its own failure on the third, and
+  // was dead-lettered, its key parked, though it never had its retries.
+  it('redelivers a record whose attempts an outage took and whose last failed on its own (retryably), opening no breaker', async () => {
+    const lambda = fakeLambda([fakeMapping('u1', 'orders')]);
+    captureOutput();
+    const errors = [new DownstreamOutageError('down'), new DownstreamOutageError('down'), new Error('timed out, once')];
+    const ran: number[] = [];
+    const { p, deadLettered } = processor({
+      processRecord: (r: KafkaRecord) => {
+        ran.push(r.offset);
+        const error = r.offset === 0 ? errors.shift() : undefined;
+        if (error) throw error;
+      },
+    });
+    const event = buildKafkaEvent(records('orders', 0, 2));
+    expect(await p.process(event, lambdaContext(30_000, 'consumer'))).toEqual(failures(['orders-0', 0]));
+    expect(deadLettered()).toEqual([]);
+    expect(lambda.calls).toEqual([]);
+    expect(ran).toEqual([0, 0, 0]);
+    // Redelivered, it has all its attempts again.
+    expect(await p.process(event, lambdaContext(30_000, 'consumer'))).toEqual(failures());
+    expect(ran).toEqual([0, 0, 0, 0, 1]);
+  });
+
+  it('still dead-letters a record whose last attempt fails for good (not retryable) after an outage took the others', async () => {
+    fakeLambda([fakeMapping('u1', 'orders')]);
+    captureOutput();
+    const errors = [new DownstreamOutageError('down'), new NonRetryableError('order 0 is invalid')];
+    const { p, deadLettered } = processor({
+      processRecord: (r: KafkaRecord) => {
+        const error = r.offset === 0 ? errors.shift() : undefined;
+        if (error) throw error;
+      },
+    });
+    expect(await p.process(buildKafkaEvent(records('orders', 0, 2)), lambdaContext(30_000, 'consumer'))).toEqual(failures());
+    expect(deadLettered()).toEqual(['orders-0@0']);
   });
 
   it('trips on consecutiveFailures records in a row: those before stay dead-lettered, the N-th and the rest are redelivered', async () => {

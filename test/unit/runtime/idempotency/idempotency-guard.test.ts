@@ -252,6 +252,29 @@ describe('the idempotency guard', () => {
     expect(store.calls.filter((c) => c === 'getItems')).toHaveLength(2); // one batched read per invocation
   });
 
+  // A replay killed after producing and run again produces the same copies twice, often into one
+  // batch (found with park-key's release: test/e2e/park-key-idempotency.test.ts).
+  it('skips the second copy of one record, or a business key done, within the same invocation', async () => {
+    const store = new FakeLedgerStore();
+    const copyOf = (offset: number, at: number): BrokerRecord => ({
+      topic: 't',
+      partition: 0,
+      offset: at,
+      value: '{}',
+      headers: [
+        ['x-dlq-original-partition', '0'],
+        ['x-dlq-original-offset', String(offset)],
+      ],
+    });
+    const copies = invocation(store, [copyOf(1, 10), copyOf(3, 11), copyOf(1, 12), copyOf(3, 13)]);
+    expect(await copies.runAll()).toEqual([10, 11]);
+    await copies.guard.finish();
+    expect(store.items.has('r|app-t|t|0|1') && store.items.has('r|app-t|t|0|3')).toBe(true);
+    const key = ((r: { value: unknown }) => (r.value as { id: string }).id) as IdempotencyKeyFunction;
+    const keyed = ['a', 'b', 'a'].map((id, offset): BrokerRecord => ({ topic: 't', partition: 1, offset, value: JSON.stringify({ id }) }));
+    expect(await invocation(store, keyed, { owner: 'k', key }).runAll()).toEqual([0, 1]);
+  });
+
   it('does not decide a replayed copy when the batched read fails: its partition is redelivered from it', async () => {
     const store = new FakeLedgerStore();
     const getItems = vi.spyOn(store, 'getItems').mockRejectedValue(new Error('throttled for good'));

@@ -109,6 +109,31 @@ describe('kafkaConsumer with idempotency', () => {
   });
 });
 
+describe('kafkaConsumer with idempotency and processBatch, one work twice in a batch', () => {
+  // Two copies of one dead letter (a replay killed after producing, run again), or one business key twice.
+  it('runs it once: the batch is processed one record at a time, and the second is skipped as done', async () => {
+    const batches: number[][] = [];
+    const handler = kafkaConsumer<{ offset: number }>({
+      consumerGroupId: 'batch-twice',
+      idempotency: idempotencyLedger({ table: 'ledger' }),
+      processBatch: (records) => void batches.push(records.map((r) => r.offset)),
+    });
+    captureOutput();
+    const copyOf = (original: number, offset: number) => ({
+      topic: 't',
+      partition: 1,
+      offset,
+      value: JSON.stringify({ offset }),
+      headers: [
+        ['x-dlq-original-partition', '0'],
+        ['x-dlq-original-offset', String(original)],
+      ] as Array<[string, string]>,
+    });
+    await handler(buildKafkaEvent([copyOf(7, 10), copyOf(8, 11), copyOf(7, 12)]), lambdaContext());
+    expect(batches).toEqual([[10], [11]]);
+  });
+});
+
 describe('kafkaConsumer without idempotency', () => {
   it("warns at cold start when the construct's ledger table is there but the handler does not use it", () => {
     vi.stubEnv('IDEMPOTENCY_TABLE', 'ledger');

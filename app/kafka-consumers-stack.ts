@@ -210,7 +210,8 @@ export class KafkaConsumersStack extends Stack {
           ? [
               [
                 new cloudwatch.GraphWidget({
-                  title: 'Blocked partitions: invocations holding a partition (RecordsBlocked, left), offset each partition is blocked at (right)',
+                  title:
+                    'Blocked partitions: invocations holding a partition (RecordsBlocked, left), offset each partition is blocked at (right)',
                   left: byTopic('RecordsBlocked'),
                   right: [
                     new cloudwatch.MathExpression({

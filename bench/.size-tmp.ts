@@ -1,0 +1,3 @@
+import { bundle } from './bundles.js';
+const b = await bundle('app/consumer/index.ts', 'consumer-size');
+console.log(b.bytes);

@@ -22,6 +22,7 @@ import { TRACE_CARRIER_FIELDS, TRACE_FIELD_LENGTH, type DeadLetterTrace, type Tr
 import type { DecodedEvent } from './event.js';
 import { base64ByteLength, type KafkaRecord, type RecordHeaders } from './record.js';
 
+/** The `tracing` option of `kafkaConsumer` (see docs/tracing.md). */
 export interface TracingOptions {
   /**
    * Put each record's key on its span (`messaging.kafka.message.key`, as UTF-8 text). Keys can be

@@ -1,8 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { KafkaBatchProcessor, type KafkaBatchResponse, type KafkaConsumerOptions } from './batch-processor.js';
+import { KafkaBatchProcessor, type KafkaBatchResponse } from './batch-processor.js';
+import type { KafkaConsumerOptions } from './processor-config.js';
 
-export type { KafkaBatchResponse, KafkaConsumerOptions } from './batch-processor.js';
+export type { KafkaBatchResponse } from './batch-processor.js';
+export type { KafkaConsumerOptions } from './processor-config.js';
 export { KafkaBatchProcessor } from './batch-processor.js';
 export { KafkaRecord, RecordHeaders, type KafkaHeader, type TimestampType, type EventHeaders, type SchemaMetadata } from './record.js';
 export type { KafkaEvent, KafkaEventRecord } from './event.js';

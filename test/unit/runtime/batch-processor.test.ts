@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
+import { KafkaBatchProcessor } from '../../../src/runtime/batch-processor.js';
+import type { KafkaConsumerOptions } from '../../../src/runtime/processor-config.js';
 import { NonRetryableError } from '../../../src/runtime/errors.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
 import { buildKafkaEvent, type BrokerRecord } from '../../support/kafka-event.js';

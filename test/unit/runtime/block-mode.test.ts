@@ -4,7 +4,8 @@
 // offset"; https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html), and no
 // later record of the partition starts.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
+import { KafkaBatchProcessor } from '../../../src/runtime/batch-processor.js';
+import type { KafkaConsumerOptions } from '../../../src/runtime/processor-config.js';
 import { NonRetryableError, WholeBatchRetryError } from '../../../src/runtime/errors.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
 import { buildKafkaEvent, type BrokerRecord } from '../../support/kafka-event.js';

@@ -2,7 +2,8 @@
 // One record must never jam its partition or fail the invocation, and nothing of a record may
 // reach an error message or a log line unless logRecordContents is on.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
+import { KafkaBatchProcessor } from '../../../src/runtime/batch-processor.js';
+import type { KafkaConsumerOptions } from '../../../src/runtime/processor-config.js';
 import { ConfigurationError, describeError } from '../../../src/contract/errors.js';
 import { InvalidEventError } from '../../../src/runtime/errors.js';
 import { decodeEvent, jsonText } from '../../../src/runtime/event.js';

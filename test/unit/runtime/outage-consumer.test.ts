@@ -4,7 +4,8 @@
 // (https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html): the sandbox holds
 // what it gets meanwhile (docs/aws-contracts.md §12).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
+import { KafkaBatchProcessor } from '../../../src/runtime/batch-processor.js';
+import type { KafkaConsumerOptions } from '../../../src/runtime/processor-config.js';
 import { NonRetryableError, WholeBatchRetryError } from '../../../src/runtime/errors.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
 import { BREAKER_TAG } from '../../../src/contract/index.js';

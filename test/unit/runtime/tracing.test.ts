@@ -14,7 +14,8 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
+import { KafkaBatchProcessor } from '../../../src/runtime/batch-processor.js';
+import type { KafkaConsumerOptions } from '../../../src/runtime/processor-config.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
 import { parseDeadLetter } from '../../../src/runtime/envelope.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';

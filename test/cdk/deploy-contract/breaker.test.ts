@@ -310,11 +310,11 @@ describe('the outage breaker: retries it cannot use up (deploy contract)', () =>
     expect(warnings({})).toEqual([]);
   });
 
-  it('keeps retryAttempts as given, and leaves it out with breaker: false and on demand', () => {
+  it('keeps retryAttempts as given, leaves it out with breaker: false and on demand, and block pins -1', () => {
     expect(retries(synth({ retryAttempts: 3 }))).toEqual([3]);
     expect(retries(synth({ breaker: false } as Partial<KafkaConsumerProps>))).toEqual([undefined]);
     expect(retries(synth({ pollerMode: 'on-demand' }))).toEqual([undefined]);
-    expect(retries(synth({ failureMode: 'block' }))).toEqual([undefined]); // no destination: Lambda's -1, infinite
+    expect(retries(synth({ failureMode: 'block' }))).toEqual([-1]); // no destination: -1, infinite, set explicitly (failure-modes.test.ts)
   });
 });
 

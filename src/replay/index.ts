@@ -70,10 +70,6 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
     failure = error;
     throw error;
   } finally {
-    if (tracing?.unreadableContexts)
-      logger.warn('trace contexts of dead letters that could not be read: their copies were replayed without those links', {
-        count: tracing.unreadableContexts,
-      });
     tracing?.end(summary, failure);
     await producer?.then((p) => p.disconnect()).catch(() => undefined);
     await admin?.then((a) => a.disconnect()).catch(() => undefined);

@@ -48,8 +48,7 @@ const envelopeHeaders: TextMapGetter<TracedRecord['record']['headers']> = {
 
 /** Tracing for one replay run. Made only when an SDK is registered ({@link startReplayTracing}). */
 export class ReplayTracing {
-  /** Carriers present in an envelope that gave no valid context (never quoted: anyone with SendMessage wrote them). */
-  unreadableContexts = 0;
+  #unreadable = 0;
   readonly #tracer = trace.getTracer(TRACER_NAME);
   readonly #run: Span;
   readonly #parent: Context;
@@ -89,6 +88,11 @@ export class ReplayTracing {
     return { span, headers: { drop: new Set([...this.#fields, ...Object.keys(carrier)]), write } };
   }
 
+  /** Carriers present in an envelope that gave no valid context (never quoted: anyone with SendMessage wrote them). */
+  get unreadableContexts(): number {
+    return this.#unreadable;
+  }
+
   /** Runs `fn` with the run's span active: what the run calls (SQS, S3, Kafka), if instrumented, joins it. */
   within<R>(fn: () => R): R {
     return context.with(this.#parent, fn);
@@ -100,7 +104,7 @@ export class ReplayTracing {
       for (const name of ['received', 'replayed', 'skipped', 'failed'] as const)
         this.#run.setAttribute(`kafka_consumers.replay.${name}`, summary[name]);
     else failed(this.#run, error);
-    this.#run.setAttribute('kafka_consumers.replay.unreadable_trace_contexts', this.unreadableContexts);
+    this.#run.setAttribute('kafka_consumers.replay.unreadable_trace_contexts', this.#unreadable);
     this.#run.end();
   }
 
@@ -108,7 +112,7 @@ export class ReplayTracing {
     if (carrier === undefined) return;
     const linked = trace.getSpanContext(this.#extract(carrier));
     if (linked && trace.isSpanContextValid(linked)) links.push({ context: linked, attributes: { [LINK_ATTRIBUTE]: name } });
-    else this.unreadableContexts++;
+    else this.#unreadable++;
   }
 
   /** A propagator is user code: one that throws on a carrier drops that carrier's context, never the copy. */

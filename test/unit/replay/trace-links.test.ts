@@ -1,7 +1,7 @@
 // The replay's tracing with the real OpenTelemetry SDK (in-memory exporter): a send span per copy,
 // linked to its dead letter's record and failure contexts and carried in the copy's headers in
 // place of the old ones; with no SDK, copies exactly as before and no tracing work at all.
-import { propagation, SpanKind, SpanStatusCode, type Context, type TextMapGetter } from '@opentelemetry/api';
+import { propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
@@ -288,5 +288,15 @@ describe('the replay handler, traced', () => {
     await fakeAws([], {}, (call) => (call.name === 'ListObjectsV2' ? { Contents: [] } : undefined));
     await handler({ source: 's3', dryRun: true }, lambdaContext(60_000, 'replay'));
     expect(sdk.spans()).toEqual([]);
+  });
+});
+
+describe('ReplayTracing.within', () => {
+  it("runs the replay with the run's span active, so instrumented SQS, S3 and Kafka calls join it", async () => {
+    sdk = registerTracingSdk();
+    const tracing = startReplayTracing({})!;
+    const active = await tracing.within(async () => trace.getActiveSpan()?.spanContext().spanId);
+    tracing.end(undefined, new Error('x'));
+    expect(active).toBe(sdk.spans()[0]!.spanContext().spanId);
   });
 });

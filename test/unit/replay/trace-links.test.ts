@@ -1,7 +1,7 @@
 // The replay's tracing with the real OpenTelemetry SDK (in-memory exporter): a send span per copy,
 // linked to its dead letter's record and failure contexts and carried in the copy's headers in
 // place of the old ones; with no SDK, copies exactly as before and no tracing work at all.
-import { propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
@@ -165,6 +165,20 @@ describe('replay tracing, with an SDK registered', () => {
     expect(summary).toMatchObject({ replayed: 1, failed: 0 });
     expect(linksOf(sendSpans()[0]!)).toEqual([]);
     expect(named(copies[0]!, 'traceparent')).toEqual([traceparentOf(sendSpans()[0]!)]);
+  });
+
+  it('links to no context a propagator gives that is not valid', async () => {
+    class Invalid extends W3CTraceContextPropagator {
+      override extract(context: Context): Context {
+        return trace.setSpanContext(context, INVALID_SPAN_CONTEXT);
+      }
+    }
+    sdk = registerTracingSdk(new Invalid());
+    const tracing = startReplayTracing({})!;
+    const { summary } = await replay([deadLetter(TRACE)], tracing);
+    expect(summary).toMatchObject({ replayed: 1, failed: 0 });
+    expect(linksOf(sendSpans()[0]!)).toEqual([]);
+    expect(tracing.unreadableContexts).toBe(2);
   });
 
   it("marks the send spans of a produce Kafka refused ERROR with the error's type, never its message", async () => {

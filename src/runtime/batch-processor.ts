@@ -20,6 +20,7 @@ import type { IdempotencyLedger, InvocationGuard, StartGuard } from './idempoten
 // Types only: park-key's code is loaded (import()) by handlers in that mode alone.
 import type { InvocationParking, StartParking } from './parking/parking.js';
 import { parkingTableFrom } from './parking/parking-settings.js';
+import { InvocationTrace, tracingSettingsFrom, type TracingOptions, type TracingSettings } from './tracing.js';
 
 export type { KafkaBatchResponse } from './outcome-ledger.js';
 
@@ -98,6 +99,14 @@ export interface KafkaConsumerOptions<V = unknown, K = Buffer | null> {
    * @default `FAILURE_MODE`, else 'dead-letter'
    */
   readonly failureMode?: FailureMode;
+  /**
+   * Spans with OpenTelemetry's API: one per invocation and one per record, user code running in its
+   * record's (whose parent is the trace context the record's headers carry). A no-op unless the
+   * function registers an OpenTelemetry SDK (the ADOT Lambda layer, or its own setup); `false` turns
+   * it off even then. Record values are never put on spans; keys only with `recordKeys`. See docs/tracing.md.
+   * @default on when an SDK is registered, without keys
+   */
+  readonly tracing?: false | TracingOptions;
 }
 
 function reportBatchItemFailuresFrom(env: NodeJS.ProcessEnv): boolean {
@@ -138,6 +147,8 @@ class ProcessorConfig implements RecordRunnerConfig {
   readonly startParking: Promise<StartParking> | undefined;
   /** Outage handling; undefined when off. */
   readonly outage: OutageSettings | undefined;
+  /** Tracing; undefined with `tracing: false`. */
+  readonly tracing: TracingSettings | undefined;
 
   constructor(readonly options: KafkaConsumerOptions<unknown, unknown>) {
     if (!options.processRecord === !options.processBatch) {
@@ -163,6 +174,7 @@ class ProcessorConfig implements RecordRunnerConfig {
     this.startGuard = startGuardOf(options.idempotency, consumerGroupId);
     this.outage = outageSettingsFrom(options.outage, process.env);
     this.failureMode = failureModeFrom(options.failureMode, process.env);
+    this.tracing = tracingSettingsFrom(options.tracing, consumerGroupId);
     this.telemetry = new Telemetry(options.telemetry, {
       ledger: this.startGuard !== undefined,
       outage: this.outage !== undefined,
@@ -218,12 +230,15 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     let failed = true;
     let redeliveredForOutage = false;
     let blocked: BlockedPartition[] = [];
+    let tracing: InvocationTrace | undefined;
+    let thrown: unknown;
     // Invocations at once (only outside Lambda) each get a runner of their own.
     const runner = this.#idleRunner ?? new RecordRunner(config);
     this.#idleRunner = undefined;
     try {
       const decoded = decodeEvent(event);
       ledger = new OutcomeLedger(decoded, started);
+      tracing = InvocationTrace.start(config.tracing, decoded, context);
       // No record or retry starts after `deadline`; dead letters must be in SQS by `flushBy`.
       const remaining = context.getRemainingTimeInMillis();
       const margin = Math.min(config.options.timeSafetyMarginMs ?? DEFAULT_TIME_SAFETY_MARGIN_MS, remaining / 2);
@@ -240,9 +255,9 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
         guard = config.startGuard?.(decoded, context.awsRequestId, times, ledger, config.logger, (r) => runner.deserialize(r));
         const blocks = config.failureMode === 'block' ? new PartitionBlocks() : undefined;
         const parking = config.startParking && (await config.startParking)(decoded, deadLetters, times, ledger, config.logger);
-        runner.begin({ context, ledger, deadLetters, deadline, guard, outage, blocks, parking });
+        runner.begin({ context, ledger, deadLetters, deadline, guard, outage, blocks, parking, tracing });
         const { processBatch } = config.options;
-        if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard, parking))) {
+        if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard, parking, tracing))) {
           const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
           await this.#runRecords(runner, ledger, call, guard);
         }
@@ -256,7 +271,11 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
         config.logger.warn('reporting partitions for redelivery', { batchItemFailures: response.batchItemFailures });
       failed = false;
       return response;
+    } catch (error) {
+      thrown = error;
+      throw error;
     } finally {
+      tracing?.finish(failed, thrown);
       // After an unexpected error too: what completed is recorded and the leases go (a no-op after finish above).
       if (guard) await guard.finish();
       runner.end();
@@ -288,6 +307,7 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     processBatch: NonNullable<KafkaConsumerOptions<unknown, unknown>['processBatch']>,
     guard: InvocationGuard | undefined,
     parking: InvocationParking | undefined,
+    tracing: InvocationTrace | undefined,
   ): Promise<boolean> {
     const { partitions } = ledger.event;
     // Parked keys: records to hold and keys to park are the one-at-a-time path's to handle.
@@ -314,7 +334,8 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
     for (const [p, r] of toRun) records.push(recordAt(p, r));
     try {
       for (const r of records) runner.deserialize(r);
-      await processBatch(records, context);
+      // One call for many records, each of its own trace: in the invocation's span.
+      await (tracing ? tracing.run(processBatch, records, context) : processBatch(records, context));
     } catch (error) {
       // The error's type only: its message may quote a record, and each record's own failure is reported on its own.
       this.#config.logger.warn('processBatch failed; processing the records one at a time to isolate the failures', {

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DecodedEvent } from './event.js';
 import type { KafkaRecord } from './record.js';
-import { buildEnvelope, type DeadLetterEnvelope } from './envelope.js';
+import { buildEnvelope, type DeadLetterEnvelope, type DeadLetterTrace } from './envelope.js';
 import { DeadLetterWriter, type DeadLetterTransport } from './dead-letter-writer.js';
 import { mappingConsumerGroupId } from './consumer-group.js';
 import type { OutcomeLedger } from './outcome-ledger.js';
@@ -49,9 +49,19 @@ export class DeadLetters {
     readonly deadline: number,
   ) {}
 
-  /** A record that failed for good; with `parked`, its key is parked behind it (park-key). */
-  add(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number, parked?: { epoch: number }): void {
-    const envelope = this.#envelope(record, error, attempts, firstFailureAt, parked);
+  /**
+   * A record that failed for good; with `parked`, its key is parked behind it (park-key); with `trace`
+   * (tracing on), its trace contexts.
+   */
+  add(
+    record: KafkaRecord<unknown, unknown>,
+    error: unknown,
+    attempts: number,
+    firstFailureAt: number,
+    parked?: { epoch: number },
+    trace?: DeadLetterTrace,
+  ): void {
+    const envelope = this.#envelope(record, error, attempts, firstFailureAt, parked, trace);
     this.#envelopes.push(envelope);
     if (this.settings.queueUrl) this.#writerFor(this.settings.queueUrl).add(envelope);
   }
@@ -60,15 +70,22 @@ export class DeadLetters {
    * A record not run because its key is parked behind `head` (park-key): its envelope goes to the
    * bucket as `objectKey`, at once. Rejects when S3 could not take it (the record is then redelivered).
    */
-  park(record: KafkaRecord<unknown, unknown>, head: number, objectKey: string): Promise<void> {
+  park(record: KafkaRecord<unknown, unknown>, head: number, objectKey: string, trace?: DeadLetterTrace): Promise<void> {
     const now = Date.now();
     const reason = new KeyParkedError(
       `Not run: its key is parked behind offset ${head} of ${record.partitionKey} (failureMode 'park-key').`,
     );
-    return this.#writerFor(this.settings.queueUrl ?? '').park(this.#envelope(record, reason, 0, now), objectKey);
+    return this.#writerFor(this.settings.queueUrl ?? '').park(this.#envelope(record, reason, 0, now, undefined, trace), objectKey);
   }
 
-  #envelope(record: KafkaRecord<unknown, unknown>, error: unknown, attempts: number, firstFailureAt: number, parked?: { epoch: number }) {
+  #envelope(
+    record: KafkaRecord<unknown, unknown>,
+    error: unknown,
+    attempts: number,
+    firstFailureAt: number,
+    parked?: { epoch: number },
+    trace?: DeadLetterTrace,
+  ) {
     const { consumerGroupId } = this.settings;
     return buildEnvelope(record, {
       error,
@@ -84,6 +101,7 @@ export class DeadLetters {
         ...(consumerGroupId ? { consumerGroup: mappingConsumerGroupId(consumerGroupId, record.topic) } : {}),
       },
       ...(parked ? { parked } : {}),
+      ...(trace ? { trace } : {}),
     });
   }
 

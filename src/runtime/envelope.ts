@@ -193,8 +193,8 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
 }
 
 /** Bounds on a carrier anyone with SendMessage wrote: W3C's tracestate is at most 512 characters, baggage 8,192. */
-const TRACE_CARRIER_FIELDS = 8;
-const TRACE_FIELD_LENGTH = 8192;
+export const TRACE_CARRIER_FIELDS = 8;
+export const TRACE_FIELD_LENGTH = 8192;
 function isTraceCarrier(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const entries = Object.entries(v);

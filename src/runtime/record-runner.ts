@@ -12,6 +12,7 @@ import type { InvocationGuard } from './idempotency/ledger.js';
 import type { OutageDetector } from './outage.js';
 import type { InvocationParking } from './parking/parking.js';
 import type { PartitionBlocks } from './partition-blocks.js';
+import type { InvocationTrace } from './tracing.js';
 
 export type RecordCall = (record: KafkaRecord<unknown, unknown>, context: Context) => unknown;
 
@@ -36,6 +37,8 @@ export interface Invocation {
   readonly outage?: OutageDetector | undefined;
   readonly blocks?: PartitionBlocks | undefined;
   readonly parking?: InvocationParking | undefined;
+  /** The invocation's spans; undefined when tracing is off (no SDK registered, or `tracing: false`). */
+  readonly tracing?: InvocationTrace | undefined;
 }
 
 /**
@@ -60,6 +63,7 @@ export class RecordRunner {
   #outage: OutageDetector | undefined;
   #parking: InvocationParking | undefined;
   #blocks: PartitionBlocks | undefined;
+  #tracing: InvocationTrace | undefined;
   /** Epoch ms after which no record or retry starts. */
   #deadline = 0;
   /* eslint-disable no-unused-private-class-members -- never read: kept so that their layouts live on (see above) */
@@ -75,7 +79,8 @@ export class RecordRunner {
    * a record whose attempts end in an outage is redelivered, and once it trips no record or retry
    * starts; with `blocks` (failureMode 'block'), a record that fails for good is held: its
    * partition is redelivered from it and no later record of the partition starts; with `parking`
-   * (failureMode 'park-key'), records of parked keys are held and failed ones park their key.
+   * (failureMode 'park-key'), records of parked keys are held and failed ones park their key; with
+   * `tracing`, each record it takes up has a span, user code running in its context.
    */
   begin(invocation: Invocation): void {
     this.#context = invocation.context;
@@ -86,11 +91,13 @@ export class RecordRunner {
     this.#outage = invocation.outage;
     this.#blocks = invocation.blocks;
     this.#parking = invocation.parking;
+    this.#tracing = invocation.tracing;
   }
 
   /** Ends the invocation: lets go of its event, dead letters and ledger. */
   end(): void {
-    this.#context = this.#ledger = this.#deadLetters = this.#guard = this.#outage = this.#blocks = this.#parking = undefined;
+    this.#context = this.#ledger = this.#deadLetters = undefined;
+    this.#guard = this.#outage = this.#blocks = this.#parking = this.#tracing = undefined;
   }
 
   deserialize(record: KafkaRecord<unknown, unknown>): void {
@@ -111,6 +118,7 @@ export class RecordRunner {
     this.#lastStats = stats;
     const guard = this.#guard;
     const parking = this.#parking;
+    const tracing = this.#tracing;
     if ((guard && !(await guard.claimed(partition))) || (parking && !(await parking.ready()))) {
       this.#ledger!.redeliverFrom(partition.id, entries[0]!.offset);
       return;
@@ -125,6 +133,7 @@ export class RecordRunner {
         const state = guard.stateOf(partition, entry);
         if (state === 'done') {
           stats.skippedAsDone++;
+          tracing?.notRun(recordAt(partition, entry), 'skipped-as-done');
           continue;
         }
         if (state === 'unknown') {
@@ -133,32 +142,48 @@ export class RecordRunner {
         }
         if (state !== 'run') {
           // No valid business key: dead-lettered unrun, the error saying why (held, in block mode).
-          if (await this.#deadLetter(partition, entry, recordAt(partition, entry), state, 1, Date.now())) continue;
+          const record = recordAt(partition, entry);
+          tracing?.startRecord(record);
+          if (await this.#deadLetter(partition, entry, record, state, 1, Date.now())) continue;
           this.#ledger!.redeliverFrom(partition.id, entry.offset);
           return;
         }
       }
       if (parking?.stateOf(partition, entry) === 'hold') {
-        if (await parking.hold(partition, entry)) continue;
+        if (await this.#hold(parking, partition, entry)) continue;
         this.#ledger!.redeliverFrom(partition.id, entry.offset);
         return;
       }
       const record = (this.#lastRecord = recordAt(partition, entry));
+      // Tracing off: this check is all it costs a record. On: the record's span, each attempt in its context.
+      const run = tracing === undefined ? call : tracing.traced(record, call);
       try {
-        const result = this.#attempt(record, call);
+        const result = this.#attempt(record, run);
         if (isPromiseLike(result)) await result;
         stats.processed++;
         this.#outage?.succeeded();
         guard?.markDone(partition, entry);
       } catch (error) {
-        const outcome = await this.#retry(partition, entry, record, call, stats, error);
+        const outcome = await this.#retry(partition, entry, record, run, stats, error);
         if (outcome === UNFINISHED) {
           this.#ledger!.redeliverFrom(partition.id, entry.offset);
+          tracing?.end(record, 'redelivered');
           return;
         }
         if (outcome === PROCESSED) guard?.markDone(partition, entry);
       }
     }
+  }
+
+  /** Holds a record of a parked key (park-key): false when it could not be. */
+  async #hold(parking: InvocationParking, partition: PartitionBatch, entry: KafkaEventRecord): Promise<boolean> {
+    const tracing = this.#tracing;
+    if (!tracing) return parking.hold(partition, entry);
+    const record = recordAt(partition, entry);
+    tracing.startRecord(record);
+    const held = await parking.hold(partition, entry, tracing.deadLetterTrace(record));
+    tracing.end(record, held ? 'parked' : 'redelivered');
+    return held;
   }
 
   #attempt(record: KafkaRecord<unknown, unknown>, call: RecordCall): unknown {
@@ -178,12 +203,23 @@ export class RecordRunner {
     attempts: number,
     firstFailureAt: number,
   ): boolean | Promise<boolean> {
+    const tracing = this.#tracing;
     if (this.#blocks) {
       this.#blocks.hold(record, error, attempts);
+      tracing?.end(record, 'blocked', error);
       return false;
     }
-    if (this.#parking) return this.#parking.deadLetter(partition, entry, record, error, attempts, firstFailureAt);
-    this.#deadLetters!.add(record, error, attempts, firstFailureAt);
+    const trace = tracing?.deadLetterTrace(record);
+    if (this.#parking) {
+      const parked = this.#parking.deadLetter(partition, entry, record, error, attempts, firstFailureAt, trace);
+      if (!tracing) return parked;
+      return parked.then((done) => {
+        tracing.end(record, done ? 'dead-lettered' : 'redelivered', error);
+        return done;
+      });
+    }
+    this.#deadLetters!.add(record, error, attempts, firstFailureAt, undefined, trace);
+    tracing?.end(record, 'dead-lettered', error);
     return true;
   }
 
@@ -201,6 +237,7 @@ export class RecordRunner {
     let error = firstError;
     const outage = this.#outage;
     for (let attempt = 1; ; attempt++) {
+      this.#tracing?.attemptFailed(record, error);
       // After an outage no further attempt starts: the record is redelivered, not dead-lettered.
       if (outage?.tripped) return UNFINISHED;
       if (!retry.shouldRetry(error, attempt)) {

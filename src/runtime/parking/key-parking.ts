@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { describeError } from '../../contract/errors.js';
 import { PARK_EPOCH_HEADER } from '../../contract/index.js';
 import type { DeadLetters } from '../dead-letters.js';
+import type { DeadLetterTrace } from '../envelope.js';
 import { KeyParkedError } from '../errors.js';
 import { recordAt, type DecodedEvent, type KafkaEventRecord, type PartitionBatch } from '../event.js';
 import type { OutcomeLedger } from '../outcome-ledger.js';
@@ -73,7 +74,7 @@ export class KeyParking implements InvocationParking {
     return decide(this.#states.get(key.id), entry.offset, copyEpochOf(entry)) === 'run' ? 'run' : 'hold';
   }
 
-  async hold(partition: PartitionBatch, entry: KafkaEventRecord): Promise<boolean> {
+  async hold(partition: PartitionBatch, entry: KafkaEventRecord, trace?: DeadLetterTrace): Promise<boolean> {
     const key = this.#keys.get(entry)!;
     const state = this.#states.get(key.id)!;
     const record = recordAt(partition, entry);
@@ -81,11 +82,11 @@ export class KeyParking implements InvocationParking {
       const again = new KeyParkedError(
         `Delivered again after its dead letter could not be written (or its invocation did not answer); its key is parked behind it at epoch ${state.epoch}, so it is dead-lettered again unrun.`,
       );
-      this.deadLetters.add(record, again, 0, this.#now(), { epoch: state.epoch });
+      this.deadLetters.add(record, again, 0, this.#now(), { epoch: state.epoch }, trace);
       return true;
     }
     try {
-      await this.deadLetters.park(record, state.head, parkedRecordObjectKey(key.coordinates, entry.offset));
+      await this.deadLetters.park(record, state.head, parkedRecordObjectKey(key.coordinates, entry.offset), trace);
       const result = await this.settings.store.append(key.id, state.epoch, entry.offset, this.times.writeBy);
       if (isChanged(result)) {
         // Parked already (a redelivery), or the key changed since it was read: decide again next time.
@@ -110,6 +111,7 @@ export class KeyParking implements InvocationParking {
     error: unknown,
     attempts: number,
     firstFailureAt: number,
+    trace?: DeadLetterTrace,
   ): Promise<boolean> {
     const key = this.#keys.get(entry);
     const state = key && this.#states.get(key.id);
@@ -117,7 +119,7 @@ export class KeyParking implements InvocationParking {
     if (!key || !anew) {
       // No key (no order to keep), or a record before the one its key is parked behind (delivered
       // again): dead-lettered only, no `parked`: the replay must not release the key with it.
-      this.deadLetters.add(record, error, attempts, firstFailureAt);
+      this.deadLetters.add(record, error, attempts, firstFailureAt, undefined, trace);
       return true;
     }
     try {
@@ -134,7 +136,7 @@ export class KeyParking implements InvocationParking {
     } catch (failure) {
       return this.#redeliver(partition, entry, describeError(failure).message);
     }
-    this.deadLetters.add(record, error, attempts, firstFailureAt, { epoch: this.#states.get(key.id)!.epoch });
+    this.deadLetters.add(record, error, attempts, firstFailureAt, { epoch: this.#states.get(key.id)!.epoch }, trace);
     return true;
   }
 

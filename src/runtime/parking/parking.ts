@@ -2,6 +2,7 @@
 // imports none of its code; ./key-parking.ts is loaded (import()) by handlers in park-key mode only.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DeadLetters } from '../dead-letters.js';
+import type { DeadLetterTrace } from '../envelope.js';
 import type { DecodedEvent, KafkaEventRecord, PartitionBatch } from '../event.js';
 import type { OutcomeLedger } from '../outcome-ledger.js';
 import type { KafkaRecord } from '../record.js';
@@ -23,8 +24,11 @@ export interface InvocationParking {
   ready(): Promise<boolean>;
   /** After `ready`: whether the record runs or is held. */
   stateOf(partition: PartitionBatch, entry: KafkaEventRecord): ParkingState;
-  /** Holds a record `stateOf` said to: false when it could not be (its partition is redelivered from it). */
-  hold(partition: PartitionBatch, entry: KafkaEventRecord): Promise<boolean>;
+  /**
+   * Holds a record `stateOf` said to: false when it could not be (its partition is redelivered from it).
+   * `trace` (tracing on): its trace contexts, for the parked record's envelope.
+   */
+  hold(partition: PartitionBatch, entry: KafkaEventRecord, trace?: DeadLetterTrace): Promise<boolean>;
   /**
    * Dead-letters a record that failed for good, its key parked behind it (a keyed record): false
    * when the key could not be parked (its partition is redelivered from it, nothing dead-lettered).
@@ -36,6 +40,7 @@ export interface InvocationParking {
     error: unknown,
     attempts: number,
     firstFailureAt: number,
+    trace?: DeadLetterTrace,
   ): Promise<boolean>;
 }
 

@@ -17,10 +17,8 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import { describeError } from '../contract/errors.js';
+import { TRACER_NAME } from '../contract/index.js';
 import type { DeadLetterEnvelope, ReplayableRecord, TraceCarrier } from '../runtime/envelope.js';
-
-/** The tracer's name: the library's, as instrumentation scopes are named. */
-export const TRACER_NAME = 'kafka-lambda-consumers';
 
 /** A record to replay, with the trace contexts its dead letter kept (none from an S3 on-failure object). */
 export type TracedRecord = ReplayableRecord & Pick<DeadLetterEnvelope, 'trace'>;

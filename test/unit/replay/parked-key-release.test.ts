@@ -10,7 +10,7 @@ import { parkedKeyItemId, parkedRecordObjectKey } from '../../../src/runtime/par
 import { parseReplayRequest } from '../../../src/replay/request.js';
 import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
 import { startReplayTracing } from '../../../src/replay/trace-links.js';
-import { registerTracingSdk, traceparentOf } from '../../support/tracing-sdk.js';
+import { registerTracing, traceparentOf } from '../../support/tracing.js';
 
 const KEY = Buffer.from('account-7').toString('base64');
 const EPOCH = 1_000;
@@ -159,7 +159,7 @@ describe('releasing a parked key', () => {
 
 describe('releasing a parked key, traced (an SDK registered)', () => {
   it("gives each copy a send span linked to its own envelope's contexts, and carries it in the copy's traceparent", async () => {
-    const sdk = registerTracingSdk();
+    const sdk = registerTracing();
     try {
       const context = (trace: string, span: string) => ({ traceparent: `00-${trace.repeat(32)}-${span.repeat(16)}-01` });
       park(5, { trace: { failure: context('c', 'c') } });
@@ -171,7 +171,7 @@ describe('releasing a parked key, traced (an SDK registered)', () => {
       expect(sends.map((s) => s.attributes['messaging.destination.partition.id'])).toEqual(['2', '2']);
       expect(produced.flatMap((p) => p.messages.map((m) => headerOf(m, 'traceparent')))).toEqual(sends.map(traceparentOf));
     } finally {
-      sdk.off();
+      sdk.unregister();
     }
   });
 });

@@ -12,7 +12,7 @@ import { envelopes } from '../../support/dead-letter-transport.js';
 import { fakeAws, sqsMessage } from '../../support/fake-aws.js';
 import { FakeParkedKeyStore } from '../../support/fake-parked-key-store.js';
 import { FakeBucket, headerOf } from '../../support/park-key-world.js';
-import { registerTracingSdk } from '../../support/tracing-sdk.js';
+import { registerTracing } from '../../support/tracing.js';
 import { startReplayTracing } from '../../../src/replay/trace-links.js';
 import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
 
@@ -80,7 +80,7 @@ describe('DlqReplayer and parked keys', () => {
   });
 
   it("traces the release copies too (an SDK registered): the parked dead letter's copy links to its own contexts", async () => {
-    const sdk = registerTracingSdk();
+    const sdk = registerTracing();
     try {
       const { store, producer, messages } = world();
       const failure = { traceparent: `00-${'f'.repeat(32)}-${'e'.repeat(16)}-01` };
@@ -98,7 +98,7 @@ describe('DlqReplayer and parked keys', () => {
       const links = sdk.spans().map((s) => s.links.map((l) => l.context.spanId));
       expect(links).toEqual([['e'.repeat(16)], []]); // the release first, then the plain dead letter (no trace)
     } finally {
-      sdk.off();
+      sdk.unregister();
     }
   });
 });

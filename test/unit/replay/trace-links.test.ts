@@ -20,11 +20,11 @@ import { handler } from '../../../src/replay/index.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { anyText, bytes, headerName, propertyRuns } from '../../support/properties.js';
 import { partitionOf } from '../../support/records.js';
-import { registerTracingSdk, traceparentOf } from '../../support/tracing-sdk.js';
+import { registerTracing, traceparentOf, type RegisteredTracing } from '../../support/tracing.js';
 
-let sdk: ReturnType<typeof registerTracingSdk> | undefined;
+let sdk: RegisteredTracing | undefined;
 afterEach(() => {
-  sdk?.off();
+  sdk?.unregister();
   sdk = undefined;
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
@@ -87,7 +87,7 @@ const linksOf = (span: ReadableSpan) =>
 
 describe('replay tracing, with an SDK registered', () => {
   it("gives each copy a send span linked to its record's and its failure's contexts, parented by the run", async () => {
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     const tracing = startReplayTracing({ 'faas.invocation_id': 'req-1' });
     expect(tracing).toBeDefined();
     const { summary, copies } = await replay([deadLetter(TRACE)], tracing);
@@ -120,7 +120,7 @@ describe('replay tracing, with an SDK registered', () => {
   });
 
   it("replaces the copy's traceparent (and the stale tracestate) with its send span's; every other header stays byte for byte", async () => {
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     const envelope = deadLetter(TRACE);
     const { copies } = await replay([envelope], startReplayTracing({}));
     const [copy] = copies;
@@ -134,14 +134,14 @@ describe('replay tracing, with an SDK registered', () => {
   });
 
   it("keeps the record's baggage when the propagator carries baggage", async () => {
-    sdk = registerTracingSdk(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    sdk = registerTracing(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
     const { copies } = await replay([deadLetter(TRACE, [...HEADERS, ['baggage', 'tenant=acme']])], startReplayTracing({}));
     expect(named(copies[0]!, 'baggage')).toEqual(['tenant=acme']);
     expect(named(copies[0]!, 'traceparent')).toEqual([traceparentOf(sendSpans()[0]!)]);
   });
 
   it('replays a dead letter whose carriers give no context (or whose propagator throws) without links, and counts them', async () => {
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     const unreadable = { record: { traceparent: 'not a context' }, failure: { traceparent: `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01` } };
     const tracing = startReplayTracing({})!;
     const { summary, copies } = await replay([deadLetter(unreadable), deadLetter({ record: {} }, HEADERS, 8)], tracing);
@@ -160,7 +160,7 @@ describe('replay tracing, with an SDK registered', () => {
         return super.extract(context, carrier, getter);
       }
     }
-    sdk = registerTracingSdk(new Throwing());
+    sdk = registerTracing(new Throwing());
     const { summary, copies } = await replay([deadLetter(TRACE)], startReplayTracing({}));
     expect(summary).toMatchObject({ replayed: 1, failed: 0 });
     expect(linksOf(sendSpans()[0]!)).toEqual([]);
@@ -173,7 +173,7 @@ describe('replay tracing, with an SDK registered', () => {
         return trace.setSpanContext(context, INVALID_SPAN_CONTEXT);
       }
     }
-    sdk = registerTracingSdk(new Invalid());
+    sdk = registerTracing(new Invalid());
     const tracing = startReplayTracing({})!;
     const { summary } = await replay([deadLetter(TRACE)], tracing);
     expect(summary).toMatchObject({ replayed: 1, failed: 0 });
@@ -182,7 +182,7 @@ describe('replay tracing, with an SDK registered', () => {
   });
 
   it("marks the send spans of a produce Kafka refused ERROR with the error's type, never its message", async () => {
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     class KafkaJSProtocolError extends Error {
       override name = 'KafkaJSProtocolError';
     }
@@ -195,7 +195,7 @@ describe('replay tracing, with an SDK registered', () => {
   });
 
   it('names no partition on a send span to a targetTopic: the producer picks it', async () => {
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     await fakeAws([sqsMessage(deadLetter(TRACE), 0)]);
     const producer = { sendBatch: async () => [] } as unknown as Producer;
     const replayer = new DlqReplayer({
@@ -214,7 +214,7 @@ describe('replay tracing, with an SDK registered', () => {
   // replayed; its copy has one traceparent, its send span's; it links to exactly the carriers that
   // give a valid context; and every header not the propagator's is as it was.
   it('replays any carriers, linking to the readable ones only', async () => {
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
     const traceparent = fc.oneof(
       fc.tuple(hex(32), hex(16), fc.constantFrom('00', '01')).map(([t, s, f]) => `00-${t}-${s}-${f}`),
@@ -265,7 +265,7 @@ describe('the replay handler, traced', () => {
   it("makes the invocation's run span, with its request id and the run's counts", async () => {
     vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
     vi.stubEnv('REPLAY_ALLOWED_TOPICS', 't');
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     captureOutput();
     await fakeAws([sqsMessage(deadLetter(TRACE), 0), sqsMessage(deadLetter(TRACE, HEADERS, 8), 1)]);
     const context = lambdaContext(60_000, 'replay');
@@ -286,7 +286,7 @@ describe('the replay handler, traced', () => {
     vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
     vi.stubEnv('REPLAY_ALLOWED_TOPICS', 't');
     vi.stubEnv('KAFKA_BROKERS', '');
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     captureOutput();
     await fakeAws([sqsMessage(deadLetter(TRACE), 0)]);
     await expect(handler({}, lambdaContext(60_000, 'replay'))).rejects.toMatchObject({ name: 'ConfigurationError' });
@@ -297,7 +297,7 @@ describe('the replay handler, traced', () => {
   it('traces no S3 on-failure replay: its objects keep no trace contexts', async () => {
     vi.stubEnv('ON_FAILURE_BUCKET', 'failures');
     vi.stubEnv('REPLAY_ALLOWED_TOPICS', 't');
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     captureOutput();
     await fakeAws([], {}, (call) => (call.name === 'ListObjectsV2' ? { Contents: [] } : undefined));
     await handler({ source: 's3', dryRun: true }, lambdaContext(60_000, 'replay'));
@@ -307,7 +307,7 @@ describe('the replay handler, traced', () => {
 
 describe('ReplayTracing.within', () => {
   it("runs the replay with the run's span active, so instrumented SQS, S3 and Kafka calls join it", async () => {
-    sdk = registerTracingSdk();
+    sdk = registerTracing();
     const tracing = startReplayTracing({})!;
     const active = await tracing.within(async () => trace.getActiveSpan()?.spanContext().spanId);
     tracing.end(undefined, new Error('x'));

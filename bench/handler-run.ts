@@ -1,6 +1,6 @@
 // One handler's timed run for the handler-throughput scenario, in a fresh Node process of its
 // own (no JIT state, inline caches or heap shared with the handlers it is compared with).
-// Arguments: the handler's name (ours, floor, powertools, middy) and the records per event.
+// Arguments: the handler's name (ours, ours-traced, floor, powertools, middy) and the records per event.
 // Posts `{ ms }`: the best of the timed samples, each as many invocations as make 10,000 records.
 import { fileURLToPath } from 'node:url';
 import type { KafkaEvent } from '../src/runtime/event.js';
@@ -8,7 +8,7 @@ import { lambdaContext } from '../local/esm/lambda-context.js';
 import { noop, orderEventText, type BenchHandler } from './fixtures.js';
 import { timeMs } from './measure.js';
 
-export const HANDLERS = ['ours', 'floor', 'powertools', 'middy'] as const;
+export const HANDLERS = ['ours', 'ours-traced', 'floor', 'powertools', 'middy'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 export const PARTITIONS = 10;
 export const RECORD_BYTES = 1_024;
@@ -28,6 +28,14 @@ async function load(name: HandlerName): Promise<BenchHandler> {
       const ours = kafkaConsumer({ processRecord: (record) => noop(record.value) });
       return (event, context) => ours(event, context);
     }
+    case 'ours-traced': {
+      // Ours with an OpenTelemetry SDK registered as a function would (the ADOT layer does it before the
+      // handler loads): every span sampled and recorded, exported to nowhere; `ours` has none (tracing off).
+      await registerTracingSdk();
+      const { kafkaConsumer } = await import('../src/runtime/index.js');
+      const ours = kafkaConsumer({ processRecord: (record) => noop(record.value) });
+      return (event, context) => ours(event, context);
+    }
     case 'floor':
       return (await import('./baselines/floor.js')).floorHandler(noop);
     case 'powertools':
@@ -35,6 +43,21 @@ async function load(name: HandlerName): Promise<BenchHandler> {
     case 'middy':
       return (await import('./baselines/middy-normalizer.js')).middyHandler(noop);
   }
+}
+
+async function registerTracingSdk(): Promise<void> {
+  const [{ context, propagation, trace }, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, sdk] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  const nowhere = { export: (_spans: unknown, done: (result: { code: 0 }) => void) => done({ code: 0 }), shutdown: async () => undefined };
+  trace.setGlobalTracerProvider(
+    new sdk.BasicTracerProvider({ sampler: new sdk.AlwaysOnSampler(), spanProcessors: [new sdk.SimpleSpanProcessor(nowhere)] }),
+  );
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }
 
 async function bestSampleMs(handler: BenchHandler, records: number): Promise<number> {

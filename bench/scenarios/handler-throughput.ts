@@ -1,5 +1,7 @@
 // Scenario 1: one event of N ~1 KB JSON records over 10 partitions and a no-op user
-// function, through our handler and its peers. A handler's figure from one process is at the
+// function, through our handler and its peers, and through ours with tracing on (`ours-traced`: an
+// OpenTelemetry SDK registered, every span recorded; `ours` has none, so tracing is off: the ratio
+// ours / ours-traced is what tracing costs when on, and `ours` against earlier runs what it costs off). A handler's figure from one process is at the
 // mercy of one slow moment of a shared machine: each round runs every handler in a fresh
 // process (bench/handler-run.ts, best of its samples), the rounds rotate which goes first, and
 // the figures are each handler's median over the rounds, with each round's ratios for the spread.

@@ -10,6 +10,7 @@ export type { Deserializer, DeserializerFn } from './deserializers.js';
 export type { RetryOptions } from './retry.js';
 export { isOutageError, type OutageOptions } from './outage.js';
 export type { TelemetryOptions } from './telemetry.js';
+export type { TracingOptions } from './tracing.js';
 export type { IdempotencyOptions } from './idempotency/settings.js';
 export type { IdempotencyLedger } from './idempotency/ledger.js';
 export type { DeadLetterTransport, OutgoingMessage, FailedEntry } from './dead-letter-writer.js';
@@ -25,7 +26,7 @@ export {
   type RecordCoordinates,
   type Redelivery,
 } from './errors.js';
-export type { DeadLetterEnvelope, DeadLetterPointer } from './envelope.js';
+export type { DeadLetterEnvelope, DeadLetterPointer, DeadLetterTrace, TraceCarrier } from './envelope.js';
 
 /**
  * Turns per-record (or per-batch) business logic into a Lambda handler for MSK and

@@ -22,7 +22,9 @@ import { mappingConsumerGroupId } from './consumer-group.js';
 import { TRACE_CARRIER_FIELDS, TRACE_FIELD_LENGTH, type DeadLetterTrace, type TraceCarrier } from './envelope.js';
 import type { DecodedEvent } from './event.js';
 import { base64ByteLength, type KafkaRecord, type RecordHeaders } from './record.js';
+import type { RecordCall } from './record-runner.js';
 
+/** The `tracing` option of `kafkaConsumer` (see docs/tracing.md). */
 export interface TracingOptions {
   /**
    * Put each record's key on its span (`messaging.kafka.message.key`, as UTF-8 text). Keys can be
@@ -43,7 +45,10 @@ export interface TracingSettings {
   readonly consumerGroupId: string | undefined;
 }
 
-export function tracingSettingsFrom(option: false | TracingOptions | undefined, consumerGroupId: string | undefined) {
+export function tracingSettingsFrom(
+  option: false | TracingOptions | undefined,
+  consumerGroupId: string | undefined,
+): TracingSettings | undefined {
   if (option === false) return undefined;
   // A proxy until an SDK registers (ADOT's layer does before the handler loads): one per handler.
   return { tracer: trace.getTracer(TRACER_NAME), recordKeys: option?.recordKeys === true, consumerGroupId };
@@ -59,9 +64,6 @@ const HEADERS: TextMapGetter<RecordHeaders> = {
     return values.length <= 1 ? values[0]?.toString('utf8') : values.map((v) => v.toString('utf8'));
   },
 };
-
-/** User code for one record (the runner's RecordCall). */
-type RecordCall = (record: KafkaRecord<unknown, unknown>, lambda: Context) => unknown;
 
 interface RecordSpan {
   readonly span: Span;

@@ -5,36 +5,15 @@ import { createRequire, registerHooks } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bundlingOptions } from '../../../src/constructs/bundling.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { buildKafkaEvent } from '../../support/kafka-event.js';
 import { captureOutput } from '../../support/output.js';
+import { bytesOf, exampleConsumer } from '../../support/example-bundle.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BREAKER_SOURCES = /^src\/(breaker\/|runtime\/breaker-trip\.ts|runtime\/outage\.ts)/;
 /** What the breaker adds to the example consumer's minified bundle: 8.8 KB measured (2026-12-07), of 75 KB. */
 const BREAKER_BYTES_BUDGET = 12_000;
-
-async function exampleConsumer() {
-  const options = bundlingOptions();
-  const { metafile, outputFiles } = await build({
-    entryPoints: ['app/consumer/index.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    minify: options.minify!,
-    target: options.target!,
-    external: options.externalModules!,
-    absWorkingDir: ROOT,
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const inputs = Object.values(metafile.outputs)[0]!.inputs;
-  return { code: outputFiles[0]!.text, inputs };
-}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -44,9 +23,7 @@ afterEach(() => {
 describe("the breaker in the example consumer's bundle", () => {
   it('adds little to it', async () => {
     const { inputs } = await exampleConsumer();
-    const breakerBytes = Object.entries(inputs)
-      .filter(([file]) => BREAKER_SOURCES.test(file))
-      .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
+    const breakerBytes = bytesOf(inputs, BREAKER_SOURCES);
     expect(breakerBytes).toBeGreaterThan(0);
     expect(breakerBytes).toBeLessThan(BREAKER_BYTES_BUDGET);
   });

@@ -7,13 +7,16 @@ import {
   SpanKind,
   SpanStatusCode,
   ROOT_CONTEXT,
+  INVALID_SPAN_CONTEXT,
   type ContextManager,
   type TextMapPropagator,
 } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBatchProcessor, type KafkaConsumerOptions } from '../../../src/runtime/batch-processor.js';
 import type { KafkaRecord } from '../../../src/runtime/record.js';
+import { parseDeadLetter } from '../../../src/runtime/envelope.js';
 import { lambdaContext } from '../../../local/esm/lambda-context.js';
 import { buildKafkaEvent, type BrokerRecord } from '../../support/kafka-event.js';
 import { fakeQueue } from '../../support/dead-letter-transport.js';
@@ -178,6 +181,32 @@ describe('tracing, with an OpenTelemetry SDK registered', () => {
     expect(queue.sent[0]!.trace).toEqual({ failure: { traceparent: `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01` } });
   });
 
+  it("keeps a dead letter's carriers within what the replay reads back, whatever the registered propagator writes", async () => {
+    tracing = registerTracing();
+    // A propagator writing more fields, and longer ones, than an envelope may hold (parseDeadLetter refuses those).
+    const w3c = new W3CTraceContextPropagator();
+    propagation.disable();
+    propagation.setGlobalPropagator({
+      extract: (ctx, carrier, getter) => w3c.extract(ctx, carrier, getter),
+      inject: (ctx, carrier, setter) => {
+        w3c.inject(ctx, carrier, setter);
+        setter.set(carrier, 'huge', 'x'.repeat(8_193));
+        for (let i = 0; i < 10; i++) setter.set(carrier, `field-${i}`, `${i}`);
+      },
+      fields: () => ['traceparent'],
+    });
+    const queue = fakeQueue();
+    await processor({ processRecord: () => Promise.reject(new Error('no')) }, queue).process(
+      buildKafkaEvent([record(1, {}, fromProducer)]),
+      lambdaContext(),
+    );
+    const { trace: carriers } = queue.sent[0]!;
+    for (const carrier of [carriers!.record!, carriers!.failure!]) {
+      expect(Object.keys(carrier)).toEqual(['traceparent', ...Array.from({ length: 7 }, (_, i) => `field-${i}`)]);
+    }
+    expect(parseDeadLetter(JSON.stringify(queue.sent[0]))).toEqual(queue.sent[0]);
+  });
+
   it('says redelivered on the span of a record the invocation could not finish', async () => {
     tracing = registerTracing();
     const p = processor({
@@ -245,6 +274,22 @@ describe('tracing, with an OpenTelemetry SDK registered', () => {
     const span = spans.find((s) => s.attributes['messaging.kafka.offset'] === 0)!;
     const invocation = spans.find((s) => s.attributes['messaging.batch.message_count'] !== undefined)!;
     expect(span.parentSpanContext?.spanId).toBe(invocation.spanContext().spanId);
+  });
+
+  it('takes an invalid context a propagator extracts for none: the span is then a child of the invocation span', async () => {
+    tracing = registerTracing();
+    propagation.disable();
+    propagation.setGlobalPropagator({
+      extract: (ctx) => trace.setSpanContext(ctx, INVALID_SPAN_CONTEXT),
+      inject: () => undefined,
+      fields: () => [],
+    });
+    await processor({ processRecord: () => undefined }).process(buildKafkaEvent([record(0, {}, fromProducer)]), lambdaContext());
+    const spans = tracing.spans();
+    const span = spans.find((s) => s.attributes['messaging.kafka.offset'] === 0)!;
+    const invocation = spans.find((s) => s.attributes['messaging.batch.message_count'] !== undefined)!;
+    expect(span.parentSpanContext?.spanId).toBe(invocation.spanContext().spanId);
+    expect(span.links).toEqual([]);
   });
 
   it("runs a whole-batch call in the invocation span's context", async () => {

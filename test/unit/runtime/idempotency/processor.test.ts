@@ -6,6 +6,7 @@ import { FakeLedgerStore } from '../../../support/fake-ledger-store.js';
 import { buildKafkaEvent } from '../../../support/kafka-event.js';
 import { lambdaContext } from '../../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../../support/output.js';
+import { registerTracing } from '../../../support/tracing.js';
 
 const store = new FakeLedgerStore();
 vi.mock('../../../../src/runtime/idempotency/dynamodb-store.js', () => ({
@@ -106,6 +107,34 @@ describe('kafkaConsumer with idempotency', () => {
       [3, 0],
       [2, 3],
     ]);
+  });
+  it('with tracing on, says skipped-as-done on the span of a record whose work was done', async () => {
+    const tracing = registerTracing();
+    try {
+      captureOutput();
+      const handler = kafkaConsumer({
+        consumerGroupId: 'traced',
+        idempotency: idempotencyLedger({ table: 'ledger' }),
+        processRecord: () => undefined,
+      });
+      await handler(event(1), lambdaContext());
+      await handler(event(2), lambdaContext());
+      const outcomes = tracing
+        .spans()
+        .filter((s) => s.attributes['kafka_consumers.outcome'] !== undefined)
+        .map((s) => [
+          s.attributes['messaging.kafka.offset'],
+          s.attributes['kafka_consumers.outcome'],
+          s.attributes['kafka_consumers.attempts'],
+        ]);
+      expect(outcomes).toEqual([
+        [0, 'processed', 1],
+        [0, 'skipped-as-done', 0],
+        [1, 'processed', 1],
+      ]);
+    } finally {
+      tracing.unregister();
+    }
   });
 });
 

@@ -6,35 +6,15 @@ import { createRequire, registerHooks } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bundlingOptions } from '../../../../src/constructs/bundling.js';
 import { lambdaContext } from '../../../../local/esm/lambda-context.js';
 import { buildKafkaEvent } from '../../../support/kafka-event.js';
 import { captureOutput } from '../../../support/output.js';
+import { bytesOf, exampleConsumer } from '../../../support/example-bundle.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const PARKING_SOURCES = /^src\/runtime\/parking\//;
 /** What park-key adds to the example consumer's minified bundle: 8.4 KB measured (2026-12-07), of 86 KB. */
 const PARKING_BYTES_BUDGET = 11_000;
-
-async function exampleConsumer() {
-  const options = bundlingOptions();
-  const { metafile, outputFiles } = await build({
-    entryPoints: ['app/consumer/index.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    minify: options.minify!,
-    target: options.target!,
-    external: options.externalModules!,
-    absWorkingDir: ROOT,
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return { code: outputFiles[0]!.text, inputs: Object.values(metafile.outputs)[0]!.inputs };
-}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -44,9 +24,7 @@ afterEach(() => {
 describe("park-key in the example consumer's bundle", () => {
   it('adds little to it', async () => {
     const { inputs } = await exampleConsumer();
-    const bytes = Object.entries(inputs)
-      .filter(([file]) => PARKING_SOURCES.test(file))
-      .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
+    const bytes = bytesOf(inputs, PARKING_SOURCES);
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThan(PARKING_BYTES_BUDGET);
   });

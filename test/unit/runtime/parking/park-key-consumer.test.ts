@@ -8,6 +8,7 @@ import { buildKafkaEvent, type BrokerRecord } from '../../../support/kafka-event
 import { lambdaContext } from '../../../../local/esm/lambda-context.js';
 import { captureOutput } from '../../../support/output.js';
 import type { DeadLetterEnvelope } from '../../../../src/runtime/envelope.js';
+import { registerTracing, traceparent } from '../../../support/tracing.js';
 
 let store = new FakeParkedKeyStore();
 vi.mock('../../../../src/runtime/parking/parked-key-store.js', () => ({
@@ -103,6 +104,27 @@ describe("failureMode 'park-key'", () => {
     expect(parked.record.offset).toBe(3);
     expect(parked.error.type).toBe('KeyParkedError');
     expect(parked.parked).toBeUndefined();
+  });
+
+  it("with tracing on, keeps each record's own trace context in its dead letter and in its parked envelope, and says parked on its span", async () => {
+    const tracing = registerTracing();
+    try {
+      const { invoke, dlq } = consumer();
+      const [failed, parked] = ['1', '2'].map((n) => traceparent(n.repeat(32), n.repeat(16)));
+      await invoke([
+        { offset: 0, key: 'a', fail: true, headers: [['traceparent', failed!]] },
+        { offset: 1, key: 'a', headers: [['traceparent', parked!]] },
+      ]);
+      const spanOf = (offset: number) => tracing.spans().find((s) => s.attributes['messaging.kafka.offset'] === offset)!;
+      expect(spanOf(0).attributes['kafka_consumers.outcome']).toBe('dead-lettered');
+      expect(spanOf(1).attributes).toMatchObject({ 'kafka_consumers.outcome': 'parked', 'kafka_consumers.attempts': 0 });
+      expect(dlq.accepted[0]!.trace?.record).toEqual({ traceparent: failed });
+      const envelope = JSON.parse(parkedObjects(dlq)[0]!.body) as DeadLetterEnvelope;
+      const { traceId, spanId } = spanOf(1).spanContext();
+      expect(envelope.trace).toEqual({ record: { traceparent: parked }, failure: { traceparent: `00-${traceId}-${spanId}-01` } });
+    } finally {
+      tracing.unregister();
+    }
   });
 
   it('keeps the key parked in later invocations: its records are parked, other keys run', async () => {

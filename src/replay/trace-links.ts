@@ -33,7 +33,8 @@ export interface TraceHeaders {
 }
 
 /** Which of a dead letter's contexts a link points at (attribute of the link). */
-export const LINK_ATTRIBUTE = 'kafka_consumers.link';
+const LINK_ATTRIBUTE = 'kafka_consumers.link';
+const UNCHANGED: TraceHeaders = { drop: new Set(), write: [] };
 
 /** Reads a propagator's fields from an envelope's header list (values base64): the first of a repeated name first. */
 const envelopeHeaders: TextMapGetter<TracedRecord['record']['headers']> = {
@@ -81,7 +82,11 @@ export class ReplayTracing {
     this.#link(links, 'failure', record.trace?.failure);
     const span = this.#tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes, links }, this.#parent);
     const carrier: Record<string, string> = {};
-    propagation.inject(trace.setSpan(this.#extract(record.record.headers, envelopeHeaders), span), carrier);
+    try {
+      propagation.inject(trace.setSpan(this.#extract(record.record.headers, envelopeHeaders), span), carrier);
+    } catch {
+      return { span, headers: UNCHANGED }; // a propagator that cannot write: the copy goes as it would untraced
+    }
     const write = Object.entries(carrier);
     return { span, headers: { drop: new Set([...this.#fields, ...Object.keys(carrier)]), write } };
   }

@@ -167,6 +167,20 @@ describe('replay tracing, with an SDK registered', () => {
     expect(named(copies[0]!, 'traceparent')).toEqual([traceparentOf(sendSpans()[0]!)]);
   });
 
+  it('replays a copy with its headers as they were when the propagator throws writing the context', async () => {
+    class Throwing extends W3CTraceContextPropagator {
+      override inject(): void {
+        throw new Error('cannot write');
+      }
+    }
+    sdk = registerTracing(new Throwing());
+    const envelope = deadLetter(TRACE);
+    const { summary, copies } = await replay([envelope], startReplayTracing({}));
+    expect(summary).toMatchObject({ replayed: 1, failed: 0 });
+    expect(copies).toEqual([replayMessage(envelope, true)]);
+    expect(linksOf(sendSpans()[0]!)).toHaveLength(2);
+  });
+
   it('links to no context a propagator gives that is not valid', async () => {
     class Invalid extends W3CTraceContextPropagator {
       override extract(context: Context): Context {

@@ -1,10 +1,11 @@
 // Scenario 1: one event of N ~1 KB JSON records over 10 partitions and a no-op user
 // function, through our handler and its peers, and through ours with tracing on (`ours-traced`: an
-// OpenTelemetry SDK registered, every span recorded; `ours` has none, so tracing is off: the ratio
-// ours / ours-traced is what tracing costs when on, and `ours` against earlier runs what it costs off). A handler's figure from one process is at the
-// mercy of one slow moment of a shared machine: each round runs every handler in a fresh
-// process (bench/handler-run.ts, best of its samples), the rounds rotate which goes first, and
-// the figures are each handler's median over the rounds, with each round's ratios for the spread.
+// OpenTelemetry SDK registered, every span recorded; `ours` has none, so its tracing is off): the
+// ratio ours / ours-traced is what tracing costs when on, `ours` against earlier runs what it costs
+// off. A handler's figure from one process is at the mercy of one slow moment of a shared
+// machine: each round runs every handler in a fresh process (bench/handler-run.ts, best of its
+// samples), the rounds rotate which goes first, and the figures are each handler's median over
+// the rounds, with each round's ratios for the spread.
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import {

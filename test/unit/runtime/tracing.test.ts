@@ -70,8 +70,8 @@ describe('tracing, with an OpenTelemetry SDK registered', () => {
         });
       },
     });
-    const context_ = lambdaContext();
-    const response = await p.process(buildKafkaEvent([record(7, { id: 1 }, fromProducer), record(8, null)]), context_);
+    const lambda = lambdaContext();
+    const response = await p.process(buildKafkaEvent([record(7, { id: 1 }, fromProducer), record(8, null)]), lambda);
     expect(response).toEqual({ batchItemFailures: [] });
 
     const spans = tracing.spans();
@@ -84,8 +84,8 @@ describe('tracing, with an OpenTelemetry SDK registered', () => {
         'messaging.operation.type': 'process',
         'messaging.operation.name': 'process',
         'messaging.batch.message_count': 2,
-        'faas.invocation_id': context_.awsRequestId,
-        'cloud.resource_id': context_.invokedFunctionArn,
+        'faas.invocation_id': lambda.awsRequestId,
+        'cloud.resource_id': lambda.invokedFunctionArn,
       },
     });
     const records = named(spans, 'process orders').filter((s) => s !== invocation);

@@ -70,7 +70,7 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
     failure = error;
     throw error;
   } finally {
-    tracing?.end(summary, failure);
+    await tracing?.end(summary, failure);
     await producer?.then((p) => p.disconnect()).catch(() => undefined);
     await admin?.then((a) => a.disconnect()).catch(() => undefined);
     if (summary) {

@@ -101,14 +101,15 @@ export class ReplayTracing {
     return context.with(this.#parent, fn);
   }
 
-  /** Ends the run's span with what the run did, or the error it failed with. */
-  end(summary: Readonly<Record<'received' | 'replayed' | 'skipped' | 'failed', number>> | undefined, error: unknown) {
+  /** Ends the run's span with what the run did, or the error it failed with, and has the SDK export its spans. */
+  async end(summary: Readonly<Record<'received' | 'replayed' | 'skipped' | 'failed', number>> | undefined, error: unknown) {
     if (summary)
       for (const name of ['received', 'replayed', 'skipped', 'failed'] as const)
         this.#run.setAttribute(`kafka_consumers.replay.${name}`, summary[name]);
     else failed(this.#run, error);
     this.#run.setAttribute('kafka_consumers.replay.unreadable_trace_contexts', this.#unreadable);
     this.#run.end();
+    await flushed();
   }
 
   #link(links: Link[], name: 'record' | 'failure', carrier: TraceCarrier | undefined) {
@@ -154,6 +155,25 @@ export class CopySends {
     } finally {
       for (const span of this.#spans) span.end();
     }
+  }
+}
+
+/**
+ * Has the registered SDK export what it holds before the function returns: a frozen sandbox
+ * exports nothing, and ADOT's layer, which flushes after each invocation by wrapping the handler,
+ * cannot wrap this esbuild bundle's read-only export. The API has no flush: the SDK's provider
+ * (behind the API's proxy, of whichever API copy registered it) has `forceFlush`, bounded by its
+ * own timeout. An export that fails is the SDK's to report; it never fails the replay.
+ */
+async function flushed() {
+  const registered = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const provider = (typeof registered.getDelegate === 'function' ? registered.getDelegate() : registered) as {
+    forceFlush?: () => Promise<void>;
+  };
+  try {
+    if (typeof provider.forceFlush === 'function') await provider.forceFlush();
+  } catch {
+    // the SDK's exporter logs its own failures
   }
 }
 

@@ -3,7 +3,7 @@
 // place of the old ones; with no SDK, copies exactly as before and no tracing work at all.
 import { INVALID_SPAN_CONTEXT, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import type { Message as KafkaMessage, Producer, ProducerBatch } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -73,7 +73,7 @@ async function replay(deadLetters: DeadLetterEnvelope[], tracing: ReplayTracing 
     ...(tracing ? { tracing } : {}),
   });
   const summary = await replayer.run(settings, Date.now() + 10_000);
-  tracing?.end(summary, undefined);
+  await tracing?.end(summary, undefined);
   return { summary, copies: batches.flatMap((b) => b.topicMessages!.flatMap((t) => t.messages)) };
 }
 
@@ -324,7 +324,27 @@ describe('ReplayTracing.within', () => {
     sdk = registerTracing();
     const tracing = startReplayTracing({})!;
     const active = await tracing.within(async () => trace.getActiveSpan()?.spanContext().spanId);
-    tracing.end(undefined, new Error('x'));
+    await tracing.end(undefined, new Error('x'));
     expect(active).toBe(sdk.spans()[0]!.spanContext().spanId);
+  });
+});
+
+describe('the replay handler, exporting', () => {
+  it('has the SDK export its spans before it returns (nothing else flushes this bundle), behind any API copy', async () => {
+    vi.stubEnv('DLQ_URL', 'https://sqs/dlq');
+    vi.stubEnv('REPLAY_ALLOWED_TOPICS', 't');
+    captureOutput();
+    const exporter = new InMemorySpanExporter();
+    // A batch processor that would export only a minute from now: what the layer's SDK uses.
+    const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 60_000 })] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      await fakeAws([sqsMessage(deadLetter(TRACE), 0)]);
+      await handler({ dryRun: true }, lambdaContext(60_000, 'replay'));
+      expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['replay dead letters']);
+    } finally {
+      await provider.shutdown();
+      trace.disable();
+    }
   });
 });

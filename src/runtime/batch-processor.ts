@@ -259,7 +259,8 @@ export class KafkaBatchProcessor<V = unknown, K = Buffer | null> {
         const { processBatch } = config.options;
         if (!processBatch || !(await this.#batchSucceeded(runner, ledger, context, processBatch, guard, parking, tracing))) {
           const call = (processBatch ? (r, c) => processBatch([r], c) : config.options.processRecord!) as RecordCall;
-          await this.#runRecords(runner, ledger, call, guard);
+          // Traced, each attempt runs in its record's span; off, the runner calls user code as it is.
+          await this.#runRecords(runner, ledger, tracing ? tracing.traced(call) : call, guard);
         }
         if (blocks) blocked = blocks.report(ledger, config.logger);
       }

@@ -125,20 +125,27 @@ export class InvocationTrace {
     this.end(record, outcome);
   }
 
-  /** Starts `record`'s span; the answer runs `call` in its context, and ends the span `processed` when an attempt succeeds. */
-  traced(record: KafkaRecord<unknown, unknown>, call: RecordCall): RecordCall {
-    const recordSpan = this.#start(record);
-    return (r, lambda) => {
-      const result = context.with(recordSpan.context, call, undefined, r, lambda);
+  /**
+   * The invocation's user call, traced: each attempt runs in its record's span (started by the first),
+   * and an attempt that succeeds ends it `processed`. The runner's loop is the same with tracing on or off.
+   */
+  traced(call: RecordCall): RecordCall {
+    return (record, lambda) => {
+      const result = context.with(this.#spanOf(record).context, call, undefined, record, lambda);
       if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') {
-        this.end(r, 'processed');
+        this.end(record, 'processed');
         return result;
       }
       return Promise.resolve(result).then((value) => {
-        this.end(r, 'processed');
+        this.end(record, 'processed');
         return value;
       });
     };
+  }
+
+  /** `record`'s span, started now if it has none (its first attempt, or a failure before any: a value that does not deserialize). */
+  #spanOf(record: KafkaRecord<unknown, unknown>): RecordSpan {
+    return this.#spans.get(record) ?? this.#start(record);
   }
 
   #start(record: KafkaRecord<unknown, unknown>): RecordSpan {
@@ -156,8 +163,8 @@ export class InvocationTrace {
 
   /** An attempt of `record` failed: an `attempt failed` event, with the error's type only (its message may quote the record). */
   attemptFailed(record: KafkaRecord<unknown, unknown>, error: unknown): void {
-    const s = this.#spans.get(record);
-    if (s) s.span.addEvent('attempt failed', { attempt: ++s.failures, 'error.type': describeError(error).type });
+    const s = this.#spanOf(record);
+    s.span.addEvent('attempt failed', { attempt: ++s.failures, 'error.type': describeError(error).type });
   }
 
   /** Ends `record`'s span with its outcome (a no-op when it has none, or it ended). */

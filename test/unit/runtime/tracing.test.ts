@@ -172,6 +172,23 @@ describe('tracing, with an OpenTelemetry SDK registered', () => {
     });
   });
 
+  it('gives a span to a record whose value does not deserialize, though user code never ran for it', async () => {
+    tracing = registerTracing();
+    const queue = fakeQueue();
+    const processRecord = vi.fn();
+    const event = buildKafkaEvent([{ ...record(3, {}, fromProducer), value: 'not json' }]);
+    await processor({ processRecord }, queue).process(event, lambdaContext());
+    expect(processRecord).not.toHaveBeenCalled();
+    const span = tracing.spans().find((s) => s.attributes['messaging.kafka.offset'] === 3)!;
+    expect(span.parentSpanContext?.spanId).toBe(PRODUCER_SPAN);
+    expect(span.attributes).toMatchObject({
+      'kafka_consumers.outcome': 'dead-lettered',
+      'kafka_consumers.attempts': 1,
+      'error.type': 'DeserializationError',
+    });
+    expect(queue.sent[0]!.trace?.record).toEqual({ traceparent: traceparent(PRODUCER_TRACE, PRODUCER_SPAN) });
+  });
+
   it('keeps only the failure span in the dead letter of a record that carried no context', async () => {
     tracing = registerTracing();
     const queue = fakeQueue();

@@ -123,6 +123,9 @@ export const ORIGINAL_TIMESTAMP_HEADER = 'x-dlq-original-timestamp';
  */
 export const PARK_EPOCH_HEADER = 'x-dlq-park-epoch';
 
+/** The OpenTelemetry tracer (instrumentation scope) the runtime's and the replay's spans come from: the library's name. */
+export const TRACER_NAME = 'kafka-lambda-consumers';
+
 /** Message attribute of a dead letter the replay sends again: epoch ms of its first enqueue (SentTimestamp of the original). */
 export const FIRST_SENT_ATTRIBUTE = 'dlqFirstSentAt';
 /**

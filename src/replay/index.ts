@@ -15,6 +15,7 @@ import { DEFAULT_METRICS_NAMESPACE, ENV } from '../contract/index.js';
 import { DynamoDbParkedKeyStore } from '../runtime/parking/parked-key-store.js';
 import { S3ParkedObjects } from './parked-objects.js';
 import type { ReleaseOptions } from './parked-key-release.js';
+import { startReplayTracing } from './trace-links.js';
 
 const serviceName = process.env[ENV.serviceName] ?? 'kafka-dlq-replay';
 const logger = new Logger({ serviceName });
@@ -43,15 +44,19 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
     return offset >= 0 ? offset : undefined; // -1: the group has committed nothing there
   };
   const options = { producer: connect, replayLimit: replayLimitFrom(process.env), compression: compressionFrom(process.env) };
+  // Dead letters only: they keep the trace contexts a copy links to (an S3 on-failure object has none).
+  const tracing = settings.source === 's3' ? undefined : startReplayTracing({ 'faas.invocation_id': context.awsRequestId });
   const replayer =
     settings.source === 's3'
       ? new OnFailureObjectReplayer({ bucket: onFailureBucket(), ...options })
-      : new DlqReplayer({ queueUrl: queueUrl(), ...options, ...parkingFrom(process.env, committed) });
+      : new DlqReplayer({ queueUrl: queueUrl(), ...options, ...parkingFrom(process.env, committed), tracing });
   const remaining = context.getRemainingTimeInMillis();
   const deadline = started + remaining - Math.min(SAFETY_MARGIN_MS, remaining / 4);
   let summary: ReplaySummary | undefined;
+  let failure: unknown;
   try {
-    const result = await replayer.run(settings, deadline);
+    const run = () => replayer.run(settings, deadline);
+    const result = await (tracing ? tracing.within(run) : run());
     // A setting that cannot work fails the invocation, not each record (they are all back in the queue, or bucket).
     const setupError = await producer?.then(
       () => undefined,
@@ -61,7 +66,11 @@ export async function handler(payload: unknown, context: Context): Promise<Repla
     summary = result;
     logger.info('replay finished', { ...summary, errors: summary.errors.slice(0, 20) });
     return summary;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
+    await tracing?.end(summary, failure);
     await producer?.then((p) => p.disconnect()).catch(() => undefined);
     await admin?.then((a) => a.disconnect()).catch(() => undefined);
     if (summary) {

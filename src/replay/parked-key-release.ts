@@ -13,6 +13,7 @@ import { sleep } from '../runtime/retry.js';
 import { notAllowed, replayMessage } from './produce.js';
 import type { ParkedObject, ParkedObjects } from './parked-objects.js';
 import type { ReplaySettings } from './request.js';
+import type { ReplayTracing } from './trace-links.js';
 
 export interface ReleaseOptions {
   readonly store: ParkedKeyStore;
@@ -25,6 +26,8 @@ export interface ReleaseOptions {
   readonly settings: ReplaySettings;
   /** Between two looks at the group's offset. @default 1,000 ms */
   readonly pollMs?: number;
+  /** The run's tracing: each copy gets a send span linked to its own envelope's trace contexts. @default none (no SDK registered) */
+  readonly tracing?: ReplayTracing;
 }
 
 /**
@@ -70,12 +73,20 @@ export async function releaseParkedKey(envelope: DeadLetterEnvelope, options: Re
     );
   const id = parkedKeyItemId(key);
   const folder = parkedKeyFolder(key);
-  const copy = (e: DeadLetterEnvelope) => replayMessage(e, true, epoch);
+  const produceCopies = (envelopes: DeadLetterEnvelope[]) => {
+    const sends = options.tracing?.sends(topic, partition);
+    const produced = options.produce(
+      topic,
+      partition,
+      envelopes.map((e) => replayMessage(e, true, epoch, sends?.headersFor(e))),
+    );
+    return sends ? sends.ended(produced) : produced;
+  };
   let state = await store.get(id, deadline);
   if (state?.epoch !== epoch || state.released) {
     // Released already (a dead letter written twice), or parked anew: the record alone, which the
     // consumer parks behind the key's new head if it has one.
-    if (!settings.dryRun) await options.produce(topic, partition, [copy(envelope)]);
+    if (!settings.dryRun) await produceCopies([envelope]);
     return { records: 1, released: false, done: true };
   }
   let records = 0;
@@ -89,7 +100,7 @@ export async function releaseParkedKey(envelope: DeadLetterEnvelope, options: Re
       );
     const batch = await readable(listed, state.after, state.last, options, deadline);
     if (settings.dryRun) return { records: 1 + batch.length, released: false, done: false };
-    const first = await options.produce(topic, partition, [copy(envelope), ...batch.map((p) => copy(p.envelope))]);
+    const first = await produceCopies([envelope, ...batch.map((p) => p.envelope)]);
     records += 1 + batch.length;
     state = await marked(store.markProduced(id, epoch, state.last, first, deadline));
   } else if (settings.dryRun) {
@@ -103,11 +114,7 @@ export async function releaseParkedKey(envelope: DeadLetterEnvelope, options: Re
     if (state?.epoch !== epoch || state.released) break;
     if (state.last > state.produced!) {
       const more = await readable(await objects.list(folder, deadline), state.produced!, state.last, options, deadline);
-      const first = await options.produce(
-        topic,
-        partition,
-        more.map((p) => copy(p.envelope)),
-      );
+      const first = await produceCopies(more.map((p) => p.envelope));
       records += more.length;
       state = await marked(store.markProduced(id, epoch, state.last, first, deadline));
       produced = state?.produced ?? produced;

@@ -11,6 +11,7 @@ import {
 } from '../contract/index.js';
 import type { ReplayableRecord } from '../runtime/envelope.js';
 import type { ReplaySettings } from './request.js';
+import type { CopySends, ReplayTracing, TraceHeaders, TracedRecord } from './trace-links.js';
 
 const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, 'base64'));
 
@@ -20,19 +21,21 @@ const b64 = (text: string | null) => (text === null ? null : Buffer.from(text, '
  * with `maxRecordAge` would discard an old record unseen. The original timestamp, topic, offset
  * and partition go in headers (the first replay's values are kept on later replays): the
  * runtime's idempotency ledger knows a copy by them, wherever `targetTopic` put it. With
- * `parkEpoch` (the release of a parked key), the copy carries `x-dlq-park-epoch`.
+ * `parkEpoch` (the release of a parked key), the copy carries `x-dlq-park-epoch`. With `trace`
+ * (tracing on), the copy's trace context headers are its send span's (trace-links.ts).
  */
-export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean, parkEpoch?: number): KafkaMessage {
+export function replayMessage(envelope: ReplayableRecord, toOwnTopic: boolean, parkEpoch?: number, trace?: TraceHeaders): KafkaMessage {
   const { record } = envelope;
   // In the record's order, duplicates kept (patched kafkajs, see kafka-headers.ts).
   const orderedHeaders: KafkajsHeader[] = [];
   const has = new Set<string>();
   for (const h of record.headers) {
     // Written afresh below: the count, and the park epoch of a release (an earlier one is stale).
-    if (h.name === REPLAY_COUNT_HEADER || h.name === PARK_EPOCH_HEADER) continue;
+    if (h.name === REPLAY_COUNT_HEADER || h.name === PARK_EPOCH_HEADER || trace?.drop.has(h.name)) continue;
     orderedHeaders.push({ key: h.name, value: b64(h.value) });
     has.add(h.name);
   }
+  if (trace) for (const [key, value] of trace.write) orderedHeaders.push({ key, value: Buffer.from(value) });
   orderedHeaders.push({ key: REPLAY_COUNT_HEADER, value: Buffer.from(String(envelope.replayCount + 1)) });
   if (parkEpoch !== undefined) orderedHeaders.push({ key: PARK_EPOCH_HEADER, value: Buffer.from(String(parkEpoch)) });
   // The first replay names the record as it was first produced; later replays keep that, so
@@ -83,11 +86,12 @@ export interface ProduceFailure<T> {
 export async function produceByPartition<T>(
   producer: Producer,
   items: readonly T[],
-  recordOf: (item: T) => ReplayableRecord,
+  recordOf: (item: T) => TracedRecord,
   settings: ReplaySettings,
   compression: CompressionTypes | undefined,
+  tracing?: ReplayTracing,
 ): Promise<Array<ProduceFailure<T>>> {
-  const groups = new Map<string, { topic: string; items: T[]; messages: KafkaMessage[] }>();
+  const groups = new Map<string, { topic: string; items: T[]; messages: KafkaMessage[]; sends?: CopySends }>();
   for (const item of items) {
     const replayable = recordOf(item);
     const topic = destinationOf(replayable, settings);
@@ -95,13 +99,20 @@ export async function produceByPartition<T>(
     // Stryker disable next-line ArrayDeclaration: with a foreign targetTopic every such group has that one topic (equivalent)
     const id = JSON.stringify(own ? [topic, replayable.record.partition] : [topic]);
     let group = groups.get(id);
-    if (!group) groups.set(id, (group = { topic, items: [], messages: [] }));
+    if (!group) {
+      group = { topic, items: [], messages: [] };
+      if (tracing) group.sends = tracing.sends(topic, own ? replayable.record.partition : undefined);
+      groups.set(id, group);
+    }
     group.items.push(item);
-    group.messages.push(replayMessage(replayable, own));
+    group.messages.push(replayMessage(replayable, own, undefined, group.sends?.headersFor(replayable)));
   }
   const calls = [...groups.values()];
   const results = await Promise.allSettled(
-    calls.map(({ topic, messages }) => producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic, messages }] })),
+    calls.map(({ topic, messages, sends }) => {
+      const sent = producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic, messages }] });
+      return sends ? sends.ended(sent) : sent;
+    }),
   );
   return results.flatMap((result, i) => (result.status === 'rejected' ? [{ items: calls[i]!.items, error: result.reason }] : []));
 }

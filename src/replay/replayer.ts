@@ -13,6 +13,7 @@ import type { DlqContents } from '../contract/dlq-contents.js';
 import { ENV } from '../contract/index.js';
 import { releaseParkedKey, type ReleaseOptions } from './parked-key-release.js';
 import { ParkedKeyReleaseError } from './errors.js';
+import type { ReplayTracing } from './trace-links.js';
 
 /** What a replay run did. From the queue, one dead letter is one record; from S3, the counts are records and `objects` counts the objects. */
 export interface ReplaySummary {
@@ -63,6 +64,8 @@ export interface ReplayerOptions {
   readonly retry?: RetryPolicy;
   /** The parked-key table and the bucket of parked records, to release parked keys. @default none: parked dead letters stay in the queue */
   readonly parking?: Pick<ReleaseOptions, 'store' | 'objects' | 'committed'>;
+  /** The run's tracing (trace-links.ts): a send span per copy, in its headers. @default none (no SDK registered) */
+  readonly tracing?: ReplayTracing;
 }
 
 interface Candidate {
@@ -223,7 +226,8 @@ export class DlqReplayer {
     let failures: Array<ProduceFailure<Candidate>>;
     try {
       const producer = await this.options.producer();
-      failures = await produceByPartition(producer, candidates, (c) => c.envelope, settings, this.options.compression);
+      const { compression, tracing } = this.options;
+      failures = await produceByPartition(producer, candidates, (c) => c.envelope, settings, compression, tracing);
     } catch (error) {
       failures = [{ items: candidates, error }]; // no producer
     }
@@ -267,7 +271,8 @@ export class DlqReplayer {
           throw new ParkedKeyReleaseError(`Kafka acknowledged the release copies without their offset in ${topic}-${partition}`);
         return Number(first);
       };
-      const result = await releaseParkedKey(c.envelope, { ...parking, produce, replayLimit: this.options.replayLimit, settings }, deadline);
+      const { replayLimit, tracing } = this.options;
+      const result = await releaseParkedKey(c.envelope, { ...parking, produce, replayLimit, settings, tracing }, deadline);
       summary.replayed += result.records;
       counts.records += result.records;
       if (result.released) counts.keysReleased++;

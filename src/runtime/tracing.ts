@@ -17,6 +17,7 @@ import {
 } from '@opentelemetry/api';
 import type { Context } from 'aws-lambda';
 import { describeError } from '../contract/errors.js';
+import { TRACER_NAME } from '../contract/index.js';
 import { mappingConsumerGroupId } from './consumer-group.js';
 import { TRACE_CARRIER_FIELDS, TRACE_FIELD_LENGTH, type DeadLetterTrace, type TraceCarrier } from './envelope.js';
 import type { DecodedEvent } from './event.js';
@@ -50,7 +51,7 @@ export function tracingSettingsFrom(
 ): TracingSettings | undefined {
   if (option === false) return undefined;
   // A proxy until an SDK registers (ADOT's layer does before the handler loads): one per handler.
-  return { tracer: trace.getTracer('kafka-lambda-consumers'), recordKeys: option?.recordKeys === true, consumerGroupId };
+  return { tracer: trace.getTracer(TRACER_NAME), recordKeys: option?.recordKeys === true, consumerGroupId };
 }
 
 const MESSAGING = { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' };

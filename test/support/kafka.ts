@@ -38,7 +38,7 @@ export async function readTopic(brokers: string, topic: string, count: number, t
 export async function produce(
   brokers: string,
   topic: string,
-  messages: Array<{ key?: string | null; value: string | null; partition?: number }>,
+  messages: Array<{ key?: string | null; value: string | null; partition?: number; headers?: Record<string, string> }>,
 ) {
   const kafka = await createKafka({ KAFKA_BROKERS: brokers });
   const producer = kafka.producer({ allowAutoTopicCreation: true });

@@ -9,6 +9,8 @@ import { releaseParkedKey, ReleaseRefusedError, parkedKeyOf } from '../../../src
 import { parkedKeyItemId, parkedRecordObjectKey } from '../../../src/runtime/parking/parked-key-names.js';
 import { parseReplayRequest } from '../../../src/replay/request.js';
 import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
+import { startReplayTracing } from '../../../src/replay/trace-links.js';
+import { registerTracing, traceparentOf } from '../../support/tracing.js';
 
 const KEY = Buffer.from('account-7').toString('base64');
 const EPOCH = 1_000;
@@ -162,5 +164,24 @@ describe('releasing a parked key', () => {
     expect(result).toEqual({ records: 3, released: false, done: false });
     expect(produced).toEqual([]);
     expect(bucket.objects.size).toBe(2);
+  });
+});
+
+describe('releasing a parked key, traced (an SDK registered)', () => {
+  it("gives each copy a send span linked to its own envelope's contexts, and carries it in the copy's traceparent", async () => {
+    const sdk = registerTracing();
+    try {
+      const context = (trace: string, span: string) => ({ traceparent: `00-${trace.repeat(32)}-${span.repeat(16)}-01` });
+      park(5, { trace: { failure: context('c', 'c') } });
+      const tracedHead = envelope(1, { parked: { epoch: EPOCH }, trace: { record: context('a', 'a'), failure: context('b', 'b') } });
+      const result = await releaseParkedKey(tracedHead, { ...options(), tracing: startReplayTracing({}) }, Date.now() + 10_000);
+      expect(result).toMatchObject({ records: 2, released: true });
+      const sends = sdk.spans().filter((s) => s.name === 'send t');
+      expect(sends.map((s) => s.links.map((l) => l.context.spanId))).toEqual([['a'.repeat(16), 'b'.repeat(16)], ['c'.repeat(16)]]);
+      expect(sends.map((s) => s.attributes['messaging.destination.partition.id'])).toEqual(['2', '2']);
+      expect(produced.flatMap((p) => p.messages.map((m) => headerOf(m, 'traceparent')))).toEqual(sends.map(traceparentOf));
+    } finally {
+      sdk.unregister();
+    }
   });
 });

@@ -12,6 +12,9 @@ import { envelopes } from '../../support/dead-letter-transport.js';
 import { fakeAws, sqsMessage } from '../../support/fake-aws.js';
 import { FakeParkedKeyStore } from '../../support/fake-parked-key-store.js';
 import { FakeBucket, headerOf } from '../../support/park-key-world.js';
+import { registerTracing } from '../../support/tracing.js';
+import { startReplayTracing } from '../../../src/replay/trace-links.js';
+import type { DeadLetterEnvelope } from '../../../src/runtime/envelope.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -74,5 +77,28 @@ describe('DlqReplayer and parked keys', () => {
     expect(summary.errors[0]!.reason).toMatch(/PARKED_KEYS_TABLE and DLQ_BUCKET/);
     expect(batches).toHaveLength(1);
     expect(aws.named('DeleteMessageBatch').flatMap((d) => d.Entries!)).toHaveLength(1);
+  });
+
+  it("traces the release copies too (an SDK registered): the parked dead letter's copy links to its own contexts", async () => {
+    const sdk = registerTracing();
+    try {
+      const { store, producer, messages } = world();
+      const failure = { traceparent: `00-${'f'.repeat(32)}-${'e'.repeat(16)}-01` };
+      const parked = JSON.parse(messages[1]!.Body!) as DeadLetterEnvelope;
+      await fakeAws([messages[0]!, sqsMessage({ ...parked, trace: { failure } }, 1)]);
+      const replayer = new DlqReplayer({
+        queueUrl: 'https://sqs/dlq',
+        producer: async () => producer,
+        replayLimit: 3,
+        receivers: 1,
+        parking: { store, objects: new FakeBucket(), committed: async () => 100 },
+        tracing: startReplayTracing({}),
+      });
+      await replayer.run(settings, Date.now() + 10_000);
+      const links = sdk.spans().map((s) => s.links.map((l) => l.context.spanId));
+      expect(links).toEqual([['e'.repeat(16)], []]); // the release first, then the plain dead letter (no trace)
+    } finally {
+      sdk.unregister();
+    }
   });
 });

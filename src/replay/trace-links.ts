@@ -162,20 +162,28 @@ export class CopySends {
  * Has the registered SDK export what it holds before the function returns: a frozen sandbox
  * exports nothing, and ADOT's layer, which flushes after each invocation by wrapping the handler,
  * cannot wrap this esbuild bundle's read-only export. The API has no flush: the SDK's provider
- * (behind the API's proxy, of whichever API copy registered it) has `forceFlush`, bounded by its
- * own timeout. An export that fails is the SDK's to report; it never fails the replay.
+ * (behind the API's proxy, of whichever API copy registered it) has `forceFlush`, waited for at
+ * most FLUSH_TIMEOUT_MS. An export that fails is the SDK's to report; it never fails the replay.
  */
 async function flushed() {
   const registered = trace.getTracerProvider() as { getDelegate?: () => unknown };
   const provider = (typeof registered.getDelegate === 'function' ? registered.getDelegate() : registered) as {
     forceFlush?: () => Promise<void>;
   };
+  if (typeof provider.forceFlush !== 'function') return;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    if (typeof provider.forceFlush === 'function') await provider.forceFlush();
+    // Bounded within the time the replay keeps back (5 s): a hung collector must not time the invocation out.
+    await Promise.race([provider.forceFlush(), new Promise((resolve) => (timer = setTimeout(resolve, FLUSH_TIMEOUT_MS)))]);
   } catch {
     // the SDK's exporter logs its own failures
+  } finally {
+    clearTimeout(timer);
   }
 }
+
+/** The longest the replay waits for the SDK's export before it returns. */
+const FLUSH_TIMEOUT_MS = 2_000;
 
 function failed(span: Span, error: unknown) {
   const type = describeError(error).type; // never the message: it may quote record contents

@@ -184,11 +184,8 @@ export function parseDeadLetter(body: string): DeadLetterEnvelope | DeadLetterPo
     (typeof parked !== 'object' || parked === null || !Number.isSafeInteger(parked.epoch) || (parked.epoch as number) < 0)
   )
     throw new MalformedDeadLetterError('parked, when present, must be {"epoch": a whole number ≥ 0}', { fields: ['parked'] });
-  if (m.trace !== undefined && !isDeadLetterTrace(m.trace))
-    throw new MalformedDeadLetterError(
-      `trace, when present, must be {"record"?, "failure"?}, each an object of at most ${TRACE_CARRIER_FIELDS} string fields of at most ${TRACE_FIELD_LENGTH} characters`,
-      { fields: ['trace'] },
-    );
+  // Trace contexts only link spans: a malformed one is dropped, never a reason to keep the record from its topic.
+  if (m.trace !== undefined && !isDeadLetterTrace(m.trace)) delete m.trace;
   return m as unknown as DeadLetterEnvelope;
 }
 

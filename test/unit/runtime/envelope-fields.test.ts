@@ -1,10 +1,10 @@
-// Envelope v1's optional `parked` field: written for a record a key is parked behind, read back by
-// the replay's validator; envelopes without it (every one written before park-key) still parse.
+// Envelope v1's optional fields: `parked` (written for a record a key is parked behind) and `trace` (the
+// record's and its failure span's contexts), read back by the replay's validator; envelopes without them still parse.
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, parseDeadLetter } from '../../../../src/runtime/envelope.js';
-import { MalformedDeadLetterError } from '../../../../src/runtime/errors.js';
-import { decodeEvent, recordAt } from '../../../../src/runtime/event.js';
-import { buildKafkaEvent } from '../../../support/kafka-event.js';
+import { buildEnvelope, parseDeadLetter } from '../../../src/runtime/envelope.js';
+import { MalformedDeadLetterError } from '../../../src/runtime/errors.js';
+import { decodeEvent, recordAt } from '../../../src/runtime/event.js';
+import { buildKafkaEvent } from '../../support/kafka-event.js';
 
 const partition = decodeEvent(buildKafkaEvent([{ topic: 't', partition: 0, offset: 4, key: 'k', value: 'v' }])).partitions[0]!;
 const failure = {
@@ -34,6 +34,34 @@ describe("envelope v1's parked field", () => {
       const body = JSON.stringify({ ...envelope, parked });
       expect(() => parseDeadLetter(body)).toThrow(MalformedDeadLetterError);
       expect(() => parseDeadLetter(body)).toThrow(/parked, when present, must be/);
+    }
+  });
+});
+
+describe("envelope v1's trace field", () => {
+  const envelope = buildEnvelope(recordAt(partition, partition.entries[0]!), {
+    ...failure,
+    trace: { record: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } },
+  });
+
+  it('is written when given, and parsed back', () => {
+    expect(parseDeadLetter(JSON.stringify(envelope))).toEqual(envelope);
+  });
+
+  it('is dropped, never refused, when malformed: trace contexts only link spans, and must not keep a record from its topic', () => {
+    const tooMany = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`f${i}`, 'x']));
+    for (const trace of [
+      null,
+      'traceparent',
+      [],
+      { record: 7 },
+      { failure: { traceparent: 1 } },
+      { record: tooMany },
+      { record: { t: 'x'.repeat(8193) } },
+    ]) {
+      const parsed = parseDeadLetter(JSON.stringify({ ...envelope, trace }));
+      expect('trace' in parsed).toBe(false);
+      expect(parsed).toMatchObject({ record: envelope.record, replayCount: 0 });
     }
   });
 });

@@ -6,7 +6,7 @@
 // real ones. The DynamoDB rules the calls rely on: docs/aws-contracts.md §11.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { kafkaConsumer, type KafkaRecord } from '../../src/runtime/index.js';
 import { idempotencyLedger } from '../../src/runtime/idempotency/index.js';
 import type * as Runtime from '../../src/runtime/index.js';
@@ -18,26 +18,11 @@ import { lambdaContext } from '../../local/esm/lambda-context.js';
 import { startFaultProxy } from '../../local/fault-proxy.js';
 import { buildKafkaEvent, type BrokerRecord } from '../support/kafka-event.js';
 import { drain, freshQueue, sqsClient } from '../support/sqs.js';
-import { ledgerEnvOf } from '../support/ledger-env.js';
+import { useLocalServicesEnv } from '../support/ledger-env.js';
 
 const env = inject('localEnv');
-const saved = { ...process.env };
 /** The ledger's table, asked for as `--idempotency` asks (the local services name it only then). */
-let table: string;
-beforeAll(async () => {
-  table = (await ledgerEnvOf(env)).IDEMPOTENCY_TABLE!;
-  // The runtime's SDK clients read these, as in Lambda.
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-    AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB,
-    AWS_REGION: env.AWS_REGION,
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-  });
-});
-afterAll(() => {
-  process.env = saved;
-});
+const tableName = useLocalServicesEnv(env);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const records = (n: number, partition = 0, topic = 'orders'): BrokerRecord[] =>
@@ -51,7 +36,7 @@ function consumer(
   const effects = new Map<string, number[]>();
   const handler = kafkaConsumer<{ order: string }>({
     consumerGroupId: `idem-${randomUUID()}`,
-    idempotency: idempotencyLedger({ table, flushIntervalMs: 50 }),
+    idempotency: idempotencyLedger({ table: tableName(), flushIntervalMs: 50 }),
     reportBatchItemFailures: options.reportBatchItemFailures ?? true,
     deadLetterQueueUrl: options.deadLetterQueueUrl ?? env.DLQ_URL,
     retry: { maxAttempts: 1 },
@@ -173,7 +158,7 @@ describe('idempotency ledger on the embedded DynamoDB', () => {
       let runs = 0;
       const handler = runtime.kafkaConsumer({
         consumerGroupId: `idem-${randomUUID()}`,
-        idempotency: ledgerModule.idempotencyLedger({ table }),
+        idempotency: ledgerModule.idempotencyLedger({ table: tableName() }),
         reportBatchItemFailures: true,
         deadLetterQueueUrl: env.DLQ_URL,
         processRecord: () => void runs++,

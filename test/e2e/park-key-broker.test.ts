@@ -5,34 +5,21 @@
 // flows meanwhile, and the replay function (`npm run invoke replay`, a subprocess) releases the
 // key: its records complete in offset order.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../src/kafka/kafka-connection.js';
 import { kafkaConsumer } from '../../src/runtime/index.js';
 import { EventSourceMappingEmulator } from '../../local/esm/emulator.js';
 import { produce, uniqueTopic } from '../support/kafka.js';
 import { freshQueue, sqsClient } from '../support/sqs.js';
-import { ledgerEnvOf } from '../support/ledger-env.js';
+import { useLocalServicesEnv } from '../support/ledger-env.js';
 import { invoke } from '../support/invoke.js';
 
 const env = inject('localEnv');
-const saved = { ...process.env };
-let table: string;
-beforeAll(async () => {
-  table = (await ledgerEnvOf(env)).IDEMPOTENCY_TABLE!;
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-    AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB,
-    AWS_REGION: env.AWS_REGION,
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-    PARKED_KEYS_TABLE: table,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
-});
-afterAll(() => {
-  process.env = saved;
-});
+const tableName = useLocalServicesEnv(env, (table) => ({
+  PARKED_KEYS_TABLE: table,
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+}));
 
 const until = async (done: () => boolean, what: string, timeoutMs = 60_000) => {
   const end = Date.now() + timeoutMs;
@@ -103,7 +90,7 @@ describe('park-key on the embedded broker', () => {
           DLQ_URL: queue.url,
           REPLAY_ALLOWED_TOPICS: topic,
           KAFKA_IDEMPOTENT_PRODUCER: 'false',
-          PARKED_KEYS_TABLE: table,
+          PARKED_KEYS_TABLE: tableName(),
         },
       );
       expect(replayed.result.response).toMatchObject({ received: 1, failed: 0, errors: [], parked: { keysReleased: 1 } });

@@ -7,7 +7,7 @@
 // offset are this test's, as in park-key.test.ts.
 import { randomUUID } from 'node:crypto';
 import type { Message as KafkaMessage } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { kafkaConsumer } from '../../src/runtime/index.js';
 import { idempotencyLedger } from '../../src/runtime/idempotency/index.js';
 import { parseDeadLetter, type DeadLetterEnvelope } from '../../src/runtime/envelope.js';
@@ -18,27 +18,14 @@ import { parseReplayRequest } from '../../src/replay/request.js';
 import { lambdaContext } from '../../local/esm/lambda-context.js';
 import { buildKafkaEvent, type BrokerRecord } from '../support/kafka-event.js';
 import { drain, freshQueue, sqsClient } from '../support/sqs.js';
-import { ledgerEnvOf } from '../support/ledger-env.js';
+import { useLocalServicesEnv } from '../support/ledger-env.js';
 
 const env = inject('localEnv');
-const saved = { ...process.env };
-let table: string;
-beforeAll(async () => {
-  table = (await ledgerEnvOf(env)).IDEMPOTENCY_TABLE!;
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-    AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB,
-    AWS_REGION: env.AWS_REGION,
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-    // One table for both, as the construct sets it when idempotency is on.
-    PARKED_KEYS_TABLE: table,
-    IDEMPOTENCY_TABLE: table,
-  });
-});
-afterAll(() => {
-  process.env = saved;
-});
+const tableName = useLocalServicesEnv(env, (table) => ({
+  // One table for both, as the construct sets it when idempotency is on.
+  PARKED_KEYS_TABLE: table,
+  IDEMPOTENCY_TABLE: table,
+}));
 
 describe('park-key with the idempotency ledger, in one table', () => {
   it('does not take parked records as done, and runs each release copy once however often it comes', async () => {
@@ -102,7 +89,7 @@ describe('park-key with the idempotency ledger, in one table', () => {
         return first;
       };
       const options = {
-        store: new DynamoDbParkedKeyStore(table),
+        store: new DynamoDbParkedKeyStore(tableName()),
         objects: new S3ParkedObjects(env.DLQ_BUCKET),
         produce,
         committed: async () => position,

@@ -6,7 +6,7 @@
 // (the broker's part, producing the copies, is the replay's producer, covered by its own e2e tests).
 import { randomUUID } from 'node:crypto';
 import type { Message as KafkaMessage } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { kafkaConsumer } from '../../src/runtime/index.js';
 import { parseDeadLetter, type DeadLetterEnvelope } from '../../src/runtime/envelope.js';
 import { DynamoDbParkedKeyStore } from '../../src/runtime/parking/parked-key-store.js';
@@ -17,25 +17,10 @@ import { parseReplayRequest } from '../../src/replay/request.js';
 import { lambdaContext } from '../../local/esm/lambda-context.js';
 import { buildKafkaEvent, type BrokerRecord } from '../support/kafka-event.js';
 import { drain, freshQueue, sqsClient } from '../support/sqs.js';
-import { ledgerEnvOf } from '../support/ledger-env.js';
+import { useLocalServicesEnv } from '../support/ledger-env.js';
 
 const env = inject('localEnv');
-const saved = { ...process.env };
-let table: string;
-beforeAll(async () => {
-  table = (await ledgerEnvOf(env)).IDEMPOTENCY_TABLE!;
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-    AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB,
-    AWS_REGION: env.AWS_REGION,
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-    PARKED_KEYS_TABLE: table,
-  });
-});
-afterAll(() => {
-  process.env = saved;
-});
+const tableName = useLocalServicesEnv(env, (table) => ({ PARKED_KEYS_TABLE: table }));
 
 describe('park-key on the local services', () => {
   it('parks a key across invocations and sandboxes, and the release puts it back in order while another key flows', async () => {
@@ -81,7 +66,7 @@ describe('park-key on the local services', () => {
       expect(others).toEqual([]);
       const deadLetter = parseDeadLetter(message!.Body!) as DeadLetterEnvelope;
       expect(deadLetter.record.offset).toBe(1);
-      const store = new DynamoDbParkedKeyStore(table);
+      const store = new DynamoDbParkedKeyStore(tableName());
       const id = parkedKeyItemId(parkedKeyOf(deadLetter));
       expect(await store.get(id, Date.now() + 5_000)).toMatchObject({ epoch: deadLetter.parked!.epoch, head: 1, last: 4, count: 2 });
 

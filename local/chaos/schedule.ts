@@ -45,6 +45,8 @@ const RESTART_EVERY_CYCLES = 4;
  * that it opens again on probation and backs off, as in a real outage.
  */
 const DOWNSTREAM_OUTAGE_MS = 3_000;
+/** How much longer an outage that has failed no record yet stays on, at most. */
+const OUTAGE_HIT_WAIT_MS = 15_000;
 /** In one rotation of every few: with the breaker, each outage pauses the mapping for several seconds. */
 const OUTAGE_EVERY_CYCLES = 3;
 
@@ -65,12 +67,13 @@ export class FaultSchedule {
 
   constructor(options: FaultScheduleOptions) {
     this.#options = options;
+    // The downstream outage second: a short run's records are consumed within its first episodes.
     this.#episodes = [
       () => this.#brokerOutage(),
+      () => this.#downstreamOutage(),
       async () => this.spoilSqsCalls(),
       () => this.#brokerSlowness(),
       () => this.#consumerRestart(),
-      () => this.#downstreamOutage(),
     ];
   }
 
@@ -158,12 +161,20 @@ export class FaultSchedule {
       plan[budget] = Math.max(plan[budget] ?? 0, SQS_FAULTS_PER_EPISODE);
   }
 
-  /** Every record fails with an outage error for a few seconds: one in the first rotation, then one in every few. */
+  /**
+   * Every record fails with an outage error for a few seconds, and on until one has (the mapping may
+   * be paused or between batches then; a short run would otherwise inject none): one in the first
+   * rotation, then one in every few.
+   */
   async #downstreamOutage() {
     if (this.cycles % OUTAGE_EVERY_CYCLES !== 0) return;
-    this.#options.handlerFaults.downstreamDown = true;
+    const faults = this.#options.handlerFaults;
+    const injected = faults.outages;
+    faults.downstreamDown = true;
     await sleep(DOWNSTREAM_OUTAGE_MS);
-    this.#options.handlerFaults.downstreamDown = false;
+    for (let waited = 0; faults.outages === injected && waited < OUTAGE_HIT_WAIT_MS && this.#timer !== undefined; waited += 100)
+      await sleep(100);
+    faults.downstreamDown = false;
   }
 
   // A new member waits for a rebalance (seconds): one restart in the first rotation, then one in every few.

@@ -45,7 +45,7 @@ const RESTART_EVERY_CYCLES = 4;
  * that it opens again on probation and backs off, as in a real outage.
  */
 const DOWNSTREAM_OUTAGE_MS = 3_000;
-/** How much longer an outage that has failed no record yet stays on, at most. */
+/** How long an outage waits for its first failed record, at most. */
 const OUTAGE_HIT_WAIT_MS = 15_000;
 /** In one rotation of every few: with the breaker, each outage pauses the mapping for several seconds. */
 const OUTAGE_EVERY_CYCLES = 3;
@@ -162,18 +162,18 @@ export class FaultSchedule {
   }
 
   /**
-   * Every record fails with an outage error for a few seconds, and on until one has (the mapping may
-   * be paused or between batches then; a short run would otherwise inject none): one in the first
-   * rotation, then one in every few.
+   * Every record fails with an outage error, for a few seconds from the first record it fails (until
+   * then the mapping may be paused, or its sandboxes still starting, and a short run would inject
+   * none): one in the first rotation, then one in every few.
    */
   async #downstreamOutage() {
     if (this.cycles % OUTAGE_EVERY_CYCLES !== 0) return;
     const faults = this.#options.handlerFaults;
     const injected = faults.outages;
     faults.downstreamDown = true;
-    await sleep(DOWNSTREAM_OUTAGE_MS);
     for (let waited = 0; faults.outages === injected && waited < OUTAGE_HIT_WAIT_MS && this.#timer !== undefined; waited += 100)
       await sleep(100);
+    await sleep(DOWNSTREAM_OUTAGE_MS);
     faults.downstreamDown = false;
   }
 
